@@ -1,0 +1,220 @@
+// Ops that carry a transformer's and an optimizer's meaning as single units: rotary embeddings, document
+// segments, attention (with its gradient), cross-entropy (with its gradient), the embedding gradient, AdamW, the LR
+// schedule and 4-bit dequantization. Layouts: activations are [B,T,H,D] (batch, time, heads, head dim).
+
+import { isFloat } from "../dtype.ts";
+import { shapeNumel, type Dim } from "../dim.ts";
+import type { TensorType } from "../graph.ts";
+import { LR_SCHEDULES } from "../lr-schedule.ts";
+import { ROPE_TYPES } from "../rope.ts";
+import {
+  attrDType, describe, expectDim, expectFloat, expectInt, expectRank, expectSameDType, tensor, typeError, type OpDef,
+} from "./spec.ts";
+
+function expectSameType(a: TensorType, b: TensorType, what: string): void {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    typeError(`${what}: ${describe(a)} and ${describe(b)} must have the same type`);
+  }
+}
+
+/** Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and optional segments i32 [B,Tq]; returns the output type. */
+function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: TensorType | undefined): TensorType {
+  for (const [t, what] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
+    expectRank(t, 4, `attention ${what} ([B,T,H,D])`);
+    expectFloat(t, `attention ${what}`);
+  }
+  expectSameDType(q, k, "attention q/k");
+  expectSameDType(q, v, "attention q/v");
+  const [b, tq, hq, d] = q.shape as Dim[];
+  expectDim(k.shape[0]!, b!, "attention k batch");
+  expectDim(v.shape[0]!, b!, "attention v batch");
+  expectDim(k.shape[3]!, d!, "attention k head dim");
+  expectDim(v.shape[1]!, k.shape[1]!, "attention v length");
+  expectDim(v.shape[2]!, k.shape[2]!, "attention v heads");
+  const hk = k.shape[2]!;
+  if (typeof hq === "number" && typeof hk === "number" && hq % hk !== 0) {
+    typeError(`attention: ${hq} query heads are not a multiple of ${hk} key/value heads`);
+  }
+  if (segments) {
+    expectInt(segments, "attention segments");
+    expectRank(segments, 2, "attention segments ([B,T])");
+    expectDim(segments.shape[0]!, b!, "attention segments batch");
+    expectDim(segments.shape[1]!, tq!, "attention segments length");
+    expectDim(k.shape[1]!, tq!, "attention with segments: key length");
+  }
+  return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
+}
+
+const ATTENTION_ATTRS = {
+  causal: { kind: "bool", default: true },
+  scale: { kind: "float" },
+  window: { kind: "int", default: 0 },
+} as const;
+
+const ROPE_ATTRS = {
+  dtype: { kind: "dtype", default: "f32" },
+  dim: { kind: "int" },
+  rope_type: { kind: "string", default: "default" },
+  theta: { kind: "float" },
+  factor: { kind: "float", optional: true },
+  original_max_position_embeddings: { kind: "int", optional: true },
+  max_position_embeddings: { kind: "int", optional: true },
+  low_freq_factor: { kind: "float", optional: true },
+  high_freq_factor: { kind: "float", optional: true },
+  beta_fast: { kind: "float", optional: true },
+  beta_slow: { kind: "float", optional: true },
+  mscale: { kind: "float", optional: true },
+  mscale_all_dim: { kind: "float", optional: true },
+  attention_factor: { kind: "float", optional: true },
+  truncate: { kind: "bool", optional: true },
+  short_factor: { kind: "floats", optional: true },
+  long_factor: { kind: "floats", optional: true },
+} as const;
+
+export const MODEL_OPS = {
+  rope_tables: {
+    doc: "cos and sin tables [B,T,dim] of rotary embeddings for integer positions [B,T], per Hugging Face's rope_type " +
+      "(default, linear, dynamic, yarn, llama3, longrope), attention scaling folded in.",
+    arity: 1, attrs: ROPE_ATTRS,
+    infer: ([pos], attrs) => {
+      expectInt(pos!, "positions");
+      expectRank(pos!, 2, "positions ([B,T])");
+      if (!ROPE_TYPES.includes(attrs["rope_type"] as string)) {
+        typeError(`rope_type '${attrs["rope_type"]}' is not one of ${ROPE_TYPES.join(", ")}`);
+      }
+      const dim = attrs["dim"] as number;
+      if (dim % 2 !== 0) typeError(`rope_tables: dim ${dim} must be even`);
+      const dtype = attrDType(attrs, "dtype");
+      const table = tensor(dtype, [...pos!.shape, dim]);
+      return [table, table];
+    },
+  },
+  rope: {
+    doc: "Rotary embedding of x [B,T,H,D] with cos, sin [B,T,D]: x*cos + rotate_half(x)*sin, where " +
+      "rotate_half(x) = concat(-x[..., D/2:], x[..., :D/2]).",
+    arity: 3, attrs: {},
+    infer: ([x, cos, sin]) => {
+      expectRank(x!, 4, "rope x ([B,T,H,D])");
+      expectFloat(x!, "rope x");
+      expectSameType(cos!, sin!, "rope cos/sin");
+      expectSameDType(x!, cos!, "rope x/cos");
+      const [b, t, , d] = x!.shape;
+      if (cos!.shape.length !== 3 || cos!.shape[0] !== b || cos!.shape[1] !== t || cos!.shape[2] !== d) {
+        typeError(`rope: tables ${describe(cos!)} do not fit x ${describe(x!)} (want [${b},${t},${d}])`);
+      }
+      if (typeof d === "number" && d % 2 !== 0) typeError(`rope: head dim ${d} must be even`);
+      return [x!];
+    },
+  },
+  segment_ids: {
+    doc: "Document index of each position [B,T] (i32): a new document starts at t>0 where pos[t] != pos[t-1]+1, as " +
+      "Hugging Face detects packed sequences from position_ids.",
+    arity: 1, attrs: {},
+    infer: ([pos]) => (expectInt(pos!, "positions"), expectRank(pos!, 2, "positions ([B,T])"), [tensor("i32", pos!.shape)]),
+  },
+  attention: {
+    doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
+      "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match.",
+    arity: [3, 4], attrs: ATTENTION_ATTRS,
+    infer: ([q, k, v, seg]) => [checkAttention(q!, k!, v!, seg)],
+  },
+  attention_grad: {
+    doc: "Gradients (dq, dk, dv) of attention given the output's gradient dout; same attributes as attention.",
+    arity: [4, 5], attrs: ATTENTION_ATTRS,
+    infer: ([q, k, v, dout, seg]) => {
+      expectSameType(dout!, checkAttention(q!, k!, v!, seg), "attention_grad dout");
+      return [q!, k!, v!];
+    },
+  },
+  cross_entropy: {
+    doc: "Per-position loss logsumexp(logits) - logits[target] over the last axis; 0 where target == ignore_index.",
+    arity: 2, attrs: { ignore_index: { kind: "int", default: -100 } },
+    infer: ([logits, targets]) => {
+      expectFloat(logits!, "logits");
+      expectInt(targets!, "targets");
+      const shape = logits!.shape.slice(0, -1);
+      if (targets!.shape.length !== shape.length || targets!.shape.some((d, i) => d !== shape[i])) {
+        typeError(`cross_entropy: targets ${describe(targets!)} must match logits ${describe(logits!)} without its last axis`);
+      }
+      return [tensor(logits!.dtype, shape)];
+    },
+  },
+  cross_entropy_grad: {
+    doc: "Gradient of cross_entropy w.r.t. logits: (softmax(logits) - onehot(target)) * dloss, 0 on ignored rows.",
+    arity: 3, attrs: { ignore_index: { kind: "int", default: -100 } },
+    infer: ([logits, targets, dloss]) => {
+      const [loss] = MODEL_OPS.cross_entropy.infer([logits!, targets!]);
+      expectSameType(dloss!, loss!, "cross_entropy_grad dloss");
+      return [logits!];
+    },
+  },
+  embedding_grad: {
+    doc: "Gradient of embedding w.r.t. its weight: dweight[v] = sum of dy rows whose id is v; shape [num_embeddings, C].",
+    arity: 2, attrs: { num_embeddings: { kind: "dim" } },
+    infer: ([ids, dy], attrs) => {
+      expectInt(ids!, "ids");
+      expectFloat(dy!, "dy");
+      if (dy!.shape.length !== ids!.shape.length + 1 || ids!.shape.some((d, i) => d !== dy!.shape[i])) {
+        typeError(`embedding_grad: dy ${describe(dy!)} must be ids ${describe(ids!)} plus a channel axis`);
+      }
+      return [tensor(dy!.dtype, [attrs["num_embeddings"] as Dim, dy!.shape.at(-1)!])];
+    },
+  },
+  adamw: {
+    doc: "One AdamW step (PyTorch's): param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; " +
+      "param -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps). Returns (param, m, v).",
+    arity: 6,
+    attrs: {
+      beta1: { kind: "float", default: 0.9 }, beta2: { kind: "float", default: 0.999 },
+      eps: { kind: "float", default: 1e-8 }, weight_decay: { kind: "float", default: 0 },
+    },
+    infer: ([param, grad, m, v, lr, step]) => {
+      expectFloat(param!, "param");
+      for (const [t, what] of [[grad, "grad"], [m, "m"], [v, "v"]] as const) {
+        expectFloat(t!, what);
+        if (t!.shape.length !== param!.shape.length || t!.shape.some((d, i) => d !== param!.shape[i])) {
+          typeError(`adamw: ${what} ${describe(t!)} must have the shape of param ${describe(param!)}`);
+        }
+      }
+      expectRank(lr!, 0, "adamw lr");
+      expectFloat(lr!, "adamw lr");
+      expectRank(step!, 0, "adamw step");
+      expectInt(step!, "adamw step");
+      return [param!, m!, v!];
+    },
+  },
+  lr_schedule: {
+    doc: "Learning rate for the update after `step` completed steps, as Hugging Face's schedulers: linear warmup " +
+      "from 0 over warmup_steps, then constant, linear decay to 0, or half-cosine decay to 0 at total_steps.",
+    arity: 1,
+    attrs: {
+      schedule: { kind: "string" }, lr: { kind: "float" }, warmup_steps: { kind: "int", default: 0 },
+      total_steps: { kind: "int" },
+    },
+    infer: ([step], attrs) => {
+      expectInt(step!, "step");
+      expectRank(step!, 0, "step");
+      if (!(LR_SCHEDULES as readonly string[]).includes(attrs["schedule"] as string)) {
+        typeError(`lr_schedule: '${attrs["schedule"]}' is not one of ${LR_SCHEDULES.join(", ")}`);
+      }
+      return [tensor("f32", [])];
+    },
+  },
+  dequantize: {
+    doc: "Unpacks 4-bit storage (nf4: the 16 NormalFloat levels; int4: signed -8..7 / 7) and scales each block of " +
+      "`block_size` consecutive elements by its absmax.",
+    arity: 2, attrs: { block_size: { kind: "int", default: 64 }, dtype: { kind: "dtype", default: "f32" } },
+    infer: ([q, absmax], attrs) => {
+      if (q!.dtype !== "nf4" && q!.dtype !== "int4") typeError(`dequantize needs nf4 or int4, got ${describe(q!)}`);
+      expectFloat(absmax!, "absmax");
+      const numel = shapeNumel(q!.shape);
+      const block = attrs["block_size"] as number;
+      if (typeof numel === "number" && (numel % block !== 0 || absmax!.shape.length !== 1 || absmax!.shape[0] !== numel / block)) {
+        typeError(`dequantize: absmax ${describe(absmax!)} must be [${numel / block}] for ${numel} elements in blocks of ${block}`);
+      }
+      const dtype = attrDType(attrs, "dtype");
+      if (!isFloat(dtype)) typeError(`dequantize: dtype must be a float, got ${dtype}`);
+      return [tensor(dtype, q!.shape)];
+    },
+  },
+} as const satisfies Record<string, OpDef>;
