@@ -71,6 +71,29 @@ export class GraphBuilder {
     this.outputs.push({ name, id: value.id });
   }
 
+  /**
+   * Copies every node of `graph` into this builder, feeding its inputs from `inputs` (by input name; types must match)
+   * and returns its outputs by name. Used to compose graphs (forward + loss) and by passes that rebuild a graph.
+   */
+  inline(graph: Graph, inputs: Readonly<Record<string, Value>>): Record<string, Value> {
+    const map = new Map<ValueId, Value>();
+    for (const input of graph.inputs) {
+      const value = inputs[input.name];
+      if (!value) throw new Error(`inline @${graph.name}: no value given for input '${input.name}'`);
+      const want = graph.types[input.id]!;
+      if (value.type.dtype !== want.dtype || value.type.shape.length !== want.shape.length ||
+          value.type.shape.some((d, i) => d !== want.shape[i])) {
+        throw new Error(`inline @${graph.name}: input '${input.name}' has the wrong type`);
+      }
+      map.set(input.id, value);
+    }
+    for (const node of graph.nodes) {
+      const results = this.ops(node.op, node.args.map((a) => map.get(a)!), node.attrs);
+      node.results.forEach((id, i) => map.set(id, results[i]!));
+    }
+    return Object.fromEntries(graph.outputs.map((o) => [o.name, map.get(o.id)!]));
+  }
+
   /** The Value for an id already in this graph (for passes that map old ids to new ones). */
   value(id: ValueId): Value {
     const type = this.types[id];
