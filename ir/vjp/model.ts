@@ -1,0 +1,56 @@
+// VJP rules of the model-level ops: rotary embedding, attention and cross-entropy.
+// Invariants: rope's rule is exact for any cos/sin tables (it differentiates the tables too); attention and
+// cross_entropy delegate to their dedicated gradient ops with the same attributes; segments and targets get none.
+
+import type { GraphBuilder, Value } from "../builder.ts";
+import { dimDivExact, type Dim } from "../dim.ts";
+import { add, mul, neg, onlyDy, reshapeTo } from "./helpers.ts";
+import type { Vjp } from "./types.ts";
+
+/** The two halves of `v` along its last axis. */
+function halves(b: GraphBuilder, v: Value): readonly [Value, Value] {
+  const axis = v.type.shape.length - 1;
+  const size = v.type.shape[axis]!;
+  const half = dimDivExact(size, 2);
+  if (half === undefined) throw new Error(`rope: head dim ${size} is not known to be even`);
+  return [b.op("slice", [v], { axis, start: 0, end: half }), b.op("slice", [v], { axis, start: half, end: size })];
+}
+
+/** rotate_half(v) = concat(-v2, v1) along the last axis. */
+function rotateHalf(b: GraphBuilder, v: Value): Value {
+  const [v1, v2] = halves(b, v);
+  return b.op("concat", [neg(b, v2), v1], { axis: -1 });
+}
+
+/** The transpose of rotate_half: concat(g2, -g1). */
+function rotateHalfTransposed(b: GraphBuilder, g: Value): Value {
+  const [g1, g2] = halves(b, g);
+  return b.op("concat", [g2, neg(b, g1)], { axis: -1 });
+}
+
+// y = x*cos + rotate_half(x)*sin, tables [B,T,D] broadcast over heads:
+// dx = dy*cos + rotate_half^T(dy*sin); dcos = sum_heads(dy*x); dsin = sum_heads(dy*rotate_half(x)).
+const rope: Vjp = ({ b, args: [x, cos, sin], dys }) => {
+  const dy = onlyDy(dys);
+  const [batch, time, , dim] = x!.type.shape as Dim[];
+  const perHead = [batch!, time!, 1, dim!];
+  const dx = add(b, mul(b, dy, reshapeTo(b, cos!, perHead)), rotateHalfTransposed(b, mul(b, dy, reshapeTo(b, sin!, perHead))));
+  const sumHeads = (v: Value) => b.op("reduce_sum", [v], { axes: [2] });
+  return [dx, sumHeads(mul(b, dy, x!)), sumHeads(mul(b, dy, rotateHalf(b, x!)))];
+};
+
+const attention: Vjp = ({ b, args: [q, k, v, segments], attrs, dys }) => {
+  const operands = segments ? [q!, k!, v!, onlyDy(dys), segments] : [q!, k!, v!, onlyDy(dys)];
+  const [dq, dk, dv] = b.ops("attention_grad", operands, attrs);
+  return segments ? [dq, dk, dv, undefined] : [dq, dk, dv];
+};
+
+const crossEntropy: Vjp = ({ b, args: [logits, targets], attrs, dys }) => {
+  return [b.op("cross_entropy_grad", [logits!, targets!, onlyDy(dys)], attrs), undefined];
+};
+
+export const MODEL_VJPS = {
+  rope,
+  attention,
+  cross_entropy: crossEntropy,
+} as const satisfies Record<string, Vjp>;
