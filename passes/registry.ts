@@ -1,0 +1,11 @@
+// Every pass trainc has, one line each, by name. `trainc ir --after <name>` and the golden runner look passes up here.
+
+import { cse } from "./cse.ts";
+import { dce } from "./dce.ts";
+import type { Pass } from "./pass.ts";
+
+export const PASSES: readonly Pass[] = [cse, dce];
+
+export function findPass(name: string): Pass | undefined {
+  return PASSES.find((p) => p.name === name);
+}
