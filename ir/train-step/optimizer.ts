@@ -1,0 +1,101 @@
+// The optimizer_step graph of a train-step module: normalise the accumulated gradients by the number of target
+// tokens, clip them by global norm, and apply AdamW at the scheduled learning rate, as the Hugging Face Trainer does.
+// Invariants: inputs are, in order, the trainable parameters, acc.<name>, m.<name>, v.<name>, step (i64 [], completed
+// steps) and token_count (i64 [], over all accumulated micro-batches); outputs are the new parameters (same names),
+// m.<name>, v.<name>, grad_norm (before clipping) and lr. Weight decay is decided by `decaysWeight` alone.
+
+import { GraphBuilder, type Value } from "../builder.ts";
+import type { DType } from "../dtype.ts";
+import type { Graph, TensorType } from "../graph.ts";
+import type { LrScheduleParams } from "../lr-schedule.ts";
+
+/** AdamW hyperparameters (PyTorch names: betas, eps, weight_decay). */
+export interface AdamWOptions {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+/** What optimizer_step needs besides the parameters. */
+export interface OptimizerOptions {
+  readonly adamw: AdamWOptions;
+  readonly schedule: LrScheduleParams;
+  /** clip_grad_norm_'s max_norm; 0 or undefined disables clipping. */
+  readonly maxGradNorm?: number;
+}
+
+/** A trainable parameter: its name and type. */
+export interface Param {
+  readonly name: string;
+  readonly type: TensorType;
+}
+
+/** Hugging Face Trainer's rule: no weight decay on biases and normalization weights (name contains bias / norm). */
+export function decaysWeight(name: string): boolean {
+  const lower = name.toLowerCase();
+  return !lower.includes("bias") && !lower.includes("norm");
+}
+
+/** Input and output names of the optimizer state of parameter `name`. */
+export const stateName = {
+  acc: (name: string) => `acc.${name}`,
+  m: (name: string) => `m.${name}`,
+  v: (name: string) => `v.${name}`,
+};
+
+/** The dtype the global gradient norm is computed in: f64 when every parameter is f64, else f32. */
+function normDType(params: readonly Param[]): DType {
+  return params.every((p) => p.type.dtype === "f64") ? "f64" : "f32";
+}
+
+function cast(b: GraphBuilder, v: Value, dtype: DType): Value {
+  return v.type.dtype === dtype ? v : b.op("cast", [v], { dtype });
+}
+
+/** sqrt(sum of squares of every element of every gradient), in `dtype`. */
+function globalNorm(b: GraphBuilder, grads: readonly Value[], dtype: DType): Value {
+  const squares = grads.map((g) => {
+    const wide = cast(b, g, dtype);
+    return b.op("reduce_sum", [b.op("mul", [wide, wide])], { axes: wide.type.shape.map((_, i) => i) });
+  });
+  return b.op("sqrt", [squares.reduce((sum, s) => b.op("add", [sum, s]))]);
+}
+
+/** torch.nn.utils.clip_grad_norm_: scales by min(1, max_norm / (norm + 1e-6)). */
+function clip(b: GraphBuilder, grads: readonly Value[], norm: Value, maxNorm: number): Value[] {
+  const dtype = norm.type.dtype;
+  const ratio = b.op("div", [b.scalar(maxNorm, dtype), b.op("add", [norm, b.scalar(1e-6, dtype)])]);
+  const coef = b.op("minimum", [ratio, b.scalar(1, dtype)]);
+  return grads.map((g) => b.op("mul", [g, cast(b, coef, g.type.dtype)]));
+}
+
+/** Builds optimizer_step for the given trainable parameters (see the header for its inputs and outputs). */
+export function buildOptimizerStep(params: readonly Param[], options: OptimizerOptions): Graph {
+  const b = new GraphBuilder("optimizer_step");
+  const input = (name: string, type: TensorType) => b.input(name, type.dtype, type.shape);
+  const weights = params.map((p) => input(p.name, p.type));
+  const accs = params.map((p) => input(stateName.acc(p.name), p.type));
+  const ms = params.map((p) => input(stateName.m(p.name), p.type));
+  const vs = params.map((p) => input(stateName.v(p.name), p.type));
+  const step = b.input("step", "i64", []);
+  const tokenCount = b.input("token_count", "i64", []);
+  const grads = accs.map((acc) => b.op("div", [acc, cast(b, tokenCount, acc.type.dtype)]));
+  const gradNorm = globalNorm(b, grads, normDType(params));
+  const maxNorm = options.maxGradNorm ?? 0;
+  const clipped = maxNorm > 0 ? clip(b, grads, gradNorm, maxNorm) : grads;
+  const { schedule, lr, warmupSteps, totalSteps } = options.schedule;
+  const rate = b.op("lr_schedule", [step], { schedule, lr, warmup_steps: warmupSteps, total_steps: totalSteps });
+  const nextStep = b.op("add", [step, b.scalar(1, "i64")]);
+  const { beta1, beta2, eps, weightDecay } = options.adamw;
+  const updated = params.map((p, i) => {
+    const attrs = { beta1, beta2, eps, weight_decay: decaysWeight(p.name) ? weightDecay : 0 };
+    return b.ops("adamw", [weights[i]!, clipped[i]!, ms[i]!, vs[i]!, rate, nextStep], attrs);
+  });
+  params.forEach((p, i) => b.output(p.name, updated[i]![0]!));
+  params.forEach((p, i) => b.output(stateName.m(p.name), updated[i]![1]!));
+  params.forEach((p, i) => b.output(stateName.v(p.name), updated[i]![2]!));
+  b.output("grad_norm", gradNorm);
+  b.output("lr", rate);
+  return b.build();
+}
