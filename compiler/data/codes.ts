@@ -1,0 +1,35 @@
+// Error codes of the data path (62xx: datasets and batches), one table so they stay unique. Every error names the
+// dataset file (and line where there is one) and says what to change.
+//
+//   6201  dataset file not found (names every path tried)
+//   6202  dataset file of a kind not read yet (not .json / .jsonl), or a folder
+//   6203  a JSON Lines line is not valid JSON (file:line)
+//   6204  a .json file is not valid JSON, or not a list of rows (file:line:column)
+//   6205  a row is not a JSON object (file:line)
+//   6206  a completion row lacks the text field, or it is not a string (file:line)
+//   6207  a pre-tokenized row has bad input_ids / labels / attention_mask (file:line)
+//   6208  a row has no input_ids and its dataset has no `type` (file:line)
+//   6209  dataset `type` not supported yet
+//   6210  the tokenizer has no eos token, which completion rows end with
+//   6211  no pad id (the tokenizer names neither pad_token nor eos_token)
+//   6212  a row is longer than sequence_len: excess_length_strategy `raise`, or rows given to batching unfiltered
+//   6213  fewer usable rows than micro_batch_size: not one batch per epoch
+//   6214  a batching parameter (sequence_len, micro_batch_size) is not a positive integer
+
+/** The data path's error codes by name. */
+export const DataError = {
+  fileNotFound: 6201,
+  unsupportedFile: 6202,
+  badJsonLine: 6203,
+  badJsonFile: 6204,
+  rowNotObject: 6205,
+  missingTextField: 6206,
+  badTokenRow: 6207,
+  untypedRowWithoutIds: 6208,
+  unsupportedType: 6209,
+  noEosToken: 6210,
+  noPadId: 6211,
+  rowTooLong: 6212,
+  tooFewRows: 6213,
+  badBatchParameter: 6214,
+} as const;
