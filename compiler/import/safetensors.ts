@@ -54,6 +54,8 @@ export interface TensorInfo {
 
 /** A set of named tensors read on demand: one safetensors file, or a sharded checkpoint (compiler/import/hf). */
 export interface TensorSource {
+  /** The file that names the tensors (the safetensors file, or a sharded checkpoint's index), for messages. */
+  readonly path: string;
   /** Tensor names in file order. */
   names(): string[];
   info(name: string): TensorInfo | undefined;

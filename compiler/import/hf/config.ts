@@ -81,8 +81,8 @@ const LAYER_TYPES = ["full_attention", "sliding_attention"];
 const DEFAULT_SLIDING_WINDOW = 4096;
 const DEFAULT_MAX_WINDOW_LAYERS = 28;
 
-/** Reads `<dir>/config.json`; returns the spec and the original JSON object (kept for saving). */
-export function loadConfig(dir: string): { spec: ModelSpec; config: JsonObject } {
+/** Reads `<dir>/config.json`: the spec, the JSON object and the file's text (kept for saving the model again). */
+export function loadConfig(dir: string): { spec: ModelSpec; config: JsonObject; text: string } {
   const stat = statSync(dir, { throwIfNoEntry: false });
   if (!stat) fail(2201, `model folder '${dir}' does not exist`, "pass the folder that holds config.json and the .safetensors weights");
   if (!stat.isDirectory()) {
@@ -94,14 +94,15 @@ export function loadConfig(dir: string): { spec: ModelSpec; config: JsonObject }
     fail(2202, `model folder '${dir}' has no config.json (it holds: ${found})`,
       "save the model with save_pretrained, or copy its config.json into the folder");
   }
+  const text = readFileSync(file, "utf8");
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(file, "utf8"));
+    config = JSON.parse(text);
   } catch (e) {
     fail(2203, `${file} is not valid JSON: ${(e as Error).message}`, "fix the file, or save the model again with save_pretrained");
   }
   if (!isJsonObject(config)) fail(2203, `${file} holds ${JSON.stringify(config)?.slice(0, 40)}, not a JSON object`, "config.json must be one JSON object");
-  return { spec: parseConfig(config, file), config };
+  return { spec: parseConfig(config, file), config, text };
 }
 
 /** Normalizes a config.json object; `file` names it in messages. */
