@@ -19,6 +19,7 @@
 //   6117 reduce_max over an empty axis                    (reduce.ts)
 //   6118 dequantize element count not a multiple of block_size (quant.ts)
 //   6119 a negative dim once evaluated                    (context.ts)
+//   6120 adamw step below 1                               (optim.ts)
 //   9101 an evaluation returned a result of the wrong type (index.ts; a bug in trainc)
 
 import { TraincError } from "../../compiler/diagnostics.ts";

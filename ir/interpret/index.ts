@@ -8,19 +8,26 @@ import { TraincError } from "../../compiler/diagnostics.ts";
 import type { Graph, ValueId } from "../graph.ts";
 import type { OpName } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
+import { ATTENTION_EVALS } from "./attention.ts";
 import { bindInputs } from "./bind.ts";
 import { BINARY_EVALS } from "./binary.ts";
 import { EvalContext, type Eval, type OutSpec } from "./context.ts";
 import { CREATE_EVALS } from "./create.ts";
+import { EMBEDDING_EVALS } from "./embedding.ts";
+import { LOSS_EVALS } from "./loss.ts";
 import { MATMUL_EVALS } from "./matmul.ts";
+import { MODEL_EVALS } from "./model.ts";
+import { OPTIM_EVALS } from "./optim.ts";
+import { QUANT_EVALS } from "./quant.ts";
 import { REDUCE_EVALS } from "./reduce.ts";
 import { STRUCTURAL_EVALS } from "./structural.ts";
 import { UNARY_EVALS } from "./unary.ts";
 
 /** The evaluation of every op. */
-export const EVALS: Partial<Record<OpName, Eval>> = {
+export const EVALS = {
   ...UNARY_EVALS, ...BINARY_EVALS, ...CREATE_EVALS, ...REDUCE_EVALS, ...STRUCTURAL_EVALS, ...MATMUL_EVALS,
-};
+  ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS, ...OPTIM_EVALS, ...QUANT_EVALS,
+} satisfies Record<OpName, Eval>;
 
 /** For each value, the index of the last node that reads it (nodes.length for graph outputs; -1 if never read). */
 function lastUses(graph: Graph): Int32Array {
@@ -42,9 +49,7 @@ export function interpret(graph: Graph, inputs: Readonly<Record<string, Tensor>>
   for (const input of graph.inputs) if (last[input.id]! >= 0) values.set(input.id, inputs[input.name]!);
   graph.nodes.forEach((node, i) => {
     const ctx = new EvalContext(graph, i, node, env);
-    const evaluate = EVALS[node.op];
-    if (!evaluate) throw new Error(`interpreter: op ${node.op} has no evaluation yet`);
-    const results = evaluate(node.args.map((id) => values.get(id)!), ctx);
+    const results = (EVALS[node.op] as Eval)(node.args.map((id) => values.get(id)!), ctx);
     node.results.forEach((id, k) => {
       const t = results[k];
       if (!t || !sameType(t, ctx.out[k]!)) {

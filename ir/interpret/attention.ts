@@ -1,0 +1,139 @@
+// Scaled dot-product attention and its exact gradient, per (batch, query head, query) in double precision.
+// Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional segments (integers) [B,T]; query head h reads
+// key/value head floor(h / (Hq/Hk)). Key j is visible from query i when (not causal or j <= i), (window = 0 or
+// i - j < window) and (no segments or seg[b,i] == seg[b,j]). Causal attention needs Tq == Tk and GQA needs Hq a
+// multiple of Hk (6115, checked once sizes are known). A query that sees no key gives an output row of zeros (and
+// no gradient). attention_grad recomputes the probabilities P and returns, with dS = P * (dP - rowsum(P * dP)) and
+// dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q, dv = P^T dout, summed over the query heads sharing a kv head.
+
+import type { Tensor, TensorData } from "../tensor.ts";
+import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
+
+/** Sizes and masking rules of one attention node. */
+interface Geometry {
+  readonly B: number; readonly Tq: number; readonly Tk: number; readonly Hq: number; readonly Hk: number;
+  readonly D: number; readonly Dv: number;
+  readonly scale: number; readonly causal: boolean; readonly window: number;
+  readonly seg: TensorData | undefined;
+}
+
+function geometry(q: Tensor, k: Tensor, v: Tensor, seg: Tensor | undefined, ctx: EvalContext): Geometry {
+  const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
+  const [, Tk, Hk] = k.shape as [number, number, number];
+  const causal = ctx.attrs["causal"] as boolean;
+  if (Hk === 0 || Hq % Hk !== 0) {
+    ctx.fail(6115, `${Hq} query heads are not a multiple of ${Hk} key/value heads`, "check num_key_value_heads");
+  }
+  if (causal && Tq !== Tk) {
+    ctx.fail(6115, `causal attention needs as many queries as keys, got ${Tq} and ${Tk}`, "use causal=false");
+  }
+  return { B, Tq, Tk, Hq, Hk, D, Dv: v.shape[3]!, scale: ctx.attrs["scale"] as number, causal,
+    window: ctx.int("window"), seg: seg?.data };
+}
+
+/**
+ * Fills p[0..Tk) with the attention probabilities of query (b, h, i) (0 for masked keys); returns false when no key
+ * is visible. Scores are scale * q_i . k_j.
+ */
+function probabilities(g: Geometry, q: TensorData, k: TensorData, b: number, h: number, i: number,
+  p: Float64Array): boolean {
+  const kvh = Math.floor(h / (g.Hq / g.Hk));
+  const qOff = ((b * g.Tq + i) * g.Hq + h) * g.D;
+  const hi = g.causal ? Math.min(i, g.Tk - 1) : g.Tk - 1;
+  const lo = g.window > 0 ? Math.max(0, i - g.window + 1) : 0;
+  const mySeg = g.seg ? g.seg[b * g.Tq + i] : 0;
+  p.fill(0);
+  let max = -Infinity;
+  for (let j = lo; j <= hi; j++) {
+    if (g.seg && g.seg[b * g.Tk + j] !== mySeg) {
+      p[j] = -Infinity;
+      continue;
+    }
+    const kOff = ((b * g.Tk + j) * g.Hk + kvh) * g.D;
+    let s = 0;
+    for (let d = 0; d < g.D; d++) s += q[qOff + d]! * k[kOff + d]!;
+    p[j] = s * g.scale;
+    max = Math.max(max, p[j]!);
+  }
+  if (max === -Infinity) {
+    p.fill(0);
+    return false;
+  }
+  let sum = 0;
+  for (let j = lo; j <= hi; j++) sum += p[j] = Math.exp(p[j]! - max);
+  for (let j = lo; j <= hi; j++) p[j]! /= sum;
+  return true;
+}
+
+/** Calls body(b, h, i, kvh) for every query that sees at least one key, with p holding its probabilities. */
+function eachQuery(g: Geometry, q: TensorData, k: TensorData, p: Float64Array,
+  body: (b: number, h: number, i: number, kvh: number) => void): void {
+  const group = g.Hq / g.Hk;
+  for (let b = 0; b < g.B; b++) {
+    for (let h = 0; h < g.Hq; h++) {
+      for (let i = 0; i < g.Tq; i++) if (probabilities(g, q, k, b, h, i, p)) body(b, h, i, Math.floor(h / group));
+    }
+  }
+}
+
+const attention: Eval = ([q, k, v, seg], ctx) => {
+  const g = geometry(q!, k!, v!, seg, ctx);
+  const out = stageOut(ctx);
+  const p = new Float64Array(g.Tk);
+  const acc = new Float64Array(g.Dv);
+  const vd = v!.data;
+  eachQuery(g, q!.data, k!.data, p, (b, h, i, kvh) => {
+    acc.fill(0);
+    for (let j = 0; j < g.Tk; j++) {
+      const pj = p[j]!;
+      if (pj === 0) continue;
+      const vOff = ((b * g.Tk + j) * g.Hk + kvh) * g.Dv;
+      for (let d = 0; d < g.Dv; d++) acc[d] += pj * vd[vOff + d]!;
+    }
+    const oOff = ((b * g.Tq + i) * g.Hq + h) * g.Dv;
+    for (let d = 0; d < g.Dv; d++) out[oOff + d] = acc[d]!;
+  });
+  return [seal(ctx.out[0]!, out)];
+};
+
+const attentionGrad: Eval = ([q, k, v, dout, seg], ctx) => {
+  const g = geometry(q!, k!, v!, seg, ctx);
+  const [qd, kd, vd, dod] = [q!.data, k!.data, v!.data, dout!.data];
+  const dq = new Float64Array(qd.length);
+  const dk = new Float64Array(kd.length);
+  const dv = new Float64Array(vd.length);
+  const p = new Float64Array(g.Tk);
+  const dp = new Float64Array(g.Tk);
+  eachQuery(g, qd, kd, p, (b, h, i, kvh) => {
+    const qOff = ((b * g.Tq + i) * g.Hq + h) * g.D;
+    const oOff = ((b * g.Tq + i) * g.Hq + h) * g.Dv;
+    let rowDot = 0;
+    for (let j = 0; j < g.Tk; j++) {
+      if (p[j] === 0) continue;
+      const vOff = ((b * g.Tk + j) * g.Hk + kvh) * g.Dv;
+      let s = 0;
+      for (let d = 0; d < g.Dv; d++) {
+        s += dod[oOff + d]! * vd[vOff + d]!;
+        dv[vOff + d] += p[j]! * dod[oOff + d]!;
+      }
+      dp[j] = s;
+      rowDot += p[j]! * s;
+    }
+    for (let j = 0; j < g.Tk; j++) {
+      if (p[j] === 0) continue;
+      const ds = p[j]! * (dp[j]! - rowDot) * g.scale;
+      const kOff = ((b * g.Tk + j) * g.Hk + kvh) * g.D;
+      for (let d = 0; d < g.D; d++) {
+        dq[qOff + d] += ds * kd[kOff + d]!;
+        dk[kOff + d] += ds * qd[qOff + d]!;
+      }
+    }
+  });
+  return [dq, dk, dv].map((acc, r) => {
+    const out = stageOut(ctx, r);
+    out.set(acc);
+    return seal(ctx.out[r]!, out);
+  });
+};
+
+export const ATTENTION_EVALS = { attention, attention_grad: attentionGrad };

@@ -1,0 +1,73 @@
+// Rotary embeddings (rope_tables, rope) and document segments (segment_ids).
+// Meaning: rope_tables takes seq_len = max(positions) + 1 over the whole batch (0 for an empty batch), gets
+// (inv_freq, scaling) from ir/rope.ts, and writes cos[b,t,k] = cos[b,t,k + dim/2] = cos(pos[b,t] * inv_freq[k]) *
+// scaling (sin likewise), angles in double precision. rope is x*cos + rotate_half(x)*sin with
+// rotate_half(x)[d] = -x[d + D/2] for d < D/2 and x[d - D/2] otherwise. segment_ids: seg[b,0] = 0 and
+// seg[b,t] = seg[b,t-1] + (pos[b,t] != pos[b,t-1] + 1 ? 1 : 0).
+
+import { TraincError } from "../../compiler/diagnostics.ts";
+import { ropeFrequencies, type RopeFrequencies } from "../rope.ts";
+import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
+
+function frequencies(ctx: EvalContext, seqLen: number): RopeFrequencies {
+  try {
+    return ropeFrequencies(ctx.attrs, seqLen);
+  } catch (e) {
+    if (e instanceof TraincError) ctx.fail(e.code, e.message, e.fix);
+    throw e;
+  }
+}
+
+const ropeTables: Eval = ([pos], ctx) => {
+  const positions = pos!.data;
+  let maxPos = -1;
+  for (let i = 0; i < positions.length; i++) maxPos = Math.max(maxPos, positions[i]!);
+  const { invFreq, attentionScaling } = frequencies(ctx, maxPos + 1);
+  const dim = ctx.int("dim");
+  const half = dim / 2;
+  const cos = stageOut(ctx, 0);
+  const sin = stageOut(ctx, 1);
+  for (let r = 0; r < positions.length; r++) {
+    const p = positions[r]!;
+    const base = r * dim;
+    for (let k = 0; k < half; k++) {
+      const angle = p * invFreq[k]!;
+      cos[base + k] = cos[base + k + half] = Math.cos(angle) * attentionScaling;
+      sin[base + k] = sin[base + k + half] = Math.sin(angle) * attentionScaling;
+    }
+  }
+  return [seal(ctx.out[0]!, cos), seal(ctx.out[1]!, sin)];
+};
+
+const rope: Eval = ([x, cosT, sinT], ctx) => {
+  const [B, T, H, D] = x!.shape as [number, number, number, number];
+  const half = D / 2;
+  const xd = x!.data, cd = cosT!.data, sd = sinT!.data;
+  const out = stageOut(ctx);
+  for (let bt = 0; bt < B * T; bt++) {
+    const tab = bt * D;
+    for (let h = 0; h < H; h++) {
+      const o = (bt * H + h) * D;
+      for (let d = 0; d < half; d++) {
+        out[o + d] = xd[o + d]! * cd[tab + d]! - xd[o + d + half]! * sd[tab + d]!;
+        out[o + d + half] = xd[o + d + half]! * cd[tab + d + half]! + xd[o + d]! * sd[tab + d + half]!;
+      }
+    }
+  }
+  return [seal(ctx.out[0]!, out)];
+};
+
+const segmentIds: Eval = ([pos], ctx) => {
+  const [B, T] = pos!.shape as [number, number];
+  const p = pos!.data;
+  const out = stageOut(ctx);
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) {
+      const i = b * T + t;
+      out[i] = out[i - 1]! + (p[i] !== p[i - 1]! + 1 ? 1 : 0);
+    }
+  }
+  return [seal(ctx.out[0]!, out)];
+};
+
+export const MODEL_EVALS = { rope_tables: ropeTables, rope, segment_ids: segmentIds };
