@@ -1,11 +1,12 @@
 // VJP rules of reductions, softmax / logsumexp, data movement (reshape, transpose, slice, concat, broadcast),
 // embedding and matmul.
 // Invariants: a reduction's cotangent is reshaped to the keepdims form and broadcast back; slice pads with zeros via
-// concat (interleaving zeros first when step > 1); matmul handles both transposes and reduces batch broadcasting.
+// concat (interleaving zeros first when step > 1); matmul handles both transposes and reduces batch broadcasting
+// (for a rank-2 weight, by folding the batch into one matmul).
 // Ties of reduce_max share the cotangent equally (as torch's amax).
 
 import type { GraphBuilder, Value } from "../builder.ts";
-import { dimAdd, dimSub, type Dim } from "../dim.ts";
+import { dimAdd, dimMul, dimSub, type Dim } from "../dim.ts";
 import { normalizeAxis } from "../ops/spec.ts";
 import { reduceAxes } from "../ops/structural.ts";
 import {
@@ -117,13 +118,23 @@ function matmul(b: GraphBuilder, x: Value, y: Value, transposeA: boolean, transp
   return b.op("matmul", [x, y], { transpose_a: transposeA, transpose_b: transposeB });
 }
 
+/** [..., M, X] -> [(...)*M, X]: folds batch axes into the rows. */
+function foldRows(b: GraphBuilder, v: Value): Value {
+  const shape = v.type.shape;
+  return reshapeTo(b, v, [shape.slice(0, -1).reduce<Dim>((n, d) => dimMul(n, d), 1), shape.at(-1)!]);
+}
+
 // C = op(A) op(B): dA = dC op(B)^T (stored transposed when transpose_a: op(B) dC^T); dB = op(A)^T dC (or dC^T op(A)).
+// A rank-2 B (a weight) under a batched, untransposed A gets its gradient from one matmul over the folded rows,
+// instead of a batch of products summed afterwards.
 const matmulVjp: Vjp = ({ b, args: [a, c], attrs, dys }) => {
   const dy = onlyDy(dys);
   const ta = attrs["transpose_a"] as boolean;
   const tb = attrs["transpose_b"] as boolean;
   const da = ta ? matmul(b, c!, dy, tb, true) : matmul(b, dy, c!, false, !tb);
-  const dc = tb ? matmul(b, dy, a!, true, ta) : matmul(b, a!, dy, !ta, false);
+  const fold = !ta && c!.type.shape.length === 2 && a!.type.shape.length > 2;
+  const [lhs, rhs] = fold ? [foldRows(b, a!), foldRows(b, dy)] : [a!, dy];
+  const dc = tb ? matmul(b, rhs, lhs, true, ta) : matmul(b, lhs, rhs, !ta, false);
   return [sumToShape(b, da, a!.type.shape), sumToShape(b, dc, c!.type.shape)];
 };
 

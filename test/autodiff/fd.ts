@@ -1,6 +1,6 @@
 // Finite-difference checking of VJP rules: builds a one-op (or few-op) graph from a case, takes
 // loss = sum(output * fixed random weights), differentiates it with ir/autodiff and runs the gradient graph through
-// the interpreter, then compares every gradient element with a central difference of the loss.
+// the interpreter (after the verifier accepts it), then compares every gradient element with a central difference of the loss.
 // Invariants: inputs and weights come from a generator seeded by the case name, so a failure reproduces exactly;
 // float inputs are f64 and every one of them is differentiated; step h = 1e-6 * max(1, |x|).
 
@@ -10,6 +10,7 @@ import type { DType } from "../../ir/dtype.ts";
 import type { Graph } from "../../ir/graph.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import type { OpName } from "../../ir/ops/index.ts";
+import { verifyGraph } from "../../ir/verify.ts";
 import { fromArray, numel, toArray, type Tensor } from "../../ir/tensor.ts";
 
 /** A deterministic generator of uniform numbers in [0, 1) (mulberry32), seeded by a string. */
@@ -108,7 +109,9 @@ export interface GradientCheck {
 /** Checks the gradient of every f64 input of a case against central differences. */
 export function checkGradients(c: FdCase): Record<string, GradientCheck> {
   const { graph, tensors, wrt } = lossGraph(c);
-  const grads = interpret(differentiate(graph, { loss: "loss", wrt }), tensors);
+  const gradGraph = differentiate(graph, { loss: "loss", wrt });
+  verifyGraph(gradGraph);
+  const grads = interpret(gradGraph, tensors);
   const checks: Record<string, GradientCheck> = {};
   for (const name of wrt) {
     const analytic = toArray(grads[GRAD_PREFIX + name]!);

@@ -8,6 +8,9 @@ import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray, zeros, type Tensor } from "../../ir/tensor.ts";
 import { buildGradsGraph, buildTrainStep, decaysWeight, type TrainStepOptions } from "../../ir/train-step.ts";
 import { buildOptimizerStep, type OptimizerOptions } from "../../ir/train-step/optimizer.ts";
+import { parseModule } from "../../ir/parse.ts";
+import { printModule } from "../../ir/print.ts";
+import { verifyModule } from "../../ir/verify.ts";
 import { seededRandom } from "../autodiff/fd.ts";
 import { batch, PARAM_SHAPES, tinyForward, tinyParams } from "./tiny.ts";
 
@@ -81,6 +84,18 @@ describe("buildTrainStep", () => {
       const mean = fromArray("f64", PARAM_SHAPES[name]!, toArray(whole[`acc.${name}`]!).map((g) => g / count(whole)));
       expect(relativeError(mean, grads[`grad.${name}`]!), name).toBeLessThanOrEqual(1e-12);
     }
+  });
+
+  it("is a valid module whose text form round-trips", () => {
+    verifyModule(module);
+    expect(parseModule(printModule(module))).toEqual(module);
+    expect(micro.inputs.map((i) => i.name)).toEqual([
+      "input_ids", "labels", "position_ids", ...TRAINABLE, ...TRAINABLE.map((n) => `acc.${n}`),
+    ]);
+    expect(micro.outputs.map((o) => o.name)).toEqual(["loss_sum", "token_count", ...TRAINABLE.map((n) => `acc.${n}`)]);
+    expect(optimizer.outputs.map((o) => o.name)).toEqual([
+      ...TRAINABLE, ...TRAINABLE.map((n) => `m.${n}`), ...TRAINABLE.map((n) => `v.${n}`), "grad_norm", "lr",
+    ]);
   });
 
   it("4114, 4115: no trainable parameters, negative max_grad_norm", () => {

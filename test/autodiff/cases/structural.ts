@@ -53,6 +53,7 @@ export const STRUCTURAL_CASES: readonly FdCase[] = [
   matmulCase([3, 4], [2, 4], false, true),
   matmulCase([4, 3], [2, 4], true, true),
   matmulCase([2, 3, 4], [4, 5], false, false),
+  matmulCase([2, 3, 4], [5, 4], false, true),
   matmulCase([3, 4], [2, 5, 4], false, true),
   matmulCase([2, 1, 4, 3], [3, 4, 2], true, false),
 ];
