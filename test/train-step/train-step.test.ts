@@ -22,7 +22,7 @@ const OPTIONS: TrainStepOptions = {
   maxGradNorm: 0.3,
 };
 const ROW_A = { ids: [1, 3, 0, 4, 2], labels: [1, 3, 0, 4, 2], positions: [0, 1, 2, 0, 1] };
-const ROW_B = { ids: [2, 2, 1, 0, 3], labels: [2, 2, -100, 0, 3], positions: [0, 1, 2, 3, 4] };
+const ROW_B = { ids: [2, 2, 1, 0, 3], labels: [2, 2, -100, -100, 3], positions: [0, 1, 2, 3, 4] };
 
 function codeOf(fn: () => unknown): number | undefined {
   try {
