@@ -1,8 +1,8 @@
 // The per-node view an op handler works with: its operands (known at import time or runtime IR values), typed
 // attribute readers, and `emit`, which adds an IR node and turns the op table's type errors into TraincErrors
-// naming the ONNX node. Known operands become `constant` nodes only when a real op needs them (`runtime`).
-// Invariants: handlers never touch the GraphBuilder directly except through `emit`/`runtime`; a known tensor is
-// materialized at most once per graph (cached), so repeated uses share one constant.
+// naming the ONNX node. Known operands become IR values only when a real op needs them (`runtime`).
+// Invariants: handlers never touch the GraphBuilder directly except through `emit`/`runtime`; known tensors with
+// equal contents are materialized once per graph (cached by content), so repeated uses share one constant.
 
 import type { GraphBuilder, Value } from "../../../ir/builder.ts";
 import type { Dim, Shape } from "../../../ir/dim.ts";
@@ -12,6 +12,7 @@ import { IRTypeError, type OpName } from "../../../ir/ops/index.ts";
 import type { OnnxNode } from "./decode.ts";
 import { E_MALFORMED, E_TYPE, E_UNRESOLVED_SHAPE, nodeError } from "./errors.ts";
 import { concreteValues, known, type Known } from "./known.ts";
+import { materialize } from "./materialize.ts";
 import type { AttributeMsg, TensorMsg } from "./schema.ts";
 import { decodeTensor } from "./tensors.ts";
 
@@ -40,7 +41,8 @@ export interface ImportState {
   readonly builder: GraphBuilder;
   readonly dir: string;
   readonly opset: number;
-  readonly constants: Map<Known, Value>;
+  /** Materialized known tensors by content (dtype, shape, elements), so equal constants are emitted once. */
+  readonly constants: Map<string, Value>;
 }
 
 export class NodeContext {
@@ -84,18 +86,14 @@ export class NodeContext {
       `its ${what} [${k.data.join(", ")}] depends on symbolic sizes`, "export with concrete values for this operand");
   }
 
-  /** The IR value of an operand, emitting a `constant` for known tensors. */
+  /** The IR value of an operand, emitting a `constant` (or a size computation) for known tensors. */
   runtime(v: OnnxValue): Value {
     if (v.kind === "runtime") return v.value;
-    const cached = this.state.constants.get(v);
+    const key = `${v.dtype}[${v.shape.join(",")}]:${v.data.map(String).join(",")}`;
+    const cached = this.state.constants.get(key);
     if (cached) return cached;
-    const values = concreteValues(v) ?? this.fail(E_UNRESOLVED_SHAPE,
-      `a run-time operand holds symbolic sizes [${v.data.join(", ")}]`,
-      "trainc cannot yet turn a symbolic size into tensor data; export with static shapes");
-    const splat = values.length > 0 && values.every((x) => Object.is(x, values[0]));
-    const attrs: Attrs = splat ? { dtype: v.dtype, shape: v.shape, value: values[0]! } : { dtype: v.dtype, shape: v.shape, values };
-    const value = this.emit("constant", [], attrs);
-    this.state.constants.set(v, value);
+    const value = materialize((op, args, attrs) => this.emit(op, args, attrs), v);
+    this.state.constants.set(key, value);
     return value;
   }
 

@@ -145,25 +145,25 @@ export function concreteValues(t: Known): number[] | undefined {
 export function compareDims(a: Dim, b: Dim): number | undefined {
   const diff = dimSub(a, b);
   if (typeof diff === "number") return Math.sign(diff);
-  const terms = polyTerms(diff);
-  const varying = terms.filter((t) => t.degree > 0);
-  const atLowerBound = terms.reduce((acc, t) => acc + t.coef * 2 ** t.degree, 0);
+  const terms = dimTerms(diff);
+  const varying = terms.filter((t) => t.symbols.length > 0);
+  const atLowerBound = terms.reduce((acc, t) => acc + t.coef * 2 ** t.symbols.length, 0);
   if (varying.every((t) => t.coef > 0) && atLowerBound > 0) return 1;
   if (varying.every((t) => t.coef < 0) && atLowerBound < 0) return -1;
   return undefined;
 }
 
-/** Terms of a canonical symbolic Dim ("2*B*T-T+3") as (coefficient, degree) pairs. */
-function polyTerms(dim: string): { coef: number; degree: number }[] {
+/** The terms of a Dim ("2*B*T-T+3") as coefficients and the names they multiply (none for the constant). */
+export function dimTerms(dim: Dim): { coef: number; symbols: string[] }[] {
+  if (typeof dim === "number") return dim === 0 ? [] : [{ coef: dim, symbols: [] }];
   const terms = dim.match(/[+-]?[^+-]+/g) ?? [];
   return terms.map((term) => {
-    const sign = term.startsWith("-") ? -1 : 1;
-    let coef = sign;
-    let degree = 0;
+    let coef = term.startsWith("-") ? -1 : 1;
+    const symbols: string[] = [];
     for (const factor of term.replace(/^[+-]/, "").split("*")) {
       if (/^\d+$/.test(factor)) coef *= Number(factor);
-      else degree++;
+      else symbols.push(factor);
     }
-    return { coef, degree };
+    return { coef, symbols };
   });
 }

@@ -92,6 +92,13 @@ const where: Handler = (ctx) => {
   return [runtime(ctx.emit("where", [ctx.runtime(c), ctx.runtime(a), ctx.runtime(b)]))];
 };
 
+/** IsNaN(x) = x != x. */
+const isNaN: Handler = (ctx) => {
+  const x = ctx.need(0);
+  if (x.kind === "known") return [foldElementwise(ctx, [x], "bool", { num: (v) => (Number.isNaN(v) ? 1 : 0) })];
+  return [runtime(ctx.emit("ne", [x.value, x.value]))];
+};
+
 export const ELEMENTWISE_HANDLERS: Readonly<Record<string, Handler>> = {
   Identity: (ctx) => [ctx.need(0)],
   Neg: unary("neg", (x) => -x, (x) => dimMul(x, -1)),
@@ -106,6 +113,7 @@ export const ELEMENTWISE_HANDLERS: Readonly<Record<string, Handler>> = {
   Cos: unary("cos", Math.cos),
   Not: elementwise("not", { num: (x) => (x ? 0 : 1) }, "bool"),
   Relu: relu,
+  IsNaN: isNaN,
   Add: elementwise("add", { num: (a, b) => a! + b!, dim: (a, b) => dimAdd(a!, b!) }),
   Sub: elementwise("sub", { num: (a, b) => a! - b!, dim: (a, b) => dimSub(a!, b!) }),
   Mul: elementwise("mul", { num: (a, b) => a! * b!, dim: (a, b) => dimMul(a!, b!) }),

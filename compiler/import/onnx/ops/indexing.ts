@@ -87,7 +87,7 @@ function gatherShape(data: Shape, axis: number, indices: Shape): Dim[] {
 }
 
 /** Row gather of runtime ids along `axis` with `embedding` (integer data goes through f64, exact to 2^53). */
-function gatherRows(ctx: NodeContext, data: Value, ids: Value, axis: number): Value {
+export function gatherRows(ctx: NodeContext, data: Value, ids: Value, axis: number): Value {
   const shape = data.type.shape;
   const rest = [...shape.slice(0, axis), ...shape.slice(axis + 1)];
   const front = axis === 0 ? data : ctx.emit("transpose", [data], {

@@ -6,6 +6,7 @@ import { E_UNSUPPORTED_OP, nodeError } from "../errors.ts";
 import type { OnnxNode } from "../decode.ts";
 import type { Handler } from "./common.ts";
 import { ELEMENTWISE_HANDLERS } from "./elementwise.ts";
+import { GATHER_ND_HANDLERS } from "./gather-nd.ts";
 import { INDEXING_HANDLERS } from "./indexing.ts";
 import { LAYOUT_HANDLERS } from "./layout.ts";
 import { LINALG_HANDLERS } from "./linalg.ts";
@@ -14,7 +15,7 @@ import { SOURCE_HANDLERS } from "./sources.ts";
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   ...ELEMENTWISE_HANDLERS, ...LAYOUT_HANDLERS, ...INDEXING_HANDLERS, ...SOURCE_HANDLERS, ...LINALG_HANDLERS,
-  ...REDUCE_HANDLERS,
+  ...REDUCE_HANDLERS, ...GATHER_ND_HANDLERS,
 };
 
 /** Names of the supported ONNX ops, sorted. */
