@@ -294,19 +294,22 @@ function decodeFloat(code: number, exponentBits: number, mantissaBits: number, f
   return sign * (1 + mantissa / 2 ** mantissaBits) * 2 ** (exponent - bias);
 }
 
+// Scratch views of one float64, to read a double's sign, exponent and top mantissa bits (little-endian host).
+const scratch = new Float64Array(1);
+const words = new Uint32Array(scratch.buffer);
+
 /** Bits of a value exactly representable in an IEEE format with the given widths (after roundTo). */
 function encodeFloat(value: number, exponentBits: number, mantissaBits: number): number {
-  const signBit = value < 0 || Object.is(value, -0) ? 1 << (exponentBits + mantissaBits) : 0;
+  scratch[0] = value;
+  const high = words[1]!;
+  const signBit = (high >>> 31) << (exponentBits + mantissaBits);
   const top = (1 << exponentBits) - 1;
   if (Number.isNaN(value)) return (top << mantissaBits) | (1 << (mantissaBits - 1));
-  const a = Math.abs(value);
-  if (a === Infinity) return signBit | (top << mantissaBits);
+  const exponent = ((high >>> 20) & 0x7ff) - 1023;
+  if (exponent === 1024) return signBit | (top << mantissaBits);
   const bias = (1 << (exponentBits - 1)) - 1;
-  if (a < 2 ** (1 - bias)) return signBit | (a / 2 ** (1 - bias - mantissaBits));
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  return signBit | ((e + bias) << mantissaBits) | (a / 2 ** (e - mantissaBits) - 2 ** mantissaBits);
+  if (exponent < 1 - bias) return signBit | (Math.abs(value) / 2 ** (1 - bias - mantissaBits));
+  return signBit | ((exponent + bias) << mantissaBits) | ((high & 0xfffff) >>> (20 - mantissaBits));
 }
 
 export interface WriteOptions {
