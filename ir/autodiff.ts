@@ -16,7 +16,7 @@
 //   9401  a VJP rule returned a cotangent whose type differs from its operand's (a bug in that rule)
 
 import { GraphBuilder, type Value } from "./builder.ts";
-import { fail } from "../compiler/diagnostics.ts";
+import { didYouMean, fail } from "../compiler/diagnostics.ts";
 import { isFloat } from "./dtype.ts";
 import type { Graph, TensorType, ValueId } from "./graph.ts";
 import { describe } from "./ops/spec.ts";
@@ -56,7 +56,7 @@ function checkLoss(graph: Graph, loss: string): ValueId {
   const output = graph.outputs.find((o) => o.name === loss);
   if (!output) {
     fail(4101, `loss '${loss}' is not an output of graph @${graph.name} (outputs: ${names(graph.outputs)})`,
-      "name a scalar float output of the graph as the loss");
+      suggest(loss, graph.outputs, "name a scalar float output of the graph as the loss"));
   }
   const type = graph.types[output.id]!;
   if (!isFloat(type.dtype) || type.shape.length !== 0) {
@@ -78,7 +78,7 @@ function checkWrt(graph: Graph, wrt: readonly string[]): ValueId[] {
     const input = graph.inputs.find((v) => v.name === name);
     if (!input) {
       fail(4103, `wrt names '${name}', which is not an input of graph @${graph.name} (inputs: ${names(graph.inputs)})`,
-        "take gradients only with respect to graph inputs (parameters)");
+        suggest(name, graph.inputs, "take gradients only with respect to graph inputs (parameters)"));
     }
     const type = graph.types[input.id]!;
     if (!isFloat(type.dtype)) {
@@ -91,6 +91,12 @@ function checkWrt(graph: Graph, wrt: readonly string[]): ValueId[] {
 
 function names(values: readonly { name: string }[]): string {
   return values.map((v) => v.name).join(", ") || "none";
+}
+
+/** A did-you-mean fix when `name` is close to one of `values`' names, else `otherwise`. */
+function suggest(name: string, values: readonly { name: string }[], otherwise: string): string {
+  const close = didYouMean(name, values.map((v) => v.name));
+  return close === undefined ? otherwise : `did you mean '${close}'?`;
 }
 
 /** Float values that depend on a wrt input: the only values that receive cotangents. */

@@ -8,13 +8,17 @@ import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray } from "../../ir/tensor.ts";
 import { checkGradients, f64 } from "./fd.ts";
 
-function codeOf(fn: () => unknown): number | undefined {
+function caught(fn: () => unknown): { code?: number; fix?: string } {
   try {
     fn();
   } catch (e) {
-    return (e as { code?: number }).code;
+    return e as { code?: number; fix?: string };
   }
-  return undefined;
+  return {};
+}
+
+function codeOf(fn: () => unknown): number | undefined {
+  return caught(fn).code;
 }
 
 /** A graph with f64 input x [2,3] (plus any extra inputs) and output loss = sum(f(x, ...)). */
@@ -115,8 +119,8 @@ describe("differentiate", () => {
 describe("differentiate errors", () => {
   const graph = scalarLoss((b, x) => b.op("exp", [x]), (b) => b.input("ids", "i64", [2]));
 
-  it("4101: the loss is not an output", () => {
-    expect(codeOf(() => differentiate(graph, { loss: "los", wrt: ["x"] }))).toBe(4101);
+  it("4101: the loss is not an output (with a did-you-mean fix)", () => {
+    expect(caught(() => differentiate(graph, { loss: "los", wrt: ["x"] }))).toMatchObject({ code: 4101, fix: "did you mean 'loss'?" });
   });
 
   it("4102: the loss is not a float scalar", () => {
