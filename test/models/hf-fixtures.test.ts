@@ -1,0 +1,77 @@
+// Acceptance test of model import against the Hugging Face transformers oracle (test/fixtures/hf, written by
+// make_hf_fixtures.py in float64): for every case in the manifest, load the model folder, build the grads graph,
+// run it in the interpreter and compare loss, logits and every parameter gradient with the reference by
+// ||a - b|| / ||b||. f32 must agree within 1e-5 (f32 rounding); f64 within 1e-10 (the reference is float64 with
+// transformers' float32 downcasts patched out, so only summation order differs). Prints each case's worst ratios,
+// llm.c style. A batch without position_ids means 0..T-1 in every row.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadModel } from "../../compiler/import/hf/load.ts";
+import { readSafetensors } from "../../compiler/import/safetensors.ts";
+import type { DType } from "../../ir/dtype.ts";
+import { interpret } from "../../ir/interpret/index.ts";
+import type { Tensor } from "../../ir/tensor.ts";
+import { buildGradsGraph } from "../../ir/train-step.ts";
+
+const FIXTURES = new URL("../fixtures/hf/", import.meta.url).pathname;
+const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] };
+const CASES = manifest.cases.map((c) => c.name);
+const TOLERANCE: Partial<Record<DType, number>> = { f32: 1e-5, f64: 1e-10 };
+
+/** ||a - b|| / ||b|| over all elements (b the reference). */
+function relativeError(actual: Tensor, reference: Tensor): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < reference.data.length; i++) {
+    diff += (actual.data[i]! - reference.data[i]!) ** 2;
+    norm += reference.data[i]! ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
+/** The batch's tensors, with position_ids 0..T-1 per row when the file has none. */
+function readBatch(dir: string): Record<string, Tensor> {
+  const batch = readSafetensors(join(dir, "batch.safetensors"));
+  if (batch["position_ids"]) return batch;
+  const [rows, length] = batch["input_ids"]!.shape as [number, number];
+  const positions = Float64Array.from({ length: rows * length }, (_, i) => i % length);
+  return { ...batch, position_ids: { dtype: "i64", shape: [rows, length], data: positions } };
+}
+
+/** Runs one case in `dtype`; returns the relative error of every reference tensor and the model's warnings. */
+function runCase(name: string, dtype: DType): { errors: Map<string, number>; outputs: string[]; warnings: string[] } {
+  const dir = join(FIXTURES, name);
+  const model = loadModel(dir, { dtype });
+  const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
+  const graph = buildGradsGraph(model.forward, Object.keys(model.parameters));
+  const out = interpret(graph, { ...readBatch(dir), ...model.parameters });
+  const errors = new Map<string, number>();
+  for (const [key, expected] of Object.entries(reference)) {
+    const actual = out[key];
+    errors.set(key, actual && actual.data.length === expected.data.length ? relativeError(actual, expected) : Infinity);
+  }
+  return { errors, outputs: Object.keys(out), warnings: model.warnings };
+}
+
+/** One line per case: loss and logits ratios, the three worst gradients, and a verdict. */
+function report(name: string, dtype: DType, errors: Map<string, number>, tolerance: number): void {
+  const fmt = (v: number) => v.toExponential(2);
+  const grads = [...errors].filter(([k]) => k.startsWith("grad.")).sort((a, b) => b[1] - a[1]);
+  const worst = grads.slice(0, 3).map(([k, v]) => `${k.slice(5)} ${fmt(v)}`).join(", ");
+  const ok = [...errors.values()].every((v) => v <= tolerance);
+  console.log(`${ok ? "OK  " : "FAIL"} ${name} ${dtype}: loss ${fmt(errors.get("loss")!)} | logits ${fmt(errors.get("logits")!)} | ` +
+    `${grads.length} grads, worst: ${worst}`);
+}
+
+describe.each(["f32", "f64"] as const)("Hugging Face fixtures in %s", (dtype) => {
+  it.each(CASES)("%s: loss, logits and every gradient match transformers", (name) => {
+    const tolerance = TOLERANCE[dtype]!;
+    const { errors, outputs, warnings } = runCase(name, dtype);
+    report(name, dtype, errors, tolerance);
+    expect(warnings).toEqual([]);
+    expect(errors.has("loss") && errors.has("logits")).toBe(true);
+    expect(outputs.filter((k) => k.startsWith("grad.")).sort()).toEqual([...errors.keys()].filter((k) => k.startsWith("grad.")).sort());
+    for (const [key, error] of errors) expect(error, key).toBeLessThanOrEqual(tolerance);
+  });
+});
