@@ -60,6 +60,7 @@ const cast: Vjp = ({ b, args: [x], dys }) => {
   return [dy.type.dtype === x!.type.dtype ? dy : b.op("cast", [dy], { dtype: x!.type.dtype })];
 };
 
+/** VJP rules of the differentiable elementwise ops (ir/ops/elementwise.ts). */
 export const ELEMENTWISE_VJPS = {
   neg: unary((b, _x, _y, dy) => neg(b, dy)),
   abs: unary(abs),

@@ -49,6 +49,7 @@ const crossEntropy: Vjp = ({ b, args: [logits, targets], attrs, dys }) => {
   return [b.op("cross_entropy_grad", [logits!, targets!, onlyDy(dys)], attrs), undefined];
 };
 
+/** VJP rules of the differentiable model ops (ir/ops/model.ts). */
 export const MODEL_VJPS = {
   rope,
   attention,

@@ -14,12 +14,12 @@ import {
 } from "./helpers.ts";
 import type { Vjp, VjpContext } from "./types.ts";
 
-/** Axes of a reduction node and its cotangent and result in keepdims form. */
-function reduced({ b, args, results, attrs, dys }: VjpContext) {
+/** Operand, axes and keepdims shape of a reduction node, and its cotangent in keepdims form. */
+function reduced({ b, args, attrs, dys }: VjpContext) {
   const x = args[0]!;
   const axes = reduceAxes(attrs, x.type.shape.length);
   const keep = keepdimsShape(x.type.shape, axes);
-  return { x, axes, dy: reshapeTo(b, onlyDy(dys), keep), y: reshapeTo(b, results[0]!, keep) };
+  return { x, axes, keep, dy: reshapeTo(b, onlyDy(dys), keep) };
 }
 
 function expand(b: GraphBuilder, v: Value, like: Value): Value {
@@ -40,8 +40,8 @@ const reduceMean: Vjp = (ctx) => {
 
 const reduceMax: Vjp = (ctx) => {
   const { b } = ctx;
-  const { x, axes, dy, y } = reduced(ctx);
-  const mask = indicator(b, b.op("eq", [x, y]), x.type.dtype);
+  const { x, axes, keep, dy } = reduced(ctx);
+  const mask = indicator(b, b.op("eq", [x, reshapeTo(b, ctx.results[0]!, keep)]), x.type.dtype);
   const ties = b.op("reduce_sum", [mask], { axes, keepdims: true });
   return [mul(b, mask, div(b, dy, ties))];
 };
@@ -143,6 +143,7 @@ const embedding: Vjp = ({ b, args: [weight, ids], dys }) => {
   return [grad, undefined];
 };
 
+/** VJP rules of the structural ops (ir/ops/structural.ts). */
 export const STRUCTURAL_VJPS = {
   reduce_sum: reduceSum,
   reduce_max: reduceMax,
