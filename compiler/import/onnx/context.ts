@@ -5,7 +5,7 @@
 // equal contents are materialized once per graph (cached by content), so repeated uses share one constant.
 
 import type { GraphBuilder, Value } from "../../../ir/builder.ts";
-import type { Dim, Shape } from "../../../ir/dim.ts";
+import { shapeEqual, type Dim, type Shape } from "../../../ir/dim.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import type { Attrs } from "../../../ir/graph.ts";
 import { IRTypeError, type OpName } from "../../../ir/ops/index.ts";
@@ -43,6 +43,8 @@ export interface ImportState {
   readonly opset: number;
   /** Materialized known tensors by content (dtype, shape, elements), so equal constants are emitted once. */
   readonly constants: Map<string, Value>;
+  /** For each value the importer made with `reshape`, the value it reshaped (so reshape chains collapse). */
+  readonly reshapeSources: Map<number, Value>;
 }
 
 export class NodeContext {
@@ -108,6 +110,15 @@ export class NodeContext {
       }
       throw e;
     }
+  }
+
+  /** `x` with a new shape (same elements); a reshape of a reshape reshapes the original; no node if unchanged. */
+  reshape(x: Value, shape: Shape): Value {
+    const source = this.state.reshapeSources.get(x.id) ?? x;
+    if (shapeEqual(source.type.shape, shape)) return source;
+    const out = this.emit("reshape", [source], { shape });
+    this.state.reshapeSources.set(out.id, source);
+    return out;
   }
 
   /** Emits `op` unless it would be the identity (then returns `x`). */

@@ -28,7 +28,9 @@ export interface OnnxImport {
 /** Imports an ONNX model file (IR versions 3-10, opsets 17-21) into the IR. */
 export function loadOnnx(path: string): OnnxImport {
   const model = decodeOnnxFile(path);
-  const state: ImportState = { builder: new GraphBuilder("forward"), dir: model.dir, opset: model.opset, constants: new Map() };
+  const state: ImportState = {
+    builder: new GraphBuilder("forward"), dir: model.dir, opset: model.opset, constants: new Map(), reshapeSources: new Map(),
+  };
   const env = new Map<string, OnnxValue>();
   const parameters = declareInputs(model, state.builder, env);
   for (const node of model.nodes) importNode(node, env, state);

@@ -13,8 +13,7 @@ import { axisOf, type Handler } from "./common.ts";
 /** Gives `x` a new shape: a known tensor keeps its data when the shape is concrete; else an IR reshape. */
 export function reshapeTo(ctx: NodeContext, x: OnnxValue, shape: Shape): OnnxValue {
   if (x.kind === "known" && shape.every((d) => typeof d === "number")) return known(x.dtype, shape as number[], x.data);
-  const v = ctx.runtime(x);
-  return runtime(ctx.emitUnless(shapeEqual(v.type.shape, shape), "reshape", v, { shape }));
+  return runtime(ctx.reshape(ctx.runtime(x), shape));
 }
 
 const shapeOp: Handler = (ctx) => {

@@ -63,9 +63,9 @@ const cumsum: Handler = (ctx) => {
   const swap = [...Array(rank).keys()].map((i) => (i === axis ? rank - 1 : i === rank - 1 ? axis : i));
   const last = ctx.emitUnless(axis === rank - 1, "transpose", x, { perm: swap });
   const wide = ctx.emitUnless(work === dtype, "cast", last, { dtype: work });
-  const rows = rank === 1 ? ctx.emit("reshape", [wide], { shape: [1, wide.type.shape[0]!] }) : wide;
+  const rows = rank === 1 ? ctx.reshape(wide, [1, wide.type.shape[0]!]) : wide;
   const summed = ctx.emit("matmul", [rows, triangle(ctx, x, axis, work)]);
-  const flat = rank === 1 ? ctx.emit("reshape", [summed], { shape: wide.type.shape }) : summed;
+  const flat = rank === 1 ? ctx.reshape(summed, wide.type.shape) : summed;
   const typed = ctx.emitUnless(work === dtype, "cast", flat, { dtype });
   return [runtime(ctx.emitUnless(axis === rank - 1, "transpose", typed, { perm: swap }))];
 };
