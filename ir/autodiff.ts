@@ -20,6 +20,7 @@ import { didYouMean, fail } from "../compiler/diagnostics.ts";
 import { isFloat } from "./dtype.ts";
 import type { Graph, TensorType, ValueId } from "./graph.ts";
 import { describe } from "./ops/spec.ts";
+import { copyNodes, declareInputs, declareOutputs, liveNodes } from "./rebuild.ts";
 import { zeros } from "./vjp/helpers.ts";
 import { VJPS } from "./vjp/index.ts";
 
@@ -42,7 +43,7 @@ export function differentiate(graph: Graph, spec: DifferentiateSpec): Graph {
   const active = activeValues(graph, wrtIds);
   const b = new GraphBuilder(graph.name);
   const values = declareInputs(b, graph);
-  copyNodes(b, graph, values, () => true);
+  copyNodes(b, graph, values);
   const cotangents = active.has(lossId) ? backward(b, graph, values, active, lossId) : new Map<ValueId, Value>();
   for (const o of graph.outputs) b.output(o.name, values.get(o.id)!);
   spec.wrt.forEach((name, i) => {
@@ -146,38 +147,13 @@ function checkCotangent(op: string, operand: number, primal: TensorType, cotange
   }
 }
 
-function declareInputs(b: GraphBuilder, graph: Graph): Map<ValueId, Value> {
-  const values = new Map<ValueId, Value>();
-  for (const input of graph.inputs) {
-    const type = graph.types[input.id]!;
-    values.set(input.id, b.input(input.name, type.dtype, type.shape));
-  }
-  return values;
-}
-
-/** Copies the nodes of `graph` that `keep` selects, mapping operands and recording results in `values`. */
-function copyNodes(b: GraphBuilder, graph: Graph, values: Map<ValueId, Value>, keep: (index: number) => boolean): void {
-  graph.nodes.forEach((node, i) => {
-    if (!keep(i)) return;
-    const results = b.ops(node.op, node.args.map((a) => values.get(a)!), node.attrs);
-    node.results.forEach((id, j) => values.set(id, results[j]!));
-  });
-}
-
 /** Drops nodes at index >= `firstPrunable` whose results no output needs (the forward nodes always stay). */
 function pruneDeadNodes(graph: Graph, firstPrunable: number): Graph {
-  const live = new Set(graph.outputs.map((o) => o.id));
-  const kept = graph.nodes.map(() => false);
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    const node = graph.nodes[i]!;
-    if (i >= firstPrunable && !node.results.some((r) => live.has(r))) continue;
-    kept[i] = true;
-    for (const a of node.args) live.add(a);
-  }
+  const kept = liveNodes(graph, (i) => i < firstPrunable);
   if (kept.every(Boolean)) return graph;
   const b = new GraphBuilder(graph.name);
   const values = declareInputs(b, graph);
   copyNodes(b, graph, values, (i) => kept[i]!);
-  for (const o of graph.outputs) b.output(o.name, values.get(o.id)!);
+  declareOutputs(b, graph, values);
   return b.build();
 }

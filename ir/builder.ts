@@ -6,6 +6,7 @@ import type { DType } from "./dtype.ts";
 import type { Shape } from "./dim.ts";
 import { BARE_NAME, type Attrs, type Graph, type NamedValue, type Node, type TensorType, type ValueId } from "./graph.ts";
 import { IRTypeError, normalizeAttrs, opDef, type OpName } from "./ops/index.ts";
+import { copyNodes } from "./rebuild.ts";
 
 /** A value under construction: its id in the graph being built and its type. */
 export interface Value {
@@ -87,10 +88,7 @@ export class GraphBuilder {
       }
       map.set(input.id, value);
     }
-    for (const node of graph.nodes) {
-      const results = this.ops(node.op, node.args.map((a) => map.get(a)!), node.attrs);
-      node.results.forEach((id, i) => map.set(id, results[i]!));
-    }
+    copyNodes(this, graph, map);
     return Object.fromEntries(graph.outputs.map((o) => [o.name, map.get(o.id)!]));
   }
 

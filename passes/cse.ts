@@ -5,12 +5,14 @@
 //
 //   %0 = exp %x ; %1 = exp %x ; %2 = add %0, %1   ->   %0 = exp %x ; %1 = add %0, %0
 
-import type { Value } from "../ir/builder.ts";
+import { GraphBuilder, type Value } from "../ir/builder.ts";
 import type { Graph } from "../ir/graph.ts";
-import { finishRebuild, startRebuild, type Pass } from "./pass.ts";
+import { declareInputs, declareOutputs } from "../ir/rebuild.ts";
+import type { Pass } from "./pass.ts";
 
 function run(graph: Graph): Graph {
-  const { b, map } = startRebuild(graph);
+  const b = new GraphBuilder(graph.name);
+  const map = declareInputs(b, graph);
   const seen = new Map<string, Value[]>();
   for (const node of graph.nodes) {
     const args = node.args.map((a) => map.get(a)!);
@@ -19,7 +21,8 @@ function run(graph: Graph): Graph {
     seen.set(key, results);
     node.results.forEach((id, i) => map.set(id, results[i]!));
   }
-  return finishRebuild(graph, b, map);
+  declareOutputs(b, graph, map);
+  return b.build();
 }
 
 export const cse: Pass = {

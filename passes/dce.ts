@@ -4,25 +4,18 @@
 //
 //   %0 = exp %x ; %1 = neg %x ; return y = %1   ->   %0 = neg %x ; return y = %0
 
-import type { Graph, ValueId } from "../ir/graph.ts";
-import { finishRebuild, startRebuild, type Pass } from "./pass.ts";
+import { GraphBuilder } from "../ir/builder.ts";
+import type { Graph } from "../ir/graph.ts";
+import { copyNodes, declareInputs, declareOutputs, liveNodes } from "../ir/rebuild.ts";
+import type { Pass } from "./pass.ts";
 
 function run(graph: Graph): Graph {
-  const live = new Set<ValueId>(graph.outputs.map((o) => o.id));
-  const keep = new Set<number>();
-  for (let n = graph.nodes.length - 1; n >= 0; n--) {
-    const node = graph.nodes[n]!;
-    if (!node.results.some((r) => live.has(r))) continue;
-    keep.add(n);
-    for (const a of node.args) live.add(a);
-  }
-  const { b, map } = startRebuild(graph);
-  graph.nodes.forEach((node, n) => {
-    if (!keep.has(n)) return;
-    const results = b.ops(node.op, node.args.map((a) => map.get(a)!), node.attrs);
-    node.results.forEach((id, i) => map.set(id, results[i]!));
-  });
-  return finishRebuild(graph, b, map);
+  const live = liveNodes(graph);
+  const b = new GraphBuilder(graph.name);
+  const map = declareInputs(b, graph);
+  copyNodes(b, graph, map, (i) => live[i]!);
+  declareOutputs(b, graph, map);
+  return b.build();
 }
 
 export const dce: Pass = {
