@@ -15,6 +15,7 @@
 //   6212  a row is longer than sequence_len: excess_length_strategy `raise`, or rows given to batching unfiltered
 //   6213  fewer usable rows than micro_batch_size: not one batch per epoch
 //   6214  a batching parameter (sequence_len, micro_batch_size) is not a positive integer
+//   6215  a dataset entry has no path
 
 /** The data path's error codes by name. */
 export const DataError = {
@@ -32,4 +33,5 @@ export const DataError = {
   rowTooLong: 6212,
   tooFewRows: 6213,
   badBatchParameter: 6214,
+  missingPath: 6215,
 } as const;

@@ -2,6 +2,7 @@
 // them with the entry's format (compiler/data/formats), then filter by length as Axolotl does: rows longer than
 // sequence_len are dropped (excess_length_strategy `drop`, the default), truncated (`truncate`) or an error (`raise`);
 // rows shorter than 2 tokens (Axolotl's min_sample_len default) are dropped, as they give no next-token target.
+// Every entry's type and path are checked before any file is read, so a config mistake shows at once.
 // Takes plain parameters (entries, sequence length, the config's folder) so it does not depend on the config module.
 // Invariants: rows keep file order, entries in list order; the counts in DatasetStats add up
 // (read = rows + droppedLong + droppedShort; truncated rows are counted in rows).
@@ -61,14 +62,25 @@ export function loadDatasets(
   checkPositiveInteger("sequence_len", options.sequenceLen);
   const files: { path: string; rows: number }[] = [];
   const tokenized: TokenizedRow[] = [];
+  const formats = entries.map((entry, index) => formatOf(entry, index));
+  const paths = entries.map((entry, index) => resolveDatasetPath(pathOf(entry, index), options.configDir, options.cwd));
   entries.forEach((entry, index) => {
-    const format = formatOf(entry, index);
-    const file = resolveDatasetPath(entry.path, options.configDir, options.cwd);
+    const format = formats[index]!;
+    const file = paths[index]!;
     const raw = readRows(file);
     files.push({ path: file, rows: raw.length });
     for (const row of raw) tokenized.push(format(asObjectRow(row), entry, tokenizer));
   });
   return filterByLength(tokenized, files, options);
+}
+
+function pathOf(entry: DatasetEntry, index: number): string {
+  if (typeof entry.path === "string" && entry.path !== "") return entry.path;
+  return fail(
+    DataError.missingPath,
+    `datasets[${index}] has no path`,
+    "set datasets[].path to a local .jsonl or .json file",
+  );
 }
 
 function asObjectRow(row: SourceRow): ObjectRow {

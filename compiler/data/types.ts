@@ -8,7 +8,8 @@ export const IGNORE_INDEX = -100;
 
 /** One entry of the config's `datasets` list: the keys the data path reads, snake_case as in Axolotl. */
 export interface DatasetEntry {
-  readonly path: string;
+  /** A local .jsonl or .json file; optional only because the config schema also allows hub datasets (not read). */
+  readonly path?: string;
   /** `completion`, or absent/null/empty for pre-tokenized rows; other Axolotl types come in later issues. */
   readonly type?: unknown;
   /** The text field of `completion` rows (default `text`). */

@@ -18,7 +18,7 @@ export function formatOf(entry: DatasetEntry, index: number): RowFormat {
   if (typeof type === "string" && Object.hasOwn(FORMATS, type)) return FORMATS[type]!;
   return fail(
     DataError.unsupportedType,
-    `datasets[${index}].type ${JSON.stringify(type)} is not supported yet (dataset ${entry.path})`,
+    `datasets[${index}].type ${JSON.stringify(type)} is not supported yet${entry.path ? ` (dataset ${entry.path})` : ""}`,
     `use one of: ${Object.keys(FORMATS).join(", ")}, or no type for pre-tokenized rows (input_ids, labels); ` +
       "more Axolotl formats are planned",
   );
