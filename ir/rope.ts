@@ -151,11 +151,6 @@ function llama3(a: RopeAttrs, theta: number, dim: number): RopeFrequencies {
 
 /** LongRoPE: per-frequency rescale factors, long ones past the original context. */
 function longrope(a: RopeAttrs, theta: number, dim: number, seqLen: number, attrs: Attrs): RopeFrequencies {
-  const original = a.originalMax();
-  const factor = a.num("factor") ?? a.need("max_position_embeddings") / original;
-  const attentionScaling = a.num("attention_factor") ??
-    (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)));
-  const name = seqLen > original ? "long_factor" : "short_factor";
   for (const key of ["short_factor", "long_factor"]) {
     const list = attrs[key] as readonly number[] | undefined;
     if (list === undefined) a.need(key);
@@ -164,7 +159,11 @@ function longrope(a: RopeAttrs, theta: number, dim: number, seqLen: number, attr
         `give ${dim / 2} factors (head_dim * partial_rotary_factor / 2)`);
     }
   }
-  const ext = attrs[name] as readonly number[];
+  const original = a.originalMax();
+  const factor = a.num("factor") ?? a.need("max_position_embeddings") / original;
+  const attentionScaling = a.num("attention_factor") ??
+    (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)));
+  const ext = attrs[seqLen > original ? "long_factor" : "short_factor"] as readonly number[];
   return { invFreq: powers(theta, dim).map((p, i) => f(1 / f(f(ext[i]!) * p))), attentionScaling };
 }
 

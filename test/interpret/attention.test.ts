@@ -1,0 +1,130 @@
+// attention and attention_grad against a naive per-head loop written here (explicit visibility predicate, explicit
+// softmax), covering GQA, causal + sliding window + document segments, Tq != Tk, queries that see no key, and the
+// gradient checked by central finite differences of the naive loop.
+
+import { describe, expect, it } from "vitest";
+import { toArray } from "../../ir/tensor.ts";
+import { expectClose, expectTrainc, feed, random, run, runOp } from "./helpers.ts";
+
+interface Case {
+  B: number; Tq: number; Tk: number; Hq: number; Hk: number; D: number; Dv: number;
+  causal: boolean; window: number; scale: number; seg?: number[];
+}
+
+/** Naive attention on row-major [B,T,H,D] arrays. */
+function naive(c: Case, q: number[], k: number[], v: number[]): number[] {
+  const out = new Array<number>(c.B * c.Tq * c.Hq * c.Dv).fill(0);
+  for (let b = 0; b < c.B; b++) for (let h = 0; h < c.Hq; h++) for (let i = 0; i < c.Tq; i++) {
+    const kvh = Math.floor((h * c.Hk) / c.Hq);
+    const visible = (j: number) => (!c.causal || j <= i) && (c.window === 0 || i - j < c.window) &&
+      (!c.seg || c.seg[b * c.Tq + i] === c.seg[b * c.Tk + j]);
+    const js = [...Array(c.Tk).keys()].filter(visible);
+    if (js.length === 0) continue;
+    const scores = js.map((j) => {
+      let s = 0;
+      for (let d = 0; d < c.D; d++) s += q[((b * c.Tq + i) * c.Hq + h) * c.D + d]! * k[((b * c.Tk + j) * c.Hk + kvh) * c.D + d]!;
+      return Math.exp(s * c.scale);
+    });
+    const total = scores.reduce((x, y) => x + y, 0);
+    js.forEach((j, n) => {
+      for (let d = 0; d < c.Dv; d++) {
+        out[((b * c.Tq + i) * c.Hq + h) * c.Dv + d]! += (scores[n]! / total) * v[((b * c.Tk + j) * c.Hk + kvh) * c.Dv + d]!;
+      }
+    });
+  }
+  return out;
+}
+
+function data(c: Case, seed: number) {
+  return {
+    q: random(c.B * c.Tq * c.Hq * c.D, seed),
+    k: random(c.B * c.Tk * c.Hk * c.D, seed + 1),
+    v: random(c.B * c.Tk * c.Hk * c.Dv, seed + 2),
+  };
+}
+
+function feeds(c: Case, q: number[], k: number[], v: number[]) {
+  const f = [feed("f64", [c.B, c.Tq, c.Hq, c.D], q), feed("f64", [c.B, c.Tk, c.Hk, c.D], k),
+    feed("f64", [c.B, c.Tk, c.Hk, c.Dv], v)];
+  return c.seg ? [...f, feed("i32", [c.B, c.Tq], c.seg)] : f;
+}
+
+const attrs = (c: Case) => ({ causal: c.causal, window: c.window, scale: c.scale });
+
+const packed: Case = {
+  B: 2, Tq: 6, Tk: 6, Hq: 4, Hk: 2, D: 3, Dv: 2, causal: true, window: 3, scale: 0.7,
+  seg: [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1],
+};
+
+describe("attention", () => {
+  it("GQA with causal + window + segments matches the naive loop", () => {
+    const { q, k, v } = data(packed, 10);
+    const out = runOp(feeds(packed, q, k, v), "attention", attrs(packed));
+    expect(out.shape).toEqual([2, 6, 4, 2]);
+    expectClose(out, naive(packed, q, k, v), 1e-14);
+  });
+
+  it("plain causal, and non-causal with Tq != Tk", () => {
+    const causal: Case = { ...packed, window: 0, seg: undefined };
+    const a = data(causal, 20);
+    expectClose(runOp(feeds(causal, a.q, a.k, a.v), "attention", attrs(causal)), naive(causal, a.q, a.k, a.v), 1e-14);
+    const cross: Case = { B: 1, Tq: 2, Tk: 5, Hq: 2, Hk: 1, D: 4, Dv: 3, causal: false, window: 0, scale: 0.5 };
+    const b = data(cross, 30);
+    expectClose(runOp(feeds(cross, b.q, b.k, b.v), "attention", attrs(cross)), naive(cross, b.q, b.k, b.v), 1e-14);
+  });
+
+  it("a query that sees no key gets zeros", () => {
+    const c: Case = { B: 1, Tq: 5, Tk: 2, Hq: 1, Hk: 1, D: 2, Dv: 2, causal: false, window: 2, scale: 1 };
+    const { q, k, v } = data(c, 40);
+    const out = toArray(runOp(feeds(c, q, k, v), "attention", attrs(c)));
+    expect(out.slice(6)).toEqual([0, 0, 0, 0]);
+    expectClose(out, naive(c, q, k, v), 1e-14);
+  });
+
+  it("the first query of a causal row attends only to itself", () => {
+    const c: Case = { B: 1, Tq: 2, Tk: 2, Hq: 1, Hk: 1, D: 1, Dv: 2, causal: true, window: 0, scale: 1 };
+    const out = runOp(feeds(c, [5, 6], [1, 2], [7, 8, 9, 10]), "attention", attrs(c));
+    expect(toArray(out).slice(0, 2)).toEqual([7, 8]);
+  });
+
+  it("checks heads and causal lengths once sizes are known", () => {
+    const q = feed("f32", [1, 2, 3, 2], new Array(12).fill(0), [1, 2, "H", 2]);
+    const kv = feed("f32", [1, 2, 2, 2], new Array(8).fill(0), [1, 2, "G", 2]);
+    expectTrainc(() => run([q, kv, kv], (b, x, y, z) => b.op("attention", [x!, y!, z!], { scale: 1 })), 6115,
+      /3 query heads are not a multiple of 2/);
+    const qq = feed("f32", [1, 2, 1, 2], new Array(4).fill(0));
+    const kk = feed("f32", [1, 3, 1, 2], new Array(6).fill(0));
+    expectTrainc(() => run([qq, kk, kk], (b, x, y, z) => b.op("attention", [x!, y!, z!], { scale: 1 })), 6115,
+      /causal attention needs as many queries as keys, got 2 and 3/);
+  });
+});
+
+describe("attention_grad", () => {
+  /** Central differences of sum(naive(q,k,v) * w) with respect to every element of one operand. */
+  function numeric(c: Case, x: { q: number[]; k: number[]; v: number[] }, w: number[], which: "q" | "k" | "v"): number[] {
+    const loss = (y: typeof x) => naive(c, y.q, y.k, y.v).reduce((s, o, i) => s + o * w[i]!, 0);
+    const eps = 1e-6;
+    return x[which].map((_, i) => {
+      const plus = { ...x, [which]: x[which].map((val, j) => (j === i ? val + eps : val)) };
+      const minus = { ...x, [which]: x[which].map((val, j) => (j === i ? val - eps : val)) };
+      return (loss(plus) - loss(minus)) / (2 * eps);
+    });
+  }
+
+  for (const [name, c] of [
+    ["GQA + causal + window + segments", packed],
+    ["non-causal, Tq != Tk", { B: 1, Tq: 3, Tk: 4, Hq: 2, Hk: 2, D: 2, Dv: 3, causal: false, window: 0, scale: 0.9 }],
+  ] as [string, Case][]) {
+    it(`equals finite differences of the naive loop: ${name}`, () => {
+      const x = data(c, 50);
+      const w = random(c.B * c.Tq * c.Hq * c.Dv, 60);
+      const dout = feed("f64", [c.B, c.Tq, c.Hq, c.Dv], w);
+      const [qf, kf, vf, seg] = feeds(c, x.q, x.k, x.v);
+      const inputs = seg ? [qf!, kf!, vf!, dout, seg] : [qf!, kf!, vf!, dout];
+      const [dq, dk, dv] = run(inputs, (b, ...vals) => b.ops("attention_grad", vals, attrs(c)));
+      expectClose(dq!, numeric(c, x, w, "q"), 1e-8);
+      expectClose(dk!, numeric(c, x, w, "k"), 1e-8);
+      expectClose(dv!, numeric(c, x, w, "v"), 1e-8);
+    });
+  }
+});

@@ -1,0 +1,142 @@
+// rope, rope_tables, segment_ids, adamw, lr_schedule and dequantize against hand-computed values.
+
+import { describe, expect, it } from "vitest";
+import { toArray } from "../../ir/tensor.ts";
+import { expectClose, expectTrainc, feed, random, run, runOp } from "./helpers.ts";
+
+describe("rope", () => {
+  it("x*cos + rotate_half(x)*sin on one head, by hand", () => {
+    const x = feed("f64", [1, 1, 1, 4], [1, 2, 3, 4]);
+    const cos = feed("f64", [1, 1, 4], [0.5, 0.6, 0.5, 0.6]);
+    const sin = feed("f64", [1, 1, 4], [0.1, 0.2, 0.1, 0.2]);
+    expectClose(runOp([x, cos, sin], "rope"), [0.2, 0.4, 1.6, 2.8], 1e-15);
+  });
+
+  it("shares the [B,T,D] tables across heads", () => {
+    const [B, T, H, D] = [2, 3, 2, 4];
+    const xs = random(B * T * H * D, 1);
+    const cs = random(B * T * D, 2);
+    const ss = random(B * T * D, 3);
+    const expected: number[] = [];
+    for (let bt = 0; bt < B * T; bt++) for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) {
+      const xv = (e: number) => xs[(bt * H + h) * D + e]!;
+      const rot = d < D / 2 ? -xv(d + D / 2) : xv(d - D / 2);
+      expected.push(xv(d) * cs[bt * D + d]! + rot * ss[bt * D + d]!);
+    }
+    const out = runOp([feed("f64", [B, T, H, D], xs), feed("f64", [B, T, D], cs), feed("f64", [B, T, D], ss)], "rope");
+    expectClose(out, expected, 1e-15);
+  });
+});
+
+describe("rope_tables", () => {
+  it("default rope: cos/sin of pos * inv_freq, halves duplicated", () => {
+    const pos = feed("i64", [2, 3], [0, 1, 2, 5, 0, 1]);
+    const [cos, sin] = run([pos], (b, p) => b.ops("rope_tables", [p!], { dim: 4, theta: 100, dtype: "f64" }));
+    expect(cos!.shape).toEqual([2, 3, 4]);
+    const inv = [1, Math.fround(0.1)];
+    const expect4 = (f: (a: number) => number) => [0, 1, 2, 5, 0, 1].flatMap((p) => [f(p * inv[0]!), f(p * inv[1]!)])
+      .flatMap((_, i, all) => (i % 2 === 0 ? [all[i]!, all[i + 1]!, all[i]!, all[i + 1]!] : []));
+    expectClose(cos!, expect4(Math.cos), 1e-15);
+    expectClose(sin!, expect4(Math.sin), 1e-15);
+  });
+
+  it("yarn folds its attention scaling into both tables and rounds to the dtype", () => {
+    const pos = feed("i32", [1, 1], [3]);
+    const attrs = { dim: 2, theta: 10000, rope_type: "yarn", factor: 4, original_max_position_embeddings: 16 };
+    const [cos, sin] = run([pos], (b, p) => b.ops("rope_tables", [p!], attrs));
+    const scale = 0.1 * Math.log(4) + 1;
+    expect(cos!.dtype).toBe("f32");
+    expect(toArray(cos!)).toEqual([Math.fround(Math.cos(3) * scale), Math.fround(Math.cos(3) * scale)]);
+    expect(toArray(sin!)).toEqual([Math.fround(Math.sin(3) * scale), Math.fround(Math.sin(3) * scale)]);
+  });
+
+  it("dynamic rope takes seq_len = max(positions) + 1 over the whole batch", () => {
+    const attrs = { dim: 4, theta: 10000, rope_type: "dynamic", factor: 2, max_position_embeddings: 8, dtype: "f64" };
+    const tables = (positions: number[]) => run([feed("i64", [2, 2], positions)], (b, p) => b.ops("rope_tables", [p!], attrs))[0]!;
+    // seq_len 8 = max_position_embeddings: default frequencies [1, 1/100]; row 3 holds position 7.
+    const f01 = Math.fround(0.01);
+    expectClose(toArray(tables([0, 1, 6, 7])).slice(12), [Math.cos(7), Math.cos(7 * f01), Math.cos(7), Math.cos(7 * f01)], 1e-15);
+    // seq_len 12 > 8: theta' = 10000 * (2 * 12 / 8 - 1)^(4 / 2) = 40000, so inv_freq = [1, 1/200]; row 3 holds 11.
+    const f005 = Math.fround(0.005);
+    expectClose(toArray(tables([0, 1, 2, 11])).slice(12), [Math.cos(11), Math.cos(11 * f005), Math.cos(11), Math.cos(11 * f005)], 1e-15);
+  });
+
+  it("names the node when attributes are missing", () => {
+    expectTrainc(() => run([feed("i64", [1, 1], [0])], (b, p) => b.ops("rope_tables", [p!], { dim: 4, theta: 1e4, rope_type: "llama3", factor: 8 })),
+      3401, /node 0 \(rope_tables\).*llama3' needs attribute 'low_freq_factor'/);
+  });
+});
+
+describe("segment_ids", () => {
+  it("starts a new document where positions do not continue", () => {
+    const out = runOp([feed("i64", [2, 6], [0, 1, 2, 0, 1, 5, 3, 4, 5, 6, 7, 8])], "segment_ids");
+    expect(out.dtype).toBe("i32");
+    expect(toArray(out)).toEqual([0, 0, 0, 1, 1, 2, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe("adamw", () => {
+  /** The op doc's formula, written out. */
+  function reference(p: number, g: number, m: number, v: number, lr: number, step: number,
+    [b1, b2, eps, wd]: number[]): number[] {
+    const m1 = b1! * m + (1 - b1!) * g;
+    const v1 = b2! * v + (1 - b2!) * g * g;
+    const mhat = m1 / (1 - b1! ** step);
+    const vhat = v1 / (1 - b2! ** step);
+    return [p * (1 - lr * wd!) - (lr * mhat) / (Math.sqrt(vhat) + eps!), m1, v1];
+  }
+
+  for (const hyper of [[0.9, 0.999, 1e-8, 0.1], [0.3, 0.99, 1e-6, 0]]) {
+    it(`follows torch.optim.AdamW, betas (${hyper[0]}, ${hyper[1]})`, () => {
+      const [p, g, m, v] = [[1, -2, 0], [0.5, -1, 0.25], [0.1, 0, -0.2], [0.01, 0, 0.3]];
+      const [b1, b2, eps, wd] = hyper as [number, number, number, number];
+      const outs = run([feed("f64", [3], p!), feed("f64", [3], g!), feed("f64", [3], m!), feed("f64", [3], v!),
+        feed("f32", [], [0.01]), feed("i64", [], [3])],
+      (b, ...xs) => b.ops("adamw", xs, { beta1: b1, beta2: b2, eps, weight_decay: wd }));
+      const lr = Math.fround(0.01);
+      const expected = [0, 1, 2].map((i) => reference(p![i]!, g![i]!, m![i]!, v![i]!, lr, 3, hyper));
+      [0, 1, 2].forEach((k) => expectClose(outs[k]!, expected.map((e) => e[k]!), 1e-14));
+    });
+  }
+
+  it("rounds each result to its own dtype and rejects step 0", () => {
+    const feeds = [feed("bf16", [1], [1]), feed("f32", [1], [0.5]), feed("f32", [1], [0]), feed("f32", [1], [0]),
+      feed("f32", [], [1e-3]), feed("i64", [], [1])];
+    const [p, m] = run(feeds, (b, ...xs) => b.ops("adamw", xs));
+    expect(toArray(p!)).toEqual([1]);
+    expect(toArray(m!)).toEqual([Math.fround(0.05)]);
+    const zero = [...feeds.slice(0, 5), feed("i64", [], [0])];
+    expectTrainc(() => run(zero, (b, ...xs) => b.ops("adamw", xs)), 6120, /adamw step is 0/);
+  });
+});
+
+describe("lr_schedule", () => {
+  const at = (schedule: string, step: number) => toArray(runOp([feed("i64", [], [step])], "lr_schedule",
+    { schedule, lr: 1e-3, warmup_steps: 10, total_steps: 110 }))[0];
+  it("warms up linearly, then constant / linear / cosine decay (f32)", () => {
+    expect(at("constant", 5)).toBe(Math.fround(5e-4));
+    expect(at("constant", 60)).toBe(Math.fround(1e-3));
+    expect(at("linear", 60)).toBe(Math.fround(5e-4));
+    expect(at("linear", 110)).toBe(0);
+    expect(at("cosine", 60)).toBe(Math.fround(1e-3 * 0.5 * (1 + Math.cos(Math.PI / 2))));
+    expect(at("cosine", 10)).toBe(Math.fround(1e-3));
+  });
+});
+
+describe("dequantize", () => {
+  it("nf4: level(code) * absmax of the block", () => {
+    const out = runOp([feed("nf4", [2, 2], [0, 7, 15, 1]), feed("f32", [2], [2, 0.5])], "dequantize", { block_size: 2 });
+    expect(out.shape).toEqual([2, 2]);
+    expect(toArray(out)).toEqual([-2, 0, 0.5, Math.fround(-0.6961928009986877 * 0.5)]);
+  });
+
+  it("int4: signed code / 7 * absmax, into bf16", () => {
+    const out = runOp([feed("int4", [4], [7, 8, 15, 0]), feed("f32", [1], [3.5])], "dequantize", { block_size: 4, dtype: "bf16" });
+    expect(toArray(out)).toEqual([3.5, -4, -0.5, 0]);
+  });
+
+  it("checks blocks against absmax once sizes are known", () => {
+    expectTrainc(() => runOp([feed("nf4", [6], [0, 0, 0, 0, 0, 0], ["N"]), feed("f32", [2], [1, 1], ["M"])], "dequantize",
+      { block_size: 4 }), 6118, /6 elements in blocks of 4/);
+  });
+});
