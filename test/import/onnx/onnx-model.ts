@@ -1,6 +1,6 @@
 // Test helper: builds small ONNX models in memory with protobufjs from the importer's own schema
 // (compiler/import/onnx/schema.ts) and writes them to a temporary folder. Attributes are tagged by kind ({ i }, { f },
-// { ints }, { floats }, { s }, { t }) so the encoded AttributeProto type is never guessed.
+// { ints }, { floats }, { s }, { t }, or { ref, type } inside a function body) so their encoded type is never guessed.
 // Invariant: models default to IR version 9 and opset 18 of the default domain.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -11,7 +11,8 @@ import { ONNX_ATTR_TYPE, onnxType } from "../../../compiler/import/onnx/schema.t
 import { onnxTypeOf } from "../../../compiler/import/onnx/tensors.ts";
 
 export type AttrSpec =
-  | { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: object };
+  | { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: object }
+  | { ref: string; type: number };
 
 export interface NodeSpec {
   op: string;
@@ -39,6 +40,7 @@ function attribute(name: string, spec: AttrSpec): object {
   if ("ints" in spec) return { name, type: ONNX_ATTR_TYPE.INTS, ints: spec.ints };
   if ("floats" in spec) return { name, type: ONNX_ATTR_TYPE.FLOATS, floats: spec.floats };
   if ("s" in spec) return { name, type: ONNX_ATTR_TYPE.STRING, s: Buffer.from(spec.s) };
+  if ("ref" in spec) return { name, type: spec.type, ref_attr_name: spec.ref };
   return { name, type: ONNX_ATTR_TYPE.TENSOR, t: spec.t };
 }
 
