@@ -32,6 +32,7 @@ const FORMATS = {
   U8: { dtype: "u8", bytes: 1 }, BOOL: { dtype: "bool", bytes: 1 },
 } as const satisfies Record<string, { dtype: DType; bytes: number }>;
 
+/** A dtype name as safetensors headers spell it. */
 export type SafetensorsDType = keyof typeof FORMATS;
 const KNOWN = Object.keys(FORMATS).join(", ");
 const WRITABLE: readonly DType[] = ["f64", "f32", "f16", "bf16", "i64", "i32", "i8", "u8", "bool"];
@@ -312,6 +313,7 @@ function encodeFloat(value: number, exponentBits: number, mantissaBits: number):
   return signBit | ((exponent + bias) << mantissaBits) | ((high & 0xfffff) >>> (20 - mantissaBits));
 }
 
+/** How writeSafetensors stores tensors. */
 export interface WriteOptions {
   /** Stored dtype of float tensors (default: each tensor's own); integer and bool tensors keep theirs. */
   readonly dtype?: DType;

@@ -16,7 +16,9 @@ import type { DType } from "../../../ir/dtype.ts";
 import type { Tensor } from "../../../ir/tensor.ts";
 import { SafetensorsFile, type TensorInfo, type TensorSource } from "../safetensors.ts";
 
+/** The weights file of an unsharded model folder. */
 export const SINGLE_FILE = "model.safetensors";
+/** The index of a sharded model folder: {"weight_map": {tensor name: shard file}}. */
 export const INDEX_FILE = "model.safetensors.index.json";
 
 /** Opens the weights of model folder `dir`; the caller closes the result. */

@@ -17,7 +17,9 @@ import { didYouMean, fail } from "../../diagnostics.ts";
 import { isJsonObject, KeyReader, type JsonObject } from "./keys.ts";
 import { ropeAttrs, type RopeAttrs } from "./rope-config.ts";
 
+/** The `architectures` entries trainc imports. */
 export const ARCHITECTURES = ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"] as const;
+/** One of ARCHITECTURES. */
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 /** A decoder-only transformer as trainc builds it, every size and switch resolved. */

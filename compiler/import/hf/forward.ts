@@ -16,6 +16,7 @@ import type { Graph } from "../../../ir/graph.ts";
 import type { ModelSpec } from "./config.ts";
 import { modelParameters } from "./params.ts";
 
+/** How buildForward builds the graph. */
 export interface ForwardOptions {
   /** Dtype of parameters and activations (f32, f64, bf16, f16). */
   readonly dtype: DType;

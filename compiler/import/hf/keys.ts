@@ -7,6 +7,7 @@ import { fail } from "../../diagnostics.ts";
 /** A JSON object as parsed from config.json. */
 export type JsonObject = Readonly<Record<string, unknown>>;
 
+/** True for a JSON object (not null, not an array). */
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -27,6 +27,7 @@ import { setTopLevelKeys } from "./config-text.ts";
 import { isJsonObject, type JsonObject } from "./keys.ts";
 import { modelParameters, type ParamInfo } from "./params.ts";
 
+/** A model folder read into trainc: spec, forward graph and parameters. */
 export interface LoadedModel {
   readonly spec: ModelSpec;
   /** config.json as read. */

@@ -7,6 +7,7 @@ import type { ModelSpec } from "./config.ts";
 /** How transformers initializes a parameter (`_init_weights`): normal(0, initializer_range), ones or zeros. */
 export type ParamInit = "normal" | "ones" | "zeros";
 
+/** One parameter: its Hugging Face name, shape and init rule. */
 export interface ParamInfo {
   readonly name: string;
   readonly shape: readonly number[];
