@@ -9,7 +9,7 @@
 //   2220  a parameter the model needs is missing (names the tensor, the file and the expected shape)
 //   2221  a parameter has the wrong shape (names the tensor, the file, expected and found shapes)
 //   2222  saveModel got a tensor that is not a parameter of the model
-//   2223  saveModel could not write config.json
+//   2223  saveModel could not create the folder or write config.json
 //   2203  (shared with config.ts) the config text to save is not a JSON object
 //   2240  (shared with forward.ts) a dtype that is not a float type transformers names
 
@@ -109,7 +109,11 @@ export function saveModel(dir: string, configText: string, parameters: Readonly<
   const where = "the parameters to save";
   checkParameters(params, where, (name) => parameters[name] && { shape: parameters[name].shape, file: where });
   const savedConfig = withDType(configText, dtype);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    fail(2223, `cannot create model folder '${dir}': ${(e as Error).message}`, "pick a folder you can write to");
+  }
   const ordered = Object.fromEntries(params.map((p) => [p.name, parameters[p.name]!]));
   writeSafetensors(join(dir, SINGLE_FILE), ordered, { dtype, metadata: { format: "pt" } });
   writeConfig(join(dir, "config.json"), savedConfig);

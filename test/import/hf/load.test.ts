@@ -1,7 +1,7 @@
 // loadModel / saveModel: a saved folder loads back with the same parameters for every architecture, config.json
 // keeps its text except the dtype key, and a checkpoint that does not fit config.json fails naming the tensor, the
 // file and the shapes; unused tensors become warnings (known buffers excepted).
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ARCHITECTURES } from "../../../compiler/import/hf/config.ts";
@@ -114,5 +114,15 @@ describe("checks against config.json", () => {
     expectTraincError(() => saveModel(folder(), JSON.stringify(config), fewer, "f32"), 2220);
     expectTraincError(() => saveModel(folder(), JSON.stringify(config), parameters, "i64"), 2240);
     expectTraincError(() => saveModel(folder(), "[]", parameters, "f32"), 2203);
+  });
+});
+
+describe("save errors", () => {
+  it("names a folder that cannot be created", () => {
+    const config = tinyConfig("LlamaForCausalLM");
+    const blocker = join(root, "a-file");
+    writeFileSync(blocker, "");
+    const error = expectTraincError(() => saveModel(join(blocker, "model"), JSON.stringify(config), initParameters(config, 1, "f32"), "f32"), 2223);
+    expect(error.message).toContain("a-file");
   });
 });
