@@ -87,7 +87,7 @@ describe("Qwen sliding windows", () => {
 });
 
 describe("RoPE parameters", () => {
-  const llama = (extra: object) => parseConfig(tinyConfig("LlamaForCausalLM", extra)).rope;
+  const llama = (extra: object) => load(tinyConfig("LlamaForCausalLM", extra)).rope;
 
   it("default rope from the top-level rope_theta, or 10000", () => {
     expect(llama({ rope_theta: 500000 })).toEqual({ rope_type: "default", dim: 8, theta: 500000, max_position_embeddings: 64 });
