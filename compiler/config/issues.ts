@@ -46,7 +46,7 @@ function toProblems(source: ConfigSource, schema: z.ZodType, issue: z.core.$ZodI
   }
   const path = issue.path as KeyPath;
   const name = formatPath(path);
-  if (issue.code === "invalid_type" && issue.input === undefined) {
+  if (issue.input === undefined) {
     const present = source.has(path);
     return [
       {
@@ -99,7 +99,7 @@ function typeFix(name: string, expected: string, input: unknown): string {
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   const kind = Array.isArray(value) ? "a list" : value === null ? "null" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
-  const text = JSON.stringify(value) ?? String(value);
+  const text = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
   const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
   return `${short} (${kind})`;
 }

@@ -68,8 +68,10 @@ const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /** A number or a string holding one (`"2e-5"`), cast to a number ≥ 0 as Axolotl casts learning_rate. */
 export function numberOrNumericString() {
   const error = 'expected a number ≥ 0 or a numeric string such as "2e-5"';
-  return z
-    .union([z.number(), z.string().trim().regex(NUMERIC)], { error })
-    .transform((v) => Number(v))
-    .pipe(z.number().min(0, { error }));
+  return z.union([z.number(), z.string()], { error }).transform((value, ctx) => {
+    const n = typeof value === "number" ? value : NUMERIC.test(value.trim()) ? Number(value) : Number.NaN;
+    if (Number.isFinite(n) && n >= 0) return n;
+    ctx.issues.push({ code: "custom", message: error, input: value });
+    return z.NEVER;
+  });
 }

@@ -140,7 +140,7 @@ export function checkNotSupported(source: ConfigSource, config: RuleInput): void
   const also = others.length === 0 ? "" : `\n  also not supported yet: ${others.join(", ")}`;
   fail(
     CONFIG_ERRORS.NOT_SUPPORTED_YET,
-    `${where(source, [first.key])}: ${first.key}: ${yamlValue(config[first.key])}: ${first.feature} is not supported by trainc yet (it is planned)${also}`,
+    `${where(source, [first.key])}: ${first.key}: ${yamlValue(config[first.key])} — ${first.feature} is not supported by trainc yet (it is planned)${also}`,
     first.meanwhile,
   );
 }

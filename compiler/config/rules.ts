@@ -13,7 +13,7 @@ export function checkCrossKeyRules(source: ConfigSource, config: RuleInput): voi
   const anchor = rule.keys.find((key) => source.has([key]));
   const at = anchor === undefined ? source.file : where(source, [anchor]);
   const named = rule.keys.map((key) => describeKey(source, config, key)).join(", ");
-  fail(rule.code, `${at}: ${rule.problem}: ${named}`, rule.fix);
+  fail(rule.code, `${at}: ${rule.problem} — ${named}`, rule.fix);
 }
 
 /** `warmup_steps: 10 (line 12)`, `load_in_4bit (not set)`, or `attn_implementation: sdpa (default)`. */
