@@ -1,7 +1,7 @@
 // The per-node view an op handler works with: its operands (known at import time or runtime IR values), typed
 // attribute readers, and `emit`, which adds an IR node and turns the op table's type errors into TraincErrors
 // naming the ONNX node. Known operands become IR values only when a real op needs them (`runtime`).
-// Invariants: handlers never touch the GraphBuilder directly except through `emit`/`runtime`; known tensors with
+// Invariants: handlers never touch the GraphBuilder except through `emit`/`reshape`/`runtime`; known tensors with
 // equal contents are materialized once per graph (cached by content), so repeated uses share one constant.
 
 import type { GraphBuilder, Value } from "../../../ir/builder.ts";
@@ -40,7 +40,6 @@ export function shapeOfValue(v: OnnxValue): Shape {
 export interface ImportState {
   readonly builder: GraphBuilder;
   readonly dir: string;
-  readonly opset: number;
   /** Materialized known tensors by content (dtype, shape, elements), so equal constants are emitted once. */
   readonly constants: Map<string, Value>;
   /** For each value the importer made with `reshape`, the value it reshaped (so reshape chains collapse). */
@@ -53,10 +52,6 @@ export class NodeContext {
     private readonly operands: readonly (OnnxValue | undefined)[],
     private readonly state: ImportState,
   ) {}
-
-  get opset(): number {
-    return this.state.opset;
-  }
 
   /** Number of operand slots given (including empty optional ones). */
   get arity(): number {
@@ -144,11 +139,6 @@ export class NodeContext {
 
   attrFloat(name: string, fallback: number): number {
     return this.attr(name)?.f ?? fallback;
-  }
-
-  attrString(name: string, fallback: string): string {
-    const s = this.attr(name)?.s;
-    return s ? Buffer.from(s).toString("utf8") : fallback;
   }
 
   attrInts(name: string): number[] | undefined {

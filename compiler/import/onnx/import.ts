@@ -29,7 +29,7 @@ export interface OnnxImport {
 export function loadOnnx(path: string): OnnxImport {
   const model = decodeOnnxFile(path);
   const state: ImportState = {
-    builder: new GraphBuilder("forward"), dir: model.dir, opset: model.opset, constants: new Map(), reshapeSources: new Map(),
+    builder: new GraphBuilder("forward"), dir: model.dir, constants: new Map(), reshapeSources: new Map(),
   };
   const env = new Map<string, OnnxValue>();
   const parameters = declareInputs(model, state.builder, env);

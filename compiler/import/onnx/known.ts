@@ -7,6 +7,7 @@
 
 import { dimSub, type Dim } from "../../../ir/dim.ts";
 import type { DType } from "../../../ir/dtype.ts";
+import { numel, strides } from "../../../ir/tensor.ts";
 
 export interface Known {
   readonly kind: "known";
@@ -19,19 +20,8 @@ export function known(dtype: DType, shape: readonly number[], data: readonly Dim
   return { kind: "known", dtype, shape, data };
 }
 
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-export function strides(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = s;
-    s *= shape[i]!;
-  }
-  return out;
-}
+/** Known tensors above this many elements are not built at import time: ops on them are emitted instead. */
+export const FOLD_LIMIT = 1 << 16;
 
 /** Multi-index of flat position `flat` in `shape`. */
 export function unravel(flat: number, shape: readonly number[]): number[] {

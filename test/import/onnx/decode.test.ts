@@ -136,6 +136,15 @@ describe("graph interface", () => {
     expect(graph.types[graph.outputs[0]!.id]!.shape).toEqual(["batch_size", "_2seq", "x_dim2"]);
   });
 
+  for (const [irVersion, opset] of [[8, 17], [10, 21]]) {
+    it(`IR version ${irVersion} with opset ${opset} imports`, async () => {
+      await expectAgree({
+        irVersion, opset, inputs: [X], outputs: [Y],
+        nodes: [{ op: "Softmax", inputs: ["x"], outputs: ["s"] }, { op: "Add", inputs: ["s", "x"], outputs: ["y"] }],
+      }, feeds);
+    });
+  }
+
   it("two inputs sharing a dim_param share the symbol", async () => {
     const graph = await expectAgree({
       inputs: [X, valueInfo("z", "f32", ["batch", 1])], outputs: [Y],

@@ -7,7 +7,8 @@
 import { broadcastShapes, dimAdd, dimDivExact, shapeEqual, shapeNumel, type Dim, type Shape } from "../../../../ir/dim.ts";
 import { runtime, shapeOfValue, type NodeContext, type OnnxValue } from "../context.ts";
 import { E_MALFORMED, E_UNRESOLVED_SHAPE } from "../errors.ts";
-import { broadcastKnown, concatKnown, known, takeAlong, transposeKnown } from "../known.ts";
+import { numel } from "../../../../ir/tensor.ts";
+import { broadcastKnown, concatKnown, FOLD_LIMIT, known, takeAlong, transposeKnown } from "../known.ts";
 import { axisOf, type Handler } from "./common.ts";
 
 /** Gives `x` a new shape: a known tensor keeps its data when the shape is concrete; else an IR reshape. */
@@ -94,7 +95,7 @@ const expand: Handler = (ctx) => {
   const target = ctx.known(1, "target shape").data;
   const shape = broadcastShapes(shapeOfValue(x), target) ?? ctx.fail(E_MALFORMED,
     `shape [${shapeOfValue(x).join(", ")}] cannot expand to [${target.join(", ")}]`, "the model file is invalid; re-export it");
-  if (x.kind === "known" && shape.every((d) => typeof d === "number")) {
+  if (x.kind === "known" && shape.every((d) => typeof d === "number") && numel(shape as number[]) <= FOLD_LIMIT) {
     return [broadcastKnown(x, shape as number[])];
   }
   const v = ctx.runtime(x);

@@ -7,12 +7,11 @@
 
 import { dimDivExact, dimSub, type Dim } from "../../../../ir/dim.ts";
 import type { DType } from "../../../../ir/dtype.ts";
-import { runtime, shapeOfValue, type NodeContext, type OnnxValue } from "../context.ts";
+import { dtypeOfValue, runtime, shapeOfValue, type NodeContext, type OnnxValue } from "../context.ts";
 import { E_MALFORMED, E_UNRESOLVED_SHAPE, E_UNSUPPORTED_FORM } from "../errors.ts";
-import { concreteValues, known, numel, unravel, type Known } from "../known.ts";
+import { numel } from "../../../../ir/tensor.ts";
+import { concreteValues, FOLD_LIMIT, known, unravel } from "../known.ts";
 import type { Handler } from "./common.ts";
-
-const FOLD_LIMIT = 1 << 16;
 
 const constant: Handler = (ctx) => {
   const tensor = ctx.attrTensor("value");
@@ -46,7 +45,7 @@ function scalarOf(ctx: NodeContext, i: number, what: string): Dim {
 
 const range: Handler = (ctx) => {
   const [start, limit, delta] = [scalarOf(ctx, 0, "start"), scalarOf(ctx, 1, "limit"), scalarOf(ctx, 2, "delta")];
-  const dtype = (ctx.need(0) as Known).dtype;
+  const dtype = dtypeOfValue(ctx.need(0));
   if (typeof start === "number" && typeof limit === "number" && typeof delta === "number") {
     const count = Math.max(0, Math.ceil((limit - start) / delta));
     if (count <= FOLD_LIMIT) return [known(dtype, [count], Array.from({ length: count }, (_, i) => start + i * delta))];
