@@ -13,7 +13,10 @@ import { axisOf, type Handler } from "./common.ts";
 
 /** Gives `x` a new shape: a known tensor keeps its data when the shape is concrete; else an IR reshape. */
 export function reshapeTo(ctx: NodeContext, x: OnnxValue, shape: Shape): OnnxValue {
-  if (x.kind === "known" && shape.every((d) => typeof d === "number")) return known(x.dtype, shape as number[], x.data);
+  const concrete = shape.every((d) => typeof d === "number");
+  if (x.kind === "known" && concrete && numel(shape as number[]) === x.data.length) {
+    return known(x.dtype, shape as number[], x.data);
+  }
   return runtime(ctx.reshape(ctx.runtime(x), shape));
 }
 
