@@ -1,8 +1,9 @@
 // Batched matmul: out[..., i, j] = sum_k A[..., i, k] * B[..., k, j] over the last two axes, where A is a (or a's
 // last two axes swapped when transpose_a) and B likewise; leading axes broadcast. Products and sums are in double
-// precision (summed in k order) and the result is rounded once into its dtype.
-// Speed: B of each batch is converted once to a contiguous double [K, N] panel (transposing it when transpose_b), so
-// the inner loop is i-k-j over double arrays with hoisted offsets, four rows of A at a time.
+// precision (k taken two at a time) and the result is rounded once into its dtype.
+// Speed: B of each batch is converted to a contiguous double [K, N] panel (transposing it when transpose_b; reused
+// while consecutive batch elements share it), so the inner loop is i-k-j over double arrays with hoisted offsets,
+// four rows of A and two k at a time.
 
 import type { TensorData } from "../tensor.ts";
 import { planRows } from "./broadcast.ts";
@@ -35,6 +36,37 @@ function loadRows(a: TensorData, off: number, i: number, count: number, M: numbe
   }
 }
 
+/** acc[r*N + j] += sum over k of rows[k*4 + r] * bp[k*N + j], for the four rows r. */
+function accumulate(acc: Float64Array, rows: Float64Array, bp: Float64Array, K: number, N: number): void {
+  const n2 = 2 * N, n3 = 3 * N;
+  let k = 0;
+  for (; k + 1 < K; k += 2) {
+    const x = k * 4;
+    const a00 = rows[x]!, a10 = rows[x + 1]!, a20 = rows[x + 2]!, a30 = rows[x + 3]!;
+    const a01 = rows[x + 4]!, a11 = rows[x + 5]!, a21 = rows[x + 6]!, a31 = rows[x + 7]!;
+    const p0 = k * N, p1 = p0 + N;
+    for (let j = 0; j < N; j++) {
+      const b0 = bp[p0 + j]!, b1 = bp[p1 + j]!;
+      acc[j] += a00 * b0 + a01 * b1;
+      acc[N + j] += a10 * b0 + a11 * b1;
+      acc[n2 + j] += a20 * b0 + a21 * b1;
+      acc[n3 + j] += a30 * b0 + a31 * b1;
+    }
+  }
+  if (k < K) {
+    const x = k * 4;
+    const a0 = rows[x]!, a1 = rows[x + 1]!, a2 = rows[x + 2]!, a3 = rows[x + 3]!;
+    const p0 = k * N;
+    for (let j = 0; j < N; j++) {
+      const b0 = bp[p0 + j]!;
+      acc[j] += a0 * b0;
+      acc[N + j] += a1 * b0;
+      acc[n2 + j] += a2 * b0;
+      acc[n3 + j] += a3 * b0;
+    }
+  }
+}
+
 /** out[oOff + i*N + j] for all i, j: one batch element of C = A @ B with B a [K, N] double panel. */
 function gemm(out: TensorData, oOff: number, a: TensorData, aOff: number, transA: boolean, bp: Float64Array,
   M: number, K: number, N: number): void {
@@ -44,17 +76,7 @@ function gemm(out: TensorData, oOff: number, a: TensorData, aOff: number, transA
     const count = Math.min(4, M - i);
     loadRows(a, aOff, i, count, M, K, transA, rows);
     acc.fill(0);
-    for (let k = 0; k < K; k++) {
-      const a0 = rows[k * 4]!, a1 = rows[k * 4 + 1]!, a2 = rows[k * 4 + 2]!, a3 = rows[k * 4 + 3]!;
-      const bRow = k * N;
-      for (let j = 0; j < N; j++) {
-        const bj = bp[bRow + j]!;
-        acc[j] += a0 * bj;
-        acc[N + j] += a1 * bj;
-        acc[2 * N + j] += a2 * bj;
-        acc[3 * N + j] += a3 * bj;
-      }
-    }
+    accumulate(acc, rows, bp, K, N);
     for (let r = 0; r < count; r++) {
       const o = oOff + (i + r) * N;
       for (let j = 0; j < N; j++) out[o + j] = acc[r * N + j]!;

@@ -108,11 +108,28 @@ function axisLayout(x: Tensor, ctx: EvalContext): Layout {
   return layout(x, [axis]);
 }
 
+/** Softmax of contiguous rows (axis innermost): one exp per element, kept in double until the division. */
+function softmaxRows(data: TensorData, rows: number, n: number, out: TensorData): void {
+  const e = new Float64Array(n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, data[base + j]!);
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += e[j] = Math.exp(data[base + j]! - max);
+    for (let j = 0; j < n; j++) out[base + j] = e[j]! / sum;
+  }
+}
+
 const softmax: Eval = ([x], ctx) => {
   const l = axisLayout(x!, ctx);
-  const { max, sum } = lineStats(l);
   const out = stageOut(ctx);
   const { data, mid, inner } = l;
+  if (inner === 1) {
+    softmaxRows(data, l.outer, mid, out);
+    return [seal(ctx.out[0]!, out)];
+  }
+  const { max, sum } = lineStats(l);
   for (let o = 0; o < l.outer; o++) {
     for (let m = 0; m < mid; m++) {
       const at = (o * mid + m) * inner;
