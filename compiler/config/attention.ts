@@ -25,7 +25,7 @@ export const CANONICAL_ATTENTION = [
 export const DEFAULT_ATTENTION = "sdpa";
 
 /** Legacy flag → canonical name, in Axolotl's priority order. */
-export const LEGACY_ATTENTION_FLAGS = {
+const LEGACY_ATTENTION_FLAGS = {
   xformers_attention: "xformers",
   sage_attention: "sage",
   flex_attention: "flex_attention",

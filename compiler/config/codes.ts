@@ -53,6 +53,7 @@
 // | 1054 | STREAMING_NEEDS_MAX_STEPS  | streaming / pretraining_dataset without max_steps                        |
 // | 1055 | MULTIPACK_BUFFER_BOTH      | pretrain_multipack_buffer_size with streaming_multipack_buffer_size      |
 
+/** The codes of every error compiler/config throws, by name (see the table above). */
 export const CONFIG_ERRORS = {
   READ_FAILED: 1001,
   YAML_SYNTAX: 1002,
@@ -103,5 +104,3 @@ export const CONFIG_ERRORS = {
   STREAMING_NEEDS_MAX_STEPS: 1054,
   MULTIPACK_BUFFER_BOTH: 1055,
 } as const;
-
-export type ConfigErrorName = keyof typeof CONFIG_ERRORS;

@@ -96,7 +96,7 @@ function typeFix(name: string, expected: string, input: unknown): string {
 }
 
 /** A short rendering of a YAML value with its kind, e.g. `"2" (a string)`, `[1, 2] (a list)`. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   const kind = Array.isArray(value) ? "a list" : value === null ? "null" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
   const text = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
@@ -105,7 +105,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** The keys a mapping may hold at `path` in the schema (for did-you-mean), or none when it is free-form. */
-export function keysAt(schema: z.ZodType, path: KeyPath): string[] {
+function keysAt(schema: z.ZodType, path: KeyPath): string[] {
   let node: z.ZodType | undefined = objectLike(schema);
   for (const segment of path) {
     if (node instanceof z.ZodObject && typeof segment === "string") node = objectLike(node.shape[segment]);

@@ -31,7 +31,7 @@ const customPromptFormat = z.strictObject({
 });
 
 /** One entry of `datasets` / `test_datasets` (Axolotl's SFTDataset). */
-export const datasetEntry = z.strictObject(
+const datasetEntry = z.strictObject(
   {
     path: str().optional(),
     split: str().optional(),

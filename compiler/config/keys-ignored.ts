@@ -65,9 +65,17 @@ export const IGNORED_KEY_GROUPS: readonly { readonly reason: string; readonly ke
     ],
   },
   {
+    reason: "multimodal (image) preprocessing; trainc trains text models",
+    keys: ["image_size", "image_resize_algorithm"],
+  },
+  {
+    reason: "not in Axolotl's schema either (Axolotl drops it)",
+    keys: ["gptq_disable_exllama"],
+  },
+  {
     reason: "RL trainer settings, read only together with `rl:`",
     keys: [
-      "trl", "vllm", "rl_beta", "dpo_beta", "orpo_alpha", "simpo_gamma", "cpo_alpha", "kto_desirable_weight",
+      "trl", "vllm", "ebft", "rl_beta", "dpo_beta", "orpo_alpha", "simpo_gamma", "cpo_alpha", "kto_desirable_weight",
       "kto_undesirable_weight", "dpo_use_weighting", "dpo_label_smoothing", "dpo_use_liger_kernel",
       "dpo_padding_free", "dpo_loss_type", "dpo_loss_weights", "precompute_ref_log_probs",
       "center_rewards_coefficient", "num_labels", "max_prompt_len",
@@ -75,10 +83,7 @@ export const IGNORED_KEY_GROUPS: readonly { readonly reason: string; readonly ke
   },
 ];
 
-/** key → the reason it is ignored. */
-export const IGNORED_KEYS: ReadonlyMap<string, string> = new Map(
-  IGNORED_KEY_GROUPS.flatMap((group) => group.keys.map((key) => [key, group.reason] as const)),
-);
-
 /** Schema entries for the ignored keys: any value is accepted. */
-export const IGNORED_KEYS_SHAPE = Object.fromEntries([...IGNORED_KEYS.keys()].map((key) => [key, anything().optional()]));
+export const IGNORED_KEYS_SHAPE = Object.fromEntries(
+  IGNORED_KEY_GROUPS.flatMap((group) => group.keys).map((key) => [key, anything().optional()]),
+);

@@ -108,7 +108,6 @@ const modelConfigOverrides = () =>
 
 const MODEL = {
   model_config: modelConfigOverrides().optional(),
-  overrides_of_model_config: modelConfigOverrides().optional(),
   model_kwargs: mapping().optional(),
   trust_remote_code: bool().optional(),
   gemma4_hybrid_attn_impl: bool().optional(),
@@ -121,6 +120,9 @@ const MODEL = {
   scaling_softmax_factor: number(0).optional(),
   scaling_softmax_bias: z.number({ error: "expected a number" }).optional(),
   torch_compile: boolOr(["auto"]).optional(),
+  flash_attn_cross_entropy: bool().optional(),
+  flash_attn_fuse_mlp: bool().optional(),
+  flash_optimum: bool().optional(),
 };
 
 /** Every model-side feature key with its type and default. */

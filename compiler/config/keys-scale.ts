@@ -4,7 +4,7 @@
 // values switch a feature on. Invariant: types and defaults are Axolotl's.
 
 import { z } from "zod";
-import { bool, boolOr, mapping, number, oneOf, str, stringList, wholeNumber } from "./kinds.ts";
+import { bool, boolOr, mapping, number, numberList, oneOf, str, stringList, wholeNumber } from "./kinds.ts";
 
 const PACKING = {
   sample_packing: bool().optional(),
@@ -107,14 +107,25 @@ const TRAINING_EXTRAS = {
   auto_find_batch_size: bool().optional(),
   relora: bool().optional(),
   relora_steps: wholeNumber(1).optional(),
+  relora_warmup_steps: wholeNumber(0).optional(),
+  relora_anneal_steps: wholeNumber(0).optional(),
+  relora_prune_ratio: number(0).optional(),
+  relora_cpu_offload: bool().optional(),
   jagged_restart_steps: wholeNumber(1).optional(),
+  jagged_restart_warmup_steps: wholeNumber(0).optional(),
+  jagged_restart_anneal_steps: wholeNumber(0).optional(),
   lisa_n_layers: wholeNumber(1).optional(),
   lisa_step_interval: wholeNumber(1).optional(),
   lisa_layers_attribute: str().optional(),
   reinit_weights: bool().optional(),
   freeze_mm_modules: bool().optional(),
   use_pose: bool().optional(),
+  pose_split_on_token_ids: numberList(0).optional(),
+  pose_max_context_len: wholeNumber(1).optional(),
+  pose_num_chunks: wholeNumber(1).optional(),
   use_eaft: bool().optional(),
+  eaft_alpha: number(0).optional(),
+  eaft_k: wholeNumber(1).optional(),
 };
 
 /** Every scale/memory/training-loop feature key with its type and default. */

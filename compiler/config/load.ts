@@ -14,7 +14,7 @@ import { IGNORED_KEY_GROUPS } from "./keys-ignored.ts";
 import { checkNotSupported } from "./not-supported.ts";
 import { checkRemoved } from "./removed.ts";
 import { checkCrossKeyRules } from "./rules.ts";
-import { CONFIG_SCHEMA, TRAIN_KEYS, type TrainConfig } from "./schema.ts";
+import { CONFIG_SCHEMA, KEY_ALIASES, TRAIN_KEYS, type TrainConfig } from "./schema.ts";
 import { lineOf, readConfigSource, where, type ConfigSource } from "./source.ts";
 
 export interface LoadedConfig {
@@ -50,9 +50,13 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   return { config, warnings: [...warnings, ...ignoredKeyWarnings(source), ...batchSizeWarnings(source, config)] };
 }
 
-/** The TrainConfig: typed keys only, with derived defaults and the file's location. */
+/** The TrainConfig: typed keys only (aliases folded in), with derived defaults and the file's location. */
 function buildConfig(data: Readonly<Record<string, unknown>>, attention: string, path: string): TrainConfig {
-  const kept = Object.fromEntries(Object.keys(TRAIN_KEYS).flatMap((key) => (data[key] === undefined ? [] : [[key, data[key]]])));
+  const aliased = Object.entries(KEY_ALIASES).flatMap(([alias, key]) => (data[key] === undefined && data[alias] !== undefined ? [[key, data[alias]]] : []));
+  const kept = {
+    ...Object.fromEntries(Object.keys(TRAIN_KEYS).flatMap((key) => (data[key] === undefined ? [] : [[key, data[key]]]))),
+    ...Object.fromEntries(aliased),
+  };
   const typed = kept as Omit<TrainConfig, "config_path" | "config_dir"> & Record<string, unknown>;
   const baseModelConfig = (typed.base_model_config as string | undefined) ?? typed.base_model;
   const absolute = resolve(path);

@@ -2,7 +2,7 @@
 // switches the feature on, and what to do meanwhile. Switched-off values (false, null, 1 for a parallel size) pass.
 // Enabling a feature = deleting its row here (and building it). Rows are in priority order: the first row that is
 // on is the error's subject; the others are listed under it.
-// Invariant: every key here is typed in keys-core.ts / keys-model.ts / keys-scale.ts.
+// Invariant: every key here is typed in keys-core.ts / keys-model.ts / keys-scale.ts, or is one of their aliases.
 
 import { fail } from "../diagnostics.ts";
 import { CANONICAL_ATTENTION } from "./attention.ts";
@@ -75,6 +75,7 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   given("model_config", "model config overrides (rope_scaling, max_position_embeddings, ...)"),
   given("overrides_of_model_config", "model config overrides (rope_scaling, max_position_embeddings, ...)"),
   given("model_kwargs", "extra model-loading arguments"),
+  given("overrides_of_model_kwargs", "extra model-loading arguments"),
   flag("trust_remote_code", "models with remote (Python) modeling code"),
   flag("gemma4_hybrid_attn_impl", "Gemma 4 hybrid attention"),
   given("large_head_attention", "large-head attention kernels"),
@@ -83,6 +84,9 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("quantize_moe_experts", "MoE expert quantization"),
   flag("llama4_linearized_experts", "Llama 4 linearized experts"),
   flag("scaling_softmax", "scaled-softmax (SSMax) attention"),
+  flag("flash_attn_cross_entropy", "flash-attn's fused cross entropy"),
+  flag("flash_attn_fuse_mlp", "flash-attn's fused MLP"),
+  flag("flash_optimum", "BetterTransformer"),
   {
     key: "attn_implementation",
     feature: "this attention backend (trainc computes exact attention itself; sage and fp8 change the numerics, hub kernels are Python)",

@@ -35,7 +35,7 @@ function cutCrossEntropy(c: RuleInput): unknown {
 }
 
 /** The cross-entropy optimizations that are on; Axolotl allows at most one. */
-export function crossEntropyOptimizations(c: RuleInput): string[] {
+function crossEntropyOptimizations(c: RuleInput): string[] {
   const candidates: [string, unknown][] = [
     ["cut_cross_entropy", cutCrossEntropy(c)],
     ["chunked_cross_entropy", c.chunked_cross_entropy],

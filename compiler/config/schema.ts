@@ -1,7 +1,7 @@
 // The whole config schema and the TrainConfig type. The schema is strict: every key Axolotl documents is listed
 // (typed for what trainc reads or will read, loosely for keys it ignores), so any other key is an unknown key.
 // Invariant: the key groups are disjoint (test/config/schema.test.ts checks it); TrainConfig holds the core and
-// feature keys only: ignored, removed and legacy attention keys never reach it.
+// feature keys only: aliases, ignored, removed and legacy attention keys never reach it.
 
 import { z } from "zod";
 import { LEGACY_ATTENTION_SHAPE } from "./attention.ts";
@@ -14,9 +14,21 @@ import { REMOVED_KEYS_SHAPE } from "./removed.ts";
 /** Keys that end up in a TrainConfig. */
 export const TRAIN_KEYS = { ...CORE_KEYS, ...MODEL_FEATURE_KEYS, ...SCALE_FEATURE_KEYS };
 
+/**
+ * Axolotl's second names for keys (pydantic aliases with populate_by_name): alias → key. A TrainConfig carries the
+ * key only; when just the alias is written, its value moves to the key.
+ */
+export const KEY_ALIASES = {
+  type_of_model: "model_type",
+  overrides_of_model_config: "model_config",
+  overrides_of_model_kwargs: "model_kwargs",
+} as const satisfies Record<string, keyof typeof TRAIN_KEYS>;
+
+const ALIAS_SHAPE = Object.fromEntries(Object.entries(KEY_ALIASES).map(([alias, key]) => [alias, TRAIN_KEYS[key]]));
+
 /** Every top-level key a config file may contain. */
 export const CONFIG_SCHEMA = z.strictObject(
-  { ...TRAIN_KEYS, ...LEGACY_ATTENTION_SHAPE, ...REMOVED_KEYS_SHAPE, ...IGNORED_KEYS_SHAPE },
+  { ...TRAIN_KEYS, ...ALIAS_SHAPE, ...LEGACY_ATTENTION_SHAPE, ...REMOVED_KEYS_SHAPE, ...IGNORED_KEYS_SHAPE },
   { error: "expected a mapping of config keys" },
 );
 
