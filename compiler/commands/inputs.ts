@@ -1,0 +1,71 @@
+// What the commands share: reading a config (printing its warnings), finding and importing the model it names
+// (a Hugging Face folder or an .onnx file), its tokenizer and its datasets, and turning batches into IR tensors.
+// Invariant: every failure here is a TraincError naming the key or path; nothing is written to disk.
+
+import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
+import { fail } from "../diagnostics.ts";
+import { loadDatasets, type LoadedDataset } from "../data/dataset.ts";
+import type { Batch } from "../data/batches.ts";
+import { loadModel } from "../import/hf/load.ts";
+import { loadOnnx } from "../import/onnx/import.ts";
+import { loadTokenizer, type HfTokenizer } from "../import/tokenizer.ts";
+import type { DType } from "../../ir/dtype.ts";
+import type { Graph } from "../../ir/graph.ts";
+import type { Tensor } from "../../ir/tensor.ts";
+
+/** Loads and validates a config; prints its warnings to stderr. */
+export function readConfig(path: string): TrainConfig {
+  const { config, warnings } = loadConfig(path);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  return config;
+}
+
+/** A path the config names, resolved (cwd first, then the config's folder), or E2001 naming every place tried. */
+export function configPath(config: TrainConfig, key: string, value: string): string {
+  const { path, tried } = resolveConfigPath(config, value);
+  if (path !== undefined) return path;
+  const hub = /^[\w.-]+\/[\w.-]+$/.test(value) ? " (trainc reads local folders only, not the Hugging Face Hub)" : "";
+  return fail(2001, `${key}: ${value} was not found${hub}; tried ${tried.join(" and ")}`,
+    hub ? `download the model (e.g. \`huggingface-cli download ${value} --local-dir <dir>\`) and set ${key} to that folder`
+      : `set ${key} to an existing model folder or .onnx file`);
+}
+
+/** An imported model: its forward graph and parameters; `hf` holds what a checkpoint save needs. */
+export interface ImportedModel {
+  readonly path: string;
+  readonly forward: Graph;
+  readonly parameters: Record<string, Tensor>;
+  readonly hf?: { readonly configText: string; readonly dir: string };
+}
+
+/** Imports the model at `path` (a Hugging Face folder, or an .onnx file) with parameters in `dtype`. */
+export function importModel(path: string, dtype: DType): ImportedModel {
+  if (path.endsWith(".onnx")) {
+    const onnx = loadOnnx(path);
+    return { path, forward: onnx.graph, parameters: onnx.parameters };
+  }
+  const model = loadModel(path, { dtype });
+  for (const w of model.warnings) process.stderr.write(`warning: ${w}\n`);
+  return { path, forward: model.forward, parameters: model.parameters, hf: { configText: model.configText, dir: path } };
+}
+
+/** The config's tokenizer (tokenizer_config, which defaults to base_model). */
+export function configTokenizer(config: TrainConfig): HfTokenizer {
+  return loadTokenizer(configPath(config, "tokenizer_config", config.tokenizer_config));
+}
+
+/** The config's datasets, tokenized and length-filtered (the config check guarantees there is at least one). */
+export function configDatasets(config: TrainConfig, tokenizer: HfTokenizer): LoadedDataset {
+  return loadDatasets(config.datasets ?? [], tokenizer, {
+    sequenceLen: config.sequence_len,
+    configDir: config.config_dir,
+    excessLength: config.excess_length_strategy,
+  });
+}
+
+/** A batch as the train-step graph's inputs (i64 tensors [B,T]). */
+export function batchTensors(batch: Batch): Record<string, Tensor> {
+  const shape = [batch.size, batch.length];
+  const i64 = (data: Int32Array): Tensor => ({ dtype: "i64", shape, data: Float64Array.from(data) });
+  return { input_ids: i64(batch.input_ids), labels: i64(batch.labels), position_ids: i64(batch.position_ids) };
+}
