@@ -19,6 +19,7 @@
 import { TraincError } from "../compiler/diagnostics.ts";
 import type { Attrs } from "./graph.ts";
 
+/** The rope_type values rope_tables accepts (Hugging Face's names). */
 export const ROPE_TYPES: readonly string[] = ["default", "linear", "dynamic", "yarn", "llama3", "longrope"];
 
 /** Inverse frequencies (dim / 2 of them) and the factor cos and sin are multiplied by. */

@@ -8,8 +8,10 @@
 
 import { DTYPES, type DType } from "./dtype.ts";
 
+/** The typed arrays a tensor's elements live in (see the header for which dtype uses which). */
 export type TensorData = Float64Array | Float32Array | Int32Array | Int8Array | Uint8Array;
 
+/** A runtime tensor: dtype, concrete row-major shape, and storage. */
 export interface Tensor {
   readonly dtype: DType;
   readonly shape: readonly number[];

@@ -136,4 +136,5 @@ const attentionGrad: Eval = ([q, k, v, dout, seg], ctx) => {
   });
 };
 
+/** Evaluations of attention and attention_grad. */
 export const ATTENTION_EVALS = { attention, attention_grad: attentionGrad };

@@ -52,6 +52,7 @@ const pow: Eval = ([a, b], ctx) => {
   return [runBinary(power, a!, b!, ctx)];
 };
 
+/** Evaluations of the binary elementwise ops, comparisons, logic and where. */
 export const BINARY_EVALS = {
   add: binary((o, oo, a, oa, sa, b, ob, sb, n) => {
     for (let j = 0; j < n; j++) o[oo + j] = a[oa + j * sa]! + b[ob + j * sb]!;

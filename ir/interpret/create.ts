@@ -53,4 +53,5 @@ const cast: Eval = ([x], ctx) => {
   return [seal(spec, out)];
 };
 
+/** Evaluations of constant, iota and cast. */
 export const CREATE_EVALS = { constant, iota, cast };

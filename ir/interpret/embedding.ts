@@ -53,4 +53,5 @@ const embeddingGrad: Eval = ([ids, dy], ctx) => {
   return [seal(spec, out)];
 };
 
+/** Evaluations of embedding and embedding_grad. */
 export const EMBEDDING_EVALS = { embedding, embedding_grad: embeddingGrad };

@@ -29,11 +29,19 @@ export const EVALS = {
   ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS, ...OPTIM_EVALS, ...QUANT_EVALS,
 } satisfies Record<OpName, Eval>;
 
-/** For each value, the index of the last node that reads it (nodes.length for graph outputs; -1 if never read). */
+const LAST_USES = new WeakMap<Graph, Int32Array>();
+
+/**
+ * For each value, the index of the last node that reads it (nodes.length for graph outputs; -1 if never read).
+ * Computed once per graph (graphs are immutable), so a training loop that reruns a graph does not redo it.
+ */
 function lastUses(graph: Graph): Int32Array {
-  const last = new Int32Array(graph.types.length).fill(-1);
-  graph.nodes.forEach((node, i) => node.args.forEach((id) => (last[id] = i)));
+  let last = LAST_USES.get(graph);
+  if (last) return last;
+  last = new Int32Array(graph.types.length).fill(-1);
+  graph.nodes.forEach((node, i) => node.args.forEach((id) => (last![id] = i)));
   for (const o of graph.outputs) last[o.id] = graph.nodes.length;
+  LAST_USES.set(graph, last);
   return last;
 }
 

@@ -63,4 +63,5 @@ const crossEntropyGrad: Eval = ([logits, targets, dloss], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
+/** Evaluations of cross_entropy and cross_entropy_grad. */
 export const LOSS_EVALS = { cross_entropy: crossEntropy, cross_entropy_grad: crossEntropyGrad };

@@ -109,4 +109,5 @@ const matmul: Eval = ([a, b], ctx) => {
   return [seal(spec, out)];
 };
 
+/** Evaluation of matmul. */
 export const MATMUL_EVALS = { matmul };

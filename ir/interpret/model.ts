@@ -13,7 +13,7 @@ function frequencies(ctx: EvalContext, seqLen: number): RopeFrequencies {
   try {
     return ropeFrequencies(ctx.attrs, seqLen);
   } catch (e) {
-    if (e instanceof TraincError) ctx.fail(e.code, e.message, e.fix);
+    if (e instanceof TraincError) ctx.fail(e.code, e.message.replace(/^rope_tables: /, ""), e.fix);
     throw e;
   }
 }
@@ -70,4 +70,5 @@ const segmentIds: Eval = ([pos], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
+/** Evaluations of rope_tables, rope and segment_ids. */
 export const MODEL_EVALS = { rope_tables: ropeTables, rope, segment_ids: segmentIds };

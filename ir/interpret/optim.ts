@@ -43,4 +43,5 @@ const lrSchedule: Eval = ([step], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
+/** Evaluations of adamw and lr_schedule. */
 export const OPTIM_EVALS = { adamw, lr_schedule: lrSchedule };

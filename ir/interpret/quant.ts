@@ -33,4 +33,5 @@ const dequantize: Eval = ([q, absmax], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
+/** Evaluation of dequantize. */
 export const QUANT_EVALS = { dequantize };

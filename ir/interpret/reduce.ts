@@ -149,6 +149,7 @@ const logsumexp: Eval = ([x], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
+/** Evaluations of the reductions, softmax and logsumexp. */
 export const REDUCE_EVALS = {
   reduce_sum: reduceSum,
   reduce_max: reduceMax,

@@ -112,6 +112,7 @@ const broadcast: Eval = ([x], ctx) => {
   return [fromElements(spec.dtype, spec.shape, out)];
 };
 
+/** Evaluations of the data-movement ops. */
 export const STRUCTURAL_EVALS = {
   reshape: (([x], ctx) => [{ dtype: x!.dtype, shape: ctx.out[0]!.shape, data: x!.data }]) as Eval,
   transpose,

@@ -21,6 +21,7 @@ function sigmoid(v: number): number {
   return e / (1 + e);
 }
 
+/** Evaluations of the unary elementwise ops. */
 export const UNARY_EVALS = {
   neg: unary((o, x, n) => { for (let i = 0; i < n; i++) o[i] = -x[i]!; }),
   abs: unary((o, x, n) => { for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]!); }),
