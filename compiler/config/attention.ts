@@ -58,16 +58,19 @@ export function normalizeAttention(source: ConfigSource): { name: string; warnin
   }
   const flag = flags[0];
   if (explicit !== undefined && flag !== undefined) {
+    const explicitAt = lineOf(source, ["attn_implementation"]);
     fail(
       CONFIG_ERRORS.ATTENTION_MIXED,
-      `${where(source, [flag])}: attn_implementation: ${explicit} (${lineOf(source, ["attn_implementation"])}) cannot be combined with the legacy flag ${flag}: true`,
+      `${where(source, [flag])}: attn_implementation: ${explicit} (${explicitAt}) cannot be combined with the legacy ` +
+        `flag ${flag}: true`,
       `remove ${flag}; attn_implementation alone selects the backend`,
     );
   }
   if (explicit !== undefined) return { name: checkName(source, explicit) };
   if (flag === undefined) return { name: DEFAULT_ATTENTION };
   const name = LEGACY_ATTENTION_FLAGS[flag];
-  return { name, warning: `${where(source, [flag])}: ${flag}: true is deprecated in Axolotl; write attn_implementation: ${name} instead` };
+  const warning = `${where(source, [flag])}: ${flag}: true is deprecated in Axolotl; write attn_implementation: ${name} instead`;
+  return { name, warning };
 }
 
 /** Accepts canonical names and hub-kernel paths; rejects short aliases and unknown names (E1009). */

@@ -98,7 +98,8 @@ function typeFix(name: string, expected: string, input: unknown): string {
 /** A short rendering of a YAML value with its kind, e.g. `"2" (a string)`, `[1, 2] (a list)`. */
 function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
-  const kind = Array.isArray(value) ? "a list" : value === null ? "null" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
+  if (value === null) return "null";
+  const kind = Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
   const text = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
   const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
   return `${short} (${kind})`;

@@ -70,7 +70,8 @@ const datasetEntry = z.strictObject(
   { error: "expected a mapping with a dataset's keys (path, type, ...)" },
 );
 
-const datasetList = () => z.array(datasetEntry, { error: "expected a list of datasets" }).min(1, { error: "expected at least one dataset" });
+const datasetList = () =>
+  z.array(datasetEntry, { error: "expected a list of datasets" }).min(1, { error: "expected at least one dataset" });
 
 /** Model and data keys. */
 const MODEL_AND_DATA = {

@@ -4,14 +4,31 @@
 // which values switch a feature on. Invariant: types and defaults are Axolotl's.
 
 import { z } from "zod";
-import { bool, boolOr, mapping, number, numberList, numberOrNumericString, oneOf, str, stringList, stringOrList, wholeNumber } from "./kinds.ts";
+import {
+  bool,
+  boolOr,
+  mapping,
+  number,
+  numberList,
+  numberOrNumericString,
+  oneOf,
+  str,
+  stringList,
+  stringOrList,
+  wholeNumber,
+} from "./kinds.ts";
+
+const dropout = () => {
+  const error = "expected a number ≥ 0 and < 1";
+  return z.number({ error }).min(0, { error }).lt(1, { error });
+};
 
 const ADAPTER = {
   adapter: oneOf(["lora", "qlora", "llama-adapter"]).optional(),
   lora_model_dir: str().optional(),
   lora_r: wholeNumber(1).optional(),
   lora_alpha: number(0, true).optional(),
-  lora_dropout: z.number({ error: "expected a number from 0 to 1" }).min(0).lt(1, { error: "expected a number from 0 to 1 (exclusive)" }).default(0),
+  lora_dropout: dropout().default(0),
   lora_target_modules: stringOrList().optional(),
   lora_target_linear: bool().optional(),
   lora_target_parameters: stringOrList().optional(),
@@ -104,7 +121,10 @@ const ropeScaling = z.looseObject(
 
 /** Overrides set on the model's config.json (Axolotl's `model_config`, internally `overrides_of_model_config`). */
 const modelConfigOverrides = () =>
-  z.looseObject({ rope_scaling: ropeScaling.optional(), max_position_embeddings: wholeNumber(1).optional() }, { error: "expected a mapping of config.json keys to values" });
+  z.looseObject(
+    { rope_scaling: ropeScaling.optional(), max_position_embeddings: wholeNumber(1).optional() },
+    { error: "expected a mapping of config.json keys to values" },
+  );
 
 const MODEL = {
   model_config: modelConfigOverrides().optional(),

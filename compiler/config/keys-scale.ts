@@ -100,10 +100,14 @@ const TRAINING_EXTRAS = {
   lr_quadratic_warmup: bool().optional(),
   lr_div_factor: number(0, true).optional(),
   optim_args: z.union([z.string(), mapping()], { error: "expected a string or a mapping" }).optional(),
-  optim_target_modules: z.union([z.literal("all_linear"), z.array(z.string())], { error: 'expected "all_linear" or a list of strings' }).optional(),
+  optim_target_modules: z
+    .union([z.literal("all_linear"), z.array(z.string())], { error: 'expected "all_linear" or a list of strings' })
+    .optional(),
   embedding_lr: number(0).optional(),
   embedding_lr_scale: number(0).optional(),
-  lr_groups: z.array(z.strictObject({ name: str(), modules: stringList(), lr: number(0) }), { error: "expected a list of {name, modules, lr}" }).optional(),
+  lr_groups: z
+    .array(z.strictObject({ name: str(), modules: stringList(), lr: number(0) }), { error: "expected a list of {name, modules, lr}" })
+    .optional(),
   auto_find_batch_size: bool().optional(),
   relora: bool().optional(),
   relora_steps: wholeNumber(1).optional(),

@@ -52,10 +52,11 @@ export function parseConfig(text: string, path: string): LoadedConfig {
 
 /** The TrainConfig: typed keys only (aliases folded in), with derived defaults and the file's location. */
 function buildConfig(data: Readonly<Record<string, unknown>>, attention: string, path: string): TrainConfig {
-  const aliased = Object.entries(KEY_ALIASES).flatMap(([alias, key]) => (data[key] === undefined && data[alias] !== undefined ? [[key, data[alias]]] : []));
+  const present = (key: string) => (data[key] === undefined ? [] : [[key, data[key]]]);
+  const aliased = Object.entries(KEY_ALIASES).flatMap(([alias, key]) => (data[key] === undefined ? present(alias) : []));
   const kept = {
-    ...Object.fromEntries(Object.keys(TRAIN_KEYS).flatMap((key) => (data[key] === undefined ? [] : [[key, data[key]]]))),
-    ...Object.fromEntries(aliased),
+    ...Object.fromEntries(Object.keys(TRAIN_KEYS).flatMap(present)),
+    ...Object.fromEntries(aliased.map(([alias, value]) => [KEY_ALIASES[alias as keyof typeof KEY_ALIASES], value])),
   };
   const typed = kept as Omit<TrainConfig, "config_path" | "config_dir"> & Record<string, unknown>;
   const baseModelConfig = (typed.base_model_config as string | undefined) ?? typed.base_model;

@@ -32,6 +32,18 @@ const parallel = (key: string, feature: string): PlannedFeature => ({
   meanwhile: `set ${key}: 1 (trainc trains on one device for now)`,
 });
 
+const LIGER_KERNELS = [
+  "rope",
+  "rms_norm",
+  "rms_norm_gated",
+  "layer_norm",
+  "glu_activation",
+  "swiglu",
+  "cross_entropy",
+  "fused_linear_cross_entropy",
+  "use_token_scaling",
+];
+
 const EXACT_ATTENTION = CANONICAL_ATTENTION.filter((name) => name !== "sage" && name !== "fp8");
 
 /** The not-yet-supported features, in priority order. */
@@ -44,7 +56,12 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("fp8", "FP8 mixed-precision training"),
   flag("fp8_enable_fsdp_float8_all_gather", "FP8 all-gather under FSDP2"),
   given("qat", "quantization-aware training"),
-  { key: "fp16", feature: "fp16 mixed precision (it needs dynamic loss scaling)", on: (v, c) => v === true && c.bf16 !== true, meanwhile: "use bf16: auto or bf16: true" },
+  {
+    key: "fp16",
+    feature: "fp16 mixed precision (it needs dynamic loss scaling)",
+    on: (v, c) => v === true && c.bf16 !== true,
+    meanwhile: "use bf16: auto or bf16: true",
+  },
   { key: "bfloat16", feature: "pure bf16 (non-AMP) training", on: isTrue, meanwhile: "use bf16: true instead" },
   flag("float16", "pure fp16 (non-AMP) training"),
   given("gradient_checkpointing", "gradient checkpointing"),
@@ -55,9 +72,7 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   given("plugins", "Axolotl plugins (Liger, Cut Cross Entropy, ...)"),
   flag("cut_cross_entropy", "Cut Cross Entropy"),
   flag("chunked_cross_entropy", "chunked cross entropy"),
-  ...["rope", "rms_norm", "rms_norm_gated", "layer_norm", "glu_activation", "swiglu", "cross_entropy", "fused_linear_cross_entropy", "use_token_scaling"].map(
-    (kernel) => flag(`liger_${kernel}`, "Liger kernels"),
-  ),
+  ...LIGER_KERNELS.map((kernel) => flag(`liger_${kernel}`, "Liger kernels")),
   ...["mlp", "qkv", "o", "embedding"].map((part) => flag(`lora_${part}_kernel`, "fused LoRA kernels")),
   flag("sample_packing", "sample packing"),
   flag("eval_sample_packing", "sample packing (for evaluation)"),
@@ -71,7 +86,12 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   parallel("dp_replicate_size", "replicated data parallelism"),
   parallel("tensor_parallel_size", "tensor parallelism"),
   parallel("expert_parallel_size", "expert parallelism"),
-  { key: "torch_compile", feature: "torch.compile", on: isSet, meanwhile: "remove torch_compile: trainc compiles the training step itself" },
+  {
+    key: "torch_compile",
+    feature: "torch.compile",
+    on: isSet,
+    meanwhile: "remove torch_compile: trainc compiles the training step itself",
+  },
   given("model_config", "model config overrides (rope_scaling, max_position_embeddings, ...)"),
   given("overrides_of_model_config", "model config overrides (rope_scaling, max_position_embeddings, ...)"),
   given("model_kwargs", "extra model-loading arguments"),
@@ -89,7 +109,9 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("flash_optimum", "BetterTransformer"),
   {
     key: "attn_implementation",
-    feature: "this attention backend (trainc computes exact attention itself; sage and fp8 change the numerics, hub kernels are Python)",
+    feature:
+      "this attention backend (trainc computes exact attention itself; sage and fp8 change the numerics, " +
+      "hub kernels are Python)",
     on: (v) => typeof v === "string" && !(EXACT_ATTENTION as readonly string[]).includes(v),
     meanwhile: `use attn_implementation: sdpa (or one of ${EXACT_ATTENTION.join(", ")})`,
   },
@@ -142,9 +164,10 @@ export function checkNotSupported(source: ConfigSource, config: RuleInput): void
   if (first === undefined) return;
   const others = rest.map((row) => `${row.key} (${lineOf(source, [row.key])})`);
   const also = others.length === 0 ? "" : `\n  also not supported yet: ${others.join(", ")}`;
+  const subject = `${where(source, [first.key])}: ${first.key}: ${yamlValue(config[first.key])}`;
   fail(
     CONFIG_ERRORS.NOT_SUPPORTED_YET,
-    `${where(source, [first.key])}: ${first.key}: ${yamlValue(config[first.key])} — ${first.feature} is not supported by trainc yet (it is planned)${also}`,
+    `${subject} — ${first.feature} is not supported by trainc yet (it is planned)${also}`,
     first.meanwhile,
   );
 }

@@ -17,7 +17,7 @@ export interface ConfigSource {
   readonly file: string;
   readonly data: Readonly<Record<string, unknown>>;
   readonly yamlWarnings: readonly string[];
-  /** The line and column of the key (or list item) at `path`, or of its deepest ancestor found in the file. */
+  /** The line and column of the key (or list item) at `path`; undefined when the path is not written in the file. */
   locate(path: KeyPath): Position | undefined;
   /** True when `path` names a key written in the file (even one whose value is null). */
   has(path: KeyPath): boolean;
@@ -53,8 +53,8 @@ export function readConfigSource(text: string, file: string): ConfigSource {
       const at = lineCounter.linePos(w.pos[0]);
       return `${file}:${at.line}:${at.col}: ${describeYamlProblem(w.message)}`;
     }),
-    locate: (path) => positionOf(findNode(root, path).node),
-    has: (path) => findNode(root, path).complete,
+    locate: (path) => positionOf(findNode(root, path)),
+    has: (path) => findNode(root, path) !== undefined,
   };
 }
 
@@ -82,15 +82,14 @@ function topLevelMapping(doc: Document, file: string): Node {
   return root;
 }
 
-/** Walks `path` through mappings and lists; returns the deepest node reached and whether the whole path exists. */
-function findNode(root: Node, path: KeyPath): { node: Node | null; complete: boolean } {
-  let node: Node | null = root;
+/** Walks `path` through mappings and lists: the node at its end (a key node for a mapping key), or undefined. */
+function findNode(root: Node, path: KeyPath): Node | null | undefined {
+  let node: Node | null | undefined = root;
   for (const [i, segment] of path.entries()) {
-    const next = childNode(node, segment, i === path.length - 1);
-    if (next === undefined) return { node, complete: false };
-    node = next;
+    node = childNode(node, segment, i === path.length - 1);
+    if (node === undefined) return undefined;
   }
-  return { node, complete: true };
+  return node;
 }
 
 /** The child at one path segment: a mapping key's node (its key when `wantKey`, else its value) or a list item. */
@@ -126,7 +125,7 @@ export function where(source: ConfigSource, path: KeyPath): string {
 /** `line 12` for a path written in the file, else `not in the file`. */
 export function lineOf(source: ConfigSource, path: KeyPath): string {
   const at = source.locate(path);
-  return source.has(path) && at !== undefined ? `line ${at.line}` : "not in the file";
+  return at === undefined ? "not in the file" : `line ${at.line}`;
 }
 
 /** A value as it would be written in YAML flow style: `lora`, `true`, `[a, b]`, `{factor: 4}`. */
