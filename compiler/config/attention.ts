@@ -10,6 +10,7 @@ import { CONFIG_ERRORS } from "./codes.ts";
 import { bool } from "./kinds.ts";
 import { lineOf, where, type ConfigSource } from "./source.ts";
 
+/** The attn_implementation names Axolotl v0.18 accepts (besides hub-kernel paths containing "/"). */
 export const CANONICAL_ATTENTION = [
   "eager",
   "sdpa",
@@ -38,8 +39,9 @@ type LegacyFlag = keyof typeof LEGACY_ATTENTION_FLAGS;
 
 const SHORT_ALIASES: Readonly<Record<string, string>> = { flash: "flash_attention_2", flex: "flex_attention", sdp: "sdpa" };
 
-/** Schema entries for the legacy flags (booleans, stripped from the TrainConfig after normalization). */
 const optionalBool = () => bool().optional();
+
+/** Schema entries for the legacy flags (booleans, stripped from the TrainConfig after normalization). */
 export const LEGACY_ATTENTION_SHAPE = Object.fromEntries(
   Object.keys(LEGACY_ATTENTION_FLAGS).map((flag) => [flag, optionalBool()]),
 ) as Record<LegacyFlag, ReturnType<typeof optionalBool>>;

@@ -54,7 +54,7 @@ function toProblems(source: ConfigSource, schema: z.ZodType, issue: z.core.$ZodI
         path,
         message: present
           ? `${where(source, path)}: ${name} is null, but it is required`
-          : `${source.file}: missing required key ${name}`,
+          : `${path.length > 1 ? where(source, path.slice(0, -1)) : source.file}: missing required key ${name}`,
         fix: REQUIRED_HINTS[name] ?? `add ${name}`,
       },
     ];

@@ -17,6 +17,7 @@ import { checkCrossKeyRules } from "./rules.ts";
 import { CONFIG_SCHEMA, KEY_ALIASES, TRAIN_KEYS, type TrainConfig } from "./schema.ts";
 import { lineOf, readConfigSource, where, type ConfigSource } from "./source.ts";
 
+/** What loadConfig and parseConfig return. */
 export interface LoadedConfig {
   readonly config: TrainConfig;
   /** Things the user should know that do not stop training, each naming its key and line. */

@@ -11,6 +11,7 @@ import { ADAMW_OPTIMIZERS, LR_SCHEDULERS } from "./derived.ts";
 import { isSet, type RuleInput } from "./rules-table.ts";
 import { lineOf, where, yamlValue, type ConfigSource } from "./source.ts";
 
+/** One row of the not-yet-supported table. */
 export interface PlannedFeature {
   readonly key: string;
   readonly feature: string;

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { TrainConfig } from "./schema.ts";
 
+/** The outcome of looking a config path up. */
 export interface ResolvedPath {
   /** The first candidate that exists, or undefined when none does. */
   readonly path: string | undefined;

@@ -10,6 +10,7 @@ import { CONFIG_ERRORS } from "./codes.ts";
 /** The written config values, with attn_implementation replaced by its canonical name. */
 export type RuleInput = Readonly<Record<string, unknown>>;
 
+/** One of Axolotl's rules relating two or more keys. */
 export interface CrossKeyRule {
   readonly code: number;
   /** Keys the error names, with their values and lines. */

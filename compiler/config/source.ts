@@ -23,6 +23,7 @@ export interface ConfigSource {
   has(path: KeyPath): boolean;
 }
 
+/** A 1-based line and column in the config file. */
 export interface Position {
   readonly line: number;
   readonly col: number;

@@ -143,3 +143,9 @@ describe("keys Axolotl removed (E1010)", () => {
     expect(error.fix).toContain("chat_template");
   });
 });
+
+describe("missing keys inside a block", () => {
+  it("points at the block that lacks the key", () => {
+    expectError(withLines("lr_groups:", "  - name: emb", "    lr: 1e-5"), CONFIG_ERRORS.MISSING_KEY, "cfg.yml:9:5: missing required key lr_groups[0].modules");
+  });
+});
