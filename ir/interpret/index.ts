@@ -24,10 +24,10 @@ import { STRUCTURAL_EVALS } from "./structural.ts";
 import { UNARY_EVALS } from "./unary.ts";
 
 /** The evaluation of every op. */
-export const EVALS = {
+export const EVALS: Readonly<Record<OpName, Eval>> = Object.freeze({
   ...UNARY_EVALS, ...BINARY_EVALS, ...CREATE_EVALS, ...REDUCE_EVALS, ...STRUCTURAL_EVALS, ...MATMUL_EVALS,
   ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS, ...OPTIM_EVALS, ...QUANT_EVALS,
-} satisfies Record<OpName, Eval>;
+} satisfies Record<OpName, Eval>);
 
 const LAST_USES = new WeakMap<Graph, Int32Array>();
 
@@ -57,7 +57,7 @@ export function interpret(graph: Graph, inputs: Readonly<Record<string, Tensor>>
   for (const input of graph.inputs) if (last[input.id]! >= 0) values.set(input.id, inputs[input.name]!);
   graph.nodes.forEach((node, i) => {
     const ctx = new EvalContext(graph, i, node, env);
-    const results = (EVALS[node.op] as Eval)(node.args.map((id) => values.get(id)!), ctx);
+    const results = EVALS[node.op](node.args.map((id) => values.get(id)!), ctx);
     node.results.forEach((id, k) => {
       const t = results[k];
       if (!t || !sameType(t, ctx.out[k]!)) {
