@@ -130,6 +130,7 @@ const RUN = {
   fp16: bool().optional(),
   attn_implementation: str().optional(),
   output_dir: str().default("./model-out"),
+  logging_steps: number(0, true).optional(),
   save_steps: number(0, true).optional(),
   saves_per_epoch: wholeNumber(1).optional(),
   save_strategy: oneOf(["no", "steps", "epoch", "best"]).optional(),

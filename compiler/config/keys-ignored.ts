@@ -16,7 +16,7 @@ export const IGNORED_KEY_GROUPS: readonly { readonly reason: string; readonly ke
       "hf_mlflow_log_artifacts", "use_comet", "comet_api_key", "comet_workspace", "comet_project_name",
       "comet_experiment_key", "comet_mode", "comet_online", "comet_experiment_config", "use_tensorboard",
       "use_trackio", "trackio_project_name", "trackio_run_name", "trackio_space_id", "use_otel_metrics",
-      "logging_steps", "include_tokens_per_second", "include_tkps", "profiler_steps", "profiler_steps_start",
+      "include_tokens_per_second", "include_tkps", "profiler_steps", "profiler_steps_start",
       "loss_watchdog_threshold", "loss_watchdog_patience",
     ],
   },

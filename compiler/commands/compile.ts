@@ -1,0 +1,52 @@
+// `trainc compile` and `trainc autotune`. On the cpu target the program is the train-step IR itself (the interpreter
+// runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash); the GPU
+// targets fail with E5001 until their backends exist.
+//
+// Error codes defined here:
+//   5003  autotune on the cpu target: the interpreter has no kernels to tune
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fail } from "../diagnostics.ts";
+import { STAGES } from "../pipeline.ts";
+import { importFromConfig, makePlan } from "../plan.ts";
+import { requireBuiltTarget } from "../targets.ts";
+import { hashModule } from "../../ir/hash.ts";
+import { printModule } from "../../ir/print.ts";
+
+export interface CompileOptions {
+  readonly out?: string;
+  readonly target: string;
+  readonly arch?: string;
+  readonly build: boolean;
+}
+
+export async function compile(configFile: string, options: CompileOptions): Promise<void> {
+  const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
+  const target = requireBuiltTarget(options.target, "compile");
+  const plan = makePlan(importFromConfig(configFile, target, note), { note });
+  const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "program.ir"), printModule(plan.module));
+  const parameters = Object.values(plan.model.parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const report = {
+    target: target.name,
+    config: plan.config.config_path,
+    model: plan.model.path,
+    dtype: plan.dtype,
+    parameters,
+    steps: plan.totalSteps,
+    stages: STAGES,
+    hash: hashModule(plan.module),
+    graphs: plan.module.graphs.map((g) => ({ name: g.name, inputs: g.inputs.length, nodes: g.nodes.length, outputs: g.outputs.length })),
+  };
+  writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  process.stdout.write(`compiled for ${target.name}: ${report.graphs.map((g) => `@${g.name} ${g.nodes} nodes`).join(", ")}; ` +
+    `${parameters.toLocaleString("en-US")} parameters; wrote ${join(out, "program.ir")} and report.json\n`);
+}
+
+export async function autotune(configFile: string, options: { readonly target: string }): Promise<void> {
+  const target = requireBuiltTarget(options.target, "autotune");
+  fail(5003, `trainc autotune ${configFile}: the ${target.name} target runs the reference interpreter and has no kernels to tune`,
+    "autotuning applies to the GPU targets (cuda, hip, wgsl), which are not built yet");
+}

@@ -1,0 +1,86 @@
+// `trainc train <config.yml> [--target cpu] [--max-steps N]`: builds the plan (compiler/plan.ts), then trains with a
+// progress line, metrics.jsonl and Hugging Face checkpoints in output_dir (checkpoint-<step>/ at save_steps or
+// saves_per_epoch, at most save_total_limit of them, and the final model in output_dir itself).
+
+import { resolve, join } from "node:path";
+import { batchStream, batchesPerEpoch } from "../data/batches.ts";
+import { describeStats } from "../data/dataset.ts";
+import { importFromConfig, makePlan, type Plan } from "../plan.ts";
+import { requireBuiltTarget } from "../targets.ts";
+import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
+import { trainLoop } from "../train/loop.ts";
+import { createReporter } from "../train/report.ts";
+import type { Tensor } from "../../ir/tensor.ts";
+
+export interface TrainOptions {
+  readonly target: string;
+  readonly maxSteps?: number;
+}
+
+export async function train(configFile: string, options: TrainOptions): Promise<void> {
+  const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
+  const target = requireBuiltTarget(options.target, "train");
+  const plan = makePlan(importFromConfig(configFile, target, note), { maxSteps: options.maxSteps, note });
+  const { config } = plan;
+  const out = resolve(config.output_dir);
+  note(`dataset: ${describeStats(plan.dataset.stats)}`);
+  note(`training ${countParameters(plan.model.parameters).toLocaleString("en-US")} parameters on ${target.name} ` +
+    `(${plan.dtype}) for ${plan.totalSteps} steps of ${config.micro_batch_size} x ${config.sequence_len} tokens` +
+    (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
+  const reporter = createReporter({
+    total: plan.totalSteps,
+    loggingSteps: loggingInterval(plan),
+    metricsFile: join(out, "metrics.jsonl"),
+  });
+  const saveEvery = saveInterval(plan);
+  const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
+    saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.dtype);
+  const final = trainLoop({
+    module: plan.module,
+    parameters: plan.model.parameters,
+    batches: batchStream(plan.dataset.rows, {
+      microBatchSize: config.micro_batch_size, sequenceLen: config.sequence_len, padId: plan.tokenizer.special.pad, seed: config.seed,
+    }),
+    steps: plan.totalSteps,
+    accumulation: config.gradient_accumulation_steps,
+    onStep: (result, params) => {
+      reporter.step(result);
+      if (saveEvery !== undefined && result.step % saveEvery === 0 && result.step < plan.totalSteps) {
+        save(join(out, `checkpoint-${result.step}`), params);
+        if (config.save_total_limit !== undefined) pruneCheckpoints(out, config.save_total_limit);
+      }
+    },
+  });
+  reporter.done();
+  save(out, final);
+  note(`saved the trained model to ${out} (metrics in ${join(out, "metrics.jsonl")})`);
+}
+
+/** A step interval as Hugging Face reads it: a value below 1 is a fraction of the run. */
+function interval(value: number, total: number): number {
+  return Math.max(1, value < 1 ? Math.ceil(value * total) : Math.round(value));
+}
+
+/** Steps between permanent progress lines: logging_steps, else about 30 lines per run. */
+function loggingInterval(plan: Plan): number {
+  const steps = plan.config.logging_steps;
+  return steps === undefined ? Math.max(1, Math.round(plan.totalSteps / 30)) : interval(steps, plan.totalSteps);
+}
+
+/**
+ * Steps between checkpoints: save_steps, or saves_per_epoch (save_strategy: epoch means one per epoch); none for
+ * save_strategy: no or when nothing asks for checkpoints. The final model is always saved.
+ */
+function saveInterval(plan: Plan): number | undefined {
+  const { save_steps: steps, saves_per_epoch: perEpoch, save_strategy: strategy } = plan.config;
+  if (strategy === "no") return undefined;
+  if (steps !== undefined) return interval(steps, plan.totalSteps);
+  const epochs = perEpoch ?? (strategy === "epoch" ? 1 : undefined);
+  if (epochs === undefined) return undefined;
+  const epochSteps = batchesPerEpoch(plan.dataset.stats.rows, plan.config.micro_batch_size) / plan.config.gradient_accumulation_steps;
+  return Math.max(1, Math.ceil(epochSteps / epochs));
+}
+
+function countParameters(parameters: Readonly<Record<string, Tensor>>): number {
+  return Object.values(parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}

@@ -1,0 +1,86 @@
+// A training plan: everything trainc derives from a config before a step runs — the target and dtype, the imported
+// model, tokenizer and datasets, the step count and schedule, and the lowered train-step module (through every
+// stage in compiler/pipeline.ts). `trainc ir`, `trainc compile` and `trainc train` all start here.
+// Invariant: building a plan reads files but writes nothing; every failure is a TraincError naming its cause.
+//
+// Error codes defined here:
+//   2002  the model is an ONNX file: its initializers carry no trainable/frozen flag, so trainc cannot train it yet
+
+import { optimizerSettings, lrScheduleParams, totalSteps, trainDType } from "./config/derived.ts";
+import type { TrainConfig } from "./config/index.ts";
+import { batchesPerEpoch } from "./data/batches.ts";
+import type { LoadedDataset } from "./data/dataset.ts";
+import { fail } from "./diagnostics.ts";
+import type { HfTokenizer } from "./import/tokenizer.ts";
+import { configDatasets, configPath, configTokenizer, importModel, readConfig, type ImportedModel } from "./commands/inputs.ts";
+import { lowerTrainStep, type Stage } from "./pipeline.ts";
+import type { TargetInfo } from "./targets.ts";
+import type { DType } from "../ir/dtype.ts";
+import type { Module } from "../ir/graph.ts";
+import type { TrainStepOptions } from "../ir/train-step.ts";
+
+/** The first half of a plan: the config, where it runs, and the imported model. */
+export interface Imported {
+  readonly config: TrainConfig;
+  readonly target: TargetInfo;
+  readonly dtype: DType;
+  readonly model: ImportedModel;
+}
+
+export interface Plan extends Imported {
+  readonly tokenizer: HfTokenizer;
+  readonly dataset: LoadedDataset;
+  /** Optimizer steps in the run. */
+  readonly totalSteps: number;
+  readonly options: TrainStepOptions;
+  /** The train-step module after the last stage. */
+  readonly module: Module;
+}
+
+export interface PlanOptions {
+  /** Overrides the config's max_steps. */
+  readonly maxSteps?: number;
+  /** Called with the module after each pipeline stage. */
+  readonly onStage?: (stage: Stage) => void;
+  /** Progress notes for the user ("tokenizing datasets"). */
+  readonly note?: (message: string) => void;
+}
+
+/** Reads the config and imports the model it names, in the dtype the config and target call for. */
+export function importFromConfig(configFile: string, target: TargetInfo, note: (message: string) => void = () => {}): Imported {
+  const config = readConfig(configFile);
+  const dtype = trainDType(config, target);
+  const modelPath = configPath(config, "base_model", config.base_model);
+  note(`importing ${modelPath} (${dtype})`);
+  return { config, target, dtype, model: importModel(modelPath, dtype) };
+}
+
+/** Loads the data, counts the steps and lowers the train step of an imported model. */
+export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
+  const { config, model } = imported;
+  const note = options.note ?? (() => {});
+  if (!model.hf) {
+    fail(2002, `${model.path}: trainc cannot train ONNX models yet (ONNX initializers do not say which are weights)`,
+      "train from the Hugging Face folder of the model; `trainc ir --after import` shows the imported ONNX graph");
+  }
+  const tokenizer = configTokenizer(config);
+  note("tokenizing datasets");
+  const dataset = configDatasets(config, tokenizer);
+  const steps = totalSteps(options.maxSteps === undefined ? config : { ...config, max_steps: options.maxSteps },
+    batchesPerEpoch(dataset.stats.rows, config.micro_batch_size));
+  const trainStep = trainStepOptions(config, Object.keys(model.parameters), steps);
+  note("lowering the train step");
+  const module = lowerTrainStep(model.forward, trainStep, options.onStage);
+  return { ...imported, tokenizer, dataset, totalSteps: steps, options: trainStep, module };
+}
+
+/** The train step's optimizer, schedule and clipping as the config (and Hugging Face's defaults) say. */
+export function trainStepOptions(config: TrainConfig, trainable: readonly string[], steps: number): TrainStepOptions {
+  const adamw = optimizerSettings(config);
+  return {
+    trainable,
+    adamw: { beta1: adamw.beta1, beta2: adamw.beta2, eps: adamw.eps, weightDecay: adamw.weightDecay },
+    schedule: lrScheduleParams(config, steps),
+    maxGradNorm: adamw.maxGradNorm,
+  };
+}
