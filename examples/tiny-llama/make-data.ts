@@ -1,14 +1,14 @@
 // Writes the tiny-llama example's training data: multi-digit addition problems as completion rows,
 // {"text": "123+45=861"}, one per line, in data/train.jsonl.
-// Run: `npx tsx examples/tiny-llama/make-data.ts [--rows N] [--seed S] [--plain] [--out FILE]`.
+// Run: `npx tsx examples/tiny-llama/make-data.ts [--rows N] [--seed S] [--digits D] [--plain] [--out FILE]`.
 //
 // The sum is written least-significant digit first ("123+45=861" means 123+45=168). A causal model produces the
 // answer left to right; in this order each answer digit depends only on the operand digits of the same place and
 // the carry from the digit it has just written, instead of on carries from digits it has not written yet, which
 // makes the task far easier for a tiny model. `--plain` writes sums in the usual order, for comparison.
-// Operands: each has 1 to 3 digits (the digit count uniform, then the value uniform among numbers of that many
-// digits), so short and long operands are equally common.
-// Invariants: the output is a pure function of (rows, seed, order); every character is in the example tokenizer's
+// Operands: each has 1 to `digits` digits (the digit count uniform, then the value uniform among numbers of that
+// many digits), so short and long operands are equally common.
+// Invariants: the output is a pure function of the options; every character is in the example tokenizer's
 // vocabulary (digits, "+", "=").
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -20,14 +20,13 @@ import { makeRandom, randomInt, type Random } from "../../compiler/data/rng.ts";
 export interface AdditionOptions {
   readonly rows: number;
   readonly seed: number;
+  /** The most digits an operand has. */
+  readonly digits: number;
   /** Write the sum least-significant digit first (the default) or in the usual order. */
   readonly reversed: boolean;
 }
 
-export const DEFAULT_OPTIONS: AdditionOptions = { rows: 5000, seed: 42, reversed: true };
-
-/** The most digits an operand has. */
-export const MAX_DIGITS = 3;
+export const DEFAULT_OPTIONS: AdditionOptions = { rows: 5000, seed: 42, digits: 2, reversed: true };
 
 /** One addition problem as text: `a+b=` and the sum, reversed or not. */
 export function additionText(a: number, b: number, reversed: boolean): string {
@@ -35,8 +34,8 @@ export function additionText(a: number, b: number, reversed: boolean): string {
   return `${a}+${b}=${reversed ? [...sum].reverse().join("") : sum}`;
 }
 
-function operand(random: Random): number {
-  const digits = randomInt(random, 1, MAX_DIGITS);
+function operand(random: Random, maxDigits: number): number {
+  const digits = randomInt(random, 1, maxDigits);
   return digits === 1 ? randomInt(random, 0, 9) : randomInt(random, 10 ** (digits - 1), 10 ** digits - 1);
 }
 
@@ -45,8 +44,8 @@ export function additionJsonl(options: AdditionOptions): string {
   const random = makeRandom(options.seed);
   const lines: string[] = [];
   for (let i = 0; i < options.rows; i++) {
-    const a = operand(random);
-    const b = operand(random);
+    const a = operand(random, options.digits);
+    const b = operand(random, options.digits);
     lines.push(JSON.stringify({ text: additionText(a, b, options.reversed) }));
   }
   return `${lines.join("\n")}\n`;
@@ -58,13 +57,15 @@ function main(): void {
     options: {
       rows: { type: "string", default: String(DEFAULT_OPTIONS.rows) },
       seed: { type: "string", default: String(DEFAULT_OPTIONS.seed) },
+      digits: { type: "string", default: String(DEFAULT_OPTIONS.digits) },
       plain: { type: "boolean", default: false },
       out: { type: "string", default: join(here, "data", "train.jsonl") },
     },
   });
   const options: AdditionOptions = {
-    rows: wholeNumber("--rows", values.rows),
-    seed: wholeNumber("--seed", values.seed),
+    rows: wholeNumber("--rows", values.rows, 1),
+    seed: wholeNumber("--seed", values.seed, 0),
+    digits: wholeNumber("--digits", values.digits, 1),
     reversed: !values.plain,
   };
   mkdirSync(dirname(values.out), { recursive: true });
@@ -72,10 +73,10 @@ function main(): void {
   console.log(`wrote ${options.rows} rows to ${values.out}`);
 }
 
-function wholeNumber(flag: string, text: string): number {
+function wholeNumber(flag: string, text: string, min: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`${flag} must be a whole number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`${flag} must be a whole number of at least ${min}, got ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return value;

@@ -1,5 +1,5 @@
-// Writes the tiny-llama example's tokenizer and model config: tokenizer.json, tokenizer_config.json and
-// model-config.json (the Hugging Face config.json of a tiny LlamaForCausalLM, from which `trainc init-model` makes
+// Writes the tiny-llama example's tokenizer and model config: tokenizer/tokenizer.json, tokenizer/tokenizer_config.json
+// and model-config.json (the Hugging Face config.json of a tiny LlamaForCausalLM, from which `trainc init-model` makes
 // model/). Run: `npx tsx examples/tiny-llama/make-tokenizer.ts` (writes beside this script).
 //
 // The tokenizer is character level, written in the Hugging Face tokenizers format so that both
@@ -9,7 +9,7 @@
 // the digits, "+", "=", space and newline. A character outside it encodes to <unk>.
 // Invariants: the model config's vocab_size and bos/eos/pad ids are computed from the tokenizer built here, so the
 // three files always agree; the output is a pure function of this script (no randomness).
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -121,12 +121,12 @@ export function modelConfigJson(): Record<string, unknown> {
   };
 }
 
-/** The files this script writes, by name, as the exact text written. */
+/** The files this script writes, by path relative to the example folder, as the exact text written. */
 export function exampleFiles(): Record<string, string> {
   const text = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   return {
-    "tokenizer.json": text(tokenizerJson()),
-    "tokenizer_config.json": text(tokenizerConfigJson()),
+    "tokenizer/tokenizer.json": text(tokenizerJson()),
+    "tokenizer/tokenizer_config.json": text(tokenizerConfigJson()),
     "model-config.json": text(modelConfigJson()),
   };
 }
@@ -134,6 +134,7 @@ export function exampleFiles(): Record<string, string> {
 function main(): void {
   const dir = dirname(fileURLToPath(import.meta.url));
   for (const [name, content] of Object.entries(exampleFiles())) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), content);
     console.log(`wrote ${join(dir, name)}`);
   }

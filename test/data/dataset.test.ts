@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { describeStats, loadDatasets, type LoadOptions } from "../../compiler/data/dataset.ts";
 import type { DatasetEntry } from "../../compiler/data/types.ts";
 import { loadTokenizer } from "../../compiler/import/tokenizer.ts";
-import { EXAMPLE_DIR, tempFolder, traincError } from "./helpers.ts";
+import { EXAMPLE_TOKENIZER, tempFolder, traincError } from "./helpers.ts";
 
-const tokenizer = loadTokenizer(EXAMPLE_DIR);
+const tokenizer = loadTokenizer(EXAMPLE_TOKENIZER);
 const tmp = tempFolder();
 afterAll(() => tmp.cleanup());
 const options: LoadOptions = { sequenceLen: 32, cwd: tmp.dir };

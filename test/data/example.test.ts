@@ -1,14 +1,14 @@
 // Tests of the tiny-llama example's data: the committed train.jsonl is what make-data.ts generates, every row is a
 // correct addition with the sum written least-significant digit first, and the example config's datasets load and
-// batch through the data path with nothing dropped.
+// batch through the data path with nothing dropped, with the tokenizer its tokenizer_config names.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { batchStream } from "../../compiler/data/batches.ts";
 import { loadDatasets } from "../../compiler/data/dataset.ts";
 import { loadTokenizer } from "../../compiler/import/tokenizer.ts";
-import { additionJsonl, additionText, DEFAULT_OPTIONS, MAX_DIGITS } from "../../examples/tiny-llama/make-data.ts";
+import { additionJsonl, additionText, DEFAULT_OPTIONS } from "../../examples/tiny-llama/make-data.ts";
 import { EXAMPLE_DIR } from "./helpers.ts";
 
 const committed = readFileSync(join(EXAMPLE_DIR, "data", "train.jsonl"), "utf8");
@@ -16,7 +16,10 @@ const committed = readFileSync(join(EXAMPLE_DIR, "data", "train.jsonl"), "utf8")
 describe("the addition data", () => {
   it("is what make-data.ts writes with its defaults, and depends on the seed", () => {
     expect(additionJsonl(DEFAULT_OPTIONS)).toBe(committed);
-    expect(additionJsonl({ ...DEFAULT_OPTIONS, rows: 50, seed: 1 })).not.toBe(additionJsonl({ ...DEFAULT_OPTIONS, rows: 50 }));
+    const few = { ...DEFAULT_OPTIONS, rows: 50 };
+    expect(additionJsonl({ ...few, seed: 1 })).not.toBe(additionJsonl(few));
+    const longest = Math.max(...additionJsonl({ ...few, digits: 4 }).match(/\d+(?=\+)/g)!.map((a) => a.length));
+    expect(longest).toBe(4);
   });
 
   it("writes sums least-significant digit first, or in the usual order with --plain", () => {
@@ -36,14 +39,14 @@ describe("the addition data", () => {
       expect(Number([...reversedSum!].reverse().join("")), text).toBe(Number(a) + Number(b));
       lengths.add(a!.length).add(b!.length);
     }
-    expect([...lengths].sort()).toEqual(Array.from({ length: MAX_DIGITS }, (_, i) => i + 1));
+    expect([...lengths].sort()).toEqual(Array.from({ length: DEFAULT_OPTIONS.digits }, (_, i) => i + 1));
   });
 });
 
 describe("the example config's datasets", () => {
   const configFile = join(EXAMPLE_DIR, "config.yml");
   const config = parse(readFileSync(configFile, "utf8"));
-  const tokenizer = loadTokenizer(EXAMPLE_DIR);
+  const tokenizer = loadTokenizer(resolve(EXAMPLE_DIR, config.tokenizer_config));
 
   it("load beside the config from any directory with no row dropped, and batch to 16 tokens", () => {
     const { rows, stats } = loadDatasets(config.datasets, tokenizer, {

@@ -6,8 +6,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TraincError } from "../../compiler/diagnostics.ts";
 
-/** The tiny-llama example folder (its tokenizer is the test tokenizer). */
+/** The tiny-llama example folder. */
 export const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "tiny-llama");
+
+/** The example's tokenizer folder (the test tokenizer). */
+export const EXAMPLE_TOKENIZER = join(EXAMPLE_DIR, "tokenizer");
 
 /** A fresh temporary folder; `cleanup` removes it. */
 export function tempFolder(): { dir: string; write: (name: string, text: string) => string; cleanup: () => void } {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadTokenizer } from "../../compiler/import/tokenizer.ts";
 import { exampleFiles, tokenizerJson, vocabulary } from "../../examples/tiny-llama/make-tokenizer.ts";
-import { EXAMPLE_DIR, tempFolder, traincError } from "./helpers.ts";
+import { EXAMPLE_DIR, EXAMPLE_TOKENIZER, tempFolder, traincError } from "./helpers.ts";
 
 const tmp = tempFolder();
 afterAll(() => tmp.cleanup());
@@ -20,7 +20,7 @@ function tokenizerFolder(name: string, config?: object, edit: (json: Record<stri
 }
 
 describe("the example tokenizer", () => {
-  const tokenizer = loadTokenizer(EXAMPLE_DIR);
+  const tokenizer = loadTokenizer(EXAMPLE_TOKENIZER);
 
   it("has one id per token of its vocabulary and the special ids of its config", () => {
     expect(tokenizer.vocabSize).toBe(vocabulary().length);
