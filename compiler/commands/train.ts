@@ -25,7 +25,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const out = resolve(config.output_dir);
   note(`dataset: ${describeStats(plan.dataset.stats)}`);
   note(`training ${countParameters(plan.model.parameters).toLocaleString("en-US")} parameters on ${target.name} ` +
-    `(${plan.dtype}) for ${plan.totalSteps} steps of ${config.micro_batch_size} x ${config.sequence_len} tokens` +
+    `(${plan.dtype}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const reporter = createReporter({
     total: plan.totalSteps,

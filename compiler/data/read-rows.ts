@@ -1,10 +1,11 @@
 // Reads the raw rows of one local dataset file, each with the line it starts on, for the format loaders.
 // `.jsonl` is JSON Lines (one row per non-blank line). `.json` is a JSON list of rows, or JSON Lines when the text does
 // not start with `[` (the Hugging Face json loader accepts both in a .json file).
-// Also resolves a dataset path: as given, then against the current directory, then against the config's folder.
+// Also resolves a dataset path with the rule every config path follows (compiler/config/paths.ts).
 // Invariants: rows come in file order; `line` is 1-based; a malformed file throws before any row is returned.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { extname, isAbsolute, resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { extname } from "node:path";
+import { resolveConfigPath } from "../config/paths.ts";
 import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
 
@@ -25,12 +26,11 @@ export function where(row: SourceRow): string {
  * `configDir` (the folder of the config file). Throws 6201 naming every path tried when none exists.
  */
 export function resolveDatasetPath(path: string, configDir: string | undefined, cwd = process.cwd()): string {
-  const tried = isAbsolute(path) ? [path] : [resolve(cwd, path), ...(configDir ? [resolve(configDir, path)] : [])];
-  const found = tried.find((candidate) => existsSync(candidate));
+  const { path: found, tried } = resolveConfigPath({ config_dir: configDir ?? cwd }, path, cwd);
   if (found === undefined) {
     fail(
       DataError.fileNotFound,
-      `dataset path ${JSON.stringify(path)} not found (tried ${[...new Set(tried)].join(", ")})`,
+      `dataset path ${JSON.stringify(path)} not found (tried ${tried.join(", ")})`,
       "give the path of a local .jsonl or .json file, relative to the current directory or to the config file; " +
         "trainc does not download datasets from a hub",
     );

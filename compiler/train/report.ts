@@ -24,7 +24,7 @@ export function clock(seconds: number): string {
 export function progressLine(r: StepResult, total: number, elapsed: number, tokensPerSecond: number): string {
   const eta = (elapsed / r.step) * (total - r.step);
   return [
-    `step ${r.step}/${total}`, `loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`, `grad ${r.gradNorm.toFixed(3)}`,
+    `step ${r.step}/${total}`, `loss ${r.loss.toFixed(4)}`, `lr ${r.lr === 0 ? "0" : r.lr.toExponential(2)}`, `grad ${r.gradNorm.toFixed(3)}`,
     `${Math.round(tokensPerSecond).toLocaleString("en-US")} tok/s`, `epoch ${r.epoch}`, `${clock(elapsed)} elapsed`, `ETA ${clock(eta)}`,
   ].join(" | ");
 }
