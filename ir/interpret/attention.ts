@@ -1,10 +1,11 @@
 // Scaled dot-product attention and its exact gradient, per (batch, query head, query) in double precision.
 // Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional segments (integers) [B,T]; query head h reads
 // key/value head floor(h / (Hq/Hk)). Key j is visible from query i when (not causal or j <= i), (window = 0 or
-// i - j < window) and (no segments or seg[b,i] == seg[b,j]). Causal attention needs Tq == Tk and GQA needs Hq a
-// multiple of Hk (6115, checked once sizes are known). A query that sees no key gives an output row of zeros (and
-// no gradient). attention_grad recomputes the probabilities P and returns, with dS = P * (dP - rowsum(P * dP)) and
-// dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q, dv = P^T dout, summed over the query heads sharing a kv head.
+// i - j < window) and (no segments or seg[b,i] == seg[b,j]). GQA needs Hq a multiple of Hk (6115, checked once
+// sizes are known); the op's type rule already guarantees Tq == Tk for causal attention and segments. A query that
+// sees no key gives an output row of zeros (and no gradient). attention_grad recomputes the probabilities P and
+// returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q,
+// dv = P^T dout, summed over the query heads sharing a kv head.
 
 import type { Tensor, TensorData } from "../tensor.ts";
 import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
@@ -23,9 +24,6 @@ function geometry(q: Tensor, k: Tensor, v: Tensor, seg: Tensor | undefined, ctx:
   const causal = ctx.attrs["causal"] as boolean;
   if (Hk === 0 || Hq % Hk !== 0) {
     ctx.fail(6115, `${Hq} query heads are not a multiple of ${Hk} key/value heads`, "check num_key_value_heads");
-  }
-  if (causal && Tq !== Tk) {
-    ctx.fail(6115, `causal attention needs as many queries as keys, got ${Tq} and ${Tk}`, "use causal=false");
   }
   return { B, Tq, Tk, Hq, Hk, D, Dv: v.shape[3]!, scale: ctx.attrs["scale"] as number, causal,
     window: ctx.int("window"), seg: seg?.data };

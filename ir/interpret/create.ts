@@ -1,10 +1,12 @@
-// Value-producing ops (constant, iota) and cast.
+// Value-producing ops (constant, iota, size) and cast. size evaluates its (possibly symbolic) dim with the bound
+// sizes (6107 when a name has no value, 6119 when the value is negative) and stores it in its dtype.
 // Meaning of cast: float -> float rounds to nearest even (once, from the exact source value); float -> int truncates
 // toward zero, NaN and infinities give 0, and i32/i8/u8 wrap modulo 2^bits (i64 keeps the truncated value, exact
 // below 2^53); int -> float is exact then rounded; anything -> bool is x != 0 (NaN is true); bool -> number is 0/1.
 // Casting from or to nf4/int4 is an error (6116): those hold codes, and dequantize gives their values.
 // iota writes the index along `axis` in the result dtype (rounded, so a bf16 iota of 257 holds 256).
 
+import type { Dim } from "../dim.ts";
 import { DTYPES } from "../dtype.ts";
 import { fromArray, numel } from "../tensor.ts";
 import { seal, stageOut, type Eval } from "./context.ts";
@@ -31,6 +33,8 @@ const iota: Eval = (_, ctx) => {
   return [seal(spec, out)];
 };
 
+const size: Eval = (_, ctx) => [fromArray(ctx.out[0]!.dtype, [], [ctx.dim(ctx.attrs["dim"] as Dim)])];
+
 const cast: Eval = ([x], ctx) => {
   const spec = ctx.out[0]!;
   if (DTYPES[x!.dtype].kind === "packed" || DTYPES[spec.dtype].kind === "packed") {
@@ -53,5 +57,5 @@ const cast: Eval = ([x], ctx) => {
   return [seal(spec, out)];
 };
 
-/** Evaluations of constant, iota and cast. */
-export const CREATE_EVALS = { constant, iota, cast };
+/** Evaluations of constant, iota, size and cast. */
+export const CREATE_EVALS = { constant, iota, size, cast };

@@ -13,7 +13,9 @@ import { bindInputs } from "./bind.ts";
 import { BINARY_EVALS } from "./binary.ts";
 import { EvalContext, type Eval, type OutSpec } from "./context.ts";
 import { CREATE_EVALS } from "./create.ts";
+import { CUMSUM_EVALS } from "./cumsum.ts";
 import { EMBEDDING_EVALS } from "./embedding.ts";
+import { GATHER_EVALS } from "./gather.ts";
 import { LOSS_EVALS } from "./loss.ts";
 import { MATMUL_EVALS } from "./matmul.ts";
 import { MODEL_EVALS } from "./model.ts";
@@ -25,8 +27,9 @@ import { UNARY_EVALS } from "./unary.ts";
 
 /** The evaluation of every op. */
 export const EVALS: Readonly<Record<OpName, Eval>> = Object.freeze({
-  ...UNARY_EVALS, ...BINARY_EVALS, ...CREATE_EVALS, ...REDUCE_EVALS, ...STRUCTURAL_EVALS, ...MATMUL_EVALS,
-  ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS, ...OPTIM_EVALS, ...QUANT_EVALS,
+  ...UNARY_EVALS, ...BINARY_EVALS, ...CREATE_EVALS, ...REDUCE_EVALS, ...CUMSUM_EVALS, ...STRUCTURAL_EVALS,
+  ...GATHER_EVALS, ...MATMUL_EVALS, ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS,
+  ...OPTIM_EVALS, ...QUANT_EVALS,
 } satisfies Record<OpName, Eval>);
 
 const LAST_USES = new WeakMap<Graph, Int32Array>();

@@ -3,7 +3,8 @@
 // dtype; torch rounds every intermediate to the parameter dtype instead):
 //   p = p * (1 - lr*wd); m = lerp(m, g, 1 - b1) (torch's lerp: m + w*(g - m) for w < 0.5, else g - (g - m)*(1 - w));
 //   v = v*b2 + (1 - b2)*g*g; denom = sqrt(v) / sqrt(1 - b2^step) + eps; p = p - (lr / (1 - b1^step)) * m / denom.
-// step is the 1-based update count (6120 when below 1). lr_schedule: ir/lr-schedule.ts, result stored as f32.
+// step is the 1-based update count (6120 when below 1). lr_schedule: ir/lr-schedule.ts, computed in double
+// precision and stored once in the result dtype (f32 unless the node says f64).
 
 import { learningRate, type LrSchedule } from "../lr-schedule.ts";
 import { seal, stageOut, type Eval } from "./context.ts";

@@ -10,17 +10,17 @@ import { planRows } from "./broadcast.ts";
 import type { Eval, EvalContext } from "./context.ts";
 
 /** Elements of t, one per array entry (unpacked codes for nf4/int4). */
-function elements(t: Tensor): TensorData {
+export function elements(t: Tensor): TensorData {
   return DTYPES[t.dtype].kind === "packed" ? unpackCodes(t.data as Uint8Array, numel(t.shape)) : t.data;
 }
 
 /** A tensor from one-per-entry elements, packing nf4/int4. */
-function fromElements(dtype: DType, shape: readonly number[], data: TensorData): Tensor {
+export function fromElements(dtype: DType, shape: readonly number[], data: TensorData): Tensor {
   return { dtype, shape, data: DTYPES[dtype].kind === "packed" ? packCodes(data) : data };
 }
 
 /** An empty array of the same kind as `like`. */
-function sameKind(like: TensorData, length: number): TensorData {
+export function sameKind(like: TensorData, length: number): TensorData {
   return new (like.constructor as new (n: number) => TensorData)(length);
 }
 
@@ -59,7 +59,7 @@ const transpose: Eval = ([x], ctx) => {
 };
 
 /** Normalized axis of an attribute against a rank. */
-function axisOf(ctx: EvalContext, rank: number): number {
+export function axisOf(ctx: EvalContext, rank: number): number {
   const axis = ctx.int("axis");
   return axis < 0 ? axis + rank : axis;
 }

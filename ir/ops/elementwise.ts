@@ -1,5 +1,5 @@
-// Elementwise ops: unary math, broadcasting binary arithmetic, comparisons, logic, where, cast, and the two
-// value-producing ops (constant, iota). Broadcasting is NumPy's; binary operands must already share a dtype.
+// Elementwise ops: unary math, broadcasting binary arithmetic, comparisons, logic, where, cast, and the three
+// value-producing ops (constant, iota, size). Broadcasting is NumPy's; binary operands must already share a dtype.
 
 import { broadcastShapes, type Shape } from "../dim.ts";
 import { isNumeric } from "../dtype.ts";
@@ -127,6 +127,16 @@ export const ELEMENTWISE_OPS = {
       const shape = attrDims(attrs, "shape");
       normalizeAxis(attrs["axis"] as number, shape.length, "iota");
       return [tensor(attrDType(attrs, "dtype"), shape)];
+    },
+  },
+  size: {
+    doc: "A scalar holding the run-time value of the size `dim` (a number or a symbolic size such as T or B*T-1), " +
+      "in the numeric `dtype`.",
+    arity: 0, attrs: { dim: { kind: "dim" }, dtype: { kind: "dtype", default: "i64" } },
+    infer: (_, attrs) => {
+      const dtype = attrDType(attrs, "dtype");
+      if (!isNumeric(dtype)) typeError(`size: dtype must be numeric, got ${dtype}`);
+      return [tensor(dtype, [])];
     },
   },
 } as const satisfies Record<string, OpDef>;

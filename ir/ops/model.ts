@@ -4,7 +4,7 @@
 
 import { isFloat } from "../dtype.ts";
 import { shapeNumel, type Dim } from "../dim.ts";
-import type { TensorType } from "../graph.ts";
+import type { Attrs, TensorType } from "../graph.ts";
 import { LR_SCHEDULES } from "../lr-schedule.ts";
 import { ROPE_TYPES } from "../rope.ts";
 import {
@@ -17,8 +17,12 @@ function expectSameType(a: TensorType, b: TensorType, what: string): void {
   }
 }
 
-/** Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and optional segments i32 [B,Tq]; returns the output type. */
-function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: TensorType | undefined): TensorType {
+/**
+ * Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and optional segments i32 [B,Tq], and that causal or segmented
+ * attention has Tk == Tq (the same number, or the same symbolic size); returns the output type.
+ */
+function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: TensorType | undefined,
+  attrs: Attrs): TensorType {
   for (const [t, what] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
     expectRank(t, 4, `attention ${what} ([B,T,H,D])`);
     expectFloat(t, `attention ${what}`);
@@ -42,6 +46,7 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: T
     expectDim(segments.shape[1]!, tq!, "attention segments length");
     expectDim(k.shape[1]!, tq!, "attention with segments: key length");
   }
+  if (attrs["causal"] as boolean) expectDim(k.shape[1]!, tq!, "causal attention: key length");
   return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
 }
 
@@ -114,15 +119,17 @@ export const MODEL_OPS = {
   },
   attention: {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
-      "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match.",
+      "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match. Causal " +
+      "attention and segments need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size).",
     arity: [3, 4], attrs: ATTENTION_ATTRS,
-    infer: ([q, k, v, seg]) => [checkAttention(q!, k!, v!, seg)],
+    infer: ([q, k, v, seg], attrs) => [checkAttention(q!, k!, v!, seg, attrs)],
   },
   attention_grad: {
-    doc: "Gradients (dq, dk, dv) of attention given the output's gradient dout; same attributes as attention.",
+    doc: "Gradients (dq, dk, dv) of attention given the output's gradient dout; same attributes and the same " +
+      "rules as attention (causal or segments need Tk == Tq).",
     arity: [4, 5], attrs: ATTENTION_ATTRS,
-    infer: ([q, k, v, dout, seg]) => {
-      expectSameType(dout!, checkAttention(q!, k!, v!, seg), "attention_grad dout");
+    infer: ([q, k, v, dout, seg], attrs) => {
+      expectSameType(dout!, checkAttention(q!, k!, v!, seg, attrs), "attention_grad dout");
       return [q!, k!, v!];
     },
   },
@@ -185,11 +192,12 @@ export const MODEL_OPS = {
   },
   lr_schedule: {
     doc: "Learning rate for the update after `step` completed steps, as Hugging Face's schedulers: linear warmup " +
-      "from 0 over warmup_steps, then constant, linear decay to 0, or half-cosine decay to 0 at total_steps.",
+      "from 0 over warmup_steps, then constant, linear decay to 0, or half-cosine decay to 0 at total_steps. The " +
+      "scalar result has the float `dtype` (f64 keeps the lr unrounded for an f64 optimizer).",
     arity: 1,
     attrs: {
       schedule: { kind: "string" }, lr: { kind: "float" }, warmup_steps: { kind: "int", default: 0 },
-      total_steps: { kind: "int" },
+      total_steps: { kind: "int" }, dtype: { kind: "dtype", default: "f32" },
     },
     infer: ([step], attrs) => {
       expectInt(step!, "step");
@@ -197,7 +205,9 @@ export const MODEL_OPS = {
       if (!(LR_SCHEDULES as readonly string[]).includes(attrs["schedule"] as string)) {
         typeError(`lr_schedule: '${attrs["schedule"]}' is not one of ${LR_SCHEDULES.join(", ")}`);
       }
-      return [tensor("f32", [])];
+      const dtype = attrDType(attrs, "dtype");
+      if (!isFloat(dtype)) typeError(`lr_schedule: dtype must be a float, got ${dtype}`);
+      return [tensor(dtype, [])];
     },
   },
   dequantize: {

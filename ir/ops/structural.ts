@@ -1,7 +1,8 @@
-// Reductions, softmax / logsumexp, data movement (reshape, transpose, slice, concat, broadcast), embedding gather
-// and batched matmul. Axes may be negative (counted from the end); shape attributes may be symbolic (`[B,T,64]`).
+// Reductions, softmax / logsumexp, running sums (cumsum), data movement (reshape, transpose, slice, concat,
+// broadcast), indexing (gather along any axis, embedding row gather) and batched matmul. Axes may be negative
+// (counted from the end); shape attributes may be symbolic (`[B,T,64]`).
 
-import { broadcastShapes, dimAdd, dimSub, formatShape, shapeNumel, type Dim } from "../dim.ts";
+import { broadcastShapes, dimAdd, dimSub, formatShape, shapeNumel, type Dim, type Shape } from "../dim.ts";
 import { isNumeric } from "../dtype.ts";
 import type { Attrs, TensorType } from "../graph.ts";
 import {
@@ -27,6 +28,11 @@ function reduction(doc: string, floatOnly: boolean): OpDef {
       return [tensor(x!.dtype, shape)];
     },
   };
+}
+
+/** The result shape of gather: data's shape with the gathered axis replaced by the indices' shape. */
+export function gatherShape(data: Shape, axis: number, indices: Shape): Dim[] {
+  return [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)];
 }
 
 /** Size of a [start, end) slice with a positive step; symbolic only when step is 1. */
@@ -57,6 +63,17 @@ export const STRUCTURAL_OPS = {
       const axis = normalizeAxis(attrs["axis"] as number, x!.shape.length, "logsumexp");
       const keep = attrs["keepdims"] as boolean;
       return [tensor(x!.dtype, x!.shape.flatMap((d, i) => (i === axis ? (keep ? [1] : []) : [d])))];
+    },
+  },
+  cumsum: {
+    doc: "Running sum along `axis` (ONNX CumSum): out[i] = sum of x[j] over j <= i, or j < i when exclusive; with " +
+      "reverse, over j >= i (j > i when exclusive). Numeric dtypes.",
+    arity: 1,
+    attrs: { axis: { kind: "int" }, exclusive: { kind: "bool", default: false }, reverse: { kind: "bool", default: false } },
+    infer: ([x], attrs) => {
+      if (!isNumeric(x!.dtype)) typeError(`cumsum operand must be numeric, got ${describe(x!)}`);
+      normalizeAxis(attrs["axis"] as number, x!.shape.length, "cumsum");
+      return [x!];
     },
   },
   reshape: {
@@ -128,6 +145,17 @@ export const STRUCTURAL_OPS = {
         typeError(`broadcast: ${describe(x!)} does not broadcast to ${formatShape(shape)}`);
       }
       return [tensor(x!.dtype, shape)];
+    },
+  },
+  gather: {
+    doc: "numpy.take: data indexed along `axis` by the integer tensor `indices`, out[a..., i..., b...] = " +
+      "data[a..., indices[i...], b...], shape data.shape[:axis] + indices.shape + data.shape[axis+1:]. Indices must " +
+      "lie in [0, size) (negative ones are not wrapped). Any dtype.",
+    arity: 2, attrs: { axis: { kind: "int" } },
+    infer: ([data, indices], attrs) => {
+      expectInt(indices!, "gather indices");
+      const axis = normalizeAxis(attrs["axis"] as number, data!.shape.length, "gather");
+      return [tensor(data!.dtype, gatherShape(data!.shape, axis, indices!.shape))];
     },
   },
   embedding: {

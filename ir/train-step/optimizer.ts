@@ -85,7 +85,9 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   const maxNorm = options.maxGradNorm ?? 0;
   const clipped = maxNorm > 0 ? clip(b, grads, gradNorm, maxNorm) : grads;
   const { schedule, lr, warmupSteps, totalSteps } = options.schedule;
-  const rate = b.op("lr_schedule", [step], { schedule, lr, warmup_steps: warmupSteps, total_steps: totalSteps });
+  const rate = b.op("lr_schedule", [step], {
+    schedule, lr, warmup_steps: warmupSteps, total_steps: totalSteps, dtype: normDType(params),
+  });
   const nextStep = b.op("add", [step, b.scalar(1, "i64")]);
   const { beta1, beta2, eps, weightDecay } = options.adamw;
   const updated = params.map((p, i) => {

@@ -1,8 +1,9 @@
 // attention and attention_grad against a naive per-head loop written here (explicit visibility predicate, explicit
-// softmax), covering GQA, causal + sliding window + document segments, Tq != Tk, queries that see no key, and the
-// gradient checked by central finite differences of the naive loop.
+// softmax), covering GQA, causal + sliding window + document segments, Tq != Tk, queries that see no key, the type
+// rule that causal attention needs Tk == Tq, and the gradient checked by central finite differences of the naive loop.
 
 import { describe, expect, it } from "vitest";
+import { IRTypeError } from "../../ir/ops/index.ts";
 import { toArray } from "../../ir/tensor.ts";
 import { expectClose, expectTrainc, feed, random, run, runOp } from "./helpers.ts";
 
@@ -87,15 +88,24 @@ describe("attention", () => {
     expect(toArray(out).slice(0, 2)).toEqual([7, 8]);
   });
 
-  it("checks heads and causal lengths once sizes are known", () => {
+  it("checks heads once sizes are known", () => {
     const q = feed("f32", [1, 2, 3, 2], new Array(12).fill(0), [1, 2, "H", 2]);
     const kv = feed("f32", [1, 2, 2, 2], new Array(8).fill(0), [1, 2, "G", 2]);
     expectTrainc(() => run([q, kv, kv], (b, x, y, z) => b.op("attention", [x!, y!, z!], { scale: 1 })), 6115,
       /3 query heads are not a multiple of 2/);
-    const qq = feed("f32", [1, 2, 1, 2], new Array(4).fill(0));
-    const kk = feed("f32", [1, 3, 1, 2], new Array(6).fill(0));
-    expectTrainc(() => run([qq, kk, kk], (b, x, y, z) => b.op("attention", [x!, y!, z!], { scale: 1 })), 6115,
-      /causal attention needs as many queries as keys, got 2 and 3/);
+  });
+
+  it("has a type rule that rejects causal attention with Tk != Tq (numbers or different symbols)", () => {
+    const zeros = (shape: number[], declared: (number | string)[]) =>
+      feed("f32", shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(0), declared);
+    const attend = (tq: number | string, tk: number | string, causal: boolean, op: "attention" | "attention_grad") =>
+      run([zeros([1, 2, 1, 2], [1, tq, 1, 2]), zeros([1, 2, 1, 2], [1, tk, 1, 2]), zeros([1, 2, 1, 2], [1, tq, 1, 2])],
+        (b, q, k, d) => b.ops(op, op === "attention" ? [q!, k!, k!] : [q!, k!, k!, d!], { scale: 1, causal }));
+    expect(() => attend(2, 3, true, "attention")).toThrow(IRTypeError);
+    expect(() => attend(2, 3, true, "attention")).toThrow(/causal attention: key length: size 3 does not match 2/);
+    expect(() => attend("T", "S", true, "attention_grad")).toThrow(/causal attention: key length: size S does not match T/);
+    expect(toArray(attend("T", "T", true, "attention")[0]!)).toEqual([0, 0, 0, 0]);
+    expect(attend("T", "S", false, "attention")[0]!.shape).toEqual([1, 2, 1, 2]);
   });
 });
 

@@ -121,6 +121,15 @@ describe("lr_schedule", () => {
     expect(at("cosine", 60)).toBe(Math.fround(1e-3 * 0.5 * (1 + Math.cos(Math.PI / 2))));
     expect(at("cosine", 10)).toBe(Math.fround(1e-3));
   });
+
+  it("stores an unrounded lr with dtype f64 and accepts only float dtypes", () => {
+    const run64 = (dtype: string) => runOp([feed("i64", [], [60])], "lr_schedule",
+      { schedule: "linear", lr: 1e-3, warmup_steps: 10, total_steps: 110, dtype });
+    const lr = run64("f64");
+    expect([lr.dtype, toArray(lr)[0]]).toEqual(["f64", 5e-4]);
+    expect(Math.fround(5e-4)).not.toBe(5e-4);
+    expect(() => run64("i64")).toThrow(/lr_schedule: dtype must be a float, got i64/);
+  });
 });
 
 describe("dequantize", () => {

@@ -1,6 +1,7 @@
 // Finite-difference cases for reductions (with and without keepdims, negative axes), softmax, logsumexp, data
-// movement (reshape, transpose, slice with step, concat of three, broadcast), embedding with repeated ids, and
-// matmul with every transpose combination and batch broadcasting on either side.
+// movement (reshape, transpose, slice with step, concat of three, broadcast), cumsum in every exclusive/reverse
+// combination, gather along first, middle and last axes (repeated, matrix and scalar indices), embedding with
+// repeated ids, and matmul with every transpose combination and batch broadcasting on either side.
 import type { Attrs } from "../../../ir/graph.ts";
 import type { OpName } from "../../../ir/ops/index.ts";
 import { f64, type FdCase } from "../fd.ts";
@@ -9,6 +10,14 @@ function oneOp(op: OpName, shape: readonly number[], attrs: Attrs): FdCase {
   return {
     name: `${op} [${shape}] ${JSON.stringify(attrs)}`, ops: [op], inputs: [f64("x", shape)],
     build: (b, x) => b.op(op, [x["x"]!], attrs),
+  };
+}
+
+function gatherCase(data: readonly number[], axis: number, shape: readonly number[], values: readonly number[]): FdCase {
+  return {
+    name: `gather [${data}] axis ${axis} by [${shape}] = ${values}`, ops: ["gather"],
+    inputs: [f64("x", data), { name: "i", dtype: "i64", shape, values }],
+    build: (b, x) => b.op("gather", [x["x"]!, x["i"]!], { axis }),
   };
 }
 
@@ -43,6 +52,14 @@ export const STRUCTURAL_CASES: readonly FdCase[] = [
     inputs: [f64("a", [2, 1, 3]), f64("c", [2, 2, 3]), f64("d", [2, 3, 3])],
     build: (b, x) => b.op("concat", [x["a"]!, x["c"]!, x["d"]!], { axis: 1 }),
   },
+  oneOp("cumsum", [2, 3, 4], { axis: 1 }),
+  oneOp("cumsum", [2, 3, 4], { axis: -1, exclusive: true }),
+  oneOp("cumsum", [2, 3, 4], { axis: 0, reverse: true }),
+  oneOp("cumsum", [5, 3], { axis: 0, exclusive: true, reverse: true }),
+  gatherCase([5, 3], 0, [4], [4, 0, 4, 2]),
+  gatherCase([2, 4, 3], 1, [2, 3], [3, 0, 3, 1, 1, 2]),
+  gatherCase([2, 3, 4], -1, [3], [1, 1, 0]),
+  gatherCase([3, 4, 2], 1, [], [2]),
   {
     name: "embedding with repeated ids", ops: ["embedding"],
     inputs: [f64("w", [5, 3]), { name: "ids", dtype: "i64", shape: [2, 3], values: [4, 0, 4, 2, 2, 4] }],
