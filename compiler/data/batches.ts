@@ -7,7 +7,7 @@
 import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
 import { checkPositiveInteger } from "./dataset.ts";
-import { makeRandom, shuffledIndices } from "./rng.ts";
+import { makeRandom, shuffledIndices } from "../random.ts";
 import { IGNORE_INDEX, type TokenizedRow } from "./types.ts";
 
 /** Padded length is rounded up to a multiple of this (tensor-core friendly shapes, fewer distinct shapes). */

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { makeRandom, randomInt, type Random } from "../../compiler/data/rng.ts";
+import { makeRandom, randomInt, type Random } from "../../compiler/random.ts";
 
 /** How the generator is set up; the defaults make the committed data/train.jsonl. */
 export interface AdditionOptions {

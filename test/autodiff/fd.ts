@@ -12,19 +12,7 @@ import { interpret } from "../../ir/interpret/index.ts";
 import type { OpName } from "../../ir/ops/index.ts";
 import { verifyGraph } from "../../ir/verify.ts";
 import { fromArray, numel, toArray, type Tensor } from "../../ir/tensor.ts";
-
-/** A deterministic generator of uniform numbers in [0, 1) (mulberry32), seeded by a string. */
-export function seededRandom(seed: string): () => number {
-  let state = 0x9e3779b9;
-  for (const ch of seed) state = Math.imul(state ^ ch.charCodeAt(0), 0x85ebca6b) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeRandom } from "../../compiler/random.ts";
 
 /** One graph input of a case: f64 inputs are random in `range` (default [-1, 1]) unless `values` are given. */
 export interface FdInput {
@@ -61,7 +49,7 @@ function randomValues(input: FdInput, random: () => number): number[] {
 
 /** The case's loss graph (output `loss`, the weights a constant) and random tensors for its inputs. */
 export function lossGraph(c: FdCase): { graph: Graph; tensors: Record<string, Tensor>; wrt: string[] } {
-  const random = seededRandom(c.name);
+  const random = makeRandom(c.name);
   const b = new GraphBuilder("fd");
   const values: Record<string, Value> = {};
   const tensors: Record<string, Tensor> = {};

@@ -7,22 +7,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { main } from "../../compiler/cli.ts";
 import { readSafetensors } from "../../compiler/import/safetensors.ts";
-import type { Tensor } from "../../ir/tensor.ts";
+import { relativeError } from "../harness/numeric.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/hf");
 const cases = (JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] }).cases;
 const out = mkdtempSync(join(tmpdir(), "trainc-grads-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function relativeError(actual: Tensor, reference: Tensor): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < reference.data.length; i++) {
-    diff += (actual.data[i]! - reference.data[i]!) ** 2;
-    norm += reference.data[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 describe("trainc grads matches transformers", () => {
   for (const { name } of cases) {

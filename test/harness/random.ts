@@ -6,24 +6,13 @@ import { evalDim } from "../../ir/dim.ts";
 import { isFloat } from "../../ir/dtype.ts";
 import type { Graph } from "../../ir/graph.ts";
 import { fromArray, numel, type Tensor } from "../../ir/tensor.ts";
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeRandom } from "../../compiler/random.ts";
 
 /** Sizes used for symbolic dims that a test does not set. */
 export const DEFAULT_SIZES: Readonly<Record<string, number>> = { B: 2, T: 3 };
 
 export function randomInputs(graph: Graph, seed = 1, sizes: Readonly<Record<string, number>> = {}): Record<string, Tensor> {
-  const next = rng(seed);
+  const next = makeRandom(seed);
   const env = new Proxy({ ...DEFAULT_SIZES, ...sizes }, { get: (o, k: string) => o[k] ?? 2 });
   const out: Record<string, Tensor> = {};
   for (const input of graph.inputs) {

@@ -8,7 +8,7 @@ import type { Shape } from "../../ir/dim.ts";
 import type { DType } from "../../ir/dtype.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray, type Tensor } from "../../ir/tensor.ts";
-import { rng } from "../harness/random.ts";
+import { makeRandom } from "../../compiler/random.ts";
 
 /** An input declaration plus the tensor fed to it. */
 export interface Feed {
@@ -43,7 +43,7 @@ export function runOp(feeds: readonly Feed[], op: Parameters<GraphBuilder["op"]>
 
 /** Deterministic pseudo-random numbers in [lo, hi). */
 export function random(count: number, seed: number, lo = -1, hi = 1): number[] {
-  const next = rng(seed);
+  const next = makeRandom(seed);
   return Array.from({ length: count }, () => lo + (hi - lo) * next());
 }
 

@@ -13,22 +13,13 @@ import type { DType } from "../../ir/dtype.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 import { buildGradsGraph } from "../../ir/train-step.ts";
+import { relativeError } from "../harness/numeric.ts";
 
 const FIXTURES = new URL("../fixtures/hf/", import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] };
 const CASES = manifest.cases.map((c) => c.name);
 const TOLERANCE: Partial<Record<DType, number>> = { f32: 1e-5, f64: 1e-10 };
 
-/** ||a - b|| / ||b|| over all elements (b the reference). */
-function relativeError(actual: Tensor, reference: Tensor): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < reference.data.length; i++) {
-    diff += (actual.data[i]! - reference.data[i]!) ** 2;
-    norm += reference.data[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 /** The batch's tensors, with position_ids 0..T-1 per row when the file has none. */
 function readBatch(dir: string): Record<string, Tensor> {

@@ -5,7 +5,7 @@ import { GraphBuilder } from "../../ir/builder.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray } from "../../ir/tensor.ts";
 import { causalLmLoss, nextTokenTargets } from "../../ir/train-step.ts";
-import { seededRandom } from "../autodiff/fd.ts";
+import { makeRandom } from "../../compiler/random.ts";
 import { batch, referenceLoss, VOCAB } from "./tiny.ts";
 
 const PACKED = batch([
@@ -26,7 +26,7 @@ function lossGraph() {
 }
 
 describe("causal LM loss on a packed batch", () => {
-  const random = seededRandom("packed logits");
+  const random = makeRandom("packed logits");
   const logits = fromArray("f64", [2, 8, VOCAB], Array.from({ length: 2 * 8 * VOCAB }, () => 4 * random() - 2));
   const out = interpret(lossGraph(), { labels: PACKED["labels"]!, position_ids: PACKED["position_ids"]!, logits });
 

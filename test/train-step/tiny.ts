@@ -3,7 +3,7 @@
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { Graph } from "../../ir/graph.ts";
 import { fromArray, toArray, type Tensor } from "../../ir/tensor.ts";
-import { seededRandom } from "../autodiff/fd.ts";
+import { makeRandom } from "../../compiler/random.ts";
 
 export const VOCAB = 5;
 export const CHANNELS = 3;
@@ -29,7 +29,7 @@ export function tinyForward(): Graph {
 
 /** Seeded random parameters in [-1, 1]. */
 export function tinyParams(seed: string): Record<string, Tensor> {
-  const random = seededRandom(seed);
+  const random = makeRandom(seed);
   return Object.fromEntries(Object.entries(PARAM_SHAPES).map(([name, shape]) => {
     const n = shape.reduce((a, d) => a * d, 1);
     return [name, fromArray("f64", shape, Array.from({ length: n }, () => 2 * random() - 1))];

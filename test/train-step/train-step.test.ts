@@ -11,8 +11,9 @@ import { buildOptimizerStep, type OptimizerOptions } from "../../ir/train-step/o
 import { parseModule } from "../../ir/parse.ts";
 import { printModule } from "../../ir/print.ts";
 import { verifyModule } from "../../ir/verify.ts";
-import { seededRandom } from "../autodiff/fd.ts";
+import { makeRandom } from "../../compiler/random.ts";
 import { batch, PARAM_SHAPES, tinyForward, tinyParams } from "./tiny.ts";
+import { relativeError } from "../harness/numeric.ts";
 
 const TRAINABLE = Object.keys(PARAM_SHAPES);
 const OPTIONS: TrainStepOptions = {
@@ -33,12 +34,6 @@ function codeOf(fn: () => unknown): number | undefined {
   return undefined;
 }
 
-function relativeError(actual: Tensor, expected: Tensor): number {
-  const a = toArray(actual);
-  const e = toArray(expected);
-  expect(a.length).toBe(e.length);
-  return Math.hypot(...a.map((v, i) => v - e[i]!)) / Math.hypot(...e);
-}
 
 function prefixed(prefix: string, tensors: Record<string, Tensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [`${prefix}${name}`, t]));
@@ -117,7 +112,7 @@ function adamwReference(p: number, g: number, m: number, v: number, lr: number, 
 
 describe("optimizer_step", () => {
   const shapes: Record<string, number[]> = { "layer.weight": [2, 2], "layer.bias": [2], "final_norm.weight": [2] };
-  const random = seededRandom("optimizer");
+  const random = makeRandom("optimizer");
   const draw = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + (hi - lo) * random());
   const names = Object.keys(shapes);
   const state = Object.fromEntries(names.map((name) => {

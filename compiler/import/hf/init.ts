@@ -10,6 +10,7 @@
 
 import { readFileSync } from "node:fs";
 import { fail } from "../../diagnostics.ts";
+import { fnv1a } from "../../random.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import { fromArray, type Tensor } from "../../../ir/tensor.ts";
 import { parseConfig } from "./config.ts";
@@ -108,11 +109,4 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** 32-bit FNV-1a hash of a string's UTF-16 code units. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

@@ -3,6 +3,7 @@
 // (‖ours − ort‖ / ‖ort‖ over the finite elements; infinities and NaNs must sit at the same positions).
 // Invariant: the same feeds go to both runtimes; parameters come from the importer (the float initializers).
 
+import { relativeError } from "../../harness/numeric.ts";
 import ort from "onnxruntime-node";
 import { expect } from "vitest";
 import type { DType } from "../../../ir/dtype.ts";
@@ -47,21 +48,6 @@ export function runTrainc(path: string, feeds: Readonly<Record<string, Tensor>>)
   return { graph, outputs: interpret(graph, { ...feeds, ...parameters }) };
 }
 
-/** ‖a − b‖ / ‖b‖ over elements finite in both; throws when the non-finite positions differ. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    const [x, y] = [a[i]!, b[i]!];
-    if (!Number.isFinite(y) || !Number.isFinite(x)) {
-      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) throw new Error(`element ${i}: ${x} vs ${y}`);
-      continue;
-    }
-    num += (x - y) ** 2;
-    den += y ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 /** Checks one output against onnxruntime's. */
 export function expectClose(name: string, ours: Tensor, theirs: Tensor, tolerance = 1e-5): void {
@@ -100,3 +86,5 @@ export function randomValues(count: number, seed: number, lo = -1, hi = 1): numb
 export function randomTensor(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
   return fromArray("f32", shape, randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi));
 }
+
+export { relativeError };

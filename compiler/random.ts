@@ -1,5 +1,6 @@
-// Seeded pseudo-random numbers for the data path (epoch shuffles) and the example generators: a 32-bit
-// SplitMix-style generator, our own, so the same seed gives the same sequence on every machine and Node version.
+// Seeded pseudo-random numbers for everything that must repeat exactly (epoch shuffles, example data, test inputs):
+// a 32-bit SplitMix-style generator, our own, so the same seed gives the same sequence on every machine and Node
+// version. Weight initialization has its own normal sampler (compiler/import/hf/init.ts) and shares fnv1a from here.
 // Invariants: pure functions of (seed, stream); no global state; values are uniform in [0, 1) with 32-bit resolution.
 
 /** A generator of uniform numbers in [0, 1). */
@@ -13,12 +14,20 @@ function mix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+/** 32-bit FNV-1a hash of a string's UTF-16 code units (turns names into seeds and streams). */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /**
- * A generator for `seed` and an optional `stream` number (e.g. the epoch): different streams of one seed give
- * unrelated sequences. `seed` and `stream` are taken modulo 2^32.
+ * A generator for `seed` (a number, or a name hashed with fnv1a) and an optional `stream` number (e.g. the epoch):
+ * different streams of one seed give unrelated sequences. Numbers are taken modulo 2^32.
  */
-export function makeRandom(seed: number, stream = 0): Random {
-  let state = mix32(mix32(seed >>> 0) ^ Math.imul(stream >>> 0, 0x9e3779b9));
+export function makeRandom(seed: number | string, stream = 0): Random {
+  const base = typeof seed === "string" ? fnv1a(seed) : seed >>> 0;
+  let state = mix32(mix32(base) ^ Math.imul(stream >>> 0, 0x9e3779b9));
   return () => {
     state = (state + 0x9e3779b9) >>> 0;
     return mix32(state) / 2 ** 32;
