@@ -20,8 +20,14 @@ export const GRAPH_PASSES: readonly Pass[] = [
   dce, // remove what the rewrites above left unused
 ];
 
-/** Every stage name, in pipeline order (what `trainc ir --after` accepts, besides `all`). */
-export const STAGES: readonly string[] = ["import", "train-step", ...GRAPH_PASSES.map((p) => p.name)];
+/** Every stage, in pipeline order: its name (what `trainc ir --after` accepts, besides `all`) and what it does. */
+export const STAGE_DOCS: readonly { readonly name: string; readonly summary: string }[] = [
+  { name: "import", summary: "Model folder or ONNX file -> graph @forward (input_ids, position_ids, parameters -> logits)." },
+  { name: "train-step", summary: "Forward + loss -> autodiff -> module {@micro_step, @optimizer_step} (ir/train-step.ts)." },
+  ...GRAPH_PASSES.map((p) => ({ name: p.name, summary: `${p.summary} ${p.description}` })),
+];
+
+export const STAGES: readonly string[] = STAGE_DOCS.map((s) => s.name);
 
 export interface Stage {
   readonly name: string;
