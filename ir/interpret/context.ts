@@ -58,16 +58,20 @@ export class EvalContext {
     throw new TraincError(code, `${this.where}: ${message}`, fix);
   }
 
-  /** The concrete value of a (possibly symbolic) dim. */
+  /** The concrete value of a (possibly symbolic) dim used as a size or bound: never negative (6119). */
   dim(d: Dim): number {
-    let value: number;
+    const value = this.evaluate(d);
+    if (value < 0) this.fail(6119, `dimension '${d}' evaluates to ${value}`, "check the input sizes");
+    return value;
+  }
+
+  /** The value of a polynomial in the bound sizes, which may be negative (the `size` op's 1-T). */
+  evaluate(d: Dim): number {
     try {
-      value = evalDim(d, this.env);
+      return evalDim(d, this.env);
     } catch (e) {
       return this.fail(6107, `${(e as Error).message} (in '${d}')`, "give an input whose shape fixes that dimension");
     }
-    if (value < 0) this.fail(6119, `dimension '${d}' evaluates to ${value}`, "check the input sizes");
-    return value;
   }
 
   /** Integer attribute. */

@@ -1,5 +1,6 @@
-// Value-producing ops (constant, iota, size) and cast. size evaluates its (possibly symbolic) dim with the bound
-// sizes (6107 when a name has no value, 6119 when the value is negative) and stores it in its dtype.
+// Value-producing ops (constant, iota, size) and cast. size evaluates its dim (a number or a polynomial in symbolic
+// sizes) with the bound sizes, 6107 when a name has no value; the value may be negative (1-T) and is stored as
+// its dtype stores it.
 // Meaning of cast: float -> float rounds to nearest even (once, from the exact source value); float -> int truncates
 // toward zero, NaN and infinities give 0, and i32/i8/u8 wrap modulo 2^bits (i64 keeps the truncated value, exact
 // below 2^53); int -> float is exact then rounded; anything -> bool is x != 0 (NaN is true); bool -> number is 0/1.
@@ -33,7 +34,7 @@ const iota: Eval = (_, ctx) => {
   return [seal(spec, out)];
 };
 
-const size: Eval = (_, ctx) => [fromArray(ctx.out[0]!.dtype, [], [ctx.dim(ctx.attrs["dim"] as Dim)])];
+const size: Eval = (_, ctx) => [fromArray(ctx.out[0]!.dtype, [], [ctx.evaluate(ctx.attrs["dim"] as Dim)])];
 
 const cast: Eval = ([x], ctx) => {
   const spec = ctx.out[0]!;

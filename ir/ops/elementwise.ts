@@ -130,8 +130,8 @@ export const ELEMENTWISE_OPS = {
     },
   },
   size: {
-    doc: "A scalar holding the run-time value of the size `dim` (a number or a symbolic size such as T or B*T-1), " +
-      "in the numeric `dtype`.",
+    doc: "A scalar holding the run-time value of `dim`, a size or polynomial in sizes (16, T, B*T-1, 1-T; it may " +
+      "be negative), in the numeric `dtype`.",
     arity: 0, attrs: { dim: { kind: "dim" }, dtype: { kind: "dtype", default: "i64" } },
     infer: (_, attrs) => {
       const dtype = attrDType(attrs, "dtype");

@@ -3,7 +3,7 @@
 // Invariant: every helper only appends nodes to the builder it is given and returns values of the documented type.
 
 import type { GraphBuilder, Value } from "../builder.ts";
-import type { Dim, Shape } from "../dim.ts";
+import { shapeNumel, type Dim, type Shape } from "../dim.ts";
 import type { DType } from "../dtype.ts";
 import type { TensorType } from "../graph.ts";
 
@@ -84,9 +84,8 @@ export function sumToShape(b: GraphBuilder, dy: Value, shape: Shape): Value {
   return reshapeTo(b, summed, shape);
 }
 
-/** The number of elements in a block of `dims` as a scalar of `dtype`; symbolic sizes are counted at run time. */
+/** The number of elements in a block of `dims` as a scalar of `dtype`: a constant, or a `size` for symbolic sizes. */
 export function countOf(b: GraphBuilder, dims: readonly Dim[], dtype: DType): Value {
-  if (dims.every((d) => typeof d === "number")) return b.scalar((dims as number[]).reduce((p, d) => p * d, 1), dtype);
-  const ones = b.op("constant", [], { dtype, shape: [...dims], value: 1 });
-  return b.op("reduce_sum", [ones], { axes: dims.map((_, i) => i) });
+  const count = shapeNumel(dims);
+  return typeof count === "number" ? b.scalar(count, dtype) : b.op("size", [], { dim: count, dtype });
 }

@@ -68,7 +68,7 @@ describe("differentiate", () => {
     toArray(out["grad.x"]!).forEach((g, i) => expect(g).toBeCloseTo(Math.exp(x[i]!), 14));
   });
 
-  it("differentiates through symbolic sizes (reduce_mean count, slice padding)", () => {
+  it("differentiates through symbolic sizes (reduce_mean count from a size node, slice padding)", () => {
     const b = new GraphBuilder("g");
     const x = b.input("x", "f64", ["N", 3]);
     const w = b.op("constant", [], { dtype: "f64", shape: [3], values: [1, -2, 3] });
@@ -76,7 +76,9 @@ describe("differentiate", () => {
     const tail = b.op("slice", [x], { axis: 0, start: 1, end: "N" });
     const total = b.op("add", [b.op("reduce_sum", [mean], { axes: [0] }), b.op("reduce_sum", [tail], { axes: [0, 1] })]);
     b.output("loss", total);
-    const out = interpret(differentiate(b.build(), { loss: "loss", wrt: ["x"] }), { x: fromArray("f64", [4, 3], new Array(12).fill(0.5)) });
+    const grads = differentiate(b.build(), { loss: "loss", wrt: ["x"] });
+    expect(grads.nodes.filter((n) => n.op === "size").map((n) => n.attrs["dim"])).toEqual(["N"]);
+    const out = interpret(grads, { x: fromArray("f64", [4, 3], new Array(12).fill(0.5)) });
     const expected = [0, 1, 2, 3].flatMap((n) => [1, -2, 3].map((wj) => wj / 4 + (n > 0 ? 1 : 0)));
     toArray(out["grad.x"]!).forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 14));
   });

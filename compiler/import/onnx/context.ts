@@ -1,11 +1,12 @@
 // The per-node view an op handler works with: its operands (known at import time or runtime IR values), typed
 // attribute readers, and `emit`, which adds an IR node and turns the op table's type errors into TraincErrors
 // naming the ONNX node. Known operands become IR values only when a real op needs them (`runtime`).
-// Invariants: handlers never touch the GraphBuilder except through `emit`/`reshape`/`runtime`; known tensors with
-// equal contents are materialized once per graph (cached by content), so repeated uses share one constant.
+// Invariants: handlers never touch the GraphBuilder except through `emit`/`reshape`/`concat`/`slice`/`runtime`;
+// known tensors with equal contents are materialized once per graph (cached by content), so repeated uses share one
+// constant; a reshape of a reshape reshapes the original, and a slice of exactly one concat part is that part.
 
 import type { GraphBuilder, Value } from "../../../ir/builder.ts";
-import { shapeEqual, type Dim, type Shape } from "../../../ir/dim.ts";
+import { dimAdd, shapeEqual, type Dim, type Shape } from "../../../ir/dim.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import type { Attrs } from "../../../ir/graph.ts";
 import { IRTypeError, type OpName } from "../../../ir/ops/index.ts";
@@ -44,6 +45,8 @@ export interface ImportState {
   readonly constants: Map<string, Value>;
   /** For each value the importer made with `reshape`, the value it reshaped (so reshape chains collapse). */
   readonly reshapeSources: Map<number, Value>;
+  /** For each value the importer made with `concat`, its axis and parts (so slicing a part back is free). */
+  readonly concatParts: Map<number, { readonly axis: number; readonly parts: readonly Value[] }>;
 }
 
 export class NodeContext {
@@ -114,6 +117,27 @@ export class NodeContext {
     const out = this.emit("reshape", [source], { shape });
     this.state.reshapeSources.set(out.id, source);
     return out;
+  }
+
+  /** Joins values along `axis` and remembers the parts, so a slice that covers exactly one part returns it. */
+  concat(parts: readonly Value[], axis: number): Value {
+    const out = this.emit("concat", parts, { axis });
+    this.state.concatParts.set(out.id, { axis, parts });
+    return out;
+  }
+
+  /** Elements start, start+step, ... < end of `x` along `axis`: `x` for the whole axis, a concat part, or a slice. */
+  slice(x: Value, axis: number, start: Dim, end: Dim, step = 1): Value {
+    if (step !== 1) return this.emit("slice", [x], { axis, start, end, step });
+    if (start === 0 && end === x.type.shape[axis]) return x;
+    const joined = this.state.concatParts.get(x.id);
+    let offset: Dim = 0;
+    for (const part of joined?.axis === axis ? joined.parts : []) {
+      const next = dimAdd(offset, part.type.shape[axis]!);
+      if (offset === start && next === end) return part;
+      offset = next;
+    }
+    return this.emit("slice", [x], { axis, start, end });
   }
 
   /** Emits `op` unless it would be the identity (then returns `x`). */

@@ -30,6 +30,7 @@ export function loadOnnx(path: string): OnnxImport {
   const model = decodeOnnxFile(path);
   const state: ImportState = {
     builder: new GraphBuilder("forward"), dir: model.dir, constants: new Map(), reshapeSources: new Map(),
+    concatParts: new Map(),
   };
   const env = new Map<string, OnnxValue>();
   const parameters = declareInputs(model, state.builder, env);

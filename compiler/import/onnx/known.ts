@@ -144,7 +144,7 @@ export function compareDims(a: Dim, b: Dim): number | undefined {
 }
 
 /** The terms of a Dim ("2*B*T-T+3") as coefficients and the names they multiply (none for the constant). */
-export function dimTerms(dim: Dim): { coef: number; symbols: string[] }[] {
+function dimTerms(dim: Dim): { coef: number; symbols: string[] }[] {
   if (typeof dim === "number") return dim === 0 ? [] : [{ coef: dim, symbols: [] }];
   const terms = dim.match(/[+-]?[^+-]+/g) ?? [];
   return terms.map((term) => {

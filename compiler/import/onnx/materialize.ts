@@ -1,7 +1,7 @@
 // Known tensors -> IR values, for the rare case a real op needs an import-time value as data. Concrete data becomes
-// one `constant` (a splat when every element is equal). A symbolic size such as T or B*T-1 has no constant form, so
-// it is computed: each term c*B*T is reduce_sum of a constant c of shape [B,T], which the interpreter and backends
-// evaluate once the sizes are bound; scalars are joined with concat when a tensor mixes several.
+// one `constant` (a splat when every element is equal). A symbolic size such as T or B*T-1 becomes one `size` node,
+// which the interpreter and backends evaluate once the sizes are bound; scalars are joined with concat when a
+// tensor mixes several.
 // Invariant: the emitted value has exactly the known tensor's dtype, shape and (once sizes are bound) elements.
 
 import type { Value } from "../../../ir/builder.ts";
@@ -9,7 +9,7 @@ import type { Dim } from "../../../ir/dim.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import type { Attrs } from "../../../ir/graph.ts";
 import type { OpName } from "../../../ir/ops/index.ts";
-import { concreteValues, dimTerms, type Known } from "./known.ts";
+import { concreteValues, type Known } from "./known.ts";
 
 export type Emit = (op: OpName, args: readonly Value[], attrs?: Attrs) => Value;
 
@@ -31,11 +31,5 @@ function constantOf(emit: Emit, dtype: DType, shape: readonly number[], values: 
 
 /** A scalar IR value equal to `dim` once its sizes are bound. */
 function dimScalar(emit: Emit, dim: Dim, dtype: DType): Value {
-  const terms = dimTerms(dim).map(({ coef, symbols }) => {
-    if (symbols.length === 0) return constantOf(emit, dtype, [], [coef]);
-    const block = emit("constant", [], { dtype, shape: symbols, value: coef });
-    return emit("reduce_sum", [block], { axes: symbols.map((_, i) => i), keepdims: false });
-  });
-  if (terms.length === 0) return constantOf(emit, dtype, [], [0]);
-  return terms.slice(1).reduce((acc, t) => emit("add", [acc, t]), terms[0]!);
+  return typeof dim === "number" ? constantOf(emit, dtype, [], [dim]) : emit("size", [], { dim, dtype });
 }

@@ -105,6 +105,13 @@ describe("graph errors", () => {
       2310, "early", "'later'");
   });
 
+  it("2310: GatherND index tuples longer than the data's rank", () => {
+    expectError(model({
+      initializers: [tensor("idx", "i64", [1, 3], [0, 1, 2])],
+      nodes: [{ op: "GatherND", inputs: ["x", "idx"], outputs: ["y"], name: "too_deep" }],
+    }), 2310, "too_deep", "length 3", "rank 2");
+  });
+
   it("2311: a reversing slice of a run-time tensor", () => {
     expectError(model({
       initializers: [tensor("s", "i64", [1], [-1]), tensor("e", "i64", [1], [-100]), tensor("a", "i64", [1], [1])],

@@ -1,6 +1,8 @@
 // ONNX Slice, Gather and GatherND in hand-built models, checked against onnxruntime: negative and clamped bounds,
-// INT64_MAX ends, several axes, steps, reversing slices of import-time tensors, Gather as an embedding (rows of a
-// float matrix) and along other axes, scalar / contiguous / scattered constant indices, GatherND coordinates.
+// INT64_MAX ends, several axes, steps, reversing slices of import-time tensors, slices and splits that take a concat
+// apart again (no node), Gather as an embedding (rows of a float matrix) and as a gather along other axes, scalar /
+// contiguous / scattered / negative constant indices, GatherND with run-time, constant, negative and concatenated
+// coordinates (one gather, no casts).
 
 import { describe, expect, it } from "vitest";
 import { fromArray } from "../../../ir/tensor.ts";
@@ -65,6 +67,23 @@ describe("Slice", () => {
     }, feeds);
     expect(graph.nodes.map((n) => n.op)).toEqual(["constant", "mul", "slice"]);
   });
+
+  it("a Slice or Split that takes a Concat apart again returns the parts", async () => {
+    const graph = await expectAgree({
+      inputs: [valueInfo("a", "f32", [2, 3, 6]), valueInfo("b", "f32", [2, 4, 6])],
+      outputs: ["c", "s", "p", "q"].map((n) => valueInfo(n, "f32", undefined)),
+      initializers: [tensor("start", "i64", [1], [3]), tensor("end", "i64", [1], [7]), tensor("axis", "i64", [1], [1]),
+        tensor("sizes", "i64", [2], [3, 4])],
+      nodes: [
+        { op: "Concat", inputs: ["a", "b"], outputs: ["c"], attrs: { axis: { i: 1 } } },
+        { op: "Slice", inputs: ["c", "start", "end", "axis"], outputs: ["s"] },
+        { op: "Split", inputs: ["c", "sizes"], outputs: ["p", "q"], attrs: { axis: { i: -2 } } },
+      ],
+    }, { a: randomTensor([2, 3, 6], 43), b: randomTensor([2, 4, 6], 44) });
+    expect(graph.nodes.map((n) => n.op)).toEqual(["concat"]);
+    const input = (name: string) => graph.inputs.find((i) => i.name === name)!.id;
+    expect(graph.outputs.map((o) => o.id)).toEqual([graph.nodes[0]!.results[0], input("b"), input("a"), input("b")]);
+  });
 });
 
 describe("Gather", () => {
@@ -79,8 +98,8 @@ describe("Gather", () => {
     expect(graph.nodes.map((n) => n.op)).toEqual(["embedding"]);
   });
 
-  it("runtime ids along axis 1 and from integer data", async () => {
-    await expectAgree({
+  it("runtime ids along axis 1 and from integer data are gathers, with no transposes or casts", async () => {
+    const graph = await expectAgree({
       inputs: [X, valueInfo("ids", "i64", [2, 3]), valueInfo("n", "i32", [4, 5])],
       outputs: [valueInfo("y", "f32", undefined), valueInfo("z", "i32", undefined)],
       nodes: [
@@ -88,6 +107,15 @@ describe("Gather", () => {
         { op: "Gather", inputs: ["n", "ids"], outputs: ["z"], attrs: { axis: { i: -1 } } },
       ],
     }, { ...feeds, ids: fromArray("i64", [2, 3], [4, 0, 2, 1, 1, 3]), n: fromArray("i32", [4, 5], [...Array(20).keys()]) });
+    expect(graph.nodes.map((n) => [n.op, n.attrs["axis"]])).toEqual([["gather", 1], ["gather", 1]]);
+  });
+
+  it("a float matrix along axis 1 is a gather, not an embedding", async () => {
+    const graph = await expectAgree({
+      inputs: [valueInfo("ids", "i64", ["n"])], outputs: [valueInfo("y", "f32", [7, "n"])],
+      initializers: [W], nodes: [{ op: "Gather", inputs: ["w", "ids"], outputs: ["y"], attrs: { axis: { i: 1 } } }],
+    }, { ids: fromArray("i64", [4], [5, 0, 5, 2]) });
+    expect(graph.nodes.map((n) => n.op)).toEqual(["gather"]);
   });
 
   it("a scalar index, a contiguous run and scattered constant indices", async () => {
@@ -100,7 +128,16 @@ describe("Gather", () => {
         { op: "Gather", inputs: ["x", "mix"], outputs: ["c"], attrs: { axis: { i: 2 } } },
       ],
     }, feeds);
-    expect(graph.nodes.filter((n) => n.op === "embedding")).toHaveLength(1);
+    expect(graph.nodes.filter((n) => n.op === "gather" || n.op === "embedding").map((n) => n.op)).toEqual(["gather"]);
+  });
+
+  it("negative constant indices on a symbolic axis count from its run-time size", async () => {
+    const graph = await expectAgree({
+      inputs: [X], outputs: [valueInfo("y", "f32", ["batch", 2, 6])],
+      initializers: [tensor("i", "i64", [2], [-1, 0])],
+      nodes: [{ op: "Gather", inputs: ["x", "i"], outputs: ["y"], attrs: { axis: { i: 1 } } }],
+    }, feeds);
+    expect(graph.nodes.filter((n) => n.op === "size").map((n) => n.attrs["dim"])).toEqual(["seq-1"]);
   });
 });
 
@@ -119,5 +156,31 @@ describe("GatherND", () => {
     }, { d: fromArray("i64", [2, 4], [5, 6, 7, 8, 9, 10, 11, 12]), idx: fromArray("i64", [3, 2], [1, 3, 0, 0, 1, 1]) });
     const constants = graph.nodes.filter((n) => n.op === "constant").map((n) => n.attrs["values"]);
     expect(constants).toContainEqual([15, 12]);
+    expect(constants).toContainEqual([1, 0]);
+    const ops = graph.nodes.map((n) => n.op);
+    expect(ops.filter((op) => op === "gather")).toHaveLength(2);
+    expect(ops.filter((op) => ["embedding", "cast", "transpose"].includes(op))).toEqual([]);
+  });
+
+  it("negative constant coordinates into data of symbolic size", async () => {
+    const graph = await expectAgree({
+      inputs: [valueInfo("d", "f32", ["batch", "seq", 2])], outputs: [valueInfo("y", "f32", [2, 2])],
+      initializers: [tensor("pairs", "i64", [2, 2], [-1, 0, 0, -1])],
+      nodes: [{ op: "GatherND", inputs: ["d", "pairs"], outputs: ["y"] }],
+    }, { d: randomTensor([3, 4, 2], 45) });
+    expect(graph.nodes.filter((n) => n.op === "size").map((n) => n.attrs["dim"])).toEqual(["batch*seq-seq", "seq-1"]);
+  });
+
+  it("coordinates joined by Concat are used without slicing them back out", async () => {
+    const graph = await expectAgree({
+      inputs: [valueInfo("d", "i64", ["batch", "seq"]), valueInfo("b", "i64", [3, 1]), valueInfo("t", "i64", [3, 1])],
+      outputs: [valueInfo("y", "i64", [3])],
+      nodes: [
+        { op: "Concat", inputs: ["b", "t"], outputs: ["idx"], attrs: { axis: { i: -1 } } },
+        { op: "GatherND", inputs: ["d", "idx"], outputs: ["y"] },
+      ],
+    }, { d: fromArray("i64", [2, 4], [5, 6, 7, 8, 9, 10, 11, 12]), b: fromArray("i64", [3, 1], [1, 0, 1]),
+      t: fromArray("i64", [3, 1], [3, 0, 1]) });
+    expect(graph.nodes.map((n) => n.op).sort()).toEqual(["add", "gather", "mul", "reshape", "reshape", "size"]);
   });
 });

@@ -1,6 +1,7 @@
 // ONNX value-making ops in hand-built models, checked against onnxruntime: Constant (tensor, scalar and list
 // forms), ConstantOfShape (concrete and symbolic shapes), Range (folded, and symbolic -> iota), Trilu (upper/lower,
-// diagonal offsets, on runtime data with symbolic sizes), CumSum (plain, exclusive, reverse, other axes, ints).
+// diagonal offsets, on runtime data with symbolic sizes), CumSum (plain, exclusive, reverse, other axes, ints; one
+// cumsum node each).
 
 import { describe, expect, it } from "vitest";
 import { fromArray } from "../../../ir/tensor.ts";
@@ -93,7 +94,7 @@ describe("Trilu", () => {
 describe("CumSum", () => {
   for (const [exclusive, reverse] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
     it(`exclusive=${exclusive} reverse=${reverse} along the last axis and along axis 0`, async () => {
-      await expectAgree({
+      const graph = await expectAgree({
         inputs: [X], outputs: [valueInfo("a", "f32", ["batch", "seq"]), valueInfo("b", "f32", ["batch", "seq"])],
         initializers: [tensor("last", "i64", [], [-1]), tensor("first", "i64", [1], [0])],
         nodes: [
@@ -101,14 +102,21 @@ describe("CumSum", () => {
           { op: "CumSum", inputs: ["x", "first"], outputs: ["b"], attrs: { exclusive: { i: exclusive! }, reverse: { i: reverse! } } },
         ],
       }, feeds);
+      expect(graph.nodes.map((n) => [n.op, n.attrs["axis"], n.attrs["exclusive"], n.attrs["reverse"]])).toEqual([
+        ["cumsum", 1, exclusive === 1, reverse === 1], ["cumsum", 0, exclusive === 1, reverse === 1]]);
     });
   }
 
-  it("integer and rank-1 inputs", async () => {
-    await expectAgree({
-      inputs: [valueInfo("n", "i64", ["seq"])], outputs: [valueInfo("y", "i64", ["seq"])],
-      initializers: [tensor("axis", "i32", [], [0])],
-      nodes: [{ op: "CumSum", inputs: ["n", "axis"], outputs: ["y"] }],
-    }, { n: fromArray("i64", [6], [3, -1, 4, 1, -5, 9]) });
+  it("integer and rank-1 inputs stay integer (no casts)", async () => {
+    const graph = await expectAgree({
+      inputs: [valueInfo("n", "i64", ["seq"]), valueInfo("m", "i32", [2, 3])],
+      outputs: [valueInfo("y", "i64", ["seq"]), valueInfo("z", "i32", [2, 3])],
+      initializers: [tensor("axis", "i32", [], [0]), tensor("last", "i64", [1], [-1])],
+      nodes: [
+        { op: "CumSum", inputs: ["n", "axis"], outputs: ["y"] },
+        { op: "CumSum", inputs: ["m", "last"], outputs: ["z"], attrs: { exclusive: { i: 1 } } },
+      ],
+    }, { n: fromArray("i64", [6], [3, -1, 4, 1, -5, 9]), m: fromArray("i32", [2, 3], [7, -2, 5, 1, 1, 8]) });
+    expect(graph.nodes.map((n) => n.op)).toEqual(["cumsum", "cumsum"]);
   });
 });

@@ -1,13 +1,16 @@
-// ONNX Slice and Gather -> IR slice / reshape / embedding. Slice follows ONNX: negative starts and ends count from
-// the end, out-of-range bounds clamp, several axes at once; on runtime data only positive steps are supported.
-// Gather with known indices becomes slices (a scalar or a contiguous run) or an embedding with constant ids;
-// with runtime indices it is a row gather: `embedding` over the gathered axis, moved to the front and flattened.
+// ONNX Slice and Gather -> IR slice / reshape / gather / embedding. Slice follows ONNX: negative starts and ends count
+// from the end, out-of-range bounds clamp, several axes at once; on runtime data only positive steps are supported.
+// Gather with known indices becomes a slice (a scalar or a contiguous run; negative indices wrapped at import time,
+// against symbolic sizes too) or a `gather` with constant indices; with runtime indices it is an `embedding` when it
+// looks up rows of a float [V, C] table along axis 0 (the token embedding), otherwise a `gather`.
 // Invariants: bounds at or beyond ±(2^31 - 1) mean "to the end" / "from the start" (exporters write INT64_MAX);
-// symbolic sizes are assumed to be at least 2 where a bound must be compared with them (see compareDims).
+// symbolic sizes are assumed to be at least 2 where a bound must be compared with them (see compareDims); runtime
+// Gather indices must be non-negative (the interpreter rejects out-of-range ones, it does not wrap negative ones).
 
 import type { Value } from "../../../../ir/builder.ts";
-import { dimAdd, shapeNumel, type Dim, type Shape } from "../../../../ir/dim.ts";
+import { dimAdd, type Dim } from "../../../../ir/dim.ts";
 import { isFloat } from "../../../../ir/dtype.ts";
+import { gatherShape } from "../../../../ir/ops/structural.ts";
 import { runtime, shapeOfValue, type NodeContext, type OnnxValue } from "../context.ts";
 import { E_UNRESOLVED_SHAPE, E_UNSUPPORTED_FORM } from "../errors.ts";
 import { compareDims, concreteValues, known, takeAlong, type Known } from "../known.ts";
@@ -64,8 +67,7 @@ function sliceAxis(ctx: NodeContext, x: OnnxValue, axis: number, start: Dim, end
   const s = bound(start, size);
   let e = bound(end, size);
   if (compareDims(e, s) === -1) e = s;
-  const identity = s === 0 && e === size && step === 1;
-  return runtime(ctx.emitUnless(identity, "slice", x.value, { axis, start: s, end: e, step }));
+  return runtime(ctx.slice(x.value, axis, s, e, step));
 }
 
 const slice: Handler = (ctx) => {
@@ -81,48 +83,23 @@ const slice: Handler = (ctx) => {
   return [out];
 };
 
-/** The shape of Gather's result: data's shape with the gathered axis replaced by the indices' shape. */
-function gatherShape(data: Shape, axis: number, indices: Shape): Dim[] {
-  return [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)];
+/** Whether a Gather of run-time ids is an embedding lookup: rows (axis 0) of a float [V, C] table. */
+function isEmbedding(data: Value, axis: number): boolean {
+  return axis === 0 && data.type.shape.length === 2 && isFloat(data.type.dtype);
 }
 
-/** Row gather of runtime ids along `axis` with `embedding` (integer data goes through f64, exact to 2^53). */
-export function gatherRows(ctx: NodeContext, data: Value, ids: Value, axis: number): Value {
-  const shape = data.type.shape;
-  const rest = [...shape.slice(0, axis), ...shape.slice(axis + 1)];
-  const front = axis === 0 ? data : ctx.emit("transpose", [data], {
-    perm: [axis, ...shape.keys()].filter((p, i) => i === 0 || p !== axis),
-  });
-  const table = reshapeTo(ctx, runtime(front), [shape[axis]!, shapeNumel(rest)]);
-  const dtype = data.type.dtype;
-  const asFloat = isFloat(dtype) ? ctx.runtime(table) : ctx.emit("cast", [ctx.runtime(table)], { dtype: "f64" });
-  const rows = ctx.emit("embedding", [asFloat, ids]);
-  const typed = isFloat(dtype) ? rows : ctx.emit("cast", [rows], { dtype });
-  const k = ids.type.shape.length;
-  const unflat = ctx.runtime(reshapeTo(ctx, runtime(typed), [...ids.type.shape, ...rest]));
-  if (axis === 0) return unflat;
-  const perm = [...Array.from({ length: axis }, (_, i) => k + i), ...Array.from({ length: k }, (_, i) => i),
-    ...Array.from({ length: rest.length - axis }, (_, i) => k + axis + i)];
-  return ctx.emit("transpose", [unflat], { perm });
-}
-
-/** Gather with import-time indices from runtime data: one slice when they form a contiguous run. */
+/** Gather with import-time indices from runtime data: one slice when they form a contiguous run, else a gather. */
 function gatherKnownIndices(ctx: NodeContext, data: Value, indices: Known, axis: number): OnnxValue {
   const size = data.type.shape[axis]!;
   const raw = concreteValues(indices) ?? ctx.fail(E_UNRESOLVED_SHAPE, "gather indices are symbolic", "export static indices");
   const idx = raw.map((i) => (i < 0 ? dimAdd(size, i) : i));
   const first = idx[0];
   const contiguous = idx.length > 0 && idx.every((d, i) => d === dimAdd(first!, i));
-  const outShape = gatherShape(data.type.shape, axis, indices.shape);
   if (contiguous) {
-    const part = ctx.emit("slice", [data], { axis, start: first!, end: dimAdd(first!, idx.length) });
-    return reshapeTo(ctx, runtime(part), outShape);
+    const part = ctx.slice(data, axis, first!, dimAdd(first!, idx.length));
+    return reshapeTo(ctx, runtime(part), gatherShape(data.type.shape, axis, indices.shape));
   }
-  if (!idx.every((d) => typeof d === "number")) {
-    return ctx.fail(E_UNRESOLVED_SHAPE, `negative gather indices on an axis of symbolic size ${size}`,
-      "export with non-negative indices");
-  }
-  return runtime(gatherRows(ctx, data, ctx.runtime(known(indices.dtype, indices.shape, idx)), axis));
+  return runtime(ctx.emit("gather", [data, ctx.runtime(known(indices.dtype, indices.shape, idx))], { axis }));
 }
 
 const gather: Handler = (ctx) => {
@@ -137,8 +114,10 @@ const gather: Handler = (ctx) => {
     const picked = takeAlong(data, axis, idx);
     return [known(data.dtype, gatherShape(data.shape, axis, indices.shape) as number[], picked.data)];
   }
-  if (indices.kind === "known") return [gatherKnownIndices(ctx, ctx.runtime(data), indices, axis)];
-  return [runtime(gatherRows(ctx, ctx.runtime(data), indices.value, axis))];
+  const table = ctx.runtime(data);
+  if (indices.kind === "known") return [gatherKnownIndices(ctx, table, indices, axis)];
+  if (isEmbedding(table, axis)) return [runtime(ctx.emit("embedding", [table, indices.value]))];
+  return [runtime(ctx.emit("gather", [table, indices.value], { axis }))];
 };
 
 export const INDEXING_HANDLERS: Readonly<Record<string, Handler>> = {

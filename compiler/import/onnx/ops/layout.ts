@@ -112,7 +112,7 @@ const concat: Handler = (ctx) => {
   if (parts.every((p) => p.kind === "known")) return [concatKnown(parts, axis)];
   const nonEmpty = parts.filter((p) => shapeOfValue(p)[axis] !== 0);
   if (nonEmpty.length === 1) return [nonEmpty[0]!];
-  return [runtime(ctx.emit("concat", nonEmpty.map((p) => ctx.runtime(p)), { axis }))];
+  return [runtime(ctx.concat(nonEmpty.map((p) => ctx.runtime(p)), axis))];
 };
 
 /** Split sizes: from the `split` input or attribute, else equal parts (the last one smaller). */
@@ -140,7 +140,7 @@ const split: Handler = (ctx) => {
     if (x.kind === "known") {
       return takeAlong(x, axis, Array.from({ length: len as number }, (_, i) => (begin as number) + i));
     }
-    return runtime(ctx.emit("slice", [x.value], { axis, start: begin, end: start }));
+    return runtime(ctx.slice(x.value, axis, begin, start));
   });
 };
 
