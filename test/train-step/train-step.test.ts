@@ -148,7 +148,7 @@ describe("optimizer_step", () => {
     const coef = maxGradNorm ? Math.min(1, maxGradNorm / (norm + 1e-6)) : 1;
     if (maxGradNorm === 0.5) expect(coef).toBeLessThan(1);
     expect(toArray(out["grad_norm"]!)[0]).toBeCloseTo(norm, 12);
-    expect(toArray(out["lr"]!)[0]! / lr - 1).toBeLessThan(1e-7);
+    expect(toArray(out["lr"]!)[0]).toBe(lr);
     for (const name of names) {
       const s = state[name]!;
       const wd = name === "layer.weight" ? 0.1 : 0;
@@ -157,7 +157,7 @@ describe("optimizer_step", () => {
       expected.forEach((e, i) => {
         expect(got[1]![i]).toBeCloseTo(e[1], 14);
         expect(got[2]![i]).toBeCloseTo(e[2], 14);
-        expect(Math.abs(got[0]![i]! - e[0]) / Math.abs(e[0] - s.p[i]!)).toBeLessThan(1e-6);
+        expect(Math.abs(got[0]![i]! - e[0]) / Math.abs(e[0] - s.p[i]!)).toBeLessThan(1e-10);
       });
     }
   });
