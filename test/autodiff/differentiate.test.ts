@@ -7,6 +7,7 @@ import type { Graph } from "../../ir/graph.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray } from "../../ir/tensor.ts";
 import { checkGradients, f64 } from "./fd.ts";
+import { codeOf } from "../harness/errors.ts";
 
 function caught(fn: () => unknown): { code?: number; fix?: string } {
   try {
@@ -15,10 +16,6 @@ function caught(fn: () => unknown): { code?: number; fix?: string } {
     return e as { code?: number; fix?: string };
   }
   return {};
-}
-
-function codeOf(fn: () => unknown): number | undefined {
-  return caught(fn).code;
 }
 
 /** A graph with f64 input x [2,3] (plus any extra inputs) and output loss = sum(f(x, ...)). */

@@ -6,21 +6,13 @@ import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray, type Tensor } from "../../ir/tensor.ts";
 import { buildGradsGraph } from "../../ir/train-step.ts";
 import { batch, referenceLoss, tinyForward, tinyParams } from "./tiny.ts";
+import { codeOf } from "../harness/errors.ts";
 
 const TRAINABLE = ["embed.weight", "norm.weight", "lm_head.weight", "lm_head.bias"];
 const BATCH = batch([
   { ids: [1, 3, 0, 4, 2], labels: [1, 3, 0, 4, 2], positions: [0, 1, 2, 0, 1] },
   { ids: [2, 2, 1, 0, 3], labels: [2, 2, -100, 0, 3], positions: [0, 1, 2, 3, 4] },
 ]);
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: number }).code;
-  }
-  return undefined;
-}
 
 describe("buildGradsGraph", () => {
   const graph = buildGradsGraph(tinyForward(), TRAINABLE);

@@ -14,6 +14,7 @@ import { verifyModule } from "../../ir/verify.ts";
 import { makeRandom } from "../../compiler/random.ts";
 import { batch, PARAM_SHAPES, tinyForward, tinyParams } from "./tiny.ts";
 import { relativeError } from "../harness/numeric.ts";
+import { codeOf } from "../harness/errors.ts";
 
 const TRAINABLE = Object.keys(PARAM_SHAPES);
 const OPTIONS: TrainStepOptions = {
@@ -24,16 +25,6 @@ const OPTIONS: TrainStepOptions = {
 };
 const ROW_A = { ids: [1, 3, 0, 4, 2], labels: [1, 3, 0, 4, 2], positions: [0, 1, 2, 0, 1] };
 const ROW_B = { ids: [2, 2, 1, 0, 3], labels: [2, 2, -100, -100, 3], positions: [0, 1, 2, 3, 4] };
-
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: number }).code;
-  }
-  return undefined;
-}
-
 
 function prefixed(prefix: string, tensors: Record<string, Tensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [`${prefix}${name}`, t]));
