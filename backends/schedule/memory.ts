@@ -1,0 +1,147 @@
+// The static memory plan of a compiled train step. Persistent buffers (parameters, gradient accumulators, optimizer
+// state, the batch, scalar results) live in one state arena with an offset table; every other buffer lives in an
+// activation arena shared by the step's graphs, placed by liveness over the kernel order so buffers whose lifetimes
+// do not overlap share memory. Outputs named like an input of the same graph (acc.<name>, parameters, m.<name>,
+// v.<name>) are updated in place when the kernel writing them reads the input only elementwise and last; otherwise
+// they get a buffer of their own and a copy back after the graph (listed in `copies`).
+// Invariants: offsets are 256-byte aligned; two buffers of one arena overlap in memory only if their lifetimes do not
+// overlap; aliases (reshapes) share their root's placement.
+
+import { DTYPES, type DType } from "../../ir/dtype.ts";
+import type { Partition } from "./partition.ts";
+
+export const ALIGN = 256;
+
+export interface Placement {
+  readonly arena: "state" | "activations";
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+/** A graph's plan: where each of its buffers lives, and the outputs copied back onto their inputs afterwards. */
+export interface GraphPlan {
+  readonly graph: string;
+  readonly placement: ReadonlyMap<string, Placement>;
+  readonly copies: readonly { readonly from: string; readonly to: string; readonly bytes: number }[];
+  /** Most activation bytes live at once (a lower bound on the arena). */
+  readonly peakLive: number;
+}
+
+export interface MemoryPlan {
+  readonly graphs: readonly GraphPlan[];
+  /** Persistent tensors: graph inputs by name (shared by every graph that names them), outputs as `<graph>:<name>`. */
+  readonly state: ReadonlyMap<string, Placement>;
+  readonly stateBytes: number;
+  readonly activationBytes: number;
+}
+
+export function bytesOf(dtype: DType, numel: number): number {
+  return Math.ceil((DTYPES[dtype].bits * numel) / 8);
+}
+
+const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+function numelOf(shape: readonly (number | string)[]): number {
+  return shape.reduce<number>((a, d) => a * (d as number), 1);
+}
+
+/** Plans memory for the graphs of one train step, run one after another. */
+export function planMemory(partitions: readonly Partition[]): MemoryPlan {
+  const state = new Map<string, Placement>();
+  let stateBytes = 0;
+  const slot = (name: string, bytes: number): Placement => {
+    const known = state.get(name);
+    if (known) return known;
+    const placed: Placement = { arena: "state", offset: stateBytes, bytes };
+    stateBytes += align(bytes);
+    state.set(name, placed);
+    return placed;
+  };
+  const graphs = partitions.map((p) => planGraph(p, slot));
+  return { graphs, state, stateBytes, activationBytes: Math.max(0, ...graphs.map(arenaSize)) };
+}
+
+function arenaSize(plan: GraphPlan): number {
+  let end = 0;
+  for (const p of plan.placement.values()) if (p.arena === "activations") end = Math.max(end, p.offset + align(p.bytes));
+  return end;
+}
+
+/** Kernel index of each buffer root's first write and last read (inputs are written at -1, outputs read at the end). */
+function lifetimes(p: Partition): Map<string, [number, number]> {
+  const life = new Map<string, [number, number]>();
+  const touch = (name: string, k: number) => {
+    const root = p.buffers.get(name)?.root ?? name;
+    const span = life.get(root);
+    life.set(root, span ? [Math.min(span[0], k), Math.max(span[1], k)] : [k, k]);
+  };
+  for (const i of p.source.inputs) touch(i.name, -1);
+  p.kernels.forEach((kernel, k) => {
+    for (const i of kernel.graph.inputs) touch(i.name, k);
+    for (const o of kernel.graph.outputs) touch(o.name, k);
+  });
+  for (const buffer of p.outputs.values()) touch(buffer, p.kernels.length);
+  return life;
+}
+
+/** Whether output buffer `out` can overwrite input `input` in place (see the file header). */
+function inPlace(p: Partition, input: string, out: string): boolean {
+  const writer = p.kernels.findIndex((k) => k.graph.outputs.some((o) => o.name === out));
+  if (writer < 0) return false;
+  const kernel = p.kernels[writer]!;
+  if (kernel.kind !== "fused" && kernel.kind !== "adamw") return false;
+  const readers = p.kernels.flatMap((k, i) => (k.graph.inputs.some((x) => (p.buffers.get(x.name)?.root ?? x.name) === input) ? [i] : []));
+  if (readers.some((i) => i > writer)) return false;
+  const direct = kernel.graph.inputs.find((x) => x.name === input);
+  if (!direct) return readers.length === 0;
+  return kernel.graph.nodes.every((n) => !n.args.includes(direct.id) || !["broadcast", "transpose", "slice", "reshape"].includes(n.op));
+}
+
+function planGraph(p: Partition, slot: (name: string, bytes: number) => Placement): GraphPlan {
+  const placement = new Map<string, Placement>();
+  const copies: { from: string; to: string; bytes: number }[] = [];
+  const sizeOf = (name: string) => {
+    const t = p.buffers.get(name)?.type ?? p.source.types[p.source.inputs.find((i) => i.name === name)!.id]!;
+    return bytesOf(t.dtype, numelOf(t.shape));
+  };
+  for (const input of p.source.inputs) placement.set(input.name, slot(input.name, sizeOf(input.name)));
+  const inputNames = new Set(p.source.inputs.map((i) => i.name));
+  for (const [output, buffer] of p.outputs) {
+    const root = p.buffers.get(buffer)?.root ?? buffer;
+    if (placement.has(root)) continue;
+    if (inputNames.has(output) && inPlace(p, output, root)) {
+      placement.set(root, placement.get(output)!);
+    } else if (inputNames.has(output)) {
+      placement.set(root, slot(`${p.source.name}:${output}:next`, sizeOf(root)));
+      copies.push({ from: root, to: output, bytes: sizeOf(root) });
+    } else {
+      placement.set(root, slot(`${p.source.name}:${output}`, sizeOf(root)));
+    }
+  }
+  const life = lifetimes(p);
+  const free = [...life.keys()].filter((root) => !placement.has(root));
+  const placed: { offset: number; bytes: number; span: [number, number] }[] = [];
+  free.sort((a, b) => sizeOf(b) - sizeOf(a) || life.get(a)![0] - life.get(b)![0]);
+  for (const root of free) {
+    const span = life.get(root)!;
+    const bytes = sizeOf(root);
+    const clashes = placed.filter((q) => q.span[0] <= span[1] && span[0] <= q.span[1]).sort((x, y) => x.offset - y.offset);
+    let offset = 0;
+    for (const q of clashes) {
+      if (offset + align(bytes) <= q.offset) break;
+      offset = Math.max(offset, q.offset + align(q.bytes));
+    }
+    placed.push({ offset, bytes, span });
+    placement.set(root, { arena: "activations", offset, bytes });
+  }
+  for (const [name, buffer] of p.buffers) if (buffer.root !== name) placement.set(name, placement.get(buffer.root)!);
+  return { graph: p.source.name, placement, copies, peakLive: peakLive(free.map((r) => ({ span: life.get(r)!, bytes: sizeOf(r) })), p.kernels.length) };
+}
+
+function peakLive(items: readonly { span: [number, number]; bytes: number }[], kernels: number): number {
+  let peak = 0;
+  for (let k = 0; k < kernels; k++) {
+    peak = Math.max(peak, items.reduce((sum, it) => sum + (it.span[0] <= k && k <= it.span[1] ? it.bytes : 0), 0));
+  }
+  return peak;
+}
