@@ -6,6 +6,7 @@
 // `namespace <name>_detail { ... }` (so kernels never clash); it may use what the backend's prelude defines.
 
 import type { DType } from "../ir/dtype.ts";
+import type { Graph } from "../ir/graph.ts";
 
 /** A buffer a kernel reads or writes, in launch order. */
 export interface KernelParam {
@@ -27,4 +28,21 @@ export interface KernelSource {
   readonly flops: number;
   /** Bytes one launch must move at the least (each input read once, each output written once). */
   readonly bytes: number;
+  /**
+   * Scratch memory the kernel needs, in bytes (0 or absent: none). When present, the kernel takes one more parameter
+   * after `params`, `void* workspace`, which the host zeroes (cudaMemsetAsync) before every launch.
+   */
+  readonly workspaceBytes?: number;
+}
+
+/**
+ * The parameters of a kernel rendered from a schedule kernel (backends/schedule/partition.ts): its graph's inputs in
+ * order (read), then its graph's outputs in order (written), each named by its buffer name. Every generator uses this
+ * order, so the host emitter binds buffers the same way for all kernels.
+ */
+export function kernelParams(graph: Graph): KernelParam[] {
+  return [
+    ...graph.inputs.map((i) => ({ name: i.name, dtype: graph.types[i.id]!.dtype, access: "read" as const })),
+    ...graph.outputs.map((o) => ({ name: o.name, dtype: graph.types[o.id]!.dtype, access: "write" as const })),
+  ];
 }
