@@ -1,0 +1,121 @@
+// The batch file a generated CUDA training program reads (backends/cuda/runtime/batch-file.h is the reader): the
+// micro-batches of a run, in the order the program consumes them, at the one shape [B, T] the program was compiled
+// for. Layout (all fields little-endian, 4-byte aligned):
+//   header, 24 bytes: magic "TRNCBTCH", u32 version (1), u32 count, u32 B (rows), u32 T (length)
+//   count records of 8 + 12·B·T bytes each, record i at 24 + i·(8 + 12·B·T):
+//     i32 epoch, i32 tokens (real, non-padding tokens), then i32 [B,T] input_ids, labels, position_ids
+// so the reader seeks to batch i without reading the others. Batches shorter than T are right-padded as
+// compiler/data/batches.ts pads: input_ids = padId, labels = -100, position_ids continue counting.
+// Invariants: the file is written to `<path>.tmp-<pid>` and renamed into place, so a reader never sees a partial
+// file; every record has the header's B and T.
+//
+// Error codes (listed with the C++ runtime's in backends/cuda/runtime/error.h):
+//   6516  the batch file could not be written
+//   6517  a batch's rows or length do not fit the file's shape, or there are no batches
+
+import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { fail, TraincError } from "../../../compiler/diagnostics.ts";
+import type { EpochBatch } from "../../../compiler/data/batches.ts";
+import { IGNORE_INDEX } from "../../../compiler/data/types.ts";
+
+/** First 8 bytes of every batch file. */
+export const BATCH_MAGIC = "TRNCBTCH";
+/** Layout version the reader accepts. */
+export const BATCH_VERSION = 1;
+/** Bytes before the first record. */
+export const BATCH_HEADER_BYTES = 24;
+
+/** How short batches are padded to the program's sequence length. */
+export interface BatchPadding {
+  /** T: the sequence_len the program was compiled for. */
+  readonly length: number;
+  /** Token id written on padding (the tokenizer's pad id). */
+  readonly padId: number;
+}
+
+/** Bytes of one record of a [rows, length] file. */
+export function batchRecordBytes(rows: number, length: number): number {
+  return 8 + 12 * rows * length;
+}
+
+/**
+ * Writes `batches` to `path` and returns how many it wrote. B is the first batch's size; T is `padding.length`, or
+ * without padding the first batch's length (every batch must then have it). Errors: 6517 (shapes), 6516 (I/O).
+ */
+export function writeBatchFile(path: string, batches: Iterable<EpochBatch>, padding?: BatchPadding): number {
+  const temporary = `${path}.tmp-${process.pid}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temporary, "w");
+    let shape: { rows: number; length: number } | undefined;
+    let count = 0;
+    for (const { epoch, batch } of batches) {
+      shape ??= { rows: batch.size, length: padding?.length ?? batch.length };
+      checkShape(path, count, batch, shape, padding);
+      writeAll(fd, encodeRecord(epoch, batch, shape, padding?.padId ?? 0), BATCH_HEADER_BYTES + count * batchRecordBytes(shape.rows, shape.length));
+      count++;
+    }
+    if (shape === undefined) fail(6517, `no batches to write to '${path}'`, "check that the dataset yields at least one full micro-batch");
+    writeAll(fd, encodeHeader(count, shape.rows, shape.length), 0);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temporary, path);
+    return count;
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temporary, { force: true });
+    if (e instanceof TraincError) throw e;
+    return fail(6516, `cannot write batch file '${path}': ${(e as Error).message}`, "check that the folder exists and is writable and that the disk has room");
+  }
+}
+
+function checkShape(path: string, index: number, batch: EpochBatch["batch"], shape: { rows: number; length: number }, padding?: BatchPadding): void {
+  if (batch.size !== shape.rows) {
+    fail(6517, `batch ${index} for '${path}' has ${batch.size} rows, but the file holds batches of ${shape.rows}`, "give every batch micro_batch_size rows (drop the last incomplete one)");
+  }
+  if (batch.length > shape.length) {
+    fail(6517, `batch ${index} for '${path}' has length ${batch.length}, longer than the file's ${shape.length}`, "cut batches to sequence_len before writing them");
+  }
+  if (batch.length < shape.length && padding === undefined) {
+    fail(6517, `batch ${index} for '${path}' has length ${batch.length}, but the file's length is ${shape.length}`, "pass the padding (sequence_len and the pad id) so short batches are padded");
+  }
+}
+
+function encodeHeader(count: number, rows: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(BATCH_HEADER_BYTES);
+  bytes.set(new TextEncoder().encode(BATCH_MAGIC), 0);
+  const view = new DataView(bytes.buffer);
+  [BATCH_VERSION, count, rows, length].forEach((v, i) => view.setUint32(8 + 4 * i, v, true));
+  return bytes;
+}
+
+/** One record: epoch, tokens, then the three [rows, length] arrays, each row padded from batch.length to length. */
+function encodeRecord(epoch: number, batch: EpochBatch["batch"], shape: { rows: number; length: number }, padId: number): Uint8Array {
+  const bytes = new Uint8Array(batchRecordBytes(shape.rows, shape.length));
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, epoch, true);
+  view.setInt32(4, batch.tokens, true);
+  const plane = shape.rows * shape.length;
+  for (let r = 0; r < shape.rows; r++) {
+    for (let t = 0; t < shape.length; t++) {
+      const inside = t < batch.length;
+      const from = r * batch.length + t;
+      const at = 8 + 4 * (r * shape.length + t);
+      view.setInt32(at, inside ? batch.input_ids[from]! : padId, true);
+      view.setInt32(at + 4 * plane, inside ? batch.labels[from]! : IGNORE_INDEX, true);
+      view.setInt32(at + 8 * plane, inside ? batch.position_ids[from]! : paddedPosition(batch, r, t), true);
+    }
+  }
+  return bytes;
+}
+
+/** Position of padding slot t of row r: one past the row's last real position, counting on. */
+function paddedPosition(batch: EpochBatch["batch"], r: number, t: number): number {
+  const last = batch.length > 0 ? batch.position_ids[r * batch.length + batch.length - 1]! : -1;
+  return last + t - batch.length + 1;
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
