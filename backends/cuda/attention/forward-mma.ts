@@ -1,0 +1,288 @@
+// FlashAttention-2-style forward kernel for bf16 on the tensor cores (mma.sync m16n8k16, ldmatrix, cp.async).
+// One block owns Br query rows of one (batch, query head) and walks the key tiles it may see from the last to the
+// first (the masked diagonal tiles come first); each warp owns Br/warps rows (one or two m16 tiles) and keeps its
+// scores S, the running max m, the running sum l and the output O in registers (f32); Q stays in shared memory.
+// Pipeline per key tile n: wait K[n] -> start V[n] -> S = Q K^T -> barrier -> start K[next] -> mask + online softmax
+// (exp2 of scale*log2e-scaled scores) -> wait V[n] -> O += P V. Epilogue: O / l staged through shared memory and
+// stored with 16-byte writes; lse = ln(sum exp(scale * s)) per row, +inf for a row that sees no key.
+// Invariants: checkForwardMma holds (warp tiles fit the registers, shared memory fits); the grid is
+// (ceil(Tq/Br), Hq, B) with blockIdx.x counted from the last query tile, so the heaviest causal tiles start first.
+
+import type { KernelParam, KernelSource } from "../../kernel.ts";
+import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { makeKernel } from "./source.ts";
+import {
+  badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
+  type AttentionConfig, type AttentionSpec,
+} from "./spec.ts";
+import { renderTileHelpers, tileBytes } from "./tile.ts";
+
+/** f32 accumulators one thread may hold (S and O tiles) before the register file overflows. */
+const MAX_ACCUMULATORS = 192;
+
+function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
+  return { spec: s, role: "forward", own: c.Br, other: c.Bc, warps: c.warps };
+}
+
+function sharedBytes(s: AttentionSpec, c: AttentionConfig): number {
+  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D) + flagBytes(maskShape(s, c));
+}
+
+/** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
+export function checkForwardMma(s: AttentionSpec, c: AttentionConfig): void {
+  const kernel = "bf16 attention forward";
+  if (![1, 2, 4, 8].includes(c.warps)) badConfig(kernel, c, "warps must be 1, 2, 4 or 8");
+  const mTiles = c.Br / (16 * c.warps);
+  if (mTiles !== 1 && mTiles !== 2) badConfig(kernel, c, "Br must be 16 or 32 rows per warp");
+  if (c.Bc % 16 !== 0 || c.Bc < 16 || c.Bc > 128) badConfig(kernel, c, "Bc must be a multiple of 16 in [16, 128]");
+  if (mTiles * (s.D / 2 + c.Bc / 2) > MAX_ACCUMULATORS) {
+    badConfig(kernel, c, `each thread would hold ${mTiles * (s.D / 2 + c.Bc / 2)} f32 accumulators (at most ` +
+      `${MAX_ACCUMULATORS} fit beside the fragments)`);
+  }
+  checkShared(kernel, c, sharedBytes(s, c));
+}
+
+const HELPERS = `// S = Q K^T for this warp's rows and the whole key tile.
+__device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16* sK, float (&s)[MT][NT][4], int warp,
+                                   int lane) {
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    unsigned a[MT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) ldsm_x4(a[mt], sQ + swz((warp * MT + mt) * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+#pragma unroll
+    for (int np = 0; np < NT / 2; ++np) {
+      unsigned b[4];
+      ldsm_x4(b, sK + swz(np * 16 + (lane & 7) + ((lane >> 4) << 3), kk * 2 + ((lane >> 3) & 1)));
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
+        mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+      }
+    }
+  }
+}
+
+// Online softmax: folds the tile's scores into m (log2 domain) and l, rescales O, leaves P = 2^(s*c - m) in s.
+__device__ __forceinline__ void softmax_update(float (&s)[MT][NT][4], float (&m)[MT][2], float (&l)[MT][2],
+                                               float (&o)[MT][D / 8][4]) {
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      float mx = -INFINITY;
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * half], s[mt][nt][2 * half + 1]));
+      mx = fmaxf(mx, shfl_xor(mx, 1));
+      mx = fmaxf(mx, shfl_xor(mx, 2));
+      const float m_new = fmaxf(m[mt][half], mx * SCALE_LOG2);
+      const float base = m_new == -INFINITY ? 0.0f : m_new;
+      const float corr = fast_exp2(m[mt][half] - base);
+      m[mt][half] = m_new;
+      float sum = 0.0f;
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+#pragma unroll
+        for (int e = 2 * half; e < 2 * half + 2; ++e) {
+          s[mt][nt][e] = fast_exp2(fmaf(s[mt][nt][e], SCALE_LOG2, -base));
+          sum += s[mt][nt][e];
+        }
+      }
+      l[mt][half] = l[mt][half] * corr + sum;
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        o[mt][dt][2 * half] *= corr;
+        o[mt][dt][2 * half + 1] *= corr;
+      }
+    }
+  }
+}
+
+// O += P V, P taken from the score registers as bf16 A fragments.
+__device__ __forceinline__ void pv(const float (&s)[MT][NT][4], const __nv_bfloat16* sV, float (&o)[MT][D / 8][4],
+                                   int lane) {
+#pragma unroll
+  for (int kk = 0; kk < NT / 2; ++kk) {
+    unsigned a[MT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      a[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+      a[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+      a[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+      a[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+    }
+#pragma unroll
+    for (int dp = 0; dp < D / 16; ++dp) {
+      unsigned b[4];
+      ldsm_x4_t(b, sV + swz(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), dp * 2 + (lane >> 4)));
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
+        mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+      }
+    }
+  }
+}`;
+
+function maskHelper(s: AttentionSpec): string {
+  const segParams = s.segments ? ", const int* sg, const int (&seg_row)[MT][2]" : "";
+  const segTest = s.segments ? " && sg[j] == seg_row[mt][e >> 1]" : "";
+  return `// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0).
+__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane${segParams}) {
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + (e >> 1) * 8;
+        const int j = k0 + nt * 8 + (lane & 3) * 2 + (e & 1);
+        if (!(visible(i, j)${segTest})) s[mt][nt][e] = -INFINITY;
+      }
+    }
+  }
+}`;
+}
+
+function body(s: AttentionSpec): string {
+  const seg = s.segments;
+  return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
+  const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  unsigned char* smem = shared_base();
+  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
+  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
+  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  unsigned char* flags = smem + FLAG_OFFSET;
+  const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
+  const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
+${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+  load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+  int lo, hi;
+  visit_range(q0, lo, hi);
+  build_flags(${seg ? "sg, " : ""}q0, lo, hi, flags);
+  __syncthreads();
+  int n = hi;
+  while (n >= lo && flags[n - lo] == 0) --n;
+  if (n >= lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  cp_async_commit();
+
+  float o[MT][D / 8][4], m[MT][2], l[MT][2];
+${seg ? "  int seg_row[MT][2];\n" : ""}#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      m[mt][half] = -INFINITY;
+      l[mt][half] = 0.0f;
+${seg ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
+      seg_row[mt][half] = i < TQ ? sg[i] : 0;
+` : ""}    }
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
+  }
+
+  while (n >= lo) {
+    int next = n - 1;
+    while (next >= lo && flags[next - lo] == 0) --next;
+    cp_async_wait<0>();
+    __syncthreads();
+    load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
+    cp_async_commit();
+    float sc[MT][NT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) sc[mt][nt][0] = sc[mt][nt][1] = sc[mt][nt][2] = sc[mt][nt][3] = 0.0f;
+    }
+    qk(sQ, sK, sc, warp, lane);
+    __syncthreads();
+    if (next >= lo) load_rows<BC>(sK, k + kv_head, next * BC, TK, HK * D);
+    cp_async_commit();
+    if (flags[n - lo] == 2) mask_tile(sc, q0, n * BC, warp, lane${seg ? ", sg, seg_row" : ""});
+    softmax_update(sc, m, l, o);
+    cp_async_wait<1>();
+    __syncthreads();
+    pv(sc, sV, o, lane);
+    n = next;
+  }
+
+  cp_async_wait<0>();
+  __syncthreads();
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      float sum = l[mt][half];
+      sum += shfl_xor(sum, 1);
+      sum += shfl_xor(sum, 2);
+      const int row = (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
+      if ((lane & 3) == 0 && q0 + row < TQ) {
+        lse[(static_cast<long long>(b) * HQ + h) * TQ + q0 + row] =
+            sum > 0.0f ? (m[mt][half] + log2f(sum)) * LN2 : INFINITY;
+      }
+      const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt) {
+        *reinterpret_cast<unsigned*>(sQ + swz(row, dt) + (lane & 3) * 2) =
+            pack_bf16(o[mt][dt][2 * half] * inv, o[mt][dt][2 * half + 1] * inv);
+      }
+    }
+  }
+  __syncthreads();
+  store_rows<BR>(out + q_head, sQ, q0, TQ, HQ * D);`;
+}
+
+function params(s: AttentionSpec): KernelParam[] {
+  return [
+    { name: "q", dtype: "bf16", access: "read" },
+    { name: "k", dtype: "bf16", access: "read" },
+    { name: "v", dtype: "bf16", access: "read" },
+    ...(s.segments ? [{ name: "segments", dtype: "i32", access: "read" } as const] : []),
+    { name: "out", dtype: "bf16", access: "write" },
+    { name: "lse", dtype: "f32", access: "write" },
+  ];
+}
+
+/** The bf16 forward kernel for a checked spec and config. */
+export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSource {
+  checkForwardMma(s, c);
+  const threads = c.warps * 32;
+  const mTiles = c.Br / (16 * c.warps);
+  const kOffset = tileBytes(c.Br, s.D);
+  const vOffset = kOffset + tileBytes(c.Bc, s.D);
+  return makeKernel({
+    prefix: "attn_fwd",
+    summary: `attention forward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
+    params: params(s),
+    constants: [
+      ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
+      ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "MT", mTiles],
+      ["int", "NT", c.Bc / 8], ["int", "NQ", tiles(s.Tq, c.Br)], ["int", "K_OFFSET", kOffset],
+      ["int", "V_OFFSET", vOffset], ["int", "FLAG_OFFSET", vOffset + tileBytes(c.Bc, s.D)],
+      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
+    ],
+    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
+      "pack_bf16", "fast_exp2", "shfl_xor"],
+    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), maskHelper(s), HELPERS].join("\n\n"),
+    body: body(s),
+    grid: [tiles(s.Tq, c.Br), s.Hq, s.B],
+    threads,
+    minBlocks: threads <= 128 ? 2 : 1,
+    sharedBytes: sharedBytes(s, c),
+    flops: forwardFlops(s),
+    bytes: forwardBytes(s),
+  });
+}
+
+/** Bytes the forward pass must move: q, k, v (and segments) read once, out and lse written once. */
+export function forwardBytes(s: AttentionSpec): number {
+  const e = elementBytes(s);
+  return (2 * queryElements(s) + 2 * keyElements(s)) * e + rowElements(s) * 4 + segmentBytes(s);
+}
+
+/** Sizes and masking of a spec in one phrase, for kernel summaries. */
+export function describeShape(s: AttentionSpec): string {
+  const mask = [s.causal ? "causal" : "", s.window > 0 ? `window ${s.window}` : "", s.segments ? "segments" : ""]
+    .filter((x) => x !== "").join(", ");
+  return `B=${s.B} Tq=${s.Tq} Tk=${s.Tk} Hq=${s.Hq} Hk=${s.Hk} D=${s.D}${mask === "" ? "" : `, ${mask}`}`;
+}

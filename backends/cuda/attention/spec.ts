@@ -1,0 +1,149 @@
+// What an attention kernel computes (AttentionSpec: the `attention` / `attention_grad` node with every size made a
+// number by the schedule) and how it is tiled (AttentionConfig), with the checks that reject what the generators
+// cannot build. Sits between backends/schedule (which builds specs from IR nodes) and the CUDA renderers here.
+// Invariants: a spec that passes checkSpec has Hq % Hk == 0, Tq == Tk when causal or segmented, a positive finite
+// scale, and a head dim the dtype's path supports; a config that passes checkForwardConfig / checkBackwardConfig
+// fits the register layout its renderer assumes and the sm_90 shared-memory limit.
+//
+// Error codes (5xxx backends; 530x is attention's block):
+//   5301  dtype other than bf16 or f32
+//   5302  head dim the kernel path does not support
+//   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
+//   5304  causal attention or segments with Tq != Tk
+//   5305  scale not positive and finite, or window negative
+//   5306  tile config whose shape does not fit the kernel's warp layout
+//   5307  tile config whose shared memory exceeds what one block may use on sm_90
+
+import { fail } from "../../../compiler/diagnostics.ts";
+
+/** One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], segments i32 [B,Tq] when `segments`. */
+export interface AttentionSpec {
+  readonly dtype: "bf16" | "f32";
+  readonly B: number;
+  readonly Tq: number;
+  readonly Tk: number;
+  readonly Hq: number;
+  readonly Hk: number;
+  readonly D: number;
+  readonly causal: boolean;
+  readonly scale: number;
+  /** 0 = no window; otherwise key j is visible from query i only when i - j < window. */
+  readonly window: number;
+  readonly segments: boolean;
+}
+
+/**
+ * Tiling of one kernel: `Br` query rows and `Bc` key rows per tile, `warps` warps per block. The forward kernel owns a
+ * query tile and walks key tiles; the backward kernel owns a key tile and walks query tiles of every head in its group.
+ */
+export interface AttentionConfig {
+  readonly Br: number;
+  readonly Bc: number;
+  readonly warps: number;
+}
+
+/** Shared memory one block may use on sm_90 (227 KiB). */
+export const MAX_SHARED_BYTES = 227 * 1024;
+
+/** log2(e): scores are scaled by scale * LOG2E so the kernels can use exp2. */
+export const LOG2E = Math.LOG2E;
+
+function describe(s: AttentionSpec): string {
+  return `attention ${s.dtype} B=${s.B} Tq=${s.Tq} Tk=${s.Tk} Hq=${s.Hq} Hk=${s.Hk} D=${s.D}`;
+}
+
+/** Throws a TraincError (5301-5305) naming the first rule the spec breaks. */
+export function checkSpec(s: AttentionSpec): void {
+  if (s.dtype !== "bf16" && s.dtype !== "f32") {
+    fail(5301, `${describe(s)}: the CUDA attention kernels take bf16 or f32, not ${s.dtype}`,
+      "train with bf16: true (bf16) or bf16: false (f32)");
+  }
+  const sizes = { B: s.B, Tq: s.Tq, Tk: s.Tk, Hq: s.Hq, Hk: s.Hk, D: s.D };
+  for (const [key, value] of Object.entries(sizes)) {
+    if (!Number.isInteger(value) || value <= 0) {
+      fail(5303, `${describe(s)}: ${key} = ${value} is not a positive integer`,
+        "the schedule must specialize every size of the attention node to a number");
+    }
+  }
+  if (s.Hq % s.Hk !== 0) {
+    fail(5303, `${describe(s)}: ${s.Hq} query heads are not a multiple of ${s.Hk} key/value heads`,
+      "check num_attention_heads and num_key_value_heads in the model's config.json");
+  }
+  checkHeadDim(s);
+  if ((s.causal || s.segments) && s.Tq !== s.Tk) {
+    fail(5304, `${describe(s)}: ${s.causal ? "causal attention" : "segments"} need as many keys as queries`,
+      "use Tq == Tk (self-attention) or non-causal attention without segments");
+  }
+  if (!Number.isFinite(s.scale) || s.scale <= 0) {
+    fail(5305, `${describe(s)}: scale ${s.scale} must be positive and finite`, "use 1/sqrt(head_dim) or the model's scale");
+  }
+  if (!Number.isInteger(s.window) || s.window < 0) {
+    fail(5305, `${describe(s)}: window ${s.window} must be a non-negative integer`, "check sliding_window in config.json");
+  }
+}
+
+function checkHeadDim(s: AttentionSpec): void {
+  if (s.dtype === "bf16" && s.D !== 64 && s.D !== 128) {
+    fail(5302, `${describe(s)}: the bf16 tensor-core kernels take head dim 64 or 128, not ${s.D}`,
+      "use a model with head_dim 64 or 128, or train in f32 (bf16: false)");
+  }
+  if (s.dtype === "f32" && (s.D % 8 !== 0 || s.D > 256)) {
+    fail(5302, `${describe(s)}: the f32 kernels take a head dim that is a multiple of 8 up to 256, not ${s.D}`,
+      "use a model whose head_dim is a multiple of 8 and at most 256");
+  }
+}
+
+/** Throws 5306 with the config, the rule it breaks and a hint. */
+export function badConfig(kernel: string, c: AttentionConfig, rule: string): never {
+  fail(5306, `${kernel} config Br=${c.Br} Bc=${c.Bc} warps=${c.warps}: ${rule}`,
+    "use the default config for this spec or one the autotuner lists");
+}
+
+/** Throws 5307 when `bytes` of shared memory do not fit one block. */
+export function checkShared(kernel: string, c: AttentionConfig, bytes: number): void {
+  if (bytes > MAX_SHARED_BYTES) {
+    fail(5307, `${kernel} config Br=${c.Br} Bc=${c.Bc} warps=${c.warps} needs ${bytes} bytes of shared memory, ` +
+      `more than the ${MAX_SHARED_BYTES} one block may use`, "use smaller tiles (Br, Bc)");
+  }
+}
+
+/** Number of (query, key) pairs that causal and window masking leave visible (segments are data: not counted). */
+export function visiblePairs(s: AttentionSpec): number {
+  let pairs = 0;
+  for (let i = 0; i < s.Tq; i++) {
+    const hi = s.causal ? Math.min(i, s.Tk - 1) : s.Tk - 1;
+    const lo = s.window > 0 ? Math.max(0, i - s.window + 1) : 0;
+    pairs += Math.max(0, hi - lo + 1);
+  }
+  return pairs;
+}
+
+/** Useful flops of the forward pass: two matmuls over the visible pairs of every (batch, query head). */
+export function forwardFlops(s: AttentionSpec): number {
+  return 4 * s.B * s.Hq * s.D * visiblePairs(s);
+}
+
+/** Bytes per element of the spec's dtype. */
+export function elementBytes(s: AttentionSpec): number {
+  return s.dtype === "bf16" ? 2 : 4;
+}
+
+/** Elements of q (and of out, dout, dq). */
+export function queryElements(s: AttentionSpec): number {
+  return s.B * s.Tq * s.Hq * s.D;
+}
+
+/** Elements of k (and of v, dk, dv). */
+export function keyElements(s: AttentionSpec): number {
+  return s.B * s.Tk * s.Hk * s.D;
+}
+
+/** Elements of one per-row f32 vector [B,Hq,Tq] (lse, delta). */
+export function rowElements(s: AttentionSpec): number {
+  return s.B * s.Hq * s.Tq;
+}
+
+/** Bytes of the segment ids (0 when the spec has none). */
+export function segmentBytes(s: AttentionSpec): number {
+  return s.segments ? s.B * s.Tq * 4 : 0;
+}

@@ -1,0 +1,110 @@
+// Runs rendered attention kernels on the CPU: swaps each CUDA primitive helper for its emulation (emu/cuda_bf16.h),
+// writes a g++ program that holds the kernels plus, per case, its buffers and launches in order, builds it once and
+// runs every case. This is how the generated CUDA is checked against the interpreter on a machine with no GPU.
+// Invariants: a case's buffers are either inputs (bytes given) or outputs/scratch (allocated, filled with 0xff so
+// unwritten elements read as NaN); every kernel parameter names one of them.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { KernelSource } from "../../../../backends/kernel.ts";
+import { PRIMITIVES, type Primitive } from "../../../../backends/cuda/attention/primitives.ts";
+import { cType } from "../../../../backends/cuda/attention/source.ts";
+
+const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
+  shared_base: "inline unsigned char* shared_base() { return emu_shared_base(); }",
+  smem_addr: "// smem_addr: shared memory is ordinary memory on the CPU.",
+  cp_async16: "inline void cp_async16(void* dst, const void* src, bool valid) { emu_cp_async16(dst, src, valid); }",
+  cp_async_commit: "inline void cp_async_commit() { emu_cp_async_commit(); }",
+  cp_async_wait: "template <int N>\ninline void cp_async_wait() { emu_cp_async_wait(N); }",
+  ldsm_x4: "inline void ldsm_x4(unsigned (&r)[4], const void* row) { emu_ldsm_x4(r, row, false); }",
+  ldsm_x4_t: "inline void ldsm_x4_t(unsigned (&r)[4], const void* row) { emu_ldsm_x4(r, row, true); }",
+  mma_bf16: "inline void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) " +
+    "{ emu_mma_bf16(d, a, b0, b1); }",
+  pack_bf16: "inline unsigned pack_bf16(float lo, float hi) { return emu_pack_bf16(lo, hi); }",
+  bf16_to_f32: "inline float bf16_to_f32(unsigned short b) { return emu_bf16_to_f32(b); }",
+  fast_exp2: "inline float fast_exp2(float x) { return std::exp2(x); }",
+  shfl_xor: "template <typename T>\ninline T shfl_xor(T v, int mask) { return emu_shfl_xor(v, mask); }",
+  red_add_f32: "inline void red_add_f32(float* p, float a) { emu_red_add(p, a); }",
+  red_add_f32x2: "inline void red_add_f32x2(float* p, float a, float b) { emu_red_add(p, a); emu_red_add(p + 1, b); }",
+};
+
+/** One run: kernels launched in order over named buffers. */
+export interface EmuCase {
+  readonly name: string;
+  readonly kernels: readonly KernelSource[];
+  readonly inputs: Readonly<Record<string, Uint8Array>>;
+  /** Outputs and scratch buffers, with their sizes in bytes. */
+  readonly outputs: Readonly<Record<string, number>>;
+}
+
+/** A kernel's code with every CUDA primitive replaced by its emulation; throws if one is not found verbatim. */
+export function emulated(code: string): string {
+  let out = code;
+  for (const [name, text] of Object.entries(PRIMITIVES) as [Primitive, string][]) {
+    if (out.includes(text)) out = out.replace(text, EMU_PRIMITIVES[name]);
+  }
+  if (out.includes("asm")) throw new Error("a primitive was not swapped for its emulation");
+  return out;
+}
+
+function launchCall(k: KernelSource): string {
+  const args = k.params.map((p) => `reinterpret_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(` +
+    `b_${p.name}.data())`);
+  return `    emu::launch({${k.grid.join(", ")}}, ${k.block[0]}, ${k.sharedBytes}, [&] { ${k.name}(${args.join(", ")}); });`;
+}
+
+function caseBlock(c: EmuCase): string {
+  const inputs = Object.keys(c.inputs).map((n) => `    auto b_${n} = load(dir + "/${c.name}.${n}");`);
+  const outputs = Object.entries(c.outputs).map(([n, bytes]) => `    std::vector<unsigned char> b_${n}(${bytes}, 0xff);`);
+  const saves = Object.keys(c.outputs).map((n) => `    save(dir + "/${c.name}.${n}", b_${n});`);
+  return `  if (which == "${c.name}") {\n${[...inputs, ...outputs, ...c.kernels.map(launchCall), ...saves].join("\n")}\n  }`;
+}
+
+function program(cases: readonly EmuCase[]): string {
+  const kernels = new Map<string, string>();
+  for (const c of cases) for (const k of c.kernels) kernels.set(k.name, emulated(k.code));
+  return `#include <cuda_bf16.h>
+#include <fstream>
+#include <iterator>
+#include <string>
+${[...kernels.values()].join("\n")}
+static std::vector<unsigned char> load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), {});
+}
+static void save(const std::string& path, const std::vector<unsigned char>& data) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), data.size());
+}
+int main(int argc, char** argv) {
+  const std::string dir = argv[1];
+  for (int a = 2; a < argc; ++a) {
+  const std::string which = argv[a];
+${cases.map(caseBlock).join("\n")}
+  }
+  return 0;
+}
+`;
+}
+
+const EMU_DIR = join(import.meta.dirname, "emu");
+
+/** Builds one program for all cases, runs them, and returns each case's output buffers. */
+export function runEmulated(cases: readonly EmuCase[]): Map<string, Record<string, Uint8Array>> {
+  const dir = mkdtempSync(join(tmpdir(), "attn-emu-"));
+  writeFileSync(join(dir, "main.cpp"), program(cases));
+  execFileSync("g++", ["-std=c++20", "-O1", "-pthread", "-w", "-I", EMU_DIR, "main.cpp", "-o", "emu"],
+    { cwd: dir, stdio: "pipe" });
+  for (const c of cases) {
+    for (const [n, bytes] of Object.entries(c.inputs)) writeFileSync(join(dir, `${c.name}.${n}`), bytes);
+  }
+  execFileSync(join(dir, "emu"), [dir, ...cases.map((c) => c.name)], { stdio: "pipe", timeout: 300_000 });
+  const results = new Map<string, Record<string, Uint8Array>>();
+  for (const c of cases) {
+    const outs: Record<string, Uint8Array> = {};
+    for (const n of Object.keys(c.outputs)) outs[n] = new Uint8Array(readFileSync(join(dir, `${c.name}.${n}`)));
+    results.set(c.name, outs);
+  }
+  return results;
+}

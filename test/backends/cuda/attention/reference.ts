@@ -1,0 +1,121 @@
+// Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to bf16 when the spec is bf16),
+// document segment ids, byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
+// op) and a naive log-sum-exp per row (the forward kernel's second output, which the IR op does not have).
+// Invariant: references are computed in f64 from exactly the values the kernels read.
+
+import { makeRandom } from "../../../../compiler/random.ts";
+import type { AttentionSpec } from "../../../../backends/cuda/attention/spec.ts";
+import { GraphBuilder } from "../../../../ir/builder.ts";
+import { interpret } from "../../../../ir/interpret/index.ts";
+import { fromArray, roundArray, toArray } from "../../../../ir/tensor.ts";
+
+/** Host copies of the kernels' inputs, as the exact values the kernels read. */
+export interface Inputs {
+  readonly q: Float64Array;
+  readonly k: Float64Array;
+  readonly v: Float64Array;
+  readonly dout: Float64Array;
+  readonly seg: Int32Array | undefined;
+}
+
+function values(spec: AttentionSpec, count: number, seed: number, spread: number): Float64Array {
+  const next = makeRandom(seed);
+  const raw = Array.from({ length: count }, () => spread * (2 * next() - 1));
+  return Float64Array.from(spec.dtype === "bf16" ? roundArray("bf16", raw) : Float32Array.from(raw));
+}
+
+/** Segment ids per batch row: documents of random lengths (1 to T/2 tokens), numbered from 0 in each row. */
+function segments(spec: AttentionSpec, seed: number): Int32Array {
+  const next = makeRandom(seed);
+  const ids = new Int32Array(spec.B * spec.Tq);
+  for (let b = 0; b < spec.B; b++) {
+    let doc = 0;
+    let left = 1 + Math.floor(next() * (spec.Tq / 2));
+    for (let t = 0; t < spec.Tq; t++) {
+      if (left === 0) {
+        doc += 1;
+        left = 1 + Math.floor(next() * (spec.Tq / 2));
+      }
+      ids[b * spec.Tq + t] = doc;
+      left -= 1;
+    }
+  }
+  return ids;
+}
+
+/** Seeded inputs for a spec. */
+export function makeInputs(spec: AttentionSpec, seed: number): Inputs {
+  const nq = spec.B * spec.Tq * spec.Hq * spec.D;
+  const nk = spec.B * spec.Tk * spec.Hk * spec.D;
+  return {
+    q: values(spec, nq, seed, 2), k: values(spec, nk, seed + 1, 2), v: values(spec, nk, seed + 2, 1),
+    dout: values(spec, nq, seed + 3, 1), seg: spec.segments ? segments(spec, seed + 4) : undefined,
+  };
+}
+
+/** Little-endian bytes of values in a kernel buffer's dtype. */
+export function encode(dtype: "bf16" | "f32" | "i32", data: ArrayLike<number>): Uint8Array {
+  if (dtype === "i32") return new Uint8Array(Int32Array.from(data).buffer);
+  const f32 = Float32Array.from(data);
+  if (dtype === "f32") return new Uint8Array(f32.buffer);
+  const bits = new Uint32Array(f32.buffer);
+  return new Uint8Array(Uint16Array.from(bits, (b) => b >>> 16).buffer);
+}
+
+/** Values of a kernel buffer's bytes. */
+export function decode(dtype: "bf16" | "f32", bytes: Uint8Array): Float64Array {
+  const copy = bytes.slice();
+  if (dtype === "f32") return Float64Array.from(new Float32Array(copy.buffer));
+  const bits = new Uint16Array(copy.buffer);
+  return Float64Array.from(new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer));
+}
+
+function runAttention(spec: AttentionSpec, x: Inputs, grad: boolean): Float64Array[] {
+  const g = new GraphBuilder("reference");
+  const qShape = [spec.B, spec.Tq, spec.Hq, spec.D];
+  const kShape = [spec.B, spec.Tk, spec.Hk, spec.D];
+  const feeds = { q: fromArray("f64", qShape, x.q), k: fromArray("f64", kShape, x.k), v: fromArray("f64", kShape, x.v),
+    dout: fromArray("f64", qShape, x.dout), ...(x.seg ? { seg: fromArray("i32", [spec.B, spec.Tq], x.seg) } : {}) };
+  const args = [g.input("q", "f64", qShape), g.input("k", "f64", kShape), g.input("v", "f64", kShape)];
+  if (grad) args.push(g.input("dout", "f64", qShape));
+  if (x.seg) args.push(g.input("seg", "i32", [spec.B, spec.Tq]));
+  const attrs = { causal: spec.causal, scale: spec.scale, window: spec.window };
+  const outs = grad ? g.ops("attention_grad", args, attrs) : [g.op("attention", args, attrs)];
+  outs.forEach((v, i) => g.output(`r${i}`, v));
+  const used = Object.fromEntries(Object.entries(feeds).filter(([n]) => n !== "dout" || grad));
+  const result = interpret(g.build(), used);
+  return outs.map((_, i) => Float64Array.from(toArray(result[`r${i}`]!)));
+}
+
+/** The interpreter's attention output [B,Tq,Hq,D]. */
+export function referenceOut(spec: AttentionSpec, x: Inputs): Float64Array {
+  return runAttention(spec, x, false)[0]!;
+}
+
+/** The interpreter's (dq, dk, dv). */
+export function referenceGrads(spec: AttentionSpec, x: Inputs): Float64Array[] {
+  return runAttention(spec, x, true);
+}
+
+/** ln(sum over visible keys of exp(scale * q.k)) per [B,Hq,Tq] row; +inf for a row that sees no key. */
+export function referenceLse(spec: AttentionSpec, x: Inputs): Float64Array {
+  const lse = new Float64Array(spec.B * spec.Hq * spec.Tq);
+  const group = spec.Hq / spec.Hk;
+  for (let b = 0; b < spec.B; b++) for (let h = 0; h < spec.Hq; h++) for (let i = 0; i < spec.Tq; i++) {
+    const scores: number[] = [];
+    for (let j = 0; j < spec.Tk; j++) {
+      if ((spec.causal && j > i) || (spec.window > 0 && i - j >= spec.window)) continue;
+      if (x.seg && x.seg[b * spec.Tq + i] !== x.seg[b * spec.Tq + j]) continue;
+      let s = 0;
+      for (let d = 0; d < spec.D; d++) {
+        s += x.q[((b * spec.Tq + i) * spec.Hq + h) * spec.D + d]! *
+          x.k[((b * spec.Tk + j) * spec.Hk + Math.floor(h / group)) * spec.D + d]!;
+      }
+      scores.push(s * spec.scale);
+    }
+    const max = Math.max(...scores);
+    lse[(b * spec.Hq + h) * spec.Tq + i] = scores.length === 0 ? Infinity :
+      max + Math.log(scores.reduce((acc, s) => acc + Math.exp(s - max), 0));
+  }
+  return lse;
+}
