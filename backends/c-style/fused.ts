@@ -1,0 +1,142 @@
+// Generators for the schedule's `fused` and `reduce` kernels in any C-style Language. A fused kernel runs one thread
+// per element of its domain (grid-stride) and writes each output there. A reduce kernel evaluates its prologue per
+// input element and combines along the reduced axes: a thread per output when the reduced count is small, a block per
+// output when there are many outputs, and otherwise several blocks per output that combine partial results through a
+// zeroed workspace (atomic adds, the last block finishing) — sums and means only; max uses a block per output.
+// Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
+
+import type { KernelSource } from "../kernel.ts";
+import { kernelParams } from "../kernel.ts";
+import type { Kernel } from "../schedule/partition.ts";
+import type { Graph } from "../../ir/graph.ts";
+import { bytesOf } from "../schedule/memory.ts";
+import { Emitter } from "./emitter.ts";
+import { joinIndex, numel, splitIndex, type Shape } from "./indexing.ts";
+import { computeKind, type Language } from "./language.ts";
+
+const THREADS = 256;
+/** Blocks a grid-stride kernel launches at most (132 SMs x 16 resident blocks of 256 threads, rounded). */
+const MAX_BLOCKS = 132 * 16;
+
+/**
+ * C identifiers of a kernel's buffers (p0, p1, ... in kernelParams order): buffer names such as
+ * `model.norm.weight` are not identifiers.
+ */
+function identifiers(graph: Graph): Map<string, string> {
+  return new Map(kernelParams(graph).map((p, k) => [p.name, `p${k}`]));
+}
+
+function head(lang: Language, name: string, graph: Graph, extra: string[] = []): string {
+  const params = kernelParams(graph).map((p, k) => lang.pointer(`p${k}`, p.dtype, p.access !== "read"));
+  return lang.kernelHead(name, [...params, ...extra]);
+}
+
+function traffic(graph: Graph): number {
+  return [...graph.inputs, ...graph.outputs].reduce((n, v) => {
+    const t = graph.types[v.id]!;
+    return n + bytesOf(t.dtype, numel(t.shape as Shape));
+  }, 0);
+}
+
+/** A `fused` kernel: one thread per element of the outputs' shape. */
+export function renderFused(kernel: Kernel, lang: Language): KernelSource {
+  const { graph } = kernel;
+  const n = numel(graph.types[graph.outputs[0]!.id]!.shape as Shape);
+  const ids = identifiers(graph);
+  const e = new Emitter(graph, lang, "    ", ids);
+  const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), graph.types[o.id]!.dtype)};`);
+  const code = [
+    `${head(lang, kernel.name, graph)} {`,
+    `  for (long long i = ${lang.globalIndex}; i < ${n}LL; i += ${lang.globalSize}) {`,
+    ...e.lines, ...stores,
+    "  }",
+    "}",
+  ].join("\n");
+  return {
+    name: kernel.name, code, params: kernelParams(graph),
+    grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
+    flops: n * graph.nodes.length, bytes: traffic(graph),
+  };
+}
+
+interface ReduceShape {
+  readonly op: "reduce_sum" | "reduce_max" | "reduce_mean";
+  readonly input: Shape;
+  readonly outputs: number;
+  readonly count: number;
+  /** C expression of the input's linear index for output index `o` and reduced index `r`. */
+  readonly index: (o: string, r: string) => string;
+}
+
+function reduceShape(graph: Graph): ReduceShape {
+  const node = graph.nodes.at(-1)!;
+  const input = graph.types[node.args[0]!]!.shape as Shape;
+  const axes = (node.attrs["axes"] as number[]).map((a) => (a + input.length) % input.length);
+  const kept = input.map((_, d) => d).filter((d) => !axes.includes(d));
+  const keptShape = kept.map((d) => input[d]!);
+  const reducedShape = axes.map((d) => input[d]!);
+  return {
+    op: node.op as ReduceShape["op"], input, outputs: numel(keptShape), count: numel(reducedShape),
+    index: (o, r) => {
+      const idx: string[] = [];
+      splitIndex(o, keptShape).forEach((x, k) => (idx[kept[k]!] = x));
+      splitIndex(r, reducedShape).forEach((x, k) => (idx[axes[k]!] = x));
+      return joinIndex(idx, input);
+    },
+  };
+}
+
+/** A `reduce` kernel (see the file header for its three strategies). */
+export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
+  const { graph } = kernel;
+  const node = graph.nodes.at(-1)!;
+  const out = graph.outputs[0]!;
+  const shape = reduceShape(graph);
+  const accKind = computeKind(graph.types[node.args[0]!]!.dtype);
+  const acc = lang.computeType(accKind);
+  const max = shape.op === "reduce_max";
+  const init = max ? lang.literal(accKind === "int64" || accKind === "int32" ? -(2 ** 31) : -Infinity, accKind) : lang.literal(0, accKind);
+  const combine = (a: string, b: string) => (max ? `trainc_max(${a}, ${b})` : `(${a} + ${b})`);
+  const finish = (a: string) => (shape.op === "reduce_mean" ? `(${a} / ${lang.literal(shape.count, accKind)})` : a);
+  const ids = identifiers(graph);
+  const body = (o: string, r: string, indent: string) => {
+    const e = new Emitter(graph, lang, indent, ids);
+    const value = e.at(node.args[0]!, shape.index(o, r));
+    return [...e.lines, `${indent}a = ${combine("a", value)};`];
+  };
+  const store = (a: string) => `${ids.get(out.name)}[o] = ${lang.store(finish(a), graph.types[out.id]!.dtype)};`;
+  const base = { name: kernel.name, params: kernelParams(graph), sharedBytes: 0, flops: shape.outputs * shape.count, bytes: traffic(graph) };
+  if (shape.count <= 64) {
+    const code = [`${head(lang, kernel.name, graph)} {`,
+      `  for (long long o = ${lang.globalIndex}; o < ${shape.outputs}LL; o += ${lang.globalSize}) {`,
+      `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...body("o", "r", "      "), "    }",
+      `    ${store("a")}`, "  }", "}"].join("\n");
+    return { ...base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] };
+  }
+  const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
+  const chunk = Math.ceil(shape.count / splits);
+  const lines = [`${head(lang, kernel.name, graph, splits > 1 ? ["void* workspace"] : [])} {`,
+    `  __shared__ ${acc} partial[${THREADS / 32}];`,
+    `  for (long long job = blockIdx.x; job < ${shape.outputs * splits}LL; job += gridDim.x) {`,
+    `    const long long o = job / ${splits}, begin = (job % ${splits}) * ${chunk}LL;`,
+    `    const long long end = begin + ${chunk}LL < ${shape.count}LL ? begin + ${chunk}LL : ${shape.count}LL;`,
+    `    ${acc} a = ${init};`,
+    `    for (long long r = begin + threadIdx.x; r < end; r += blockDim.x) {`, ...body("o", "r", "      "), "    }",
+    `    a = trainc_block_${max ? "max" : "sum"}(a, partial);`];
+  if (splits === 1) {
+    lines.push(`    if (threadIdx.x == 0) ${store("a")}`);
+  } else {
+    lines.push(`    ${acc}* sums = static_cast<${acc}*>(workspace);`,
+      `    unsigned int* done = reinterpret_cast<unsigned int*>(sums + ${shape.outputs});`,
+      "    if (threadIdx.x == 0) {",
+      "      trainc_atomic_add(&sums[o], a);",
+      "      __threadfence();",
+      `      if (atomicAdd(&done[o], 1u) == ${splits - 1}u) { const ${acc} total = trainc_atomic_add(&sums[o], (${acc})0); ${store("total")} }`,
+      "    }");
+  }
+  lines.push("  }", "}");
+  return {
+    ...base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
+    ...(splits > 1 ? { workspaceBytes: shape.outputs * (accKind === "float" || accKind === "int32" ? 4 : 8) + shape.outputs * 4 } : {}),
+  };
+}

@@ -1,0 +1,54 @@
+// What a C-like target language must say for trainc's generated fused kernels: its names for storage and compute
+// types, how values convert between them, how each elementwise op is written, and its kernel boilerplate. CUDA, HIP
+// and WGSL each provide one of these tables (backends/<target>/language.ts); the fused-kernel generators in this folder
+// are written once against it.
+// Invariant: compute types are float for f32/bf16/f16/f8 (bf16 and narrower are rounded back after every op, so fused
+// code means what the interpreter means), double for f64, int64 for i64, int32 for i32/i8/u8 and bool for bool.
+
+import type { DType } from "../../ir/dtype.ts";
+import type { OpName } from "../../ir/ops/index.ts";
+
+/** The ops a fused kernel evaluates per element with a language expression. */
+export type ExprOp = Extract<OpName,
+  | "neg" | "abs" | "exp" | "log" | "sqrt" | "rsqrt" | "reciprocal" | "sigmoid" | "silu" | "tanh" | "sin" | "cos" | "not"
+  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "and"
+  | "or" | "where">;
+
+export type ComputeKind = "float" | "double" | "int64" | "int32" | "bool";
+
+/** The compute kind of a dtype (see the invariant above). */
+export function computeKind(dtype: DType): ComputeKind {
+  switch (dtype) {
+    case "f64": return "double";
+    case "f32": case "f16": case "bf16": case "f8e4m3": case "f8e5m2": return "float";
+    case "i64": return "int64";
+    case "bool": return "bool";
+    default: return "int32";
+  }
+}
+
+export interface Language {
+  readonly name: string;
+  /** Type of one stored element of a buffer. */
+  readonly storageType: (dtype: DType) => string;
+  readonly computeType: (kind: ComputeKind) => string;
+  /** A stored element (expression `x`) as a compute value. */
+  readonly load: (x: string, dtype: DType) => string;
+  /** A compute value as the stored type (rounding to nearest even for narrow floats). */
+  readonly store: (x: string, dtype: DType) => string;
+  /** A compute value rounded as if stored in `dtype` and loaded back (identity for f32/f64/ints). */
+  readonly round: (x: string, dtype: DType) => string;
+  /** Converts a compute value of kind `from` to kind `to` with the interpreter's cast rules. */
+  readonly convert: (x: string, from: ComputeKind, to: ComputeKind) => string;
+  /** A literal of a compute kind (handles inf and nan). */
+  readonly literal: (value: number, kind: ComputeKind) => string;
+  /** The expression of an elementwise op on compute values of kind `kind` (the operands' kind; `where`: the branches'). */
+  readonly expr: (op: ExprOp, args: readonly string[], kind: ComputeKind) => string;
+  /** Kernel declaration line for `name` with typed parameters (`const float* x`, ...). */
+  readonly kernelHead: (name: string, params: readonly string[]) => string;
+  /** Pointer parameter for a buffer. */
+  readonly pointer: (name: string, dtype: DType, writable: boolean) => string;
+  /** The global linear thread index and the total thread count (grid-stride loops). */
+  readonly globalIndex: string;
+  readonly globalSize: string;
+}
