@@ -22,8 +22,8 @@ namespace trainc::json {
 /** A parse failure: what was wrong and the byte offset where it was found. */
 class ParseError : public std::runtime_error {
  public:
-  ParseError(const std::string& what, size_t offset)
-      : std::runtime_error(what + " at byte " + std::to_string(offset)), offset(offset) {}
+  ParseError(const std::string& what, size_t at)
+      : std::runtime_error(what + " at byte " + std::to_string(at)), offset(at) {}
   size_t offset;
 };
 
