@@ -112,6 +112,7 @@ void launch(emu_dim3 grid, int threads, size_t shared, F body) {
 #define blockIdx (emu::block_index)
 
 inline void __syncthreads() { emu::block->bar.arrive_and_wait(); }
+inline void __syncwarp() { emu::warp().bar.arrive_and_wait(); }
 
 inline unsigned char* emu_shared_base() { return emu::block->smem.data(); }
 
