@@ -303,7 +303,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
-      "pack_bf16", "fast_exp2", "shfl_xor", "red_add_f32x2"],
+      "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), HELPERS, probabilities(s)].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tk, c.Bc), s.Hk, s.B],

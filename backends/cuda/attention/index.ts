@@ -1,0 +1,68 @@
+// Entry points of the CUDA attention kernel generators, called by backends/schedule for `attention` and
+// `attention_grad` nodes: renderAttentionForward (one kernel: out and lse) and renderAttentionBackward (kernels in
+// launch order: prep -> main -> [dq epilogue for bf16]), the default tile configs, and the buffers the schedule must
+// provide beyond the op's operands and results (lse from forward to backward; delta and, for bf16, dq_accum scratch).
+// Invariants: every kernel parameter is one of: q, k, v, segments, out, lse, dout, delta, dq_accum, dq, dk, dv;
+// specs are checked (5301-5305) and configs checked (5306-5307) before anything is rendered.
+
+import type { KernelSource } from "../../kernel.ts";
+import { renderBackwardMma } from "./backward-mma.ts";
+import { dqAccumulator, renderBackwardDq, renderBackwardPrep } from "./backward-prep.ts";
+import { renderBackwardSimt } from "./backward-simt.ts";
+import { renderForwardMma } from "./forward-mma.ts";
+import { renderForwardSimt } from "./forward-simt.ts";
+import { checkSpec, type AttentionConfig, type AttentionSpec } from "./spec.ts";
+
+export type { AttentionConfig, AttentionSpec } from "./spec.ts";
+
+/**
+ * Default forward tiles, chosen from ptxas register reports (no spills) and FA2's published tile choices:
+ * bf16 128 query rows x 32 keys on 4 warps (two m16 tiles per warp); f32 64 x 64 on 8 warps (32 x 32 for D > 128).
+ */
+export function defaultForwardConfig(s: AttentionSpec): AttentionConfig {
+  if (s.dtype === "bf16") return { Br: 128, Bc: 32, warps: 4 };
+  return s.D > 128 ? { Br: 32, Bc: 32, warps: 4 } : { Br: 64, Bc: 64, warps: 8 };
+}
+
+/** Default backward tiles: bf16 128 keys x 32 query rows on 8 warps; f32 32 x 32 on 8 warps. */
+export function defaultBackwardConfig(s: AttentionSpec): AttentionConfig {
+  if (s.dtype === "bf16") return { Br: 32, Bc: 128, warps: 8 };
+  return { Br: 32, Bc: 32, warps: 8 };
+}
+
+/** The forward kernel: out [B,Tq,Hq,D] in the spec's dtype and lse f32 [B,Hq,Tq]. */
+export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig = defaultForwardConfig(s)):
+  KernelSource {
+  checkSpec(s);
+  return s.dtype === "bf16" ? renderForwardMma(s, config) : renderForwardSimt(s, config);
+}
+
+/** The backward kernels in launch order; dq, dk, dv come out in the spec's dtype. */
+export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfig = defaultBackwardConfig(s)):
+  KernelSource[] {
+  checkSpec(s);
+  if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
+  return [renderBackwardPrep(s), renderBackwardMma(s, config), renderBackwardDq(s)];
+}
+
+/** A buffer the kernels use that is neither an operand nor a result of the IR node. */
+export interface AttentionBuffer {
+  readonly name: string;
+  readonly dtype: "f32";
+  readonly shape: readonly number[];
+  /** `forward-output`: written by the forward kernel, read by the backward kernels; `scratch`: backward only. */
+  readonly role: "forward-output" | "scratch";
+}
+
+/** The extra buffers of the forward and backward kernels of a spec (lse; delta; dq_accum for bf16). */
+export function attentionBuffers(s: AttentionSpec): AttentionBuffer[] {
+  const rows = [s.B, s.Hq, s.Tq];
+  const buffers: AttentionBuffer[] = [
+    { name: "lse", dtype: "f32", shape: rows, role: "forward-output" },
+    { name: "delta", dtype: "f32", shape: rows, role: "scratch" },
+  ];
+  if (dqAccumulator(s) === "dq_accum") {
+    buffers.push({ name: "dq_accum", dtype: "f32", shape: [s.B, s.Tq, s.Hq, s.D], role: "scratch" });
+  }
+  return buffers;
+}
