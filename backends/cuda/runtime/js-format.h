@@ -42,6 +42,16 @@ inline std::string increment(std::string digits) {
   return "1" + digits;
 }
 
+/** Shortest round-trip decimal digits of a finite a > 0, and n such that a = 0.digits * 10^n. */
+inline std::string shortest(double a, int* n) {
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, a, std::chars_format::scientific).ptr;
+  const std::string text(buffer, end);
+  const size_t e = text.find('e');
+  *n = std::atoi(text.c_str() + e + 1) + 1;
+  return text.substr(0, 1) + (e > 1 ? text.substr(2, e - 2) : "");
+}
+
 }  // namespace detail
 
 /** String(x): Number::toString. */
@@ -50,12 +60,8 @@ inline std::string to_string(double x) {
   if (x == 0) return "0";
   if (x < 0) return "-" + to_string(-x);
   if (std::isinf(x)) return "Infinity";
-  char buffer[64];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, x, std::chars_format::scientific).ptr;
-  const std::string text(buffer, end);
-  const size_t e = text.find('e');
-  std::string digits = text.substr(0, 1) + (e > 1 ? text.substr(2, e - 2) : "");
-  const int n = std::atoi(text.c_str() + e + 1) + 1;
+  int n = 0;
+  const std::string digits = detail::shortest(x, &n);
   const int k = static_cast<int>(digits.size());
   if (k <= n && n <= 21) return digits + std::string(static_cast<size_t>(n - k), '0');
   if (0 < n && n <= 21) return digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
@@ -112,13 +118,19 @@ inline double math_round(double x) {
   return x - below >= 0.5 ? below + 1 : below;
 }
 
-/** An integral value's toLocaleString("en-US"): digits grouped by commas. */
+/**
+ * An integral value's toLocaleString("en-US"): its shortest round-trip digits (zero-filled to the units, as Intl
+ * prints doubles beyond 2^53) grouped by commas.
+ */
 inline std::string locale_integer(double x) {
   if (std::isnan(x)) return "NaN";
   if (std::isinf(x)) return x < 0 ? "-\u221e" : "\u221e";
-  char buffer[400];
-  std::snprintf(buffer, sizeof buffer, "%.0f", std::fabs(x));
-  const std::string whole = buffer;
+  std::string whole = "0";
+  if (x != 0) {
+    int n = 0;
+    const std::string digits = detail::shortest(std::fabs(x), &n);
+    whole = digits + std::string(static_cast<size_t>(n) - digits.size(), '0');
+  }
   std::string out;
   for (size_t i = 0; i < whole.size(); i++) {
     if (i > 0 && (whole.size() - i) % 3 == 0) out += ',';
