@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const RUNTIME_DIR = fileURLToPath(new URL("../../../../backends/cuda/runtime/", import.meta.url));
@@ -22,12 +22,12 @@ export const HAVE_NVCC = runs("nvcc", ["--version"]);
 export const NO_GXX = "g++ is not installed on this machine (the C++ runtime tests build their programs with it)";
 export const NO_NVCC = "nvcc is not installed on this machine (the CUDA runtime headers are compiled with it)";
 
-/** The CUDA toolkit's include folder (for host-only C++ that uses CUDA types), or undefined without nvcc. */
+/** The CUDA toolkit's include folder as nvcc reports it (for host-only C++ using CUDA types); undefined without. */
 export const CUDA_INCLUDE: string | undefined = (() => {
-  const which = spawnSync("sh", ["-c", "readlink -f \"$(command -v nvcc)\""], { encoding: "utf8" });
-  if (which.status !== 0 || which.stdout.trim() === "") return undefined;
-  const include = join(dirname(dirname(which.stdout.trim())), "include");
-  return existsSync(join(include, "library_types.h")) ? include : undefined;
+  if (!HAVE_NVCC) return undefined;
+  const dry = spawnSync("nvcc", ["--dryrun", "-c", "-x", "cu", "/dev/null", "-o", "/dev/null"], { encoding: "utf8" });
+  const include = /INCLUDES="-I([^"]+)"/.exec(`${dry.stdout}${dry.stderr}`)?.[1]?.trim();
+  return include !== undefined && existsSync(join(include, "library_types.h")) ? include : undefined;
 })();
 
 /** Hash of the runtime headers, the program's sources and the command line. */
@@ -67,7 +67,7 @@ export interface RunResult {
 }
 
 /** Runs `exe` with `args` (and optional stdin text and environment additions). */
-export function run(exe: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): RunResult {
+export function run(exe: string, args: readonly string[], options: { input?: string | Uint8Array; env?: Record<string, string> } = {}): RunResult {
   const r = spawnSync(exe, args, { encoding: "utf8", input: options.input, env: { ...process.env, ...options.env }, maxBuffer: 1 << 28 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
