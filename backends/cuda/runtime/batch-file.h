@@ -44,7 +44,9 @@ class BatchFile {
   /** Opens `path` and checks its header against `limits` (errors 6510-6513). */
   BatchFile(std::string path, const BatchLimits& limits) : path_(std::move(path)), limits_(limits) {
     fd_ = Fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd_.ok()) fail(6510, "cannot open batch file '" + path_ + "': " + std::strerror(errno), "check the path; trainc writes it before starting the program");
+    if (!fd_.ok()) {
+      fail(6510, "cannot open batch file '" + path_ + "': " + std::strerror(errno), "check the path; trainc writes it before starting the program");
+    }
     check_header();
   }
 
@@ -62,7 +64,9 @@ class BatchFile {
     int32_t head[2];
     int error = read_at(fd_.get(), head, sizeof head, at);
     if (error == 0) error = read_at(fd_.get(), out, elements() * 4, at + sizeof head);
-    if (error != 0) fail(6510, "reading batch " + std::to_string(index) + " of '" + path_ + "' failed: " + io_error_text(error), "check the file and the disk");
+    if (error != 0) {
+      fail(6510, "reading batch " + std::to_string(index) + " of '" + path_ + "' failed: " + io_error_text(error), "check the file and the disk");
+    }
     const BatchInfo info{head[0], head[1]};
     validate(index, info, out);
     return info;
@@ -92,7 +96,9 @@ class BatchFile {
     }
     const auto [version, count, rows, length] = fields;
     if (version != kVersion) {
-      fail(6511, "batch file '" + path_ + "' has layout version " + std::to_string(version) + "; this program reads version " + std::to_string(kVersion), regenerate);
+      fail(6511, "batch file '" + path_ + "' has layout version " + std::to_string(version) + "; this program reads version " +
+                     std::to_string(kVersion),
+           regenerate);
     }
     if (rows != limits_.rows || length != limits_.length) {
       fail(6512, "batch file '" + path_ + "' holds batches of B=" + std::to_string(rows) + ", T=" + std::to_string(length) +
@@ -128,8 +134,12 @@ class BatchFile {
       const int32_t id = data[i];
       const int32_t label = data[n + i];
       const int32_t position = data[2 * n + i];
-      if (id < 0 || id >= vocab) invalid(index, i, "input id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
-      if (label != -100 && (label < 0 || label >= vocab)) invalid(index, i, "label " + std::to_string(label) + " is neither -100 nor a token id");
+      if (id < 0 || id >= vocab) {
+        invalid(index, i, "input id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+      }
+      if (label != -100 && (label < 0 || label >= vocab)) {
+        invalid(index, i, "label " + std::to_string(label) + " is neither -100 nor a token id");
+      }
       if (position < 0 || position >= limits_.max_position) {
         invalid(index, i, "position id " + std::to_string(position) + " is outside [0, " + std::to_string(limits_.max_position) + ")");
       }

@@ -47,12 +47,13 @@ export function writeBatchFile(path: string, batches: Iterable<EpochBatch>, padd
   let fd: number | undefined;
   try {
     fd = openSync(temporary, "w");
-    let shape: { rows: number; length: number } | undefined;
+    let shape: Shape | undefined;
     let count = 0;
     for (const { epoch, batch } of batches) {
       shape ??= { rows: batch.size, length: padding?.length ?? batch.length };
       checkShape(path, count, batch, shape, padding);
-      writeAll(fd, encodeRecord(epoch, batch, shape, padding?.padId ?? 0), BATCH_HEADER_BYTES + count * batchRecordBytes(shape.rows, shape.length));
+      const at = BATCH_HEADER_BYTES + count * batchRecordBytes(shape.rows, shape.length);
+      writeAll(fd, encodeRecord(epoch, batch, shape, padding?.padId ?? 0), at);
       count++;
     }
     if (shape === undefined) fail(6517, `no batches to write to '${path}'`, "check that the dataset yields at least one full micro-batch");
@@ -65,19 +66,25 @@ export function writeBatchFile(path: string, batches: Iterable<EpochBatch>, padd
     if (fd !== undefined) closeSync(fd);
     rmSync(temporary, { force: true });
     if (e instanceof TraincError) throw e;
-    return fail(6516, `cannot write batch file '${path}': ${(e as Error).message}`, "check that the folder exists and is writable and that the disk has room");
+    return fail(6516, `cannot write batch file '${path}': ${(e as Error).message}`,
+      "check that the folder exists and is writable and that the disk has room");
   }
 }
 
-function checkShape(path: string, index: number, batch: EpochBatch["batch"], shape: { rows: number; length: number }, padding?: BatchPadding): void {
+type Shape = { readonly rows: number; readonly length: number };
+
+function checkShape(path: string, index: number, batch: EpochBatch["batch"], shape: Shape, padding?: BatchPadding): void {
+  const which = `batch ${index} for '${path}'`;
   if (batch.size !== shape.rows) {
-    fail(6517, `batch ${index} for '${path}' has ${batch.size} rows, but the file holds batches of ${shape.rows}`, "give every batch micro_batch_size rows (drop the last incomplete one)");
+    fail(6517, `${which} has ${batch.size} rows, but the file holds batches of ${shape.rows}`,
+      "give every batch micro_batch_size rows (drop the last incomplete one)");
   }
   if (batch.length > shape.length) {
-    fail(6517, `batch ${index} for '${path}' has length ${batch.length}, longer than the file's ${shape.length}`, "cut batches to sequence_len before writing them");
+    fail(6517, `${which} has length ${batch.length}, longer than the file's ${shape.length}`, "cut batches to sequence_len before writing them");
   }
   if (batch.length < shape.length && padding === undefined) {
-    fail(6517, `batch ${index} for '${path}' has length ${batch.length}, but the file's length is ${shape.length}`, "pass the padding (sequence_len and the pad id) so short batches are padded");
+    fail(6517, `${which} has length ${batch.length}, but the file's length is ${shape.length}`,
+      "pass the padding (sequence_len and the pad id) so short batches are padded");
   }
 }
 
@@ -90,7 +97,7 @@ function encodeHeader(count: number, rows: number, length: number): Uint8Array {
 }
 
 /** One record: epoch, tokens, then the three [rows, length] arrays, each row padded from batch.length to length. */
-function encodeRecord(epoch: number, batch: EpochBatch["batch"], shape: { rows: number; length: number }, padId: number): Uint8Array {
+function encodeRecord(epoch: number, batch: EpochBatch["batch"], shape: Shape, padId: number): Uint8Array {
   const bytes = new Uint8Array(batchRecordBytes(shape.rows, shape.length));
   const view = new DataView(bytes.buffer);
   view.setInt32(0, epoch, true);

@@ -12,13 +12,14 @@
 #pragma once
 
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <signal.h>
 
 #include "error.h"
 #include "file-io.h"
@@ -93,9 +94,8 @@ inline void write_parts(const Checkpoint& c, const std::string& tmp) {
   }
   write_safetensors(tmp + "/model.safetensors", c.tensors, c.dtype, {{"format", "pt"}});
   for (const char* name : kTokenizerFiles) {
-    if (c.tokenizer_dir.empty()) break;
     const std::string from = c.tokenizer_dir + "/" + name;
-    if (!fs::exists(from)) continue;
+    if (c.tokenizer_dir.empty() || !fs::exists(from)) continue;
     if (const int error = copy_synced(from, tmp + "/" + name)) checkpoint_failed(c.dir, std::string("copying ") + from, io_error_text(error));
   }
   if (const int error = sync_folder(tmp)) checkpoint_failed(c.dir, "syncing " + tmp, io_error_text(error));

@@ -7,8 +7,8 @@
 // Row-major on a column-major library: a row-major [r,c] buffer is the column-major [c,r] matrix with ld = c, so
 // cuBLASLt computes C^T[N,M] = op(B)^T op(A)^T with its A := our B and its B := our A, each keeping its own op.
 // Invariants: a shape's descriptors and algorithm are built once (plans are cached by shape and workspace size) and
-// reused, so calls inside a CUDA graph capture issue only cublasLtMatmul; every descriptor is destroyed with the
-// CublasLt that made it.
+// reused, so once every shape has run (the warm-up step before capture), calls inside a CUDA graph capture issue only
+// cublasLtMatmul; every descriptor is destroyed with the CublasLt that made it.
 
 #pragma once
 

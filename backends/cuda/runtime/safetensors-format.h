@@ -29,6 +29,15 @@ inline constexpr StoredInfo kStored[] = {
     {Stored::U8, "U8", 1, false},     {Stored::BOOL, "BOOL", 1, false},
 };
 
+/** True when kStored lists the dtypes in enum order (stored_info indexes it by the enum). */
+constexpr bool stored_table_in_order() {
+  for (int i = 0; i < static_cast<int>(sizeof kStored / sizeof kStored[0]); i++) {
+    if (static_cast<int>(kStored[i].dtype) != i) return false;
+  }
+  return true;
+}
+static_assert(stored_table_in_order(), "kStored must list the dtypes in the order of enum Stored");
+
 inline const StoredInfo& stored_info(Stored dtype) { return kStored[static_cast<int>(dtype)]; }
 
 /** The known dtype names, comma separated, for messages. */
