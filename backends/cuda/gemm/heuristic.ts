@@ -54,17 +54,30 @@ const BLOCK_OVERHEAD_K = 64;
 /** The config to use for `spec` when nothing better is known. */
 export function defaultGemmConfig(spec: GemmSpec, device: GemmDevice = H200): GemmConfig {
   const candidates = spec.inputDtype === "f32" ? SIMT_CANDIDATES : MMA_CANDIDATES;
-  let best: { config: GemmConfig; cost: number } | undefined;
+  let best: Scored | undefined;
   for (const { config, efficiency } of candidates) {
-    for (const splitK of SPLITS) {
-      const candidate = { ...config, splitK };
-      if (!splitWorthTrying(spec, candidate) || gemmConfigProblems(spec, candidate).length > 0) continue;
-      const cost = estimateCost(spec, candidate, efficiency, device);
-      if (best === undefined || cost < best.cost) best = { config: candidate, cost };
-    }
+    const scored = bestSplit(spec, config, efficiency, device);
+    if (scored !== undefined && (best === undefined || scored.cost < best.cost)) best = scored;
   }
   if (best === undefined) throw new Error(`defaultGemmConfig: no candidate fits M=${spec.m} N=${spec.n} K=${spec.k}`);
   return best.config;
+}
+
+interface Scored {
+  readonly config: GemmConfig;
+  readonly cost: number;
+}
+
+/** `config` with the split-K of least estimated cost, or undefined when no split of it fits `spec`. */
+function bestSplit(spec: GemmSpec, config: GemmConfig, efficiency: number, device: GemmDevice): Scored | undefined {
+  let best: Scored | undefined;
+  for (const splitK of SPLITS) {
+    const candidate = { ...config, splitK };
+    if (!splitWorthTrying(spec, candidate) || gemmConfigProblems(spec, candidate).length > 0) continue;
+    const cost = estimateCost(spec, candidate, efficiency, device);
+    if (best === undefined || cost < best.cost) best = { config: candidate, cost };
+  }
+  return best;
 }
 
 function splitWorthTrying(spec: GemmSpec, config: GemmConfig): boolean {
@@ -81,9 +94,11 @@ function estimateCost(spec: GemmSpec, config: GemmConfig, efficiency: number, de
   return (Math.ceil(blocks / device.smCount) * config.bm * config.bn * kPerBlock) / efficiency;
 }
 
-/** Every candidate tile with every split worth trying that fits `spec` (the lab times them; the autotuner too). */
-export function candidateConfigs(spec: GemmSpec): GemmConfig[] {
+/** Each candidate tile that fits `spec`, with the split the cost model prefers for it (the lab times them all). */
+export function candidateConfigs(spec: GemmSpec, device: GemmDevice = H200): GemmConfig[] {
   const candidates = spec.inputDtype === "f32" ? SIMT_CANDIDATES : MMA_CANDIDATES;
-  return candidates.flatMap(({ config }) => SPLITS.map((splitK) => ({ ...config, splitK })))
-    .filter((c) => splitWorthTrying(spec, c) && gemmConfigProblems(spec, c).length === 0);
+  return candidates.flatMap(({ config, efficiency }) => {
+    const best = bestSplit(spec, config, efficiency, device);
+    return best === undefined ? [] : [best.config];
+  });
 }

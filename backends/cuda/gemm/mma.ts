@@ -68,7 +68,7 @@ template <class T>
 __device__ __forceinline__ void load_tile(in_t* s, const in_t* g, int row0, int col0) {
   constexpr int PER_ROW = T::TCOLS / T::COPY;
   constexpr int COUNT = T::TROWS * PER_ROW;
-#pragma unroll
+#pragma unroll(T::COPY == 1 ? 1 : (COUNT + THREADS - 1) / THREADS)
   for (int i = 0; i < (COUNT + THREADS - 1) / THREADS; ++i) {
     const int idx = threadIdx.x + i * THREADS;
     if (COUNT % THREADS == 0 || idx < COUNT) {

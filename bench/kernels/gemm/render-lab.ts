@@ -1,0 +1,95 @@
+// Renders the GEMM lab: one self-contained .cu file with the harness (harness.cuh, driver.cuh, inlined so the file
+// builds anywhere with a single nvcc command), every kernel to test, a setup and a launch function per candidate,
+// and the table of shapes that lab::main walks.
+// Invariants: a shape's first candidate is its default config (defaultGemmConfig); a kernel rendered for two
+// candidates (equal code, equal name) is emitted once.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describeConfig, type GemmConfig } from "../../../backends/cuda/gemm/config.ts";
+import { candidateConfigs, defaultGemmConfig } from "../../../backends/cuda/gemm/heuristic.ts";
+import { gemmFlagCount, renderGemm } from "../../../backends/cuda/gemm/render.ts";
+import { describeGemm, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
+import type { KernelSource } from "../../../backends/kernel.ts";
+import type { LabCase } from "./cases.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** nvcc arguments that build the lab source `cu` into the executable `exe` (sm_90, optimized). */
+export function labBuildArgs(cu: string, exe: string): string[] {
+  return ["-O3", "-std=c++17", "-arch=sm_90", "-lineinfo", cu, "-o", exe];
+}
+
+/** Which configs to test per shape: the default alone, or the default and every other candidate. */
+export type ConfigChoice = "default" | "all";
+
+/** The configs tested for `spec`, default first, without repeats. */
+export function labConfigs(spec: GemmSpec, choice: ConfigChoice): GemmConfig[] {
+  const first = defaultGemmConfig(spec);
+  if (choice === "default") return [first];
+  const seen = new Set([describeConfig(first)]);
+  const rest = candidateConfigs(spec).filter((c) => !seen.has(describeConfig(c)) && seen.add(describeConfig(c)));
+  return [first, ...rest];
+}
+
+const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : "float");
+
+function wrappers(id: string, kernel: KernelSource): string {
+  const args = kernel.params.map((p) => {
+    if (p.name === "flags") return "flags";
+    return `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${p.name})`;
+  });
+  return `static void setup_${id}() {
+  LAB_CHECK(cudaFuncSetAttribute(${kernel.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${kernel.sharedBytes}));
+}
+static void launch_${id}(const void* a, const void* b, const void* c_in, void* c, int* flags, cudaStream_t stream) {
+  (void)c_in;
+  (void)flags;
+  ${kernel.name}<<<dim3(${kernel.grid.join(", ")}), dim3(${kernel.block.join(", ")}), ${kernel.sharedBytes}, stream>>>(${args.join(", ")});
+}
+`;
+}
+
+function shapeEntry(index: number, c: LabCase, count: number): string {
+  const s = c.spec;
+  const dims = [s.m, s.n, s.k, s.batch, s.transposeA, s.transposeB, s.broadcastA, s.broadcastB, s.accumulate].join(", ");
+  return `  {"${c.name}", "${describeGemm(s)}", {${dims}}, ${s.inputDtype === "bf16"}, ${s.outputDtype === "bf16"}, ` +
+    `${s.batch * (2 * s.m * s.n * s.k)}.0, candidates_${index}, ${count}},`;
+}
+
+/** The lab's .cu text for `cases`, each with the configs `choice` selects. */
+export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): string {
+  const kernels = new Map<string, string>();
+  const parts: string[] = [];
+  const shapes: string[] = [];
+  cases.forEach((c, i) => {
+    const configs = labConfigs(c.spec, choice);
+    const rows: string[] = [];
+    configs.forEach((config, j) => {
+      const kernel = renderGemm(c.spec, config);
+      kernels.set(kernel.name, kernel.code);
+      parts.push(wrappers(`${i}_${j}`, kernel));
+      rows.push(`  {"${describeConfig(config)}", setup_${i}_${j}, launch_${i}_${j}, ${gemmFlagCount(c.spec, config)}},`);
+    });
+    parts.push(`static const lab::Candidate candidates_${i}[] = {\n${rows.join("\n")}\n};\n`);
+    shapes.push(shapeEntry(i, c, configs.length));
+  });
+  const harness = ["harness.cuh", "driver.cuh"]
+    .map((f) => readFileSync(join(HERE, f), "utf8").replace("#pragma once\n", "")).join("\n");
+  return `// trainc GEMM lab, rendered by bench/kernels/gemm/lab.ts: ${cases.length} shapes, configs: ${choice}.
+// Build and run on the GPU machine: nvcc -O3 -std=c++17 -arch=sm_90 -lineinfo gemm_lab.cu -o gemm_lab && ./gemm_lab
+${harness}
+${[...kernels.values()].join("\n")}
+namespace lab_cases {
+
+${parts.join("\n")}
+static const lab::Shape shapes[] = {
+${shapes.join("\n")}
+};
+
+}  // namespace lab_cases
+
+int main(int argc, char** argv) { return lab::main(argc, argv, lab_cases::shapes, ${cases.length}); }
+`;
+}
