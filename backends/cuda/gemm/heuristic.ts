@@ -23,8 +23,8 @@ interface Candidate {
   readonly efficiency: number;
 }
 
-const mma = (bm: number, bn: number, wm: number, wn: number, stages: number): MmaConfig => ({
-  mainloop: "mma", bm, bn, bk: 32, wm, wn, stages, splitK: 1, groupM: 8,
+const mma = (bm: number, bn: number, wm: number, wn: number, stages: number, bk = 32): MmaConfig => ({
+  mainloop: "mma", bm, bn, bk, wm, wn, stages, splitK: 1, groupM: 8,
 });
 const simt = (bm: number, bn: number, tm: number, tn: number): SimtConfig => ({
   mainloop: "simt", bm, bn, bk: 16, tm, tn, splitK: 1, groupM: 8,
@@ -33,6 +33,7 @@ const simt = (bm: number, bn: number, tm: number, tn: number): SimtConfig => ({
 const MMA_CANDIDATES: readonly Candidate[] = [
   { config: mma(128, 256, 64, 64, 4), efficiency: 1 },
   { config: mma(256, 128, 64, 64, 4), efficiency: 1 },
+  { config: mma(128, 256, 64, 64, 3, 64), efficiency: 1 },
   { config: mma(128, 128, 64, 64, 4), efficiency: 0.92 },
   { config: mma(128, 64, 64, 32, 4), efficiency: 0.8 },
   { config: mma(64, 128, 32, 64, 4), efficiency: 0.8 },

@@ -61,7 +61,8 @@ function mainloopText(spec: GemmSpec, config: GemmConfig): { constants: string; 
   if (config.mainloop === "mma") {
     return { constants: mmaConstants(spec, config), body: MMA_MAINLOOP, width: 2 };
   }
-  return { constants: `${simtConstants(config)}\n${SIMT_LOADER}\n${simtOperands(spec, config)}`, body: SIMT_MAINLOOP, width: 4 };
+  const constants = `${simtConstants(config)}\n${SIMT_LOADER}\n${simtOperands(spec, config)}`;
+  return { constants, body: SIMT_MAINLOOP, width: 4 };
 }
 
 function signature(spec: GemmSpec, params: readonly KernelParam[]): string {
@@ -83,7 +84,7 @@ function assemble(spec: GemmSpec, config: GemmConfig, g: GemmGeometry, layer: st
   const main = mainloopText(spec, config);
   const flags = config.splitK > 1 ? `; flags: ${gemmFlagCount(spec, config)} ints, zero before the first launch` : "";
   return `// trainc GEMM ${PLACEHOLDER}: ${describeGemm(spec)}; config ${describeConfig(config)}
-// grid (${g.tilesM * g.tilesN}, ${config.splitK}, ${spec.batch}), block ${g.threads}, ${g.sharedBytes} bytes of dynamic shared memory${flags}
+// grid (${g.tilesM * g.tilesN}, ${config.splitK}, ${spec.batch}), block ${g.threads}, dynamic shared memory ${g.sharedBytes} bytes${flags}
 #include <cuda_bf16.h>
 
 namespace ${PLACEHOLDER}_detail {

@@ -106,7 +106,8 @@ struct SimtOperand {
 `;
 
 /** The simt mainloop's functions: the stage compute, the double-buffered loop and the store walk. */
-export const SIMT_MAINLOOP = `__device__ __forceinline__ void compute_stage(const float* sa, const float* sb, int ty, int tx, Accumulators& acc) {
+export const SIMT_MAINLOOP = `__device__ __forceinline__ void compute_stage(const float* sa, const float* sb, int ty, int tx,
+                                              Accumulators& acc) {
 #pragma unroll
   for (int k = 0; k < BK; ++k) {
     float av[TM], bv[TN];
@@ -135,7 +136,8 @@ export const SIMT_MAINLOOP = `__device__ __forceinline__ void compute_stage(cons
 }
 
 // Double-buffered loop over K tiles kt0 .. kt0 + count - 1: tile t + 1 is fetched into registers during tile t.
-__device__ __forceinline__ void mainloop(const float* a, const float* b, int m0, int n0, int kt0, int count, Accumulators& acc) {
+__device__ __forceinline__ void mainloop(const float* a, const float* b, int m0, int n0, int kt0, int count,
+                                         Accumulators& acc) {
   if (count == 0) return;
   float* smem = reinterpret_cast<float*>(shared_memory());
   float* sb = smem + 2 * A_STAGE;

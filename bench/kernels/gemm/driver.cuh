@@ -106,10 +106,14 @@ bool run_candidate(const Shape& s, int index, const Buffers& buf, const Options&
     ok = left == 0;
   }
   LAB_CHECK(cudaFree(flags));
-  const double tflops = s.flops / (ms * 1e-3) / 1e12;
-  char share[16] = "-";
-  if (s.in_bf16 && ok && opt.time) std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * tflops * 1e12 / kPeakBf16);
-  std::printf("  %c %-34s %10.4f %9.1f %7s  %9.2e  %s", index == 0 ? '*' : ' ', cand.config, ms, tflops, share, r.rel,
+  char ms_text[16] = "-", rate[16] = "-", share[16] = "-";
+  if (!std::isnan(ms)) {
+    const double tflops = s.flops / (ms * 1e-3) / 1e12;
+    std::snprintf(ms_text, sizeof(ms_text), "%.4f", ms);
+    std::snprintf(rate, sizeof(rate), "%.1f", tflops);
+    if (s.in_bf16) std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * tflops * 1e12 / kPeakBf16);
+  }
+  std::printf("  %c %-34s %10s %9s %7s  %9.2e  %s", index == 0 ? '*' : ' ', cand.config, ms_text, rate, share, r.rel,
               ok ? "ok" : "FAIL");
   if (r.nonfinite > 0) std::printf(" (%llu outputs not finite or not written)", r.nonfinite);
   if (left > 0) std::printf(" (%d split-K flags left set)", left);

@@ -1,5 +1,5 @@
-// GEMM lab harness (host + helper kernels), inlined by render-lab.ts into the generated gemm_lab.cu after the
-// kernels under test. For each shape: random inputs on the device, a float64 reference on a sample of entries (rows
+// GEMM lab harness (host + helper kernels), inlined by render-lab.ts at the top of the generated gemm_lab.cu, before
+// the kernels under test. For each shape: random inputs on the device, a float64 reference on a sample of entries (rows
 // and columns at the edges plus random ones), then per candidate config: validate (every output finite, relative
 // error ||C - ref|| / ||ref|| on the sample within 1e-5 for f32 shapes and 2e-2 for bf16 ones; accumulating shapes
 // are checked with C_in aliasing C and with a separate C_in), then time (warm-up, L2 flushed before every run, CUDA

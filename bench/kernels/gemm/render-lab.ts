@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { describeConfig, type GemmConfig } from "../../../backends/cuda/gemm/config.ts";
 import { candidateConfigs, defaultGemmConfig } from "../../../backends/cuda/gemm/heuristic.ts";
 import { gemmFlagCount, renderGemm } from "../../../backends/cuda/gemm/render.ts";
-import { describeGemm, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
+import { describeGemm, gemmFlops, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import type { LabCase } from "./cases.ts";
 
@@ -55,7 +55,7 @@ function shapeEntry(index: number, c: LabCase, count: number): string {
   const s = c.spec;
   const dims = [s.m, s.n, s.k, s.batch, s.transposeA, s.transposeB, s.broadcastA, s.broadcastB, s.accumulate].join(", ");
   return `  {"${c.name}", "${describeGemm(s)}", {${dims}}, ${s.inputDtype === "bf16"}, ${s.outputDtype === "bf16"}, ` +
-    `${s.batch * (2 * s.m * s.n * s.k)}.0, candidates_${index}, ${count}},`;
+    `${gemmFlops(s)}.0, candidates_${index}, ${count}},`;
 }
 
 /** The lab's .cu text for `cases`, each with the configs `choice` selects. */

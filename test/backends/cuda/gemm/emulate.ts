@@ -51,7 +51,8 @@ function caseCode(c: EmuCase, kernel: KernelSource): string {
     [](const ${inT}* a, const ${inT}* b, const ${outT}* c_in, ${outT}* c, int* flags) {
       (void)c_in;
       (void)flags;
-      ::emu::launch(${kernel.name}, uint3_emu{${kernel.grid.join(", ")}}, uint3_emu{${kernel.block.join(", ")}}, ${kernel.sharedBytes}, ${args});
+      ::emu::launch(${kernel.name}, uint3_emu{${kernel.grid.join(", ")}}, uint3_emu{${kernel.block.join(", ")}},
+                    ${kernel.sharedBytes}, ${args});
     });`;
 }
 

@@ -26,7 +26,8 @@ interface Usage {
 /** Per-kernel usage from `-Xptxas -v` output. */
 function parsePtxas(output: string): Map<string, Usage> {
   const usage = new Map<string, Usage>();
-  const pattern = /Function properties for (\w+)\s+\d+ bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads\s+ptxas info\s+: Used (\d+) registers/g;
+  const pattern = new RegExp(String.raw`Function properties for (\w+)\s+\d+ bytes stack frame, (\d+) bytes spill stores, ` +
+    String.raw`(\d+) bytes spill loads\s+ptxas info\s+: Used (\d+) registers`, "g");
   for (const m of output.matchAll(pattern)) {
     usage.set(m[1]!, { spillStores: Number(m[2]), spillLoads: Number(m[3]), registers: Number(m[4]) });
   }

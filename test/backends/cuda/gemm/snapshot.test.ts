@@ -29,7 +29,8 @@ const CASES: [string, GemmSpec, GemmConfig][] = [
   ["llama-forward-qo", llamaForward, defaultGemmConfig(llamaForward)],
   ["llama-wgrad-kv-splitk", llamaWeightGrad, defaultGemmConfig(llamaWeightGrad)],
   ["tiny-forward-lm-head-f32", tinyLmHead, defaultGemmConfig(tinyLmHead)],
-  ["ragged-batch-broadcast", raggedBatch, { mainloop: "mma", bm: 64, bn: 128, bk: 32, wm: 32, wn: 64, stages: 3, splitK: 1, groupM: 4 }],
+  ["ragged-batch-broadcast", raggedBatch,
+    { mainloop: "mma", bm: 64, bn: 128, bk: 32, wm: 32, wn: 64, stages: 3, splitK: 1, groupM: 4 }],
 ];
 
 describe("rendered GEMM snapshots", () => {

@@ -1,9 +1,9 @@
-// KernelSource {"name":"gemm_2793d53745016f59","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c","dtype":"bf16","access":"write"}],"grid":[1024,1,1],"block":[256,1,1],"sharedBytes":98304,"flops":137438953472,"bytes":142606336}
-// trainc GEMM gemm_2793d53745016f59: gemm bf16->bf16 M=16384 N=2048 K=2048 (B^T); config mma 128x256x32 w64x64 s4 k1 g8
-// grid (1024, 1, 1), block 256, 98304 bytes of dynamic shared memory
+// KernelSource {"name":"gemm_b5cc8863c8d9a6d5","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c","dtype":"bf16","access":"write"}],"grid":[1024,1,1],"block":[256,1,1],"sharedBytes":98304,"flops":137438953472,"bytes":142606336}
+// trainc GEMM gemm_b5cc8863c8d9a6d5: gemm bf16->bf16 M=16384 N=2048 K=2048 (B^T); config mma 128x256x32 w64x64 s4 k1 g8
+// grid (1024, 1, 1), block 256, dynamic shared memory 98304 bytes
 #include <cuda_bf16.h>
 
-namespace gemm_2793d53745016f59_detail {
+namespace gemm_b5cc8863c8d9a6d5_detail {
 
 // Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
@@ -312,9 +312,9 @@ __device__ __forceinline__ void run(const in_t* a, const in_t* b, const out_t* c
   epilogue_done(flag, split);
 }
 
-}  // namespace gemm_2793d53745016f59_detail
+}  // namespace gemm_b5cc8863c8d9a6d5_detail
 
-extern "C" __global__ void __launch_bounds__(gemm_2793d53745016f59_detail::THREADS, 1)
-gemm_2793d53745016f59(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, __nv_bfloat16* c) {
-  gemm_2793d53745016f59_detail::run(a, b, nullptr, c, nullptr);
+extern "C" __global__ void __launch_bounds__(gemm_b5cc8863c8d9a6d5_detail::THREADS, 1)
+gemm_b5cc8863c8d9a6d5(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, __nv_bfloat16* c) {
+  gemm_b5cc8863c8d9a6d5_detail::run(a, b, nullptr, c, nullptr);
 }

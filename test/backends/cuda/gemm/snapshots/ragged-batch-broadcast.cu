@@ -1,9 +1,9 @@
-// KernelSource {"name":"gemm_12b5749fd06433c2","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c","dtype":"bf16","access":"write"}],"grid":[10,1,5],"block":[128,1,1],"sharedBytes":36864,"flops":81000000,"bytes":1059000}
-// trainc GEMM gemm_12b5749fd06433c2: gemm bf16->bf16 [5x] M=300 N=200 K=135 (B broadcast); config mma 64x128x32 w32x64 s3 k1 g4
-// grid (10, 1, 5), block 128, 36864 bytes of dynamic shared memory
+// KernelSource {"name":"gemm_dfb2dbfc1d224d3d","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c","dtype":"bf16","access":"write"}],"grid":[10,1,5],"block":[128,1,1],"sharedBytes":36864,"flops":81000000,"bytes":1059000}
+// trainc GEMM gemm_dfb2dbfc1d224d3d: gemm bf16->bf16 [5x] M=300 N=200 K=135 (B broadcast); config mma 64x128x32 w32x64 s3 k1 g4
+// grid (10, 1, 5), block 128, dynamic shared memory 36864 bytes
 #include <cuda_bf16.h>
 
-namespace gemm_12b5749fd06433c2_detail {
+namespace gemm_dfb2dbfc1d224d3d_detail {
 
 // Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
@@ -312,9 +312,9 @@ __device__ __forceinline__ void run(const in_t* a, const in_t* b, const out_t* c
   epilogue_done(flag, split);
 }
 
-}  // namespace gemm_12b5749fd06433c2_detail
+}  // namespace gemm_dfb2dbfc1d224d3d_detail
 
-extern "C" __global__ void __launch_bounds__(gemm_12b5749fd06433c2_detail::THREADS, 1)
-gemm_12b5749fd06433c2(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, __nv_bfloat16* c) {
-  gemm_12b5749fd06433c2_detail::run(a, b, nullptr, c, nullptr);
+extern "C" __global__ void __launch_bounds__(gemm_dfb2dbfc1d224d3d_detail::THREADS, 1)
+gemm_dfb2dbfc1d224d3d(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, __nv_bfloat16* c) {
+  gemm_dfb2dbfc1d224d3d_detail::run(a, b, nullptr, c, nullptr);
 }

@@ -1,9 +1,9 @@
-// KernelSource {"name":"gemm_7a73f439261ff803","params":[{"name":"a","dtype":"f32","access":"read"},{"name":"b","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"write"}],"grid":[16,1,1],"block":[64,1,1],"sharedBytes":9216,"flops":1179648,"bytes":172544}
-// trainc GEMM gemm_7a73f439261ff803: gemm f32->f32 M=512 N=18 K=64 (B^T); config simt 32x32x16 t4x4 k1 g8
-// grid (16, 1, 1), block 64, 9216 bytes of dynamic shared memory
+// KernelSource {"name":"gemm_79156b02d90c78ff","params":[{"name":"a","dtype":"f32","access":"read"},{"name":"b","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"write"}],"grid":[16,1,1],"block":[64,1,1],"sharedBytes":9216,"flops":1179648,"bytes":172544}
+// trainc GEMM gemm_79156b02d90c78ff: gemm f32->f32 M=512 N=18 K=64 (B^T); config simt 32x32x16 t4x4 k1 g8
+// grid (16, 1, 1), block 64, dynamic shared memory 9216 bytes
 #include <cuda_bf16.h>
 
-namespace gemm_7a73f439261ff803_detail {
+namespace gemm_79156b02d90c78ff_detail {
 
 // Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
@@ -219,7 +219,8 @@ __device__ __forceinline__ void epilogue_done(int* flag, int split) {
   }
 }
 
-__device__ __forceinline__ void compute_stage(const float* sa, const float* sb, int ty, int tx, Accumulators& acc) {
+__device__ __forceinline__ void compute_stage(const float* sa, const float* sb, int ty, int tx,
+                                              Accumulators& acc) {
 #pragma unroll
   for (int k = 0; k < BK; ++k) {
     float av[TM], bv[TN];
@@ -248,7 +249,8 @@ __device__ __forceinline__ void compute_stage(const float* sa, const float* sb, 
 }
 
 // Double-buffered loop over K tiles kt0 .. kt0 + count - 1: tile t + 1 is fetched into registers during tile t.
-__device__ __forceinline__ void mainloop(const float* a, const float* b, int m0, int n0, int kt0, int count, Accumulators& acc) {
+__device__ __forceinline__ void mainloop(const float* a, const float* b, int m0, int n0, int kt0, int count,
+                                         Accumulators& acc) {
   if (count == 0) return;
   float* smem = reinterpret_cast<float*>(shared_memory());
   float* sb = smem + 2 * A_STAGE;
@@ -313,9 +315,9 @@ __device__ __forceinline__ void run(const in_t* a, const in_t* b, const out_t* c
   epilogue_done(flag, split);
 }
 
-}  // namespace gemm_7a73f439261ff803_detail
+}  // namespace gemm_79156b02d90c78ff_detail
 
-extern "C" __global__ void __launch_bounds__(gemm_7a73f439261ff803_detail::THREADS, 1)
-gemm_7a73f439261ff803(const float* __restrict__ a, const float* __restrict__ b, float* c) {
-  gemm_7a73f439261ff803_detail::run(a, b, nullptr, c, nullptr);
+extern "C" __global__ void __launch_bounds__(gemm_79156b02d90c78ff_detail::THREADS, 1)
+gemm_79156b02d90c78ff(const float* __restrict__ a, const float* __restrict__ b, float* c) {
+  gemm_79156b02d90c78ff_detail::run(a, b, nullptr, c, nullptr);
 }
