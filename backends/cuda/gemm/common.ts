@@ -4,7 +4,8 @@
 // `emit<W>` for W consecutive outputs of one row.
 // Invariants: C_in and C are never `__restrict__` (they may alias); C_in and split partials are read with __ldcg
 // (L2, never a stale L1 line); split s of a tile waits for flag == s, and the last split resets the flag to 0, so
-// the flags buffer is zero between launches.
+// the flags buffer is zero between launches. Split s waits only for blocks of a lower linear index (splits run along
+// grid.y), which the GPU dispatches first, so the wait cannot deadlock.
 
 import type { GemmConfig, GemmGeometry } from "./config.ts";
 import type { GemmSpec } from "./spec.ts";

@@ -4,7 +4,8 @@
 // Parameters, in launch order: a, b, c_in (only when accumulating), c, flags (only with split-K: i32, gemmFlagCount
 // entries, zero before the first launch; every launch leaves them zero). Grid: (tiles, splitK, batch).
 // Invariants: `name` is `gemm_` + the first 16 hex digits of the sha256 of the code written with a placeholder name,
-// so equal code gets an equal name; an invalid spec or config throws the TraincError of its first problem.
+// so equal code gets an equal name; an invalid spec or config throws the TraincError of its first problem. The
+// kernel assumes every buffer starts 16-byte aligned (16-byte cp.async and float4 accesses).
 
 import { TraincError } from "../../../compiler/diagnostics.ts";
 import { hashText } from "../../../ir/hash.ts";

@@ -61,10 +61,14 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
     expect(usage!.registers).toBeLessThanOrEqual(255);
   });
 
-  it("assembles for sm_90a", () => {
+  it("compiles on its own (no harness around it) for sm_90a: mma, mma with split-K, simt", () => {
     const source = join(dir, "sm90a.cu");
-    writeFileSync(source, [kernels[0]!, kernels.find((k) => k.params.some((p) => p.name === "flags"))!]
-      .map((k) => k.code).join("\n"));
+    const picks = [
+      kernels.find((k) => k.params[0]!.dtype === "bf16" && !k.params.some((p) => p.name === "flags"))!,
+      kernels.find((k) => k.params.some((p) => p.name === "flags"))!,
+      kernels.find((k) => k.params[0]!.dtype === "f32")!,
+    ];
+    writeFileSync(source, picks.map((k) => k.code).join("\n"));
     const r = spawnSync("nvcc", ["-gencode=arch=compute_90a,code=sm_90a", "-std=c++17", "-c", source, "-o", join(dir, "sm90a.o")],
       { encoding: "utf8" });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
