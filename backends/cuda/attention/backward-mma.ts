@@ -21,7 +21,7 @@ import {
   badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
-import { renderTileHelpers, tileBytes } from "./tile.ts";
+import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 
 function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
   return { spec: s, role: "backward", own: c.Bc, other: c.Br, warps: c.warps };
@@ -39,25 +39,56 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
     bytes: flagOffset + flagBytes(maskShape(s, c)) };
 }
 
-/** Throws 5306/5307 unless the config fits this kernel's warp layout and shared memory. */
+/** Warps along M and N of an [m x n] product: each warp tile a multiple of 16 x 16 and as square as possible. */
+export function warpGrid(m: number, n: number, warps: number): readonly [number, number] | undefined {
+  let best: readonly [number, number] | undefined;
+  let bestSkew = Infinity;
+  for (let wm = 1; wm <= warps; wm *= 2) {
+    const wn = warps / wm;
+    if (!Number.isInteger(wn) || m % (16 * wm) !== 0 || n % (16 * wn) !== 0) continue;
+    const skew = Math.abs(Math.log2(m / wm / (n / wn)));
+    if (skew <= bestSkew) [best, bestSkew] = [[wm, wn], skew];
+  }
+  return best;
+}
+
+/** f32 accumulators a thread may hold (dK, dV for the whole walk plus S, dP of one tile). */
+const MAX_ACCUMULATORS = 192;
+
+/** Warp grids of the three products: scores [Br x Bc], key gradients [Bc x D], query gradient [Br x D]. */
+function grids(s: AttentionSpec, c: AttentionConfig) {
+  return { scores: warpGrid(c.Br, c.Bc, c.warps), keys: warpGrid(c.Bc, s.D, c.warps), queries: warpGrid(c.Br, s.D, c.warps) };
+}
+
+/** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
 export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention backward";
-  if (c.Bc !== 16 * c.warps) badConfig(kernel, c, "Bc must be 16 * warps (each warp owns 16 keys of dK and dV)");
-  if (c.Bc !== 64 && c.Bc !== 128) badConfig(kernel, c, "Bc must be 64 or 128");
-  const rowGroups = c.Br / 16;
-  if (![2, 4].includes(rowGroups) || c.warps % rowGroups !== 0) {
-    badConfig(kernel, c, "Br must be 32 or 64 and Br/16 must divide warps");
+  if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8");
+  if (c.Bc !== 64 && c.Bc !== 128) badConfig(kernel, c, "Bc must be 64 or 128 (rows of the P tile are swizzled in 8s)");
+  if (![32, 64, 128].includes(c.Br)) badConfig(kernel, c, "Br must be 32, 64 or 128");
+  if (!tileStepOk(s.D, c.warps * 32, c.Br) || !tileStepOk(s.D, c.warps * 32, c.Bc)) {
+    badConfig(kernel, c, `Br and Bc must be multiples of ${tileStep(s.D, c.warps * 32)}, the rows one pass of the ` +
+      "block's 16-byte copies covers");
   }
-  const colGroups = c.warps / rowGroups;
-  if ((c.Bc / colGroups) % 16 !== 0 || (s.D / colGroups) % 16 !== 0) {
-    badConfig(kernel, c, "each warp's share of the Bc keys and of the D columns must be a multiple of 16");
+  const g = grids(s, c);
+  if (!g.scores || !g.keys || !g.queries) {
+    badConfig(kernel, c, "the warps cannot tile [Br x Bc], [Bc x D] and [Br x D] in multiples of 16 x 16");
+  }
+  const accumulators = (2 * c.Bc * s.D / g.keys[0] / g.keys[1] + 2 * c.Br * c.Bc / g.scores[0] / g.scores[1]) / 32;
+  if (accumulators > MAX_ACCUMULATORS) {
+    badConfig(kernel, c, `each thread would hold ${accumulators} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
   checkShared(kernel, c, layout(s, c).bytes);
 }
 
-const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like swz.
+const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like swz; swz_p_pair
+// is its swz_pair (tile.ts).
 __device__ __forceinline__ int swz_p(int row, int chunk) {
   return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
+}
+
+__device__ __forceinline__ int swz_p_pair(int row, int hi) {
+  return row * BC + 8 * (hi ^ (row & 7));
 }
 
 // Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
@@ -86,87 +117,116 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
   }
 }
 
-// acc[SN] = A B^T for this warp's 16 rows of A ([BR][D] tile) and SN*8 rows of B ([BC][D] tile) from key kc0.
-__device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloat16* sB, float (&acc)[SN][4], int r0,
-                                       int kc0, int lane) {
+// acc = A B^T for this warp's S_MT*16 rows of A ([BR][D] tile, from r0) and S_NT*8 rows of B ([BC][D], from c0).
+__device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloat16* sB, float (&acc)[S_MT][S_NT][4],
+                                       int r0, int c0, int lane) {
+  const int ab = swz_pair(r0 + (lane & 15), lane >> 4);
+  const int bb = swz_pair(c0 + (lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
 #pragma unroll
-  for (int nt = 0; nt < SN; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
+  for (int mt = 0; mt < S_MT; ++mt) {
 #pragma unroll
+    for (int nt = 0; nt < S_NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.0f;
+  }
+#pragma unroll 2
   for (int kk = 0; kk < D / 16; ++kk) {
-    unsigned a[4];
-    ldsm_x4(a, sA + swz(r0 + (lane & 15), kk * 2 + (lane >> 4)));
+    unsigned a[S_MT][4];
 #pragma unroll
-    for (int np = 0; np < SN / 2; ++np) {
+    for (int mt = 0; mt < S_MT; ++mt) ldsm_x4(a[mt], sA + (ab ^ (16 * kk)) + mt * 16 * D);
+#pragma unroll
+    for (int np = 0; np < S_NT / 2; ++np) {
       unsigned b[4];
-      ldsm_x4(b, sB + swz(kc0 + np * 16 + (lane & 7) + ((lane >> 4) << 3), kk * 2 + ((lane >> 3) & 1)));
-      mma_bf16(acc[2 * np], a, b[0], b[1]);
-      mma_bf16(acc[2 * np + 1], a, b[2], b[3]);
+      ldsm_x4(b, sB + (bb ^ (16 * kk)) + np * 16 * D);
+#pragma unroll
+      for (int mt = 0; mt < S_MT; ++mt) {
+        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
+        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
+      }
     }
   }
 }
 
-// acc[DN] += T^T X for this warp's 16 keys (from w16): T a [BR][BC] tile (P or dS), X a [BR][D] tile (dO or Q).
-__device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfloat16* sX, float (&acc)[D / 8][4],
-                                         int w16, int lane) {
+// acc += T^T X for this warp's K_MT*16 keys (from k0) and K_NT*8 columns (from c0): T a [BR][BC] tile (P or dS),
+// X a [BR][D] tile (dO or Q). k0 and c0 are multiples of the warp tile, so XOR-ing them into the bases is exact.
+__device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfloat16* sX, float (&acc)[K_MT][K_NT][4],
+                                         int k0, int c0, int lane) {
+  const int ab = swz_p_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1) ^ k0;
+  const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
 #pragma unroll
   for (int kk = 0; kk < BR / 16; ++kk) {
-    unsigned a[4];
-    ldsm_x4_t(a, sT + swz_p(kk * 16 + (lane & 7) + ((lane >> 4) << 3), w16 / 8 + ((lane >> 3) & 1)));
+    unsigned a[K_MT][4];
 #pragma unroll
-    for (int dp = 0; dp < D / 16; ++dp) {
+    for (int mt = 0; mt < K_MT; ++mt) ldsm_x4_t(a[mt], sT + (ab ^ (16 * mt)) + kk * 16 * BC);
+#pragma unroll
+    for (int np = 0; np < K_NT / 2; ++np) {
       unsigned b[4];
-      ldsm_x4_t(b, sX + swz(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), dp * 2 + (lane >> 4)));
-      mma_bf16(acc[2 * dp], a, b[0], b[1]);
-      mma_bf16(acc[2 * dp + 1], a, b[2], b[3]);
+      ldsm_x4_t(b, sX + (bb ^ (16 * np)) + kk * 16 * D);
+#pragma unroll
+      for (int mt = 0; mt < K_MT; ++mt) {
+        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
+        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
+      }
     }
   }
 }
 
-// acc[QN] = dS K for this warp's 16 query rows (from r0) and QN*8 columns (from c0).
-__device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_bfloat16* sK, float (&acc)[QN][4],
-                                           int r0, int c0, int lane) {
+// acc = dS K for this warp's Q_MT*16 query rows (from r0) and Q_NT*8 columns (from c0).
+__device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_bfloat16* sK,
+                                           float (&acc)[Q_MT][Q_NT][4], int r0, int c0, int lane) {
+  const int ab = swz_p_pair(r0 + (lane & 15), lane >> 4);
+  const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
 #pragma unroll
-  for (int nt = 0; nt < QN; ++nt) acc[nt][0] = acc[nt][1] = acc[nt][2] = acc[nt][3] = 0.0f;
+  for (int mt = 0; mt < Q_MT; ++mt) {
 #pragma unroll
+    for (int nt = 0; nt < Q_NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.0f;
+  }
+#pragma unroll 2
   for (int kk = 0; kk < BC / 16; ++kk) {
-    unsigned a[4];
-    ldsm_x4(a, sdS + swz_p(r0 + (lane & 15), kk * 2 + (lane >> 4)));
+    unsigned a[Q_MT][4];
 #pragma unroll
-    for (int np = 0; np < QN / 2; ++np) {
+    for (int mt = 0; mt < Q_MT; ++mt) ldsm_x4(a[mt], sdS + (ab ^ (16 * kk)) + mt * 16 * BC);
+#pragma unroll
+    for (int np = 0; np < Q_NT / 2; ++np) {
       unsigned b[4];
-      ldsm_x4_t(b, sK + swz(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), c0 / 8 + np * 2 + (lane >> 4)));
-      mma_bf16(acc[2 * np], a, b[0], b[1]);
-      mma_bf16(acc[2 * np + 1], a, b[2], b[3]);
+      ldsm_x4_t(b, sK + (bb ^ (16 * np)) + kk * 16 * D);
+#pragma unroll
+      for (int mt = 0; mt < Q_MT; ++mt) {
+        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
+        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
+      }
     }
   }
 }`;
 
 function probabilities(s: AttentionSpec): string {
   const segTest = s.segments ? " || i >= TQ || sg[i] != sg[j]" : "";
-  return `// P and dS of this warp's [16 x SN*8] tile at (r0, kc0) -> shared memory (bf16); masked pairs get P = 0.
-__device__ __forceinline__ void softmax_grad(const float (&sc)[SN][4], const float (&dp)[SN][4], const float* lse2,
-                                             const float* delta, __nv_bfloat16* sP, __nv_bfloat16* sdS, int r0, int kc0,
-                                             int i0, int j0, bool masked, int lane${s.segments ? ", const int* sg" : ""}) {
+  return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
+__device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
+                                             const float* lse2, const float* delta, __nv_bfloat16* sP,
+                                             __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
+                                             int lane${s.segments ? ", const int* sg" : ""}) {
+  const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
 #pragma unroll
-  for (int half = 0; half < 2; ++half) {
-    const int r = r0 + (lane >> 2) + half * 8;
-    const float row_lse = lse2[r], row_delta = delta[r];
+  for (int mt = 0; mt < S_MT; ++mt) {
 #pragma unroll
-    for (int nt = 0; nt < SN; ++nt) {
-      float p[2], ds[2];
+    for (int half = 0; half < 2; ++half) {
+      const int r = r0 + mt * 16 + (lane >> 2) + half * 8;
+      const float row_lse = lse2[r], row_delta = delta[r];
 #pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const int col = kc0 + nt * 8 + (lane & 3) * 2 + e;
-        p[e] = fast_exp2(fmaf(sc[nt][2 * half + e], SCALE_LOG2, -row_lse));
-        if (masked) {
-          const int i = i0 + r, j = j0 + col;
-          if (!visible(i, j)${segTest}) p[e] = 0.0f;
+      for (int nt = 0; nt < S_NT; ++nt) {
+        float p[2], ds[2];
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          p[e] = fast_exp2(fmaf(sc[mt][nt][2 * half + e], SCALE_LOG2, -row_lse));
+          if (masked) {
+            const int i = q0 + r, j = k0 + c0 + nt * 8 + (lane & 3) * 2 + e;
+            if (!visible(i, j)${segTest}) p[e] = 0.0f;
+          }
+          ds[e] = p[e] * (dp[mt][nt][2 * half + e] - row_delta);
         }
-        ds[e] = p[e] * (dp[nt][2 * half + e] - row_delta);
+        const int at = (pb ^ (8 * nt)) + (mt * 16 + half * 8) * BC;
+        *reinterpret_cast<unsigned*>(sP + at) = pack_bf16(p[0], p[1]);
+        *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
       }
-      const int at = swz_p(r, (kc0 + nt * 8) / 8) + (lane & 3) * 2;
-      *reinterpret_cast<unsigned*>(sP + at) = pack_bf16(p[0], p[1]);
-      *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
     }
   }
 }`;
@@ -177,7 +237,9 @@ function body(s: AttentionSpec): string {
   return `  const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int r0 = (warp % (BR / 16)) * 16, cg = warp / (BR / 16);
+  const int s_r0 = (warp % S_WM) * S_MT * 16, s_c0 = (warp / S_WM) * S_NT * 8;
+  const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
+  const int q_r0 = (warp % Q_WM) * Q_MT * 16, q_c0 = (warp / Q_WM) * Q_NT * 8;
   unsigned char* smem = shared_base();
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
@@ -201,11 +263,14 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();
 
-  float acc_k[D / 8][4], acc_v[D / 8][4];
+  float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
 #pragma unroll
-  for (int dt = 0; dt < D / 8; ++dt) {
+  for (int mt = 0; mt < K_MT; ++mt) {
 #pragma unroll
-    for (int e = 0; e < 4; ++e) acc_k[dt][e] = acc_v[dt][e] = 0.0f;
+    for (int nt = 0; nt < K_NT; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc_k[mt][nt][e] = acc_v[mt][nt][e] = 0.0f;
+    }
   }
 
   while (more) {
@@ -223,26 +288,29 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
     }
     cp_async_commit();
     {
-      float sc[SN][4], dp[SN][4];
-      scores(sQ + st * D, sK, sc, r0, cg * SN * 8, lane);
-      scores(sdO + st * D, sV, dp, r0, cg * SN * 8, lane);
-      softmax_grad(sc, dp, sLse + st, sDelta + st, sP, sdS, r0, cg * SN * 8, q0, k0, masked, lane${seg ? ", sg" : ""});
+      float sc[S_MT][S_NT][4], dp[S_MT][S_NT][4];
+      scores(sQ + st * D, sK, sc, s_r0, s_c0, lane);
+      scores(sdO + st * D, sV, dp, s_r0, s_c0, lane);
+      softmax_grad(sc, dp, sLse + st, sDelta + st, sP, sdS, s_r0, s_c0, q0, k0, masked, lane${seg ? ", sg" : ""});
     }
     __syncthreads();
-    key_grad(sP, sdO + st * D, acc_v, warp * 16, lane);
-    key_grad(sdS, sQ + st * D, acc_k, warp * 16, lane);
+    key_grad(sP, sdO + st * D, acc_v, k_r0, k_c0, lane);
+    key_grad(sdS, sQ + st * D, acc_k, k_r0, k_c0, lane);
     {
-      float part[QN][4];
-      query_grad(sdS, sK, part, r0, cg * QN * 8, lane);
-      float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D;
+      float part[Q_MT][Q_NT][4];
+      query_grad(sdS, sK, part, q_r0, q_c0, lane);
+      float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + q_c0 + (lane & 3) * 2;
 #pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int i = q0 + r0 + (lane >> 2) + half * 8;
-        if (i < TQ) {
+      for (int mt = 0; mt < Q_MT; ++mt) {
 #pragma unroll
-          for (int nt = 0; nt < QN; ++nt) {
-            red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + cg * QN * 8 + nt * 8 + (lane & 3) * 2,
-                          part[nt][2 * half], part[nt][2 * half + 1]);
+        for (int half = 0; half < 2; ++half) {
+          const int i = q0 + q_r0 + mt * 16 + (lane >> 2) + half * 8;
+          if (i < TQ) {
+#pragma unroll
+            for (int nt = 0; nt < Q_NT; ++nt) {
+              red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[mt][nt][2 * half],
+                            part[mt][nt][2 * half + 1]);
+            }
           }
         }
       }
@@ -255,12 +323,17 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
   cp_async_wait<0>();
   __syncthreads();
 #pragma unroll
-  for (int dt = 0; dt < D / 8; ++dt) {
+  for (int mt = 0; mt < K_MT; ++mt) {
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int at = swz(warp * 16 + (lane >> 2) + half * 8, dt) + (lane & 3) * 2;
-      *reinterpret_cast<unsigned*>(sK + at) = pack_bf16(SCALE * acc_k[dt][2 * half], SCALE * acc_k[dt][2 * half + 1]);
-      *reinterpret_cast<unsigned*>(sV + at) = pack_bf16(acc_v[dt][2 * half], acc_v[dt][2 * half + 1]);
+    for (int nt = 0; nt < K_NT; ++nt) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int at = swz(k_r0 + mt * 16 + (lane >> 2) + half * 8, k_c0 / 8 + nt) + (lane & 3) * 2;
+        const float* kk = acc_k[mt][nt] + 2 * half;
+        const float* vv = acc_v[mt][nt] + 2 * half;
+        *reinterpret_cast<unsigned*>(sK + at) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(sV + at) = pack_bf16(vv[0], vv[1]);
+      }
     }
   }
   __syncthreads();
@@ -288,7 +361,10 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
   checkBackwardMma(s, c);
   const threads = c.warps * 32;
   const at = layout(s, c);
-  const colGroups = c.warps / (c.Br / 16);
+  const g = grids(s, c);
+  const [sm, sn] = g.scores!;
+  const [km, kn] = g.keys!;
+  const [qm, qn] = g.queries!;
   return makeKernel({
     prefix: "attn_bwd",
     summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
@@ -296,7 +372,9 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
-      ["int", "SN", c.Bc / colGroups / 8], ["int", "QN", s.D / colGroups / 8],
+      ["int", "S_WM", sm], ["int", "S_MT", c.Br / sm / 16], ["int", "S_NT", c.Bc / sn / 8],
+      ["int", "K_WM", km], ["int", "K_MT", c.Bc / km / 16], ["int", "K_NT", s.D / kn / 8],
+      ["int", "Q_WM", qm], ["int", "Q_MT", c.Br / qm / 16], ["int", "Q_NT", s.D / qn / 8],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
       ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],

@@ -15,7 +15,7 @@ import {
   badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
-import { renderTileHelpers, tileBytes } from "./tile.ts";
+import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 
 /** f32 accumulators one thread may hold (S and O tiles) before the register file overflows. */
 const MAX_ACCUMULATORS = 192;
@@ -35,6 +35,10 @@ export function checkForwardMma(s: AttentionSpec, c: AttentionConfig): void {
   const mTiles = c.Br / (16 * c.warps);
   if (mTiles !== 1 && mTiles !== 2) badConfig(kernel, c, "Br must be 16 or 32 rows per warp");
   if (c.Bc % 16 !== 0 || c.Bc < 16 || c.Bc > 128) badConfig(kernel, c, "Bc must be a multiple of 16 in [16, 128]");
+  if (!tileStepOk(s.D, c.warps * 32, c.Br) || !tileStepOk(s.D, c.warps * 32, c.Bc)) {
+    badConfig(kernel, c, `Br and Bc must be multiples of ${tileStep(s.D, c.warps * 32)}, the rows one pass of the ` +
+      "block's 16-byte copies covers (and that a multiple of 8: at least D/32 warps)");
+  }
   if (mTiles * (s.D / 2 + c.Bc / 2) > MAX_ACCUMULATORS) {
     badConfig(kernel, c, `each thread would hold ${mTiles * (s.D / 2 + c.Bc / 2)} f32 accumulators (at most ` +
       `${MAX_ACCUMULATORS} fit beside the fragments)`);
@@ -45,15 +49,17 @@ export function checkForwardMma(s: AttentionSpec, c: AttentionConfig): void {
 const HELPERS = `// S = Q K^T for this warp's rows and the whole key tile.
 __device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16* sK, float (&s)[MT][NT][4], int warp,
                                    int lane) {
+  const int qa = swz_pair(warp * MT * 16 + (lane & 15), lane >> 4);
+  const int kb = swz_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
     unsigned a[MT][4];
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt) ldsm_x4(a[mt], sQ + swz((warp * MT + mt) * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+    for (int mt = 0; mt < MT; ++mt) ldsm_x4(a[mt], sQ + (qa ^ (16 * kk)) + mt * 16 * D);
 #pragma unroll
     for (int np = 0; np < NT / 2; ++np) {
       unsigned b[4];
-      ldsm_x4(b, sK + swz(np * 16 + (lane & 7) + ((lane >> 4) << 3), kk * 2 + ((lane >> 3) & 1)));
+      ldsm_x4(b, sK + (kb ^ (16 * kk)) + np * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
         mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
@@ -63,9 +69,13 @@ __device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16*
   }
 }
 
-// Online softmax: folds the tile's scores into m (log2 domain) and l, rescales O, leaves P = 2^(s*c - m) in s.
-__device__ __forceinline__ void softmax_update(float (&s)[MT][NT][4], float (&m)[MT][2], float (&l)[MT][2],
-                                               float (&o)[MT][D / 8][4]) {
+// Online softmax: folds the tile's scores into m (log2 domain) and l, rescales O (skipped when no row of the warp
+// raised its max, the common case once the max has settled), and packs P = 2^(s*c - m) as bf16 pairs:
+// p[mt][nt][half] holds row half*8 + lane/4 of n-tile nt (the halves of an mma A fragment).
+__device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], float (&m)[MT][2], float (&l)[MT][2],
+                                               float (&o)[MT][D / 8][4], unsigned (&p)[MT][NT][2]) {
+  float corr[MT][2];
+  bool raised = false;
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -77,44 +87,52 @@ __device__ __forceinline__ void softmax_update(float (&s)[MT][NT][4], float (&m)
       mx = fmaxf(mx, shfl_xor(mx, 2));
       const float m_new = fmaxf(m[mt][half], mx * SCALE_LOG2);
       const float base = m_new == -INFINITY ? 0.0f : m_new;
-      const float corr = fast_exp2(m[mt][half] - base);
+      corr[mt][half] = fast_exp2(m[mt][half] - base);
+      raised = raised || m_new != m[mt][half];
       m[mt][half] = m_new;
       float sum = 0.0f;
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
-#pragma unroll
-        for (int e = 2 * half; e < 2 * half + 2; ++e) {
-          s[mt][nt][e] = fast_exp2(fmaf(s[mt][nt][e], SCALE_LOG2, -base));
-          sum += s[mt][nt][e];
-        }
+        const float p0 = fast_exp2(fmaf(s[mt][nt][2 * half], SCALE_LOG2, -base));
+        const float p1 = fast_exp2(fmaf(s[mt][nt][2 * half + 1], SCALE_LOG2, -base));
+        sum += p0 + p1;
+        p[mt][nt][half] = pack_bf16(p0, p1);
       }
-      l[mt][half] = l[mt][half] * corr + sum;
+      l[mt][half] = l[mt][half] * corr[mt][half] + sum;
+    }
+  }
+  if (any_sync(raised)) {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        o[mt][dt][2 * half] *= corr;
-        o[mt][dt][2 * half + 1] *= corr;
+        o[mt][dt][0] *= corr[mt][0];
+        o[mt][dt][1] *= corr[mt][0];
+        o[mt][dt][2] *= corr[mt][1];
+        o[mt][dt][3] *= corr[mt][1];
       }
     }
   }
 }
 
-// O += P V, P taken from the score registers as bf16 A fragments.
-__device__ __forceinline__ void pv(const float (&s)[MT][NT][4], const __nv_bfloat16* sV, float (&o)[MT][D / 8][4],
+// O += P V with P's packed bf16 pairs as the A fragments.
+__device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bfloat16* sV, float (&o)[MT][D / 8][4],
                                    int lane) {
+  const int vb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4);
 #pragma unroll
   for (int kk = 0; kk < NT / 2; ++kk) {
     unsigned a[MT][4];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-      a[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-      a[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-      a[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-      a[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      a[mt][0] = p[mt][2 * kk][0];
+      a[mt][1] = p[mt][2 * kk][1];
+      a[mt][2] = p[mt][2 * kk + 1][0];
+      a[mt][3] = p[mt][2 * kk + 1][1];
     }
 #pragma unroll
     for (int dp = 0; dp < D / 16; ++dp) {
       unsigned b[4];
-      ldsm_x4_t(b, sV + swz(kk * 16 + (lane & 7) + (((lane >> 3) & 1) << 3), dp * 2 + (lane >> 4)));
+      ldsm_x4_t(b, sV + (vb ^ (16 * dp)) + kk * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
         mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
@@ -199,10 +217,11 @@ ${seg ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8
     if (next >= lo) load_rows<BC>(sK, k + kv_head, next * BC, TK, HK * D);
     cp_async_commit();
     if (flags[n - lo] == 2) mask_tile(sc, q0, n * BC, warp, lane${seg ? ", sg, seg_row" : ""});
-    softmax_update(sc, m, l, o);
+    unsigned pk[MT][NT][2];
+    softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();
     __syncthreads();
-    pv(sc, sV, o, lane);
+    pv(pk, sV, o, lane);
     n = next;
   }
 
@@ -262,7 +281,7 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
-      "pack_bf16", "fast_exp2", "shfl_xor"],
+      "pack_bf16", "fast_exp2", "shfl_xor", "any_sync"],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), maskHelper(s), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],

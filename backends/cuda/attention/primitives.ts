@@ -7,7 +7,8 @@
 /** Names of the helpers, in the order they are emitted (later ones may use earlier ones). */
 export type Primitive =
   | "shared_base" | "smem_addr" | "cp_async16" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4" | "ldsm_x4_t"
-  | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "red_add_f32" | "red_add_f32x2";
+  | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
+  | "red_add_f32x2";
 
 /** CUDA text of each helper. Contracts are the comments above each definition. */
 export const PRIMITIVES: Readonly<Record<Primitive, string>> = {
@@ -71,6 +72,10 @@ __device__ __forceinline__ float fast_exp2(float x) {
 template <typename T>
 __device__ __forceinline__ T shfl_xor(T v, int mask) {
   return __shfl_xor_sync(0xffffffffu, v, mask);
+}`,
+  any_sync: `// Whether p holds on any lane of the warp (all 32 lanes take part).
+__device__ __forceinline__ bool any_sync(bool p) {
+  return __any_sync(0xffffffffu, p);
 }`,
   red_add_f32: `// *p += a atomically (global memory; the result is not read, so this compiles to a reduction).
 __device__ __forceinline__ void red_add_f32(float* p, float a) {

@@ -3,6 +3,8 @@
 // tile back to global memory. Rendered as device code into a kernel's detail namespace.
 // Invariants: a tile row holds D bf16 as D/8 chunks of 16 bytes; logical chunk c of row r lives at physical chunk
 // (c ^ (r & 7)) of that row (D/8 >= 8, so the XOR stays inside the row); rows past the tensor's length are zero.
+// The block's threads cover whole rows in steps of threads/(D/8) rows, a multiple of 8 (so the swizzle of a thread's
+// rows never changes) that divides the tile's rows: tileStepOk checks it.
 
 /** Device code of swz, load_rows and store_rows for rows of `d` bf16, loaded by `threads` threads. */
 export function renderTileHelpers(d: number, threads: number): string {
@@ -12,17 +14,25 @@ __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * ${chunks} + (chunk ^ (row & 7))) * 8;
 }
 
+// swz(row, 2 * k + hi) == swz_pair(row, hi) ^ (16 * k) for 0 <= k < ${chunks / 2}: the XOR swizzle only touches bits
+// below D that row * D leaves zero, so a lane keeps one base offset per operand and XORs in the chunk pair.
+__device__ __forceinline__ int swz_pair(int row, int hi) {
+  return row * ${d} + 8 * (hi ^ (row & 7));
+}
+
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
-// and consecutive rows are \`stride\` elements apart; rows at or past \`limit\` are zero-filled.
+// and consecutive rows are \`stride\` elements apart; rows at or past \`limit\` are zero-filled. Each thread copies
+// one chunk column every ${threads / chunks} rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
                                           long long stride) {
+  const int r = static_cast<int>(threadIdx.x) / ${chunks}, chunk = static_cast<int>(threadIdx.x) % ${chunks};
+  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
+  __nv_bfloat16* to = tile + swz(r, chunk);
 #pragma unroll
-  for (int c = static_cast<int>(threadIdx.x); c < ROWS * ${chunks}; c += ${threads}) {
-    const int row = c / ${chunks}, chunk = c % ${chunks};
-    const bool ok = row0 + row < limit;
-    const __nv_bfloat16* from = ok ? src + (row0 + row) * stride + chunk * 8 : src;
-    cp_async16(tile + swz(row, chunk), from, ok);
+  for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
+    const bool ok = row0 + r + it * ${threads / chunks} < limit;
+    cp_async16(to + it * ${threads / chunks * d}, ok ? from + it * ${threads / chunks} * stride : src, ok);
   }
 }
 
@@ -31,12 +41,12 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 template <int ROWS>
 __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
                                            long long stride) {
+  const int r = static_cast<int>(threadIdx.x) / ${chunks}, chunk = static_cast<int>(threadIdx.x) % ${chunks};
 #pragma unroll
-  for (int c = static_cast<int>(threadIdx.x); c < ROWS * ${chunks}; c += ${threads}) {
-    const int row = c / ${chunks}, chunk = c % ${chunks};
-    if (row0 + row < limit) {
-      *reinterpret_cast<uint4*>(dst + (row0 + row) * stride + chunk * 8) =
-          *reinterpret_cast<const uint4*>(tile + swz(row, chunk));
+  for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
+    if (row0 + r + it * ${threads / chunks} < limit) {
+      *reinterpret_cast<uint4*>(dst + (row0 + r + it * ${threads / chunks}) * stride + chunk * 8) =
+          *reinterpret_cast<const uint4*>(tile + swz(r, chunk) + it * ${threads / chunks * d});
     }
   }
 }`;
@@ -45,4 +55,15 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
 /** Bytes of a tile of `rows` rows of `d` bf16. */
 export function tileBytes(rows: number, d: number): number {
   return rows * d * 2;
+}
+
+/** Rows one pass of the block's threads covers (threads / (D/8)). */
+export function tileStep(d: number, threads: number): number {
+  return threads / (d / 8);
+}
+
+/** Whether `threads` threads can load tiles of `rows` rows of `d` bf16 with renderTileHelpers' fixed-column scheme. */
+export function tileStepOk(d: number, threads: number, rows: number): boolean {
+  const step = tileStep(d, threads);
+  return Number.isInteger(step) && step % 8 === 0 && rows % step === 0;
 }

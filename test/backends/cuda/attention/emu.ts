@@ -26,6 +26,7 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   bf16_to_f32: "inline float bf16_to_f32(unsigned short b) { return emu_bf16_to_f32(b); }",
   fast_exp2: "inline float fast_exp2(float x) { return std::exp2(x); }",
   shfl_xor: "template <typename T>\ninline T shfl_xor(T v, int mask) { return emu_shfl_xor(v, mask); }",
+  any_sync: "inline bool any_sync(bool p) { return emu_any_sync(p); }",
   red_add_f32: "inline void red_add_f32(float* p, float a) { emu_red_add(p, a); }",
   red_add_f32x2: "inline void red_add_f32x2(float* p, float a, float b) { emu_red_add(p, a); emu_red_add(p + 1, b); }",
 };

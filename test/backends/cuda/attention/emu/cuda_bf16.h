@@ -196,6 +196,14 @@ inline T emu_shfl_xor(T v, int mask) {
   return r;
 }
 
+inline bool emu_any_sync(bool p) {
+  emu::publish(p);
+  bool any = false;
+  for (int l = 0; l < 32; ++l) any = any || emu::read<bool>(l);
+  emu::done();
+  return any;
+}
+
 inline void emu_red_add(float* p, float a) {
   std::lock_guard<std::mutex> hold(emu::atomics);
   *p += a;
