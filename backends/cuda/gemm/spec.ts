@@ -4,7 +4,7 @@
 // node (plus an `add` it fused into the epilogue for gradient accumulation) once B and T are numbers.
 // Invariants: a spec returned by `gemmSpec` has positive integer sizes, a supported dtype pair, and fits a CUDA grid.
 //
-// Error codes defined here (the GEMM generator uses 5400-5419; config.ts holds the rest):
+// Error codes defined here (the GEMM generator uses 5400-5419; from-matmul.ts and config.ts hold the others):
 //   5400  a size (m, n, k, batch) is not a positive integer
 //   5401  unsupported dtype combination
 //   5402  batch larger than a CUDA grid allows
