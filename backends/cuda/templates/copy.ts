@@ -24,7 +24,7 @@ export function renderConcat(a: Anchor) {
   const starts = runs.map((_, k) => runs.slice(0, k).reduce((s, r) => s + r, 0));
   const parts = a.args.map((_, k) => k).filter((k) => runs[k]! > 0);
   const detail = `constexpr long long ROW = ${total * inner};  // elements of one output row (all axes from ${axis} on)
-constexpr int W = ${w};                   // elements per word
+constexpr int W = ${w};  // elements per word
 constexpr long long WORDS = ${(outer * total * inner) / w};
 ${parts.map((k) => `constexpr long long RUN${k} = ${runs[k]}, START${k} = ${starts[k]};  // operand ${k}`).join("\n")}`;
   const copies = parts.map((k, i) => {

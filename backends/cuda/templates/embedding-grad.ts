@@ -125,17 +125,17 @@ export function renderEmbeddingGrad(a: Anchor) {
   checkInt32(a, n, "ids");
   const r = rowsPerBlock(v);
   const vec = vectorWidth([c], 16 / Math.max(elementBytes(dy!.dtype), elementBytes(out.dtype)));
-  const perLane = Math.min(32, Math.ceil(c / 32 / vec) * vec);
+  const perLane = Math.min(16, Math.ceil(c / 32 / vec) * vec);  // at most 16 accumulators: 64 registers, 4 blocks/SM
   const cap = Math.min(8192, Math.max(THREADS, Math.ceil(n / THREADS) * THREADS));
   const detail = `using M = ${mathType(out.dtype)};
-constexpr long long N = ${n};        // ids
-constexpr long long V = ${v};        // vocabulary rows
-constexpr long long C = ${c};        // channels
+constexpr long long N = ${n};  // ids
+constexpr long long V = ${v};  // vocabulary rows
+constexpr long long C = ${c};  // channels
 constexpr int THREADS = ${THREADS}, WARPS = THREADS / 32;
-constexpr int R = ${r};               // vocabulary rows per block
-constexpr int CAP = ${cap};           // list entries before a flush
-constexpr int VEC = ${vec};               // elements per vector access
-constexpr int PER_LANE = ${perLane};          // columns per lane per chunk
+constexpr int R = ${r};  // vocabulary rows per block
+constexpr int CAP = ${cap};  // list entries before a flush
+constexpr int VEC = ${vec};  // elements per vector access
+constexpr int PER_LANE = ${perLane};  // columns per lane per chunk
 constexpr long long CHUNK = 32LL * PER_LANE;
 
 ${FLUSH}`;

@@ -35,9 +35,9 @@ export function rowPlan(rows: number, n: number, bytes: number): RowPlan {
 export function rowConstants(plan: RowPlan, math: string): string {
   return `using M = ${math};
 constexpr long long ROWS = ${plan.rows};
-constexpr int N = ${plan.n};              // row length
-constexpr int VEC = ${plan.vec};              // elements per vector access
-constexpr int THREADS = ${plan.threads};         // threads per row
+constexpr int N = ${plan.n};  // row length
+constexpr int VEC = ${plan.vec};  // elements per vector access
+constexpr int THREADS = ${plan.threads};  // threads per row
 constexpr int ROWS_PER_BLOCK = ${plan.rowsPerBlock};`;
 }
 
@@ -110,8 +110,8 @@ ${output("v", "    ")}
 function lineConstants(layout: [number, number, number], math: string): string {
   return `using M = ${math};
 constexpr long long LINES = ${layout[0] * layout[2]};  // outer * inner lines along the axis
-constexpr int MID = ${layout[1]};               // line length
-constexpr long long INNER = ${layout[2]};        // stride between a line's elements`;
+constexpr int MID = ${layout[1]};  // line length
+constexpr long long INNER = ${layout[2]};  // stride between a line's elements`;
 }
 
 const LINE_STAT = `  const long long line = static_cast<long long>(blockIdx.x) * 256 + threadIdx.x;

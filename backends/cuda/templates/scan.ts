@@ -55,11 +55,11 @@ export function renderCumsum(a: Anchor) {
   const acc = isFloat(x.dtype) ? mathType(x.dtype) : "long long";
   const tiled = inner === 1;
   const threads = tiled ? scanThreads(n) : 256;
+  const layout = tiled ? `constexpr int THREADS = ${threads};` : `constexpr long long INNER = ${inner};  // stride between a line's elements`;
   const detail = `using A = ${acc};  // accumulator
 constexpr long long LINES = ${outer * inner};
-constexpr int N = ${n};                 // line length
-constexpr long long INNER = ${inner};       // stride between a line's elements
-constexpr int THREADS = ${threads};
+constexpr int N = ${n};  // line length
+${layout}
 constexpr bool EXCLUSIVE = ${a.node.attrs["exclusive"] as boolean};
 constexpr bool REVERSE = ${a.node.attrs["reverse"] as boolean};`;
   return makeKernel({

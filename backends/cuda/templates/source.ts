@@ -41,14 +41,6 @@ export interface TemplateParts {
 const NAME = "@KERNEL@";
 const SITE = "@SITE@";
 
-/** A float literal that reads back as the same float. */
-export function floatLiteral(x: number): string {
-  if (Number.isNaN(x)) return "NAN";
-  if (!Number.isFinite(x)) return x < 0 ? "-INFINITY" : "INFINITY";
-  const text = String(Math.fround(x));
-  return `${/[.e]/.test(text) ? text : `${text}.0`}f`;
-}
-
 /** A double literal that reads back as the same double. */
 export function doubleLiteral(x: number): string {
   if (Number.isNaN(x)) return "static_cast<double>(NAN)";

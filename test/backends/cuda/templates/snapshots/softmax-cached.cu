@@ -1,0 +1,152 @@
+// softmax-cached: grid [1, 1, 1], block [256, 1, 1], 20000 flops, 32000 bytes
+// softmax: exp(x - max) / sum(exp(x - max)) along axis 1 of [4, 1000] f32
+namespace softmax_e3c3059a6b58_detail {
+
+// The math value of a stored element: bf16 and f16 widen to float exactly, integers to long long.
+__device__ __forceinline__ float widen(float x) { return x; }
+__device__ __forceinline__ double widen(double x) { return x; }
+__device__ __forceinline__ float widen(__nv_bfloat16 x) { return __bfloat162float(x); }
+__device__ __forceinline__ float widen(__half x) { return __half2float(x); }
+__device__ __forceinline__ long long widen(long long x) { return x; }
+__device__ __forceinline__ long long widen(int x) { return x; }
+__device__ __forceinline__ long long widen(signed char x) { return x; }
+__device__ __forceinline__ long long widen(unsigned char x) { return x; }
+// Stores a math value into an element, rounded once to nearest even; integers wrap to the element's width.
+__device__ __forceinline__ void narrow(float& d, float v) { d = v; }
+__device__ __forceinline__ void narrow(float& d, double v) { d = static_cast<float>(v); }
+__device__ __forceinline__ void narrow(double& d, double v) { d = v; }
+__device__ __forceinline__ void narrow(__nv_bfloat16& d, float v) { d = __float2bfloat16_rn(v); }
+__device__ __forceinline__ void narrow(__nv_bfloat16& d, double v) { d = __double2bfloat16(v); }
+__device__ __forceinline__ void narrow(__half& d, float v) { d = __float2half_rn(v); }
+__device__ __forceinline__ void narrow(__half& d, double v) { d = __double2half(v); }
+template <typename I> __device__ __forceinline__ void narrow(I& d, long long v) { d = static_cast<I>(v); }
+
+// N consecutive elements moved as one access of N * sizeof(T) bytes; the address must be aligned to that size
+// (the memory plan aligns every buffer to 256 bytes; templates pick N so that every offset they use stays aligned).
+#ifndef TRAINC_CHECK_ALIGNED
+#define TRAINC_CHECK_ALIGNED(pointer, bytes)
+#endif
+template <typename T, int N> struct alignas(sizeof(T) * N) Pack { T v[N]; };
+template <int N, typename T> __device__ __forceinline__ Pack<T, N> load_pack(const T* p) {
+  TRAINC_CHECK_ALIGNED(p, sizeof(Pack<T, N>));
+  return *reinterpret_cast<const Pack<T, N>*>(p);
+}
+template <int N, typename T> __device__ __forceinline__ void store_pack(T* p, const Pack<T, N>& x) {
+  TRAINC_CHECK_ALIGNED(p, sizeof(Pack<T, N>));
+  *reinterpret_cast<Pack<T, N>*>(p) = x;
+}
+// N elements widened to the math type M, and N math values narrowed into elements.
+template <int N, typename M, typename T> __device__ __forceinline__ void load_math(M (&out)[N], const T* p) {
+  const Pack<T, N> k = load_pack<N>(p);
+#pragma unroll
+  for (int j = 0; j < N; ++j) out[j] = static_cast<M>(widen(k.v[j]));
+}
+template <int N, typename M, typename T> __device__ __forceinline__ void store_math(T* p, const M (&in)[N]) {
+  Pack<T, N> k;
+#pragma unroll
+  for (int j = 0; j < N; ++j) narrow(k.v[j], in[j]);
+  store_pack<N>(p, k);
+}
+// N copies of one math value narrowed into elements.
+template <int N, typename M, typename T> __device__ __forceinline__ void fill_math(T* p, M value) {
+  M v[N];
+#pragma unroll
+  for (int j = 0; j < N; ++j) v[j] = value;
+  store_math<N>(p, v);
+}
+
+// exp and log in the math type (float or double).
+__device__ __forceinline__ float exp_m(float x) { return expf(x); }
+__device__ __forceinline__ double exp_m(double x) { return exp(x); }
+__device__ __forceinline__ float log_m(float x) { return logf(x); }
+__device__ __forceinline__ double log_m(double x) { return log(x); }
+__device__ __forceinline__ bool finite_m(float x) { return isfinite(x); }
+__device__ __forceinline__ bool finite_m(double x) { return isfinite(x); }
+
+// A running softmax statistic over some values: their maximum m (NaN if any is NaN) and s = sum of exp(x - m).
+// Empty (or all -inf): m = -inf, s = 0.
+template <typename M> struct Stat { M m; M s; };
+template <typename M> __device__ __forceinline__ Stat<M> stat_empty() { return {-static_cast<M>(INFINITY), M(0)}; }
+// s rescaled from maximum m to a maximum to >= m; exact when they are equal, so infinite maxima never give inf - inf.
+template <typename M> __device__ __forceinline__ M rescale(M s, M m, M to) { return m == to ? s : s * exp_m(m - to); }
+template <int N, typename M> __device__ __forceinline__ void stat_push(Stat<M>& st, const M (&x)[N]) {
+  M top = st.m;
+#pragma unroll
+  for (int j = 0; j < N; ++j) top = trainc_max(top, x[j]);
+  if (top == -static_cast<M>(INFINITY)) return;
+  M s = rescale(st.s, st.m, top);
+#pragma unroll
+  for (int j = 0; j < N; ++j) s += exp_m(x[j] - top);
+  st = {top, s};
+}
+template <typename M> __device__ __forceinline__ Stat<M> stat_merge(Stat<M> a, Stat<M> b) {
+  const M top = trainc_max(a.m, b.m);
+  if (top == -static_cast<M>(INFINITY)) return a;
+  return {top, rescale(a.s, a.m, top) + rescale(b.s, b.m, top)};
+}
+// log(sum exp(x)) of the values: m + log(s), or m itself when m is not finite (all -inf, an inf, or a NaN).
+template <typename M> __device__ __forceinline__ M stat_lse(Stat<M> st) { return finite_m(st.m) ? st.m + log_m(st.s) : st.m; }
+
+// Combines the statistics of the THREADS threads sharing a row: a warp (THREADS = 32) or the whole block. Every
+// thread of the row gets the same result (merging is symmetric, and the block step reads the partials in order).
+template <int THREADS, typename M> __device__ __forceinline__ Stat<M> row_reduce(Stat<M> st) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const Stat<M> other = {__shfl_xor_sync(0xffffffffu, st.m, o), __shfl_xor_sync(0xffffffffu, st.s, o)};
+    st = stat_merge(st, other);
+  }
+  if constexpr (THREADS > 32) {
+    __shared__ Stat<M> partial[THREADS / 32];
+    if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = st;
+    __syncthreads();
+    st = partial[0];
+#pragma unroll
+    for (int w = 1; w < THREADS / 32; ++w) st = stat_merge(st, partial[w]);
+    __syncthreads();
+  }
+  return st;
+}
+
+using M = float;
+constexpr long long ROWS = 4;
+constexpr int N = 1000;  // row length
+constexpr int VEC = 4;  // elements per vector access
+constexpr int THREADS = 32;  // threads per row
+constexpr int ROWS_PER_BLOCK = 8;
+
+}  // namespace softmax_e3c3059a6b58_detail
+
+extern "C" __global__ void __launch_bounds__(256) softmax_e3c3059a6b58(
+    const float* __restrict__ in0,
+    float* __restrict__ out0) {
+  using namespace softmax_e3c3059a6b58_detail;
+  const float* const x = in0;
+  float* const y = out0;
+  const int lane = threadIdx.x % THREADS;
+  const long long row = static_cast<long long>(blockIdx.x) * ROWS_PER_BLOCK + threadIdx.x / THREADS;
+  if (row >= ROWS) return;
+  const auto* x_row = x + row * N;
+  auto* y_row = y + row * N;
+  constexpr int ITEMS = 8;  // vectors per thread, kept in registers
+  M cache[ITEMS][VEC];
+  Stat<M> st = stat_empty<M>();
+#pragma unroll
+  for (int k = 0; k < ITEMS; ++k) {
+    const int i = (k * THREADS + lane) * VEC;
+    if (i < N) {
+      load_math<VEC>(cache[k], x_row + i);
+      stat_push(st, cache[k]);
+    }
+  }
+  st = row_reduce<THREADS>(st);
+#pragma unroll
+  for (int k = 0; k < ITEMS; ++k) {
+    const int i = (k * THREADS + lane) * VEC;
+    if (i < N) {
+      M out[VEC];
+#pragma unroll
+      for (int j = 0; j < VEC; ++j) out[j] = exp_m(cache[k][j] - st.m) / st.s;
+      store_math<VEC>(y_row + i, out);
+    }
+  }
+}
