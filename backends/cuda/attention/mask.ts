@@ -56,7 +56,8 @@ __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
 /** C++ expression: does the tile pair need the per-element test for causal, window or the key tail? */
 function staticMaskExpr(m: MaskShape): string {
   const s = m.spec;
-  const [q0, k0, qRows, kRows] = m.role === "forward" ? ["own0", "other0", m.own, m.other] : ["other0", "own0", m.other, m.own];
+  const other0 = `n * ${m.other}`;
+  const [q0, k0, qRows, kRows] = m.role === "forward" ? ["own0", other0, m.own, m.other] : [other0, "own0", m.other, m.own];
   const terms = [`${k0} + ${kRows} > ${s.Tk}`];
   if (s.causal) terms.push(`min(${k0} + ${kRows}, ${s.Tk}) - 1 > ${q0}`);
   if (s.window > 0) terms.push(`${k0} <= min(${q0} + ${qRows}, ${s.Tq}) - 1 - ${s.window}`);
@@ -85,7 +86,6 @@ function flagsFunction(m: MaskShape): string {
     return `// flags[n - lo] for visited tiles n in [lo, hi]: 1 = every pair visible, 2 = per-element test.
 __device__ __forceinline__ void build_flags(int own0, int lo, int hi, unsigned char* flags) {
   for (int n = lo + static_cast<int>(threadIdx.x); n <= hi; n += ${m.warps * 32}) {
-    const int other0 = n * ${m.other};
     flags[n - lo] = (${staticMaskExpr(m)}) ? 2 : 1;
   }
 }`;

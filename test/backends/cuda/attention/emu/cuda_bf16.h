@@ -1,18 +1,28 @@
 // CPU emulation of the little of CUDA the attention kernels use, so their generated sources run under g++ in tests
-// (this machine has nvcc but no GPU). Each block runs as one std::thread per CUDA thread, blocks one after another;
-// __syncthreads is a block barrier, warp collectives (shuffles, ldmatrix, mma.sync) exchange values through a per-warp
-// buffer between two warp barriers. cp.async copies are queued per thread and land only when that thread waits for
-// their group (the latest moment the hardware allows), so a missing wait reads stale shared memory. Shared memory
-// starts filled with 0xff bytes (NaN as f32 and bf16), so reading what nobody wrote shows up as NaN.
+// (this machine has nvcc but no GPU). Every CUDA thread of a block is a fiber on one OS thread (started with
+// makecontext, then switched with _setjmp/_longjmp, which skip the signal-mask system calls of swapcontext); a
+// round-robin scheduler runs each fiber until it waits at a barrier: __syncthreads waits for the block, warp
+// collectives (shuffles, votes, ldmatrix, mma.sync) exchange values through a per-warp buffer between two warp
+// barriers. Blocks are spread over the machine's cores, one scheduler per worker thread; atomics take a lock.
+// cp.async copies are queued per thread and land only when that thread waits for their group (the latest moment the
+// hardware allows), so a missing wait reads stale shared memory. Shared memory starts filled with 0xff bytes (NaN as
+// f32 and bf16), so reading what nobody wrote shows up as NaN. A barrier that can never complete aborts the run.
 // The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts) for the emu_* functions here.
 // Invariant: only kernels whose warp collectives are reached by all 32 lanes together run correctly (as on a GPU).
 #pragma once
 
-#include <barrier>
+#include <setjmp.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -34,36 +44,72 @@ using std::min;
 
 namespace emu {
 
+struct Copy { void* dst; const void* src; bool valid; };
+
+struct Fiber {
+  ucontext_t context;
+  jmp_buf resume;
+  bool started = false;
+  std::unique_ptr<char[]> stack;
+  emu_dim3 index;
+  std::vector<Copy> open_group;
+  std::vector<std::vector<Copy>> committed;
+  bool done = false;
+};
+
+/** Arrivals at a barrier of `size` fibers; `generation` moves on each time all have arrived. */
+struct Barrier {
+  int size = 0, arrived = 0;
+  unsigned generation = 0;
+};
+
 struct Warp {
-  std::barrier<> bar{32};
+  Barrier bar;
   alignas(16) unsigned char slot[32][64];
 };
 
 struct Block {
-  explicit Block(int threads, size_t shared)
-      : bar(threads), warps(static_cast<size_t>(threads + 31) / 32), smem(shared + 16, 0xff) {}
-  std::barrier<> bar;
+  Block(int threads, size_t shared) : warps(static_cast<size_t>(threads + 31) / 32), smem(shared + 16, 0xff) {
+    bar.size = threads;
+    for (Warp& w : warps) w.bar.size = 32;
+  }
+  Barrier bar;
   std::vector<Warp> warps;
   std::vector<unsigned char> smem;
+  emu_dim3 index;
 };
 
-struct Copy { void* dst; const void* src; bool valid; };
+constexpr size_t STACK_BYTES = 256 * 1024;
 
-inline thread_local emu_dim3 thread_index, block_index;
+inline thread_local Fiber* current = nullptr;
 inline thread_local Block* block = nullptr;
-inline thread_local std::vector<Copy> open_group;
-inline thread_local std::vector<std::vector<Copy>> committed;
+inline thread_local jmp_buf scheduler_resume;
+inline thread_local const std::function<void()>* body = nullptr;
+inline thread_local unsigned long long progress = 0;
 inline std::mutex atomics;
 
-inline int lane() { return thread_index.x % 32; }
-inline Warp& warp() { return block->warps[static_cast<size_t>(thread_index.x / 32)]; }
+inline int lane() { return current->index.x % 32; }
+inline Warp& warp() { return block->warps[static_cast<size_t>(current->index.x / 32)]; }
+
+inline void wait(Barrier& b) {
+  const unsigned generation = b.generation;
+  ++progress;
+  if (++b.arrived == b.size) {
+    b.arrived = 0;
+    ++b.generation;
+    return;
+  }
+  while (b.generation == generation) {
+    if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
+  }
+}
 
 // Publishes this lane's value to the warp; call read() after, then done().
 template <typename T>
 inline void publish(const T& v) {
   static_assert(sizeof(T) <= 64, "slot too small");
   std::memcpy(warp().slot[lane()], &v, sizeof(T));
-  warp().bar.arrive_and_wait();
+  wait(warp().bar);
 }
 template <typename T>
 inline T read(int from) {
@@ -71,7 +117,7 @@ inline T read(int from) {
   std::memcpy(&v, warp().slot[from], sizeof(T));
   return v;
 }
-inline void done() { warp().bar.arrive_and_wait(); }
+inline void done() { wait(warp().bar); }
 
 inline void land(std::vector<Copy>& group) {
   for (const Copy& c : group) {
@@ -81,52 +127,94 @@ inline void land(std::vector<Copy>& group) {
   group.clear();
 }
 
-// Runs body() on every thread of every block of the grid; blocks run one after another.
-template <typename F>
-void launch(emu_dim3 grid, int threads, size_t shared, F body) {
-  for (int z = 0; z < grid.z; ++z) {
-    for (int y = 0; y < grid.y; ++y) {
-      for (int x = 0; x < grid.x; ++x) {
-        auto blk = std::make_unique<Block>(threads, shared);
-        std::vector<std::thread> pool;
-        for (int t = 0; t < threads; ++t) {
-          pool.emplace_back([&, t] {
-            thread_index = {t, 0, 0};
-            block_index = {x, y, z};
-            block = blk.get();
-            body();
-            land(open_group);
-            for (auto& g : committed) land(g);
-            committed.clear();
-          });
-        }
-        for (auto& th : pool) th.join();
+inline void fiber_main() {
+  (*body)();
+  land(current->open_group);
+  for (auto& g : current->committed) land(g);
+  current->committed.clear();
+  current->done = true;
+  _longjmp(scheduler_resume, 1);
+}
+
+// Runs every thread of one block as fibers until all have returned; aborts when none can move.
+inline void run_block(Block& blk, int threads) {
+  std::vector<Fiber> fibers(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    Fiber& f = fibers[static_cast<size_t>(t)];
+    f.index = {t, 0, 0};
+    f.stack.reset(new char[STACK_BYTES]);
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = STACK_BYTES;
+    f.context.uc_link = nullptr;
+    makecontext(&f.context, fiber_main, 0);
+  }
+  block = &blk;
+  for (int live = threads; live > 0;) {
+    const unsigned long long before = progress;
+    int finished = 0;
+    for (Fiber& f : fibers) {
+      if (f.done) continue;
+      current = &f;
+      if (_setjmp(scheduler_resume) == 0) {
+        if (f.started) _longjmp(f.resume, 1);
+        f.started = true;
+        setcontext(&f.context);
       }
+      if (f.done) ++finished;
+    }
+    live -= finished;
+    if (live > 0 && finished == 0 && progress == before) {
+      std::fprintf(stderr, "emu: block (%d,%d,%d) deadlocked at a barrier\n", blk.index.x, blk.index.y, blk.index.z);
+      std::abort();
     }
   }
 }
 
+// Runs body() on every thread of every block of the grid; blocks are spread over the machine's cores.
+template <typename F>
+void launch(emu_dim3 grid, int threads, size_t shared, F kernel) {
+  const std::function<void()> fn = kernel;
+  const int blocks = grid.x * grid.y * grid.z;
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    body = &fn;
+    for (int id = next++; id < blocks; id = next++) {
+      Block blk(threads, shared);
+      blk.index = {id % grid.x, id / grid.x % grid.y, id / (grid.x * grid.y)};
+      run_block(blk, threads);
+    }
+  };
+  const int workers = std::max(1, std::min<int>(blocks, static_cast<int>(std::thread::hardware_concurrency())));
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w) pool.emplace_back(worker);
+  for (std::thread& t : pool) t.join();
+}
+
 }  // namespace emu
 
-#define threadIdx (emu::thread_index)
-#define blockIdx (emu::block_index)
+#define threadIdx (emu::current->index)
+#define blockIdx (emu::block->index)
 
-inline void __syncthreads() { emu::block->bar.arrive_and_wait(); }
-inline void __syncwarp() { emu::warp().bar.arrive_and_wait(); }
+inline void __syncthreads() { emu::wait(emu::block->bar); }
+inline void __syncwarp() { emu::wait(emu::warp().bar); }
 
 inline unsigned char* emu_shared_base() { return emu::block->smem.data(); }
 
-inline void emu_cp_async16(void* dst, const void* src, bool valid) { emu::open_group.push_back({dst, src, valid}); }
+inline void emu_cp_async16(void* dst, const void* src, bool valid) {
+  emu::current->open_group.push_back({dst, src, valid});
+}
 
 inline void emu_cp_async_commit() {
-  emu::committed.push_back(std::move(emu::open_group));
-  emu::open_group.clear();
+  emu::current->committed.push_back(std::move(emu::current->open_group));
+  emu::current->open_group.clear();
 }
 
 inline void emu_cp_async_wait(size_t pending) {
-  while (emu::committed.size() > pending) {
-    emu::land(emu::committed.front());
-    emu::committed.erase(emu::committed.begin());
+  auto& groups = emu::current->committed;
+  while (groups.size() > pending) {
+    emu::land(groups.front());
+    groups.erase(groups.begin());
   }
 }
 

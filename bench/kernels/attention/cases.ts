@@ -1,0 +1,73 @@
+// The attention lab's cases. `h200`: the issue's kernel benchmark (causal, bf16, d = 128, 32 heads, 16,384 tokens
+// per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
+// targets. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
+// segments, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256.
+// Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
+
+import type { AttentionConfig, AttentionSpec } from "../../../backends/cuda/attention/index.ts";
+
+/** Forward and backward tile configs tried together; `undefined` = the default config. */
+export interface Variant {
+  readonly forward?: AttentionConfig;
+  readonly backward?: AttentionConfig;
+}
+
+export interface LabCase {
+  readonly name: string;
+  readonly spec: AttentionSpec;
+  /** Variants beyond the defaults (which always run first). */
+  readonly variants: readonly Variant[];
+  /** (batch, kv head) slices checked against the reference: the first and last, or every one. */
+  readonly samples: "ends" | "all";
+  /** What to beat, printed beside the timings. */
+  readonly target: string;
+}
+
+const H200_TARGETS: Record<number, string> = {
+  1024: "FA2 236 / 192, cuDNN 448 / 353",
+  4096: "FA2 323 / 276, cuDNN 590 / 473",
+  16384: "FA2 332 / 318, cuDNN 597 / 531",
+};
+
+const BF16_VARIANTS: readonly Variant[] = [
+  { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
+  { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
+  { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
+];
+
+function h200(): LabCase[] {
+  return [1024, 4096, 16384].map((T) => ({
+    name: `h200-causal-T${T}`,
+    spec: { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
+      scale: 1 / Math.sqrt(128), window: 0, segments: false },
+    variants: BF16_VARIANTS,
+    samples: "ends",
+    target: `fwd / fwd+bwd TFLOP/s to beat: ${H200_TARGETS[T]}`,
+  }));
+}
+
+function small(name: string, spec: Omit<AttentionSpec, "scale">, variants: readonly Variant[] = []): LabCase {
+  return { name, spec: { ...spec, scale: 1 / Math.sqrt(spec.D) }, variants, samples: "all", target: "" };
+}
+
+function check(): LabCase[] {
+  return [
+    small("f32-gqa-causal", { dtype: "f32", B: 2, Tq: 300, Tk: 300, Hq: 8, Hk: 2, D: 64, causal: true, window: 0,
+      segments: false }, [{ forward: { Br: 32, Bc: 32, warps: 4 }, backward: { Br: 16, Bc: 16, warps: 4 } }]),
+    small("f32-window-cross", { dtype: "f32", B: 1, Tq: 200, Tk: 333, Hq: 4, Hk: 4, D: 128, causal: false,
+      window: 50, segments: false }),
+    small("f32-segments-window", { dtype: "f32", B: 2, Tq: 500, Tk: 500, Hq: 4, Hk: 1, D: 96, causal: true,
+      window: 64, segments: true }),
+    small("f32-d256", { dtype: "f32", B: 1, Tq: 129, Tk: 129, Hq: 2, Hk: 1, D: 256, causal: false, window: 0,
+      segments: false }),
+    small("bf16-gqa-segments", { dtype: "bf16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
+      window: 0, segments: true }, BF16_VARIANTS),
+    small("bf16-d64-window", { dtype: "bf16", B: 1, Tq: 777, Tk: 777, Hq: 4, Hk: 4, D: 64, causal: true, window: 100,
+      segments: false }, BF16_VARIANTS),
+    small("bf16-cross", { dtype: "bf16", B: 3, Tq: 130, Tk: 77, Hq: 6, Hk: 3, D: 128, causal: false, window: 0,
+      segments: false }),
+  ];
+}
+
+/** Case sets by name. */
+export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200 };

@@ -1,0 +1,156 @@
+// Host side of the attention lab: per case, fill inputs, compute float64 references on sampled (batch, kv head)
+// slices (reference.cuh), then per variant (forward + backward tile configs) poison the outputs, run the generated
+// kernels, validate out, lse, dq, dk, dv against the references, and time forward and forward+backward (CUDA events,
+// L2 flushed before each run, median). TFLOP/s are counted as bench/h200-baselines: 4*B*Tq*Tk*Hq*D for the forward,
+// halved when causal; forward+backward = 3.5x that.
+// Invariants: a variant is timed only after it validated; the exit status is 0 only when every variant validated.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#define LAB_CHECK(call)                                                                                  \
+  do {                                                                                                   \
+    cudaError_t lab_err_ = (call);                                                                       \
+    if (lab_err_ != cudaSuccess) {                                                                       \
+      std::fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(lab_err_)); \
+      std::exit(2);                                                                                      \
+    }                                                                                                    \
+  } while (0)
+
+namespace lab {
+
+/** Device buffers of one case, named as the kernels' parameters. */
+struct Buffers {
+  void *q, *k, *v, *dout, *out, *dq, *dk, *dv;
+  int* segments;
+  float *lse, *delta, *dq_accum;
+};
+
+/** One forward config and one backward config, with their launchers. */
+struct Variant {
+  const char* label;
+  void (*setup)();
+  void (*forward)(Buffers&, cudaStream_t);
+  void (*backward)(Buffers&, cudaStream_t);
+};
+
+/** (batch, kv head) slices the references cover; the kv head's whole GQA group is checked. */
+struct Sample { int b, kvh; };
+
+struct Case {
+  const char* name;
+  Problem p;
+  bool bf16;
+  double forward_flops;
+  const char* target;
+  const Variant* variants;
+  int variant_count;
+  const Sample* samples;
+  int sample_count;
+};
+
+struct Options {
+  std::string filter;
+  int repeats = 20;
+  bool validate_only = false;
+};
+
+/** References of one sample: per head of the group out, lse, dq; dk and dv of the kv head. */
+struct Reference {
+  Sample s;
+  std::vector<std::vector<double>> out, lse, dq;
+  std::vector<double> dk, dv;
+};
+
+/** ||a - ref|| / ||ref|| accumulated element by element; non-finite values must match the reference's. */
+struct RelError {
+  double num = 0.0, den = 0.0;
+  bool broken = false;
+  void add(double a, double ref) {
+    if (!std::isfinite(ref) || !std::isfinite(a)) {
+      broken = broken || a != ref;
+      return;
+    }
+    num += (a - ref) * (a - ref);
+    den += ref * ref;
+  }
+  double value() const { return broken ? INFINITY : (den > 0 ? std::sqrt(num / den) : std::sqrt(num)); }
+};
+
+inline size_t elements_q(const Problem& p) { return static_cast<size_t>(p.B) * p.Tq * p.Hq * p.D; }
+inline size_t elements_k(const Problem& p) { return static_cast<size_t>(p.B) * p.Tk * p.Hk * p.D; }
+inline size_t elements_rows(const Problem& p) { return static_cast<size_t>(p.B) * p.Hq * p.Tq; }
+
+inline void* device_alloc(size_t bytes) {
+  void* p = nullptr;
+  LAB_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 16)));
+  return p;
+}
+
+/** Documents of 1..T/2 tokens per batch row, numbered from 0 (the tests' scheme), from a fixed LCG. */
+inline std::vector<int> segment_ids(const Problem& p) {
+  std::vector<int> ids(static_cast<size_t>(p.B) * p.Tq);
+  unsigned state = 12345u;
+  auto next = [&state](int n) { state = state * 1664525u + 1013904223u; return 1 + static_cast<int>((state >> 8) % n); };
+  for (int b = 0; b < p.B; ++b) {
+    int doc = 0, left = next(std::max(1, p.Tq / 2));
+    for (int t = 0; t < p.Tq; ++t) {
+      if (left == 0) {
+        ++doc;
+        left = next(std::max(1, p.Tq / 2));
+      }
+      ids[static_cast<size_t>(b) * p.Tq + t] = doc;
+      --left;
+    }
+  }
+  return ids;
+}
+
+inline Buffers allocate(const Case& c) {
+  const Problem& p = c.p;
+  const size_t e = c.bf16 ? 2 : 4, nq = elements_q(p), nk = elements_k(p), rows = elements_rows(p);
+  Buffers b{};
+  b.q = device_alloc(nq * e);
+  b.k = device_alloc(nk * e);
+  b.v = device_alloc(nk * e);
+  b.dout = device_alloc(nq * e);
+  b.out = device_alloc(nq * e);
+  b.dq = device_alloc(nq * e);
+  b.dk = device_alloc(nk * e);
+  b.dv = device_alloc(nk * e);
+  b.lse = static_cast<float*>(device_alloc(rows * 4));
+  b.delta = static_cast<float*>(device_alloc(rows * 4));
+  b.dq_accum = static_cast<float*>(device_alloc(c.bf16 ? nq * 4 : 16));
+  b.segments = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 4));
+  const std::vector<int> ids = segment_ids(p);
+  LAB_CHECK(cudaMemcpy(b.segments, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+  void* inputs[] = {b.q, b.k, b.v, b.dout};
+  const size_t counts[] = {nq, nk, nk, nq};
+  const float spreads[] = {2.0f, 2.0f, 1.0f, 1.0f};
+  for (int i = 0; i < 4; ++i) {
+    if (c.bf16) fill<<<1024, 256>>>(static_cast<__nv_bfloat16*>(inputs[i]), counts[i], 1u + i, spreads[i]);
+    else fill<<<1024, 256>>>(static_cast<float*>(inputs[i]), counts[i], 1u + i, spreads[i]);
+  }
+  LAB_CHECK(cudaGetLastError());
+  return b;
+}
+
+inline void release(Buffers& b) {
+  void* all[] = {b.q, b.k, b.v, b.dout, b.out, b.dq, b.dk, b.dv, b.lse, b.delta, b.dq_accum, b.segments};
+  for (void* p : all) LAB_CHECK(cudaFree(p));
+}
+
+inline std::vector<double> download(const double* d, size_t n) {
+  std::vector<double> h(n);
+  LAB_CHECK(cudaMemcpy(h.data(), d, n * 8, cudaMemcpyDeviceToHost));
+  return h;
+}
+
+}  // namespace lab

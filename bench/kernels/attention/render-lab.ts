@@ -1,0 +1,106 @@
+// Renders the attention lab: one self-contained .cu file with the harness (reference.cuh, harness.cuh, driver.cuh
+// inlined, so it builds anywhere with one nvcc command), every generated kernel, a setup / forward / backward launcher
+// per variant and the case table lab::main walks.
+// Invariants: a case's first variant is the default configs; a kernel rendered for two variants (equal code, equal
+// name) is emitted once; launchers pass buffers in each kernel's parameter order.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
+  type AttentionConfig, type AttentionSpec,
+} from "../../../backends/cuda/attention/index.ts";
+import type { KernelSource } from "../../../backends/kernel.ts";
+import type { LabCase } from "./cases.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** nvcc arguments that build the lab source `cu` into the executable `exe` (sm_90, optimized). */
+export function labBuildArgs(cu: string, exe: string): string[] {
+  return ["-O3", "-std=c++17", "-arch=sm_90", "-lineinfo", cu, "-o", exe];
+}
+
+/** Which variants per case: the defaults alone, or the defaults and the case's other variants. */
+export type ConfigChoice = "default" | "all";
+
+const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f32: "float", i32: "int" };
+
+function launch(k: KernelSource): string {
+  const args = k.params.map((p) => `static_cast<${p.access === "read" ? "const " : ""}${C_TYPES[p.dtype]}*>(b.${p.name})`);
+  return `  ${k.name}<<<dim3(${k.grid.join(", ")}), dim3(${k.block.join(", ")}), ${k.sharedBytes}, s>>>(` +
+    `${args.join(", ")});`;
+}
+
+function setup(k: KernelSource): string {
+  return `  LAB_CHECK(cudaFuncSetAttribute(${k.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${k.sharedBytes}));`;
+}
+
+function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
+  const f = `fwd ${forward.Br}x${forward.Bc}/${forward.warps}w`;
+  return `${f} bwd ${backward.Br}x${backward.Bc}/${backward.warps}w${isDefault ? " *" : ""}`;
+}
+
+function problem(s: AttentionSpec): string {
+  return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.segments)].join(", ")}, ` +
+    `${Math.fround(s.scale).toPrecision(9)}f}`;
+}
+
+/** Forward flops as h200-baselines.md counts them: 4 * B * Tq * Tk * Hq * D, halved when causal. */
+export function labForwardFlops(s: AttentionSpec): number {
+  return (4 * s.B * s.Tq * s.Tk * s.Hq * s.D) / (s.causal ? 2 : 1);
+}
+
+function samples(c: LabCase): string {
+  const s = c.spec;
+  const all = [];
+  for (let b = 0; b < s.B; b++) for (let h = 0; h < s.Hk; h++) all.push(`{${b}, ${h}}`);
+  const ends = s.B * s.Hk === 1 ? ["{0, 0}"] : ["{0, 0}", `{${s.B - 1}, ${s.Hk - 1}}`];
+  return (c.samples === "all" ? all : ends).join(", ");
+}
+
+/** The lab's .cu text for `cases`, each with the variants `choice` selects. */
+export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): string {
+  const kernels = new Map<string, string>();
+  const parts: string[] = [];
+  const entries: string[] = [];
+  cases.forEach((c, i) => {
+    const s = c.spec;
+    const variants = [{ forward: defaultForwardConfig(s), backward: defaultBackwardConfig(s) },
+      ...(choice === "all" ? c.variants : []).map((v) => ({
+        forward: v.forward ?? defaultForwardConfig(s), backward: v.backward ?? defaultBackwardConfig(s) }))];
+    const rows = variants.map((v, j) => {
+      const forward = renderAttentionForward(s, v.forward);
+      const backward = renderAttentionBackward(s, v.backward);
+      for (const k of [forward, ...backward]) kernels.set(k.name, k.code);
+      const id = `${i}_${j}`;
+      parts.push(`static void setup_${id}() {\n${[forward, ...backward].map(setup).join("\n")}\n}
+static void forward_${id}(lab::Buffers& b, cudaStream_t s) {\n${launch(forward)}\n}
+static void backward_${id}(lab::Buffers& b, cudaStream_t s) {\n${backward.map(launch).join("\n")}\n}
+`);
+      return `  {"${label(v.forward, v.backward, j === 0)}", setup_${i}_${j}, forward_${i}_${j}, backward_${i}_${j}},`;
+    });
+    parts.push(`static const lab::Variant variants_${i}[] = {\n${rows.join("\n")}\n};
+static const lab::Sample samples_${i}[] = {${samples(c)}};
+`);
+    entries.push(`  {"${c.name}", ${problem(s)}, ${s.dtype === "bf16"}, ${labForwardFlops(s)}.0, "${c.target}", ` +
+      `variants_${i}, ${rows.length}, samples_${i}, sizeof(samples_${i}) / sizeof(samples_${i}[0])},`);
+  });
+  const harness = ["reference.cuh", "harness.cuh", "driver.cuh"]
+    .map((f) => readFileSync(join(HERE, f), "utf8").replace("#pragma once\n", "")).join("\n");
+  return `// trainc attention lab, rendered by bench/kernels/attention/lab.ts: ${cases.length} cases, variants: ${choice}.
+// Build and run on the GPU machine: nvcc ${labBuildArgs("attention_lab.cu", "attention_lab").join(" ")} && ./attention_lab
+${harness}
+${[...kernels.values()].join("\n")}
+namespace lab_cases {
+
+${parts.join("\n")}
+static const lab::Case cases[] = {
+${entries.join("\n")}
+};
+
+}  // namespace lab_cases
+
+int main(int argc, char** argv) { return lab::main(argc, argv, lab_cases::cases, ${cases.length}); }
+`;
+}

@@ -1,0 +1,146 @@
+// Spec and config checks of the CUDA attention generators: every error code (5301-5307) with the culprit named,
+// default configs valid for the specs the schedule will ask for, launch facts (grid, block, shared memory, flops,
+// bytes, parameters) and kernel names that follow the content.
+
+import { describe, expect, it } from "vitest";
+import { TraincError } from "../../../../compiler/diagnostics.ts";
+import {
+  attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
+} from "../../../../backends/cuda/attention/index.ts";
+import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
+import { forwardFlops, visiblePairs, type AttentionSpec } from "../../../../backends/cuda/attention/spec.ts";
+
+const llama: AttentionSpec = {
+  dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 128, causal: true, scale: 1 / Math.sqrt(128), window: 0,
+  segments: false,
+};
+const tiny: AttentionSpec = {
+  dtype: "f32", B: 16, Tq: 32, Tk: 32, Hq: 4, Hk: 2, D: 16, causal: true, scale: 0.25, window: 0, segments: true,
+};
+
+function errorOf(f: () => unknown): TraincError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TraincError) return e;
+    throw e;
+  }
+  throw new Error("expected a TraincError");
+}
+
+describe("attention spec checks", () => {
+  const cases: [string, Partial<AttentionSpec> | Record<string, unknown>, number, RegExp][] = [
+    ["dtype f16", { dtype: "f16" }, 5301, /bf16 or f32, not f16/],
+    ["bf16 head dim 96", { D: 96 }, 5302, /head dim 64 or 128, not 96/],
+    ["f32 head dim 20", { dtype: "f32", D: 20 }, 5302, /multiple of 8 up to 256, not 20/],
+    ["f32 head dim 264", { dtype: "f32", D: 264 }, 5302, /not 264/],
+    ["GQA 32 / 6", { Hk: 6 }, 5303, /32 query heads are not a multiple of 6/],
+    ["B = 0", { B: 0 }, 5303, /B = 0 is not a positive integer/],
+    ["symbolic T", { Tq: 4096.5 }, 5303, /Tq = 4096.5/],
+    ["causal Tq != Tk", { Tk: 2048 }, 5304, /causal attention need as many keys/],
+    ["segments Tq != Tk", { causal: false, segments: true, Tk: 2048 }, 5304, /segments need as many keys/],
+    ["scale 0", { scale: 0 }, 5305, /scale 0 must be positive/],
+    ["window -1", { window: -1 }, 5305, /window -1/],
+  ];
+  it.each(cases)("%s", (_, change, code, message) => {
+    const e = errorOf(() => renderAttentionForward({ ...llama, ...change } as AttentionSpec));
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(message);
+    expect(e.message).toContain("attention");
+    expect(e.fix).toBeTruthy();
+  });
+
+  it("accepts non-causal attention with Tq != Tk and a window", () => {
+    expect(() => renderAttentionForward({ ...llama, causal: false, Tk: 1000, window: 256 })).not.toThrow();
+  });
+});
+
+describe("attention config checks", () => {
+  const bad: [string, AttentionSpec, "forward" | "backward", { Br: number; Bc: number; warps: number }, number,
+    RegExp][] = [
+    ["bf16 forward 3 warps", llama, "forward", { Br: 96, Bc: 64, warps: 3 }, 5306, /warps must be 1, 2, 4 or 8/],
+    ["bf16 forward 48 rows per warp", llama, "forward", { Br: 192, Bc: 64, warps: 4 }, 5306, /16 or 32 rows/],
+    ["bf16 forward Bc 24", llama, "forward", { Br: 128, Bc: 24, warps: 4 }, 5306, /multiple of 16/],
+    ["bf16 forward too many accumulators", llama, "forward", { Br: 128, Bc: 128, warps: 4 }, 5306, /accumulators/],
+    ["bf16 forward 1 warp at D 128", llama, "forward", { Br: 32, Bc: 64, warps: 1 }, 5306, /multiples of 2/],
+    ["bf16 backward Bc 32", llama, "backward", { Br: 64, Bc: 32, warps: 8 }, 5306, /Bc must be 64 or 128/],
+    ["bf16 backward 2 warps", llama, "backward", { Br: 64, Bc: 64, warps: 2 }, 5306, /warps must be 4 or 8/],
+    ["bf16 backward too many accumulators", llama, "backward", { Br: 128, Bc: 128, warps: 8 }, 5306,
+      /256 f32 accumulators/],
+    ["f32 forward 5 rows per lane", tiny, "forward", { Br: 80, Bc: 32, warps: 4 }, 5306, /1 to 4 rows/],
+    ["f32 backward Br != 4 warps", tiny, "backward", { Br: 32, Bc: 16, warps: 4 }, 5306, /4 \* warps/],
+    ["f32 forward shared memory", { ...tiny, D: 256 }, "forward", { Br: 128, Bc: 128, warps: 16 }, 5307,
+      /bytes of shared memory/],
+  ];
+  it.each(bad)("%s", (_, spec, pass, config, code, message) => {
+    const render = pass === "forward" ? () => renderAttentionForward(spec, config)
+      : () => renderAttentionBackward(spec, config);
+    const e = errorOf(render);
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(message);
+    expect(e.message).toContain(`Br=${config.Br} Bc=${config.Bc} warps=${config.warps}`);
+  });
+
+  const specs: AttentionSpec[] = [
+    llama, { ...llama, D: 64 }, { ...llama, Hk: 32, Tq: 1024, Tk: 1024, B: 16 }, { ...llama, segments: true, window: 4096 },
+    { ...llama, causal: false, Tq: 77, Tk: 130 }, tiny, { ...tiny, D: 256, segments: false }, { ...tiny, D: 8 },
+  ];
+  it.each(specs.map((s) => [`${s.dtype} D=${s.D} T=${s.Tq}x${s.Tk}`, s] as const))("defaults render: %s", (_, s) => {
+    expect(() => renderAttentionForward(s, defaultForwardConfig(s))).not.toThrow();
+    expect(() => renderAttentionBackward(s, defaultBackwardConfig(s))).not.toThrow();
+  });
+
+  it("picks square warp tiles for the backward products", () => {
+    expect(warpGrid(64, 128, 8)).toEqual([2, 4]);
+    expect(warpGrid(128, 128, 8)).toEqual([4, 2]);
+    expect(warpGrid(16, 16, 8)).toBeUndefined();
+  });
+});
+
+describe("attention launch facts", () => {
+  it("forward: grid over query tiles, heads, batch; out and lse outputs; causal flops", () => {
+    const k = renderAttentionForward(llama);
+    expect(k.grid).toEqual([32, 32, 4]);
+    expect(k.block).toEqual([128, 1, 1]);
+    expect(k.sharedBytes).toBe(128 * 128 * 2 + 2 * 64 * 128 * 2 + 64);
+    expect(k.params.map((p) => `${p.name}:${p.dtype}:${p.access}`)).toEqual(
+      ["q:bf16:read", "k:bf16:read", "v:bf16:read", "out:bf16:write", "lse:f32:write"]);
+    expect(k.flops).toBe(4 * 4 * 32 * 128 * (4096 * 4097) / 2);
+    const q = 4 * 4096 * 32 * 128;
+    expect(k.bytes).toBe((2 * q + 2 * q / 4) * 2 + 4 * 32 * 4096 * 4);
+  });
+
+  it("visible pairs follow causal and window masking", () => {
+    expect(visiblePairs({ ...tiny, Tq: 5, Tk: 5 })).toBe(15);
+    expect(visiblePairs({ ...tiny, Tq: 5, Tk: 5, window: 2 })).toBe(9);
+    expect(visiblePairs({ ...tiny, Tq: 3, Tk: 4, causal: false, window: 0 })).toBe(12);
+    expect(visiblePairs({ ...tiny, Tq: 6, Tk: 2, causal: false, window: 2 })).toBe(5);
+  });
+
+  it("backward: prep, main, dq epilogue for bf16; prep and main for f32; extra buffers named", () => {
+    const bf16 = renderAttentionBackward(llama);
+    expect(bf16.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(["attn_bwd_prep", "attn_bwd", "attn_bwd_dq"]);
+    expect(bf16[1]!.grid).toEqual([32, 8, 4]);
+    expect(bf16[1]!.flops).toBe(2.5 * forwardFlops(llama));
+    expect(bf16[1]!.params.map((p) => p.name)).toEqual(
+      ["q", "k", "v", "dout", "lse", "delta", "dq_accum", "dk", "dv"]);
+    const f32 = renderAttentionBackward(tiny);
+    expect(f32.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(["attn_bwd_prep", "attn_bwd"]);
+    expect(f32[1]!.params.map((p) => p.name)).toEqual(
+      ["q", "k", "v", "dout", "lse", "delta", "segments", "dq", "dk", "dv"]);
+    expect(attentionBuffers(llama).map((b) => `${b.name}[${b.shape.join(",")}]:${b.role}`)).toEqual(
+      ["lse[4,32,4096]:forward-output", "delta[4,32,4096]:scratch", "dq_accum[4,4096,32,128]:scratch"]);
+    expect(attentionBuffers(tiny).map((b) => b.name)).toEqual(["lse", "delta"]);
+  });
+
+  it("names are content hashes: same spec, same kernel; any change, a new name", () => {
+    const a = renderAttentionForward(llama);
+    expect(renderAttentionForward({ ...llama }).name).toBe(a.name);
+    expect(a.code).toContain(`extern "C" __global__ void __launch_bounds__(128, 2) ${a.name}(`);
+    expect(a.code).toContain(`namespace ${a.name}_detail {`);
+    const names = new Set([a, renderAttentionForward({ ...llama, Tq: 4095, Tk: 4095 }),
+      renderAttentionForward({ ...llama, scale: 0.1 }), renderAttentionForward(llama, { Br: 128, Bc: 32, warps: 4 })]
+      .map((k) => k.name));
+    expect(names.size).toBe(4);
+  });
+});

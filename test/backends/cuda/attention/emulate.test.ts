@@ -1,0 +1,99 @@
+// The generated attention kernels, run on the CPU through the emulation in emu.ts (g++, no GPU), against the
+// interpreter: out and lse of the forward kernel, then dq, dk, dv of the backward kernels fed with that forward's
+// out and lse, exactly as the schedule will chain them. Cases cover both dtypes, default and other tile configs,
+// GQA, causal and sliding-window masks, document segments, Tq != Tk, tails of every tile, head dims 40 to 256 and
+// queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded to bf16).
+
+import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
+  type AttentionConfig, type AttentionSpec,
+} from "../../../../backends/cuda/attention/index.ts";
+import { relativeError } from "../../../harness/numeric.ts";
+import { runEmulated, type EmuCase } from "./emu.ts";
+import { decode, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs } from "./reference.ts";
+
+const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
+
+interface Case {
+  readonly name: string;
+  readonly spec: AttentionSpec;
+  readonly forward?: AttentionConfig;
+  readonly backward?: AttentionConfig;
+}
+
+const bf16 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward?: AttentionConfig,
+  backward?: AttentionConfig): Case => ({ name, spec: { ...spec, dtype: "bf16", scale: 1 / Math.sqrt(spec.D) }, forward,
+  backward });
+const f32 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward?: AttentionConfig,
+  backward?: AttentionConfig): Case => ({ name, spec: { ...spec, dtype: "f32", scale: 0.3 }, forward, backward });
+
+const CASES: Case[] = [
+  bf16("bf16-causal-gqa-d64-defaults", { B: 1, Tq: 150, Tk: 150, Hq: 4, Hk: 2, D: 64, causal: true, window: 0,
+    segments: false }),
+  bf16("bf16-segments-window-d128", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: true, window: 40,
+    segments: true }, { Br: 64, Bc: 32, warps: 4 }, { Br: 32, Bc: 64, warps: 4 }),
+  bf16("bf16-cross-d128", { B: 1, Tq: 70, Tk: 100, Hq: 4, Hk: 2, D: 128, causal: false, window: 0, segments: false },
+    { Br: 128, Bc: 128, warps: 8 }, { Br: 128, Bc: 64, warps: 8 }),
+  bf16("bf16-rows-seeing-nothing", { B: 1, Tq: 100, Tk: 40, Hq: 2, Hk: 2, D: 64, causal: false, window: 20,
+    segments: false }),
+  f32("f32-causal-window-segments-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
+    segments: true }),
+  f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, segments: false }),
+  f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, segments: false },
+    { Br: 16, Bc: 8, warps: 2 }, { Br: 8, Bc: 8, warps: 2 }),
+];
+
+function emuCase(c: Case, x: Inputs): EmuCase {
+  const s = c.spec;
+  const dtype = s.dtype;
+  const e = dtype === "bf16" ? 2 : 4;
+  const rows = s.B * s.Hq * s.Tq * 4;
+  return {
+    name: c.name,
+    kernels: [renderAttentionForward(s, c.forward ?? defaultForwardConfig(s)),
+      ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
+    inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
+      ...(x.seg ? { segments: encode("i32", x.seg) } : {}) },
+    outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
+      ...(dtype === "bf16" ? { dq_accum: x.q.length * 4 } : {}) },
+  };
+}
+
+describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, against the interpreter"
+  : "attention kernels, emulated: skipped, g++ is not installed on this machine", () => {
+  const inputs = new Map(CASES.map((c, i) => [c.name, makeInputs(c.spec, 100 + 10 * i)]));
+  let results: Map<string, Record<string, Uint8Array>>;
+
+  beforeAll(() => {
+    results = runEmulated(CASES.map((c) => emuCase(c, inputs.get(c.name)!)));
+  }, 240_000);
+
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    const s = c.spec;
+    const x = inputs.get(c.name)!;
+    const r = results.get(c.name)!;
+    const tol = s.dtype === "bf16" ? 1e-2 : 1e-5;
+    expect(relativeError(decode(s.dtype, r["out"]!), referenceOut(s, x)), "out").toBeLessThan(tol);
+    expect(relativeError(decode("f32", r["lse"]!), referenceLse(s, x)), "lse").toBeLessThan(1e-5);
+    const [dq, dk, dv] = referenceGrads(s, x);
+    expect(relativeError(decode(s.dtype, r["dq"]!), dq!), "dq").toBeLessThan(tol);
+    expect(relativeError(decode(s.dtype, r["dk"]!), dk!), "dk").toBeLessThan(tol);
+    expect(relativeError(decode(s.dtype, r["dv"]!), dv!), "dv").toBeLessThan(tol);
+  });
+
+  it("rows that see no key give out = 0, lse = +inf and no gradient", () => {
+    const c = CASES.find((k) => k.name === "bf16-rows-seeing-nothing")!;
+    const r = results.get(c.name)!;
+    const lse = decode("f32", r["lse"]!);
+    const out = decode("bf16", r["out"]!);
+    const dq = decode("bf16", r["dq"]!);
+    const row = 99;
+    expect(lse[row]).toBe(Infinity);
+    for (let d = 0; d < c.spec.D; d++) {
+      expect(out[(row * c.spec.Hq) * c.spec.D + d]).toBe(0);
+      expect(dq[(row * c.spec.Hq) * c.spec.D + d]).toBe(0);
+    }
+  });
+});
