@@ -76,7 +76,7 @@ struct Block {
   Barrier bar;
   std::vector<Warp> warps;
   std::vector<unsigned char> smem;
-  emu_dim3 index;
+  emu_dim3 index, dim, grid;
 };
 
 constexpr size_t STACK_BYTES = 256 * 1024;
@@ -182,6 +182,8 @@ void launch(emu_dim3 grid, int threads, size_t shared, F kernel) {
     for (int id = next++; id < blocks; id = next++) {
       Block blk(threads, shared);
       blk.index = {id % grid.x, id / grid.x % grid.y, id / (grid.x * grid.y)};
+      blk.dim = {threads, 1, 1};
+      blk.grid = grid;
       run_block(blk, threads);
     }
   };
@@ -195,6 +197,8 @@ void launch(emu_dim3 grid, int threads, size_t shared, F kernel) {
 
 #define threadIdx (emu::current->index)
 #define blockIdx (emu::block->index)
+#define blockDim (emu::block->dim)
+#define gridDim (emu::block->grid)
 
 inline void __syncthreads() { emu::wait(emu::block->bar); }
 inline void __syncwarp() { emu::wait(emu::warp().bar); }
@@ -249,6 +253,9 @@ inline unsigned short emu_f32_to_bf16(float f) {
   return static_cast<unsigned short>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
 }
 
+inline float __bfloat162float(__nv_bfloat16 x) { return emu_bf16_to_f32(x.bits); }
+inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {emu_f32_to_bf16(x)}; }
+
 inline unsigned emu_pack_bf16(float lo, float hi) {
   return emu_f32_to_bf16(lo) | (static_cast<unsigned>(emu_f32_to_bf16(hi)) << 16);
 }
@@ -283,6 +290,9 @@ inline T emu_shfl_xor(T v, int mask) {
   emu::done();
   return r;
 }
+
+template <typename T>
+inline T __shfl_xor_sync(unsigned, T v, int mask) { return emu_shfl_xor(v, mask); }
 
 inline bool emu_any_sync(bool p) {
   emu::publish(p);
