@@ -57,7 +57,9 @@ const MAX_ACCUMULATORS = 192;
 
 /** Warp grids of the three products: scores [Br x Bc], key gradients [Bc x D], query gradient [Br x D]. */
 function grids(s: AttentionSpec, c: AttentionConfig) {
-  return { scores: warpGrid(c.Br, c.Bc, c.warps), keys: warpGrid(c.Bc, s.D, c.warps), queries: warpGrid(c.Br, s.D, c.warps) };
+  return {
+    scores: warpGrid(c.Br, c.Bc, c.warps), keys: warpGrid(c.Bc, s.D, c.warps), queries: warpGrid(c.Br, s.D, c.warps),
+  };
 }
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
@@ -81,8 +83,8 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
   checkShared(kernel, c, layout(s, c).bytes);
 }
 
-const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like swz; swz_p_pair
-// is its swz_pair (tile.ts).
+const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+// swz; swz_p_pair is its swz_pair (tile.ts).
 __device__ __forceinline__ int swz_p(int row, int chunk) {
   return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
 }
@@ -367,7 +369,8 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
   const [qm, qn] = g.queries!;
   return makeKernel({
     prefix: "attn_bwd",
-    summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
+    summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
+      `${c.warps} warps`,
     params: params(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],

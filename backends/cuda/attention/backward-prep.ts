@@ -78,7 +78,8 @@ export function renderBackwardDq(s: AttentionSpec): KernelSource {
     constants: [["long long", "PAIRS", pairs], ["float", "SCALE", s.scale]],
     primitives: ["pack_bf16"],
     helpers: "",
-    body: `  const long long p = static_cast<long long>(blockIdx.x) * ${CONVERT_THREADS} + static_cast<int>(threadIdx.x);
+    body: `  const long long p =
+      static_cast<long long>(blockIdx.x) * ${CONVERT_THREADS} + static_cast<int>(threadIdx.x);
   if (p >= PAIRS) return;
   reinterpret_cast<unsigned*>(dq)[p] = pack_bf16(SCALE * dq_accum[2 * p], SCALE * dq_accum[2 * p + 1]);`,
     grid: [Math.ceil(pairs / CONVERT_THREADS), 1, 1],

@@ -37,7 +37,8 @@ export function checkBackwardSimt(s: AttentionSpec, c: AttentionConfig): void {
   checkShared(kernel, c, layout(s, c).bytes);
 }
 
-const HELPERS = `// Starts async copies of rows [row0, row0 + ROWS) of one head into a tile with rows LD floats apart (zero past limit).
+const HELPERS = `// Starts async copies of rows [row0, row0 + ROWS) of one head into a tile with rows LD floats apart
+// (zero past limit).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(float* tile, const float* src, int row0, int limit, long long stride) {
   for (int c = static_cast<int>(threadIdx.x); c < ROWS * (D / 4); c += THREADS) {

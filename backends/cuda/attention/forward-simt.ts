@@ -49,8 +49,8 @@ export function checkForwardSimt(s: AttentionSpec, c: AttentionConfig): void {
   checkShared(kernel, c, layout(s, c).bytes);
 }
 
-const HELPERS = `// Starts async copies of rows [row0, row0 + ROWS) of one head (consecutive rows \`stride\` floats apart) into a tile
-// with rows LD floats apart; rows at or past \`limit\` are zero-filled.
+const HELPERS = `// Starts async copies of rows [row0, row0 + ROWS) of one head (rows \`stride\` floats apart) into a
+// tile with rows LD floats apart; rows at or past \`limit\` are zero-filled.
 template <int ROWS>
 __device__ __forceinline__ void load_rows(float* tile, const float* src, int row0, int limit, long long stride) {
   for (int c = static_cast<int>(threadIdx.x); c < ROWS * (D / 4); c += THREADS) {
@@ -194,7 +194,9 @@ ${seg ? "    seg_row[r] = q0 + row + r < TQ ? sg[q0 + row + r] : 0;\n" : ""}#pra
     for (int mask = 1; mask < 8; mask <<= 1) sum += shfl_xor(sum, mask);
     const int i = q0 + row + r;
     if (i < TQ) {
-      if (cl == 0) lse[(static_cast<long long>(b) * HQ + h) * TQ + i] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : INFINITY;
+      if (cl == 0) {
+        lse[(static_cast<long long>(b) * HQ + h) * TQ + i] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : INFINITY;
+      }
       const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
 #pragma unroll
       for (int c = 0; c < D / 8; ++c) out[q_head + static_cast<long long>(i) * HQ * D + cl + 8 * c] = o[r][c] * inv;

@@ -45,7 +45,8 @@ __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
   }
   const lo = s.causal ? `own0 / ${m.other}` : "0";
   const last = tiles(s.Tq, m.other) - 1;
-  const hi = s.window > 0 ? `min(${last}, (min(own0 + ${m.own}, ${s.Tk}) - 1 + ${s.window - 1}) / ${m.other})` : `${last}`;
+  const hi = s.window > 0 ? `min(${last}, (min(own0 + ${m.own}, ${s.Tk}) - 1 + ${s.window - 1}) / ${m.other})`
+    : `${last}`;
   return `// Query tiles [lo, hi] that may see key rows [own0, own0 + ${m.own}).
 __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
   lo = ${lo};
@@ -57,7 +58,8 @@ __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
 function staticMaskExpr(m: MaskShape): string {
   const s = m.spec;
   const other0 = `n * ${m.other}`;
-  const [q0, k0, qRows, kRows] = m.role === "forward" ? ["own0", other0, m.own, m.other] : [other0, "own0", m.other, m.own];
+  const [q0, k0, qRows, kRows] = m.role === "forward" ? ["own0", other0, m.own, m.other]
+    : [other0, "own0", m.other, m.own];
   const terms = [`${k0} + ${kRows} > ${s.Tk}`];
   if (s.causal) terms.push(`min(${k0} + ${kRows}, ${s.Tk}) - 1 > ${q0}`);
   if (s.window > 0) terms.push(`${k0} <= min(${q0} + ${qRows}, ${s.Tq}) - 1 - ${s.window}`);
@@ -90,8 +92,8 @@ __device__ __forceinline__ void build_flags(int own0, int lo, int hi, unsigned c
   }
 }`;
   }
-  return `// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair visible,
-// 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
+  return `// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
+// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
 __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
 ${segmentRange("own", "own0", m.own, length)}

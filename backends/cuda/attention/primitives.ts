@@ -21,7 +21,7 @@ __device__ __forceinline__ unsigned char* shared_base() {
 __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }`,
-  cp_async16: `// Starts a 16-byte copy global -> shared; when !valid the 16 shared bytes are zero-filled and src is not read.
+  cp_async16: `// Starts a 16-byte copy global -> shared; when !valid the 16 bytes are zero-filled (src not read).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
@@ -35,7 +35,8 @@ template <int N>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\\n" :: "n"(N) : "memory");
 }`,
-  ldsm_x4: `// ldmatrix x4: lane l gives the row address of 8x8 bf16 matrix l/8; r[m] gets row lane/4, cols 2*(lane%4)+{0,1}.
+  ldsm_x4: `// ldmatrix x4: lane l gives the address of row l%8 of 8x8 bf16 matrix l/8; r[m] gets row lane/4,
+// cols 2*(lane%4)+{0,1} of matrix m.
 __device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* row) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(row)) : "memory");

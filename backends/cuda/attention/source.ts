@@ -50,7 +50,8 @@ function paramList(params: readonly KernelParam[]): string {
 }
 
 function constantList(constants: KernelParts["constants"]): string {
-  return constants.map(([type, name, value]) => `constexpr ${type} ${name} = ${formatConstant(type, value)};`).join("\n");
+  return constants.map(([type, name, value]) => `constexpr ${type} ${name} = ${formatConstant(type, value)};`)
+    .join("\n");
 }
 
 function formatConstant(type: string, value: number): string {

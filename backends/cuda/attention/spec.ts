@@ -75,10 +75,12 @@ export function checkSpec(s: AttentionSpec): void {
       "use Tq == Tk (self-attention) or non-causal attention without segments");
   }
   if (!Number.isFinite(s.scale) || s.scale <= 0) {
-    fail(5305, `${describe(s)}: scale ${s.scale} must be positive and finite`, "use 1/sqrt(head_dim) or the model's scale");
+    fail(5305, `${describe(s)}: scale ${s.scale} must be positive and finite`,
+      "use 1/sqrt(head_dim) or the model's scale");
   }
   if (!Number.isInteger(s.window) || s.window < 0) {
-    fail(5305, `${describe(s)}: window ${s.window} must be a non-negative integer`, "check sliding_window in config.json");
+    fail(5305, `${describe(s)}: window ${s.window} must be a non-negative integer`,
+      "check sliding_window in config.json");
   }
 }
 

@@ -68,7 +68,9 @@ struct Errors {
 inline Errors validate(const Case& c, Buffers& b, const Variant& v, const std::vector<Reference>& refs) {
   const Problem& p = c.p;
   const size_t nq = elements_q(p), nk = elements_k(p);
-  for (void* d : {b.out, b.dq, b.dk, b.dv}) LAB_CHECK(cudaMemset(d, 0xff, (d == b.dk || d == b.dv ? nk : nq) * (c.bf16 ? 2 : 4)));
+  const size_t e = c.bf16 ? 2 : 4;
+  for (void* d : {b.out, b.dq}) LAB_CHECK(cudaMemset(d, 0xff, nq * e));
+  for (void* d : {b.dk, b.dv}) LAB_CHECK(cudaMemset(d, 0xff, nk * e));
   LAB_CHECK(cudaMemset(b.lse, 0xff, elements_rows(p) * 4));
   LAB_CHECK(cudaMemset(b.delta, 0xff, elements_rows(p) * 4));
   if (c.bf16) LAB_CHECK(cudaMemset(b.dq_accum, 0xff, nq * 4));

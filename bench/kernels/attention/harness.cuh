@@ -98,7 +98,10 @@ inline void* device_alloc(size_t bytes) {
 inline std::vector<int> segment_ids(const Problem& p) {
   std::vector<int> ids(static_cast<size_t>(p.B) * p.Tq);
   unsigned state = 12345u;
-  auto next = [&state](int n) { state = state * 1664525u + 1013904223u; return 1 + static_cast<int>((state >> 8) % n); };
+  auto next = [&state](int n) {
+    state = state * 1664525u + 1013904223u;
+    return 1 + static_cast<int>((state >> 8) % n);
+  };
   for (int b = 0; b < p.B; ++b) {
     int doc = 0, left = next(std::max(1, p.Tq / 2));
     for (int t = 0; t < p.Tq; ++t) {

@@ -87,7 +87,9 @@ __global__ void ref_forward(Problem p, const T* q, const T* k, const T* v, const
     const T* vj = v + row_at(p, b, j, p.Tk, p.Hk, kvh);
     for (int e = 0, d = lane; d < p.D; ++e, d += 32) acc[e] += w * to_float(vj[d]);
   }
-  for (int e = 0, d = lane; d < p.D; ++e, d += 32) out_ref[static_cast<long long>(i) * p.D + d] = l > 0 ? acc[e] / l : 0;
+  for (int e = 0, d = lane; d < p.D; ++e, d += 32) {
+    out_ref[static_cast<long long>(i) * p.D + d] = l > 0 ? acc[e] / l : 0;
+  }
   if (lane == 0) lse_ref[i] = l > 0 ? m + log(l) : INFINITY;
 }
 

@@ -27,7 +27,8 @@ export type ConfigChoice = "default" | "all";
 const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f32: "float", i32: "int" };
 
 function launch(k: KernelSource): string {
-  const args = k.params.map((p) => `static_cast<${p.access === "read" ? "const " : ""}${C_TYPES[p.dtype]}*>(b.${p.name})`);
+  const args = k.params.map((p) =>
+    `static_cast<${p.access === "read" ? "const " : ""}${C_TYPES[p.dtype]}*>(b.${p.name})`);
   return `  ${k.name}<<<dim3(${k.grid.join(", ")}), dim3(${k.block.join(", ")}), ${k.sharedBytes}, s>>>(` +
     `${args.join(", ")});`;
 }
@@ -88,8 +89,10 @@ static const lab::Sample samples_${i}[] = {${samples(c)}};
   });
   const harness = ["reference.cuh", "harness.cuh", "driver.cuh"]
     .map((f) => readFileSync(join(HERE, f), "utf8").replace("#pragma once\n", "")).join("\n");
-  return `// trainc attention lab, rendered by bench/kernels/attention/lab.ts: ${cases.length} cases, variants: ${choice}.
-// Build and run on the GPU machine: nvcc ${labBuildArgs("attention_lab.cu", "attention_lab").join(" ")} && ./attention_lab
+  const title = `trainc attention lab, rendered by bench/kernels/attention/lab.ts: ${cases.length} cases`;
+  return `// ${title}, variants: ${choice}.
+// Build and run on the GPU machine:
+//   nvcc ${labBuildArgs("attention_lab.cu", "attention_lab").join(" ")} && ./attention_lab
 ${harness}
 ${[...kernels.values()].join("\n")}
 namespace lab_cases {

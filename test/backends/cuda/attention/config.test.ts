@@ -82,7 +82,8 @@ describe("attention config checks", () => {
   });
 
   const specs: AttentionSpec[] = [
-    llama, { ...llama, D: 64 }, { ...llama, Hk: 32, Tq: 1024, Tk: 1024, B: 16 }, { ...llama, segments: true, window: 4096 },
+    llama, { ...llama, D: 64 }, { ...llama, Hk: 32, Tq: 1024, Tk: 1024, B: 16 },
+    { ...llama, segments: true, window: 4096 },
     { ...llama, causal: false, Tq: 77, Tk: 130 }, tiny, { ...tiny, D: 256, segments: false }, { ...tiny, D: 8 },
   ];
   it.each(specs.map((s) => [`${s.dtype} D=${s.D} T=${s.Tq}x${s.Tk}`, s] as const))("defaults render: %s", (_, s) => {

@@ -53,14 +53,17 @@ export function emulated(code: string): string {
 function launchCall(k: KernelSource): string {
   const args = k.params.map((p) => `reinterpret_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(` +
     `b_${p.name}.data())`);
-  return `    emu::launch({${k.grid.join(", ")}}, ${k.block[0]}, ${k.sharedBytes}, [&] { ${k.name}(${args.join(", ")}); });`;
+  return `    emu::launch({${k.grid.join(", ")}}, ${k.block[0]}, ${k.sharedBytes}, ` +
+    `[&] { ${k.name}(${args.join(", ")}); });`;
 }
 
 function caseBlock(c: EmuCase): string {
   const inputs = Object.keys(c.inputs).map((n) => `    auto b_${n} = load(dir + "/${c.name}.${n}");`);
-  const outputs = Object.entries(c.outputs).map(([n, bytes]) => `    std::vector<unsigned char> b_${n}(${bytes}, 0xff);`);
+  const outputs = Object.entries(c.outputs)
+    .map(([n, bytes]) => `    std::vector<unsigned char> b_${n}(${bytes}, 0xff);`);
   const saves = Object.keys(c.outputs).map((n) => `    save(dir + "/${c.name}.${n}", b_${n});`);
-  return `  if (which == "${c.name}") {\n${[...inputs, ...outputs, ...c.kernels.map(launchCall), ...saves].join("\n")}\n  }`;
+  const lines = [...inputs, ...outputs, ...c.kernels.map(launchCall), ...saves];
+  return `  if (which == "${c.name}") {\n${lines.join("\n")}\n  }`;
 }
 
 function program(cases: readonly EmuCase[]): string {

@@ -49,7 +49,9 @@ static void run(const std::string& dir, const lab::Problem& p) {
       for (int g = 0; g < group; ++g) {
         const int h = kvh * group + g;
         double* l = g_lse.data() + (size_t)g * p.Tq;
-        emu::launch(rows_q, 256, 0, [&] { lab::ref_forward<T>(p, q.data(), k.data(), v.data(), seg.data(), b, h, o.data(), l); });
+        emu::launch(rows_q, 256, 0, [&] {
+          lab::ref_forward<T>(p, q.data(), k.data(), v.data(), seg.data(), b, h, o.data(), l);
+        });
         emu::launch(rows_q, 256, 0, [&] {
           lab::ref_grad_q<T>(p, q.data(), k.data(), v.data(), dout.data(), seg.data(), b, h, l,
                              g_delta.data() + (size_t)g * p.Tq, g_dq.data());

@@ -1,7 +1,8 @@
 // nvcc checks of the attention kernels (no GPU here: compile and link only). One build of the lab with the default
 // configs of the H200 benchmark case at T = 4k (1k and 16k differ only in baked-in sizes) and of every small f32 and
-// bf16 check case proves the lab compiles and links for sm_90; its `-Xptxas -v` report gives registers and spills of every default
-// kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two blocks per SM.
+// bf16 check case proves the lab compiles and links for sm_90; its `-Xptxas -v` report gives registers and spills of
+// every default kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two
+// blocks per SM.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

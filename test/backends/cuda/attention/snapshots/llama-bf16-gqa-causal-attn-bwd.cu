@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_22a8e011358a","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,8,4],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_446fb78e9dbb","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,8,4],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_22a8e011358a_detail {
+namespace attn_bwd_446fb78e9dbb_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -46,7 +46,7 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
-// Starts a 16-byte copy global -> shared; when !valid the 16 shared bytes are zero-filled and src is not read.
+// Starts a 16-byte copy global -> shared; when !valid the 16 bytes are zero-filled (src not read).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
@@ -63,7 +63,8 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
 }
 
-// ldmatrix x4: lane l gives the row address of 8x8 bf16 matrix l/8; r[m] gets row lane/4, cols 2*(lane%4)+{0,1}.
+// ldmatrix x4: lane l gives the address of row l%8 of 8x8 bf16 matrix l/8; r[m] gets row lane/4,
+// cols 2*(lane%4)+{0,1} of matrix m.
 __device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* row) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(row)) : "memory");
@@ -162,8 +163,8 @@ __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i;
 }
 
-// Element offset of chunk `chunk` of row `row` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like swz; swz_p_pair
-// is its swz_pair (tile.ts).
+// Element offset of chunk `chunk` of row `row` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+// swz; swz_p_pair is its swz_pair (tile.ts).
 __device__ __forceinline__ int swz_p(int row, int chunk) {
   return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
 }
@@ -310,9 +311,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_22a8e011358a_detail
+}  // namespace attn_bwd_446fb78e9dbb_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_22a8e011358a(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_446fb78e9dbb(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -322,7 +323,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_22a8e011358a(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_22a8e011358a_detail;
+  using namespace attn_bwd_446fb78e9dbb_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_1ee52ad5ec60","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65600,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_04fe1948000e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65600,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_1ee52ad5ec60_detail {
+namespace attn_fwd_04fe1948000e_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -34,7 +34,7 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
-// Starts a 16-byte copy global -> shared; when !valid the 16 shared bytes are zero-filled and src is not read.
+// Starts a 16-byte copy global -> shared; when !valid the 16 bytes are zero-filled (src not read).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
@@ -51,7 +51,8 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
 }
 
-// ldmatrix x4: lane l gives the row address of 8x8 bf16 matrix l/8; r[m] gets row lane/4, cols 2*(lane%4)+{0,1}.
+// ldmatrix x4: lane l gives the address of row l%8 of 8x8 bf16 matrix l/8; r[m] gets row lane/4,
+// cols 2*(lane%4)+{0,1} of matrix m.
 __device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* row) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(row)) : "memory");
@@ -268,15 +269,15 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_1ee52ad5ec60_detail
+}  // namespace attn_fwd_04fe1948000e_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_1ee52ad5ec60(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_04fe1948000e(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_1ee52ad5ec60_detail;
+  using namespace attn_fwd_04fe1948000e_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

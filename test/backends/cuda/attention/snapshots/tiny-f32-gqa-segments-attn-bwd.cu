@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_f6164953052e","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19728,"flops":5406720,"bytes":673792}
+// KernelSource {"name":"attn_bwd_69ca88fbec8f","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19728,"flops":5406720,"bytes":673792}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, segments; tiles Br=32 Bc=32, 8 warps
-namespace attn_bwd_f6164953052e_detail {
+namespace attn_bwd_69ca88fbec8f_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -37,7 +37,7 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
-// Starts a 16-byte copy global -> shared; when !valid the 16 shared bytes are zero-filled and src is not read.
+// Starts a 16-byte copy global -> shared; when !valid the 16 bytes are zero-filled (src not read).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
@@ -71,8 +71,8 @@ __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
   hi = 0;
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair visible,
-// 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
+// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
+// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
 __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   int own_min = INT_MAX, own_max = INT_MIN;
@@ -113,7 +113,8 @@ __device__ __forceinline__ bool visible(int i, int j) {
   return j < 32 && j <= i;
 }
 
-// Starts async copies of rows [row0, row0 + ROWS) of one head into a tile with rows LD floats apart (zero past limit).
+// Starts async copies of rows [row0, row0 + ROWS) of one head into a tile with rows LD floats apart
+// (zero past limit).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(float* tile, const float* src, int row0, int limit, long long stride) {
   for (int c = static_cast<int>(threadIdx.x); c < ROWS * (D / 4); c += THREADS) {
@@ -171,9 +172,9 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
   }
 }
 
-}  // namespace attn_bwd_f6164953052e_detail
+}  // namespace attn_bwd_69ca88fbec8f_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_f6164953052e(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_69ca88fbec8f(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
@@ -184,7 +185,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_f6164953052e(
     float* __restrict__ dq,
     float* __restrict__ dk,
     float* __restrict__ dv) {
-  using namespace attn_bwd_f6164953052e_detail;
+  using namespace attn_bwd_69ca88fbec8f_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_bcb2ea37cd72","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32784,"flops":2162688,"bytes":403456}
+// KernelSource {"name":"attn_fwd_e56760270c05","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32784,"flops":2162688,"bytes":403456}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, segments; tiles Br=64 Bc=64, 8 warps
-namespace attn_fwd_bcb2ea37cd72_detail {
+namespace attn_fwd_e56760270c05_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -39,7 +39,7 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
 
-// Starts a 16-byte copy global -> shared; when !valid the 16 shared bytes are zero-filled and src is not read.
+// Starts a 16-byte copy global -> shared; when !valid the 16 bytes are zero-filled (src not read).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
@@ -68,8 +68,8 @@ __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
   hi = (min(own0 + 64, 32) - 1) / 64;
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair visible,
-// 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
+// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
+// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
 __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   int own_min = INT_MAX, own_max = INT_MIN;
@@ -122,8 +122,8 @@ __device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, in
   }
 }
 
-// Starts async copies of rows [row0, row0 + ROWS) of one head (consecutive rows `stride` floats apart) into a tile
-// with rows LD floats apart; rows at or past `limit` are zero-filled.
+// Starts async copies of rows [row0, row0 + ROWS) of one head (rows `stride` floats apart) into a
+// tile with rows LD floats apart; rows at or past `limit` are zero-filled.
 template <int ROWS>
 __device__ __forceinline__ void load_rows(float* tile, const float* src, int row0, int limit, long long stride) {
   for (int c = static_cast<int>(threadIdx.x); c < ROWS * (D / 4); c += THREADS) {
@@ -198,16 +198,16 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
   }
 }
 
-}  // namespace attn_fwd_bcb2ea37cd72_detail
+}  // namespace attn_fwd_e56760270c05_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_bcb2ea37cd72(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_e56760270c05(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
     const int* __restrict__ segments,
     float* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_bcb2ea37cd72_detail;
+  using namespace attn_fwd_e56760270c05_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -262,7 +262,9 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_bcb2ea37cd72(
     for (int mask = 1; mask < 8; mask <<= 1) sum += shfl_xor(sum, mask);
     const int i = q0 + row + r;
     if (i < TQ) {
-      if (cl == 0) lse[(static_cast<long long>(b) * HQ + h) * TQ + i] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : INFINITY;
+      if (cl == 0) {
+        lse[(static_cast<long long>(b) * HQ + h) * TQ + i] = sum > 0.0f ? (m[r] + log2f(sum)) * LN2 : INFINITY;
+      }
       const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
 #pragma unroll
       for (int c = 0; c < D / 8; ++c) out[q_head + static_cast<long long>(i) * HQ * D + cl + 8 * c] = o[r][c] * inv;
