@@ -104,18 +104,18 @@ __device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const 
   }
 }
 
-// Starts loading query tile q0 of head h: Q and dO rows (async), lse * log2(e) and delta (+inf and 0 past Tq).
+// Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
 __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __nv_bfloat16* dout, const float* lse,
                                                 const float* delta, __nv_bfloat16* sQ, __nv_bfloat16* sdO,
                                                 float* sLse, float* sDelta, int b, int h, int q0) {
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
   load_rows<BR>(sdO, dout + head, q0, TQ, HQ * D);
-  for (int r = static_cast<int>(threadIdx.x); r < BR; r += THREADS) {
-    const bool ok = q0 + r < TQ;
-    const long long at = (static_cast<long long>(b) * HQ + h) * TQ + q0 + r;
-    sLse[r] = ok ? lse[at] * LOG2E : INFINITY;
-    sDelta[r] = ok ? delta[at] : 0.0f;
+  for (int r = static_cast<int>(threadIdx.x); r < 2 * BR; r += THREADS) {
+    const int row = r % BR;
+    const bool ok = q0 + row < TQ;
+    const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
+    cp_async4((r < BR ? sLse : sDelta) + row, ok ? src : lse, ok);
   }
 }
 
@@ -203,7 +203,7 @@ function probabilities(s: AttentionSpec): string {
   const segTest = s.segments ? " || i >= TQ || sg[i] != sg[j]" : "";
   return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
-                                             const float* lse2, const float* delta, __nv_bfloat16* sP,
+                                             const float* lse, const float* delta, __nv_bfloat16* sP,
                                              __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
                                              int lane${s.segments ? ", const int* sg" : ""}) {
   const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
@@ -212,7 +212,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int r = r0 + mt * 16 + (lane >> 2) + half * 8;
-      const float row_lse = lse2[r], row_delta = delta[r];
+      const float row_lse = q0 + r < TQ ? lse[r] * LOG2E : INFINITY, row_delta = delta[r];
 #pragma unroll
       for (int nt = 0; nt < S_NT; ++nt) {
         float p[2], ds[2];
@@ -383,8 +383,8 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale],
     ],
-    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
-      "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
+    primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
+      "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), HELPERS, probabilities(s)].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tk, c.Bc), s.Hk, s.B],

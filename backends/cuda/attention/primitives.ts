@@ -6,8 +6,8 @@
 
 /** Names of the helpers, in the order they are emitted (later ones may use earlier ones). */
 export type Primitive =
-  | "shared_base" | "smem_addr" | "cp_async16" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4" | "ldsm_x4_t"
-  | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
+  | "shared_base" | "smem_addr" | "cp_async16" | "cp_async4" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4"
+  | "ldsm_x4_t" | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
   | "red_add_f32x2";
 
 /** CUDA text of each helper. Contracts are the comments above each definition. */
@@ -25,6 +25,11 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}`,
+  cp_async4: `// Starts a 4-byte copy global -> shared (both 4-byte aligned); when !valid the 4 bytes are zero-filled.
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\\n"
+               :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 4 : 0) : "memory");
 }`,
   cp_async_commit: `// Closes the group of copies this thread started since the last commit.
 __device__ __forceinline__ void cp_async_commit() {
@@ -92,7 +97,7 @@ const ORDER = Object.keys(PRIMITIVES) as Primitive[];
 
 /** Helpers that others call. */
 const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
-  cp_async16: ["smem_addr"], ldsm_x4: ["smem_addr"], ldsm_x4_t: ["smem_addr"],
+  cp_async16: ["smem_addr"], cp_async4: ["smem_addr"], ldsm_x4: ["smem_addr"], ldsm_x4_t: ["smem_addr"],
 };
 
 /** The CUDA text of the given helpers and those they call, in dependency order, each once. */

@@ -15,7 +15,8 @@ import { cType } from "../../../../backends/cuda/attention/source.ts";
 const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   shared_base: "inline unsigned char* shared_base() { return emu_shared_base(); }",
   smem_addr: "// smem_addr: shared memory is ordinary memory on the CPU.",
-  cp_async16: "inline void cp_async16(void* dst, const void* src, bool valid) { emu_cp_async16(dst, src, valid); }",
+  cp_async16: "inline void cp_async16(void* dst, const void* src, bool valid) { emu_cp_async(dst, src, valid, 16); }",
+  cp_async4: "inline void cp_async4(void* dst, const void* src, bool valid) { emu_cp_async(dst, src, valid, 4); }",
   cp_async_commit: "inline void cp_async_commit() { emu_cp_async_commit(); }",
   cp_async_wait: "template <int N>\ninline void cp_async_wait() { emu_cp_async_wait(N); }",
   ldsm_x4: "inline void ldsm_x4(unsigned (&r)[4], const void* row) { emu_ldsm_x4(r, row, false); }",

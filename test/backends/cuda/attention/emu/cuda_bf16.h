@@ -44,7 +44,7 @@ using std::min;
 
 namespace emu {
 
-struct Copy { void* dst; const void* src; bool valid; };
+struct Copy { void* dst; const void* src; bool valid; size_t bytes; };
 
 struct Fiber {
   ucontext_t context;
@@ -121,8 +121,8 @@ inline void done() { wait(warp().bar); }
 
 inline void land(std::vector<Copy>& group) {
   for (const Copy& c : group) {
-    if (c.valid) std::memcpy(c.dst, c.src, 16);
-    else std::memset(c.dst, 0, 16);
+    if (c.valid) std::memcpy(c.dst, c.src, c.bytes);
+    else std::memset(c.dst, 0, c.bytes);
   }
   group.clear();
 }
@@ -205,8 +205,8 @@ inline void __syncwarp() { emu::wait(emu::warp().bar); }
 
 inline unsigned char* emu_shared_base() { return emu::block->smem.data(); }
 
-inline void emu_cp_async16(void* dst, const void* src, bool valid) {
-  emu::current->open_group.push_back({dst, src, valid});
+inline void emu_cp_async(void* dst, const void* src, bool valid, size_t bytes) {
+  emu::current->open_group.push_back({dst, src, valid, bytes});
 }
 
 inline void emu_cp_async_commit() {

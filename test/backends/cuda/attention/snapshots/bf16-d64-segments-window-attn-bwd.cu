@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_e01c2716ebd9","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[256,1,1],"sharedBytes":99392,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_e919cd8155d3","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[256,1,1],"sharedBytes":99392,"flops":300689653760,"bytes":541130752}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_e01c2716ebd9_detail {
+namespace attn_bwd_e919cd8155d3_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -50,6 +50,12 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+
+// Starts a 4-byte copy global -> shared (both 4-byte aligned); when !valid the 4 bytes are zero-filled.
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n"
+               :: "r"(smem_addr(dst)), "l"(src), "r"(valid ? 4 : 0) : "memory");
 }
 
 // Closes the group of copies this thread started since the last commit.
@@ -220,18 +226,18 @@ __device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const 
   }
 }
 
-// Starts loading query tile q0 of head h: Q and dO rows (async), lse * log2(e) and delta (+inf and 0 past Tq).
+// Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
 __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __nv_bfloat16* dout, const float* lse,
                                                 const float* delta, __nv_bfloat16* sQ, __nv_bfloat16* sdO,
                                                 float* sLse, float* sDelta, int b, int h, int q0) {
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
   load_rows<BR>(sdO, dout + head, q0, TQ, HQ * D);
-  for (int r = static_cast<int>(threadIdx.x); r < BR; r += THREADS) {
-    const bool ok = q0 + r < TQ;
-    const long long at = (static_cast<long long>(b) * HQ + h) * TQ + q0 + r;
-    sLse[r] = ok ? lse[at] * LOG2E : INFINITY;
-    sDelta[r] = ok ? delta[at] : 0.0f;
+  for (int r = static_cast<int>(threadIdx.x); r < 2 * BR; r += THREADS) {
+    const int row = r % BR;
+    const bool ok = q0 + row < TQ;
+    const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
+    cp_async4((r < BR ? sLse : sDelta) + row, ok ? src : lse, ok);
   }
 }
 
@@ -317,7 +323,7 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
 
 // P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
-                                             const float* lse2, const float* delta, __nv_bfloat16* sP,
+                                             const float* lse, const float* delta, __nv_bfloat16* sP,
                                              __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
                                              int lane, const int* sg) {
   const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
@@ -326,7 +332,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int r = r0 + mt * 16 + (lane >> 2) + half * 8;
-      const float row_lse = lse2[r], row_delta = delta[r];
+      const float row_lse = q0 + r < TQ ? lse[r] * LOG2E : INFINITY, row_delta = delta[r];
 #pragma unroll
       for (int nt = 0; nt < S_NT; ++nt) {
         float p[2], ds[2];
@@ -347,9 +353,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_e01c2716ebd9_detail
+}  // namespace attn_bwd_e919cd8155d3_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e01c2716ebd9(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e919cd8155d3(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -360,7 +366,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e01c2716ebd9(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_e01c2716ebd9_detail;
+  using namespace attn_bwd_e919cd8155d3_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
