@@ -6,7 +6,8 @@
 // (exp2 of scale*log2e-scaled scores) -> wait V[n] -> O += P V. Epilogue: O / l staged through shared memory and
 // stored with 16-byte writes; lse = ln(sum exp(scale * s)) per row, +inf for a row that sees no key.
 // Invariants: checkForwardMma holds (warp tiles fit the registers, shared memory fits); the grid is
-// (ceil(Tq/Br), Hq, B) with blockIdx.x counted from the last query tile, so the heaviest causal tiles start first.
+// (ceil(Tq/Br), Hq, B) with blockIdx.x counted from the last query tile, so within each head the heaviest causal tiles
+// start first while the blocks running together share that head's K and V in L2.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";

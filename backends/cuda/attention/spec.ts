@@ -16,7 +16,10 @@
 
 import { fail } from "../../../compiler/diagnostics.ts";
 
-/** One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], segments i32 [B,Tq] when `segments`. */
+/**
+ * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], segments i32 [B,Tq] when `segments`. The op
+ * allows v a head dim of its own; these kernels need it equal to q's (the schedule must not build a spec otherwise).
+ */
 export interface AttentionSpec {
   readonly dtype: "bf16" | "f32";
   readonly B: number;
