@@ -1,6 +1,7 @@
 // trainc's command line (the contract in DESIGN.md): parses arguments with commander and dispatches to
 // compiler/commands/*. Returns the exit code: 0 success, 1 a user error (printed as `error[E<code>]` with a fix and
-// no stack trace), 2 bad command-line usage, 70 an internal error (printed with its stack: a bug to report).
+// no stack trace), 2 bad command-line usage, 70 an internal error (printed with its stack: a bug to report); a command
+// that runs a generated program passes that program's status on through process.exitCode.
 
 import { Command, CommanderError, Option } from "commander";
 import { TraincError } from "./diagnostics.ts";
@@ -62,8 +63,9 @@ function nonNegativeInt(text: string): number {
 /** Runs the CLI on `argv` (without node and script) and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    process.exitCode = undefined;
     await program().parseAsync(argv, { from: "user" });
-    return 0;
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof TraincError) {
       process.stderr.write(`${e.format()}\n`);

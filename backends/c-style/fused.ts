@@ -10,11 +10,22 @@ import { kernelParams } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import type { Graph } from "../../ir/graph.ts";
 import { bytesOf } from "../schedule/memory.ts";
+import { hashText } from "../../ir/hash.ts";
 import { Emitter } from "./emitter.ts";
 import { joinIndex, numel, splitIndex, type Shape } from "./indexing.ts";
 import { computeKind, type Language } from "./language.ts";
 
 const THREADS = 256;
+const PLACEHOLDER = "TRAINC_KERNEL_NAME";
+
+/**
+ * Names a kernel after its code, `<kind>_<16 hex digits of sha256>`: equal code gets an equal name (the identical
+ * kernels of different layers are emitted once) and names never clash across graphs.
+ */
+function named(kind: string, source: Omit<KernelSource, "name">): KernelSource {
+  const name = `${kind}_${hashText(source.code).slice(0, 16)}`;
+  return { ...source, name, code: source.code.replaceAll(PLACEHOLDER, name) };
+}
 /** Blocks a grid-stride kernel launches at most (132 SMs x 16 resident blocks of 256 threads, rounded). */
 const MAX_BLOCKS = 132 * 16;
 
@@ -46,17 +57,17 @@ export function renderFused(kernel: Kernel, lang: Language): KernelSource {
   const e = new Emitter(graph, lang, "    ", ids);
   const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), graph.types[o.id]!.dtype)};`);
   const code = [
-    `${head(lang, kernel.name, graph)} {`,
+    `${head(lang, PLACEHOLDER, graph)} {`,
     `  for (long long i = ${lang.globalIndex}; i < ${n}LL; i += ${lang.globalSize}) {`,
     ...e.lines, ...stores,
     "  }",
     "}",
   ].join("\n");
-  return {
-    name: kernel.name, code, params: kernelParams(graph),
+  return named(kernel.kind, {
+    code, params: kernelParams(graph),
     grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
     flops: n * graph.nodes.length, bytes: traffic(graph),
-  };
+  });
 }
 
 interface ReduceShape {
@@ -105,17 +116,17 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
     return [...e.lines, `${indent}a = ${combine("a", value)};`];
   };
   const store = (a: string) => `${ids.get(out.name)}[o] = ${lang.store(finish(a), graph.types[out.id]!.dtype)};`;
-  const base = { name: kernel.name, params: kernelParams(graph), sharedBytes: 0, flops: shape.outputs * shape.count, bytes: traffic(graph) };
+  const base = { params: kernelParams(graph), sharedBytes: 0, flops: shape.outputs * shape.count, bytes: traffic(graph) };
   if (shape.count <= 64) {
-    const code = [`${head(lang, kernel.name, graph)} {`,
+    const code = [`${head(lang, PLACEHOLDER, graph)} {`,
       `  for (long long o = ${lang.globalIndex}; o < ${shape.outputs}LL; o += ${lang.globalSize}) {`,
       `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...body("o", "r", "      "), "    }",
       `    ${store("a")}`, "  }", "}"].join("\n");
-    return { ...base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] };
+    return named(kernel.kind, { ...base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
   }
   const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
   const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, kernel.name, graph, splits > 1 ? ["void* workspace"] : [])} {`,
+  const lines = [`${head(lang, PLACEHOLDER, graph, splits > 1 ? ["void* workspace"] : [])} {`,
     `  __shared__ ${acc} partial[${THREADS / 32}];`,
     `  for (long long job = blockIdx.x; job < ${shape.outputs * splits}LL; job += gridDim.x) {`,
     `    const long long o = job / ${splits}, begin = (job % ${splits}) * ${chunk}LL;`,
@@ -135,8 +146,8 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
       "    }");
   }
   lines.push("  }", "}");
-  return {
+  return named(kernel.kind, {
     ...base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
     ...(splits > 1 ? { workspaceBytes: shape.outputs * (accKind === "float" || accKind === "int32" ? 4 : 8) + shape.outputs * 4 } : {}),
-  };
+  });
 }

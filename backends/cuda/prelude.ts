@@ -11,6 +11,13 @@ export const CUDA_PRELUDE = String.raw`#include <cuda_runtime.h>
 #include <math_constants.h>
 #include <stdint.h>
 
+// An untyped device address that converts to any pointer type: the host passes kernel workspaces with it, whatever
+// element type the kernel declares for its workspace parameter.
+struct trainc_ptr {
+  void* p;
+  template <typename T> __host__ __device__ operator T*() const { return static_cast<T*>(p); }
+};
+
 template <typename T> static __device__ __forceinline__ T trainc_max(T a, T b) { return a > b ? a : b; }
 template <typename T> static __device__ __forceinline__ T trainc_min(T a, T b) { return a < b ? a : b; }
 static __device__ __forceinline__ float trainc_max(float a, float b) { return (a != a || b != b) ? CUDART_NAN_F : fmaxf(a, b); }

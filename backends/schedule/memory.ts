@@ -8,7 +8,7 @@
 // overlap; aliases (reshapes) share their root's placement.
 
 import { DTYPES, type DType } from "../../ir/dtype.ts";
-import type { Partition } from "./partition.ts";
+import type { Kernel, Partition } from "./partition.ts";
 
 export const ALIGN = 256;
 
@@ -67,6 +67,16 @@ function arenaSize(plan: GraphPlan): number {
   return end;
 }
 
+/** Every buffer a kernel reads: its graph's inputs and its extra reads (side buffers). */
+export function reads(kernel: Kernel): string[] {
+  return [...kernel.graph.inputs.map((i) => i.name), ...(kernel.extraReads ?? [])];
+}
+
+/** Every buffer a kernel writes: its graph's outputs and its extra writes. */
+export function writes(kernel: Kernel): string[] {
+  return [...kernel.graph.outputs.map((o) => o.name), ...(kernel.extraWrites ?? [])];
+}
+
 /** Kernel index of each buffer root's first write and last read (inputs are written at -1, outputs read at the end). */
 function lifetimes(p: Partition): Map<string, [number, number]> {
   const life = new Map<string, [number, number]>();
@@ -77,8 +87,7 @@ function lifetimes(p: Partition): Map<string, [number, number]> {
   };
   for (const i of p.source.inputs) touch(i.name, -1);
   p.kernels.forEach((kernel, k) => {
-    for (const i of kernel.graph.inputs) touch(i.name, k);
-    for (const o of kernel.graph.outputs) touch(o.name, k);
+    for (const name of [...reads(kernel), ...writes(kernel)]) touch(name, k);
   });
   for (const buffer of p.outputs.values()) touch(buffer, p.kernels.length);
   return life;
@@ -86,11 +95,11 @@ function lifetimes(p: Partition): Map<string, [number, number]> {
 
 /** Whether output buffer `out` can overwrite input `input` in place (see the file header). */
 function inPlace(p: Partition, input: string, out: string): boolean {
-  const writer = p.kernels.findIndex((k) => k.graph.outputs.some((o) => o.name === out));
+  const writer = p.kernels.findIndex((k) => writes(k).includes(out));
   if (writer < 0) return false;
   const kernel = p.kernels[writer]!;
   if (kernel.kind !== "fused" && kernel.kind !== "adamw") return false;
-  const readers = p.kernels.flatMap((k, i) => (k.graph.inputs.some((x) => (p.buffers.get(x.name)?.root ?? x.name) === input) ? [i] : []));
+  const readers = p.kernels.flatMap((k, i) => (reads(k).some((x) => (p.buffers.get(x)?.root ?? x) === input) ? [i] : []));
   if (readers.some((i) => i > writer)) return false;
   const direct = kernel.graph.inputs.find((x) => x.name === input);
   if (!direct) return readers.length === 0;

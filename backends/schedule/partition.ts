@@ -21,6 +21,12 @@ export interface Kernel {
   readonly name: string;
   readonly kind: string;
   readonly graph: Graph;
+  /**
+   * Buffers a kernel reads or writes besides its graph's inputs and outputs, in parameter order after them: side
+   * results a later kernel reuses (attention's log-sum-exp for its backward pass; backends/schedule/side-buffers.ts).
+   */
+  readonly extraReads?: readonly string[];
+  readonly extraWrites?: readonly string[];
 }
 
 /** A buffer: a tensor in device memory; a reshape is an alias sharing its root's storage. */
@@ -138,7 +144,7 @@ function mergeIntoConsumers(graph: Graph, groups: Group[], groupOf: Map<ValueId,
     const [h] = [...readers] as [number];
     const target = groups[h]!;
     if (!target.alive || target.kind !== "fused" || numel(target) !== numel(group)) continue;
-    if (viewReadsFrom(graph, target, group)) continue;
+    if (viewReadsFrom(graph, target, group, root)) continue;
     target.members = [...group.members, ...target.members].sort((a, b) => a - b);
     group.alive = false;
     for (const m of group.members) for (const v of graph.nodes[m]!.results) groupOf.set(v, h);
@@ -146,9 +152,9 @@ function mergeIntoConsumers(graph: Graph, groups: Group[], groupOf: Map<ValueId,
 }
 
 /** Whether a view op in `target` reads a value made in `source` (views must read buffers, so they cannot merge). */
-function viewReadsFrom(graph: Graph, target: Group, source: Group): boolean {
+function viewReadsFrom(graph: Graph, target: Group, source: Group, root: (v: ValueId) => ValueId): boolean {
   const made = new Set(source.members.flatMap((m) => graph.nodes[m]!.results));
-  return target.members.some((m) => opClass(graph.nodes[m]!.op) === "view" && graph.nodes[m]!.args.some((a) => made.has(a)));
+  return target.members.some((m) => opClass(graph.nodes[m]!.op) === "view" && graph.nodes[m]!.args.some((a) => made.has(root(a))));
 }
 
 /** A fused group whose single result is read only by one reduction (and is no graph output) joins it. */

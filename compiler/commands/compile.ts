@@ -1,6 +1,7 @@
 // `trainc compile` and `trainc autotune`. On the cpu target the program is the train-step IR itself (the interpreter
-// runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash); the GPU
-// targets fail with E5001 until their backends exist.
+// runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash). On cuda it
+// builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
+// device memory. hip and wgsl fail with E5001 until their backends exist.
 //
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
@@ -9,7 +10,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
-import { importFromConfig, makePlan } from "../plan.ts";
+import { compileCuda, cudaReport } from "../cuda-run.ts";
+import { importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
 import { printModule } from "../../ir/print.ts";
@@ -27,6 +29,10 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
   const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
   mkdirSync(out, { recursive: true });
+  if (target.name === "cuda") {
+    compileForCuda(plan, out, options, note);
+    return;
+  }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
   const parameters = Object.values(plan.model.parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   const report = {
@@ -43,6 +49,23 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   process.stdout.write(`compiled for ${target.name}: ${report.graphs.map((g) => `@${g.name} ${g.nodes} nodes`).join(", ")}; ` +
     `${parameters.toLocaleString("en-US")} parameters; wrote ${join(out, "program.ir")} and report.json\n`);
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: (m: string) => void): void {
+  const build = compileCuda(plan, options.arch ?? "sm_90", options.build, note);
+  const report = cudaReport(build, plan);
+  writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  const memory = report["memory"] as Record<string, number>;
+  const kernels = report["kernels"] as unknown[];
+  process.stdout.write(`compiled for cuda (${options.arch ?? "sm_90"}): ${kernels.length} kernel launches per step, ` +
+    `${((report["flops_per_step"] as number) / 1e12).toFixed(3)} TFLOP per step; predicted peak device memory ` +
+    `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +
+    `workspace ${gib(memory["workspace_bytes"]!)}); ${build.built ? `binary ${build.built.binary}` : "not built (--no-build)"}; ` +
+    `report in ${join(out, "report.json")}\n`);
 }
 
 export async function autotune(configFile: string, options: { readonly target: string }): Promise<void> {

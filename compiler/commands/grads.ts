@@ -29,6 +29,9 @@ export interface GradsOptions {
 
 export async function grads(modelDir: string, options: GradsOptions): Promise<void> {
   const target = requireBuiltTarget(options.target, "grads");
+  if (target.name !== "cpu") {
+    fail(5001, `\`trainc grads --target ${target.name}\` is not built yet (training on ${target.name} is)`, "use --target cpu for gradients");
+  }
   if (options.adapter !== undefined) {
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,
       "leave out --adapter to take gradients of the full model");

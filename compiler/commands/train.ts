@@ -5,6 +5,7 @@
 import { resolve, join } from "node:path";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
+import { compileCuda, runCuda } from "../cuda-run.ts";
 import { importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
@@ -27,12 +28,18 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   note(`training ${countParameters(plan.model.parameters).toLocaleString("en-US")} parameters on ${target.name} ` +
     `(${plan.dtype}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
+  const saveEvery = saveInterval(plan);
+  if (target.name === "cuda") {
+    const build = compileCuda(plan, "sm_90", true, note);
+    const status = runCuda(build, plan, out, saveEvery ?? 0, loggingInterval(plan), note);
+    if (status !== 0) process.exitCode = status;
+    return;
+  }
   const reporter = createReporter({
     total: plan.totalSteps,
     loggingSteps: loggingInterval(plan),
     metricsFile: join(out, "metrics.jsonl"),
   });
-  const saveEvery = saveInterval(plan);
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
     saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.dtype);
   const final = trainLoop({

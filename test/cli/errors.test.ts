@@ -117,7 +117,7 @@ describe("user errors at the command line", () => {
   });
 
   test("a target that is not built yet", async () => {
-    expectUserError(await run(["train", config("target", (t) => t), "--target", "cuda"]), 5001, /cuda/);
+    expectUserError(await run(["train", config("target", (t) => t), "--target", "hip"]), 5001, /hip/);
   });
 
   test("bad usage exits 2", async () => {

@@ -169,4 +169,30 @@ inline void save_checkpoint(const Checkpoint& c) {
   sync_folder(parent.empty() ? "." : parent.string());
 }
 
+/**
+ * Saves the model files of `c` into the existing folder `c.dir` without replacing the folder (it also holds
+ * metrics.jsonl and checkpoint-<step> folders): every file is written complete into `<dir>/.tmp-model-<pid>`, then
+ * renamed into `<dir>` one by one, so each file is at every instant either the previous complete one or the new one.
+ */
+inline void save_model_files(const Checkpoint& c) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(c.dir, ec);
+  const std::string tmp = c.dir + "/.tmp-model-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directory(tmp, ec) || ec) detail::checkpoint_failed(c.dir, "creating " + tmp, ec ? ec.message() : "it already exists");
+  try {
+    detail::write_parts(c, tmp);
+    for (const auto& entry : fs::directory_iterator(tmp)) {
+      const std::string to = c.dir + "/" + entry.path().filename().string();
+      if (std::rename(entry.path().c_str(), to.c_str()) != 0) detail::checkpoint_failed(c.dir, "renaming into " + to, std::strerror(errno));
+    }
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  fs::remove_all(tmp, ec);
+  sync_folder(c.dir);
+}
+
 }  // namespace trainc

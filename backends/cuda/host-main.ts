@@ -1,0 +1,191 @@
+// main() of a generated CUDA program, per mode. `train` reads run.json (written by `trainc train --target cuda`),
+// loads the parameters, captures @micro_step and @optimizer_step as CUDA graphs, replays them for every step with the
+// batches of the batch file, reports progress and metrics, and writes Hugging Face checkpoints. `grads` runs @grads
+// once on one batch and writes loss, logits and every gradient (what `trainc grads --target cuda` returns).
+// Invariants: the host touches only the state slots named here (parameters, batch, scalars, accumulators); every
+// step ends with a check of the device error flag.
+
+import type { DType } from "../../ir/dtype.ts";
+import { findGraph, type Graph } from "../../ir/graph.ts";
+import { bytesOf, type Placement } from "../schedule/memory.ts";
+import { cString, graphFunction, programBody, programKernels } from "./host.ts";
+import type { CudaProgram } from "./program.ts";
+
+function hostType(dtype: DType): string {
+  switch (dtype) {
+    case "f32": return "trainc::Host::F32";
+    case "bf16": return "trainc::Host::BF16";
+    default: throw new Error(`parameters of dtype ${dtype} cannot be loaded by the CUDA runtime`);
+  }
+}
+
+function shapeOf(graph: Graph, name: string): number[] {
+  return graph.types[graph.inputs.find((i) => i.name === name)!.id]!.shape as number[];
+}
+
+/** `{"name", offset, Host, {shape}}` rows for tensors the host loads or saves. */
+function tensorTable(name: string, graph: Graph, names: readonly string[], slot: (n: string) => Placement): string {
+  const rows = names.map((n) => {
+    const dtype = graph.types[graph.inputs.find((i) => i.name === n)!.id]!.dtype;
+    return `  {${cString(n)}, ${slot(n).offset}ULL, ${hostType(dtype)}, {${shapeOf(graph, n).join(", ")}}},`;
+  });
+  return `static const HostTensor ${name}[] = {\n${rows.join("\n")}\n};`;
+}
+
+const COMMON_HEAD = String.raw`#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+#include "cuda-runtime.h"
+
+struct HostTensor {
+  const char* name;
+  uint64_t offset;
+  trainc::Host host;
+  std::vector<uint64_t> shape;
+  uint64_t count() const { uint64_t n = 1; for (uint64_t d : shape) n *= d; return n; }
+  size_t bytes() const { return count() * trainc::host_bytes(host); }
+};
+
+static const trainc::json::Value& member(const trainc::json::Value& run, const char* key) {
+  const trainc::json::Value* v = run.find(key);
+  if (v == nullptr) trainc::fail(6540, std::string("run file: missing '") + key + "'", "run the program through trainc, which writes the run file");
+  return *v;
+}
+
+static std::string read_text(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) trainc::fail(6540, "cannot read '" + path + "'", "run the program through trainc, which writes this file");
+  std::string text;
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+  std::fclose(f);
+  return text;
+}
+
+static void load_tensors(const std::string& file, const HostTensor* tensors, size_t count, char* state, cudaStream_t stream) {
+  trainc::SafetensorsReader reader(file);
+  std::vector<unsigned char> host;
+  for (size_t i = 0; i < count; i++) {
+    host.resize(tensors[i].bytes());
+    reader.read(tensors[i].name, tensors[i].host, host.data(), tensors[i].shape);
+    TRAINC_CUDA_CHECK(cudaMemcpyAsync(state + tensors[i].offset, host.data(), host.size(), cudaMemcpyHostToDevice, stream));
+    TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+}
+`;
+
+/** The arena setup both modes share, as C++ statements inside main's body. */
+function setup(rows: number, length: number): string {
+  return String.raw`    const cudaDeviceProp prop = trainc::check_device({90, false, kStateBytes + kActivationBytes + kWorkspaceBytes, {${rows}, ${length}}});
+    allow_shared_memory(prop);
+    trainc::DeviceArena state("state", kStateBytes), activations("activations", kActivationBytes), workspace("workspace", kWorkspaceBytes);
+    state.check(kStateSlots, sizeof kStateSlots / sizeof kStateSlots[0]);
+    activations.check(kActivationSlots, sizeof kActivationSlots / sizeof kActivationSlots[0]);
+    const Arenas A{state.at<char>({"state", 0, 0}), activations.at<char>({"activations", 0, 0}), workspace.at<char>({"workspace", 0, 0})};
+    cudaStream_t stream;
+    TRAINC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    if (kStateBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state, 0, kStateBytes, stream));`;
+}
+
+/** main.cu of a training program (graphs micro_step and optimizer_step). */
+export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): string {
+  const micro = findGraph(module, "micro_step");
+  const state = (name: string) => program.memory.state.get(name)!;
+  const params = findGraph(module, "optimizer_step").inputs.map((i) => i.name).filter((n) => !/^(acc|m|v)\.|^(step|token_count)$/.test(n));
+  const out = (g: string, n: string) => state(`${g}:${n}`);
+  const lossType = micro.types[micro.outputs.find((o) => o.name === "loss_sum")!.id]!.dtype === "f64" ? "double" : "float";
+  const accZero = params.map((p) => `      TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state + ${state(`acc.${p}`).offset}ULL, 0, ${state(`acc.${p}`).bytes}ULL, s));`);
+  const batchBytes = bytesOf("i64", sizes.B * sizes.T);
+  const h2d = (slot: Placement, src: string, bytes: number) =>
+    `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(A.state + ${slot.offset}ULL, ${src}, ${bytes}ULL, cudaMemcpyHostToDevice, s));`;
+  const d2h = (dst: string, slot: Placement) =>
+    `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(${dst}, A.state + ${slot.offset}ULL, ${slot.bytes}ULL, cudaMemcpyDeviceToHost, s));`;
+  return [COMMON_HEAD, programKernels(program), programBody(program),
+    tensorTable("kParams", micro, params, state),
+    String.raw`int main(int argc, char** argv) {
+  return trainc::guarded_main([&]() -> int {
+    if (argc != 2) trainc::fail(6540, "usage: train <run.json>", "start the program with trainc train --target cuda, which writes run.json");
+    const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
+    const std::string base = std::filesystem::path(argv[1]).parent_path().string();
+    const auto path = [&](const char* key) {  // paths in run.json are relative to its folder
+      const std::string p = member(run, key).text;
+      return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
+    };
+    const std::string out_dir = path("output_dir");
+    const int64_t steps = (int64_t)member(run, "steps").number, accumulation = (int64_t)member(run, "accumulation").number;
+    const int64_t logging = (int64_t)member(run, "logging_steps").number, save_every = (int64_t)member(run, "save_every").number;
+` + setup(sizes.B, sizes.T) + String.raw`
+    const size_t param_count = sizeof kParams / sizeof kParams[0];
+    load_tensors(path("parameters"), kParams, param_count, A.state, stream);
+    trainc::BatchFile batches(path("batches"), {${sizes.B}u, ${sizes.T}u, (int32_t)member(run, "vocab_size").number, (int32_t)member(run, "max_position").number});
+    int32_t* raw = nullptr;
+    int64_t* batch = nullptr;
+    ${lossType}* loss_sum = nullptr;
+    int64_t* scalars = nullptr;  // micro token_count, optimizer step, optimizer token_count
+    float* results = nullptr;    // grad_norm, lr
+    TRAINC_CUDA_CHECK(cudaMallocHost(&raw, batches.elements() * sizeof(int32_t)));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&batch, 3 * ${batchBytes}ULL));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&loss_sum, sizeof(${lossType})));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&scalars, 3 * sizeof(int64_t)));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&results, 2 * sizeof(float)));
+    trainc::StepGraph micro, optimizer;
+    micro.capture(stream, [&](cudaStream_t s) {
+${h2d(state("input_ids"), "batch", batchBytes)}
+${h2d(state("labels"), `batch + ${sizes.B * sizes.T}`, batchBytes)}
+${h2d(state("position_ids"), `batch + ${2 * sizes.B * sizes.T}`, batchBytes)}
+      ${graphFunction("micro_step")}(A, s);
+${d2h("loss_sum", out("micro_step", "loss_sum"))}
+${d2h("scalars", out("micro_step", "token_count"))}
+    });
+    optimizer.capture(stream, [&](cudaStream_t s) {
+${h2d(state("step"), "scalars + 1", 8)}
+${h2d(state("token_count"), "scalars + 2", 8)}
+      ${graphFunction("optimizer_step")}(A, s);
+${accZero.join("\n")}
+${d2h("results", out("optimizer_step", "grad_norm"))}
+${d2h("results + 1", out("optimizer_step", "lr"))}
+    });
+    const auto save = [&](const std::string& dir, bool whole_folder) {
+      std::vector<std::vector<unsigned char>> host(param_count);
+      std::vector<trainc::TensorToWrite> tensors;
+      for (size_t i = 0; i < param_count; i++) {
+        host[i].resize(kParams[i].bytes());
+        TRAINC_CUDA_CHECK(cudaMemcpy(host[i].data(), A.state + kParams[i].offset, host[i].size(), cudaMemcpyDeviceToHost));
+        tensors.push_back({kParams[i].name, kParams[i].shape, kParams[i].host, host[i].data()});
+      }
+      const trainc::Checkpoint checkpoint{dir, read_text(path("config_json")), tensors, trainc::Stored::F32, path("tokenizer_dir")};
+      if (whole_folder) trainc::save_checkpoint(checkpoint);
+      else trainc::save_model_files(checkpoint);
+    };
+    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
+    uint32_t next_batch = 0;
+    for (int64_t step = 0; step < steps; step++) {
+      double loss = 0;
+      int64_t targets = 0, inputs = 0, epoch = 0;
+      for (int64_t g = 0; g < accumulation; g++) {
+        const trainc::BatchInfo info = batches.read(next_batch++ % batches.count(), raw);
+        for (uint64_t e = 0; e < batches.elements(); e++) batch[e] = raw[e];
+        micro.replay(stream);
+        TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+        loss += (double)*loss_sum;
+        targets += scalars[0];
+        inputs += info.tokens;
+        epoch = info.epoch;
+      }
+      scalars[1] = step;
+      scalars[2] = targets;
+      optimizer.replay(stream);
+      TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+      if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
+      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});
+      if (save_every > 0 && (step + 1) % save_every == 0 && step + 1 < steps) save(out_dir + "/checkpoint-" + std::to_string(step + 1), true);
+    }
+    reporter.done();
+    save(out_dir, false);
+    return 0;
+  });
+}
+`].join("\n\n");
+}

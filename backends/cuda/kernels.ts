@@ -1,0 +1,98 @@
+// Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
+// GEMM generator, attention and its gradient through the FlashAttention generators, every other anchor op through its
+// template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this file renames them to
+// the schedule's buffer names, which is how the host emitter binds them.
+// Invariants: every returned KernelSource's params name schedule buffers; a kernel may render to several sources,
+// launched in order (attention's backward pass).
+
+import { renderFused, renderReduce } from "../c-style/fused.ts";
+import type { KernelParam, KernelSource } from "../kernel.ts";
+import type { Kernel } from "../schedule/partition.ts";
+import { attentionBuffers, renderAttentionBackward, renderAttentionForward, type AttentionSpec } from "./attention/index.ts";
+import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
+import { defaultGemmConfig } from "./gemm/heuristic.ts";
+import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
+import { CUDA } from "./language.ts";
+import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
+
+function renamed(source: KernelSource, names: Readonly<Record<string, string>>): KernelSource {
+  const params = source.params.map((p): KernelParam => {
+    const name = names[p.name];
+    if (name === undefined) throw new Error(`${source.name}: no buffer for parameter '${p.name}'`);
+    return { ...p, name };
+  });
+  return { ...source, params };
+}
+
+function anchorNode(kernel: Kernel) {
+  const node = kernel.graph.nodes.find((n) => n.op === kernel.kind);
+  if (!node) throw new Error(`${kernel.name}: no ${kernel.kind} node`);
+  return node;
+}
+
+function inputName(kernel: Kernel, value: number): string {
+  return kernel.graph.inputs.find((i) => i.id === value)!.name;
+}
+
+function renderMatmul(kernel: Kernel): KernelSource[] {
+  const node = anchorNode(kernel);
+  const [a, b] = node.args.map((v) => kernel.graph.types[v]!);
+  const spec = gemmSpecForMatmul(a!, b!, { transpose_a: node.attrs["transpose_a"] as boolean, transpose_b: node.attrs["transpose_b"] as boolean });
+  const config = defaultGemmConfig(spec);
+  const source = renderGemm(spec, config);
+  const flags = gemmFlagCount(spec, config);
+  const names = { a: inputName(kernel, node.args[0]!), b: inputName(kernel, node.args[1]!), c: kernel.graph.outputs[0]!.name };
+  const params = source.params.filter((p) => p.name !== "flags");
+  return [{ ...renamed({ ...source, params }, names), ...(flags > 0 ? { workspaceBytes: flags * 4 } : {}) }];
+}
+
+/** The attention spec of an `attention` or `attention_grad` kernel. */
+export function attentionSpec(kernel: Kernel): AttentionSpec {
+  const node = anchorNode(kernel);
+  const [q, k] = node.args.map((v) => kernel.graph.types[v]!.shape as number[]);
+  const segments = node.args.length === (kernel.kind === "attention" ? 4 : 5);
+  return {
+    dtype: kernel.graph.types[node.args[0]!]!.dtype as "bf16" | "f32",
+    B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
+    causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
+    segments,
+  };
+}
+
+/** Names of the scratch buffers an attention_grad kernel needs (added to the schedule by backends/cuda/program.ts). */
+export function attentionScratch(kernel: Kernel): { name: string; role: string; shape: readonly number[] }[] {
+  const dq = kernel.graph.outputs[0]!.name;
+  return attentionBuffers(attentionSpec(kernel)).filter((b) => b.role === "scratch")
+    .map((b) => ({ name: `${b.name}.${dq}`, role: b.name, shape: b.shape }));
+}
+
+function renderAttention(kernel: Kernel): KernelSource[] {
+  const node = anchorNode(kernel);
+  const spec = attentionSpec(kernel);
+  const arg = (i: number) => inputName(kernel, node.args[i]!);
+  if (kernel.kind === "attention") {
+    const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
+    if (spec.segments) names["segments"] = arg(3);
+    return [renamed(renderAttentionForward(spec), names)];
+  }
+  const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
+  const names: Record<string, string> = {
+    q: arg(0), k: arg(1), v: arg(2), dout: arg(3), out: kernel.extraReads![0]!, lse: kernel.extraReads![1]!, dq: dq!, dk: dk!, dv: dv!,
+  };
+  if (spec.segments) names["segments"] = arg(4);
+  for (const s of attentionScratch(kernel)) names[s.role] = s.name;
+  return renderAttentionBackward(spec).map((source) => renamed(source, names));
+}
+
+/** The CUDA sources of one schedule kernel, in launch order. */
+export function renderKernel(kernel: Kernel): KernelSource[] {
+  switch (kernel.kind) {
+    case "fused": return [renderFused(kernel, CUDA)];
+    case "reduce": return [renderReduce(kernel, CUDA)];
+    case "matmul": return renderMatmul(kernel);
+    case "attention": case "attention_grad": return renderAttention(kernel);
+    default:
+      if (!hasTemplate(kernel.kind)) throw new Error(`${kernel.name}: no CUDA template for ${kernel.kind}`);
+      return [ANCHOR_TEMPLATES[kernel.kind](kernel)];
+  }
+}

@@ -1,0 +1,58 @@
+// A CUDA training program before it is written out: the schedule of each graph of the specialized train-step module
+// (partition + side buffers + the attention kernels' scratch), its memory plan, and every kernel rendered to CUDA.
+// The host emitter (backends/cuda/host.ts) turns this into main.cu; the report (kernel list, predicted memory, FLOPs
+// per step) is read off it.
+// Invariants: every buffer a KernelSource names is in its graph's placement; the workspace arena is as large as the
+// largest kernel workspace (kernels run one at a time, so they share it).
+
+import type { Module } from "../../ir/graph.ts";
+import type { KernelSource } from "../kernel.ts";
+import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.ts";
+import { partition, type Buffer, type Kernel, type Partition } from "../schedule/partition.ts";
+import { addSideBuffers } from "../schedule/side-buffers.ts";
+import { attentionScratch, renderKernel } from "./kernels.ts";
+
+export interface CompiledKernel {
+  readonly kernel: Kernel;
+  readonly sources: readonly KernelSource[];
+}
+
+export interface CompiledGraph {
+  readonly name: string;
+  readonly partition: Partition;
+  readonly plan: GraphPlan;
+  readonly kernels: readonly CompiledKernel[];
+  /** FLOPs of one run of the graph (sum over its kernels). */
+  readonly flops: number;
+}
+
+export interface CudaProgram {
+  readonly graphs: readonly CompiledGraph[];
+  readonly memory: MemoryPlan;
+  readonly workspaceBytes: number;
+}
+
+/** Adds the scratch buffers of attention_grad kernels as extra writes (they live only inside that kernel). */
+function withScratch(p: Partition): Partition {
+  const buffers = new Map<string, Buffer>(p.buffers);
+  const kernels = p.kernels.map((k) => {
+    if (k.kind !== "attention_grad") return k;
+    const scratch = attentionScratch(k);
+    for (const s of scratch) buffers.set(s.name, { name: s.name, type: { dtype: "f32", shape: [...s.shape] }, root: s.name });
+    return { ...k, extraWrites: [...(k.extraWrites ?? []), ...scratch.map((s) => s.name)] };
+  });
+  return { ...p, buffers, kernels };
+}
+
+/** Schedules, plans and renders a specialized train-step (or grads) module for CUDA. */
+export function buildCudaProgram(module: Module): CudaProgram {
+  const partitions = module.graphs.map((g) => withScratch(addSideBuffers(partition(g))));
+  const memory = planMemory(partitions);
+  const graphs = partitions.map((p, i): CompiledGraph => {
+    const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderKernel(kernel) }));
+    const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
+    return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
+  });
+  const workspaceBytes = Math.max(0, ...graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => s.workspaceBytes ?? 0))));
+  return { graphs, memory, workspaceBytes };
+}

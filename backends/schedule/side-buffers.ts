@@ -1,0 +1,46 @@
+// Side buffers: results a kernel template produces beyond its op's meaning, kept for a later kernel. Today one
+// case: FlashAttention's backward pass needs the forward's output and log-sum-exp (f32 [B,Hq,T]), so each
+// attention_grad kernel is paired with the attention kernel of the same q, k, v, segments and attributes; the forward
+// writes `lse.<out>` and the backward reads the forward's output and that buffer. The memory plan sees these reads
+// and writes (Kernel.extraReads / extraWrites), so the buffers live until the backward kernel.
+// Invariant: an attention_grad kernel without its forward is an error (the train step always has both).
+
+import type { Attrs } from "../../ir/graph.ts";
+import type { Buffer, Kernel, Partition } from "./partition.ts";
+
+/** The name of the log-sum-exp buffer an attention kernel writes beside output buffer `out`. */
+export function lseBuffer(out: string): string {
+  return `lse.${out}`;
+}
+
+function signature(kernel: Kernel, operands: number): string {
+  const node = kernel.graph.nodes.find((n) => n.op === kernel.kind)!;
+  const names = node.args.map((a) => kernel.graph.inputs.find((i) => i.id === a)!.name);
+  const attrs: Attrs = node.attrs;
+  const keep = names.filter((_, i) => i < 3 || i === operands);
+  return JSON.stringify([keep, Object.entries(attrs).sort()]);
+}
+
+/** Adds the attention side buffers to a partition. */
+export function addSideBuffers(p: Partition): Partition {
+  const forwards = new Map<string, Kernel>();
+  for (const k of p.kernels) if (k.kind === "attention") forwards.set(signature(k, 3), k);
+  const buffers = new Map<string, Buffer>(p.buffers);
+  const lse = new Map<string, string>();
+  const kernels = p.kernels.map((k) => {
+    if (k.kind !== "attention_grad") return k;
+    const forward = forwards.get(signature(k, 4));
+    if (!forward) throw new Error(`${k.name}: no attention kernel with the same q, k, v and attributes to pair with`);
+    const out = forward.graph.outputs[0]!.name;
+    const [b, t, h] = forward.graph.types[forward.graph.outputs[0]!.id]!.shape as number[];
+    const name = lseBuffer(out);
+    buffers.set(name, { name, type: { dtype: "f32", shape: [b!, h!, t!] }, root: name });
+    lse.set(forward.name, name);
+    return { ...k, extraReads: [out, name] };
+  });
+  return {
+    ...p,
+    buffers,
+    kernels: kernels.map((k) => (lse.has(k.name) ? { ...k, extraWrites: [lse.get(k.name)!] } : k)),
+  };
+}

@@ -1,0 +1,96 @@
+// The cuda target's side of `trainc compile` and `trainc train`: specializes the lowered train step to
+// (micro_batch_size, sequence_len), schedules and renders it (backends/cuda/program.ts), emits main.cu and builds it
+// (cached per content hash), writes the report; for a run it also writes the run folder the binary reads — initial
+// parameters, the batch file, config.json's text and run.json (paths relative to run.json) — and starts the binary.
+//
+// Error codes defined here:
+//   5020  the binary could not be started
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fail } from "./diagnostics.ts";
+import { batchStream } from "./data/batches.ts";
+import { writeSafetensors } from "./import/safetensors.ts";
+import type { Plan } from "./plan.ts";
+import { buildProgram, type Built } from "../backends/cuda/build.ts";
+import { trainMain } from "../backends/cuda/host-main.ts";
+import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
+import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
+import { specializeModule } from "../backends/schedule/specialize.ts";
+import type { Module } from "../ir/graph.ts";
+
+export interface CudaBuild {
+  readonly module: Module;
+  readonly program: CudaProgram;
+  readonly built: Built | undefined;
+  readonly sizes: { readonly B: number; readonly T: number };
+}
+
+/** Specializes, schedules, renders and (unless `build` is false) builds the plan's train step. */
+export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: string) => void): CudaBuild {
+  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
+  const module = specializeModule(plan.module, sizes);
+  note(`scheduling and rendering kernels for B=${sizes.B}, T=${sizes.T}`);
+  const program = buildCudaProgram(module);
+  const main = trainMain(program, module, sizes);
+  if (!build) return { module, program, built: undefined, sizes };
+  note(`building with nvcc for ${arch}`);
+  const built = buildProgram(main, arch, "train");
+  note(built.compiled ? `built in ${built.seconds.toFixed(1)} s: ${built.binary}` : `reusing the build in ${built.dir}`);
+  return { module, program, built, sizes };
+}
+
+/** The report `trainc compile` prints and writes: kernels, FLOPs per step and predicted device memory. */
+export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
+  const { program } = c;
+  const kernels = program.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => ({
+    graph: g.name, kernel: k.kernel.name, kind: k.kernel.kind, source: s.name, flops: s.flops, bytes: s.bytes,
+    grid: s.grid, block: s.block, shared_bytes: s.sharedBytes,
+  }))));
+  const micro = program.graphs.find((g) => g.name === "micro_step")?.flops ?? 0;
+  const optimizer = program.graphs.find((g) => g.name === "optimizer_step")?.flops ?? 0;
+  return {
+    target: "cuda", micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.dtype,
+    flops_per_step: micro * plan.config.gradient_accumulation_steps + optimizer,
+    memory: {
+      state_bytes: program.memory.stateBytes, activation_bytes: program.memory.activationBytes,
+      workspace_bytes: program.workspaceBytes,
+      predicted_peak_bytes: program.memory.stateBytes + program.memory.activationBytes + program.workspaceBytes,
+    },
+    kernels,
+    binary: c.built?.binary,
+  };
+}
+
+/** Writes the run folder and runs the binary with inherited stdio; returns its exit status. */
+export function runCuda(c: CudaBuild, plan: Plan, outDir: string, saveEvery: number, loggingSteps: number, note: (m: string) => void): number {
+  const run = join(outDir, ".trainc-run");
+  mkdirSync(run, { recursive: true });
+  note(`writing the run folder ${run}`);
+  writeSafetensors(join(run, "parameters.safetensors"), plan.model.parameters);
+  const steps = plan.totalSteps * plan.config.gradient_accumulation_steps;
+  const stream = batchStream(plan.dataset.rows, {
+    microBatchSize: c.sizes.B, sequenceLen: c.sizes.T, padId: plan.tokenizer.special.pad, seed: plan.config.seed,
+  });
+  writeBatchFile(join(run, "batches.bin"), take(stream, steps), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
+  writeFileSync(join(run, "config.json"), plan.model.hf!.configText);
+  const rel = (p: string) => relative(run, resolve(p));
+  const vocab = plan.model.forward.types[plan.model.forward.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0];
+  writeFileSync(join(run, "run.json"), JSON.stringify({
+    output_dir: rel(outDir), parameters: "parameters.safetensors", batches: "batches.bin", config_json: "config.json",
+    tokenizer_dir: rel(dirname(plan.tokenizer.file)), steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps,
+    logging_steps: loggingSteps, save_every: saveEvery, vocab_size: vocab, max_position: c.sizes.T,
+  }, null, 1) + "\n");
+  const r = spawnSync(c.built!.binary, [join(run, "run.json")], { stdio: "inherit" });
+  if (r.error) fail(5020, `cannot start ${c.built!.binary}: ${r.error.message}`, "compile again (trainc compile --target cuda)");
+  return r.status ?? 1;
+}
+
+function* take<T>(items: Iterator<T>, count: number): Generator<T> {
+  for (let i = 0; i < count; i++) {
+    const next = items.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
