@@ -30,7 +30,7 @@ describe("CUDA fused and reduce kernels", () => {
   const bf16 = kernels("qwen2_bias_tied", "bf16", { B: 4, T: 8192 });
 
   test.skipIf(!HAVE_NVCC)("all of them compile with nvcc for sm_90", () => {
-    const sources = [...f32, ...bf16].map((k, i) => render({ ...k, name: `${k.name}_${i}` }).code);
+    const sources = [...new Map([...f32, ...bf16].map((k) => render(k)).map((s) => [s.name, s.code])).values()];
     const { status, output } = nvccCompile([CUDA_PRELUDE, ...sources].join("\n\n"));
     expect(output.slice(0, 4000), "nvcc output").not.toMatch(/error/);
     expect(status).toBe(0);
@@ -42,7 +42,8 @@ describe("CUDA fused and reduce kernels", () => {
       expect(s.block[0]).toBe(256);
       expect(s.grid[0]).toBeGreaterThan(0);
       expect(s.params.map((p) => p.name)).toEqual([...k.graph.inputs.map((i) => i.name), ...k.graph.outputs.map((o) => o.name)]);
-      expect(s.code).toContain(`void __launch_bounds__(256) ${k.name}(`);
+      expect(s.code).toContain(`void __launch_bounds__(256) ${s.name}(`);
+      expect(s.name).toMatch(new RegExp(`^${k.kind}_[0-9a-f]{16}$`));
     }
   });
 

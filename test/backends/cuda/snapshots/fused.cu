@@ -1,5 +1,5 @@
 // ===== k5_reduce
-extern "C" __global__ void __launch_bounds__(256) k5_reduce(const float* __restrict__ p0, float* __restrict__ p1) {
+extern "C" __global__ void __launch_bounds__(256) reduce_d0787c63e68d7e7b(const float* __restrict__ p0, float* __restrict__ p1) {
   for (long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x; o < 48LL; o += (long long)gridDim.x * blockDim.x) {
     float a = 0.0f;
     for (long long r = 0; r < 32LL; ++r) {
@@ -12,7 +12,7 @@ extern "C" __global__ void __launch_bounds__(256) k5_reduce(const float* __restr
 }
 
 // ===== k6_fused
-extern "C" __global__ void __launch_bounds__(256) k6_fused(const float* __restrict__ p0, float* __restrict__ p1, float* __restrict__ p2) {
+extern "C" __global__ void __launch_bounds__(256) fused_cc17a277a7d41413(const float* __restrict__ p0, float* __restrict__ p1, float* __restrict__ p2) {
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 48LL; i += (long long)gridDim.x * blockDim.x) {
     const float v0 = p0[i];
     const float v1 = (v0 + 1e-6f);
@@ -26,7 +26,7 @@ extern "C" __global__ void __launch_bounds__(256) k6_fused(const float* __restri
 }
 
 // ===== k49_fused
-extern "C" __global__ void __launch_bounds__(256) k49_fused(const int* __restrict__ p0, unsigned char* __restrict__ p1) {
+extern "C" __global__ void __launch_bounds__(256) fused_0fe3d2620ece6de3(const int* __restrict__ p0, unsigned char* __restrict__ p1) {
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 46LL; i += (long long)gridDim.x * blockDim.x) {
     const int v0 = p0[(i / 23) * 24 + (0 + (i % 23))];
     const int v1 = p0[(i / 23) * 24 + (1 + (i % 23))];
@@ -36,7 +36,7 @@ extern "C" __global__ void __launch_bounds__(256) k49_fused(const int* __restric
 }
 
 // ===== k63_reduce
-extern "C" __global__ void __launch_bounds__(256) k63_reduce(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
+extern "C" __global__ void __launch_bounds__(256) reduce_5d3fbf21e85b787f(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
   __shared__ float partial[8];
   for (long long job = blockIdx.x; job < 2LL; job += gridDim.x) {
     const long long o = job / 2, begin = (job % 2) * 16384LL;
@@ -58,7 +58,7 @@ extern "C" __global__ void __launch_bounds__(256) k63_reduce(const float* __rest
 }
 
 // ===== k24_fused
-extern "C" __global__ void __launch_bounds__(256) k24_fused(const __nv_bfloat16* __restrict__ p0, __nv_bfloat16* __restrict__ p1) {
+extern "C" __global__ void __launch_bounds__(256) fused_d978d899989e0d35(const __nv_bfloat16* __restrict__ p0, __nv_bfloat16* __restrict__ p1) {
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 2097152LL; i += (long long)gridDim.x * blockDim.x) {
     const float v0 = __bfloat162float(p0[i]);
     const float v1 = __bfloat162float(__float2bfloat16_rn((v0 / (1.0f + expf(-v0)))));
