@@ -1,6 +1,7 @@
 // The anchor-template lab end to end on this machine: lab.ts writes the folder for every case; nvcc builds and links
-// it for sm_90 (what the GPU session runs), and g++ builds it over the CPU emulation (lab/emu.h) and runs it, so every
-// generated kernel is checked against the interpreter here, device errors included. Both builds run at once.
+// it for sm_90 (what the GPU session runs, bench cases included), and g++ builds it over the CPU emulation (lab/emu.h)
+// and runs the checked cases, so every generated kernel is checked against the interpreter here, device errors
+// included. Both builds run at once.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { HAVE_NVCC, NO_NVCC_REASON } from "../nvcc.ts";
 import { writeLab } from "./lab.ts";
+import { benchCases } from "./lab-bench.ts";
 import { labCases } from "./lab-cases.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
@@ -36,7 +38,8 @@ describe("anchor-template lab", () => {
 
   test.skipIf(!HAVE_NVCC || !HAVE_GXX)("builds with nvcc for sm_90; on the CPU emulation every case passes", async () => {
     const cases = labCases();
-    writeLab(dir, cases);
+    const bench = benchCases();
+    writeLab(dir, [...cases, ...bench]);
     expect(readdirSync(join(dir, "data")).length).toBe(cases.length);
     const [gpu, cpu] = await Promise.all([
       run("nvcc", ["-arch=sm_90", "-O2", "-std=c++17", "-o", "lab", "lab.cu"], dir),

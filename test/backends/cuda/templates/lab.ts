@@ -4,9 +4,11 @@
 //   lab.cu      the CUDA prelude, each kernel once, trainc_check_device_error, a launcher and a buffer table per case;
 //   lab.h       the host harness (upload, launch, compare, report), emu.h the CPU emulation, error.h the runtime's;
 //   data/<case>/<param>.bin inputs and .want expected outputs, in device layout, computed by `interpret`;
-//   run.sh      builds with nvcc for sm_90 and runs (`sh run.sh --time` also times each kernel): the GPU command;
-//   run-emulated.sh builds with g++ and emu.h and runs on the CPU.
-// A case may expect a device error instead of outputs; the interpreter must then fail with the same code.
+//   run.sh      builds with nvcc for sm_90 and runs (`sh run.sh --time` also times each kernel; `sh run.sh --bench`
+//               times the full-size bench cases of lab-bench.ts instead): the GPU commands;
+//   run-emulated.sh builds with g++ and emu.h and runs on the CPU (bench cases need a GPU).
+// A case may expect a device error instead of outputs; the interpreter must then fail with the same code. A bench
+// case has no data files: its inputs are filled on the device.
 // Invariants: the folder needs nothing of the repository; every kernel parameter is one buffer of its case (or
 // aliases an input when the case updates in place, as the memory plan does for AdamW).
 
@@ -24,11 +26,16 @@ import type { DType } from "../../../../ir/dtype.ts";
 import { interpret } from "../../../../ir/interpret/index.ts";
 import { numel, type Tensor } from "../../../../ir/tensor.ts";
 
+/** Device-side fill of an input: every byte set to `byte`, or element i = start + (i * stride) % mod. */
+export type Fill = { readonly byte: number } | { readonly start: number; readonly stride: number; readonly mod: number };
+
 /** One lab case: a kernel, its inputs by graph input name, and what it must do. */
 export interface LabCase {
   readonly name: string;
   readonly kernel: Kernel;
   readonly inputs: Readonly<Record<string, Tensor>>;
+  /** A timing-only case (`--bench`, GPU only): inputs filled on the device, one fill per graph input, no comparison. */
+  readonly fills?: readonly Fill[];
   /** Output k shares the buffer of input j (an in-place update). */
   readonly inPlace?: Readonly<Record<number, number>>;
   /** The device error the kernel must record instead of producing outputs. */
@@ -94,8 +101,11 @@ function bufferTable(index: number, c: LabCase, src: KernelSource): string {
     const bytes = tensorBytes({ dtype: p.dtype, shape: t.shape as number[] });
     const output = p.access !== "read";
     const alias = output ? c.inPlace?.[k - inputs] ?? -1 : -1;
+    const fill = output ? undefined : c.fills?.[k];
+    const fillText = fill === undefined ? "-1, 0, 0, 0" : "byte" in fill ? `${fill.byte}, 0, 0, 0`
+      : `-1, ${fill.start}, ${fill.stride}, ${fill.mod}`;
     return `    {"${output ? `out${k - inputs}` : `in${k}`}", lab::Dtype::${LAB_DTYPE[p.dtype]}, ${count}, ${bytes}, ` +
-      `${output}, ${alias}, ${tolerance(p.dtype)}},`;
+      `${output}, ${alias}, ${tolerance(p.dtype)}, ${fillText}},`;
   });
   return `static const lab::Buffer BUFFERS_${index}[] = {\n${rows.join("\n")}\n};`;
 }
@@ -103,11 +113,13 @@ function bufferTable(index: number, c: LabCase, src: KernelSource): string {
 function caseRow(index: number, c: LabCase, src: KernelSource): string {
   const e = c.error;
   return `    {${JSON.stringify(c.name)}, "${src.name}", ${errorSite(src.name)}LL, launch_${index}, BUFFERS_${index}, ` +
-    `${src.params.length}, ${e?.code ?? 0}, {${e?.position ?? 0}, ${e?.value ?? 0}, ${e?.bound ?? 0}}, ${src.bytes}},`;
+    `${src.params.length}, ${e?.code ?? 0}, {${e?.position ?? 0}, ${e?.value ?? 0}, ${e?.bound ?? 0}}, ${src.bytes}, ` +
+    `${c.fills !== undefined}},`;
 }
 
 /** Writes the data files of case `index`: inputs, and the interpreter's outputs unless an error is expected. */
 function writeData(dir: string, index: number, c: LabCase): void {
+  if (c.fills) return;
   const caseDir = join(dir, "data", String(index));
   mkdirSync(caseDir, { recursive: true });
   const graph = c.kernel.graph;
@@ -157,7 +169,7 @@ int main(int argc, char** argv) {
 }
 
 const RUN = `#!/bin/sh
-# Builds the anchor-template lab for sm_90 (H100/H200) and runs it: sh run.sh [--time] [--only <text>]
+# Builds the anchor-template lab for sm_90 (H100/H200) and runs it: sh run.sh [--time] [--bench] [--only <text>]
 set -e
 cd "$(dirname "$0")"
 nvcc -arch=sm_90 -O2 -std=c++17 -o lab lab.cu
@@ -197,7 +209,9 @@ if (process.argv[1] === import.meta.filename) {
     process.exit(2);
   }
   const { labCases } = await import("./lab-cases.ts");
-  const cases = labCases();
+  const { benchCases } = await import("./lab-bench.ts");
+  const cases = [...labCases(), ...benchCases()];
   writeLab(dir, cases);
-  console.log(`wrote ${cases.length} cases to ${dir}; on the GPU machine: sh ${join(dir, "run.sh")} --time`);
+  console.log(`wrote ${cases.length} cases to ${dir}; on the GPU machine: sh ${join(dir, "run.sh")} --time, ` +
+    `then sh ${join(dir, "run.sh")} --bench`);
 }

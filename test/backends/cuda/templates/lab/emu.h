@@ -185,7 +185,6 @@ inline void check_aligned(const void* p, size_t bytes, const char* file, int lin
 #define TRAINC_LAUNCH(kernel, grid, block, ...) emu::launch(grid, block, [&] { kernel(__VA_ARGS__); })
 
 inline void __syncthreads() { emu::wait(emu::State::AtBlockBarrier); }
-inline void __threadfence() {}
 
 template <typename T>
 T __shfl_xor_sync(unsigned, T v, int mask, int = 32) {
@@ -196,10 +195,6 @@ T __shfl_up_sync(unsigned, T v, unsigned delta, int = 32) {
   const int lane = emu::linear_thread() % 32;
   const T other = emu::exchange(v, lane >= static_cast<int>(delta) ? lane - static_cast<int>(delta) : lane);
   return lane >= static_cast<int>(delta) ? other : v;
-}
-template <typename T>
-T __shfl_sync(unsigned, T v, int source, int = 32) {
-  return emu::exchange(v, source & 31);
 }
 inline unsigned __ballot_sync(unsigned, int predicate) {
   const int t = emu::linear_thread();

@@ -5,8 +5,9 @@
 // max |got - want| / max(|want|, 1e-3 max|want|) are printed per output, and non-finite values must sit at the same
 // places. A case that expects a device error instead checks the recorded code, position, value and bound, and shows
 // the host's message for it. With --time (GPU only) each kernel is also timed (median of 20 launches) and its
-// bandwidth printed from the bytes it must move. The last line is "N passed, M failed"; the exit status is 1 if any
-// check failed.
+// bandwidth printed from the bytes it must move. --bench runs instead the bench cases: full-size kernels (Llama 3.2
+// 1B shapes) whose inputs are filled on the device, timed, checked only for CUDA and device errors. The last line is
+// "N passed, M failed"; the exit status is 1 if any check failed.
 // Invariants: compiled with nvcc (GPU) or g++ with emu.h (CPU emulation); the generated lab.cu defines the kernels,
 // the device error variables and trainc_check_device_error before including this file, and passes its case table to
 // lab_main.
@@ -28,7 +29,10 @@ namespace lab {
 
 enum class Dtype { f64, f32, f16, bf16, i64, i32, i8, u8, packed4 };
 
-/** One kernel parameter's buffer. An output may alias an input (its index in `alias`), as in-place updates do. */
+/**
+ * One kernel parameter's buffer. An output may alias an input (its index in `alias`), as in-place updates do. A bench
+ * case's inputs are filled on the device: every byte set to fill_byte (>= 0), or element i = start + (i*stride) % mod.
+ */
 struct Buffer {
   const char* role;
   Dtype dtype;
@@ -37,6 +41,8 @@ struct Buffer {
   bool output;
   int alias;
   double tolerance;
+  int fill_byte;
+  long long fill_start, fill_stride, fill_mod;
 };
 
 struct Case {
@@ -49,6 +55,7 @@ struct Case {
   int expected_error;
   long long expected_info[3];  // position, value, bound
   double bytes_moved;
+  bool bench;  // timing only, at full size (--bench, GPU only)
 };
 
 inline std::vector<unsigned char> read_file(const std::string& path) {
@@ -149,23 +156,52 @@ inline double time_launches(const Case& c, void* const* pointers) {
 #endif
 }
 
+#ifndef TRAINC_EMULATED
+template <typename T>
+__global__ void fill_kernel(T* p, long long n, long long start, long long stride, long long mod) {
+  for (long long i = blockIdx.x * 256LL + threadIdx.x; i < n; i += gridDim.x * 256LL) p[i] = static_cast<T>(start + i * stride % mod);
+}
+
+/** Fills an integer input of a bench case on the device (element i = start + (i * stride) % mod). */
+inline void fill_sequence(void* p, const Buffer& b) {
+  const dim3 grid(1024), block(256);
+  if (b.dtype == Dtype::i64) fill_kernel<<<grid, block>>>(static_cast<long long*>(p), b.count, b.fill_start, b.fill_stride, b.fill_mod);
+  else fill_kernel<<<grid, block>>>(static_cast<int*>(p), b.count, b.fill_start, b.fill_stride, b.fill_mod);
+}
+#endif
+
+/** Device memory for a case's inputs: uploaded from its files, or filled on the device for a bench case. */
+inline bool place_input(void* p, const Buffer& b, const std::string& file) {
+  if (b.fill_byte >= 0) return cudaMemset(p, b.fill_byte, b.bytes) == cudaSuccess;
+#ifndef TRAINC_EMULATED
+  if (b.fill_mod > 0) {
+    fill_sequence(p, b);
+    return cudaGetLastError() == cudaSuccess;
+  }
+#endif
+  const std::vector<unsigned char> data = read_file(file);
+  return cudaMemcpy(p, data.data(), data.size(), cudaMemcpyHostToDevice) == cudaSuccess;
+}
+
 template <typename SiteName>
 bool run_case(const Case& c, int index, const std::string& dir, bool timed, SiteName&& kernel_of_site) {
   std::vector<void*> device(c.count, nullptr);
   const std::string prefix = dir + "/" + std::to_string(index) + "/";
+  bool placed = true;
   for (int k = 0; k < c.count; ++k) {
     const Buffer& b = c.buffers[k];
     if (b.alias >= 0) {
       device[k] = device[b.alias];
       continue;
     }
-    cudaMalloc(&device[k], b.bytes > 0 ? b.bytes : 1);
-    if (b.output) {
-      cudaMemset(device[k], 0xff, b.bytes);
-    } else {
-      const std::vector<unsigned char> data = read_file(prefix + std::to_string(k) + ".bin");
-      cudaMemcpy(device[k], data.data(), data.size(), cudaMemcpyHostToDevice);
-    }
+    placed = cudaMalloc(&device[k], b.bytes > 0 ? b.bytes : 1) == cudaSuccess && placed;
+    if (b.output) placed = cudaMemset(device[k], 0xff, b.bytes) == cudaSuccess && placed;
+    else placed = place_input(device[k], b, prefix + std::to_string(k) + ".bin") && placed;
+  }
+  if (!placed) {
+    std::printf("FAIL  %-44s could not place its buffers (%s)\n", c.name, cudaGetErrorString(cudaGetLastError()));
+    for (int k = 0; k < c.count; ++k) if (c.buffers[k].alias < 0) cudaFree(device[k]);
+    return false;
   }
   const int no_error = 0;
   const long long no_info[4] = {0, 0, 0, 0};
@@ -176,14 +212,14 @@ bool run_case(const Case& c, int index, const std::string& dir, bool timed, Site
   bool ok = launched == cudaSuccess && cudaGetLastError() == cudaSuccess;
   if (!ok) std::printf("FAIL  %-44s CUDA error: %s\n", c.name, cudaGetErrorString(launched));
   ok = ok && check_error(c, kernel_of_site);
-  for (int k = 0; ok && c.expected_error == 0 && k < c.count; ++k) {
+  for (int k = 0; ok && !c.bench && c.expected_error == 0 && k < c.count; ++k) {
     const Buffer& b = c.buffers[k];
     if (!b.output) continue;
     std::vector<unsigned char> got(b.bytes);
     cudaMemcpy(got.data(), device[k], b.bytes, cudaMemcpyDeviceToHost);
     ok = compare(c, b, got.data(), read_file(prefix + std::to_string(k) + ".want").data()) && ok;
   }
-  if (ok && timed) {
+  if (ok && (timed || c.bench)) {
     const double us = time_launches(c, device.data());
     std::printf("time  %-44s %10.2f us  %8.1f GB/s  (%s)\n", c.name, us, c.bytes_moved / (us * 1e3), c.kernel);
   }
@@ -191,19 +227,27 @@ bool run_case(const Case& c, int index, const std::string& dir, bool timed, Site
   return ok;
 }
 
-/** Runs the cases: `lab [data-dir] [--time] [--only <text>]`. */
+/** Runs the cases: `lab [data-dir] [--time] [--bench] [--only <text>]`; --bench runs the full-size timing cases. */
 template <typename SiteName>
 int lab_main(int argc, char** argv, const Case* cases, int count, SiteName&& kernel_of_site) {
   std::string dir = "data", only;
-  bool timed = false;
+  bool timed = false, bench = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--time") timed = true;
+    else if (arg == "--bench") bench = true;
     else if (arg == "--only" && i + 1 < argc) only = argv[++i];
     else dir = arg;
   }
+#ifdef TRAINC_EMULATED
+  if (bench) {
+    std::fprintf(stderr, "lab: the bench cases are full size; run them on a GPU\n");
+    return 2;
+  }
+#endif
   int passed = 0, failed = 0;
   for (int i = 0; i < count; ++i) {
+    if (cases[i].bench != bench) continue;
     if (!only.empty() && std::string(cases[i].name).find(only) == std::string::npos) continue;
     (run_case(cases[i], i, dir, timed, kernel_of_site) ? passed : failed)++;
   }
