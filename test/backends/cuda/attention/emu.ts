@@ -95,8 +95,21 @@ ${cases.map(caseBlock).join("\n")}
 
 const EMU_DIR = join(import.meta.dirname, "emu");
 
-/** Builds one program for all cases, runs them, and returns each case's output buffers. */
-export function runEmulated(cases: readonly EmuCase[]): Map<string, Record<string, Uint8Array>> {
+/**
+ * How a run schedules: cp.async copies land when the issuing thread waits for them (`late`) or at once (`eager`);
+ * the first warp runs ahead of the others, or the last (`-reverse`).
+ */
+export type EmuMode = "late" | "eager" | "eager-reverse";
+
+const MODE_ENV: Readonly<Record<EmuMode, Record<string, string>>> = {
+  "late": { EMU_COPIES: "late", EMU_ORDER: "forward" },
+  "eager": { EMU_COPIES: "eager", EMU_ORDER: "forward" },
+  "eager-reverse": { EMU_COPIES: "eager", EMU_ORDER: "reverse" },
+};
+
+/** Builds one program for all cases, runs them once per mode, and returns each case's output buffers. */
+export function runEmulated(cases: readonly EmuCase[], modes: readonly EmuMode[] = ["late"]):
+  Map<EmuMode, Map<string, Record<string, Uint8Array>>> {
   const dir = mkdtempSync(join(tmpdir(), "attn-emu-"));
   writeFileSync(join(dir, "main.cpp"), program(cases));
   execFileSync("g++", ["-std=c++20", "-O1", "-pthread", "-w", "-I", EMU_DIR, "main.cpp", "-o", "emu"],
@@ -104,12 +117,17 @@ export function runEmulated(cases: readonly EmuCase[]): Map<string, Record<strin
   for (const c of cases) {
     for (const [n, bytes] of Object.entries(c.inputs)) writeFileSync(join(dir, `${c.name}.${n}`), bytes);
   }
-  execFileSync(join(dir, "emu"), [dir, ...cases.map((c) => c.name)], { stdio: "pipe", timeout: 300_000 });
-  const results = new Map<string, Record<string, Uint8Array>>();
-  for (const c of cases) {
-    const outs: Record<string, Uint8Array> = {};
-    for (const n of Object.keys(c.outputs)) outs[n] = new Uint8Array(readFileSync(join(dir, `${c.name}.${n}`)));
-    results.set(c.name, outs);
+  const results = new Map<EmuMode, Map<string, Record<string, Uint8Array>>>();
+  for (const mode of modes) {
+    execFileSync(join(dir, "emu"), [dir, ...cases.map((c) => c.name)],
+      { stdio: "pipe", timeout: 300_000, env: { ...process.env, ...MODE_ENV[mode] } });
+    const byCase = new Map<string, Record<string, Uint8Array>>();
+    for (const c of cases) {
+      const outs: Record<string, Uint8Array> = {};
+      for (const n of Object.keys(c.outputs)) outs[n] = new Uint8Array(readFileSync(join(dir, `${c.name}.${n}`)));
+      byCase.set(c.name, outs);
+    }
+    results.set(mode, byCase);
   }
   return results;
 }

@@ -1,8 +1,10 @@
 // The generated attention kernels, run on the CPU through the emulation in emu.ts (g++, no GPU), against the
 // interpreter: out and lse of the forward kernel, then dq, dk, dv of the backward kernels fed with that forward's
-// out and lse, exactly as the schedule will chain them. Cases cover both dtypes, default and other tile configs,
-// GQA, causal and sliding-window masks, document segments, Tq != Tk, tails of every tile, head dims 40 to 256 and
-// queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded to bf16).
+// out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
+// as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
+// (catches a copy into, or a write to, a buffer other warps still read). Cases cover both dtypes, default and other
+// tile configs, GQA, causal and sliding-window masks, document segments, Tq != Tk, tails of every tile, head dims 40
+// to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded to bf16).
 
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +13,7 @@ import {
   type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/index.ts";
 import { relativeError } from "../../../harness/numeric.ts";
-import { runEmulated, type EmuCase } from "./emu.ts";
+import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
 import { decode, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs } from "./reference.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
@@ -64,16 +66,18 @@ function emuCase(c: Case, x: Inputs): EmuCase {
 describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, against the interpreter"
   : "attention kernels, emulated: skipped, g++ is not installed on this machine", () => {
   const inputs = new Map(CASES.map((c, i) => [c.name, makeInputs(c.spec, 100 + 10 * i)]));
-  let results: Map<string, Record<string, Uint8Array>>;
+  const modes: EmuMode[] = ["late", "eager", "eager-reverse"];
+  let results: Map<EmuMode, Map<string, Record<string, Uint8Array>>>;
 
   beforeAll(() => {
-    results = runEmulated(CASES.map((c) => emuCase(c, inputs.get(c.name)!)));
+    results = runEmulated(CASES.map((c) => emuCase(c, inputs.get(c.name)!)), modes);
   }, 240_000);
 
-  it.each(CASES.map((c) => [c.name, c] as const))("%s", (_, c) => {
+  const runs = CASES.flatMap((c) => modes.map((mode) => [`${c.name}, ${mode}`, c, mode] as const));
+  it.each(runs)("%s", (_, c, mode) => {
     const s = c.spec;
     const x = inputs.get(c.name)!;
-    const r = results.get(c.name)!;
+    const r = results.get(mode)!.get(c.name)!;
     const tol = s.dtype === "bf16" ? 1e-2 : 1e-5;
     expect(relativeError(decode(s.dtype, r["out"]!), referenceOut(s, x)), "out").toBeLessThan(tol);
     expect(relativeError(decode("f32", r["lse"]!), referenceLse(s, x)), "lse").toBeLessThan(1e-5);
@@ -85,7 +89,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, a
 
   it("rows that see no key give out = 0, lse = +inf and no gradient", () => {
     const c = CASES.find((k) => k.name === "bf16-rows-seeing-nothing")!;
-    const r = results.get(c.name)!;
+    const r = results.get("late")!.get(c.name)!;
     const lse = decode("f32", r["lse"]!);
     const out = decode("bf16", r["out"]!);
     const dq = decode("bf16", r["dq"]!);

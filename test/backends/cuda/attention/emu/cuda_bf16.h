@@ -1,13 +1,15 @@
 // CPU emulation of the little of CUDA the attention kernels use, so their generated sources run under g++ in tests
 // (this machine has nvcc but no GPU). Every CUDA thread of a block is a fiber on one OS thread (started with
-// makecontext, then switched with _setjmp/_longjmp, which skip the signal-mask system calls of swapcontext); a
-// round-robin scheduler runs each fiber until it waits at a barrier: __syncthreads waits for the block, warp
-// collectives (shuffles, votes, ldmatrix, mma.sync) exchange values through a per-warp buffer between two warp
-// barriers. Blocks are spread over the machine's cores, one scheduler per worker thread; atomics take a lock.
-// cp.async copies are queued per thread and land only when that thread waits for their group (the latest moment the
-// hardware allows), so a missing wait reads stale shared memory. Shared memory starts filled with 0xff bytes (NaN as
-// f32 and bf16), so reading what nobody wrote shows up as NaN. A barrier that can never complete aborts the run.
-// The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts) for the emu_* functions here.
+// makecontext, then switched with _setjmp/_longjmp, which skip the signal-mask system calls of swapcontext). The
+// scheduler resumes the first runnable fiber (the last with EMU_ORDER=reverse), so a warp runs ahead until it waits
+// at __syncthreads and warps drift apart as far as the code allows; warp collectives (shuffles, votes, ldmatrix,
+// mma.sync) exchange values through a per-warp buffer between two warp barriers. Blocks are spread over the cores,
+// one scheduler per worker thread; atomics take a lock. cp.async copies are queued per thread and land when that
+// thread waits for their group (the latest moment the hardware allows: a missing wait reads stale shared memory), or
+// with EMU_COPIES=eager when issued (the earliest: a copy into a buffer other warps still read corrupts it). Shared
+// memory starts as 0xff bytes (NaN in f32 and bf16), so reading what nobody wrote shows up as NaN. A barrier that can
+// never complete aborts the run. The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts)
+// for the emu_* functions here.
 // Invariant: only kernels whose warp collectives are reached by all 32 lanes together run correctly (as on a GPU).
 #pragma once
 
@@ -57,10 +59,10 @@ struct Fiber {
   bool done = false;
 };
 
-/** Arrivals at a barrier of `size` fibers; `generation` moves on each time all have arrived. */
+/** Arrivals at a barrier of `size` fibers; the fibers waiting there are released when the last one arrives. */
 struct Barrier {
   int size = 0, arrived = 0;
-  unsigned generation = 0;
+  std::vector<int> waiters;
 };
 
 struct Warp {
@@ -77,6 +79,7 @@ struct Block {
   std::vector<Warp> warps;
   std::vector<unsigned char> smem;
   emu_dim3 index, dim, grid;
+  std::vector<bool> runnable;
 };
 
 constexpr size_t STACK_BYTES = 256 * 1024;
@@ -85,23 +88,21 @@ inline thread_local Fiber* current = nullptr;
 inline thread_local Block* block = nullptr;
 inline thread_local jmp_buf scheduler_resume;
 inline thread_local const std::function<void()>* body = nullptr;
-inline thread_local unsigned long long progress = 0;
 inline std::mutex atomics;
 
 inline int lane() { return current->index.x % 32; }
 inline Warp& warp() { return block->warps[static_cast<size_t>(current->index.x / 32)]; }
 
 inline void wait(Barrier& b) {
-  const unsigned generation = b.generation;
-  ++progress;
   if (++b.arrived == b.size) {
     b.arrived = 0;
-    ++b.generation;
+    for (int w : b.waiters) block->runnable[static_cast<size_t>(w)] = true;
+    b.waiters.clear();
     return;
   }
-  while (b.generation == generation) {
-    if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
-  }
+  b.waiters.push_back(current->index.x);
+  block->runnable[static_cast<size_t>(current->index.x)] = false;
+  if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
 }
 
 // Publishes this lane's value to the warp; call read() after, then done().
@@ -133,10 +134,20 @@ inline void fiber_main() {
   for (auto& g : current->committed) land(g);
   current->committed.clear();
   current->done = true;
+  block->runnable[static_cast<size_t>(current->index.x)] = false;
   _longjmp(scheduler_resume, 1);
 }
 
-// Runs every thread of one block as fibers until all have returned; aborts when none can move.
+// Whether the scheduler favours the last thread instead of the first (EMU_ORDER=reverse in the environment).
+inline bool emu_reverse_order() {
+  static const char* order = std::getenv("EMU_ORDER");
+  static const bool reverse = order != nullptr && std::strcmp(order, "reverse") == 0;
+  return reverse;
+}
+
+// Runs every thread of one block as fibers until all have returned, always resuming the first runnable thread (the
+// last with EMU_ORDER=reverse): a warp runs ahead until it waits at __syncthreads, so warps drift as far apart as the
+// code allows. Aborts when no thread can move.
 inline void run_block(Block& blk, int threads) {
   std::vector<Fiber> fibers(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
@@ -150,24 +161,26 @@ inline void run_block(Block& blk, int threads) {
     makecontext(&f.context, fiber_main, 0);
   }
   block = &blk;
+  blk.runnable.assign(static_cast<size_t>(threads), true);
+  const bool reverse = emu_reverse_order();
   for (int live = threads; live > 0;) {
-    const unsigned long long before = progress;
-    int finished = 0;
-    for (Fiber& f : fibers) {
-      if (f.done) continue;
-      current = &f;
-      if (_setjmp(scheduler_resume) == 0) {
-        if (f.started) _longjmp(f.resume, 1);
-        f.started = true;
-        setcontext(&f.context);
-      }
-      if (f.done) ++finished;
+    int pick = -1;
+    for (int i = 0; i < threads && pick < 0; ++i) {
+      const int t = reverse ? threads - 1 - i : i;
+      if (blk.runnable[static_cast<size_t>(t)]) pick = t;
     }
-    live -= finished;
-    if (live > 0 && finished == 0 && progress == before) {
+    if (pick < 0) {
       std::fprintf(stderr, "emu: block (%d,%d,%d) deadlocked at a barrier\n", blk.index.x, blk.index.y, blk.index.z);
       std::abort();
     }
+    Fiber& f = fibers[static_cast<size_t>(pick)];
+    current = &f;
+    if (_setjmp(scheduler_resume) == 0) {
+      if (f.started) _longjmp(f.resume, 1);
+      f.started = true;
+      setcontext(&f.context);
+    }
+    if (f.done) --live;
   }
 }
 
@@ -205,8 +218,15 @@ inline void __syncwarp() { emu::wait(emu::warp().bar); }
 
 inline unsigned char* emu_shared_base() { return emu::block->smem.data(); }
 
+inline bool emu_eager_copies() {
+  static const char* copies = std::getenv("EMU_COPIES");
+  static const bool eager = copies != nullptr && std::strcmp(copies, "eager") == 0;
+  return eager;
+}
+
 inline void emu_cp_async(void* dst, const void* src, bool valid, size_t bytes) {
   emu::current->open_group.push_back({dst, src, valid, bytes});
+  if (emu_eager_copies()) emu::land(emu::current->open_group);
 }
 
 inline void emu_cp_async_commit() {
