@@ -4,7 +4,8 @@
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
 // (catches a copy into, or a write to, a buffer other warps still read). Cases cover both dtypes, default and other
 // tile configs, GQA, causal and sliding-window masks, document segments, Tq != Tk, tails of every tile, head dims 40
-// to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded to bf16).
+// to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded
+// to bf16).
 
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
