@@ -4,7 +4,11 @@
 // the schedule's buffer names, which is how the host emitter binds them.
 // Invariants: every returned KernelSource's params name schedule buffers; a kernel may render to several sources,
 // launched in order (attention's backward pass).
+//
+// Error codes defined here:
+//   5308  attention whose value head dim differs from the query's (the FlashAttention kernels assume they are equal)
 
+import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
 import type { KernelParam, KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
@@ -49,7 +53,11 @@ function renderMatmul(kernel: Kernel): KernelSource[] {
 /** The attention spec of an `attention` or `attention_grad` kernel. */
 export function attentionSpec(kernel: Kernel): AttentionSpec {
   const node = anchorNode(kernel);
-  const [q, k] = node.args.map((v) => kernel.graph.types[v]!.shape as number[]);
+  const [q, k, v] = node.args.map((a) => kernel.graph.types[a]!.shape as number[]);
+  if (v![3] !== q![3]) {
+    fail(5308, `${kernel.name}: attention with a value head dim (${v![3]}) different from the query's (${q![3]}) has no CUDA kernel`,
+      "use a model whose value and query head dims are equal, or train with --target cpu");
+  }
   const segments = node.args.length === (kernel.kind === "attention" ? 4 : 5);
   return {
     dtype: kernel.graph.types[node.args[0]!]!.dtype as "bf16" | "f32",
