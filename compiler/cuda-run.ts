@@ -14,11 +14,12 @@ import { batchStream } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import type { Plan } from "./plan.ts";
 import { buildProgram, type Built } from "../backends/cuda/build.ts";
-import { trainMain } from "../backends/cuda/host-main.ts";
+import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
 import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
 import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import { specializeModule } from "../backends/schedule/specialize.ts";
-import type { Module } from "../ir/graph.ts";
+import type { Graph, Module } from "../ir/graph.ts";
+import type { Tensor } from "../ir/tensor.ts";
 
 export interface CudaBuild {
   readonly module: Module;
@@ -93,4 +94,26 @@ function* take<T>(items: Iterator<T>, count: number): Generator<T> {
     if (next.done) return;
     yield next.value;
   }
+}
+
+/**
+ * `trainc grads --target cuda`: specializes the grads graph to the batch's [B,T], builds the grads program, writes its
+ * run folder `<out>.trainc-run/` (parameters, run.json with paths relative to it) and runs it; returns its status.
+ */
+export function gradsCuda(graph: Graph, parameters: Readonly<Record<string, Tensor>>, batchFile: string, outFile: string,
+  sizes: { B: number; T: number }, note: (m: string) => void): number {
+  const specialized = specializeModule({ graphs: [graph] }, sizes);
+  const program = buildCudaProgram(specialized);
+  const main = gradsMain(program, specialized.graphs[0]!, sizes);
+  note(`building the grads program with nvcc for sm_90 (B=${sizes.B}, T=${sizes.T})`);
+  const built = buildProgram(main, "sm_90", "grads");
+  note(built.compiled ? `built in ${built.seconds.toFixed(1)} s: ${built.binary}` : `reusing the build in ${built.dir}`);
+  const run = `${resolve(outFile)}.trainc-run`;
+  mkdirSync(run, { recursive: true });
+  writeSafetensors(join(run, "parameters.safetensors"), parameters);
+  const rel = (p: string) => relative(run, resolve(p));
+  writeFileSync(join(run, "run.json"), JSON.stringify({ parameters: "parameters.safetensors", batch: rel(batchFile), out: rel(outFile) }) + "\n");
+  const r = spawnSync(built.binary, [join(run, "run.json")], { stdio: "inherit" });
+  if (r.error) fail(5020, `cannot start ${built.binary}: ${r.error.message}`, "check the build folder");
+  return r.status ?? 1;
 }

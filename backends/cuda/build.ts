@@ -1,5 +1,7 @@
 // Builds a generated CUDA program with nvcc into one folder per content hash: the folder's name is the sha256 of
 // main.cu, the runtime headers, the arch and nvcc's version, so building an unchanged program again is instant.
+// Builds happen in a `.tmp-<pid>` folder renamed into place; when two processes build the same program at once, the
+// first rename wins and the other keeps the winner's build.
 // Writes main.cu and the runtime headers beside it, then `nvcc -O3 -std=c++17` for the arch (sm_90 by default; sm_90a
 // with -gencode for wgmma-class kernels).
 //
@@ -9,7 +11,7 @@
 //   5012  an arch trainc cannot build for
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fail } from "../../compiler/diagnostics.ts";
@@ -71,7 +73,11 @@ export function buildProgram(main: string, arch: string, name: string): Built {
     fail(5011, `nvcc failed on the generated program (${join(work, "nvcc.log")}):\n${`${r.stderr}`.slice(0, 2000)}`,
       "this is a bug in trainc's CUDA backend; please report it with the log");
   }
-  mkdirSync(join(cacheRoot(), "cuda"), { recursive: true });
-  renameSync(work, dir);
+  try {
+    renameSync(work, dir);
+  } catch (e) {
+    if (!existsSync(binary)) throw e;
+    rmSync(work, { recursive: true, force: true });
+  }
   return { dir, binary, compiled: true, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,4 +1,4 @@
-// main() of a generated CUDA program, per mode. `train` reads run.json (written by `trainc train --target cuda`),
+// main() of a generated CUDA program, per mode (trainMain, gradsMain). `train` reads run.json (written by `trainc train --target cuda`),
 // loads the parameters, captures @micro_step and @optimizer_step as CUDA graphs, replays them for every step with the
 // batches of the batch file, reports progress and metrics, and writes Hugging Face checkpoints. `grads` runs @grads
 // once on one batch and writes loss, logits and every gradient (what `trainc grads --target cuda` returns).
@@ -184,6 +184,64 @@ ${d2h("results + 1", out("optimizer_step", "lr"))}
     }
     reporter.done();
     save(out_dir, false);
+    return 0;
+  });
+}
+`].join("\n\n");
+}
+
+/** main.cu of a grads program (graph `grads`: loss, logits and grad.<name> for one batch). */
+export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number; T: number }): string {
+  const state = (name: string) => program.memory.state.get(name)!;
+  const params = graph.inputs.map((i) => i.name).filter((n) => !["input_ids", "labels", "position_ids"].includes(n));
+  const outputs = graph.outputs.map((o) => {
+    const t = graph.types[o.id]!;
+    const shape = t.shape.length === 0 ? [1] : (t.shape as number[]);
+    return `  {${cString(o.name)}, ${state(`grads:${o.name}`).offset}ULL, ${hostType(t.dtype)}, {${shape.join(", ")}}},`;
+  });
+  const batchBytes = bytesOf("i64", sizes.B * sizes.T);
+  const batchRows = ["input_ids", "labels", "position_ids"].map((n) => `  {${cString(n)}, ${state(n).offset}ULL, trainc::Host::I32, {${sizes.B}, ${sizes.T}}},`);
+  return [COMMON_HEAD, programKernels(program), programBody(program),
+    tensorTable("kParams", graph, params, state),
+    `static const HostTensor kOutputs[] = {\n${outputs.join("\n")}\n};`,
+    `static const HostTensor kBatch[] = {\n${batchRows.join("\n")}\n};`,
+    String.raw`int main(int argc, char** argv) {
+  return trainc::guarded_main([&]() -> int {
+    if (argc != 2) trainc::fail(6540, "usage: grads <run.json>", "start the program with trainc grads --target cuda, which writes run.json");
+    const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
+    const std::string base = std::filesystem::path(argv[1]).parent_path().string();
+    const auto path = [&](const char* key) {  // paths in run.json are relative to its folder
+      const std::string p = member(run, key).text;
+      return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
+    };
+` + setup(sizes.B, sizes.T) + String.raw`
+    load_tensors(path("parameters"), kParams, sizeof kParams / sizeof kParams[0], A.state, stream);
+    trainc::SafetensorsReader batch(path("batch"));
+    std::vector<int32_t> raw(${sizes.B * sizes.T});
+    std::vector<int64_t> wide(raw.size());
+    for (const HostTensor& t : kBatch) {
+      if (batch.find(t.name) != nullptr) {
+        batch.read(t.name, trainc::Host::I32, raw.data(), t.shape);
+        for (size_t i = 0; i < raw.size(); i++) wide[i] = raw[i];
+      } else if (std::string(t.name) == "position_ids") {
+        for (size_t i = 0; i < raw.size(); i++) wide[i] = (int64_t)(i % ${sizes.T});
+      } else {
+        batch.info(t.name);
+      }
+      TRAINC_CUDA_CHECK(cudaMemcpy(A.state + t.offset, wide.data(), ${batchBytes}ULL, cudaMemcpyHostToDevice));
+    }
+    ${graphFunction("grads")}(A, stream);
+    TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+    if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
+    std::vector<std::vector<unsigned char>> host(sizeof kOutputs / sizeof kOutputs[0]);
+    std::vector<trainc::TensorToWrite> tensors;
+    for (size_t i = 0; i < host.size(); i++) {
+      host[i].resize(kOutputs[i].bytes());
+      TRAINC_CUDA_CHECK(cudaMemcpy(host[i].data(), A.state + kOutputs[i].offset, host[i].size(), cudaMemcpyDeviceToHost));
+      tensors.push_back({kOutputs[i].name, kOutputs[i].shape, kOutputs[i].host, host[i].data()});
+    }
+    trainc::write_safetensors(path("out"), tensors, trainc::Stored::F32, {});
+    std::printf("wrote loss, logits and %zu gradients to %s\n", tensors.size() - 2, path("out").c_str());
     return 0;
   });
 }

@@ -1,6 +1,7 @@
 // `trainc grads <model_dir> --batch b.safetensors --out o.safetensors`: one forward and backward pass on one batch,
 // writing what a reference implementation would (DESIGN.md's CLI contract): `loss` f32 [1], `logits` f32 [B,T,V] and
-// `grad.<name>` f32 for every trainable parameter under its Hugging Face name.
+// `grad.<name>` f32 for every trainable parameter under its Hugging Face name. On --target cuda the same graph is
+// built into a CUDA program (compiler/cuda-run.ts) and run on the GPU.
 //
 // Error codes defined here:
 //   6301  the batch file lacks input_ids or labels
@@ -11,6 +12,7 @@ import { CONFIG_ERRORS } from "../config/index.ts";
 import { trainDType } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
+import { gradsCuda } from "../cuda-run.ts";
 import { runGraphPasses } from "../pipeline.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { importModel, readConfig } from "./inputs.ts";
@@ -29,9 +31,7 @@ export interface GradsOptions {
 
 export async function grads(modelDir: string, options: GradsOptions): Promise<void> {
   const target = requireBuiltTarget(options.target, "grads");
-  if (target.name !== "cpu") {
-    fail(5001, `\`trainc grads --target ${target.name}\` is not built yet (training on ${target.name} is)`, "use --target cpu for gradients");
-  }
+
   if (options.adapter !== undefined) {
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,
       "leave out --adapter to take gradients of the full model");
@@ -40,6 +40,13 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
   const model = importModel(modelDir, dtype);
   const batch = readBatch(options.batch);
   const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
+  if (target.name === "cuda") {
+    const [rows, length] = batch["input_ids"]!.shape as [number, number];
+    const status = gradsCuda(module.graphs[0]!, model.parameters, options.batch, options.out, { B: rows, T: length },
+      (m) => process.stderr.write(`trainc: ${m}\n`));
+    if (status !== 0) process.exitCode = status;
+    return;
+  }
   const out = interpret(module.graphs[0]!, { ...batch, ...model.parameters });
   const result: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(out)) result[name] = name === "loss" ? { ...t, shape: [1] } : t;
