@@ -13,16 +13,9 @@ import {
 } from "../../../backends/cuda/attention/index.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import type { LabCase } from "./cases.ts";
+import { labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** nvcc arguments that build the lab source `cu` into the executable `exe` (sm_90, optimized). */
-export function labBuildArgs(cu: string, exe: string): string[] {
-  return ["-O3", "-std=c++17", "-arch=sm_90", "-lineinfo", cu, "-o", exe];
-}
-
-/** Which variants per case: the defaults alone, or the defaults and the case's other variants. */
-export type ConfigChoice = "default" | "all";
 
 const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f32: "float", i32: "int" };
 

@@ -13,16 +13,9 @@ import { gemmFlagCount, renderGemm } from "../../../backends/cuda/gemm/render.ts
 import { describeGemm, gemmFlops, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import type { LabCase } from "./cases.ts";
+import type { ConfigChoice } from "../lab-cli.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** nvcc arguments that build the lab source `cu` into the executable `exe` (sm_90, optimized). */
-export function labBuildArgs(cu: string, exe: string): string[] {
-  return ["-O3", "-std=c++17", "-arch=sm_90", "-lineinfo", cu, "-o", exe];
-}
-
-/** Which configs to test per shape: the default alone, or the default and every other candidate. */
-export type ConfigChoice = "default" | "all";
 
 /** The configs tested for `spec`, default first, without repeats. */
 export function labConfigs(spec: GemmSpec, choice: ConfigChoice): GemmConfig[] {

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SETS } from "../../../../bench/kernels/attention/cases.ts";
-import { labBuildArgs, renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
+import { labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
+import { renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
 import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";

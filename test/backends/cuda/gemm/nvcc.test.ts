@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultGemmConfig } from "../../../../backends/cuda/gemm/heuristic.ts";
 import { renderGemm } from "../../../../backends/cuda/gemm/render.ts";
 import { checkCases, llamaCases, tinyCases } from "../../../../bench/kernels/gemm/cases.ts";
-import { labBuildArgs, renderLab } from "../../../../bench/kernels/gemm/render-lab.ts";
+import { labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
+import { renderLab } from "../../../../bench/kernels/gemm/render-lab.ts";
 
 const HAVE_NVCC = spawnSync("nvcc", ["--version"]).status === 0;
 const TITLE = "GEMM kernels and lab under nvcc";
