@@ -64,6 +64,12 @@ static std::string read_text(const std::string& path) {
   return text;
 }
 
+// A path named in run.json: relative paths are relative to run.json's folder.
+static std::string run_path(const std::string& run_file, const std::string& p) {
+  const std::string base = std::filesystem::path(run_file).parent_path().string();
+  return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
+}
+
 static void load_tensors(const std::string& file, const HostTensor* tensors, size_t count, char* state, cudaStream_t stream) {
   trainc::SafetensorsReader reader(file);
   std::vector<unsigned char> host;
@@ -108,11 +114,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
   return trainc::guarded_main([&]() -> int {
     if (argc != 2) trainc::fail(6540, "usage: train <run.json>", "start the program with trainc train --target cuda, which writes run.json");
     const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
-    const std::string base = std::filesystem::path(argv[1]).parent_path().string();
-    const auto path = [&](const char* key) {  // paths in run.json are relative to its folder
-      const std::string p = member(run, key).text;
-      return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
-    };
+    const auto path = [&](const char* key) { return run_path(argv[1], member(run, key).text); };
     const std::string out_dir = path("output_dir");
     const int64_t steps = (int64_t)member(run, "steps").number, accumulation = (int64_t)member(run, "accumulation").number;
     const int64_t logging = (int64_t)member(run, "logging_steps").number, save_every = (int64_t)member(run, "save_every").number;
@@ -209,11 +211,7 @@ export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number
   return trainc::guarded_main([&]() -> int {
     if (argc != 2) trainc::fail(6540, "usage: grads <run.json>", "start the program with trainc grads --target cuda, which writes run.json");
     const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
-    const std::string base = std::filesystem::path(argv[1]).parent_path().string();
-    const auto path = [&](const char* key) {  // paths in run.json are relative to its folder
-      const std::string p = member(run, key).text;
-      return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
-    };
+    const auto path = [&](const char* key) { return run_path(argv[1], member(run, key).text); };
 ` + setup(sizes.B, sizes.T) + String.raw`
     load_tensors(path("parameters"), kParams, sizeof kParams / sizeof kParams[0], A.state, stream);
     trainc::SafetensorsReader batch(path("batch"));

@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SETS } from "../../../../bench/kernels/attention/cases.ts";
 import { labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
 import { renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
+import { HAVE_NVCC } from "../nvcc.ts";
 import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 
-const HAVE_NVCC = spawnSync("nvcc", ["--version"]).status === 0;
 const TITLE = "attention kernels and lab under nvcc";
 
 /** Resource usage ptxas reports for one kernel. */

@@ -13,8 +13,8 @@ import { renderGemm } from "../../../../backends/cuda/gemm/render.ts";
 import { checkCases, llamaCases, tinyCases } from "../../../../bench/kernels/gemm/cases.ts";
 import { labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
 import { renderLab } from "../../../../bench/kernels/gemm/render-lab.ts";
+import { HAVE_NVCC } from "../nvcc.ts";
 
-const HAVE_NVCC = spawnSync("nvcc", ["--version"]).status === 0;
 const TITLE = "GEMM kernels and lab under nvcc";
 
 /** Resource usage ptxas reports for one kernel. */

@@ -18,7 +18,8 @@ function runs(command: string, args: readonly string[]): boolean {
 }
 
 export const HAVE_GXX = runs("g++", ["--version"]);
-export const HAVE_NVCC = runs("nvcc", ["--version"]);
+export { HAVE_NVCC } from "../nvcc.ts";
+import { HAVE_NVCC } from "../nvcc.ts";
 export const NO_GXX = "g++ is not installed on this machine (the C++ runtime tests build their programs with it)";
 export const NO_NVCC = "nvcc is not installed on this machine (the CUDA runtime headers are compiled with it)";
 
