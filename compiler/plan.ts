@@ -17,6 +17,7 @@ import { lowerTrainStep, type Stage } from "./pipeline.ts";
 import type { TargetInfo } from "./targets.ts";
 import type { DType } from "../ir/dtype.ts";
 import type { Module } from "../ir/graph.ts";
+import type { Tensor } from "../ir/tensor.ts";
 import type { TrainStepOptions } from "../ir/train-step.ts";
 
 /** The first half of a plan: the config, where it runs, and the imported model. */
@@ -83,4 +84,9 @@ export function trainStepOptions(config: TrainConfig, trainable: readonly string
     schedule: lrScheduleParams(config, steps),
     maxGradNorm: adamw.maxGradNorm,
   };
+}
+
+/** Number of parameter elements. */
+export function countParameters(parameters: Readonly<Record<string, Tensor>>): number {
+  return Object.values(parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 }

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
 import { compileCuda, cudaReport } from "../cuda-run.ts";
-import { importFromConfig, makePlan, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
 import { printModule } from "../../ir/print.ts";
@@ -34,7 +34,7 @@ export async function compile(configFile: string, options: CompileOptions): Prom
     return;
   }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
-  const parameters = Object.values(plan.model.parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = countParameters(plan.model.parameters);
   const report = {
     target: target.name,
     config: plan.config.config_path,

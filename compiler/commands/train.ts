@@ -6,7 +6,7 @@ import { resolve, join } from "node:path";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
 import { compileCuda, runCuda } from "../cuda-run.ts";
-import { importFromConfig, makePlan, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { trainLoop } from "../train/loop.ts";
@@ -86,8 +86,4 @@ function saveInterval(plan: Plan): number | undefined {
   if (epochs === undefined) return undefined;
   const epochSteps = batchesPerEpoch(plan.dataset.stats.rows, plan.config.micro_batch_size) / plan.config.gradient_accumulation_steps;
   return Math.max(1, Math.ceil(epochSteps / epochs));
-}
-
-function countParameters(parameters: Readonly<Record<string, Tensor>>): number {
-  return Object.values(parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 }
