@@ -52,7 +52,7 @@ export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
   const micro = program.graphs.find((g) => g.name === "micro_step")?.flops ?? 0;
   const optimizer = program.graphs.find((g) => g.name === "optimizer_step")?.flops ?? 0;
   return {
-    target: "cuda", micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.dtype,
+    target: "cuda", micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.precision.compute, parameter_dtype: plan.precision.parameters,
     flops_per_step: micro * plan.config.gradient_accumulation_steps + optimizer,
     memory: {
       state_bytes: program.memory.stateBytes, activation_bytes: program.memory.activationBytes,

@@ -6,7 +6,7 @@
 // Error codes defined here:
 //   2002  the model is an ONNX file: its initializers carry no trainable/frozen flag, so trainc cannot train it yet
 
-import { optimizerSettings, lrScheduleParams, totalSteps, trainDType } from "./config/derived.ts";
+import { optimizerSettings, lrScheduleParams, totalSteps, trainPrecision, describePrecision, type Precision } from "./config/derived.ts";
 import type { TrainConfig } from "./config/index.ts";
 import { batchesPerEpoch } from "./data/batches.ts";
 import type { LoadedDataset } from "./data/dataset.ts";
@@ -15,7 +15,6 @@ import type { HfTokenizer } from "./import/tokenizer.ts";
 import { configDatasets, configPath, configTokenizer, importModel, readConfig, type ImportedModel } from "./commands/inputs.ts";
 import { lowerTrainStep, type Stage } from "./pipeline.ts";
 import type { TargetInfo } from "./targets.ts";
-import type { DType } from "../ir/dtype.ts";
 import type { Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import type { TrainStepOptions } from "../ir/train-step.ts";
@@ -24,7 +23,7 @@ import type { TrainStepOptions } from "../ir/train-step.ts";
 export interface Imported {
   readonly config: TrainConfig;
   readonly target: TargetInfo;
-  readonly dtype: DType;
+  readonly precision: Precision;
   readonly model: ImportedModel;
 }
 
@@ -50,10 +49,10 @@ export interface PlanOptions {
 /** Reads the config and imports the model it names, in the dtype the config and target call for. */
 export function importFromConfig(configFile: string, target: TargetInfo, note: (message: string) => void = () => {}): Imported {
   const config = readConfig(configFile);
-  const dtype = trainDType(config, target);
+  const precision = trainPrecision(config, target);
   const modelPath = configPath(config, "base_model", config.base_model);
-  note(`importing ${modelPath} (${dtype})`);
-  return { config, target, dtype, model: importModel(modelPath, dtype) };
+  note(`importing ${modelPath} (${describePrecision(precision)})`);
+  return { config, target, precision, model: importModel(modelPath, precision) };
 }
 
 /** Loads the data, counts the steps and lowers the train step of an imported model. */

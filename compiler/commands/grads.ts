@@ -9,7 +9,7 @@
 //   1011  (config's NOT_SUPPORTED_YET) --adapter: PEFT adapters are not built yet
 
 import { CONFIG_ERRORS } from "../config/index.ts";
-import { trainDType } from "../config/derived.ts";
+import { trainPrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
 import { gradsCuda } from "../cuda-run.ts";
@@ -36,8 +36,9 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,
       "leave out --adapter to take gradients of the full model");
   }
-  const dtype = options.config === undefined ? "f32" : trainDType(readConfig(options.config), target);
-  const model = importModel(modelDir, dtype);
+  const precision = options.config === undefined ? { compute: "f32", parameters: "f32" } as const
+    : trainPrecision(readConfig(options.config), target);
+  const model = importModel(modelDir, precision);
   const batch = readBatch(options.batch);
   const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
   if (target.name === "cuda") {

@@ -3,13 +3,13 @@
 // Invariant: every failure here is a TraincError naming the key or path; nothing is written to disk.
 
 import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
+import type { Precision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { loadDatasets, type LoadedDataset } from "../data/dataset.ts";
 import type { Batch } from "../data/batches.ts";
 import { loadModel } from "../import/hf/load.ts";
 import { loadOnnx } from "../import/onnx/import.ts";
 import { loadTokenizer, type HfTokenizer } from "../import/tokenizer.ts";
-import type { DType } from "../../ir/dtype.ts";
 import type { Graph } from "../../ir/graph.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 
@@ -38,13 +38,13 @@ export interface ImportedModel {
   readonly hf?: { readonly configText: string; readonly dir: string };
 }
 
-/** Imports the model at `path` (a Hugging Face folder, or an .onnx file) with parameters in `dtype`. */
-export function importModel(path: string, dtype: DType): ImportedModel {
+/** Imports the model at `path` (a Hugging Face folder, or an .onnx file) in `precision`. */
+export function importModel(path: string, precision: Precision): ImportedModel {
   if (path.endsWith(".onnx")) {
     const onnx = loadOnnx(path);
     return { path, forward: onnx.graph, parameters: onnx.parameters };
   }
-  const model = loadModel(path, { dtype });
+  const model = loadModel(path, { dtype: precision.compute, parameterDType: precision.parameters });
   for (const w of model.warnings) process.stderr.write(`warning: ${w}\n`);
   return { path, forward: model.forward, parameters: model.parameters, hf: { configText: model.configText, dir: path } };
 }

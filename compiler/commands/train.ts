@@ -3,6 +3,7 @@
 // saves_per_epoch, at most save_total_limit of them, and the final model in output_dir itself).
 
 import { resolve, join } from "node:path";
+import { describePrecision } from "../config/derived.ts";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
 import { compileCuda, runCuda } from "../cuda-run.ts";
@@ -26,7 +27,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const out = resolve(config.output_dir);
   note(`dataset: ${describeStats(plan.dataset.stats)}`);
   note(`training ${countParameters(plan.model.parameters).toLocaleString("en-US")} parameters on ${target.name} ` +
-    `(${plan.dtype}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
+    `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
   if (target.name === "cuda") {
@@ -41,7 +42,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     metricsFile: join(out, "metrics.jsonl"),
   });
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
-    saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.dtype);
+    saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.precision.parameters);
   const final = trainLoop({
     module: plan.module,
     parameters: plan.model.parameters,

@@ -136,3 +136,22 @@ export function trainDType(config: Pick<TrainConfig, "bf16" | "fp16">, target: D
   if (config.fp16 === true) return "f16";
   return config.bf16 === "auto" && target.bf16 ? "bf16" : "f32";
 }
+
+/** A training run's precision: the dtype of activations and arithmetic, and the dtype parameters are kept in. */
+export interface Precision {
+  readonly compute: DType;
+  readonly parameters: DType;
+}
+
+/**
+ * Mixed precision for `bf16: true` (and fp16): half-precision compute with f32 master weights, so gradients
+ * accumulate and AdamW updates in f32 (what PyTorch AMP does over an f32 model); an f32 run computes in f32 too.
+ */
+export function trainPrecision(config: Pick<TrainConfig, "bf16" | "fp16">, target: DTypeTarget): Precision {
+  return { compute: trainDType(config, target), parameters: "f32" };
+}
+
+/** "bf16 compute, f32 parameters", or just "f32" when both are one dtype. */
+export function describePrecision(p: Precision): string {
+  return p.compute === p.parameters ? p.compute : `${p.compute} compute, ${p.parameters} parameters`;
+}

@@ -87,8 +87,11 @@ export function checkSpec(s: AttentionSpec): void {
   }
 }
 
+/** Head dims the bf16 tensor-core kernels take (backends/cuda/legalize.ts runs other bf16 attention in f32). */
+export const TENSOR_CORE_HEAD_DIMS: readonly number[] = [64, 128];
+
 function checkHeadDim(s: AttentionSpec): void {
-  if (s.dtype === "bf16" && s.D !== 64 && s.D !== 128) {
+  if (s.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(s.D)) {
     fail(5302, `${describe(s)}: the bf16 tensor-core kernels take head dim 64 or 128, not ${s.D}`,
       "use a model with head_dim 64 or 128, or train in f32 (bf16: false)");
   }

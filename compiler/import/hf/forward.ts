@@ -2,7 +2,13 @@
 // MistralModel, Qwen2Model, Qwen3Model share one structure): embedding, N pre-norm decoder layers (RMSNorm ->
 // attention with rope -> residual; RMSNorm -> SwiGLU MLP -> residual), final RMSNorm, lm_head.
 // Graph `forward`: inputs input_ids i64[B,T], position_ids i64[B,T], then every parameter under its Hugging Face
-// name (params.ts order); output logits [B,T,V]. B and T are symbolic. Documents packed into a row are separated by
+// name (params.ts order); output logits [B,T,V].
+// Mixed precision is PyTorch autocast over a model stored in the parameter dtype (f32 master weights, bf16 compute):
+// linear layers and attention run in the compute dtype (their operands cast down, weights cast once each), everything
+// else in the dtype of its operands with the wider one winning — so the embedding, the residual stream and RMSNorm
+// stay in the parameter dtype, rope runs in it (the bf16 projections are promoted by the f32 cos/sin), and SwiGLU
+// runs in the compute dtype. Gradients reach each parameter through its cast's VJP, in the parameter dtype. With one
+// dtype for both the graph is the plain model in that dtype. B and T are symbolic. Documents packed into a row are separated by
 // segment_ids of position_ids, as transformers detects packed sequences when no attention mask is given.
 // Invariant: the graph is built with GraphBuilder only, so it satisfies ir/graph.ts's invariants by construction.
 //
@@ -18,8 +24,10 @@ import { modelParameters } from "./params.ts";
 
 /** How buildForward builds the graph. */
 export interface ForwardOptions {
-  /** Dtype of parameters and activations (f32, f64, bf16, f16). */
+  /** Dtype of the linear layers and attention (f32, f64, bf16, f16). */
   readonly dtype: DType;
+  /** Dtype the parameters are stored in (the graph's parameter inputs, the residual stream); default `dtype`. */
+  readonly parameterDType?: DType;
 }
 
 /** Values every layer reads: the model's parameters by name, rope tables and document segments. */
@@ -27,38 +35,60 @@ interface Shared {
   readonly b: GraphBuilder;
   readonly spec: ModelSpec;
   readonly params: Readonly<Record<string, Value>>;
+  /** The compute dtype (autocast's lower precision). */
+  readonly compute: DType;
+  /** Parameter `name` in the compute dtype (cast once, on first use). */
+  readonly weight: (name: string) => Value;
   readonly cos: Value;
   readonly sin: Value;
   readonly segments: Value;
 }
 
-/** The forward graph of `spec` in `options.dtype`. */
+/** The forward graph of `spec`, computing in `options.dtype` over parameters in `options.parameterDType`. */
 export function buildForward(spec: ModelSpec, options: ForwardOptions): Graph {
-  const { dtype } = options;
-  if (!isFloat(dtype)) fail(2240, `cannot build a model in ${dtype}: parameters and activations need a float dtype`, "use f32, f64, bf16 or f16");
+  const compute = options.dtype;
+  const stored = options.parameterDType ?? compute;
+  for (const d of [compute, stored]) {
+    if (!isFloat(d)) fail(2240, `cannot build a model in ${d}: parameters and activations need a float dtype`, "use f32, f64, bf16 or f16");
+  }
   const b = new GraphBuilder("forward");
   const ids = b.input("input_ids", "i64", ["B", "T"]);
   const positions = b.input("position_ids", "i64", ["B", "T"]);
   const params: Record<string, Value> = {};
-  for (const p of modelParameters(spec)) params[p.name] = b.input(p.name, dtype, p.shape);
-  const [cos, sin] = b.ops("rope_tables", [positions], { ...spec.rope, dtype }) as [Value, Value];
+  for (const p of modelParameters(spec)) params[p.name] = b.input(p.name, stored, p.shape);
+  const casts = new Map<string, Value>();
+  const weight = (name: string): Value => {
+    if (!casts.has(name)) casts.set(name, castTo(b, params[name]!, compute));
+    return casts.get(name)!;
+  };
+  const [cos, sin] = b.ops("rope_tables", [positions], { ...spec.rope, dtype: stored }) as [Value, Value];
   const segments = b.op("segment_ids", [positions]);
-  const shared: Shared = { b, spec, params, cos, sin, segments };
+  const shared: Shared = { b, spec, params, compute, weight, cos, sin, segments };
   let hidden = b.op("embedding", [params["model.embed_tokens.weight"]!, ids]);
   for (let layer = 0; layer < spec.numLayers; layer++) hidden = decoderLayer(shared, hidden, layer);
   hidden = rmsNorm(b, hidden, params["model.norm.weight"]!, spec.rmsNormEps);
-  const head = params[spec.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"]!;
-  b.output("logits", b.op("matmul", [hidden, head], { transpose_b: true }));
+  b.output("logits", linear(shared, hidden, spec.tieWordEmbeddings ? "model.embed_tokens" : "lm_head", false));
   return b.build();
+}
+
+/** `v` in `dtype` (itself when it already is). */
+function castTo(b: GraphBuilder, v: Value, dtype: DType): Value {
+  return v.type.dtype === dtype ? v : b.op("cast", [v], { dtype });
+}
+
+/** `a` + `b`, in the wider dtype of the two (PyTorch's type promotion for the residual adds). */
+function addPromoted(b: GraphBuilder, x: Value, y: Value): Value {
+  const dtype = DTYPES[x.type.dtype].bits >= DTYPES[y.type.dtype].bits ? x.type.dtype : y.type.dtype;
+  return b.op("add", [castTo(b, x, dtype), castTo(b, y, dtype)]);
 }
 
 /** One decoder layer: h + attn(norm(h)), then h + mlp(norm(h)). */
 function decoderLayer(s: Shared, hidden: Value, layer: number): Value {
   const prefix = `model.layers.${layer}`;
   const normed = rmsNorm(s.b, hidden, s.params[`${prefix}.input_layernorm.weight`]!, s.spec.rmsNormEps);
-  const afterAttention = s.b.op("add", [hidden, attention(s, normed, layer)]);
+  const afterAttention = addPromoted(s.b, hidden, attention(s, normed, layer));
   const normed2 = rmsNorm(s.b, afterAttention, s.params[`${prefix}.post_attention_layernorm.weight`]!, s.spec.rmsNormEps);
-  return s.b.op("add", [afterAttention, mlp(s, normed2, prefix)]);
+  return addPromoted(s.b, afterAttention, mlp(s, normed2, prefix));
 }
 
 /** Self-attention: q/k/v projections to [B,T,H,D], (Qwen3) q/k RMSNorm, rope, attention, o_proj. */
@@ -74,9 +104,9 @@ function attention(s: Shared, x: Value, layer: number): Value {
     q = rmsNorm(b, q, s.params[`${name}.q_norm.weight`]!, spec.rmsNormEps);
     k = rmsNorm(b, k, s.params[`${name}.k_norm.weight`]!, spec.rmsNormEps);
   }
-  q = b.op("rope", [q, s.cos, s.sin]);
-  k = b.op("rope", [k, s.cos, s.sin]);
-  const out = b.op("attention", [q, k, v, s.segments], {
+  const rope = (x: Value) => b.op("rope", [castTo(b, x, s.cos.type.dtype), s.cos, s.sin]);
+  const [qc, kc] = [rope(q), rope(k)].map((t) => castTo(b, t, s.compute)) as [Value, Value];
+  const out = b.op("attention", [qc, kc, v, s.segments], {
     causal: true, scale: spec.headDim ** -0.5, window: spec.slidingWindows[layer]!,
   });
   const merged = b.op("reshape", [out], { shape: ["B", "T", spec.numHeads * spec.headDim] });
@@ -91,22 +121,23 @@ function mlp(s: Shared, x: Value, prefix: string): Value {
   return linear(s, b.op("mul", [gate, up]), `${prefix}.mlp.down_proj`, spec.mlpBias);
 }
 
-/** nn.Linear: x @ weight^T (+ bias). */
+/** nn.Linear in the compute dtype: x @ weight^T (+ bias). */
 function linear(s: Shared, x: Value, name: string, bias: boolean): Value {
-  const y = s.b.op("matmul", [x, s.params[`${name}.weight`]!], { transpose_b: true });
-  return bias ? s.b.op("add", [y, s.params[`${name}.bias`]!]) : y;
+  const y = s.b.op("matmul", [castTo(s.b, x, s.compute), s.weight(`${name}.weight`)], { transpose_b: true });
+  return bias ? s.b.op("add", [y, s.weight(`${name}.bias`)]) : y;
 }
 
 /**
- * RMSNorm over the last axis as transformers computes it: x * rsqrt(mean(x*x) + eps), then weight * that. Like
- * transformers, dtypes narrower than f32 are normalized in f32 and cast back before the weight multiply.
+ * RMSNorm over the last axis as transformers computes it: x * rsqrt(mean(x*x) + eps) in at least f32, rounded back to
+ * x's dtype, then weight * that (in the wider of the two dtypes, as PyTorch promotes).
  */
 function rmsNorm(b: GraphBuilder, x: Value, weight: Value, eps: number): Value {
   const dtype = x.type.dtype;
   const compute: DType = DTYPES[dtype].bits < 32 ? "f32" : dtype;
-  const xc = compute === dtype ? x : b.op("cast", [x], { dtype: compute });
+  const xc = castTo(b, x, compute);
   const variance = b.op("reduce_mean", [b.op("mul", [xc, xc])], { axes: [-1], keepdims: true });
   const inverse = b.op("rsqrt", [b.op("add", [variance, b.scalar(eps, compute)])]);
-  const normed = b.op("mul", [xc, inverse]);
-  return b.op("mul", [weight, compute === dtype ? normed : b.op("cast", [normed], { dtype })]);
+  const normed = castTo(b, b.op("mul", [xc, inverse]), dtype);
+  const wide = DTYPES[weight.type.dtype].bits >= DTYPES[dtype].bits ? weight.type.dtype : dtype;
+  return b.op("mul", [castTo(b, weight, wide), castTo(b, normed, wide)]);
 }

@@ -22,7 +22,7 @@ import type { Tensor } from "../../../ir/tensor.ts";
 import { writeSafetensors, type TensorSource } from "../safetensors.ts";
 import { openCheckpoint, SINGLE_FILE } from "./checkpoint.ts";
 import { loadConfig, parseConfig, type ModelSpec } from "./config.ts";
-import { buildForward } from "./forward.ts";
+import { buildForward, type ForwardOptions } from "./forward.ts";
 import { setTopLevelKeys } from "./config-text.ts";
 import { isJsonObject, type JsonObject } from "./keys.ts";
 import { modelParameters, type ParamInfo } from "./params.ts";
@@ -35,7 +35,7 @@ export interface LoadedModel {
   /** config.json's text, for saving the model again unchanged (see saveModel). */
   readonly configText: string;
   readonly forward: Graph;
-  /** Every parameter of `forward`, by Hugging Face name, in the requested dtype. */
+  /** Every parameter of `forward`, by Hugging Face name, in the parameter dtype (ForwardOptions.parameterDType). */
   readonly parameters: Record<string, Tensor>;
   /** Checkpoint tensors the model does not use (known buffers such as rotary inv_freq are not listed). */
   readonly warnings: string[];
@@ -47,8 +47,8 @@ const KNOWN_BUFFERS = [/(^|\.)rotary_emb\.inv_freq$/];
 /** transformers' name for each float dtype (config.json's torch_dtype / dtype). */
 const TORCH_DTYPES: Partial<Record<DType, string>> = { f64: "float64", f32: "float32", f16: "float16", bf16: "bfloat16" };
 
-/** Loads model folder `dir` with parameters and activations in `options.dtype`. */
-export function loadModel(dir: string, options: { readonly dtype: DType }): LoadedModel {
+/** Loads model folder `dir`: activations in `options.dtype`, parameters in `options.parameterDType` (default the same). */
+export function loadModel(dir: string, options: ForwardOptions): LoadedModel {
   const { spec, config, text } = loadConfig(dir);
   const forward = buildForward(spec, options);
   const source = openCheckpoint(dir);
@@ -56,7 +56,7 @@ export function loadModel(dir: string, options: { readonly dtype: DType }): Load
     const params = modelParameters(spec);
     checkParameters(params, source.path, (name) => source.info(name));
     const parameters: Record<string, Tensor> = {};
-    for (const p of params) parameters[p.name] = source.read(p.name, options.dtype);
+    for (const p of params) parameters[p.name] = source.read(p.name, options.parameterDType ?? options.dtype);
     return { spec, config, configText: text, forward, parameters, warnings: unusedTensors(source, params) };
   } finally {
     source.close();
