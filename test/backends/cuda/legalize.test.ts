@@ -1,0 +1,74 @@
+// CUDA legalization on a real mixed-precision train step (bf16 compute, f32 parameters) of a fixture whose head dim
+// the bf16 tensor-core kernels do not take: afterwards no bf16 attention is left, each bf16 operand is cast up once
+// (so forward and backward kernels pair on the same buffers), the graph computes what it did (interpreter, random
+// inputs, within bf16 rounding), and its partition runs in order to the same outputs. Graphs needing nothing are
+// returned as they are.
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { loadModel } from "../../../compiler/import/hf/load.ts";
+import { lowerTrainStep } from "../../../compiler/pipeline.ts";
+import { runPartition } from "../../../backends/cpu/run-schedule.ts";
+import { legalizeForCuda } from "../../../backends/cuda/legalize.ts";
+import { partition } from "../../../backends/schedule/partition.ts";
+import { addSideBuffers } from "../../../backends/schedule/side-buffers.ts";
+import { specializeModule } from "../../../backends/schedule/specialize.ts";
+import type { DType } from "../../../ir/dtype.ts";
+import type { Graph } from "../../../ir/graph.ts";
+import { interpret } from "../../../ir/interpret/index.ts";
+import type { Tensor } from "../../../ir/tensor.ts";
+import { verifyGraph } from "../../../ir/verify.ts";
+import { relativeError } from "../../harness/numeric.ts";
+import { randomInputs } from "../../harness/random.ts";
+
+const fixture = join(import.meta.dirname, "../../fixtures/hf");
+
+function microStep(name: string, dtype: DType): Graph {
+  const model = loadModel(join(fixture, name), { dtype, parameterDType: "f32" });
+  return specializeModule(lowerTrainStep(model.forward, {
+    trainable: Object.keys(model.parameters),
+    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
+    schedule: { schedule: "cosine", lr: 1e-3, warmupSteps: 2, totalSteps: 10 },
+    maxGradNorm: 1,
+  }), { B: 2, T: 8 }).graphs[0]!;
+}
+
+function inputsFor(graph: Graph): Record<string, Tensor> {
+  const inputs = randomInputs(graph, 5, {});
+  const vocab = graph.types[graph.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0] as number;
+  for (const key of ["input_ids", "labels"]) inputs[key] = { ...inputs[key]!, data: inputs[key]!.data.map((x, i) => (i * 7 + x) % vocab) };
+  inputs["position_ids"] = { ...inputs["position_ids"]!, data: inputs["position_ids"]!.data.map((_, i) => i % 8) };
+  return inputs;
+}
+
+const attentionDTypes = (g: Graph) =>
+  g.nodes.filter((n) => n.op === "attention" || n.op === "attention_grad").map((n) => g.types[n.args[0]!]!.dtype);
+
+describe("legalizeForCuda", () => {
+  const before = microStep("llama_packed", "bf16");
+  const after = legalizeForCuda({ graphs: [before] }).graphs[0]!;
+
+  test("bf16 attention with head dim 16 becomes f32 attention; each operand is cast up once", () => {
+    expect(new Set(attentionDTypes(before))).toEqual(new Set(["bf16"]));
+    expect(new Set(attentionDTypes(after))).toEqual(new Set(["f32"]));
+    verifyGraph(after);
+    const castSources = after.nodes.filter((n) => n.op === "cast" && n.attrs["dtype"] === "f32").map((n) => n.args[0]);
+    expect(new Set(castSources).size).toBe(castSources.length);
+    expect(() => addSideBuffers(partition(after))).not.toThrow();
+  });
+
+  test("computes what the bf16 graph computes, and its kernels in order give the same", () => {
+    const inputs = inputsFor(before);
+    const want = interpret(before, inputs);
+    const got = interpret(after, inputs);
+    const scheduled = runPartition(partition(after), inputs);
+    for (const o of before.outputs) {
+      expect(relativeError(got[o.name]!, want[o.name]!), o.name).toBeLessThan(1e-2);
+      expect(relativeError(scheduled[o.name]!, got[o.name]!), o.name).toBe(0);
+    }
+  });
+
+  test("graphs whose attention the kernels take are returned unchanged", () => {
+    const f32 = microStep("llama_packed", "f32");
+    expect(legalizeForCuda({ graphs: [f32] }).graphs[0]).toBe(f32);
+  });
+});
