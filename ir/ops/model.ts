@@ -2,7 +2,7 @@
 // segments, attention (with its gradient), cross-entropy (with its gradient), the embedding gradient, AdamW, the LR
 // schedule and 4-bit dequantization. Layouts: activations are [B,T,H,D] (batch, time, heads, head dim).
 
-import { isFloat } from "../dtype.ts";
+import { DTYPES, isFloat } from "../dtype.ts";
 import { shapeNumel, type Dim } from "../dim.ts";
 import type { Attrs, TensorType } from "../graph.ts";
 import { LR_SCHEDULES } from "../lr-schedule.ts";
@@ -134,7 +134,8 @@ export const MODEL_OPS = {
     },
   },
   cross_entropy: {
-    doc: "Per-position loss logsumexp(logits) - logits[target] over the last axis; 0 where target == ignore_index.",
+    doc: "Per-position loss logsumexp(logits) - logits[target] over the last axis; 0 where target == ignore_index. " +
+      "The loss is f32 for narrower logits (bf16, f16), as the math is.",
     arity: 2, attrs: { ignore_index: { kind: "int", default: -100 } },
     infer: ([logits, targets]) => {
       expectFloat(logits!, "logits");
@@ -143,7 +144,7 @@ export const MODEL_OPS = {
       if (targets!.shape.length !== shape.length || targets!.shape.some((d, i) => d !== shape[i])) {
         typeError(`cross_entropy: targets ${describe(targets!)} must match logits ${describe(logits!)} without its last axis`);
       }
-      return [tensor(logits!.dtype, shape)];
+      return [tensor(DTYPES[logits!.dtype].bits < 32 ? "f32" : logits!.dtype, shape)];
     },
   },
   cross_entropy_grad: {

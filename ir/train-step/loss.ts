@@ -2,7 +2,8 @@
 // boundary, summed cross-entropy over the targets that count, and the number of those targets.
 // Invariants: targets[b,t] = labels[b,t+1] when t+1 < T and segment_ids(position_ids) agree at t and t+1, else
 // IGNORE_INDEX; the loss is computed in f32 (f64 when the logits are f64), as Hugging Face upcasts logits for the
-// loss; tokenCount is an exact i64 count.
+// loss — cross_entropy reads narrower logits as they are and does its math and result in f32, so no f32 copy of
+// the [B,T,V] logits is ever made; tokenCount is an exact i64 count.
 
 import type { GraphBuilder, Value } from "../builder.ts";
 import { dimSub, type Dim } from "../dim.ts";
@@ -44,8 +45,7 @@ export interface CausalLmLoss {
 /** Causal LM loss of logits [B,T,V] against labels [B,T] (integers, IGNORE_INDEX = no target) with positions [B,T]. */
 export function causalLmLoss(b: GraphBuilder, logits: Value, labels: Value, positionIds: Value): CausalLmLoss {
   const targets = nextTokenTargets(b, labels, positionIds);
-  const wide = logits.type.dtype === "f64" || logits.type.dtype === "f32" ? logits : b.op("cast", [logits], { dtype: "f32" });
-  const perToken = b.op("cross_entropy", [wide, targets], { ignore_index: IGNORE_INDEX });
+  const perToken = b.op("cross_entropy", [logits, targets], { ignore_index: IGNORE_INDEX });
   const lossSum = b.op("reduce_sum", [perToken], { axes: [0, 1] });
   const counted = b.op("ne", [targets, b.scalar(IGNORE_INDEX, targets.type.dtype)]);
   const tokenCount = b.op("reduce_sum", [b.op("cast", [counted], { dtype: "i64" })], { axes: [0, 1] });

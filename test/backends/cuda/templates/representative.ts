@@ -32,7 +32,7 @@ export function representativeKernels(): Record<string, Kernel> {
     "rope": kernelOf("rope", [["bf16", [4, 4096, 32, 64]], ["bf16", [4, 4096, 64]], ["bf16", [4, 4096, 64]]]),
     "cross_entropy": kernelOf("cross_entropy", [["bf16", [4, 4096, 128256]], ["i64", [4, 4096]]]),
     "cross_entropy_grad": kernelOf("cross_entropy_grad",
-      [["bf16", [4, 4096, 128256]], ["i64", [4, 4096]], ["bf16", [4, 4096]]], {}, [[16384, 128256]]),
+      [["bf16", [4, 4096, 128256]], ["i64", [4, 4096]], ["f32", [4, 4096]]], {}, [[16384, 128256]]),
     "adamw": kernelOf("adamw", [["bf16", [2048, 8192]], ["f32", [2048, 8192]], ["f32", [2048, 8192]],
       ["f32", [2048, 8192]], ["f32", []], ["i64", []]], { weight_decay: 0.01 }),
     "lr_schedule": kernelOf("lr_schedule", [["i64", []]], { schedule: "cosine", lr: 2e-5, warmup_steps: 100, total_steps: 5000 }),
