@@ -54,10 +54,12 @@ def system_row(name, result, sizes, warmup, per_token):
 
 
 def last_line(path):
-    """The last non-empty line of a log (a failed program's message), cut to 300 characters."""
+    """A failed program's message from its log: the last line that names an error (trainc's `error[E...]`, Python's
+    `...Error: ...`), else the last non-empty line; cut to 300 characters."""
     with open(path, errors="replace") as f:
         lines = [line.strip() for line in f if line.strip()]
-    return lines[-1][:300] if lines else f"(nothing in {path})"
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or [f"(nothing in {path})"])[-1][:300]
 
 
 def fmt(value, spec, missing="–"):
