@@ -3,7 +3,8 @@
 // kernel's parameters are only its buffers, in launch order.
 // Invariants: `name` is a C identifier unique in the program (derived from the kernel's content hash); `code` defines
 // `extern "C" __global__ void <name>(...)` taking `params` in order, and puts any helper it needs in
-// `namespace <name>_detail { ... }` (so kernels never clash); it may use what the backend's prelude defines.
+// `namespace <name>_detail { ... }` (so kernels never clash); it may use what the backend's prelude defines. A
+// `libraryGemm` computes exactly what the kernel computes, on buffers among its `params`.
 
 import type { DType } from "../ir/dtype.ts";
 import type { Graph } from "../ir/graph.ts";
@@ -33,6 +34,41 @@ export interface KernelSource {
    * after `params`, `void* workspace`, which the host zeroes (cudaMemsetAsync) before every launch.
    */
   readonly workspaceBytes?: number;
+  /** A vendor library GEMM that may run instead of this kernel (chosen at run time); absent: only the kernel. */
+  readonly libraryGemm?: LibraryGemm;
+}
+
+/**
+ * A GEMM a vendor library (cuBLASLt on CUDA) can compute in place of a generated kernel, on the same buffers with
+ * the same result: row-major C[b] = op(A)[b]·op(B)[b] with f32 accumulation, rounded once to `outputDtype`. op(A) is
+ * [m,k] (stored [k,m] when `transposeA`), op(B) is [k,n] (stored [n,k] when `transposeB`); batch entries follow one
+ * another in each buffer, except that a broadcast operand is stored once and serves every entry.
+ */
+export interface LibraryGemm {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly batch: number;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+  readonly broadcastA: boolean;
+  readonly broadcastB: boolean;
+  readonly inputDtype: "bf16" | "f32";
+  readonly outputDtype: "bf16" | "f32";
+  /** Buffer names (among the kernel's params) of A, B and C. */
+  readonly a: string;
+  readonly b: string;
+  readonly c: string;
+  /** Device scratch the library may use per call, in bytes (the host's workspace arena holds at least this). */
+  readonly workspaceBytes: number;
+}
+
+/**
+ * Workspace one launch of `source` needs from the host's shared workspace arena: its own scratch, or the library's
+ * when a library may run it instead (the two never run at once, so the larger is enough).
+ */
+export function workspaceNeed(source: KernelSource): number {
+  return Math.max(source.workspaceBytes ?? 0, source.libraryGemm?.workspaceBytes ?? 0);
 }
 
 /**

@@ -1,9 +1,17 @@
-// main() of a generated CUDA program, per mode (trainMain, gradsMain). `train` reads run.json (written by `trainc train --target cuda`),
-// loads the parameters, captures @micro_step and @optimizer_step as CUDA graphs, replays them for every step with the
-// batches of the batch file, reports progress and metrics, and writes Hugging Face checkpoints. `grads` runs @grads
-// once on one batch and writes loss, logits and every gradient (what `trainc grads --target cuda` returns).
+// main() of a generated CUDA program, per mode (trainMain, gradsMain). `train <run.json> [--profile <file.json>]` reads
+// run.json (written by `trainc train --target cuda`), loads the parameters, picks the backend of every GEMM
+// (runtime/gemm-choice.h: TRAINC_GEMM, TRAINC_CUBLASLT), captures @micro_step and @optimizer_step as CUDA graphs,
+// replays them for every step with the batches of the batch file, reports progress and metrics, writes Hugging Face
+// checkpoints and, at the end, <output_dir>/summary.json. With --profile, the first optimizer step (its first
+// micro_step and its optimizer_step) runs uncaptured with an event around every launch, and the per-kernel times go
+// to the file named; it is a real training step, so profiling changes no result. The formats of both files are in
+// runtime/run-summary.h. `grads` runs @grads once on one batch and writes loss, logits and every gradient (what
+// `trainc grads --target cuda` returns), with the same GEMM choice.
+// Messages on stderr: one line at start saying whether cuBLASLt loaded (and from which file), one after the GEMM
+// choice counting the GEMMs on each backend, then the progress lines.
 // Invariants: the host touches only the state slots named here (parameters, batch, scalars, accumulators); every
-// step ends with a check of the device error flag.
+// step ends with a check of the device error flag; every GEMM's backend is chosen before the first capture, and the
+// GEMM timing writes only activations (never state), so it changes no result.
 
 import type { DType } from "../../ir/dtype.ts";
 import { findGraph, type Graph } from "../../ir/graph.ts";
@@ -32,8 +40,12 @@ function tensorTable(name: string, graph: Graph, names: readonly string[], slot:
   return `static const HostTensor ${name}[] = {\n${rows.join("\n")}\n};`;
 }
 
-const COMMON_HEAD = String.raw`#include <cstdio>
+const COMMON_HEAD = String.raw`#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 #include "cuda-runtime.h"
@@ -82,73 +94,156 @@ static void load_tensors(const std::string& file, const HostTensor* tensors, siz
 }
 `;
 
-/** The arena setup both modes share, as C++ statements inside main's body. */
-function setup(rows: number, length: number): string {
-  return String.raw`    const cudaDeviceProp prop = trainc::check_device({90, false, kStateBytes + kActivationBytes + kWorkspaceBytes, {${rows}, ${length}}});
-    allow_shared_memory(prop);
+/** The device check both modes start with (it creates the CUDA context), as C++ statements inside main's body. */
+function deviceCheck(rows: number, length: number): string {
+  return String.raw`    const cudaDeviceProp prop = trainc::check_device({90, false, kStateBytes + kActivationBytes + kWorkspaceBytes, {${rows}, ${length}}});`;
+}
+
+/** The arena and GEMM setup both modes share, as C++ statements inside main's body. */
+const SETUP = String.raw`    allow_shared_memory(prop);
     trainc::DeviceArena state("state", kStateBytes), activations("activations", kActivationBytes), workspace("workspace", kWorkspaceBytes);
     state.check(kStateSlots, sizeof kStateSlots / sizeof kStateSlots[0]);
     activations.check(kActivationSlots, sizeof kActivationSlots / sizeof kActivationSlots[0]);
     const Arenas A{state.at<char>({"state", 0, 0}), activations.at<char>({"activations", 0, 0}), workspace.at<char>({"workspace", 0, 0})};
     cudaStream_t stream;
     TRAINC_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    if (kStateBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state, 0, kStateBytes, stream));`;
+    if (kStateBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state, 0, kStateBytes, stream));
+    // Zeroed so the GEMM timing reads defined values.
+    if (kActivationBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.activations, 0, kActivationBytes, stream));
+    trainc::GemmChooser gemms(trainc::gemm_mode(std::getenv("TRAINC_GEMM")), A.workspace, kWorkspaceBytes);
+    std::fprintf(stderr, "%s\n", gemms.library_line().c_str());
+    trainc::KernelProfiler profiler(kLaunches);
+    trainc::Launches L{gemms, profiler};`;
+
+/** Picks every GEMM's backend (after the parameters are loaded, before any capture), as C++ statements. */
+const CHOOSE_GEMMS = String.raw`    gemms.choose(gemm_sites(A), stream, [&](const std::function<void()>& work) { return trainc::time_on_stream(stream, work, 5); }, stderr);
+    std::fprintf(stderr, "%s\n", gemms.choice_line().c_str());`;
+
+/** Where the training program's host-visible state sits, and how its capture functions move it. */
+interface TrainLayout {
+  readonly state: (name: string) => Placement;
+  readonly params: readonly string[];
+  readonly lossType: string;
+  readonly sizes: { readonly B: number; readonly T: number };
 }
 
-/** main.cu of a training program (graphs micro_step and optimizer_step). */
-export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): string {
+function trainLayout(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): TrainLayout {
   const micro = findGraph(module, "micro_step");
   const state = (name: string) => program.memory.state.get(name)!;
   const params = findGraph(module, "optimizer_step").inputs.map((i) => i.name).filter((n) => !/^(acc|m|v)\.|^(step|token_count)$/.test(n));
-  const out = (g: string, n: string) => state(`${g}:${n}`);
   const lossType = micro.types[micro.outputs.find((o) => o.name === "loss_sum")!.id]!.dtype === "f64" ? "double" : "float";
-  const accZero = params.map((p) => `      TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state + ${state(`acc.${p}`).offset}ULL, 0, ${state(`acc.${p}`).bytes}ULL, s));`);
+  return { state, params, lossType, sizes };
+}
+
+/**
+ * issue_micro and issue_optimizer: one graph's work on a stream with its copies in and out (what is captured, and
+ * what the profiled step runs uncaptured), then the capture of both.
+ */
+function captures(t: TrainLayout): string {
+  const { state, sizes } = t;
+  const out = (g: string, n: string) => state(`${g}:${n}`);
+  const accZero = t.params.map((p) => `      TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state + ${state(`acc.${p}`).offset}ULL, 0, ${state(`acc.${p}`).bytes}ULL, s));`);
   const batchBytes = bytesOf("i64", sizes.B * sizes.T);
   const h2d = (slot: Placement, src: string, bytes: number) =>
     `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(A.state + ${slot.offset}ULL, ${src}, ${bytes}ULL, cudaMemcpyHostToDevice, s));`;
   const d2h = (dst: string, slot: Placement) =>
     `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(${dst}, A.state + ${slot.offset}ULL, ${slot.bytes}ULL, cudaMemcpyDeviceToHost, s));`;
+  return String.raw`    const auto issue_micro = [&](cudaStream_t s) {
+${h2d(state("input_ids"), "batch", batchBytes)}
+${h2d(state("labels"), `batch + ${sizes.B * sizes.T}`, batchBytes)}
+${h2d(state("position_ids"), `batch + ${2 * sizes.B * sizes.T}`, batchBytes)}
+      ${graphFunction("micro_step")}(A, s, L);
+${d2h("loss_sum", out("micro_step", "loss_sum"))}
+${d2h("scalars", out("micro_step", "token_count"))}
+    };
+    const auto issue_optimizer = [&](cudaStream_t s) {
+${h2d(state("step"), "scalars + 1", 8)}
+${h2d(state("token_count"), "scalars + 2", 8)}
+      ${graphFunction("optimizer_step")}(A, s, L);
+${accZero.join("\n")}
+${d2h("results", out("optimizer_step", "grad_norm"))}
+${d2h("results + 1", out("optimizer_step", "lr"))}
+    };
+    trainc::StepGraph micro, optimizer;
+    micro.capture(stream, issue_micro);
+    optimizer.capture(stream, issue_optimizer);`;
+}
+
+/** The step loop: replays (the first step profiled uncaptured with --profile), metrics, checkpoints, summary.json. */
+const TRAIN_LOOP = String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
+    trainc::RunSummary summary{{}, {}, {kPredictedBytes, kStateBytes + kActivationBytes + kWorkspaceBytes, 0},
+                               gemms.count(trainc::GemmBackend::Generated), gemms.count(trainc::GemmBackend::Cublaslt)};
+    uint64_t most_used = context_bytes;
+    uint32_t next_batch = 0;
+    for (int64_t step = 0; step < steps; step++) {
+      const auto started = std::chrono::steady_clock::now();
+      const bool profiled = !profile_file.empty() && step == 0;
+      double loss = 0;
+      int64_t targets = 0, inputs = 0, epoch = 0;
+      for (int64_t g = 0; g < accumulation; g++) {
+        const trainc::BatchInfo info = batches.read(next_batch++ % batches.count(), raw);
+        for (uint64_t e = 0; e < batches.elements(); e++) batch[e] = raw[e];
+        if (profiled && g == 0) profiler.run(stream, issue_micro);
+        else micro.replay(stream);
+        TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+        loss += (double)*loss_sum;
+        targets += scalars[0];
+        inputs += info.tokens;
+        epoch = info.epoch;
+      }
+      scalars[1] = step;
+      scalars[2] = targets;
+      if (profiled) profiler.run(stream, issue_optimizer);
+      else optimizer.replay(stream);
+      TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+      if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
+      summary.step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      summary.step_tokens.push_back(inputs);
+      if (step < 3) most_used = std::max(most_used, trainc::device_used_bytes());
+      if (profiled) trainc::write_report_file(profile_file, profiler.json(gemms), "kernel profile");
+      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});
+      if (save_every > 0 && (step + 1) % save_every == 0 && step + 1 < steps) save(out_dir + "/checkpoint-" + std::to_string(step + 1), true);
+    }
+    reporter.done();
+    save(out_dir, false);
+    summary.memory.peak_used = most_used - context_bytes;
+    trainc::write_report_file(out_dir + "/summary.json", trainc::summary_json(summary), "run summary");
+    return 0;`;
+
+/** main.cu of a training program (graphs micro_step and optimizer_step). */
+export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): string {
+  const t = trainLayout(program, module, sizes);
   return [COMMON_HEAD, programKernels(program), programBody(program),
-    tensorTable("kParams", micro, params, state),
+    tensorTable("kParams", findGraph(module, "micro_step"), t.params, t.state),
     String.raw`int main(int argc, char** argv) {
   return trainc::guarded_main([&]() -> int {
-    if (argc != 2) trainc::fail(6540, "usage: train <run.json>", "start the program with trainc train --target cuda, which writes run.json");
+    if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--profile")) {
+      trainc::fail(6540, "usage: train <run.json> [--profile <file.json>]", "start the program with trainc train --target cuda, which writes run.json");
+    }
+    const std::string profile_file = argc == 4 ? argv[3] : "";
     const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
     const auto path = [&](const char* key) { return run_path(argv[1], member(run, key).text); };
     const std::string out_dir = path("output_dir");
     const int64_t steps = (int64_t)member(run, "steps").number, accumulation = (int64_t)member(run, "accumulation").number;
     const int64_t logging = (int64_t)member(run, "logging_steps").number, save_every = (int64_t)member(run, "save_every").number;
-` + setup(sizes.B, sizes.T) + String.raw`
+` + deviceCheck(sizes.B, sizes.T) + String.raw`
+    const uint64_t context_bytes = trainc::device_used_bytes();  // before any allocation (summary.json)
+` + SETUP + String.raw`
     const size_t param_count = sizeof kParams / sizeof kParams[0];
     load_tensors(path("parameters"), kParams, param_count, A.state, stream);
+` + CHOOSE_GEMMS + String.raw`
     trainc::BatchFile batches(path("batches"), {${sizes.B}u, ${sizes.T}u, (int32_t)member(run, "vocab_size").number, (int32_t)member(run, "max_position").number});
     int32_t* raw = nullptr;
     int64_t* batch = nullptr;
-    ${lossType}* loss_sum = nullptr;
+    ${t.lossType}* loss_sum = nullptr;
     int64_t* scalars = nullptr;  // micro token_count, optimizer step, optimizer token_count
     float* results = nullptr;    // grad_norm, lr
     TRAINC_CUDA_CHECK(cudaMallocHost(&raw, batches.elements() * sizeof(int32_t)));
-    TRAINC_CUDA_CHECK(cudaMallocHost(&batch, 3 * ${batchBytes}ULL));
-    TRAINC_CUDA_CHECK(cudaMallocHost(&loss_sum, sizeof(${lossType})));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&batch, 3 * ${bytesOf("i64", sizes.B * sizes.T)}ULL));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&loss_sum, sizeof(${t.lossType})));
     TRAINC_CUDA_CHECK(cudaMallocHost(&scalars, 3 * sizeof(int64_t)));
     TRAINC_CUDA_CHECK(cudaMallocHost(&results, 2 * sizeof(float)));
-    trainc::StepGraph micro, optimizer;
-    micro.capture(stream, [&](cudaStream_t s) {
-${h2d(state("input_ids"), "batch", batchBytes)}
-${h2d(state("labels"), `batch + ${sizes.B * sizes.T}`, batchBytes)}
-${h2d(state("position_ids"), `batch + ${2 * sizes.B * sizes.T}`, batchBytes)}
-      ${graphFunction("micro_step")}(A, s);
-${d2h("loss_sum", out("micro_step", "loss_sum"))}
-${d2h("scalars", out("micro_step", "token_count"))}
-    });
-    optimizer.capture(stream, [&](cudaStream_t s) {
-${h2d(state("step"), "scalars + 1", 8)}
-${h2d(state("token_count"), "scalars + 2", 8)}
-      ${graphFunction("optimizer_step")}(A, s);
-${accZero.join("\n")}
-${d2h("results", out("optimizer_step", "grad_norm"))}
-${d2h("results + 1", out("optimizer_step", "lr"))}
-    });
+` + captures(t) + String.raw`
     const auto save = [&](const std::string& dir, bool whole_folder) {
       std::vector<std::vector<unsigned char>> host(param_count);
       std::vector<trainc::TensorToWrite> tensors;
@@ -161,32 +256,7 @@ ${d2h("results + 1", out("optimizer_step", "lr"))}
       if (whole_folder) trainc::save_checkpoint(checkpoint);
       else trainc::save_model_files(checkpoint);
     };
-    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
-    uint32_t next_batch = 0;
-    for (int64_t step = 0; step < steps; step++) {
-      double loss = 0;
-      int64_t targets = 0, inputs = 0, epoch = 0;
-      for (int64_t g = 0; g < accumulation; g++) {
-        const trainc::BatchInfo info = batches.read(next_batch++ % batches.count(), raw);
-        for (uint64_t e = 0; e < batches.elements(); e++) batch[e] = raw[e];
-        micro.replay(stream);
-        TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
-        loss += (double)*loss_sum;
-        targets += scalars[0];
-        inputs += info.tokens;
-        epoch = info.epoch;
-      }
-      scalars[1] = step;
-      scalars[2] = targets;
-      optimizer.replay(stream);
-      TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
-      if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
-      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});
-      if (save_every > 0 && (step + 1) % save_every == 0 && step + 1 < steps) save(out_dir + "/checkpoint-" + std::to_string(step + 1), true);
-    }
-    reporter.done();
-    save(out_dir, false);
-    return 0;
+` + TRAIN_LOOP + String.raw`
   });
 }
 `].join("\n\n");
@@ -212,8 +282,9 @@ export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number
     if (argc != 2) trainc::fail(6540, "usage: grads <run.json>", "start the program with trainc grads --target cuda, which writes run.json");
     const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
     const auto path = [&](const char* key) { return run_path(argv[1], member(run, key).text); };
-` + setup(sizes.B, sizes.T) + String.raw`
+` + deviceCheck(sizes.B, sizes.T) + "\n" + SETUP + String.raw`
     load_tensors(path("parameters"), kParams, sizeof kParams / sizeof kParams[0], A.state, stream);
+` + CHOOSE_GEMMS + String.raw`
     trainc::SafetensorsReader batch(path("batch"));
     std::vector<int32_t> raw(${sizes.B * sizes.T});
     std::vector<int64_t> wide(raw.size());
@@ -228,7 +299,7 @@ export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number
       }
       TRAINC_CUDA_CHECK(cudaMemcpy(A.state + t.offset, wide.data(), ${batchBytes}ULL, cudaMemcpyHostToDevice));
     }
-    ${graphFunction("grads")}(A, stream);
+    ${graphFunction("grads")}(A, stream, L);
     TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
     if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
     std::vector<std::vector<unsigned char>> host(sizeof kOutputs / sizeof kOutputs[0]);

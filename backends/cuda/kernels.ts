@@ -1,5 +1,5 @@
 // Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
-// GEMM generator, attention and its gradient through the FlashAttention generators, every other anchor op through its
+// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient through the FlashAttention generators, every other anchor op through its
 // template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this file renames them to
 // the schedule's buffer names, which is how the host emitter binds them.
 // Invariants: every returned KernelSource's params name schedule buffers; a kernel may render to several sources,
@@ -10,12 +10,13 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
-import type { KernelParam, KernelSource } from "../kernel.ts";
+import type { KernelParam, KernelSource, LibraryGemm } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import { attentionBuffers, renderAttentionBackward, renderAttentionForward, type AttentionSpec } from "./attention/index.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
 import { defaultGemmConfig } from "./gemm/heuristic.ts";
 import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
+import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
 
@@ -38,6 +39,19 @@ function inputName(kernel: Kernel, value: number): string {
   return kernel.graph.inputs.find((i) => i.id === value)!.name;
 }
 
+/** Workspace cuBLASLt may use for one GEMM (the host's workspace arena holds at least this beside a matmul). */
+export const CUBLASLT_WORKSPACE_BYTES = 32 * 1024 * 1024;
+
+/** The cuBLASLt candidate of a generated GEMM: the same spec on the same buffers (a plain store, never `+= C`). */
+export function libraryGemmOf(spec: GemmSpec, buffers: { a: string; b: string; c: string }): LibraryGemm {
+  if (spec.accumulate) throw new Error("a GEMM adding into C has no cuBLASLt candidate (C_in is a separate buffer)");
+  const { m, n, k, batch, transposeA, transposeB, broadcastA, broadcastB, inputDtype, outputDtype } = spec;
+  return {
+    m, n, k, batch, transposeA, transposeB, broadcastA, broadcastB, inputDtype, outputDtype, ...buffers,
+    workspaceBytes: CUBLASLT_WORKSPACE_BYTES,
+  };
+}
+
 function renderMatmul(kernel: Kernel): KernelSource[] {
   const node = anchorNode(kernel);
   const [a, b] = node.args.map((v) => kernel.graph.types[v]!);
@@ -47,7 +61,10 @@ function renderMatmul(kernel: Kernel): KernelSource[] {
   const flags = gemmFlagCount(spec, config);
   const names = { a: inputName(kernel, node.args[0]!), b: inputName(kernel, node.args[1]!), c: kernel.graph.outputs[0]!.name };
   const params = source.params.filter((p) => p.name !== "flags");
-  return [{ ...renamed({ ...source, params }, names), ...(flags > 0 ? { workspaceBytes: flags * 4 } : {}) }];
+  return [{
+    ...renamed({ ...source, params }, names), ...(flags > 0 ? { workspaceBytes: flags * 4 } : {}),
+    libraryGemm: libraryGemmOf(spec, names),
+  }];
 }
 
 /** The attention spec of an `attention` or `attention_grad` kernel. */

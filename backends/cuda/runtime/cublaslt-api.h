@@ -1,6 +1,8 @@
 // The part of NVIDIA's cuBLASLt C API that gemm-lt.h calls, declared here from the documented API (types, enum values,
 // signatures) and bound at run time with dlopen, so building a program needs only the CUDA toolkit (no cuBLAS
-// headers or libraries) and a machine without cuBLASLt still runs the generated GEMMs.
+// headers or libraries) and a machine without cuBLASLt still runs the generated GEMMs. The library is the file
+// $TRAINC_CUBLASLT names (a full path: pip's nvidia-cublas keeps it outside the loader's search path), else the
+// first of kLibraryNames the dynamic loader finds.
 // Invariants: only documented, stable values are declared (cublasComputeType_t CUBLAS_COMPUTE_32F = 68;
 // cublasOperation_t N = 0, T = 1; matmul descriptor attributes TRANSA = 3 and TRANSB = 4 (int32); matrix layout
 // attributes BATCH_COUNT = 5 (int32) and STRIDED_BATCH_OFFSET = 6 (int64); preference attribute
@@ -11,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <dlfcn.h>
 
@@ -55,6 +59,8 @@ constexpr int kPreferenceMaxWorkspaceBytes = 1;
 /** The functions we call, bound from the library. */
 struct Api {
   void* library = nullptr;
+  /** The file the library was loaded from (as the dynamic loader resolved it). */
+  std::string path;
   Status (*create)(Handle*) = nullptr;
   Status (*destroy)(Handle) = nullptr;
   Status (*desc_create)(MatmulDesc*, int32_t compute, cudaDataType_t scale) = nullptr;
@@ -96,14 +102,33 @@ bool bind(void* library, const char* symbol, F* slot) {
   return *slot != nullptr;
 }
 
+/** The files tried, in order: $TRAINC_CUBLASLT when set, then kLibraryNames. */
+inline std::vector<std::string> library_candidates() {
+  std::vector<std::string> names;
+  const char* chosen = std::getenv("TRAINC_CUBLASLT");
+  if (chosen != nullptr && *chosen != '\0') names.emplace_back(chosen);
+  for (const char* name : kLibraryNames) names.emplace_back(name);
+  return names;
+}
+
+/** The file that holds `symbol` (as the dynamic loader resolved it); `fallback` when the loader cannot say. */
+inline std::string loaded_path(const void* symbol, const std::string& fallback) {
+  Dl_info info{};
+  return dladdr(symbol, &info) != 0 && info.dli_fname != nullptr ? std::string(info.dli_fname) : fallback;
+}
+
 /** Opens cuBLASLt and binds `api`; false with the reason (the names tried, or the missing symbol) when it cannot. */
 inline bool load_api(Api* api, std::string* why) {
   std::string tried;
-  for (const char* name : kLibraryNames) {
-    api->library = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (api->library != nullptr) break;
+  std::string opened;
+  for (const std::string& name : library_candidates()) {
+    api->library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (api->library != nullptr) {
+      opened = name;
+      break;
+    }
     const char* error = dlerror();
-    tried += std::string(tried.empty() ? "" : "; ") + (error != nullptr ? error : name);
+    tried += (tried.empty() ? "" : "; ") + (error != nullptr ? std::string(error) : name);
   }
   if (api->library == nullptr) {
     *why = "cuBLASLt is not installed (" + tried + ")";
@@ -126,8 +151,10 @@ inline bool load_api(Api* api, std::string* why) {
     *why = std::string("the cuBLASLt library found lacks a function trainc calls (") + (error != nullptr ? error : "dlsym failed") + ")";
     dlclose(lib);
     api->library = nullptr;
+    return false;
   }
-  return bound;
+  api->path = loaded_path(reinterpret_cast<const void*>(api->create), opened);
+  return true;
 }
 
 }  // namespace trainc::lt

@@ -1,7 +1,8 @@
 // Startup checks of a generated CUDA program and per-kernel device limits: check_device() picks the device and
 // fails with a clear message and exit status 1 (through guarded_main) when there is no driver, a driver older than
 // the program's CUDA runtime, no device, a compute capability the build cannot run on, or less free memory than
-// the predicted peak; allow_shared_memory() raises a kernel's dynamic shared memory limit above the default 48 KiB.
+// the predicted peak; allow_shared_memory() raises a kernel's dynamic shared memory limit above the default 48 KiB;
+// device_used_bytes() reads how much of the device's memory is in use (by every process), for summary.json.
 // Invariant: after check_device() returns, the device is current and the program's predicted need fits in what was
 // free at that moment.
 
@@ -52,6 +53,14 @@ inline cudaDeviceProp check_device(const DeviceRequirements& req, int device = 0
   TRAINC_CUDA_CHECK(cudaMemGetInfo(&free, &total));
   if (auto error = memory_error(name, req.need_bytes, free, total, req.run)) throw *error;
   return prop;
+}
+
+/** Bytes of the current device's memory in use now (total less free, as cudaMemGetInfo reports them). */
+inline uint64_t device_used_bytes() {
+  size_t free = 0;
+  size_t total = 0;
+  TRAINC_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return static_cast<uint64_t>(total - free);
 }
 
 /** Default dynamic shared memory limit per block; above it a kernel's limit must be raised first. */

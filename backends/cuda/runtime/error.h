@@ -18,10 +18,12 @@
 //   6511  not a trainc batch file, or another version 6514  batch index beyond the file's batches
 //   6512  batch file B/T differ from the program's    6515  a batch holds an invalid token id, label or position
 //   6516  batch file cannot be written (batch-file.ts) 6517  batches of different shapes (batch-file.ts)
-//   6520  metrics.jsonl cannot be written
+//   6520  metrics.jsonl cannot be written             6521  the --profile file or summary.json cannot be written
 //   6530  a CUDA call failed                          6533  too little free device memory
 //   6531  no CUDA device, or the driver is too old    6534  a kernel needs more shared memory than the device has
 //   6532  the GPU's compute capability does not match the build
+//   6540  the program was started without its run file, or the run file lacks a key (host-main.ts)
+//   6541  TRAINC_GEMM names no GEMM mode (gemm-choice.h)
 // A broken runtime contract (a bug in the generated program, never the user's fault) is a std::logic_error instead:
 // guarded_main() prints it as an internal error with exit status 70.
 

@@ -2,13 +2,15 @@
 //   C[M,N] = alpha * op(A) op(B) + beta * C      (op(A) is [M,K]: A is stored [M,K], or [K,M] when trans_a;
 //                                                  op(B) is [K,N]: B is stored [K,N], or [N,K] when trans_b)
 // for bf16 or f32 inputs and a bf16 or f32 C with f32 accumulation and f32 scales (CUBLAS_COMPUTE_32F: exact f32
-// math, no TF32), optionally over `batch` contiguous matrices. It returns false with the reason when cuBLASLt is
+// math, no TF32), optionally over `batch` matrices that follow one another in each buffer (a broadcast operand is
+// stored once and serves every batch entry: batch stride 0). It returns false with the reason when cuBLASLt is
 // missing or has no algorithm for the shape, so the caller falls back to a generated GEMM.
 // Row-major on a column-major library: a row-major [r,c] buffer is the column-major [c,r] matrix with ld = c, so
 // cuBLASLt computes C^T[N,M] = op(B)^T op(A)^T with its A := our B and its B := our A, each keeping its own op.
 // Invariants: a shape's descriptors and algorithm are built once (plans are cached by shape and workspace size) and
-// reused, so once every shape has run (the warm-up step before capture), calls inside a CUDA graph capture issue only
-// cublasLtMatmul; every descriptor is destroyed with the CublasLt that made it.
+// reused, so once every shape is prepared (the GEMM choice before capture), calls inside a CUDA graph capture issue
+// only cublasLtMatmul; every descriptor is destroyed with the CublasLt that made it. The algorithm is picked for
+// buffers aligned to 256 bytes (cuBLASLt's default assumption), which every arena slot is.
 
 #pragma once
 
@@ -31,6 +33,9 @@ struct GemmLtShape {
   GemmType c;
   /** Matrices in the batch, each contiguous after the previous one. */
   int32_t batch;
+  /** A (or B) is one matrix shared by every batch entry. */
+  bool broadcast_a;
+  bool broadcast_b;
 };
 
 /** One GEMM call: shape, device pointers, scales, the workspace cuBLASLt may use, and the stream. */
@@ -74,30 +79,24 @@ class CublasLt {
     return handle_ != nullptr;
   }
 
+  /** The file cuBLASLt was loaded from ("" before ready() or when it was not). */
+  const std::string& library() const { return api_.path; }
+
+  /** Builds (once) the plan of `shape` for `workspace_bytes` of workspace; false with the reason when cuBLASLt cannot. */
+  bool prepare(const GemmLtShape& shape, size_t workspace_bytes, std::string* why) { return plan(shape, workspace_bytes, why) != nullptr; }
+
   /** Runs one GEMM; false with the reason when cuBLASLt cannot. */
   bool gemm(const GemmLtCall& call, std::string* why) {
-    if (!ready(why)) return false;
-    const GemmLtShape& s = call.shape;
-    if (s.m < 1 || s.n < 1 || s.k < 1 || s.batch < 1) {
-      *why = "an empty GEMM (m, n, k and batch must be at least 1)";
-      return false;
-    }
-    const Key key{s.m, s.n, s.k, s.trans_a, s.trans_b, s.ab, s.c, s.batch, call.workspace_bytes};
-    auto found = plans_.find(key);
-    if (found == plans_.end()) {
-      Plan plan;
-      if (!make_plan(s, call.workspace_bytes, &plan, why)) return false;
-      found = plans_.emplace(key, plan).first;
-    }
-    const Plan& p = found->second;
-    const lt::Status status = api_.matmul(handle_, p.desc, &call.alpha, call.b, p.a, call.a, p.b, &call.beta, call.c, p.c, call.c, p.c,
-                                          &p.algo, call.workspace, call.workspace_bytes, call.stream);
+    const Plan* p = plan(call.shape, call.workspace_bytes, why);
+    if (p == nullptr) return false;
+    const lt::Status status = api_.matmul(handle_, p->desc, &call.alpha, call.b, p->a, call.a, p->b, &call.beta, call.c, p->c, call.c, p->c,
+                                          &p->algo, call.workspace, call.workspace_bytes, call.stream);
     if (status != lt::kSuccess) *why = "cublasLtMatmul failed: " + lt::status_text(status);
     return status == lt::kSuccess;
   }
 
  private:
-  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, GemmType, GemmType, int32_t, size_t>;
+  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, GemmType, GemmType, int32_t, bool, bool, size_t>;
 
   /** Descriptors in cuBLASLt's terms: `a` describes our B, `b` our A (see the file comment). */
   struct Plan {
@@ -114,6 +113,23 @@ class CublasLt {
   std::string failure_;
   std::map<Key, Plan> plans_;
 
+  /** The cached plan of `s`, made on first use; nullptr with the reason when cuBLASLt cannot run it. */
+  const Plan* plan(const GemmLtShape& s, size_t workspace_bytes, std::string* why) {
+    if (!ready(why)) return nullptr;
+    if (s.m < 1 || s.n < 1 || s.k < 1 || s.batch < 1) {
+      *why = "an empty GEMM (m, n, k and batch must be at least 1)";
+      return nullptr;
+    }
+    const Key key{s.m, s.n, s.k, s.trans_a, s.trans_b, s.ab, s.c, s.batch, s.broadcast_a, s.broadcast_b, workspace_bytes};
+    auto found = plans_.find(key);
+    if (found == plans_.end()) {
+      Plan made;
+      if (!make_plan(s, workspace_bytes, &made, why)) return nullptr;
+      found = plans_.emplace(key, made).first;
+    }
+    return &found->second;
+  }
+
   static cudaDataType_t cuda_type(GemmType t) { return t == GemmType::BF16 ? CUDA_R_16BF : CUDA_R_32F; }
 
   void destroy(const Plan& p) const {
@@ -123,11 +139,11 @@ class CublasLt {
     }
   }
 
-  /** The column-major layout of a row-major [rows, cols] buffer, batched with a stride of one matrix. */
-  lt::Status layout(cudaDataType_t type, int64_t rows, int64_t cols, int32_t batch, lt::Layout* out) const {
+  /** The column-major layout of a row-major [rows, cols] buffer, batched with a stride of one matrix (0: shared). */
+  lt::Status layout(cudaDataType_t type, int64_t rows, int64_t cols, int32_t batch, bool shared, lt::Layout* out) const {
     lt::Status s = api_.layout_create(out, type, static_cast<uint64_t>(cols), static_cast<uint64_t>(rows), cols);
     if (s != lt::kSuccess || batch == 1) return s;
-    const int64_t stride = rows * cols;
+    const int64_t stride = shared ? 0 : rows * cols;
     s = api_.layout_set(*out, lt::kLayoutBatchCount, &batch, sizeof batch);
     return s != lt::kSuccess ? s : api_.layout_set(*out, lt::kLayoutStridedBatchOffset, &stride, sizeof stride);
   }
@@ -142,9 +158,9 @@ class CublasLt {
     lt::Status st = api_.desc_create(&p->desc, lt::kComputeF32, CUDA_R_32F);
     if (st == lt::kSuccess) st = api_.desc_set(p->desc, lt::kDescTransA, &op_a, sizeof op_a);
     if (st == lt::kSuccess) st = api_.desc_set(p->desc, lt::kDescTransB, &op_b, sizeof op_b);
-    if (st == lt::kSuccess) st = layout(cuda_type(s.ab), s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n, s.batch, &p->a);
-    if (st == lt::kSuccess) st = layout(cuda_type(s.ab), s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k, s.batch, &p->b);
-    if (st == lt::kSuccess) st = layout(cuda_type(s.c), s.m, s.n, s.batch, &p->c);
+    if (st == lt::kSuccess) st = layout(cuda_type(s.ab), s.trans_b ? s.n : s.k, s.trans_b ? s.k : s.n, s.batch, s.broadcast_b, &p->a);
+    if (st == lt::kSuccess) st = layout(cuda_type(s.ab), s.trans_a ? s.k : s.m, s.trans_a ? s.m : s.k, s.batch, s.broadcast_a, &p->b);
+    if (st == lt::kSuccess) st = layout(cuda_type(s.c), s.m, s.n, s.batch, false, &p->c);
     if (st == lt::kSuccess) st = api_.preference_create(&preference);
     if (st == lt::kSuccess) st = api_.preference_set(preference, lt::kPreferenceMaxWorkspaceBytes, &max_workspace, sizeof max_workspace);
     if (st == lt::kSuccess) st = api_.heuristic(handle_, p->desc, p->a, p->b, p->c, p->c, preference, 1, &result, &returned);

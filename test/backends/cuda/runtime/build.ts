@@ -1,6 +1,7 @@
 // Building and running the C++ test programs of the CUDA runtime: finds g++ and nvcc, compiles a program from
-// test/backends/cuda/runtime/cpp against backends/cuda/runtime (cached by the content of every source and the flags,
-// so a rerun with nothing changed builds nothing), and runs it, capturing status, signal and output.
+// test/backends/cuda/runtime/cpp against backends/cuda/runtime (cached by the content of every source, every header
+// there and in cpp/, and the flags, so a rerun with nothing changed builds nothing), and runs it, capturing status,
+// signal and output.
 // Invariant: a cached binary is only ever used for exactly the sources and flags it was built from.
 
 import { spawnSync } from "node:child_process";
@@ -31,10 +32,11 @@ export const CUDA_INCLUDE: string | undefined = (() => {
   return include !== undefined && existsSync(join(include, "library_types.h")) ? include : undefined;
 })();
 
-/** Hash of the runtime headers, the program's sources and the command line. */
+/** Hash of the runtime headers, the test headers, the program's sources and the command line. */
 function buildKey(sources: readonly string[], command: readonly string[]): string {
   const hash = createHash("sha256");
   for (const name of readdirSync(RUNTIME_DIR).sort()) hash.update(name).update(readFileSync(join(RUNTIME_DIR, name)));
+  for (const name of readdirSync(CPP_DIR).filter((f) => f.endsWith(".h")).sort()) hash.update(name).update(readFileSync(join(CPP_DIR, name)));
   for (const source of sources) hash.update(source).update(readFileSync(source));
   hash.update(command.join("\0"));
   return hash.digest("hex").slice(0, 20);

@@ -1,6 +1,7 @@
 // The CUDA half of the runtime with nvcc: every header builds for sm_90 into one program (compiled and linked; this
 // machine has no GPU), and on a machine without a driver the program stops at its startup check with the message
-// and exit status a user must see. On a GPU machine the same program must run through (device lab).
+// and exit status a user must see. On a GPU machine the same program must run through: a GEMM site chosen between
+// a naive kernel and cuBLASLt, captured, replayed and profiled, with an exact result.
 import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { build, HAVE_NVCC, NO_NVCC, printedError, run } from "./build.ts";
@@ -22,9 +23,13 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? "CUDA runtime headers" : `CUDA runtime h
     });
   });
 
-  it.skipIf(!HAVE_GPU)("runs a captured step on the GPU", () => {
+  it.skipIf(!HAVE_GPU)("runs a captured and a profiled step on the GPU", () => {
     const r = run(program, ["start"]);
-    expect(r.stderr.replace(/cuBLASLt not used: .*\n/, "")).toBe("");
-    expect(r.stdout).toBe("ok\n");
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^cuBLASLt: (loaded|not loaded)/);
+    const backend = lines[0]!.startsWith("cuBLASLt: loaded") ? /^GEMMs: (1 on cuBLASLt, 0|0 on cuBLASLt, 1) generated/ : /^GEMMs: 0 on cuBLASLt, 1 generated/;
+    expect(lines[1]).toMatch(backend);
+    expect(lines.slice(2)).toEqual(["profiled scale_kernel on ''", `profiled naive_gemm on '${lines[1]!.includes("1 on cuBLASLt") ? "cublaslt" : "generated"}'`, "ok"]);
   });
 });

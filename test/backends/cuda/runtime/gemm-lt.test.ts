@@ -26,7 +26,7 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "gemm_lt" : `gemm
     const r = run(tool, ["check"], { env: { LD_LIBRARY_PATH: fakeDir } });
     const lines = r.stdout.trim().split("\n");
     expect(lines.filter((l) => !l.endsWith(": ok") && !l.startsWith("plans"))).toEqual([]);
-    expect(lines).toHaveLength(3 * 32 + 1);
+    expect(lines).toHaveLength(3 * 128 + 1);
     expect(lines.at(-1)).toBe("plans reused: yes");
     expect(r.status).toBe(0);
   });
