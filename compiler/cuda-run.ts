@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
 import { batchStream } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
-import type { Plan } from "./plan.ts";
+import { countParameters, type Plan } from "./plan.ts";
 import { buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
 import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
@@ -42,7 +42,7 @@ export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: 
   return { module, program, built, sizes };
 }
 
-/** The report `trainc compile` prints and writes: kernels, FLOPs per step and predicted device memory. */
+/** The report `trainc compile` prints and writes: parameter count, kernels, FLOPs per step and predicted device memory. */
 export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
   const { program } = c;
   const kernels = program.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => ({
@@ -53,6 +53,7 @@ export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
   const optimizer = program.graphs.find((g) => g.name === "optimizer_step")?.flops ?? 0;
   return {
     target: "cuda", micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.precision.compute, parameter_dtype: plan.precision.parameters,
+    parameters: countParameters(plan.model.parameterTypes),
     flops_per_step: micro * plan.config.gradient_accumulation_steps + optimizer,
     memory: {
       state_bytes: program.memory.stateBytes, activation_bytes: program.memory.activationBytes,

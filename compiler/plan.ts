@@ -1,6 +1,8 @@
 // A training plan: everything trainc derives from a config before a step runs — the target and dtype, the imported
 // model, tokenizer and datasets, the step count and schedule, and the lowered train-step module (through every
 // stage in compiler/pipeline.ts). `trainc ir`, `trainc compile` and `trainc train` all start here.
+// The tokenizer and datasets are read on first use: lowering needs them only to count steps when max_steps is unset,
+// so compiling a config with max_steps reads neither (its dataset files need not exist until `trainc train`).
 // Invariant: building a plan reads files but writes nothing; every failure is a TraincError naming its cause.
 //
 // Error codes defined here:
@@ -16,7 +18,6 @@ import { configDatasets, configPath, configTokenizer, importModel, readConfig, t
 import { lowerTrainStep, type Stage } from "./pipeline.ts";
 import type { TargetInfo } from "./targets.ts";
 import type { Module } from "../ir/graph.ts";
-import type { Tensor } from "../ir/tensor.ts";
 import type { TrainStepOptions } from "../ir/train-step.ts";
 
 /** The first half of a plan: the config, where it runs, and the imported model. */
@@ -28,7 +29,9 @@ export interface Imported {
 }
 
 export interface Plan extends Imported {
+  /** The config's tokenizer, read on first access. */
   readonly tokenizer: HfTokenizer;
+  /** The config's datasets, tokenized on first access (at planning time when max_steps is unset). */
   readonly dataset: LoadedDataset;
   /** Optimizer steps in the run. */
   readonly totalSteps: number;
@@ -52,10 +55,10 @@ export function importFromConfig(configFile: string, target: TargetInfo, note: (
   const precision = trainPrecision(config, target);
   const modelPath = configPath(config, "base_model", config.base_model);
   note(`importing ${modelPath} (${describePrecision(precision)})`);
-  return { config, target, precision, model: importModel(modelPath, precision) };
+  return { config, target, precision, model: importModel(modelPath, precision, note) };
 }
 
-/** Loads the data, counts the steps and lowers the train step of an imported model. */
+/** Counts the steps (reading the data only when max_steps is unset) and lowers the train step of an imported model. */
 export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
   const { config, model } = imported;
   const note = options.note ?? (() => {});
@@ -63,15 +66,29 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
     fail(2002, `${model.path}: trainc cannot train ONNX models yet (ONNX initializers do not say which are weights)`,
       "train from the Hugging Face folder of the model; `trainc ir --after import` shows the imported ONNX graph");
   }
-  const tokenizer = configTokenizer(config);
-  note("tokenizing datasets");
-  const dataset = configDatasets(config, tokenizer);
-  const steps = totalSteps(options.maxSteps === undefined ? config : { ...config, max_steps: options.maxSteps },
-    batchesPerEpoch(dataset.stats.rows, config.micro_batch_size));
-  const trainStep = trainStepOptions(config, Object.keys(model.parameters), steps);
+  let data: { readonly tokenizer: HfTokenizer; readonly dataset: LoadedDataset } | undefined;
+  const readData = () => {
+    if (!data) {
+      const tokenizer = configTokenizer(config);
+      note("tokenizing datasets");
+      data = { tokenizer, dataset: configDatasets(config, tokenizer) };
+    }
+    return data;
+  };
+  const maxSteps = options.maxSteps ?? config.max_steps;
+  const steps = maxSteps ?? totalSteps(config, batchesPerEpoch(readData().dataset.stats.rows, config.micro_batch_size));
+  const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps);
   note("lowering the train step");
   const module = lowerTrainStep(model.forward, trainStep, options.onStage);
-  return { ...imported, tokenizer, dataset, totalSteps: steps, options: trainStep, module };
+  return {
+    ...imported, totalSteps: steps, options: trainStep, module,
+    get tokenizer() {
+      return readData().tokenizer;
+    },
+    get dataset() {
+      return readData().dataset;
+    },
+  };
 }
 
 /** The train step's optimizer, schedule and clipping as the config (and Hugging Face's defaults) say. */
@@ -85,7 +102,7 @@ export function trainStepOptions(config: TrainConfig, trainable: readonly string
   };
 }
 
-/** Number of parameter elements. */
-export function countParameters(parameters: Readonly<Record<string, Tensor>>): number {
+/** Number of parameter elements (of parameters or just their types: only shapes count). */
+export function countParameters(parameters: Readonly<Record<string, { readonly shape: readonly number[] }>>): number {
   return Object.values(parameters).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 }

@@ -1,7 +1,8 @@
 // `trainc compile` and `trainc autotune`. On the cpu target the program is the train-step IR itself (the interpreter
 // runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash). On cuda it
 // builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
-// device memory. hip and wgsl fail with E5001 until their backends exist.
+// device memory. hip and wgsl fail with E5001 until their backends exist. Compiling reads no parameter values (a model
+// folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset (compiler/plan.ts).
 //
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
@@ -34,7 +35,7 @@ export async function compile(configFile: string, options: CompileOptions): Prom
     return;
   }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
-  const parameters = countParameters(plan.model.parameters);
+  const parameters = countParameters(plan.model.parameterTypes);
   const report = {
     target: target.name,
     config: plan.config.config_path,
@@ -62,7 +63,8 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   const kernels = report["kernels"] as unknown[];
-  process.stdout.write(`compiled for cuda (${options.arch ?? "sm_90"}): ${kernels.length} kernel launches per step, ` +
+  process.stdout.write(`compiled for cuda (${options.arch ?? "sm_90"}): ${(report["parameters"] as number).toLocaleString("en-US")} ` +
+    `parameters, ${kernels.length} kernel launches per step, ` +
     `${((report["flops_per_step"] as number) / 1e12).toFixed(3)} TFLOP per step; predicted peak device memory ` +
     `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +
     `workspace ${gib(memory["workspace_bytes"]!)}); ${build.built ? `binary ${build.built.binary}` : "not built (--no-build)"}; ` +

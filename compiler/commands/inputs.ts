@@ -1,5 +1,7 @@
 // What the commands share: reading a config (printing its warnings), finding and importing the model it names
 // (a Hugging Face folder or an .onnx file), its tokenizer and its datasets, and turning batches into IR tensors.
+// A Hugging Face folder without weights imports from config.json alone (one note says so): parameter dtypes and
+// shapes are always known, values are read only when a command uses them (E2224 from load.ts when there are none).
 // Invariant: every failure here is a TraincError naming the key or path; nothing is written to disk.
 
 import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
@@ -7,7 +9,7 @@ import type { Precision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { loadDatasets, type LoadedDataset } from "../data/dataset.ts";
 import type { Batch } from "../data/batches.ts";
-import { loadModel } from "../import/hf/load.ts";
+import { loadModel, type ParameterType } from "../import/hf/load.ts";
 import { loadOnnx } from "../import/onnx/import.ts";
 import { loadTokenizer, type HfTokenizer } from "../import/tokenizer.ts";
 import type { Graph } from "../../ir/graph.ts";
@@ -34,19 +36,34 @@ export function configPath(config: TrainConfig, key: string, value: string): str
 export interface ImportedModel {
   readonly path: string;
   readonly forward: Graph;
+  /** Every parameter's dtype and shape, by name: all that compiling needs. */
+  readonly parameterTypes: Readonly<Record<string, ParameterType>>;
+  /** Every parameter's values, by name; read on first access for a Hugging Face folder (E2224 when it has none). */
   readonly parameters: Record<string, Tensor>;
   readonly hf?: { readonly configText: string; readonly dir: string };
 }
 
-/** Imports the model at `path` (a Hugging Face folder, or an .onnx file) in `precision`. */
-export function importModel(path: string, precision: Precision): ImportedModel {
+/**
+ * Imports the model at `path` (a Hugging Face folder, or an .onnx file) in `precision`; `note` hears that a folder
+ * has no weights.
+ */
+export function importModel(path: string, precision: Precision, note: (message: string) => void = () => {}): ImportedModel {
   if (path.endsWith(".onnx")) {
     const onnx = loadOnnx(path);
-    return { path, forward: onnx.graph, parameters: onnx.parameters };
+    const parameterTypes = Object.fromEntries(Object.entries(onnx.parameters).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape }]));
+    return { path, forward: onnx.graph, parameterTypes, parameters: onnx.parameters };
   }
   const model = loadModel(path, { dtype: precision.compute, parameterDType: precision.parameters });
   for (const w of model.warnings) process.stderr.write(`warning: ${w}\n`);
-  return { path, forward: model.forward, parameters: model.parameters, hf: { configText: model.configText, dir: path } };
+  if (!model.hasWeights) {
+    note(`no weights in ${path}: compiling from config.json; \`trainc train\` will need them — \`trainc init-model\` writes random ones`);
+  }
+  return {
+    path, forward: model.forward, parameterTypes: model.parameterTypes, hf: { configText: model.configText, dir: path },
+    get parameters() {
+      return model.parameters;
+    },
+  };
 }
 
 /** The config's tokenizer (tokenizer_config, which defaults to base_model). */

@@ -89,7 +89,7 @@ describe("user errors at the command line", () => {
     const dir = join(tmp, "noweights");
     mkdirSync(dir, { recursive: true });
     copyFileSync(join(example, "model/config.json"), join(dir, "config.json"));
-    expectUserError(await run(grads(dir)), 2210, /has no weights.*model\.safetensors/);
+    expectUserError(await run(grads(dir)), 2224, /noweights' has no weights.*model\.safetensors.*trainc grads/s);
   });
 
   test("a truncated safetensors file", async () => {

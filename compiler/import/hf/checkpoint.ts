@@ -1,10 +1,11 @@
 // Finds a Hugging Face model folder's weights and opens them as one lazy TensorSource: `model.safetensors`, or a
 // sharded checkpoint `model.safetensors.index.json` whose `weight_map` names the shard holding each tensor. Every
-// shard's header is read and checked on open; tensor data is read only when asked for.
+// shard's header is read and checked on open; tensor data is read only when asked for. A folder without weights is
+// not an error here: compile works from config.json alone, and load.ts fails (E2224) only when values are needed.
 // Invariant: every name a ShardedCheckpoint lists exists in the shard the index assigns it to.
 //
 // Error codes (2210-2213):
-//   2210  no weights in the model folder (names the files looked for)
+//   2210  (retired: a folder without weights is E2224 in load.ts, raised only when parameter values are needed)
 //   2211  the index file is not JSON or has no weight_map of name -> file
 //   2212  a shard the index names is missing
 //   2213  a tensor the index assigns to a shard is not in that shard
@@ -21,19 +22,23 @@ export const SINGLE_FILE = "model.safetensors";
 /** The index of a sharded model folder: {"weight_map": {tensor name: shard file}}. */
 export const INDEX_FILE = "model.safetensors.index.json";
 
-/** Opens the weights of model folder `dir`; the caller closes the result. */
-export function openCheckpoint(dir: string): TensorSource {
+/** Opens the weights of model folder `dir`, or returns undefined when it has none; the caller closes the result. */
+export function openCheckpoint(dir: string): TensorSource | undefined {
   const isFile = (name: string) => statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true;
   if (isFile(SINGLE_FILE)) return SafetensorsFile.open(join(dir, SINGLE_FILE));
   if (isFile(INDEX_FILE)) return ShardedCheckpoint.open(join(dir, INDEX_FILE));
+  return undefined;
+}
+
+/** For a folder without weights: the weight files it does hold that trainc cannot read, and how to get ones it can. */
+export function missingWeights(dir: string): { readonly found: readonly string[]; readonly fix: string } {
   const files = readdirSync(dir);
   const torchFiles = files.filter((f) => f.endsWith(".bin") || f.endsWith(".pt") || f.endsWith(".pth"));
-  const others = files.filter((f) => f.endsWith(".safetensors"));
-  const found = [...torchFiles, ...others].length > 0 ? ` (it has ${[...torchFiles, ...others].join(", ")})` : "";
-  return fail(2210, `model folder '${dir}' has no weights: looked for ${SINGLE_FILE} and ${INDEX_FILE}${found}`,
-    torchFiles.length > 0
-      ? "trainc reads safetensors only: load the model in transformers and save_pretrained it (safetensors is the default)"
-      : "copy the model's .safetensors weights into the folder");
+  const found = [...torchFiles, ...files.filter((f) => f.endsWith(".safetensors"))];
+  const fix = torchFiles.length > 0
+    ? "trainc reads safetensors only: load the model in transformers and save_pretrained it (safetensors is the default)"
+    : `copy the model's .safetensors weights into ${dir}, or write random ones with \`trainc init-model ${join(dir, "config.json")} -o ${dir}\``;
+  return { found, fix };
 }
 
 /** A sharded checkpoint: one view over the shards an index file names. */

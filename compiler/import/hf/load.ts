@@ -1,15 +1,17 @@
-// Loads a Hugging Face model folder (config.json + safetensors weights) into a spec, the forward graph and its
-// parameters, checking every parameter the graph declares against the checkpoint; and saves parameters back as a
-// folder transformers loads (config.json + model.safetensors).
-// Invariants: a loaded model has exactly the graph's parameters, each with the graph's shape and dtype; a save writes
-// the weights before config.json, each through a temporary file, so a failed save never leaves a folder that looks
-// complete.
+// Loads a Hugging Face model folder (config.json, and safetensors weights when it has them) into a spec, the forward
+// graph and its parameters; and saves parameters back as a folder transformers loads (config.json + model.safetensors).
+// Loading reads config.json and the weights' headers only: parameter dtypes and shapes come from config.json, and
+// the values are read on first use, so compiling needs no weights at all (and does not read gigabytes it never uses).
+// Invariants: a loaded model has exactly the graph's parameters, each with the graph's shape and dtype; weights that
+// exist are checked against config.json at load time, before any value is read; a save writes the weights before
+// config.json, each through a temporary file, so a failed save never leaves a folder that looks complete.
 //
-// Error codes (2220-2223):
+// Error codes (2220-2224):
 //   2220  a parameter the model needs is missing (names the tensor, the file and the expected shape)
 //   2221  a parameter has the wrong shape (names the tensor, the file, expected and found shapes)
 //   2222  saveModel got a tensor that is not a parameter of the model
 //   2223  saveModel could not create the folder or write config.json
+//   2224  parameter values were needed (train, grads) but the folder has no weights (names the folder and the fix)
 //   2203  (shared with config.ts) the config text to save is not a JSON object
 //   2240  (shared with forward.ts) a dtype that is not a float type transformers names
 
@@ -20,7 +22,7 @@ import type { DType } from "../../../ir/dtype.ts";
 import type { Graph } from "../../../ir/graph.ts";
 import type { Tensor } from "../../../ir/tensor.ts";
 import { writeSafetensors, type TensorSource } from "../safetensors.ts";
-import { openCheckpoint, SINGLE_FILE } from "./checkpoint.ts";
+import { INDEX_FILE, missingWeights, openCheckpoint, SINGLE_FILE } from "./checkpoint.ts";
 import { loadConfig, parseConfig, type ModelSpec } from "./config.ts";
 import { buildForward, type ForwardOptions } from "./forward.ts";
 import { setTopLevelKeys } from "./config-text.ts";
@@ -35,10 +37,23 @@ export interface LoadedModel {
   /** config.json's text, for saving the model again unchanged (see saveModel). */
   readonly configText: string;
   readonly forward: Graph;
-  /** Every parameter of `forward`, by Hugging Face name, in the parameter dtype (ForwardOptions.parameterDType). */
+  /** The dtype and shape of every parameter of `forward`, by Hugging Face name: known from config.json alone. */
+  readonly parameterTypes: Readonly<Record<string, ParameterType>>;
+  /** Whether the folder has weights (model.safetensors or a sharded index). */
+  readonly hasWeights: boolean;
+  /**
+   * Every parameter of `forward`, by Hugging Face name, in the parameter dtype (ForwardOptions.parameterDType): read
+   * from the weights on first access (then kept); E2224 when the folder has none.
+   */
   readonly parameters: Record<string, Tensor>;
   /** Checkpoint tensors the model does not use (known buffers such as rotary inv_freq are not listed). */
   readonly warnings: string[];
+}
+
+/** A parameter as the graph declares it: dtype and concrete shape. */
+export interface ParameterType {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
 }
 
 /** Non-parameter tensors that checkpoints may carry and transformers ignores. */
@@ -47,17 +62,49 @@ const KNOWN_BUFFERS = [/(^|\.)rotary_emb\.inv_freq$/];
 /** transformers' name for each float dtype (config.json's torch_dtype / dtype). */
 const TORCH_DTYPES: Partial<Record<DType, string>> = { f64: "float64", f32: "float32", f16: "float16", bf16: "bfloat16" };
 
-/** Loads model folder `dir`: activations in `options.dtype`, parameters in `options.parameterDType` (default the same). */
+/**
+ * Loads model folder `dir`: activations in `options.dtype`, parameters in `options.parameterDType` (default the same).
+ * Reads config.json and, when the folder has weights, checks their headers against it; values are read on first
+ * access to `parameters`.
+ */
 export function loadModel(dir: string, options: ForwardOptions): LoadedModel {
   const { spec, config, text } = loadConfig(dir);
   const forward = buildForward(spec, options);
+  const params = modelParameters(spec);
+  const dtype = options.parameterDType ?? options.dtype;
+  const parameterTypes = Object.fromEntries(params.map((p) => [p.name, { dtype, shape: p.shape }]));
   const source = openCheckpoint(dir);
+  let warnings: string[] = [];
+  if (source) {
+    try {
+      checkParameters(params, source.path, (name) => source.info(name));
+      warnings = unusedTensors(source, params);
+    } finally {
+      source.close();
+    }
+  }
+  let values: Record<string, Tensor> | undefined;
+  return {
+    spec, config, configText: text, forward, parameterTypes, hasWeights: source !== undefined, warnings,
+    get parameters() {
+      values ??= readParameters(dir, params, dtype);
+      return values;
+    },
+  };
+}
+
+/** Reads every parameter of `params` from the weights of `dir` in `dtype` (E2224 when it has none). */
+function readParameters(dir: string, params: readonly ParamInfo[], dtype: DType): Record<string, Tensor> {
+  const source = openCheckpoint(dir);
+  if (!source) {
+    const { found, fix } = missingWeights(dir);
+    const has = found.length > 0 ? `; it has ${found.join(", ")}` : "";
+    return fail(2224, `model folder '${dir}' has no weights (looked for ${SINGLE_FILE} and ${INDEX_FILE}${has}): training and ` +
+      "`trainc grads` need the parameter values (only `trainc compile` and `trainc ir` work from config.json alone)", fix);
+  }
   try {
-    const params = modelParameters(spec);
     checkParameters(params, source.path, (name) => source.info(name));
-    const parameters: Record<string, Tensor> = {};
-    for (const p of params) parameters[p.name] = source.read(p.name, options.parameterDType ?? options.dtype);
-    return { spec, config, configText: text, forward, parameters, warnings: unusedTensors(source, params) };
+    return Object.fromEntries(params.map((p) => [p.name, source.read(p.name, dtype)]));
   } finally {
     source.close();
   }

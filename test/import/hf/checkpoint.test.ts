@@ -1,10 +1,10 @@
 // Locating a model folder's weights: model.safetensors, or a sharded checkpoint read through its index as one lazy
-// view (and loaded by loadModel); the errors for a folder without weights, a bad index, a missing shard and a
-// tensor the index misplaces.
+// view (and loaded by loadModel); what a folder without weights reports (no checkpoint, the files it has instead and
+// the fix); the errors for a bad index, a missing shard and a tensor the index misplaces.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { INDEX_FILE, openCheckpoint } from "../../../compiler/import/hf/checkpoint.ts";
+import { INDEX_FILE, missingWeights, openCheckpoint } from "../../../compiler/import/hf/checkpoint.ts";
 import { initParameters } from "../../../compiler/import/hf/init.ts";
 import { loadModel } from "../../../compiler/import/hf/load.ts";
 import { writeSafetensors } from "../../../compiler/import/safetensors.ts";
@@ -39,7 +39,7 @@ const small = { a: fromArray("f32", [2], [1, 2]), b: fromArray("i64", [1], [5]),
 
 describe("sharded checkpoints", () => {
   it("read as one view over all shards", () => {
-    const source = openCheckpoint(sharded(small));
+    const source = openCheckpoint(sharded(small))!;
     expect(source.names().sort()).toEqual(["a", "b", "c"]);
     expect(source.info("c")!.file).toContain("model-00002-of-00002.safetensors");
     expect(Array.from(source.read("a").data)).toEqual([1, 2]);
@@ -77,17 +77,21 @@ describe("sharded checkpoints", () => {
 });
 
 describe("a folder without weights", () => {
-  it("names the files looked for", () => {
-    const error = expectTraincError(() => openCheckpoint(folder()), 2210);
-    expect(error.message).toContain("model.safetensors");
-    expect(error.message).toContain(INDEX_FILE);
+  it("has no checkpoint, and the fix says how to get weights", () => {
+    const dir = folder();
+    expect(openCheckpoint(dir)).toBeUndefined();
+    const { found, fix } = missingWeights(dir);
+    expect(found).toEqual([]);
+    expect(fix).toContain(".safetensors");
+    expect(fix).toContain(`trainc init-model ${join(dir, "config.json")} -o ${dir}`);
   });
 
   it("points PyTorch checkpoints to save_pretrained", () => {
     const dir = folder();
     writeFileSync(join(dir, "pytorch_model.bin"), "");
-    const error = expectTraincError(() => openCheckpoint(dir), 2210);
-    expect(error.message).toContain("pytorch_model.bin");
-    expect(error.fix).toContain("save_pretrained");
+    expect(openCheckpoint(dir)).toBeUndefined();
+    const { found, fix } = missingWeights(dir);
+    expect(found).toEqual(["pytorch_model.bin"]);
+    expect(fix).toContain("save_pretrained");
   });
 });

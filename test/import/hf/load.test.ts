@@ -1,7 +1,9 @@
 // loadModel / saveModel: a saved folder loads back with the same parameters for every architecture, config.json
 // keeps its text except the dtype key, and a checkpoint that does not fit config.json fails naming the tensor, the
-// file and the shapes; unused tensors become warnings (known buffers excepted).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// file and the shapes; unused tensors become warnings (known buffers excepted). A folder with config.json alone
+// loads with every parameter's dtype and shape (the Llama-3.2-1B shape of bench/llama-1b), and asking for values
+// fails with E2224 naming the folder; values are read on first use, not at load time.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ARCHITECTURES } from "../../../compiler/import/hf/config.ts";
@@ -9,7 +11,7 @@ import { initParameters } from "../../../compiler/import/hf/init.ts";
 import { loadModel, saveModel } from "../../../compiler/import/hf/load.ts";
 import { SafetensorsFile, writeSafetensors } from "../../../compiler/import/safetensors.ts";
 import { fromArray, type Tensor } from "../../../ir/tensor.ts";
-import { expectTraincError, tempDir, tinyConfig } from "./helpers.ts";
+import { expectTraincError, tempDir, tinyConfig, writeConfig } from "./helpers.ts";
 
 const root = tempDir();
 let counter = 0;
@@ -124,5 +126,45 @@ describe("save errors", () => {
     writeFileSync(blocker, "");
     const error = expectTraincError(() => saveModel(join(blocker, "model"), JSON.stringify(config), initParameters(config, 1, "f32"), "f32"), 2223);
     expect(error.message).toContain("a-file");
+  });
+});
+
+describe("a folder with config.json and no weights", () => {
+  const llama1b = join(import.meta.dirname, "../../../bench/llama-1b/model");
+
+  it("loads the Llama-3.2-1B shape: parameter dtypes and shapes from config.json, no values", () => {
+    const model = loadModel(llama1b, { dtype: "bf16", parameterDType: "f32" });
+    expect(model.hasWeights).toBe(false);
+    const types = model.parameterTypes;
+    expect(Object.keys(types)).toHaveLength(1 + 16 * 9 + 1);
+    expect(types["model.embed_tokens.weight"]).toEqual({ dtype: "f32", shape: [128256, 2048] });
+    expect(types["model.layers.15.self_attn.k_proj.weight"]).toEqual({ dtype: "f32", shape: [512, 2048] });
+    expect(types["model.layers.0.mlp.down_proj.weight"]).toEqual({ dtype: "f32", shape: [2048, 8192] });
+    expect(types["lm_head.weight"], "tied embeddings: no lm_head").toBeUndefined();
+    expect(Object.values(types).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(1_235_814_400);
+    for (const input of model.forward.inputs.slice(2)) {
+      expect(model.forward.types[input.id], input.name).toEqual({ dtype: types[input.name]!.dtype, shape: types[input.name]!.shape });
+    }
+  });
+
+  it("fails with E2224 naming the folder and the fix when values are asked for", () => {
+    const dir = writeConfig(folder(), tinyConfig("LlamaForCausalLM"));
+    const model = loadModel(dir, { dtype: "f32" });
+    const error = expectTraincError(() => model.parameters, 2224);
+    expect(error.message).toContain(`'${dir}' has no weights`);
+    expect(error.message).toContain("model.safetensors");
+    expect(error.fix).toContain(`trainc init-model ${join(dir, "config.json")} -o ${dir}`);
+  });
+
+  it("reads the values of a folder with weights on first use only", () => {
+    const { dir, parameters } = savedModel("LlamaForCausalLM");
+    const model = loadModel(dir, { dtype: "f32" });
+    expect(model.hasWeights).toBe(true);
+    expect(model.parameterTypes["model.norm.weight"]).toEqual({ dtype: "f32", shape: [32] });
+    rmSync(join(dir, "model.safetensors"));
+    expectTraincError(() => model.parameters, 2224);
+    saveModel(dir, JSON.stringify(tinyConfig("LlamaForCausalLM")), parameters, "f32");
+    expect(model.parameters["model.norm.weight"]!.data).toEqual(parameters["model.norm.weight"]!.data);
+    expect(model.parameters).toBe(model.parameters);
   });
 });
