@@ -5,6 +5,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { TraincError } from "./diagnostics.ts";
+import { STAGES } from "./pipeline.ts";
 
 const TARGETS = ["cuda", "hip", "wgsl", "cpu"];
 
@@ -25,7 +26,7 @@ function program(): Command {
     .action(async (config: string, o) => (await import("./commands/train.ts")).train(config, o));
 
   cli.command("ir <config>").description("print the IR of a model + config after a pass, or after every pass")
-    .option("--after <pass>", "a pass name, or `all` for every stage", "dce")
+    .option("--after <pass>", "a pass name, or `all` for every stage", STAGES.at(-1))
     .addOption(new Option("--stage <stage>", "graph or kernels").choices(["graph", "kernels"]).default("graph"))
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "dot"]).default("text"))
     .action(async (config: string, o) => (await import("./commands/ir.ts")).ir(config, o));

@@ -4,6 +4,7 @@
 //   train-step  forward + loss -> autodiff -> module {@micro_step, @optimizer_step} (ir/train-step.ts)
 //   cse         merge identical nodes (autodiff repeats transposes, casts and constants)
 //   dce         drop nodes no output needs
+//   remat       recompute cheap activations in the backward instead of keeping them (after cse, which would undo it)
 //
 // Invariants: every stage's module verifies; stage names are the names `trainc ir --after` accepts.
 
@@ -13,11 +14,13 @@ import { verifyModule } from "../ir/verify.ts";
 import { cse } from "../passes/cse.ts";
 import { dce } from "../passes/dce.ts";
 import type { Pass } from "../passes/pass.ts";
+import { remat } from "../passes/remat.ts";
 
 /** The passes run on every graph of the train-step module, in order. */
 export const GRAPH_PASSES: readonly Pass[] = [
   cse, // autodiff and the optimizer repeat transposes, casts and constants
   dce, // remove what the rewrites above left unused
+  remat, // last: cse would merge its copies back
 ];
 
 /** Every stage, in pipeline order: its name (what `trainc ir --after` accepts, besides `all`) and what it does. */

@@ -3,8 +3,9 @@
 import { cse } from "./cse.ts";
 import { dce } from "./dce.ts";
 import type { Pass } from "./pass.ts";
+import { remat } from "./remat.ts";
 
-export const PASSES: readonly Pass[] = [cse, dce];
+export const PASSES: readonly Pass[] = [cse, dce, remat];
 
 export function findPass(name: string): Pass | undefined {
   return PASSES.find((p) => p.name === name);
