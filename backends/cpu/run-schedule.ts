@@ -1,7 +1,8 @@
 // Runs a partitioned graph kernel by kernel through the reference interpreter, passing buffers between kernels as
 // the device program will. It is how the schedule is checked (its outputs must equal interpreting the source graph)
 // and how one generated kernel is compared with its interpreted twin.
-// Invariant: buffers are written once; an alias (reshape) reads its root's data under its own shape.
+// Invariant: a kernel's result is stored under its root buffer, so an alias (a reshape, or an in-place result:
+// backends/schedule/in-place.ts) shares its root's data and reads it under its own shape.
 
 import type { Tensor } from "../../ir/tensor.ts";
 import { interpret } from "../../ir/interpret/index.ts";
@@ -18,7 +19,10 @@ export function runPartition(p: Partition, inputs: Readonly<Record<string, Tenso
   };
   for (const kernel of p.kernels) {
     const args = Object.fromEntries(kernel.graph.inputs.map((i) => [i.name, read(i.name)]));
-    for (const [name, t] of Object.entries(interpret(kernel.graph, args))) stored.set(name, t);
+    for (const [name, t] of Object.entries(interpret(kernel.graph, args))) {
+      const root = p.buffers.get(name)?.root ?? name;
+      stored.set(root, root === name ? t : { ...t, shape: p.buffers.get(root)!.type.shape as number[] });
+    }
   }
   return Object.fromEntries([...p.outputs].map(([output, buffer]) => [output, read(buffer)]));
 }

@@ -1,5 +1,5 @@
 // A CUDA training program before it is written out: the schedule of each graph of the specialized train-step module
-// (legalized for the CUDA kernels, then partition + side buffers + the attention kernels' scratch), its memory plan, and every kernel rendered to CUDA.
+// (legalized for the CUDA kernels, then partition + side buffers + in-place results + the attention kernels' scratch), its memory plan, and every kernel rendered to CUDA.
 // The host emitter (backends/cuda/host.ts) turns this into main.cu; the report (kernel list, predicted memory, FLOPs
 // per step) is read off it.
 // Invariants: every buffer a KernelSource names is in its graph's placement; the workspace arena is as large as the
@@ -9,6 +9,7 @@ import type { Module } from "../../ir/graph.ts";
 import type { KernelSource } from "../kernel.ts";
 import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.ts";
 import { partition, type Buffer, type Kernel, type Partition } from "../schedule/partition.ts";
+import { shareInPlace } from "../schedule/in-place.ts";
 import { addSideBuffers } from "../schedule/side-buffers.ts";
 import { attentionScratch, renderKernel } from "./kernels.ts";
 import { legalizeForCuda } from "./legalize.ts";
@@ -47,7 +48,7 @@ function withScratch(p: Partition): Partition {
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for CUDA. */
 export function buildCudaProgram(module: Module): CudaProgram {
-  const partitions = legalizeForCuda(module).graphs.map((g) => withScratch(addSideBuffers(partition(g))));
+  const partitions = legalizeForCuda(module).graphs.map((g) => withScratch(shareInPlace(addSideBuffers(partition(g)))));
   const memory = planMemory(partitions);
   const graphs = partitions.map((p, i): CompiledGraph => {
     const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderKernel(kernel) }));

@@ -4,7 +4,9 @@
 // 6111 (device-error.ts) and its row's results are NaN.
 // Layout: one row per warp or block (rows.ts rowPlan) with aligned vector loads and an online max/sum, so the loss
 // reads each logit once however long the vocabulary (128256 for Llama 3); the gradient reads the row a second time to
-// write it. Ignored rows are not read at all. Math in float (double for f64), rounded once on store.
+// write it. Ignored rows are not read at all. Math in float (double for f64), rounded once on store. The gradient
+// may be written over the logits (backends/schedule/in-place.ts): each thread reads a logit before it writes the
+// gradient at that index, so its pointers are not __restrict__.
 
 import { attrNumber, elementBytes, numel, writtenResult, type Anchor } from "./anchor.ts";
 import { ROW_PROLOGUE, rowConstants, rowPlan, streamStat, type RowPlan } from "./rows.ts";
@@ -84,7 +86,7 @@ ${streamStat("x_row")}
     store_math<VEC>(g_row + i, v);
   }`;
   return makeKernel({
-    anchor: a, body, raises: true,
+    anchor: a, body, raises: true, inPlace: true,
     summary: `(softmax(logits) - onehot(target)) * dloss per row of [${logits!.shape.join(", ")}] ${logits!.dtype}`,
     detail: constants(a, p),
     helpers: ["pack", "row_reduce"],

@@ -107,9 +107,10 @@ describe("anchor templates", () => {
     for (const e of DEVICE_ERRORS) expect(host).toContain(`case ${e.code}:`);
   });
 
-  test("AdamW may update in place: its pointers are not __restrict__; other kernels' are", () => {
-    const { adamw, softmax } = { adamw: representativeKernels()["adamw"]!, softmax: representativeKernels()["softmax-rows"]! };
-    expect(render(adamw).code).not.toContain("__restrict__ in");
+  test("AdamW and cross_entropy_grad may write in place: their pointers are not __restrict__; other kernels' are", () => {
+    const kernels = representativeKernels();
+    const softmax = kernels["softmax-rows"]!;
+    for (const k of [kernels["adamw"]!, kernels["cross_entropy_grad"]!]) expect(render(k).code).not.toContain("__restrict__");
     expect(render(softmax).code).toContain("const __nv_bfloat16* __restrict__ in0");
   });
 
