@@ -3,8 +3,8 @@
 // cross_entropy delegate to their dedicated gradient ops with the same attributes; segments and targets get none.
 
 import type { GraphBuilder, Value } from "../builder.ts";
-import { dimDivExact, type Dim } from "../dim.ts";
-import { add, mul, neg, onlyDy, reshapeTo } from "./helpers.ts";
+import { dimDivExact } from "../dim.ts";
+import { mul, neg, onlyDy } from "./helpers.ts";
 import type { Vjp } from "./types.ts";
 
 /** The two halves of `v` along its last axis. */
@@ -22,19 +22,14 @@ function rotateHalf(b: GraphBuilder, v: Value): Value {
   return b.op("concat", [neg(b, v2), v1], { axis: -1 });
 }
 
-/** The transpose of rotate_half: concat(g2, -g1). */
-function rotateHalfTransposed(b: GraphBuilder, g: Value): Value {
-  const [g1, g2] = halves(b, g);
-  return b.op("concat", [g2, neg(b, g1)], { axis: -1 });
-}
-
 // y = x*cos + rotate_half(x)*sin, tables [B,T,D] broadcast over heads:
-// dx = dy*cos + rotate_half^T(dy*sin); dcos = sum_heads(dy*x); dsin = sum_heads(dy*rotate_half(x)).
+// dx = dy*cos + rotate_half^T(dy*sin), and rotate_half^T(g) = -rotate_half(g), rotate_half(dy*sin) =
+// rotate_half(dy) * swap_halves(sin); so dx = rope(dy, cos, -swap_halves(sin)) — one rope over dy and a flip of the
+// small table instead of slices and concats of dy. dcos = sum_heads(dy*x); dsin = sum_heads(dy*rotate_half(x)).
 const rope: Vjp = ({ b, args: [x, cos, sin], dys }) => {
   const dy = onlyDy(dys);
-  const [batch, time, , dim] = x!.type.shape as Dim[];
-  const perHead = [batch!, time!, 1, dim!];
-  const dx = add(b, mul(b, dy, reshapeTo(b, cos!, perHead)), rotateHalfTransposed(b, mul(b, dy, reshapeTo(b, sin!, perHead))));
+  const [s1, s2] = halves(b, sin!);
+  const dx = b.op("rope", [dy, cos!, neg(b, b.op("concat", [s2, s1], { axis: -1 }))]);
   const sumHeads = (v: Value) => b.op("reduce_sum", [v], { axes: [2] });
   return [dx, sumHeads(mul(b, dy, x!)), sumHeads(mul(b, dy, rotateHalf(b, x!)))];
 };
