@@ -11,7 +11,8 @@
 // choice counting the GEMMs on each backend, then the progress lines.
 // Invariants: the host touches only the state slots named here (parameters, batch, scalars, accumulators); every
 // step ends with a check of the device error flag; every GEMM's backend is chosen before the first capture, and the
-// GEMM timing writes only activations (never state), so it changes no result.
+// GEMM timing writes only the GEMMs' own outputs (activations, or a graph's output slots), which every run of their
+// graph writes again before anything reads them, so it changes no result.
 
 import type { DType } from "../../ir/dtype.ts";
 import { findGraph, type Graph } from "../../ir/graph.ts";

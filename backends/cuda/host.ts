@@ -9,7 +9,8 @@
 // algorithms assume), cast to the parameter's storage type; kernels needing a workspace get the workspace arena
 // zeroed right before their launch; the workspace arena holds the largest workspaceNeed of any launch (cuBLASLt's
 // beside a GEMM), so it is at least program.workspaceBytes; every launch is wrapped in L.begin/L.end (the profiler's
-// hooks), and a GEMM site's launch runs cuBLASLt when L.library_gemm says it chose it, else its generated kernel.
+// hooks), and a GEMM site's launch runs cuBLASLt when L.library_gemm says it chose it, else its generated kernel; a
+// GEMM site never writes a graph input (the runtime times it alone before the first step).
 
 import type { DType } from "../../ir/dtype.ts";
 import { workspaceNeed, type KernelSource, type LibraryGemm } from "../kernel.ts";
@@ -139,9 +140,19 @@ function generatedGemmFunction(launch: Launch): string {
     ...kernelLaunch(launch.source, launch.graph), "}"].join("\n");
 }
 
+/** Throws unless GEMM `launch` writes a buffer of its own: timing it alone before the first step must change no input. */
+function checkOwnOutput(launch: Launch, program: CudaProgram): void {
+  const c = placementOf(launch.graph, launch.source, launch.source.libraryGemm!.c);
+  const inputs = program.graphs.flatMap((g) => g.partition.source.inputs.map((i) => g.plan.placement.get(i.name)!));
+  if (inputs.some((p) => p.arena === c.arena && p.offset === c.offset)) {
+    throw new Error(`${launch.kernel.kernel.name} in @${launch.graph.name}: the GEMM writes a graph input in place`);
+  }
+}
+
 /** gemm_sites(A): the runtime's table of GEMM sites (label, shape, A, B, C, generated launch). */
-function gemmSites(gemms: readonly Launch[]): string {
+function gemmSites(gemms: readonly Launch[], program: CudaProgram): string {
   const rows = gemms.map((l) => {
+    checkOwnOutput(l, program);
     const g = l.source.libraryGemm!;
     const at = (buffer: string) => address(placementOf(l.graph, l.source, buffer));
     return `    {${cString(`${l.graph.name} ${l.kernel.kernel.name}`)}, ${gemmShape(g)},\n` +
@@ -190,7 +201,7 @@ export function programBody(program: CudaProgram): string {
     "}",
     launchTable(launches),
     ...gemms.map(generatedGemmFunction),
-    gemmSites(gemms),
+    gemmSites(gemms, program),
     ...program.graphs.map((g) => launchFunction(g, launches)),
     "static const char* kernel_of_site(long long site) {\n  switch (site) {",
     ...sites,
