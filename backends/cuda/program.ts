@@ -3,10 +3,10 @@
 // The host emitter (backends/cuda/host.ts) turns this into main.cu; the report (kernel list, predicted memory, FLOPs
 // per step) is read off it.
 // Invariants: every buffer a KernelSource names is in its graph's placement; the workspace arena is as large as the
-// largest kernel workspace (kernels run one at a time, so they share it).
+// largest kernel scratch, or cuBLASLt's workspace beside a GEMM (kernels run one at a time, so they share it).
 
 import type { Module } from "../../ir/graph.ts";
-import type { KernelSource } from "../kernel.ts";
+import { workspaceNeed, type KernelSource } from "../kernel.ts";
 import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.ts";
 import { partition, type Buffer, type Kernel, type Partition } from "../schedule/partition.ts";
 import { shareInPlace } from "../schedule/in-place.ts";
@@ -55,6 +55,6 @@ export function buildCudaProgram(module: Module): CudaProgram {
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
   });
-  const workspaceBytes = Math.max(0, ...graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => s.workspaceBytes ?? 0))));
+  const workspaceBytes = Math.max(0, ...graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map(workspaceNeed))));
   return { graphs, memory, workspaceBytes };
 }

@@ -7,7 +7,11 @@
 //   - a fused kernel read only by one later fused kernel of the same element count moves into it;
 //   - reshape is an alias of its operand's memory; constants, iotas and sizes are recomputed where they are used;
 //   - an elementwise value read only by one reduction gets a kernel of its own that becomes the reduction's
-//     prologue (x*x -> reduce_mean), so it is recomputed there instead of being written out.
+//     prologue (x*x -> reduce_mean), so it is recomputed there instead of being written out;
+//   - two fused kernels of one shape at most SIBLING_GAP kernels apart that read a common buffer of that shape merge
+//     (the SwiGLU backward's d_gate and d_up both read gate, up and dy): the later one moves up when all it reads is
+//     ready by then, else the earlier one moves down when nothing in between reads what it writes. Farther apart,
+//     a move would stretch lifetimes across the step (a value remat recomputes would rejoin its forward original).
 // A value is a buffer when it is a graph input or output or crosses kernels.
 // Invariants: running the kernels in order on the buffers (test/backends/schedule) gives the graph's outputs.
 
@@ -90,6 +94,7 @@ export function partition(graph: Graph): Partition {
   const uses = usesByValue(graph, root);
   mergeIntoConsumers(graph, groups, groupOf, uses, root);
   mergePrologues(graph, groups, groupOf, uses, root);
+  mergeSiblings(graph, groups, groupOf, uses, root);
   return build(graph, groups.filter((g) => g.alive), root, producer);
 }
 
@@ -174,6 +179,67 @@ function mergePrologues(graph: Graph, groups: Group[], groupOf: Map<ValueId, num
     groups[g]!.alive = false;
     for (const m of groups[g]!.members) for (const v of graph.nodes[m]!.results) groupOf.set(v, r);
   });
+}
+
+/** Shape of a group's domain (its first member's result). */
+function domainOf(graph: Graph, g: Group): string {
+  return JSON.stringify(graph.types[graph.nodes[g.members[0]!]!.results[0]!]!.shape);
+}
+
+/** Storage roots group `g` reads from outside itself (nullaries are recomputed inside, so they do not count). */
+function externalReads(graph: Graph, g: number, groups: Group[], groupOf: Map<ValueId, number>, root: (v: ValueId) => ValueId): Set<ValueId> {
+  const out = new Set<ValueId>();
+  for (const m of groups[g]!.members) {
+    for (const a of graph.nodes[m]!.args) if (groupOf.get(root(a)) !== g) out.add(root(a));
+  }
+  return out;
+}
+
+/** Moves every member of group `from` into group `to`. */
+function moveGroup(graph: Graph, groups: Group[], groupOf: Map<ValueId, number>, from: number, to: number): void {
+  groups[to]!.members = [...groups[to]!.members, ...groups[from]!.members].sort((x, y) => x - y);
+  groups[from]!.alive = false;
+  for (const m of groups[from]!.members) for (const v of graph.nodes[m]!.results) groupOf.set(v, to);
+}
+
+/** Merges group `b` with the earlier group `a` if one of the two may move to the other's place (see the header). */
+function mergePair(graph: Graph, groups: Group[], groupOf: Map<ValueId, number>, uses: Map<ValueId, number[]>,
+  root: (v: ValueId) => ValueId, a: number, b: number): boolean {
+  if (viewReadsFrom(graph, groups[b]!, groups[a]!, root)) return false;
+  const ready = [...externalReads(graph, b, groups, groupOf, root)].every((v) => (groupOf.get(v) ?? -1) <= a);
+  if (ready) {
+    moveGroup(graph, groups, groupOf, b, a);
+    return true;
+  }
+  const made = groups[a]!.members.flatMap((m) => graph.nodes[m]!.results);
+  const readBetween = made.some((v) => (uses.get(v) ?? []).some((u) => {
+    const g = groupOf.get(graph.nodes[u]!.results[0]!)!;
+    return g > a && g < b;
+  }));
+  if (readBetween) return false;
+  moveGroup(graph, groups, groupOf, a, b);
+  return true;
+}
+
+/** Most kernels between two sibling kernels that merge. */
+const SIBLING_GAP = 8;
+
+/** Horizontal fusion: nearby fused groups of one shape that read a common buffer of that shape become one kernel. */
+function mergeSiblings(graph: Graph, groups: Group[], groupOf: Map<ValueId, number>, uses: Map<ValueId, number[]>,
+  root: (v: ValueId) => ValueId): void {
+  const alive = groups.map((g, i) => (g.alive ? i : -1)).filter((i) => i >= 0);
+  const between = (a: number, b: number) => alive.filter((g) => g > a && g < b && groups[g]!.alive).length;
+  for (let b = 0; b < groups.length; b++) {
+    if (!groups[b]!.alive || groups[b]!.kind !== "fused") continue;
+    const domain = domainOf(graph, groups[b]!);
+    for (const input of externalReads(graph, b, groups, groupOf, root)) {
+      if (JSON.stringify(graph.types[input]!.shape) !== domain) continue;
+      const partners = (uses.get(input) ?? []).map((u) => groupOf.get(graph.nodes[u]!.results[0]!)!);
+      const a = partners.find((g) => g < b && groups[g]!.alive && groups[g]!.kind === "fused" &&
+        domainOf(graph, groups[g]!) === domain && between(g, b) <= SIBLING_GAP);
+      if (a !== undefined && mergePair(graph, groups, groupOf, uses, root, a, b)) break;
+    }
+  }
 }
 
 /** What partition's builders share: the graph, its producer table and the alias roots. */
