@@ -23,6 +23,7 @@ function program(): Command {
 
   cli.command("train <config>").description("train: compile if needed, then run with a progress line")
     .addOption(target()).option("--max-steps <n>", "stop after n optimizer steps", positiveInt)
+    .option("--profile <file>", "cuda: time every kernel of the first step and write the times to <file> (JSON)")
     .action(async (config: string, o) => (await import("./commands/train.ts")).train(config, o));
 
   cli.command("ir <config>").description("print the IR of a model + config after a pass, or after every pass")

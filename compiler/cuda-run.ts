@@ -65,8 +65,19 @@ export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
   };
 }
 
-/** Writes the run folder and runs the binary with inherited stdio; returns its exit status. */
-export function runCuda(c: CudaBuild, plan: Plan, outDir: string, saveEvery: number, loggingSteps: number, note: (m: string) => void): number {
+/** How a training run reports: checkpoint interval, metrics interval, and where the first step's profile goes. */
+export interface RunReporting {
+  readonly saveEvery: number;
+  readonly loggingSteps: number;
+  readonly profile?: string;
+}
+
+/**
+ * Writes the run folder and runs the binary with inherited stdio (it writes summary.json into `outDir`, and the
+ * first step's per-kernel times to `reporting.profile` when set); returns its exit status.
+ */
+export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: RunReporting, note: (m: string) => void): number {
+  const { saveEvery, loggingSteps } = reporting;
   const run = join(outDir, ".trainc-run");
   mkdirSync(run, { recursive: true });
   note(`writing the run folder ${run}`);
@@ -84,7 +95,8 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, saveEvery: num
     tokenizer_dir: rel(dirname(plan.tokenizer.file)), steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps,
     logging_steps: loggingSteps, save_every: saveEvery, vocab_size: vocab, max_position: c.sizes.T,
   }, null, 1) + "\n");
-  const r = spawnSync(c.built!.binary, [join(run, "run.json")], { stdio: "inherit" });
+  const args = [join(run, "run.json"), ...(reporting.profile === undefined ? [] : ["--profile", resolve(reporting.profile)])];
+  const r = spawnSync(c.built!.binary, args, { stdio: "inherit" });
   if (r.error) fail(5020, `cannot start ${c.built!.binary}: ${r.error.message}`, "compile again (trainc compile --target cuda)");
   return r.status ?? 1;
 }

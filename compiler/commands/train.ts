@@ -1,9 +1,14 @@
-// `trainc train <config.yml> [--target cpu] [--max-steps N]`: builds the plan (compiler/plan.ts), then trains with a
-// progress line, metrics.jsonl and Hugging Face checkpoints in output_dir (checkpoint-<step>/ at save_steps or
-// saves_per_epoch, at most save_total_limit of them, and the final model in output_dir itself).
+// `trainc train <config.yml> [--target cpu] [--max-steps N] [--profile file]`: builds the plan (compiler/plan.ts),
+// then trains with a progress line, metrics.jsonl and Hugging Face checkpoints in output_dir (checkpoint-<step>/ at
+// save_steps or saves_per_epoch, at most save_total_limit of them, and the final model in output_dir itself). On
+// cuda the binary also writes summary.json there, and with --profile the per-kernel times of the first step.
+//
+// Error codes defined here:
+//   5021  --profile on a target other than cuda
 
 import { resolve, join } from "node:path";
 import { describePrecision } from "../config/derived.ts";
+import { fail } from "../diagnostics.ts";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
 import { compileCuda, runCuda } from "../cuda-run.ts";
@@ -17,11 +22,17 @@ import type { Tensor } from "../../ir/tensor.ts";
 export interface TrainOptions {
   readonly target: string;
   readonly maxSteps?: number;
+  /** cuda: where the binary writes the per-kernel times of the first step. */
+  readonly profile?: string;
 }
 
 export async function train(configFile: string, options: TrainOptions): Promise<void> {
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
   const target = requireBuiltTarget(options.target, "train");
+  if (options.profile !== undefined && target.name !== "cuda") {
+    fail(5021, `--profile ${options.profile}: per-kernel profiles come from the CUDA binary, not the ${target.name} target`,
+      "add --target cuda, or leave out --profile");
+  }
   const plan = makePlan(importFromConfig(configFile, target, note), { maxSteps: options.maxSteps, note });
   const { config } = plan;
   const out = resolve(config.output_dir);
@@ -32,7 +43,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const saveEvery = saveInterval(plan);
   if (target.name === "cuda") {
     const build = compileCuda(plan, "sm_90", true, note);
-    const status = runCuda(build, plan, out, saveEvery ?? 0, loggingInterval(plan), note);
+    const status = runCuda(build, plan, out, { saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile }, note);
     if (status !== 0) process.exitCode = status;
     return;
   }

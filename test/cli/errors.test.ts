@@ -68,6 +68,10 @@ describe("user errors at the command line", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test("--profile outside the cuda target", async () => {
+    expectUserError(await run(["train", config("profile", (t) => t), "--profile", join(tmp, "p.json")]), 5021, /--profile.*cpu target/);
+  });
+
   test("malformed YAML names line and column", async () => {
     expectUserError(await run(["ir", config("yaml", (t) => t.replace("seed: 42", "seed: [42"))]), 1002, /yaml.yml:\d+:\d+/);
   });
