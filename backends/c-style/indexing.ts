@@ -22,14 +22,25 @@ function strides(shape: Shape): number[] {
   return out;
 }
 
-/** Per-axis indices of linear index `i` (a C expression) in `shape`. */
-export function splitIndex(i: string, shape: Shape): string[] {
+/** Per-axis indices of linear index `i` (a C expression: a sum is parenthesized before `/` and `%` apply) in `shape`. */
+export function splitIndex(index: string, shape: Shape): string[] {
   const st = strides(shape);
+  const i = /^[\w.]+$/.test(index) || /^\(.*\)$/.test(index) && balanced(index.slice(1, -1)) ? index : `(${index})`;
   return shape.map((size, d) => {
     if (size === 1) return "0";
     const quotient = st[d] === 1 ? i : `(${i} / ${st[d]})`;
     return d === 0 ? quotient : `(${quotient} % ${size})`;
   });
+}
+
+/** Whether the parentheses of `text` balance (so "(a) + (b)" is not taken for one parenthesized term). */
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const c of text) {
+    depth += c === "(" ? 1 : c === ")" ? -1 : 0;
+    if (depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 /** The linear index of per-axis indices `idx` in `shape`. */
