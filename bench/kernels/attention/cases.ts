@@ -1,7 +1,8 @@
 // The attention lab's cases. `h200`: the issue's kernel benchmark (causal, bf16, d = 128, 32 heads, 16,384 tokens
 // per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
 // targets. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
-// segments, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256.
+// segments, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
+// of the end-to-end benchmark's model, with tile candidates for head dim 64.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
 
 import type { AttentionConfig, AttentionSpec } from "../../../backends/cuda/attention/index.ts";
@@ -69,5 +70,28 @@ function check(): LabCase[] {
   ];
 }
 
+/** Tile configs tried on the Llama-3.2-1B shape (head dim 64 leaves room for wider tiles than d = 128). */
+const D64_VARIANTS: readonly Variant[] = [
+  { forward: { Br: 128, Bc: 128, warps: 4 }, backward: { Br: 128, Bc: 128, warps: 8 } },
+  { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 128, Bc: 64, warps: 8 } },
+  { forward: { Br: 256, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
+  { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 4 } },
+  { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
+  { backward: { Br: 128, Bc: 64, warps: 4 } },
+  { backward: { Br: 64, Bc: 64, warps: 8 } },
+];
+
+/** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without
+ * the document segments the train step always passes. */
+function llama1b(): LabCase[] {
+  return [true, false].map((segments) => ({
+    name: `llama1b-T4096${segments ? "-segments" : ""}`,
+    spec: { dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 64, causal: true, scale: 1 / 8, window: 0, segments },
+    variants: D64_VARIANTS,
+    samples: "ends",
+    target: "",
+  }));
+}
+
 /** Case sets by name. */
-export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200 };
+export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200, llama1b };

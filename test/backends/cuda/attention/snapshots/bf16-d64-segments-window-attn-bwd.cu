@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_e919cd8155d3","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[256,1,1],"sharedBytes":99392,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_169a83809d82","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[256,1,1],"sharedBytes":165920,"flops":300689653760,"bytes":541130752}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_e919cd8155d3_detail {
+// attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=128 Bc=128, 8 warps
+namespace attn_bwd_169a83809d82_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -12,25 +12,25 @@ constexpr int HQ = 32;
 constexpr int HK = 32;
 constexpr int D = 64;
 constexpr int GROUP = 1;
-constexpr int BR = 64;
+constexpr int BR = 128;
 constexpr int BC = 128;
 constexpr int THREADS = 256;
-constexpr int S_WM = 2;
+constexpr int S_WM = 4;
 constexpr int S_MT = 2;
-constexpr int S_NT = 4;
+constexpr int S_NT = 8;
 constexpr int K_WM = 4;
 constexpr int K_MT = 2;
 constexpr int K_NT = 4;
 constexpr int Q_WM = 4;
-constexpr int Q_MT = 1;
+constexpr int Q_MT = 2;
 constexpr int Q_NT = 4;
 constexpr int V_OFFSET = 16384;
 constexpr int Q_OFFSET = 32768;
-constexpr int DO_OFFSET = 49152;
-constexpr int P_OFFSET = 65536;
-constexpr int DS_OFFSET = 81920;
-constexpr int ROW_OFFSET = 98304;
-constexpr int FLAG_OFFSET = 99328;
+constexpr int DO_OFFSET = 65536;
+constexpr int P_OFFSET = 98304;
+constexpr int DS_OFFSET = 131072;
+constexpr int ROW_OFFSET = 163840;
+constexpr int FLAG_OFFSET = 165888;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -159,8 +159,8 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
 
 // Query tiles [lo, hi] that may see key rows [own0, own0 + 128).
 __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = own0 / 64;
-  hi = min(63, (min(own0 + 128, 4096) - 1 + 1023) / 64);
+  lo = own0 / 128;
+  hi = min(31, (min(own0 + 128, 4096) - 1 + 1023) / 128);
 }
 
 // flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
@@ -180,9 +180,9 @@ __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, in
     own_max = max(own_max, shfl_xor(own_max, m));
   }
   for (int n = lo + warp; n <= hi; n += 8) {
-    const int other0 = n * 64;
+    const int other0 = n * 128;
     int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 64; r += 32) {
+    for (int r = lane; r < 128; r += 32) {
       if (other0 + r < 4096) {
         const int id = seg[other0 + r];
         other_min = min(other_min, id);
@@ -193,7 +193,7 @@ __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, in
       other_min = min(other_min, shfl_xor(other_min, m));
       other_max = max(other_max, shfl_xor(other_max, m));
     }
-    unsigned char flag = ((own0 + 128 > 4096) || (min(own0 + 128, 4096) - 1 > n * 64) || (own0 <= min(n * 64 + 64, 4096) - 1 - 1024)) ? 2 : 1;
+    unsigned char flag = ((own0 + 128 > 4096) || (min(own0 + 128, 4096) - 1 > n * 128) || (own0 <= min(n * 128 + 128, 4096) - 1 - 1024)) ? 2 : 1;
     if (other_max < own_min || other_min > own_max) flag = 0;
     else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
     if (lane == 0) flags[n - lo] = flag;
@@ -353,9 +353,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_e919cd8155d3_detail
+}  // namespace attn_bwd_169a83809d82_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e919cd8155d3(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_169a83809d82(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -366,7 +366,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e919cd8155d3(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_e919cd8155d3_detail;
+  using namespace attn_bwd_169a83809d82_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_dbaf1f31a74f","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":32832,"flops":120275861504,"bytes":270598144}
+// KernelSource {"name":"attn_fwd_3a7aecc87cfd","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49184,"flops":120275861504,"bytes":270598144}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_dbaf1f31a74f_detail {
+// attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=128 Bc=128, 4 warps
+namespace attn_fwd_3a7aecc87cfd_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -13,13 +13,13 @@ constexpr int HK = 32;
 constexpr int D = 64;
 constexpr int GROUP = 1;
 constexpr int BR = 128;
-constexpr int BC = 64;
+constexpr int BC = 128;
 constexpr int MT = 2;
-constexpr int NT = 8;
+constexpr int NT = 16;
 constexpr int NQ = 32;
 constexpr int K_OFFSET = 16384;
-constexpr int V_OFFSET = 24576;
-constexpr int FLAG_OFFSET = 32768;
+constexpr int V_OFFSET = 32768;
+constexpr int FLAG_OFFSET = 49152;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LN2 = 0.693147182f;
 
@@ -141,8 +141,8 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
 
 // Key tiles [lo, hi] that query rows [own0, own0 + 128) may see.
 __device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = max(0, own0 - 1023) / 64;
-  hi = (min(own0 + 128, 4096) - 1) / 64;
+  lo = max(0, own0 - 1023) / 128;
+  hi = (min(own0 + 128, 4096) - 1) / 128;
 }
 
 // flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
@@ -162,9 +162,9 @@ __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, in
     own_max = max(own_max, shfl_xor(own_max, m));
   }
   for (int n = lo + warp; n <= hi; n += 4) {
-    const int other0 = n * 64;
+    const int other0 = n * 128;
     int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 64; r += 32) {
+    for (int r = lane; r < 128; r += 32) {
       if (other0 + r < 4096) {
         const int id = seg[other0 + r];
         other_min = min(other_min, id);
@@ -175,7 +175,7 @@ __device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, in
       other_min = min(other_min, shfl_xor(other_min, m));
       other_max = max(other_max, shfl_xor(other_max, m));
     }
-    unsigned char flag = ((n * 64 + 64 > 4096) || (min(n * 64 + 64, 4096) - 1 > own0) || (n * 64 <= min(own0 + 128, 4096) - 1 - 1024)) ? 2 : 1;
+    unsigned char flag = ((n * 128 + 128 > 4096) || (min(n * 128 + 128, 4096) - 1 > own0) || (n * 128 <= min(own0 + 128, 4096) - 1 - 1024)) ? 2 : 1;
     if (other_max < own_min || other_min > own_max) flag = 0;
     else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
     if (lane == 0) flags[n - lo] = flag;
@@ -299,16 +299,16 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_dbaf1f31a74f_detail
+}  // namespace attn_fwd_3a7aecc87cfd_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_dbaf1f31a74f(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_3a7aecc87cfd(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ segments,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_dbaf1f31a74f_detail;
+  using namespace attn_fwd_3a7aecc87cfd_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
