@@ -1,8 +1,10 @@
 // Generators for the schedule's `fused` and `reduce` kernels in any C-style Language. A fused kernel runs one thread
 // per element of its domain (grid-stride) and writes each output there. A reduce kernel evaluates its prologue per
-// input element and combines along the reduced axes: a thread per output when the reduced count is small, a block per
-// output when there are many outputs, and otherwise several blocks per output that combine partial results through a
-// zeroed workspace (atomic adds, the last block finishing) — sums and means only; max uses a block per output.
+// input element and combines along the reduced axes: a thread per output when the reduced count is small; when the
+// reduced axes are the outer ones (a column reduction: RMSNorm's weight gradient sums [B,T,C] over B and T), 32
+// adjacent outputs per block, a warp per row so loads are coalesced, rows split over blocks; otherwise a block per
+// output. Blocks that share outputs combine partial results through a zeroed workspace (atomic adds, the last block
+// finishing) — sums and means only; max keeps one block per output.
 // Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
 
 import type { KernelSource } from "../kernel.ts";
@@ -79,6 +81,14 @@ interface ReduceShape {
   readonly index: (o: string, r: string) => string;
 }
 
+/** Whether the reduced axes are exactly the outer ones, so input index = r * outputs + o (a column reduction). */
+function isColumn(graph: Graph): boolean {
+  const node = graph.nodes.at(-1)!;
+  const rank = graph.types[node.args[0]!]!.shape.length;
+  const axes = (node.attrs["axes"] as number[]).map((a) => (a + rank) % rank).sort((a, b) => a - b);
+  return axes.length < rank && axes.every((a, i) => a === i);
+}
+
 function reduceShape(graph: Graph): ReduceShape {
   const node = graph.nodes.at(-1)!;
   const input = graph.types[node.args[0]!]!.shape as Shape;
@@ -97,14 +107,25 @@ function reduceShape(graph: Graph): ReduceShape {
   };
 }
 
-/** A `reduce` kernel (see the file header for its three strategies). */
-export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
-  const { graph } = kernel;
+/** What every reduce strategy shares: the combine, finish and store expressions and the prologue's body. */
+interface ReduceParts {
+  readonly shape: ReduceShape;
+  readonly acc: string;
+  readonly accKind: ReturnType<typeof computeKind>;
+  readonly init: string;
+  readonly max: boolean;
+  readonly combine: (a: string, b: string) => string;
+  readonly store: (a: string) => string;
+  /** Lines accumulating input element (o, r) into `a`. */
+  readonly body: (o: string, r: string, indent: string) => string[];
+  readonly base: Omit<KernelSource, "name" | "code" | "grid" | "block">;
+}
+
+function reduceParts(graph: Graph, lang: Language): ReduceParts {
   const node = graph.nodes.at(-1)!;
   const out = graph.outputs[0]!;
   const shape = reduceShape(graph);
   const accKind = computeKind(graph.types[node.args[0]!]!.dtype);
-  const acc = lang.computeType(accKind);
   const max = shape.op === "reduce_max";
   const init = max ? lang.literal(accKind === "int64" || accKind === "int32" ? -(2 ** 31) : -Infinity, accKind) : lang.literal(0, accKind);
   const combine = (a: string, b: string) => (max ? `trainc_max(${a}, ${b})` : `(${a} + ${b})`);
@@ -112,42 +133,89 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
   const ids = identifiers(graph);
   const body = (o: string, r: string, indent: string) => {
     const e = new Emitter(graph, lang, indent, ids);
-    const value = e.at(node.args[0]!, shape.index(o, r));
+    const value = e.at(node.args[0]!, isColumn(graph) ? `${r} * ${shape.outputs} + ${o}` : shape.index(o, r));
     return [...e.lines, `${indent}a = ${combine("a", value)};`];
   };
   const store = (a: string) => `${ids.get(out.name)}[o] = ${lang.store(finish(a), graph.types[out.id]!.dtype)};`;
   const base = { params: kernelParams(graph), sharedBytes: 0, flops: shape.outputs * shape.count, bytes: traffic(graph) };
+  return { shape, acc: lang.computeType(accKind), accKind, init, max, combine, store, body, base };
+}
+
+/** Bytes of the split strategies' workspace: a partial sum and an arrival count per output. */
+function splitWorkspace(p: ReduceParts): number {
+  return p.shape.outputs * (p.accKind === "float" || p.accKind === "int32" ? 4 : 8) + p.shape.outputs * 4;
+}
+
+/** Lines that add `a` into output o's partial sum; the last of `splits` arrivals stores the total. */
+function combineSplits(p: ReduceParts, splits: number, indent: string): string[] {
+  return [`${indent}${p.acc}* sums = static_cast<${p.acc}*>(workspace);`,
+    `${indent}unsigned int* done = reinterpret_cast<unsigned int*>(sums + ${p.shape.outputs});`,
+    `${indent}trainc_atomic_add(&sums[o], a);`,
+    `${indent}__threadfence();`,
+    `${indent}if (atomicAdd(&done[o], 1u) == ${splits - 1}u) { const ${p.acc} total = trainc_atomic_add(&sums[o], (${p.acc})0); ${p.store("total")} }`];
+}
+
+/** Column reduction: 32 adjacent outputs per job, the block's 8 warps on alternate rows of one row chunk. */
+function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): KernelSource {
+  const { shape } = p;
+  const warps = THREADS / 32;
+  const tiles = Math.ceil(shape.outputs / 32);
+  const splits = p.max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / tiles), Math.ceil(shape.count / (warps * 64))));
+  const chunk = Math.ceil(shape.count / splits);
+  const lines = [`${head(lang, PLACEHOLDER, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+    `  __shared__ ${p.acc} partial[${warps}][33];`,
+    "  const int lane = threadIdx.x & 31, row = threadIdx.x >> 5;",
+    `  for (long long job = blockIdx.x; job < ${tiles * splits}LL; job += gridDim.x) {`,
+    `    const long long o = (job / ${splits}) * 32 + lane, begin = (job % ${splits}) * ${chunk}LL;`,
+    `    const long long end = begin + ${chunk}LL < ${shape.count}LL ? begin + ${chunk}LL : ${shape.count}LL;`,
+    `    ${p.acc} a = ${p.init};`,
+    `    if (o < ${shape.outputs}LL) {`,
+    `      for (long long r = begin + row; r < end; r += ${warps}) {`, ...p.body("o", "r", "        "), "      }",
+    "    }",
+    "    partial[row][lane] = a;",
+    "    __syncthreads();",
+    `    if (row == 0 && o < ${shape.outputs}LL) {`,
+    `      for (int k = 1; k < ${warps}; ++k) a = ${p.combine("a", "partial[k][lane]")};`,
+    ...(splits === 1 ? [`      ${p.store("a")}`] : combineSplits(p, splits, "      ")),
+    "    }",
+    "    __syncthreads();",
+    "  }", "}"];
+  return named(kernel.kind, {
+    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, tiles * splits)), 1, 1], block: [THREADS, 1, 1],
+    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
+  });
+}
+
+/** A `reduce` kernel (see the file header for its strategies). */
+export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
+  const p = reduceParts(kernel.graph, lang);
+  const { shape, acc, init, max } = p;
   if (shape.count <= 64) {
-    const code = [`${head(lang, PLACEHOLDER, graph)} {`,
+    const code = [`${head(lang, PLACEHOLDER, kernel.graph)} {`,
       `  for (long long o = ${lang.globalIndex}; o < ${shape.outputs}LL; o += ${lang.globalSize}) {`,
-      `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...body("o", "r", "      "), "    }",
-      `    ${store("a")}`, "  }", "}"].join("\n");
-    return named(kernel.kind, { ...base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
+      `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...p.body("o", "r", "      "), "    }",
+      `    ${p.store("a")}`, "  }", "}"].join("\n");
+    return named(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
   }
+  if (isColumn(kernel.graph) && shape.outputs > 1) return renderColumnReduce(kernel, lang, p);
   const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
   const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, PLACEHOLDER, graph, splits > 1 ? ["void* workspace"] : [])} {`,
+  const lines = [`${head(lang, PLACEHOLDER, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
     `  __shared__ ${acc} partial[${THREADS / 32}];`,
     `  for (long long job = blockIdx.x; job < ${shape.outputs * splits}LL; job += gridDim.x) {`,
     `    const long long o = job / ${splits}, begin = (job % ${splits}) * ${chunk}LL;`,
     `    const long long end = begin + ${chunk}LL < ${shape.count}LL ? begin + ${chunk}LL : ${shape.count}LL;`,
     `    ${acc} a = ${init};`,
-    `    for (long long r = begin + threadIdx.x; r < end; r += blockDim.x) {`, ...body("o", "r", "      "), "    }",
+    `    for (long long r = begin + threadIdx.x; r < end; r += blockDim.x) {`, ...p.body("o", "r", "      "), "    }",
     `    a = trainc_block_${max ? "max" : "sum"}(a, partial);`];
   if (splits === 1) {
-    lines.push(`    if (threadIdx.x == 0) ${store("a")}`);
+    lines.push(`    if (threadIdx.x == 0) ${p.store("a")}`);
   } else {
-    lines.push(`    ${acc}* sums = static_cast<${acc}*>(workspace);`,
-      `    unsigned int* done = reinterpret_cast<unsigned int*>(sums + ${shape.outputs});`,
-      "    if (threadIdx.x == 0) {",
-      "      trainc_atomic_add(&sums[o], a);",
-      "      __threadfence();",
-      `      if (atomicAdd(&done[o], 1u) == ${splits - 1}u) { const ${acc} total = trainc_atomic_add(&sums[o], (${acc})0); ${store("total")} }`,
-      "    }");
+    lines.push("    if (threadIdx.x == 0) {", ...combineSplits(p, splits, "      "), "    }");
   }
   lines.push("  }", "}");
   return named(kernel.kind, {
-    ...base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
-    ...(splits > 1 ? { workspaceBytes: shape.outputs * (accKind === "float" || accKind === "int32" ? 4 : 8) + shape.outputs * 4 } : {}),
+    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
+    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
   });
 }

@@ -36,7 +36,7 @@ extern "C" __global__ void __launch_bounds__(256) fused_0fe3d2620ece6de3(const i
 }
 
 // ===== k60_reduce
-extern "C" __global__ void __launch_bounds__(256) reduce_5d3fbf21e85b787f(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
+extern "C" __global__ void __launch_bounds__(256) reduce_5d7fbdc1e905ae3d(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
   __shared__ float partial[8];
   for (long long job = blockIdx.x; job < 2LL; job += gridDim.x) {
     const long long o = job / 2, begin = (job % 2) * 16384LL;
@@ -47,9 +47,9 @@ extern "C" __global__ void __launch_bounds__(256) reduce_5d3fbf21e85b787f(const 
       a = (a + v0);
     }
     a = trainc_block_sum(a, partial);
-    float* sums = static_cast<float*>(workspace);
-    unsigned int* done = reinterpret_cast<unsigned int*>(sums + 1);
     if (threadIdx.x == 0) {
+      float* sums = static_cast<float*>(workspace);
+      unsigned int* done = reinterpret_cast<unsigned int*>(sums + 1);
       trainc_atomic_add(&sums[o], a);
       __threadfence();
       if (atomicAdd(&done[o], 1u) == 1u) { const float total = trainc_atomic_add(&sums[o], (float)0); p1[o] = total; }
