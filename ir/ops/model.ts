@@ -169,14 +169,15 @@ export const MODEL_OPS = {
     },
   },
   adamw: {
-    doc: "One AdamW step (PyTorch's): param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; " +
+    doc: "One AdamW step (PyTorch's) on the gradient g = grad * grad_scale (a float scalar: normalization and " +
+      "clipping): param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; " +
       "param -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps). Returns (param, m, v).",
-    arity: 6,
+    arity: 7,
     attrs: {
       beta1: { kind: "float", default: 0.9 }, beta2: { kind: "float", default: 0.999 },
       eps: { kind: "float", default: 1e-8 }, weight_decay: { kind: "float", default: 0 },
     },
-    infer: ([param, grad, m, v, lr, step]) => {
+    infer: ([param, grad, m, v, lr, step, gradScale]) => {
       expectFloat(param!, "param");
       for (const [t, what] of [[grad, "grad"], [m, "m"], [v, "v"]] as const) {
         expectFloat(t!, what);
@@ -188,6 +189,8 @@ export const MODEL_OPS = {
       expectFloat(lr!, "adamw lr");
       expectRank(step!, 0, "adamw step");
       expectInt(step!, "adamw step");
+      expectRank(gradScale!, 0, "adamw grad_scale");
+      expectFloat(gradScale!, "adamw grad_scale");
       return [param!, m!, v!];
     },
   },

@@ -1,5 +1,7 @@
 // The optimizer_step graph of a train-step module: normalise the accumulated gradients by the number of target
 // tokens, clip them by global norm, and apply AdamW at the scheduled learning rate, as the Hugging Face Trainer does.
+// Normalization and clipping are one scalar, AdamW's grad_scale, so no normalized copy of a gradient is ever made:
+// the norm is sqrt(sum of acc^2) / token_count.
 // Invariants: inputs are, in order, the trainable parameters, acc.<name>, m.<name>, v.<name>, step (i64 [], completed
 // steps) and token_count (i64 [], over all accumulated micro-batches); outputs are the new parameters (same names),
 // m.<name>, v.<name>, grad_norm (before clipping) and lr. Weight decay is decided by `decaysWeight` alone.
@@ -54,7 +56,7 @@ function cast(b: GraphBuilder, v: Value, dtype: DType): Value {
 }
 
 /** sqrt(sum of squares of every element of every gradient), in `dtype`. */
-function globalNorm(b: GraphBuilder, grads: readonly Value[], dtype: DType): Value {
+function sumSquaresRoot(b: GraphBuilder, grads: readonly Value[], dtype: DType): Value {
   const squares = grads.map((g) => {
     const wide = cast(b, g, dtype);
     return b.op("reduce_sum", [b.op("mul", [wide, wide])], { axes: wide.type.shape.map((_, i) => i) });
@@ -62,12 +64,11 @@ function globalNorm(b: GraphBuilder, grads: readonly Value[], dtype: DType): Val
   return b.op("sqrt", [squares.reduce((sum, s) => b.op("add", [sum, s]))]);
 }
 
-/** torch.nn.utils.clip_grad_norm_: scales by min(1, max_norm / (norm + 1e-6)). */
-function clip(b: GraphBuilder, grads: readonly Value[], norm: Value, maxNorm: number): Value[] {
+/** torch.nn.utils.clip_grad_norm_'s factor: min(1, max_norm / (norm + 1e-6)). */
+function clipCoefficient(b: GraphBuilder, norm: Value, maxNorm: number): Value {
   const dtype = norm.type.dtype;
   const ratio = b.op("div", [b.scalar(maxNorm, dtype), b.op("add", [norm, b.scalar(1e-6, dtype)])]);
-  const coef = b.op("minimum", [ratio, b.scalar(1, dtype)]);
-  return grads.map((g) => b.op("mul", [g, cast(b, coef, g.type.dtype)]));
+  return b.op("minimum", [ratio, b.scalar(1, dtype)]);
 }
 
 /** Builds optimizer_step for the given trainable parameters (see the header for its inputs and outputs). */
@@ -80,10 +81,10 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   const vs = params.map((p) => input(stateName.v(p.name), p.type));
   const step = b.input("step", "i64", []);
   const tokenCount = b.input("token_count", "i64", []);
-  const grads = accs.map((acc) => b.op("div", [acc, cast(b, tokenCount, acc.type.dtype)]));
-  const gradNorm = globalNorm(b, grads, normDType(params));
+  const count = cast(b, tokenCount, normDType(params));
+  const gradNorm = b.op("div", [sumSquaresRoot(b, accs, normDType(params)), count]);
   const maxNorm = options.maxGradNorm ?? 0;
-  const clipped = maxNorm > 0 ? clip(b, grads, gradNorm, maxNorm) : grads;
+  const gradScale = b.op("div", [maxNorm > 0 ? clipCoefficient(b, gradNorm, maxNorm) : b.scalar(1, count.type.dtype), count]);
   const { schedule, lr, warmupSteps, totalSteps } = options.schedule;
   const rate = b.op("lr_schedule", [step], {
     schedule, lr, warmup_steps: warmupSteps, total_steps: totalSteps, dtype: normDType(params),
@@ -92,7 +93,7 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   const { beta1, beta2, eps, weightDecay } = options.adamw;
   const updated = params.map((p, i) => {
     const attrs = { beta1, beta2, eps, weight_decay: decaysWeight(p.name) ? weightDecay : 0 };
-    return b.ops("adamw", [weights[i]!, clipped[i]!, ms[i]!, vs[i]!, rate, nextStep], attrs);
+    return b.ops("adamw", [weights[i]!, accs[i]!, ms[i]!, vs[i]!, rate, nextStep, gradScale], attrs);
   });
   params.forEach((p, i) => b.output(p.name, updated[i]![0]!));
   params.forEach((p, i) => b.output(stateName.m(p.name), updated[i]![1]!));

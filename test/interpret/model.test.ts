@@ -87,25 +87,25 @@ describe("adamw", () => {
   }
 
   for (const hyper of [[0.9, 0.999, 1e-8, 0.1], [0.3, 0.99, 1e-6, 0]]) {
-    it(`follows torch.optim.AdamW, betas (${hyper[0]}, ${hyper[1]})`, () => {
+    it(`follows torch.optim.AdamW on grad * grad_scale, betas (${hyper[0]}, ${hyper[1]})`, () => {
       const [p, g, m, v] = [[1, -2, 0], [0.5, -1, 0.25], [0.1, 0, -0.2], [0.01, 0, 0.3]];
       const [b1, b2, eps, wd] = hyper as [number, number, number, number];
       const outs = run([feed("f64", [3], p!), feed("f64", [3], g!), feed("f64", [3], m!), feed("f64", [3], v!),
-        feed("f32", [], [0.01]), feed("i64", [], [3])],
+        feed("f32", [], [0.01]), feed("i64", [], [3]), feed("f64", [], [0.25])],
       (b, ...xs) => b.ops("adamw", xs, { beta1: b1, beta2: b2, eps, weight_decay: wd }));
       const lr = Math.fround(0.01);
-      const expected = [0, 1, 2].map((i) => reference(p![i]!, g![i]!, m![i]!, v![i]!, lr, 3, hyper));
+      const expected = [0, 1, 2].map((i) => reference(p![i]!, g![i]! * 0.25, m![i]!, v![i]!, lr, 3, hyper));
       [0, 1, 2].forEach((k) => expectClose(outs[k]!, expected.map((e) => e[k]!), 1e-14));
     });
   }
 
   it("rounds each result to its own dtype and rejects step 0", () => {
     const feeds = [feed("bf16", [1], [1]), feed("f32", [1], [0.5]), feed("f32", [1], [0]), feed("f32", [1], [0]),
-      feed("f32", [], [1e-3]), feed("i64", [], [1])];
+      feed("f32", [], [1e-3]), feed("i64", [], [1]), feed("f32", [], [1])];
     const [p, m] = run(feeds, (b, ...xs) => b.ops("adamw", xs));
     expect(toArray(p!)).toEqual([1]);
     expect(toArray(m!)).toEqual([Math.fround(0.05)]);
-    const zero = [...feeds.slice(0, 5), feed("i64", [], [0])];
+    const zero = [...feeds.slice(0, 5), feed("i64", [], [0]), feeds[6]!];
     expectTrainc(() => run(zero, (b, ...xs) => b.ops("adamw", xs)), 6120, /adamw step is 0/);
   });
 });

@@ -3,7 +3,8 @@
 // order, so each stored result is the interpreter's up to the last bit of pow/cos; AdamW is memory-bound, so the
 // double arithmetic costs nothing on an H200.
 // adamw: one thread updates VEC consecutive elements, reading param, grad, m and v before writing, so the memory plan
-// may update them in place (the pointers are not __restrict__). lr and step are device scalars read by every thread.
+// may update them in place (the pointers are not __restrict__). lr, step and grad_scale (the gradient's multiplier:
+// 1/token_count and clipping) are device scalars read by every thread.
 // A step below 1 raises 6120 (device-error.ts) and leaves every value unchanged.
 // lr_schedule: one thread turns the step scalar into the learning rate.
 
@@ -16,9 +17,9 @@ __device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, 
 __device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
 __device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }`;
 
-/** adamw(param, grad, m, v, lr, step) -> (param, m, v). */
+/** adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v). */
 export function renderAdamw(a: Anchor) {
-  const [param, grad, m, v, lr, step] = a.args;
+  const [param, grad, m, v, lr, step, gradScale] = a.args;
   const [pOut, mOut, vOut] = a.results;
   const n = numel(param!.shape);
   const widest = Math.max(...[param!, grad!, m!, v!].map((t) => elementBytes(t.dtype)));
@@ -38,6 +39,7 @@ ${ROUNDED}`;
   if (i >= NUMEL) return;
   const long long t = static_cast<long long>(step[0]);
   const double rate = static_cast<double>(widen(lr[0]));
+  const double scale = static_cast<double>(widen(grad_scale[0]));
   double p[VEC], g[VEC], mk[VEC], vk[VEC];
   load_math<VEC>(p, param + i);
   load_math<VEC>(g, grad + i);
@@ -51,6 +53,7 @@ ${ROUNDED}`;
     const double decay = sub(1.0, mul(rate, WEIGHT_DECAY));
 #pragma unroll
     for (int j = 0; j < VEC; ++j) {
+      g[j] = mul(g[j], scale);
       mk[j] = ${momentum};
       vk[j] = add(mul(vk[j], BETA2), mul(mul(ONE_MINUS_BETA2, g[j]), g[j]));
       p[j] = sub(mul(p[j], decay), mul(step_size, mk[j] / add(sqrt(vk[j]) / bc2_sqrt, EPS)));
@@ -63,7 +66,7 @@ ${ROUNDED}`;
     anchor: a, detail, body, raises: true, inPlace: true,
     summary: `one AdamW step of ${n} ${param!.dtype} parameters (state ${m!.dtype}/${v!.dtype}), in double`,
     helpers: ["pack"],
-    roles: [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!],
+    roles: [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!], ["grad_scale", gradScale!],
       ["param_out", pOut!], ["m_out", mOut!], ["v_out", vOut!]],
     threads: 256,
     grid: grid1d(n / vec, 256),

@@ -123,7 +123,7 @@ function modelCases(): LabCase[] {
 
 function optimizerCases(): LabCase[] {
   const adamw = (dtypes: readonly DType[], n: number, attrs: Attrs = {}) => kernelOf("adamw",
-    [...dtypes.slice(0, 4).map((d) => [d, [n]] as const), [dtypes[4]!, []], ["i64", []]], attrs);
+    [...dtypes.slice(0, 4).map((d) => [d, [n]] as const), [dtypes[4]!, []], ["i64", []], [dtypes[4]!, []]], attrs);
   const schedule = (attrs: Attrs) => kernelOf("lr_schedule", [["i64", []]], attrs);
   const cosine = { schedule: "cosine", lr: 3e-3, warmup_steps: 20, total_steps: 2000 };
   return [

@@ -70,6 +70,7 @@ function operandValues(a: Anchor, i: number, rand: Random): number[] {
     case "adamw:3": return uniform(rand, n, 0, 1e-3);
     case "adamw:4": return [1e-2];
     case "adamw:5": return [3];
+    case "adamw:6": return [0.125];
     case "dequantize:0": return integers(rand, n, 0, 16);
     case "dequantize:1": return uniform(rand, n, 0.5, 1.5);
   }

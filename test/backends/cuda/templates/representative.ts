@@ -34,7 +34,7 @@ export function representativeKernels(): Record<string, Kernel> {
     "cross_entropy_grad": kernelOf("cross_entropy_grad",
       [["bf16", [4, 4096, 128256]], ["i64", [4, 4096]], ["f32", [4, 4096]]], {}, [[16384, 128256]]),
     "adamw": kernelOf("adamw", [["bf16", [2048, 8192]], ["f32", [2048, 8192]], ["f32", [2048, 8192]],
-      ["f32", [2048, 8192]], ["f32", []], ["i64", []]], { weight_decay: 0.01 }),
+      ["f32", [2048, 8192]], ["f32", []], ["i64", []], ["f32", []]], { weight_decay: 0.01 }),
     "lr_schedule": kernelOf("lr_schedule", [["i64", []]], { schedule: "cosine", lr: 2e-5, warmup_steps: 100, total_steps: 5000 }),
     "dequantize-paired": kernelOf("dequantize", [["nf4", [2048, 8192]], ["f32", [262144]]], { dtype: "bf16" }),
     "dequantize-single": kernelOf("dequantize", [["int4", [45]], ["f32", [5]]], { block_size: 9 }),
