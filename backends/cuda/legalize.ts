@@ -1,51 +1,84 @@
-// Legalization for the CUDA kernels: rewrites a specialized graph so every anchor op has a kernel. Today one rule:
-// bf16 attention (and its gradient) whose head dim the tensor-core kernels do not take runs in f32 — its bf16
-// operands are cast up, the op computed by the f32 kernels, its results cast back down. A mixed-precision model with
-// small heads (the example's head_dim 16) trains on bf16: true with attention in f32, as accurate as f32 attention.
-// Invariants: the result computes what the input computes, up to the rounding of the f32 attention (it is at least
-// as precise); each bf16 value is cast up once, so the forward and backward kernels of one attention read the same
-// f32 q, k, v buffers (backends/schedule/side-buffers.ts pairs them by those names); graphs needing no change are
-// returned as they are.
+// Legalization for the CUDA kernels: rewrites a specialized graph so every attention (and attention gradient) has a
+// kernel. Two rules, applied together:
+//   - bf16 attention whose head dim the tensor-core kernels do not take runs in f32: its bf16 operands are cast up
+//     and its results cast back down (a mixed-precision model with small heads, like the example's head_dim 16);
+//   - a head dim the f32 kernels do not take (not a multiple of 8) is zero-padded up to one: q, k, v (and dout)
+//     get zero columns, which add nothing to the scores and give zero output columns, and the results are sliced
+//     back (the softmax scale stays the model's).
+// Invariants: the result computes what the input computes, up to the rounding of the f32 attention (at least as
+// precise); each operand is transformed once, so the forward and backward kernels of one attention read the same
+// q, k, v buffers (backends/schedule/side-buffers.ts pairs them by those names, and the backward reads the
+// forward's padded output); graphs needing no change are returned as they are.
+//
+// Error codes defined here:
+//   5309  a head dim above what the f32 kernels take, even padded
 
 import { GraphBuilder, type Value } from "../../ir/builder.ts";
 import type { Graph, Module, Node, ValueId } from "../../ir/graph.ts";
 import { declareInputs, declareOutputs } from "../../ir/rebuild.ts";
-import { TENSOR_CORE_HEAD_DIMS } from "./attention/spec.ts";
+import { fail } from "../../compiler/diagnostics.ts";
+import { F32_HEAD_DIM_STEP, F32_MAX_HEAD_DIM, TENSOR_CORE_HEAD_DIMS } from "./attention/spec.ts";
 
 const ATTENTION_OPS = new Set(["attention", "attention_grad"]);
 
-/** Whether `node` is a bf16 attention the tensor-core kernels cannot run. */
-function needsF32(graph: Graph, node: Node): boolean {
-  if (!ATTENTION_OPS.has(node.op)) return false;
-  const q = graph.types[node.args[0]!]!;
-  return q.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(q.shape[3] as number);
+/** What an attention node needs: the dtype and head dim its kernel runs at (undefined: none, it runs as it is). */
+interface Plan {
+  readonly dtype: "f32";
+  readonly headDim: number;
 }
 
-/** Rebuilds `graph` with every attention needsF32 selects computed in f32. */
+function planFor(graph: Graph, node: Node): Plan | undefined {
+  if (!ATTENTION_OPS.has(node.op)) return undefined;
+  const q = graph.types[node.args[0]!]!;
+  const d = q.shape[3] as number;
+  const f32 = q.dtype === "f32" || (q.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(d));
+  if (!f32) return undefined;
+  const headDim = Math.ceil(d / F32_HEAD_DIM_STEP) * F32_HEAD_DIM_STEP;
+  if (headDim > F32_MAX_HEAD_DIM) {
+    fail(5309, `attention with head dim ${d}: the CUDA kernels take head dims up to ${F32_MAX_HEAD_DIM}`,
+      "use a model with a smaller head_dim, or train with --target cpu");
+  }
+  return q.dtype === "f32" && headDim === d ? undefined : { dtype: "f32", headDim };
+}
+
+/** `v` [B,T,H,d] in f32 with zero columns up to `headDim`. */
+function widen(b: GraphBuilder, v: Value, headDim: number): Value {
+  const wide = v.type.dtype === "f32" ? v : b.op("cast", [v], { dtype: "f32" });
+  const [batch, time, heads, d] = v.type.shape;
+  if (d === headDim) return wide;
+  const zeros = b.op("constant", [], { dtype: "f32", shape: [batch!, time!, heads!, headDim - (d as number)], value: 0 });
+  return b.op("concat", [wide, zeros], { axis: 3 });
+}
+
+/** The result `v` of the widened node back in the original `like` type. */
+function narrow(b: GraphBuilder, v: Value, like: { dtype: string; shape: readonly unknown[] }): Value {
+  const d = like.shape[3] as number;
+  const sliced = v.type.shape[3] === d ? v : b.op("slice", [v], { axis: 3, start: 0, end: d });
+  return like.dtype === "f32" ? sliced : b.op("cast", [sliced], { dtype: like.dtype });
+}
+
+/** Rebuilds `graph` with every attention planFor selects run at its plan. */
 function legalizeGraph(graph: Graph): Graph {
-  if (!graph.nodes.some((n) => needsF32(graph, n))) return graph;
+  const plans = graph.nodes.map((n) => planFor(graph, n));
+  if (plans.every((p) => p === undefined)) return graph;
   const b = new GraphBuilder(graph.name);
   const map = declareInputs(b, graph);
-  const wide = new Map<ValueId, Value>();
-  const up = (v: ValueId): Value => {
-    const value = map.get(v)!;
-    if (value.type.dtype !== "bf16") return value;
-    if (!wide.has(v)) wide.set(v, b.op("cast", [value], { dtype: "f32" }));
-    return wide.get(v)!;
+  const widened = new Map<ValueId, Value>();
+  const wide = (v: ValueId, plan: Plan): Value => {
+    const t = graph.types[v]!;
+    if (t.shape.length !== 4 || !(t.dtype === "bf16" || t.dtype === "f32")) return map.get(v)!;
+    if (!widened.has(v)) widened.set(v, widen(b, map.get(v)!, plan.headDim));
+    return widened.get(v)!;
   };
-  for (const node of graph.nodes) {
-    if (!needsF32(graph, node)) {
-      const results = b.ops(node.op, node.args.map((a) => map.get(a)!), node.attrs);
-      node.results.forEach((id, i) => map.set(id, results[i]!));
-      continue;
-    }
-    const results = b.ops(node.op, node.args.map(up), node.attrs);
-    node.results.forEach((id, i) => {
-      const narrow = b.op("cast", [results[i]!], { dtype: graph.types[id]!.dtype });
-      map.set(id, narrow);
-      wide.set(id, results[i]!);
+  graph.nodes.forEach((node, i) => {
+    const plan = plans[i];
+    const args = node.args.map((a) => (plan ? wide(a, plan) : map.get(a)!));
+    const results = b.ops(node.op, args, node.attrs);
+    node.results.forEach((id, j) => {
+      map.set(id, plan ? narrow(b, results[j]!, graph.types[id]!) : results[j]!);
+      if (plan) widened.set(id, results[j]!);
     });
-  }
+  });
   declareOutputs(b, graph, map);
   return b.build();
 }

@@ -90,12 +90,17 @@ export function checkSpec(s: AttentionSpec): void {
 /** Head dims the bf16 tensor-core kernels take (backends/cuda/legalize.ts runs other bf16 attention in f32). */
 export const TENSOR_CORE_HEAD_DIMS: readonly number[] = [64, 128];
 
+/** Head dims the f32 kernels take are multiples of this (legalize.ts zero-pads others up to one) ... */
+export const F32_HEAD_DIM_STEP = 8;
+/** ... up to this. */
+export const F32_MAX_HEAD_DIM = 256;
+
 function checkHeadDim(s: AttentionSpec): void {
   if (s.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(s.D)) {
     fail(5302, `${describe(s)}: the bf16 tensor-core kernels take head dim 64 or 128, not ${s.D}`,
       "use a model with head_dim 64 or 128, or train in f32 (bf16: false)");
   }
-  if (s.dtype === "f32" && (s.D % 8 !== 0 || s.D > 256)) {
+  if (s.dtype === "f32" && (s.D % F32_HEAD_DIM_STEP !== 0 || s.D > F32_MAX_HEAD_DIM)) {
     fail(5302, `${describe(s)}: the f32 kernels take a head dim that is a multiple of 8 up to 256, not ${s.D}`,
       "use a model whose head_dim is a multiple of 8 and at most 256");
   }

@@ -1,8 +1,8 @@
-// CUDA legalization on a real mixed-precision train step (bf16 compute, f32 parameters) of a fixture whose head dim
-// the bf16 tensor-core kernels do not take: afterwards no bf16 attention is left, each bf16 operand is cast up once
-// (so forward and backward kernels pair on the same buffers), the graph computes what it did (interpreter, random
-// inputs, within bf16 rounding), and its partition runs in order to the same outputs. Graphs needing nothing are
-// returned as they are.
+// CUDA legalization on real train steps: a mixed-precision one (bf16 compute, f32 parameters) whose head dim the bf16
+// tensor-core kernels do not take runs its attention in f32, each bf16 operand cast up once (so forward and backward
+// kernels pair on the same buffers); a head dim of 12 (not a multiple of 8) is zero-padded to 16, in f32 and in bf16.
+// Each legalized graph computes what it did (interpreter, random inputs) and its partition runs in order to the same
+// outputs. Graphs needing nothing are returned as they are.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadModel } from "../../../compiler/import/hf/load.ts";
@@ -63,6 +63,22 @@ describe("legalizeForCuda", () => {
     const scheduled = runPartition(partition(after), inputs);
     for (const o of before.outputs) {
       expect(relativeError(got[o.name]!, want[o.name]!), o.name).toBeLessThan(1e-2);
+      expect(relativeError(scheduled[o.name]!, got[o.name]!), o.name).toBe(0);
+    }
+  });
+
+  test.each(["f32", "bf16"] as const)("head dim 12 in %s is padded to 16 with zeros and sliced back", (dtype) => {
+    const graph = microStep("llama_head_dim12", dtype);
+    const legal = legalizeForCuda({ graphs: [graph] }).graphs[0]!;
+    const heads = legal.nodes.filter((n) => n.op === "attention" || n.op === "attention_grad").map((n) => legal.types[n.args[0]!]!);
+    expect(heads.map((t) => [t.dtype, t.shape[3]])).toEqual(heads.map(() => ["f32", 16]));
+    expect(() => addSideBuffers(partition(legal))).not.toThrow();
+    const inputs = inputsFor(graph);
+    const want = interpret(graph, inputs);
+    const got = interpret(legal, inputs);
+    const scheduled = runPartition(partition(legal), inputs);
+    for (const o of graph.outputs) {
+      expect(relativeError(got[o.name]!, want[o.name]!), o.name).toBeLessThan(dtype === "f32" ? 1e-6 : 1e-2);
       expect(relativeError(scheduled[o.name]!, got[o.name]!), o.name).toBe(0);
     }
   });
