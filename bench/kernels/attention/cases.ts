@@ -34,6 +34,8 @@ const BF16_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
   { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
+  { forward: { Br: 128, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 8 } },
+  { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 64, warps: 8 } },
 ];
 
 function h200(): LabCase[] {
