@@ -39,22 +39,28 @@ export interface KernelSource {
 }
 
 /**
- * A GEMM a vendor library (cuBLASLt on CUDA) can compute in place of a generated kernel, on the same buffers with
- * the same result: row-major C[b] = op(A)[b]·op(B)[b] with f32 accumulation, rounded once to `outputDtype`. op(A) is
- * [m,k] (stored [k,m] when `transposeA`), op(B) is [k,n] (stored [n,k] when `transposeB`); batch entries follow one
- * another in each buffer, except that a broadcast operand is stored once and serves every entry.
+ * One GEMM problem, every size static: row-major C[b] = op(A)[b]·op(B)[b] with f32 accumulation, rounded once to
+ * `outputDtype`. op(A) is [m,k] (stored [k,m] when `transposeA`), op(B) is [k,n] (stored [n,k] when `transposeB`, as a
+ * linear layer's weight is); batch entries follow one another in each buffer, except that a broadcast operand is
+ * stored once and serves every entry (batch stride 0).
  */
-export interface LibraryGemm {
+export interface GemmShape {
   readonly m: number;
   readonly n: number;
   readonly k: number;
+  /** Number of independent products; 1 for a plain GEMM. */
   readonly batch: number;
   readonly transposeA: boolean;
   readonly transposeB: boolean;
   readonly broadcastA: boolean;
   readonly broadcastB: boolean;
+  /** Dtype of A and B. */
   readonly inputDtype: "bf16" | "f32";
   readonly outputDtype: "bf16" | "f32";
+}
+
+/** A GEMM a vendor library (cuBLASLt on CUDA) can compute in place of a generated kernel, on the same buffers. */
+export interface LibraryGemm extends GemmShape {
   /** Buffer names (among the kernel's params) of A, B and C. */
   readonly a: string;
   readonly b: string;

@@ -5,29 +5,14 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, test, vi } from "vitest";
-import { main } from "../../compiler/cli.ts";
+import { afterAll, describe, expect, test } from "vitest";
+import { runCli } from "../harness/cli.ts";
 
 const root = join(import.meta.dirname, "../..");
 const example = join(root, "examples/tiny-llama");
 const tmp = mkdtempSync(join(tmpdir(), "trainc-errors-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs main() with `args`; returns the exit code and what it wrote to stderr. */
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = "";
-  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    spy.mockRestore();
-    out.mockRestore();
-  }
-}
 
 /** A copy of the example config with some lines replaced or added; returns its path. */
 function config(name: string, edit: (text: string) => string): string {
@@ -69,36 +54,36 @@ describe("user errors at the command line", () => {
   });
 
   test("--profile outside the cuda target", async () => {
-    expectUserError(await run(["train", config("profile", (t) => t), "--profile", join(tmp, "p.json")]), 5021, /--profile.*cpu target/);
+    expectUserError(await runCli(["train", config("profile", (t) => t), "--profile", join(tmp, "p.json")]), 5021, /--profile.*cpu target/);
   });
 
   test("malformed YAML names line and column", async () => {
-    expectUserError(await run(["ir", config("yaml", (t) => t.replace("seed: 42", "seed: [42"))]), 1002, /yaml.yml:\d+:\d+/);
+    expectUserError(await runCli(["ir", config("yaml", (t) => t.replace("seed: 42", "seed: [42"))]), 1002, /yaml.yml:\d+:\d+/);
   });
 
   test("two attention backends", async () => {
     const file = config("attn", (t) => `${t}flash_attention: true\nsdp_attention: true\n`);
-    expectUserError(await run(["ir", file]), 1007, /flash_attention.*sdp_attention/s);
+    expectUserError(await runCli(["ir", file]), 1007, /flash_attention.*sdp_attention/s);
   });
 
   test("a wrong type", async () => {
-    expectUserError(await run(["ir", config("type", (t) => t.replace("micro_batch_size: 16", "micro_batch_size: sixteen"))]), 1005, /micro_batch_size/);
+    expectUserError(await runCli(["ir", config("type", (t) => t.replace("micro_batch_size: 16", "micro_batch_size: sixteen"))]), 1005, /micro_batch_size/);
   });
 
   test("a missing model folder", async () => {
-    expectUserError(await run(["ir", config("nomodel", (t) => t.replace(/base_model: .*/, "base_model: ./no-such-model"))]), 2001, /no-such-model/);
+    expectUserError(await runCli(["ir", config("nomodel", (t) => t.replace(/base_model: .*/, "base_model: ./no-such-model"))]), 2001, /no-such-model/);
   });
 
   test("a model folder without weights", async () => {
     const dir = join(tmp, "noweights");
     mkdirSync(dir, { recursive: true });
     copyFileSync(join(example, "model/config.json"), join(dir, "config.json"));
-    expectUserError(await run(grads(dir)), 2224, /noweights' has no weights.*model\.safetensors.*trainc grads/s);
+    expectUserError(await runCli(grads(dir)), 2224, /noweights' has no weights.*model\.safetensors.*trainc grads/s);
   });
 
   test("a truncated safetensors file", async () => {
     const dir = model("truncated", (b) => b.subarray(0, 4));
-    expectUserError(await run(grads(dir)), 2101, /model\.safetensors/);
+    expectUserError(await runCli(grads(dir)), 2101, /model\.safetensors/);
   });
 
   test("a header length beyond the file", async () => {
@@ -107,24 +92,24 @@ describe("user errors at the command line", () => {
       copy.writeBigUInt64LE(BigInt(b.length * 2), 0);
       return copy;
     });
-    expectUserError(await run(grads(dir)), 2102, /model\.safetensors/);
+    expectUserError(await runCli(grads(dir)), 2102, /model\.safetensors/);
   });
 
   test("an unknown dtype in the header", async () => {
     const dir = model("dtype", (b) => Buffer.from(b.toString("latin1").replace('"dtype":"F32"', '"dtype":"F31"'), "latin1"));
-    expectUserError(await run(grads(dir)), 2105, /F31/);
+    expectUserError(await runCli(grads(dir)), 2105, /F31/);
   });
 
   test("an unsupported architecture", async () => {
     const dir = model("arch", (b) => b, (j) => j.replace("LlamaForCausalLM", "GPT2LMHeadModel"));
-    expectUserError(await run(grads(dir)), 2204, /GPT2LMHeadModel.*LlamaForCausalLM/s);
+    expectUserError(await runCli(grads(dir)), 2204, /GPT2LMHeadModel.*LlamaForCausalLM/s);
   });
 
   test("a target that is not built yet", async () => {
-    expectUserError(await run(["train", config("target", (t) => t), "--target", "hip"]), 5001, /hip/);
+    expectUserError(await runCli(["train", config("target", (t) => t), "--target", "hip"]), 5001, /hip/);
   });
 
   test("bad usage exits 2", async () => {
-    expect((await run(["train"])).code).toBe(2);
+    expect((await runCli(["train"])).code).toBe(2);
   });
 });

@@ -3,11 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, test, vi } from "vitest";
-import { main } from "../../compiler/cli.ts";
+import { afterAll, describe, expect, test } from "vitest";
 import { STAGES } from "../../compiler/pipeline.ts";
 import { parseModule } from "../../ir/parse.ts";
 import { fileCheck, parseChecks } from "../harness/filecheck.ts";
+import { runCli } from "../harness/cli.ts";
 
 const root = join(import.meta.dirname, "../..");
 const example = join(root, "examples/tiny-llama");
@@ -23,24 +23,12 @@ function config(name: string, baseModel: string): string {
   return file;
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const llama = config("llama", join(example, "model"));
 
 describe("trainc ir", () => {
   test("--after import prints the forward graph", async () => {
-    const { code, stdout } = await run(["ir", llama, "--after", "import"]);
+    const { code, stdout } = await runCli(["ir", llama, "--after", "import"]);
     expect(code).toBe(0);
     const problem = fileCheck(parseChecks(`
       // CHECK-LABEL: func @forward(
@@ -56,7 +44,7 @@ describe("trainc ir", () => {
   });
 
   test("--after all prints every stage under its header", async () => {
-    const { code, stdout } = await run(["ir", llama, "--after", "all"]);
+    const { code, stdout } = await runCli(["ir", llama, "--after", "all"]);
     expect(code).toBe(0);
     expect([...stdout.matchAll(/^\/\/ ----- IR after (\S+) -----$/gm)].map((m) => m[1])).toEqual(STAGES);
     const last = stdout.split(/^\/\/ ----- IR after \S+ -----$/m).at(-1)!;
@@ -64,23 +52,23 @@ describe("trainc ir", () => {
   });
 
   test("json and dot", async () => {
-    const json = JSON.parse((await run(["ir", llama, "--format", "json"])).stdout);
+    const json = JSON.parse((await runCli(["ir", llama, "--format", "json"])).stdout);
     expect(json.graphs.map((g: { name: string }) => g.name)).toEqual(["micro_step", "optimizer_step"]);
-    expect((await run(["ir", llama, "--after", "import", "--format", "dot"])).stdout).toMatch(/^digraph trainc \{/);
+    expect((await runCli(["ir", llama, "--after", "import", "--format", "dot"])).stdout).toMatch(/^digraph trainc \{/);
   });
 
   test("an unknown stage", async () => {
-    const { code, stderr } = await run(["ir", llama, "--after", "csee"]);
+    const { code, stderr } = await runCli(["ir", llama, "--after", "csee"]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/error\[E4001\]: --after csee: no such stage[\s\S]*did you mean --after cse/);
   });
 
   test("ONNX models import; training them is refused with a reason", async () => {
     const onnx = config("onnx", join(root, "test/fixtures/onnx/tiny_llama.onnx"));
-    const imported = await run(["ir", onnx, "--after", "import"]);
+    const imported = await runCli(["ir", onnx, "--after", "import"]);
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/^func @forward\(/);
-    const lowered = await run(["ir", onnx]);
+    const lowered = await runCli(["ir", onnx]);
     expect(lowered.code).toBe(1);
     expect(lowered.stderr).toMatch(/error\[E2002\].*cannot train ONNX models yet/);
   });

@@ -5,8 +5,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, test, vi } from "vitest";
-import { main } from "../../compiler/cli.ts";
+import { afterAll, describe, expect, test } from "vitest";
+import { runCli } from "../harness/cli.ts";
 
 const root = join(import.meta.dirname, "../..");
 const example = join(root, "examples/tiny-llama");
@@ -30,18 +30,6 @@ function config(name: string, model: string, data: string): string {
   return file;
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const dataset = join(example, "data/train.jsonl");
 const NOTE = `no weights in ${bare}: compiling from config.json; \`trainc train\` will need them`;
@@ -50,7 +38,7 @@ describe("a model folder with config.json and no weights", () => {
   const file = config("bare", bare, dataset);
 
   test("trainc ir prints the train step and says there are no weights", async () => {
-    const { code, stdout, stderr } = await run(["ir", file]);
+    const { code, stdout, stderr } = await runCli(["ir", file]);
     expect(code, stderr).toBe(0);
     expect(stderr).toContain(NOTE);
     expect(stdout).toContain("func @micro_step(");
@@ -58,7 +46,7 @@ describe("a model folder with config.json and no weights", () => {
   });
 
   test("trainc compile counts the parameters from config.json", async () => {
-    const { code, stdout, stderr } = await run(["compile", file, "-o", join(tmp, "program-bare")]);
+    const { code, stdout, stderr } = await runCli(["compile", file, "-o", join(tmp, "program-bare")]);
     expect(code, stderr).toBe(0);
     expect(stderr).toContain(NOTE);
     expect(stdout).toContain("75,200 parameters");
@@ -69,7 +57,7 @@ describe("a model folder with config.json and no weights", () => {
     ["train", () => ["train", file]],
     ["grads", () => ["grads", bare, "--batch", join(root, "test/fixtures/hf/llama_tied/batch.safetensors"), "--out", join(tmp, "g.safetensors")]],
   ])("trainc %s fails with E2224 naming the folder and the fix", async (_, args) => {
-    const { code, stderr } = await run(args());
+    const { code, stderr } = await runCli(args());
     expect(code).toBe(1);
     expect(stderr).toMatch(/error\[E2224\]/);
     expect(stderr).toContain(`model folder '${bare}' has no weights`);
@@ -82,13 +70,13 @@ describe("datasets at compile time", () => {
   const file = config("no-data", join(example, "model"), join(tmp, "not-yet.jsonl"));
 
   test("with max_steps, trainc compile reads no dataset", async () => {
-    const { code, stderr } = await run(["compile", file, "-o", join(tmp, "program-no-data")]);
+    const { code, stderr } = await runCli(["compile", file, "-o", join(tmp, "program-no-data")]);
     expect(code, stderr).toBe(0);
     expect(stderr).not.toContain("tokenizing");
   });
 
   test("trainc train names the missing dataset file", async () => {
-    const { code, stderr } = await run(["train", file]);
+    const { code, stderr } = await runCli(["train", file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/error\[E6201\].*not-yet\.jsonl/s);
   });

@@ -3,8 +3,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, test, vi } from "vitest";
-import { main } from "../../compiler/cli.ts";
+import { afterAll, expect, test } from "vitest";
+import { runCli } from "../harness/cli.ts";
 import { loadModel } from "../../compiler/import/hf/load.ts";
 
 const example = join(import.meta.dirname, "../../examples/tiny-llama");
@@ -20,9 +20,7 @@ test("a short training run", async () => {
     .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
     .replace(/output_dir: .*/, `output_dir: ${out}\nsave_steps: 10\nsave_total_limit: 2`)
     .replace("gradient_accumulation_steps: 1", "gradient_accumulation_steps: 2"));
-  let stderr = "";
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  const code = await main(["train", file, "--max-steps", "40"]).finally(() => err.mockRestore());
+  const { code, stderr } = await runCli(["train", file, "--max-steps", "40"]);
   expect(code, stderr).toBe(0);
   expect(stderr).toMatch(/step 40\/40 \| loss [\d.]+ \| lr .* tok\/s .* ETA/);
 

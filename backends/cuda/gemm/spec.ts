@@ -10,28 +10,13 @@
 //   5402  batch larger than a CUDA grid allows
 
 import { fail } from "../../../compiler/diagnostics.ts";
+import type { GemmShape } from "../../kernel.ts";
 
 /** Element types the GEMM reads (A, B) and writes (C). */
-export type GemmDtype = "bf16" | "f32";
+export type GemmDtype = GemmShape["inputDtype"];
 
-/** One GEMM problem, every size static. */
-export interface GemmSpec {
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  /** Number of independent products; 1 for a plain GEMM. */
-  readonly batch: number;
-  /** A is stored [K,M] (op(A) = Aᵀ). */
-  readonly transposeA: boolean;
-  /** B is stored [N,K] (op(B) = Bᵀ), as a linear layer's weight is. */
-  readonly transposeB: boolean;
-  /** One A serves every batch entry (batch stride 0). */
-  readonly broadcastA: boolean;
-  readonly broadcastB: boolean;
-  /** Dtype of A and B. */
-  readonly inputDtype: GemmDtype;
-  /** Dtype of C (and of C_in). */
-  readonly outputDtype: GemmDtype;
+/** One generated GEMM: the problem (backends/kernel.ts) and whether it adds into C. */
+export interface GemmSpec extends GemmShape {
   /** C = C_in + op(A)·op(B), C_in a separate buffer that may be C itself (gradient accumulation). */
   readonly accumulate: boolean;
 }

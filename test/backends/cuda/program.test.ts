@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, test, vi } from "vitest";
-import { main } from "../../../compiler/cli.ts";
+import { afterAll, expect, test } from "vitest";
+import { runCli } from "../../harness/cli.ts";
 import { HAVE_NVCC, NO_NVCC_REASON } from "./nvcc.ts";
 
 const root = join(import.meta.dirname, "../../..");
@@ -70,14 +70,7 @@ function llamaParameters(dir: string): number {
 /** Runs `trainc compile <config> --target cuda --arch <arch>` in-process; expects success and returns its output and report. */
 async function compile(config: string, arch: string, name: string): Promise<Compiled> {
   const out = join(tmp, `${name}-${arch}`);
-  let stdout = "";
-  let stderr = "";
-  const outSpy = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const errSpy = vi.spyOn(process.stderr, "write").mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
-  const code = await main(["compile", config, "--target", "cuda", "--arch", arch, "-o", out]).finally(() => {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  });
+  const { code, stdout, stderr } = await runCli(["compile", config, "--target", "cuda", "--arch", arch, "-o", out]);
   expect(code, stderr).toBe(0);
   expect(stdout).toContain(`compiled for cuda (${arch}): `);
   return { stdout, stderr, report: JSON.parse(readFileSync(join(out, "report.json"), "utf8")) };
