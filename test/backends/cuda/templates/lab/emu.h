@@ -227,6 +227,8 @@ inline int atomicCAS(int* p, int compare, int value) {
 inline float atomicAdd(float* p, float v) { const float old = *p; *p = old + v; return old; }
 inline double atomicAdd(double* p, double v) { const double old = *p; *p = old + v; return old; }
 inline int atomicAdd(int* p, int v) { const int old = *p; *p = old + v; return old; }
+inline unsigned atomicAdd(unsigned* p, unsigned v) { const unsigned old = *p; *p = old + v; return old; }
+inline void __threadfence() {}
 inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
   const unsigned long long old = *p;
   *p = old + v;
