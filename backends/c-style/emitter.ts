@@ -2,6 +2,8 @@
 // shape, as C statements and expressions in a Language. Buffers (graph inputs) are loaded, constants, iotas and sizes
 // are computed in place, reshapes are the identity on linear indices, view ops map indices to their operand, and
 // elementwise ops combine their operands read with broadcasting. Values computed at the same index are computed once.
+// In a vector kernel, buffers already loaded into registers (`registers`: input -> the C name of its vector) are read
+// from there at the lane indices (`lanes`: index expression -> lane), and from memory at any other index.
 // Invariant: every op result is rounded to its dtype (Language.round), so fused code means what the interpreter means.
 
 import type { DType } from "../../ir/dtype.ts";
@@ -33,7 +35,8 @@ export class Emitter {
    * emitter's variables (v0, v1, ...).
    */
   constructor(readonly graph: Graph, readonly lang: Language, readonly indent: string,
-    identifiers: ReadonlyMap<string, string>, private readonly prefix = "v") {
+    identifiers: ReadonlyMap<string, string>, private readonly prefix = "v",
+    private readonly registers: ReadonlyMap<ValueId, string> = new Map(), private readonly lanes: ReadonlyMap<string, number> = new Map()) {
     for (const node of graph.nodes) for (const r of node.results) this.producers.set(r, node);
     this.inputs = new Map(graph.inputs.map((i) => [i.id, identifiers.get(i.name)!]));
   }
@@ -71,7 +74,10 @@ export class Emitter {
 
   private compute(v: ValueId, i: string): string {
     const buffer = this.inputs.get(v);
-    if (buffer !== undefined) return this.lang.load(`${buffer}[${i}]`, this.dtype(v));
+    if (buffer !== undefined) {
+      const [vector, lane] = [this.registers.get(v), this.lanes.get(i)];
+      return this.lang.load(vector !== undefined && lane !== undefined ? `${vector}.v[${lane}]` : `${buffer}[${i}]`, this.dtype(v));
+    }
     const node = this.producers.get(v)!;
     const shape = this.shape(v);
     const kind = computeKind(this.dtype(v));

@@ -10,7 +10,8 @@
 import type { KernelSource } from "../kernel.ts";
 import { kernelParams } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import type { Graph } from "../../ir/graph.ts";
+import { DTYPES } from "../../ir/dtype.ts";
+import type { Graph, ValueId } from "../../ir/graph.ts";
 import { bytesOf } from "../schedule/memory.ts";
 import { hashText } from "../../ir/hash.ts";
 import { Emitter } from "./emitter.ts";
@@ -51,23 +52,62 @@ function traffic(graph: Graph): number {
   }, 0);
 }
 
-/** A `fused` kernel: one thread per element of the outputs' shape. */
+/** Bytes one vector access moves at most. */
+const VECTOR_BYTES = 16;
+
+/**
+ * Inputs a fused kernel reads at its own linear index (same element count, not only through a view op), which the
+ * vector path loads whole; the lanes per vector (every such input and output fits VECTOR_BYTES); 1 means scalar.
+ */
+function vectorPlan(graph: Graph, n: number, lang: Language): { lanes: number; direct: ValueId[] } {
+  const views = new Set(["broadcast", "transpose", "slice"]);
+  const inputs = new Set(graph.inputs.map((i) => i.id));
+  const direct = [...new Set(graph.nodes.filter((node) => !views.has(node.op)).flatMap((node) => node.args)
+    .filter((a) => inputs.has(a) && numel(graph.types[a]!.shape as Shape) === n))];
+  const widest = Math.max(...[...direct, ...graph.outputs.map((o) => o.id)].map((v) => DTYPES[graph.types[v]!.dtype].bits / 8));
+  const lanes = Math.min(8, Math.floor(VECTOR_BYTES / widest));
+  const usable = lang.vectorType !== undefined && Number.isInteger(widest) && lanes > 1 && n % lanes === 0;
+  return usable ? { lanes, direct } : { lanes: 1, direct: [] };
+}
+
+/** The grid-stride loop of a fused kernel over `n` elements, `lanes` at a time (see vectorPlan). */
+function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: number; direct: ValueId[] }): string[] {
+  const ids = identifiers(graph);
+  const typeOf = (v: ValueId) => graph.types[v]!.dtype;
+  if (plan.lanes === 1) {
+    const e = new Emitter(graph, lang, "    ", ids);
+    const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), typeOf(o.id))};`);
+    return [`  for (long long i = ${lang.globalIndex}; i < ${n}LL; i += ${lang.globalSize}) {`, ...e.lines, ...stores, "  }"];
+  }
+  const vec = (v: ValueId) => lang.vectorType!(typeOf(v), plan.lanes);
+  const pointer = (v: ValueId) => ids.get(graph.inputs.find((i) => i.id === v)?.name ?? graph.outputs.find((o) => o.id === v)!.name)!;
+  const registers = new Map(plan.direct.map((v, k) => [v, `x${k}`]));
+  const lanes = new Map(Array.from({ length: plan.lanes }, (_, j) => [`i${j}`, j]));
+  const e = new Emitter(graph, lang, "    ", ids, "v", registers, lanes);
+  const loads = plan.direct.map((v, k) => `    const ${vec(v)} x${k} = *reinterpret_cast<const ${vec(v)}*>(${pointer(v)} + base);`);
+  const outputs = graph.outputs.map((o, k) => `    ${vec(o.id)} y${k};`);
+  for (const [name, j] of lanes) {
+    graph.outputs.forEach((o, k) => e.lines.push(`    y${k}.v[${j}] = ${lang.store(e.at(o.id, name), typeOf(o.id))};`));
+  }
+  const used = (name: string) => e.lines.some((line) => new RegExp(`\\b${name}\\b`).test(line));
+  const indices = [...lanes].filter(([name]) => used(name)).map(([name, j]) => `    const long long ${name} = base + ${j};`);
+  const stores = graph.outputs.map((o, k) => `    *reinterpret_cast<${vec(o.id)}*>(${pointer(o.id)} + base) = y${k};`);
+  return [`  for (long long base = (${lang.globalIndex}) * ${plan.lanes}; base < ${n}LL; base += (${lang.globalSize}) * ${plan.lanes}) {`,
+    ...indices, ...loads, ...outputs, ...e.lines, ...stores, "  }"];
+}
+
+/**
+ * A `fused` kernel: one thread per element of the outputs' shape, or per vector of 2-8 elements where the language
+ * has vector accesses and the element count divides (buffers read at the kernel's own index then move 16 bytes at once).
+ */
 export function renderFused(kernel: Kernel, lang: Language): KernelSource {
   const { graph } = kernel;
   const n = numel(graph.types[graph.outputs[0]!.id]!.shape as Shape);
-  const ids = identifiers(graph);
-  const e = new Emitter(graph, lang, "    ", ids);
-  const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), graph.types[o.id]!.dtype)};`);
-  const code = [
-    `${head(lang, PLACEHOLDER, graph)} {`,
-    `  for (long long i = ${lang.globalIndex}; i < ${n}LL; i += ${lang.globalSize}) {`,
-    ...e.lines, ...stores,
-    "  }",
-    "}",
-  ].join("\n");
+  const plan = vectorPlan(graph, n, lang);
+  const code = [`${head(lang, PLACEHOLDER, graph)} {`, ...fusedLoop(graph, lang, n, plan), "}"].join("\n");
   return named(kernel.kind, {
     code, params: kernelParams(graph),
-    grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
+    grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / plan.lanes / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
     flops: n * graph.nodes.length, bytes: traffic(graph),
   });
 }

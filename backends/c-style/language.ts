@@ -51,4 +51,9 @@ export interface Language {
   /** The global linear thread index and the total thread count (grid-stride loops). */
   readonly globalIndex: string;
   readonly globalSize: string;
+  /**
+   * The type of `count` consecutive stored elements moved in one aligned access (`.v[j]` is element j), for fused
+   * kernels' vector path; absent where the language has none (its kernels then load element by element).
+   */
+  readonly vectorType?: (dtype: DType, count: number) => string;
 }

@@ -115,4 +115,5 @@ export const CUDA: Language = {
   pointer: (name, dtype, writable) => `${writable ? "" : "const "}${STORAGE[dtype]}* __restrict__ ${name}`,
   globalIndex: "(long long)blockIdx.x * blockDim.x + threadIdx.x",
   globalSize: "(long long)gridDim.x * blockDim.x",
+  vectorType: (dtype, count) => `trainc_vec<${count}, ${STORAGE[dtype]}>`,
 };

@@ -74,6 +74,12 @@ template <typename T> static __device__ __forceinline__ T trainc_block_max(T v, 
   return trainc_warp_max(total);
 }
 
+// N consecutive elements aligned to their total size (at most 16 bytes), so one load or store moves them all: the
+// fused kernels' vector path reads and writes buffers through it.
+template <int N, typename T> struct alignas(N * sizeof(T)) trainc_vec {
+  T v[N];
+};
+
 static __device__ __forceinline__ float trainc_atomic_add(float* p, float v) { return atomicAdd(p, v); }
 static __device__ __forceinline__ double trainc_atomic_add(double* p, double v) { return atomicAdd(p, v); }
 static __device__ __forceinline__ int trainc_atomic_add(int* p, int v) { return atomicAdd(p, v); }

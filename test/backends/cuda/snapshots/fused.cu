@@ -12,16 +12,45 @@ extern "C" __global__ void __launch_bounds__(256) reduce_d0787c63e68d7e7b(const 
 }
 
 // ===== k6_fused
-extern "C" __global__ void __launch_bounds__(256) fused_cc17a277a7d41413(const float* __restrict__ p0, float* __restrict__ p1, float* __restrict__ p2) {
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 48LL; i += (long long)gridDim.x * blockDim.x) {
-    const float v0 = p0[i];
+extern "C" __global__ void __launch_bounds__(256) fused_889ec655c168e39c(const float* __restrict__ p0, float* __restrict__ p1, float* __restrict__ p2) {
+  for (long long base = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 4; base < 48LL; base += ((long long)gridDim.x * blockDim.x) * 4) {
+    const trainc_vec<4, float> x0 = *reinterpret_cast<const trainc_vec<4, float>*>(p0 + base);
+    trainc_vec<4, float> y0;
+    trainc_vec<4, float> y1;
+    const float v0 = x0.v[0];
     const float v1 = (v0 + 1e-6f);
     const float v2 = (1.0f / sqrtf(v1));
+    y0.v[0] = v2;
     const float v3 = (v2 * v2);
     const float v4 = (v2 * v3);
     const float v5 = (v4 * -5e-1f);
-    p1[i] = v2;
-    p2[i] = v5;
+    y1.v[0] = v5;
+    const float v6 = x0.v[1];
+    const float v7 = (v6 + 1e-6f);
+    const float v8 = (1.0f / sqrtf(v7));
+    y0.v[1] = v8;
+    const float v9 = (v8 * v8);
+    const float v10 = (v8 * v9);
+    const float v11 = (v10 * -5e-1f);
+    y1.v[1] = v11;
+    const float v12 = x0.v[2];
+    const float v13 = (v12 + 1e-6f);
+    const float v14 = (1.0f / sqrtf(v13));
+    y0.v[2] = v14;
+    const float v15 = (v14 * v14);
+    const float v16 = (v14 * v15);
+    const float v17 = (v16 * -5e-1f);
+    y1.v[2] = v17;
+    const float v18 = x0.v[3];
+    const float v19 = (v18 + 1e-6f);
+    const float v20 = (1.0f / sqrtf(v19));
+    y0.v[3] = v20;
+    const float v21 = (v20 * v20);
+    const float v22 = (v20 * v21);
+    const float v23 = (v22 * -5e-1f);
+    y1.v[3] = v23;
+    *reinterpret_cast<trainc_vec<4, float>*>(p1 + base) = y0;
+    *reinterpret_cast<trainc_vec<4, float>*>(p2 + base) = y1;
   }
 }
 
@@ -58,12 +87,51 @@ extern "C" __global__ void __launch_bounds__(256) reduce_5d7fbdc1e905ae3d(const 
 }
 
 // ===== k25_fused
-extern "C" __global__ void __launch_bounds__(256) fused_6250df52d4fc4184(const __nv_bfloat16* __restrict__ p0, const __nv_bfloat16* __restrict__ p1, __nv_bfloat16* __restrict__ p2) {
-  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 2097152LL; i += (long long)gridDim.x * blockDim.x) {
-    const float v0 = __bfloat162float(p0[i]);
+extern "C" __global__ void __launch_bounds__(256) fused_4128fcd21b0cefb5(const __nv_bfloat16* __restrict__ p0, const __nv_bfloat16* __restrict__ p1, __nv_bfloat16* __restrict__ p2) {
+  for (long long base = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 8; base < 2097152LL; base += ((long long)gridDim.x * blockDim.x) * 8) {
+    const trainc_vec<8, __nv_bfloat16> x0 = *reinterpret_cast<const trainc_vec<8, __nv_bfloat16>*>(p0 + base);
+    const trainc_vec<8, __nv_bfloat16> x1 = *reinterpret_cast<const trainc_vec<8, __nv_bfloat16>*>(p1 + base);
+    trainc_vec<8, __nv_bfloat16> y0;
+    const float v0 = __bfloat162float(x0.v[0]);
     const float v1 = __bfloat162float(__float2bfloat16_rn((v0 / (1.0f + expf(-v0)))));
-    const float v2 = __bfloat162float(p1[i]);
+    const float v2 = __bfloat162float(x1.v[0]);
     const float v3 = __bfloat162float(__float2bfloat16_rn((v1 * v2)));
-    p2[i] = __float2bfloat16_rn(v3);
+    y0.v[0] = __float2bfloat16_rn(v3);
+    const float v4 = __bfloat162float(x0.v[1]);
+    const float v5 = __bfloat162float(__float2bfloat16_rn((v4 / (1.0f + expf(-v4)))));
+    const float v6 = __bfloat162float(x1.v[1]);
+    const float v7 = __bfloat162float(__float2bfloat16_rn((v5 * v6)));
+    y0.v[1] = __float2bfloat16_rn(v7);
+    const float v8 = __bfloat162float(x0.v[2]);
+    const float v9 = __bfloat162float(__float2bfloat16_rn((v8 / (1.0f + expf(-v8)))));
+    const float v10 = __bfloat162float(x1.v[2]);
+    const float v11 = __bfloat162float(__float2bfloat16_rn((v9 * v10)));
+    y0.v[2] = __float2bfloat16_rn(v11);
+    const float v12 = __bfloat162float(x0.v[3]);
+    const float v13 = __bfloat162float(__float2bfloat16_rn((v12 / (1.0f + expf(-v12)))));
+    const float v14 = __bfloat162float(x1.v[3]);
+    const float v15 = __bfloat162float(__float2bfloat16_rn((v13 * v14)));
+    y0.v[3] = __float2bfloat16_rn(v15);
+    const float v16 = __bfloat162float(x0.v[4]);
+    const float v17 = __bfloat162float(__float2bfloat16_rn((v16 / (1.0f + expf(-v16)))));
+    const float v18 = __bfloat162float(x1.v[4]);
+    const float v19 = __bfloat162float(__float2bfloat16_rn((v17 * v18)));
+    y0.v[4] = __float2bfloat16_rn(v19);
+    const float v20 = __bfloat162float(x0.v[5]);
+    const float v21 = __bfloat162float(__float2bfloat16_rn((v20 / (1.0f + expf(-v20)))));
+    const float v22 = __bfloat162float(x1.v[5]);
+    const float v23 = __bfloat162float(__float2bfloat16_rn((v21 * v22)));
+    y0.v[5] = __float2bfloat16_rn(v23);
+    const float v24 = __bfloat162float(x0.v[6]);
+    const float v25 = __bfloat162float(__float2bfloat16_rn((v24 / (1.0f + expf(-v24)))));
+    const float v26 = __bfloat162float(x1.v[6]);
+    const float v27 = __bfloat162float(__float2bfloat16_rn((v25 * v26)));
+    y0.v[6] = __float2bfloat16_rn(v27);
+    const float v28 = __bfloat162float(x0.v[7]);
+    const float v29 = __bfloat162float(__float2bfloat16_rn((v28 / (1.0f + expf(-v28)))));
+    const float v30 = __bfloat162float(x1.v[7]);
+    const float v31 = __bfloat162float(__float2bfloat16_rn((v29 * v30)));
+    y0.v[7] = __float2bfloat16_rn(v31);
+    *reinterpret_cast<trainc_vec<8, __nv_bfloat16>*>(p2 + base) = y0;
   }
 }
