@@ -25,10 +25,17 @@ import { interpret } from "../../../ir/interpret/index.ts";
 import { fromArray, numel, type Tensor } from "../../../ir/tensor.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
-import { HAVE_NVCC } from "./nvcc.ts";
+import { CUDA_INCLUDE, HAVE_GXX } from "./nvcc.ts";
 
-const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
 const EMU = join(import.meta.dirname, "templates/lab/emu.h");
+const SKIP = CUDA_INCLUDE === undefined || !HAVE_GXX;
+
+/** Builds `file` with g++ over the CUDA emulation into `${file}.exe`; returns what g++ printed. */
+function buildEmulated(file: string): string {
+  const build = spawnSync("g++", ["-std=c++20", "-O1", "-ffp-contract=off", "-w", "-x", "c++", "-include", EMU,
+    `-I${CUDA_INCLUDE}`, "-o", `${file}.exe`, file], { encoding: "utf8", maxBuffer: 1 << 26 });
+  return `${build.stdout}${build.stderr}`;
+}
 
 /** One reduce kernel: x [shape] (times y [yShape] when given), reduced by `op` over `axes`. */
 interface Case {
@@ -130,32 +137,24 @@ function fromPrintf(text: string): number {
   return Number(text);
 }
 
-function cudaInclude(): string {
-  const dry = spawnSync("nvcc", ["-dryrun", "-c", "-x", "cu", "/dev/null"], { encoding: "utf8" });
-  return /INCLUDES="-I([^"\s]+)/.exec(`${dry.stdout}${dry.stderr}`)![1]!;
-}
-
 describe("C-style kernels on the CPU emulation", () => {
   const dir = mkdtempSync(join(tmpdir(), "trainc-reduce-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test.skipIf(!HAVE_NVCC || !HAVE_GXX).each(CASES)("$name matches the interpreter", (c) => {
+  test.skipIf(SKIP).each(CASES)("$name matches the interpreter", (c) => {
     const { kernel, inputs } = kernelFor(c);
     const source = renderReduce(kernel, CUDA);
     const want = interpret(kernel.graph, inputs)["out"]!;
     const file = join(dir, `${c.name.replace(/\W+/g, "-")}.cu`);
     writeFileSync(file, harness(source, c, want.data.length));
-    const exe = `${file}.exe`;
-    const build = spawnSync("g++", ["-std=c++20", "-O1", "-ffp-contract=off", "-w", "-x", "c++", "-include", EMU,
-      `-I${cudaInclude()}`, "-o", exe, file], { encoding: "utf8" });
-    expect(build.stderr.slice(0, 3000), "g++").toBe("");
-    const run = spawnSync(exe, [], { encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(buildEmulated(file).slice(0, 3000), "g++").toBe("");
+    const run = spawnSync(`${file}.exe`, [], { encoding: "utf8", maxBuffer: 1 << 26 });
     expect(run.stderr, "emulated run").toBe("");
     const got = run.stdout.trim().split("\n").map(Number);
     expect(relativeError(got, want)).toBeLessThan(1e-6);
   }, 120_000);
 
-  test.skipIf(!HAVE_NVCC || !HAVE_GXX).each([["llama_packed", "f32"], ["qwen3_qk_norm", "bf16"]] as const)(
+  test.skipIf(SKIP).each([["llama_packed", "f32"], ["qwen3_qk_norm", "bf16"]] as const)(
     "every fused kernel of the %s train step in %s matches the interpreter", (fixture, dtype) => {
       const kernels = fusedKernels(fixture, dtype);
       const sources = kernels.map((k) => renderFused(k, CUDA));
@@ -174,9 +173,7 @@ ${main}
   return 0;
 }
 `);
-      const build = spawnSync("g++", ["-std=c++20", "-O0", "-ffp-contract=off", "-w", "-x", "c++", "-include", EMU,
-        `-I${cudaInclude()}`, "-o", `${file}.exe`, file], { encoding: "utf8", maxBuffer: 1 << 26 });
-      expect(build.stderr.slice(0, 3000), "g++").toBe("");
+      expect(buildEmulated(file).slice(0, 3000), "g++").toBe("");
       const run = spawnSync(`${file}.exe`, [], { encoding: "utf8", maxBuffer: 1 << 28 });
       expect(run.stderr, "emulated run").toBe("");
       const printed = new Map<string, number[]>();

@@ -14,23 +14,9 @@ import { fileURLToPath } from "node:url";
 export const RUNTIME_DIR = fileURLToPath(new URL("../../../../backends/cuda/runtime/", import.meta.url));
 export const CPP_DIR = fileURLToPath(new URL("./cpp/", import.meta.url));
 
-function runs(command: string, args: readonly string[]): boolean {
-  return spawnSync(command, args, { encoding: "utf8" }).status === 0;
-}
-
-export const HAVE_GXX = runs("g++", ["--version"]);
-export { HAVE_NVCC } from "../nvcc.ts";
-import { HAVE_NVCC } from "../nvcc.ts";
+export { CUDA_INCLUDE, HAVE_GXX, HAVE_NVCC } from "../nvcc.ts";
 export const NO_GXX = "g++ is not installed on this machine (the C++ runtime tests build their programs with it)";
 export const NO_NVCC = "nvcc is not installed on this machine (the CUDA runtime headers are compiled with it)";
-
-/** The CUDA toolkit's include folder as nvcc reports it (for host-only C++ using CUDA types); undefined without. */
-export const CUDA_INCLUDE: string | undefined = (() => {
-  if (!HAVE_NVCC) return undefined;
-  const dry = spawnSync("nvcc", ["--dryrun", "-c", "-x", "cu", "/dev/null", "-o", "/dev/null"], { encoding: "utf8" });
-  const include = /INCLUDES="-I([^"]+)"/.exec(`${dry.stdout}${dry.stderr}`)?.[1]?.trim();
-  return include !== undefined && existsSync(join(include, "library_types.h")) ? include : undefined;
-})();
 
 /** Hash of the runtime headers, the test headers, the program's sources and the command line. */
 function buildKey(sources: readonly string[], command: readonly string[]): string {

@@ -2,25 +2,15 @@
 // it for sm_90 (what the GPU session runs, bench cases included), and g++ builds it over the CPU emulation (lab/emu.h)
 // and runs the checked cases, so every generated kernel is checked against the interpreter here, device errors
 // included. Both builds run at once.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { HAVE_NVCC, NO_NVCC_REASON } from "../nvcc.ts";
+import { CUDA_INCLUDE, HAVE_GXX, HAVE_NVCC, NO_NVCC_REASON } from "../nvcc.ts";
 import { writeLab } from "./lab.ts";
 import { benchCases } from "./lab-bench.ts";
 import { labCases } from "./lab-cases.ts";
-
-const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
-
-/** The CUDA headers nvcc uses (the emulation needs cuda_bf16.h and cuda_runtime.h, not a GPU). */
-function cudaInclude(): string {
-  const dry = spawnSync("nvcc", ["-dryrun", "-c", "-x", "cu", "/dev/null"], { encoding: "utf8" });
-  const include = /INCLUDES="-I([^"\s]+)/.exec(`${dry.stdout}${dry.stderr}`)?.[1];
-  if (!include) throw new Error("nvcc -dryrun names no include directory");
-  return include;
-}
 
 function run(command: string, args: readonly string[], cwd: string): Promise<{ status: number; output: string }> {
   return new Promise((resolve) => {
@@ -36,14 +26,14 @@ describe("anchor-template lab", () => {
   const dir = mkdtempSync(join(tmpdir(), "trainc-lab-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test.skipIf(!HAVE_NVCC || !HAVE_GXX)("builds with nvcc for sm_90; on the CPU emulation every case passes", async () => {
+  test.skipIf(!HAVE_NVCC || !HAVE_GXX || CUDA_INCLUDE === undefined)("builds with nvcc for sm_90; on the CPU emulation every case passes", async () => {
     const cases = labCases();
     const bench = benchCases();
     writeLab(dir, [...cases, ...bench]);
     expect(readdirSync(join(dir, "data")).length).toBe(cases.length);
     const [gpu, cpu] = await Promise.all([
       run("nvcc", ["-arch=sm_90", "-O2", "-std=c++17", "-o", "lab", "lab.cu"], dir),
-      run("g++", ["-std=c++20", "-O1", "-ffp-contract=off", "-w", "-x", "c++", "-include", "emu.h", `-I${cudaInclude()}`,
+      run("g++", ["-std=c++20", "-O1", "-ffp-contract=off", "-w", "-x", "c++", "-include", "emu.h", `-I${CUDA_INCLUDE}`,
         "-o", "lab-emulated", "lab.cu"], dir),
     ]);
     expect(gpu.output.split("\n").filter((l) => /error/i.test(l)).slice(0, 10), "nvcc").toEqual([]);
