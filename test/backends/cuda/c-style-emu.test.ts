@@ -14,10 +14,7 @@ import { CUDA } from "../../../backends/cuda/language.ts";
 import { CUDA_PRELUDE } from "../../../backends/cuda/prelude.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
-import { specializeModule } from "../../../backends/schedule/specialize.ts";
 import { cType } from "../../../backends/cuda/templates/anchor.ts";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { encodeFloat } from "../../../compiler/import/float-bits.ts";
 import { DTYPES, isFloat, type DType } from "../../../ir/dtype.ts";
 import { GraphBuilder } from "../../../ir/builder.ts";
@@ -26,6 +23,7 @@ import { fromArray, numel, type Tensor } from "../../../ir/tensor.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
 import { CUDA_INCLUDE, HAVE_GXX } from "./nvcc.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
 const EMU = join(import.meta.dirname, "templates/lab/emu.h");
 const SKIP = CUDA_INCLUDE === undefined || !HAVE_GXX;
@@ -90,13 +88,7 @@ function harness(source: KernelSource, c: Case, outputs: number): string {
 
 /** The fused kernels of the micro and optimizer steps of `fixture` at B=2, T=8. */
 function fusedKernels(fixture: string, dtype: DType): Kernel[] {
-  const model = loadModel(join(import.meta.dirname, "../../fixtures/hf", fixture), { dtype, parameterDType: "f32" });
-  const module = specializeModule(lowerTrainStep(model.forward, {
-    trainable: Object.keys(model.parameters),
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
-    schedule: { schedule: "cosine", lr: 1e-3, warmupSteps: 2, totalSteps: 10 },
-    maxGradNorm: 1,
-  }), { B: 2, T: 8 });
+  const { module } = specializedTrainStep(join(HF_FIXTURES, fixture), { dtype, parameterDType: "f32" });
   return module.graphs.flatMap((g) => partition(g).kernels).filter((k) => k.kind === "fused");
 }
 

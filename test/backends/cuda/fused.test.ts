@@ -3,23 +3,15 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { renderFused, renderReduce } from "../../../backends/c-style/fused.ts";
 import { CUDA } from "../../../backends/cuda/language.ts";
 import { CUDA_PRELUDE } from "../../../backends/cuda/prelude.ts";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
-import { specializeModule } from "../../../backends/schedule/specialize.ts";
 import { HAVE_NVCC, NO_NVCC_REASON, nvccCompile } from "./nvcc.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
 function kernels(fixture: string, dtype: "f32" | "bf16", sizes: { B: number; T: number }): Kernel[] {
-  const model = loadModel(join(import.meta.dirname, "../../fixtures/hf", fixture), { dtype });
-  const module = specializeModule(lowerTrainStep(model.forward, {
-    trainable: Object.keys(model.parameters),
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
-    schedule: { schedule: "cosine", lr: 1e-3, warmupSteps: 2, totalSteps: 10 },
-    maxGradNorm: 1,
-  }), sizes);
+  const { module } = specializedTrainStep(join(HF_FIXTURES, fixture), { dtype }, sizes);
   return module.graphs.flatMap((g) => partition(g).kernels).filter((k) => k.kind === "fused" || k.kind === "reduce");
 }
 

@@ -5,13 +5,10 @@
 // outputs. Graphs needing nothing are returned as they are.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { runPartition } from "../../../backends/cpu/run-schedule.ts";
 import { legalizeForCuda } from "../../../backends/cuda/legalize.ts";
 import { partition } from "../../../backends/schedule/partition.ts";
 import { addSideBuffers } from "../../../backends/schedule/side-buffers.ts";
-import { specializeModule } from "../../../backends/schedule/specialize.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import type { Graph } from "../../../ir/graph.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
@@ -19,17 +16,11 @@ import type { Tensor } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const fixture = join(import.meta.dirname, "../../fixtures/hf");
 
 function microStep(name: string, dtype: DType): Graph {
-  const model = loadModel(join(fixture, name), { dtype, parameterDType: "f32" });
-  return specializeModule(lowerTrainStep(model.forward, {
-    trainable: Object.keys(model.parameters),
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
-    schedule: { schedule: "cosine", lr: 1e-3, warmupSteps: 2, totalSteps: 10 },
-    maxGradNorm: 1,
-  }), { B: 2, T: 8 }).graphs[0]!;
+  return specializedTrainStep(join(HF_FIXTURES, name), { dtype, parameterDType: "f32" }).module.graphs[0]!;
 }
 
 function inputsFor(graph: Graph): Record<string, Tensor> {

@@ -3,8 +3,6 @@
 // Where the logits are still read afterwards (the grads graph returns them), nothing is shared.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { runPartition } from "../../../backends/cpu/run-schedule.ts";
 import { shareInPlace } from "../../../backends/schedule/in-place.ts";
 import { planMemory } from "../../../backends/schedule/memory.ts";
@@ -14,15 +12,11 @@ import { interpret } from "../../../ir/interpret/index.ts";
 import { toArray } from "../../../ir/tensor.ts";
 import { buildGradsGraph } from "../../../ir/train-step.ts";
 import { randomInputs } from "../../harness/random.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const model = loadModel(join(import.meta.dirname, "../../fixtures/hf/llama_tied"), { dtype: "f32" });
 const sizes = { B: 2, T: 8 };
-const micro = specializeModule(lowerTrainStep(model.forward, {
-  trainable: Object.keys(model.parameters),
-  adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
-  schedule: { schedule: "constant", lr: 1e-3, warmupSteps: 0, totalSteps: 10 },
-  maxGradNorm: 1,
-}), sizes).graphs[0]!;
+const { model, module } = specializedTrainStep(join(HF_FIXTURES, "llama_tied"), { dtype: "f32" }, sizes);
+const micro = module.graphs[0]!;
 
 /** The buffer names of the cross_entropy_grad kernel's logits input and gradient output. */
 function crossEntropyGrad(p: Partition): { logits: string; grad: string } {

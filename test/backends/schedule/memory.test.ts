@@ -2,19 +2,11 @@
 // arenas no bigger than needed, and the plan's sizes add up.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { ALIGN, bytesOf, planMemory } from "../../../backends/schedule/memory.ts";
 import { partition } from "../../../backends/schedule/partition.ts";
-import { specializeModule } from "../../../backends/schedule/specialize.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const model = loadModel(join(import.meta.dirname, "../../fixtures/hf/llama_packed"), { dtype: "f32" });
-const module = specializeModule(lowerTrainStep(model.forward, {
-  trainable: Object.keys(model.parameters),
-  adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
-  schedule: { schedule: "constant", lr: 1e-3, warmupSteps: 0, totalSteps: 10 },
-  maxGradNorm: 1,
-}), { B: 2, T: 8 });
+const { model, module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32" });
 const partitions = module.graphs.map(partition);
 const plan = planMemory(partitions);
 const params = Object.keys(model.parameters);

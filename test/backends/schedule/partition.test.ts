@@ -3,26 +3,17 @@
 // chains share kernels, anchors stand alone).
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadModel } from "../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../compiler/pipeline.ts";
 import { runPartition } from "../../../backends/cpu/run-schedule.ts";
 import { partition } from "../../../backends/schedule/partition.ts";
-import { specializeModule } from "../../../backends/schedule/specialize.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { toArray } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
 import { randomInputs } from "../../harness/random.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const fixture = join(import.meta.dirname, "../../fixtures/hf");
 
 function trainStep(name: string) {
-  const model = loadModel(join(fixture, name), { dtype: "f32" });
-  return specializeModule(lowerTrainStep(model.forward, {
-    trainable: Object.keys(model.parameters),
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
-    schedule: { schedule: "cosine", lr: 1e-3, warmupSteps: 2, totalSteps: 10 },
-    maxGradNorm: 1,
-  }), { B: 2, T: 8 });
+  return specializedTrainStep(join(HF_FIXTURES, name), { dtype: "f32" }).module;
 }
 
 describe("partition", () => {

@@ -6,17 +6,15 @@
 
 import { join } from "node:path";
 import { makeRandom, type Random } from "../../../../compiler/random.ts";
-import { loadModel } from "../../../../compiler/import/hf/load.ts";
-import { lowerTrainStep } from "../../../../compiler/pipeline.ts";
 import { anchorOf, numel, type Anchor, type StaticType } from "../../../../backends/cuda/templates/anchor.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "../../../../backends/cuda/templates/index.ts";
 import { partition, type Kernel } from "../../../../backends/schedule/partition.ts";
-import { specializeModule } from "../../../../backends/schedule/specialize.ts";
 import { GraphBuilder } from "../../../../ir/builder.ts";
 import type { DType } from "../../../../ir/dtype.ts";
 import type { Attrs } from "../../../../ir/graph.ts";
 import type { OpName } from "../../../../ir/ops/index.ts";
 import { fromArray, type Tensor } from "../../../../ir/tensor.ts";
+import { specializedTrainStep } from "../../../harness/train-step.ts";
 
 type Operand = readonly [DType, readonly number[]];
 
@@ -97,13 +95,12 @@ export function inputsFor(kernel: Kernel, seed: string,
 
 /** The template kernels of the tiny-llama train step in `dtype`, one per distinct rendered kernel. */
 export function tinyLlamaKernels(dtype: "f32" | "bf16"): Kernel[] {
-  const model = loadModel(join(import.meta.dirname, "../../../../examples/tiny-llama/model"), { dtype });
-  const module = specializeModule(lowerTrainStep(model.forward, {
-    trainable: Object.keys(model.parameters),
-    adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
-    schedule: { schedule: "cosine", lr: 3e-3, warmupSteps: 20, totalSteps: 2000 },
-    maxGradNorm: 1,
-  }), { B: 16, T: 32 });
+  const { module } = specializedTrainStep(join(import.meta.dirname, "../../../../examples/tiny-llama/model"), { dtype },
+    { B: 16, T: 32 }, {
+      adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+      schedule: { schedule: "cosine", lr: 3e-3, warmupSteps: 20, totalSteps: 2000 },
+      maxGradNorm: 1,
+    });
   const seen = new Set<string>();
   return module.graphs.flatMap((g) => partition(g).kernels).filter((k) => {
     if (!hasTemplate(k.kind)) return false;
