@@ -65,6 +65,11 @@ export class GraphBuilder {
     return this.op("constant", [], { dtype, shape: [], value });
   }
 
+  /** `v` in `dtype`: itself when it already is, else a cast. */
+  castTo(v: Value, dtype: DType): Value {
+    return v.type.dtype === dtype ? v : this.op("cast", [v], { dtype });
+  }
+
   /** Marks a value as a named graph output. */
   output(name: string, value: Value): void {
     if (this.outputs.some((o) => o.name === name)) throw new Error(`duplicate output name '${name}'`);

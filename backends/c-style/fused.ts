@@ -117,16 +117,10 @@ interface ReduceShape {
   readonly input: Shape;
   readonly outputs: number;
   readonly count: number;
+  /** The reduced axes are exactly the outer ones (a column reduction): input index = r * outputs + o. */
+  readonly column: boolean;
   /** C expression of the input's linear index for output index `o` and reduced index `r`. */
   readonly index: (o: string, r: string) => string;
-}
-
-/** Whether the reduced axes are exactly the outer ones, so input index = r * outputs + o (a column reduction). */
-function isColumn(graph: Graph): boolean {
-  const node = graph.nodes.at(-1)!;
-  const rank = graph.types[node.args[0]!]!.shape.length;
-  const axes = (node.attrs["axes"] as number[]).map((a) => (a + rank) % rank).sort((a, b) => a - b);
-  return axes.length < rank && axes.every((a, i) => a === i);
 }
 
 function reduceShape(graph: Graph): ReduceShape {
@@ -136,9 +130,11 @@ function reduceShape(graph: Graph): ReduceShape {
   const kept = input.map((_, d) => d).filter((d) => !axes.includes(d));
   const keptShape = kept.map((d) => input[d]!);
   const reducedShape = axes.map((d) => input[d]!);
+  const outputs = numel(keptShape);
+  const column = axes.length < input.length && [...axes].sort((a, b) => a - b).every((a, i) => a === i);
   return {
-    op: node.op as ReduceShape["op"], input, outputs: numel(keptShape), count: numel(reducedShape),
-    index: (o, r) => {
+    op: node.op as ReduceShape["op"], input, outputs, count: numel(reducedShape), column,
+    index: column ? (o, r) => `${r} * ${outputs} + ${o}` : (o, r) => {
       const idx: string[] = [];
       splitIndex(o, keptShape).forEach((x, k) => (idx[kept[k]!] = x));
       splitIndex(r, reducedShape).forEach((x, k) => (idx[axes[k]!] = x));
@@ -173,7 +169,7 @@ function reduceParts(graph: Graph, lang: Language): ReduceParts {
   const ids = identifiers(graph);
   const body = (o: string, r: string, indent: string) => {
     const e = new Emitter(graph, lang, indent, ids);
-    const value = e.at(node.args[0]!, isColumn(graph) ? `${r} * ${shape.outputs} + ${o}` : shape.index(o, r));
+    const value = e.at(node.args[0]!, shape.index(o, r));
     return [...e.lines, `${indent}a = ${combine("a", value)};`];
   };
   const store = (a: string) => `${ids.get(out.name)}[o] = ${lang.store(finish(a), graph.types[out.id]!.dtype)};`;
@@ -237,7 +233,7 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
       `    ${p.store("a")}`, "  }", "}"].join("\n");
     return named(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
   }
-  if (isColumn(kernel.graph) && shape.outputs > 1) return renderColumnReduce(kernel, lang, p);
+  if (shape.column && shape.outputs > 1) return renderColumnReduce(kernel, lang, p);
   const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
   const chunk = Math.ceil(shape.count / splits);
   const lines = [`${head(lang, PLACEHOLDER, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,

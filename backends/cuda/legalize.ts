@@ -14,7 +14,7 @@
 //   5309  a head dim above what the f32 kernels take, even padded
 
 import { GraphBuilder, type Value } from "../../ir/builder.ts";
-import type { Graph, Module, Node, ValueId } from "../../ir/graph.ts";
+import type { Graph, Module, Node, TensorType, ValueId } from "../../ir/graph.ts";
 import { declareInputs, declareOutputs } from "../../ir/rebuild.ts";
 import { fail } from "../../compiler/diagnostics.ts";
 import { F32_HEAD_DIM_STEP, F32_MAX_HEAD_DIM, TENSOR_CORE_HEAD_DIMS } from "./attention/spec.ts";
@@ -43,7 +43,7 @@ function planFor(graph: Graph, node: Node): Plan | undefined {
 
 /** `v` [B,T,H,d] in f32 with zero columns up to `headDim`. */
 function widen(b: GraphBuilder, v: Value, headDim: number): Value {
-  const wide = v.type.dtype === "f32" ? v : b.op("cast", [v], { dtype: "f32" });
+  const wide = b.castTo(v, "f32");
   const [batch, time, heads, d] = v.type.shape;
   if (d === headDim) return wide;
   const zeros = b.op("constant", [], { dtype: "f32", shape: [batch!, time!, heads!, headDim - (d as number)], value: 0 });
@@ -51,10 +51,10 @@ function widen(b: GraphBuilder, v: Value, headDim: number): Value {
 }
 
 /** The result `v` of the widened node back in the original `like` type. */
-function narrow(b: GraphBuilder, v: Value, like: { dtype: string; shape: readonly unknown[] }): Value {
+function narrow(b: GraphBuilder, v: Value, like: TensorType): Value {
   const d = like.shape[3] as number;
   const sliced = v.type.shape[3] === d ? v : b.op("slice", [v], { axis: 3, start: 0, end: d });
-  return like.dtype === "f32" ? sliced : b.op("cast", [sliced], { dtype: like.dtype });
+  return b.castTo(sliced, like.dtype);
 }
 
 /** Rebuilds `graph` with every attention planFor selects run at its plan. */

@@ -51,14 +51,10 @@ function normDType(params: readonly Param[]): DType {
   return params.every((p) => p.type.dtype === "f64") ? "f64" : "f32";
 }
 
-function cast(b: GraphBuilder, v: Value, dtype: DType): Value {
-  return v.type.dtype === dtype ? v : b.op("cast", [v], { dtype });
-}
-
 /** sqrt(sum of squares of every element of every gradient), in `dtype`. */
 function sumSquaresRoot(b: GraphBuilder, grads: readonly Value[], dtype: DType): Value {
   const squares = grads.map((g) => {
-    const wide = cast(b, g, dtype);
+    const wide = b.castTo(g, dtype);
     return b.op("reduce_sum", [b.op("mul", [wide, wide])], { axes: wide.type.shape.map((_, i) => i) });
   });
   return b.op("sqrt", [squares.reduce((sum, s) => b.op("add", [sum, s]))]);
@@ -81,7 +77,7 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   const vs = params.map((p) => input(stateName.v(p.name), p.type));
   const step = b.input("step", "i64", []);
   const tokenCount = b.input("token_count", "i64", []);
-  const count = cast(b, tokenCount, normDType(params));
+  const count = b.castTo(tokenCount, normDType(params));
   const gradNorm = b.op("div", [sumSquaresRoot(b, accs, normDType(params)), count]);
   const maxNorm = options.maxGradNorm ?? 0;
   const gradScale = b.op("div", [maxNorm > 0 ? clipCoefficient(b, gradNorm, maxNorm) : b.scalar(1, count.type.dtype), count]);

@@ -57,7 +57,7 @@ const where: Vjp = ({ b, args: [cond, a, c], dys }) => {
 const cast: Vjp = ({ b, args: [x], dys }) => {
   const dy = onlyDy(dys);
   if (!isFloat(x!.type.dtype)) return [undefined];
-  return [dy.type.dtype === x!.type.dtype ? dy : b.op("cast", [dy], { dtype: x!.type.dtype })];
+  return [b.castTo(dy, x!.type.dtype)];
 };
 
 /** VJP rules of the differentiable elementwise ops (ir/ops/elementwise.ts). */

@@ -58,7 +58,7 @@ export function buildForward(spec: ModelSpec, options: ForwardOptions): Graph {
   for (const p of modelParameters(spec)) params[p.name] = b.input(p.name, stored, p.shape);
   const casts = new Map<string, Value>();
   const weight = (name: string): Value => {
-    if (!casts.has(name)) casts.set(name, castTo(b, params[name]!, compute));
+    if (!casts.has(name)) casts.set(name, b.castTo(params[name]!, compute));
     return casts.get(name)!;
   };
   const [cos, sin] = b.ops("rope_tables", [positions], { ...spec.rope, dtype: stored }) as [Value, Value];
@@ -71,15 +71,10 @@ export function buildForward(spec: ModelSpec, options: ForwardOptions): Graph {
   return b.build();
 }
 
-/** `v` in `dtype` (itself when it already is). */
-function castTo(b: GraphBuilder, v: Value, dtype: DType): Value {
-  return v.type.dtype === dtype ? v : b.op("cast", [v], { dtype });
-}
-
 /** `a` + `b`, in the wider dtype of the two (PyTorch's type promotion for the residual adds). */
 function addPromoted(b: GraphBuilder, x: Value, y: Value): Value {
   const dtype = DTYPES[x.type.dtype].bits >= DTYPES[y.type.dtype].bits ? x.type.dtype : y.type.dtype;
-  return b.op("add", [castTo(b, x, dtype), castTo(b, y, dtype)]);
+  return b.op("add", [b.castTo(x, dtype), b.castTo(y, dtype)]);
 }
 
 /** One decoder layer: h + attn(norm(h)), then h + mlp(norm(h)). */
@@ -104,8 +99,8 @@ function attention(s: Shared, x: Value, layer: number): Value {
     q = rmsNorm(b, q, s.params[`${name}.q_norm.weight`]!, spec.rmsNormEps);
     k = rmsNorm(b, k, s.params[`${name}.k_norm.weight`]!, spec.rmsNormEps);
   }
-  const rope = (x: Value) => b.op("rope", [castTo(b, x, s.cos.type.dtype), s.cos, s.sin]);
-  const [qc, kc] = [rope(q), rope(k)].map((t) => castTo(b, t, s.compute)) as [Value, Value];
+  const rope = (x: Value) => b.op("rope", [b.castTo(x, s.cos.type.dtype), s.cos, s.sin]);
+  const [qc, kc] = [rope(q), rope(k)].map((t) => b.castTo(t, s.compute)) as [Value, Value];
   const out = b.op("attention", [qc, kc, v, s.segments], {
     causal: true, scale: spec.headDim ** -0.5, window: spec.slidingWindows[layer]!,
   });
@@ -123,7 +118,7 @@ function mlp(s: Shared, x: Value, prefix: string): Value {
 
 /** nn.Linear in the compute dtype: x @ weight^T (+ bias). */
 function linear(s: Shared, x: Value, name: string, bias: boolean): Value {
-  const y = s.b.op("matmul", [castTo(s.b, x, s.compute), s.weight(`${name}.weight`)], { transpose_b: true });
+  const y = s.b.op("matmul", [s.b.castTo(x, s.compute), s.weight(`${name}.weight`)], { transpose_b: true });
   return bias ? s.b.op("add", [y, s.weight(`${name}.bias`)]) : y;
 }
 
@@ -134,10 +129,10 @@ function linear(s: Shared, x: Value, name: string, bias: boolean): Value {
 function rmsNorm(b: GraphBuilder, x: Value, weight: Value, eps: number): Value {
   const dtype = x.type.dtype;
   const compute: DType = DTYPES[dtype].bits < 32 ? "f32" : dtype;
-  const xc = castTo(b, x, compute);
+  const xc = b.castTo(x, compute);
   const variance = b.op("reduce_mean", [b.op("mul", [xc, xc])], { axes: [-1], keepdims: true });
   const inverse = b.op("rsqrt", [b.op("add", [variance, b.scalar(eps, compute)])]);
-  const normed = castTo(b, b.op("mul", [xc, inverse]), dtype);
+  const normed = b.castTo(b.op("mul", [xc, inverse]), dtype);
   const wide = DTYPES[weight.type.dtype].bits >= DTYPES[dtype].bits ? weight.type.dtype : dtype;
-  return b.op("mul", [castTo(b, weight, wide), castTo(b, normed, wide)]);
+  return b.op("mul", [b.castTo(weight, wide), b.castTo(normed, wide)]);
 }
