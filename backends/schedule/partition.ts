@@ -227,8 +227,7 @@ const SIBLING_GAP = 8;
 /** Horizontal fusion: nearby fused groups of one shape that read a common buffer of that shape become one kernel. */
 function mergeSiblings(graph: Graph, groups: Group[], groupOf: Map<ValueId, number>, uses: Map<ValueId, number[]>,
   root: (v: ValueId) => ValueId): void {
-  const alive = groups.map((g, i) => (g.alive ? i : -1)).filter((i) => i >= 0);
-  const between = (a: number, b: number) => alive.filter((g) => g > a && g < b && groups[g]!.alive).length;
+  const between = (a: number, b: number) => groups.slice(a + 1, b).filter((g) => g.alive).length;
   for (let b = 0; b < groups.length; b++) {
     if (!groups[b]!.alive || groups[b]!.kind !== "fused") continue;
     const domain = domainOf(graph, groups[b]!);
