@@ -9,8 +9,13 @@
 // dq takes atomics rather than a second kernel that recomputes P per query tile: that would cost two more matmuls
 // (S and dP again) per tile pair, more than the atomic traffic (Br x D adds per tile pair, served by L2). The scale
 // is applied to dK here and to dq by attn_bwd_dq.
-// Invariants: checkBackwardMma holds; grid (ceil(Tk/Bc), Hk, B); rows past Tq carry lse = +inf (P = 0) and
-// delta = 0, keys past Tk are masked, so neither adds anything.
+// Launch order (launchOrder): under a causal mask the first key tiles see the most queries. With few key tiles per
+// head the blocks launch key tile slowest over all heads, longest first, which balances the SMs' load (head by head
+// leaves 3.5% of the SMs' time idle at T = 4k); with many the blocks launch head by head, so those running together
+// share one head's Q and dO in L2 (on the H200 at d = 128: key tiles slowest 1.6% faster at T = 4k, 2% slower at
+// T = 16k).
+// Invariants: checkBackwardMma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
+// so neither adds anything.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { dqAccumulator } from "./backward-prep.ts";
@@ -50,6 +55,23 @@ export function warpGrid(m: number, n: number, warps: number): readonly [number,
     if (skew <= bestSkew) [best, bestSkew] = [[wm, wn], skew];
   }
   return best;
+}
+
+/** Most key tiles per head for which blocks launch key tile slowest (see the header). */
+const LONGEST_FIRST_TILES = 64;
+
+/** The order blocks launch in: key tiles slowest (longest first under a causal mask) or head by head. */
+export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-slowest" | "heads-slowest" {
+  return s.causal && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
+}
+
+/**
+ * Which fragments load a step ahead (mma_steps), chosen so ptxas spills nothing: at D = 64 (128 x 128 tiles) every
+ * operand; at D = 128 (64 x 128 tiles) all but the scores' A operands (Q, dO), whose second set would spill (the H200
+ * lab measured this as fast as all ahead, 313-315 TFLOP/s fwd+bwd at T = 16k); with document segments at D > 64 none.
+ */
+function lookahead(s: AttentionSpec): { readonly any: boolean; readonly scoresA: boolean } {
+  return { any: !(s.segments && s.D > 64), scoresA: s.D <= 64 };
 }
 
 /** f32 accumulators a thread may hold (dK, dV for the whole walk plus S, dP of one tile). */
@@ -119,32 +141,62 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
   }
 }
 
+// acc += sum over STEPS k-steps of A_k B_k on the tensor cores for this warp's MT x NT tile of 16 x 8 outputs:
+// load_a(k, a) fills the MT A fragments of step k, load_b(k, np, b) the B fragments of n-tile pair np. With AHEAD the
+// B fragments of step k + 1 load while step k's mmas run (a second register set), and with A_AHEAD the A fragments
+// too, so ldmatrix latency hides behind the tensor cores: 2 warps per scheduler cannot hide it (the H200 lab measured
+// +5% fwd+bwd at d = 128 and +10% at d = 64). Without AHEAD each fragment loads just before its mmas and the loop
+// unrolls by 2 only (fewer live registers).
+template <int STEPS, bool AHEAD, bool A_AHEAD, int MT, int NT, class LoadA, class LoadB>
+__device__ __forceinline__ void mma_steps(float (&acc)[MT][NT][4], LoadA load_a, LoadB load_b) {
+  unsigned a[A_AHEAD ? 2 : 1][MT][4], b[AHEAD ? 2 : 1][NT / 2][4];
+  if (A_AHEAD) load_a(0, a[0]);
+#pragma unroll
+  for (int np = 0; np < NT / 2; ++np) {
+    if (AHEAD) load_b(0, np, b[0][np]);
+  }
+#pragma unroll(AHEAD ? STEPS : 2)
+  for (int k = 0; k < STEPS; ++k) {
+    const int ca = A_AHEAD ? k & 1 : 0, cb = AHEAD ? k & 1 : 0;
+    if (!A_AHEAD) load_a(k, a[0]);
+    if (AHEAD && k + 1 < STEPS) {
+      if (A_AHEAD) load_a(k + 1, a[ca ^ 1]);
+#pragma unroll
+      for (int np = 0; np < NT / 2; ++np) load_b(k + 1, np, b[cb ^ 1][np]);
+    }
+#pragma unroll
+    for (int np = 0; np < NT / 2; ++np) {
+      if (!AHEAD) load_b(k, np, b[0][np]);
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        mma_bf16(acc[mt][2 * np], a[ca][mt], b[cb][np][0], b[cb][np][1]);
+        mma_bf16(acc[mt][2 * np + 1], a[ca][mt], b[cb][np][2], b[cb][np][3]);
+      }
+    }
+  }
+}
+
+template <int MT, int NT>
+__device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.0f;
+  }
+}
+
 // acc = A B^T for this warp's S_MT*16 rows of A ([BR][D] tile, from r0) and S_NT*8 rows of B ([BC][D], from c0).
 __device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloat16* sB, float (&acc)[S_MT][S_NT][4],
                                        int r0, int c0, int lane) {
   const int ab = swz_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair(c0 + (lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
+  zero(acc);
+  mma_steps<D / 16, AHEAD, SCORES_A_AHEAD>(acc,
+      [&](int kk, unsigned (&a)[S_MT][4]) {
 #pragma unroll
-  for (int mt = 0; mt < S_MT; ++mt) {
-#pragma unroll
-    for (int nt = 0; nt < S_NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.0f;
-  }
-#pragma unroll 2
-  for (int kk = 0; kk < D / 16; ++kk) {
-    unsigned a[S_MT][4];
-#pragma unroll
-    for (int mt = 0; mt < S_MT; ++mt) ldsm_x4(a[mt], sA + (ab ^ (16 * kk)) + mt * 16 * D);
-#pragma unroll
-    for (int np = 0; np < S_NT / 2; ++np) {
-      unsigned b[4];
-      ldsm_x4(b, sB + (bb ^ (16 * kk)) + np * 16 * D);
-#pragma unroll
-      for (int mt = 0; mt < S_MT; ++mt) {
-        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
-        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
-      }
-    }
-  }
+        for (int mt = 0; mt < S_MT; ++mt) ldsm_x4(a[mt], sA + (ab ^ (16 * kk)) + mt * 16 * D);
+      },
+      [&](int kk, int np, unsigned (&b)[4]) { ldsm_x4(b, sB + (bb ^ (16 * kk)) + np * 16 * D); });
 }
 
 // acc += T^T X for this warp's K_MT*16 keys (from k0) and K_NT*8 columns (from c0): T a [BR][BC] tile (P or dS),
@@ -153,22 +205,12 @@ __device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfl
                                          int k0, int c0, int lane) {
   const int ab = swz_p_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1) ^ k0;
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
+  mma_steps<BR / 16, AHEAD, AHEAD>(acc,
+      [&](int kk, unsigned (&a)[K_MT][4]) {
 #pragma unroll
-  for (int kk = 0; kk < BR / 16; ++kk) {
-    unsigned a[K_MT][4];
-#pragma unroll
-    for (int mt = 0; mt < K_MT; ++mt) ldsm_x4_t(a[mt], sT + (ab ^ (16 * mt)) + kk * 16 * BC);
-#pragma unroll
-    for (int np = 0; np < K_NT / 2; ++np) {
-      unsigned b[4];
-      ldsm_x4_t(b, sX + (bb ^ (16 * np)) + kk * 16 * D);
-#pragma unroll
-      for (int mt = 0; mt < K_MT; ++mt) {
-        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
-        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
-      }
-    }
-  }
+        for (int mt = 0; mt < K_MT; ++mt) ldsm_x4_t(a[mt], sT + (ab ^ (16 * mt)) + kk * 16 * BC);
+      },
+      [&](int kk, int np, unsigned (&b)[4]) { ldsm_x4_t(b, sX + (bb ^ (16 * np)) + kk * 16 * D); });
 }
 
 // acc = dS K for this warp's Q_MT*16 query rows (from r0) and Q_NT*8 columns (from c0).
@@ -176,27 +218,13 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
                                            float (&acc)[Q_MT][Q_NT][4], int r0, int c0, int lane) {
   const int ab = swz_p_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
+  zero(acc);
+  mma_steps<BC / 16, AHEAD, AHEAD>(acc,
+      [&](int kk, unsigned (&a)[Q_MT][4]) {
 #pragma unroll
-  for (int mt = 0; mt < Q_MT; ++mt) {
-#pragma unroll
-    for (int nt = 0; nt < Q_NT; ++nt) acc[mt][nt][0] = acc[mt][nt][1] = acc[mt][nt][2] = acc[mt][nt][3] = 0.0f;
-  }
-#pragma unroll 2
-  for (int kk = 0; kk < BC / 16; ++kk) {
-    unsigned a[Q_MT][4];
-#pragma unroll
-    for (int mt = 0; mt < Q_MT; ++mt) ldsm_x4(a[mt], sdS + (ab ^ (16 * kk)) + mt * 16 * BC);
-#pragma unroll
-    for (int np = 0; np < Q_NT / 2; ++np) {
-      unsigned b[4];
-      ldsm_x4_t(b, sK + (bb ^ (16 * np)) + kk * 16 * D);
-#pragma unroll
-      for (int mt = 0; mt < Q_MT; ++mt) {
-        mma_bf16(acc[mt][2 * np], a[mt], b[0], b[1]);
-        mma_bf16(acc[mt][2 * np + 1], a[mt], b[2], b[3]);
-      }
-    }
-  }
+        for (int mt = 0; mt < Q_MT; ++mt) ldsm_x4(a[mt], sdS + (ab ^ (16 * kk)) + mt * 16 * BC);
+      },
+      [&](int kk, int np, unsigned (&b)[4]) { ldsm_x4_t(b, sK + (bb ^ (16 * np)) + kk * 16 * D); });
 }`;
 
 function probabilities(s: AttentionSpec): string {
@@ -234,10 +262,11 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
 }`;
 }
 
-function body(s: AttentionSpec): string {
+function body(s: AttentionSpec, c: AttentionConfig): string {
   const seg = s.segments;
-  return `  const int k0 = static_cast<int>(blockIdx.x) * BC;
-  const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
+  const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
+  return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
+  const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int s_r0 = (warp % S_WM) * S_MT * 16, s_c0 = (warp / S_WM) * S_NT * 8;
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
@@ -266,14 +295,8 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
   cp_async_commit();
 
   float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
-#pragma unroll
-  for (int mt = 0; mt < K_MT; ++mt) {
-#pragma unroll
-    for (int nt = 0; nt < K_NT; ++nt) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e) acc_k[mt][nt][e] = acc_v[mt][nt][e] = 0.0f;
-    }
-  }
+  zero(acc_k);
+  zero(acc_v);
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
@@ -367,6 +390,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
   const [sm, sn] = g.scores!;
   const [km, kn] = g.keys!;
   const [qm, qn] = g.queries!;
+  const ahead = lookahead(s);
   return makeKernel({
     prefix: "attn_bwd",
     summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
@@ -381,13 +405,14 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
       ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
-      ["float", "SCALE", s.scale],
+      ["float", "SCALE", s.scale], ["bool", "AHEAD", Number(ahead.any)],
+      ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
       "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), HELPERS, probabilities(s)].join("\n\n"),
-    body: body(s),
-    grid: [tiles(s.Tk, c.Bc), s.Hk, s.B],
+    body: body(s, c),
+    grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
     threads,
     minBlocks: 1,
     sharedBytes: at.bytes,

@@ -18,7 +18,7 @@ export interface KernelParts {
   /** One line saying what the kernel computes, for the reader of the generated file. */
   readonly summary: string;
   readonly params: readonly KernelParam[];
-  /** Compile-time constants, emitted as `constexpr` in the detail namespace, in order. */
+  /** Compile-time constants, emitted as `constexpr` in the detail namespace, in order (a bool as 0 or 1). */
   readonly constants: readonly (readonly [string, string, number])[];
   readonly primitives: readonly Primitive[];
   /** Device functions of this kernel (may use the constants and primitives). */
@@ -55,6 +55,7 @@ function constantList(constants: KernelParts["constants"]): string {
 }
 
 function formatConstant(type: string, value: number): string {
+  if (type === "bool") return value ? "true" : "false";
   if (type !== "float") return String(value);
   if (value === Infinity) return "INFINITY";
   const text = Math.fround(value).toPrecision(9);

@@ -121,7 +121,8 @@ describe("attention launch facts", () => {
   it("backward: prep, main, dq epilogue for bf16; prep and main for f32; extra buffers named", () => {
     const bf16 = renderAttentionBackward(llama);
     expect(bf16.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(["attn_bwd_prep", "attn_bwd", "attn_bwd_dq"]);
-    expect(bf16[1]!.grid).toEqual([32, 8, 4]);
+    expect(bf16[1]!.grid).toEqual([8, 4, 32]);
+    expect(bf16[1]!.code).toContain("const int k0 = static_cast<int>(blockIdx.z) * BC;");
     expect(bf16[1]!.flops).toBe(2.5 * forwardFlops(llama));
     expect(bf16[1]!.params.map((p) => p.name)).toEqual(
       ["q", "k", "v", "dout", "lse", "delta", "dq_accum", "dk", "dv"]);
@@ -132,6 +133,13 @@ describe("attention launch facts", () => {
     expect(attentionBuffers(llama).map((b) => `${b.name}[${b.shape.join(",")}]:${b.role}`)).toEqual(
       ["lse[4,32,4096]:forward-output", "delta[4,32,4096]:scratch", "dq_accum[4,4096,32,128]:scratch"]);
     expect(attentionBuffers(tiny).map((b) => b.name)).toEqual(["lse", "delta"]);
+  });
+
+  it("backward launch order: key tiles slowest up to 64 key tiles per head under a causal mask, else heads", () => {
+    const long = { ...llama, B: 1, Tq: 16384, Tk: 16384 };
+    expect(renderAttentionBackward(long)[1]!.grid).toEqual([128, 8, 1]);
+    expect(renderAttentionBackward(long)[1]!.code).toContain("const int k0 = static_cast<int>(blockIdx.x) * BC;");
+    expect(renderAttentionBackward({ ...llama, causal: false })[1]!.grid).toEqual([32, 8, 4]);
   });
 
   it("names are content hashes: same spec, same kernel; any change, a new name", () => {

@@ -1,0 +1,61 @@
+"""Times torch's scaled_dot_product_attention backends on the attention lab's h200 cases, measured the way the lab
+measures (attention_lab's harness): causal, bf16, d = 128, 32 heads, 16,384 tokens per call (B = 16384 / T) at
+T = 1k, 4k, 16k; 3 warm-up runs, then --repeats runs each after a write of twice the L2 size, timed with CUDA events,
+the median kept; fwd is the forward call, fwd+bwd the forward plus the backward. TFLOP/s as h200-baselines.md counts
+them (forward 4*B*T*T*H*D halved for causal; fwd+bwd 3.5 times that). Run it in the same job as attention_lab so the
+figures compare like for like:
+
+    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10]
+
+Needs PyTorch with CUDA (the GPU machine has it). Prints one line per backend and length.
+"""
+import argparse
+
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.nn.functional import scaled_dot_product_attention
+
+BACKENDS = {"flash (FA2)": SDPBackend.FLASH_ATTENTION, "cuDNN": SDPBackend.CUDNN_ATTENTION}
+TOKENS, HEADS, HEAD_DIM = 16384, 32, 128
+
+
+def median_ms(fn, flush, repeats):
+    """Median over `repeats` runs of fn in milliseconds, each run after the L2 is flushed."""
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(repeats):
+        flush.add_(1)
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end))
+    return sorted(times)[len(times) // 2]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    l2 = torch.cuda.get_device_properties(0).L2_cache_size
+    flush = torch.empty(2 * l2 // 4, dtype=torch.float32, device="cuda")
+    print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    for t in (1024, 4096, 16384):
+        b = TOKENS // t
+        q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                   for _ in range(3))
+        dout = torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=torch.bfloat16)
+        flops = 4 * b * t * t * HEADS * HEAD_DIM / 2
+        for name, backend in BACKENDS.items():
+            with sdpa_kernel(backend):
+                forward = lambda: scaled_dot_product_attention(q, k, v, is_causal=True)
+                both = lambda: torch.autograd.grad(forward(), (q, k, v), dout)
+                fwd, fwd_bwd = median_ms(forward, flush, args.repeats), median_ms(both, flush, args.repeats)
+            print(f"T={t:<6d} {name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
+                  f"fwd+bwd {fwd_bwd:8.3f} ms {3.5 * flops / fwd_bwd / 1e9:6.1f} TFLOP/s")
+
+
+if __name__ == "__main__":
+    main()
