@@ -1,8 +1,11 @@
 // The two small kernels around the main backward kernel. `attn_bwd_prep` runs first: delta = rowsum(dout * out) per
 // (batch, head, query) in f32 (the softmax-gradient term FA2 precomputes) and zeroes the f32 dq accumulator the main
 // kernel adds into. `attn_bwd_dq` runs last for bf16: dq = bf16(scale * accumulator). (For f32 the accumulator is dq
-// itself and the main kernel applies the scale.) Both are memory-bound; one warp per row, one thread per 2 elements.
-// Invariants: delta is f32 [B,Hq,Tq]; the accumulator is f32 [B,Tq,Hq,D] in q's layout; D is even.
+// itself and the main kernel applies the scale.) Both are memory-bound and move 16 bytes per access: in the prep a
+// group of LANES lanes (a power of two) covers one row in 16-byte chunks and sums its dot product by shuffles; in the
+// epilogue each thread converts four floats.
+// Invariants: delta is f32 [B,Hq,Tq]; the accumulator is f32 [B,Tq,Hq,D] in q's layout; D is a multiple of 8
+// (checkSpec), so a row is whole 16-byte chunks of either dtype.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { makeKernel } from "./source.ts";
@@ -16,21 +19,58 @@ export function dqAccumulator(s: AttentionSpec): string {
   return s.dtype === "bf16" ? "dq_accum" : "dq";
 }
 
-function prepBody(s: AttentionSpec): string {
-  const load = (buf: string) => s.dtype === "bf16"
-    ? `bf16_to_f32(reinterpret_cast<const unsigned short*>(${buf})[base + d])` : `${buf}[base + d]`;
-  return `  const long long row = static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32;
-  const int lane = static_cast<int>(threadIdx.x) % 32;
-  if (row >= ROWS) return;
-  const long long base = row * D;
+/** The prep kernel's row split: 16-byte chunks per row, lanes per row (a power of two, at most 32). */
+function prepShape(s: AttentionSpec): { chunks: number; lanes: number } {
+  const chunks = s.D * elementBytes(s) / 16;
+  let lanes = 1;
+  while (lanes < chunks && lanes < 32) lanes *= 2;
+  return { chunks, lanes };
+}
+
+/** Device code: the dot product of two 16-byte chunks of `dtype` elements, in f32. */
+function chunkDot(s: AttentionSpec): string {
+  if (s.dtype === "f32") {
+    return `// Sum of the products of the four f32 pairs of a and b.
+__device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
+  return __uint_as_float(a.x) * __uint_as_float(b.x) + __uint_as_float(a.y) * __uint_as_float(b.y) +
+         __uint_as_float(a.z) * __uint_as_float(b.z) + __uint_as_float(a.w) * __uint_as_float(b.w);
+}`;
+  }
+  return `// Sum of the products of the eight bf16 pairs of a and b, in f32.
+__device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
+  const unsigned wa[4] = {a.x, a.y, a.z, a.w}, wb[4] = {b.x, b.y, b.z, b.w};
   float sum = 0.0f;
-  for (int d = lane; d < D; d += 32) {
-    sum = fmaf(${load("dout")}, ${load("out")}, sum);
-    ${dqAccumulator(s)}[base + d] = 0.0f;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    sum = fmaf(bf16_to_f32(static_cast<unsigned short>(wa[i])), bf16_to_f32(static_cast<unsigned short>(wb[i])), sum);
+    sum = fmaf(bf16_to_f32(static_cast<unsigned short>(wa[i] >> 16)),
+               bf16_to_f32(static_cast<unsigned short>(wb[i] >> 16)), sum);
+  }
+  return sum;
+}`;
+}
+
+function prepBody(s: AttentionSpec): string {
+  // The f32 accumulator row is zeroStores times the bytes of an input row; lanes zero it in contiguous runs.
+  const zeroStores = s.dtype === "bf16" ? 2 : 1;
+  return `  const int lane = static_cast<int>(threadIdx.x) % 32, sub = lane % LANES;
+  const long long row = (static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32) *
+      (32 / LANES) + lane / LANES;
+  const bool valid = row < ROWS;
+  const uint4 zero = {0u, 0u, 0u, 0u};
+  float sum = 0.0f;
+  if (valid) {
+    const uint4* o = reinterpret_cast<const uint4*>(out) + row * CHUNKS;
+    const uint4* g = reinterpret_cast<const uint4*>(dout) + row * CHUNKS;
+    uint4* acc = reinterpret_cast<uint4*>(${dqAccumulator(s)}) + row * CHUNKS * ${zeroStores};
+    for (int c = sub; c < CHUNKS; c += LANES) {
+      sum += chunk_dot(o[c], g[c]);
+${Array.from({ length: zeroStores }, (_, i) => `      acc[c${i ? ` + ${i} * CHUNKS` : ""}] = zero;`).join("\n")}
+    }
   }
 #pragma unroll
-  for (int mask = 16; mask > 0; mask >>= 1) sum += shfl_xor(sum, mask);
-  if (lane == 0) {
+  for (int mask = LANES / 2; mask > 0; mask >>= 1) sum += shfl_xor(sum, mask);
+  if (valid && sub == 0) {
     const long long b = row / (TQ * HQ);
     const int i = static_cast<int>(row / HQ % TQ), h = static_cast<int>(row % HQ);
     delta[(b * HQ + h) * TQ + i] = sum;
@@ -40,6 +80,8 @@ function prepBody(s: AttentionSpec): string {
 /** The kernel that computes delta and zeroes the dq accumulator. */
 export function renderBackwardPrep(s: AttentionSpec): KernelSource {
   const rows = s.B * s.Tq * s.Hq;
+  const shape = prepShape(s);
+  const rowsPerBlock = PREP_WARPS * (32 / shape.lanes);
   const params: KernelParam[] = [
     { name: "out", dtype: s.dtype, access: "read" },
     { name: "dout", dtype: s.dtype, access: "read" },
@@ -51,12 +93,12 @@ export function renderBackwardPrep(s: AttentionSpec): KernelSource {
     summary: `attention backward prologue (${s.dtype}): delta = rowsum(dout * out), dq accumulator = 0; ` +
       `B=${s.B} Tq=${s.Tq} Hq=${s.Hq} D=${s.D}`,
     params,
-    constants: [["int", "TQ", s.Tq], ["int", "HQ", s.Hq], ["int", "D", s.D], ["int", "WARPS", PREP_WARPS],
-      ["long long", "ROWS", rows]],
+    constants: [["int", "TQ", s.Tq], ["int", "HQ", s.Hq], ["int", "CHUNKS", shape.chunks], ["int", "LANES", shape.lanes],
+      ["int", "WARPS", PREP_WARPS], ["long long", "ROWS", rows]],
     primitives: s.dtype === "bf16" ? ["bf16_to_f32", "shfl_xor"] : ["shfl_xor"],
-    helpers: "",
+    helpers: chunkDot(s),
     body: prepBody(s),
-    grid: [Math.ceil(rows / PREP_WARPS), 1, 1],
+    grid: [Math.ceil(rows / rowsPerBlock), 1, 1],
     threads: PREP_WARPS * 32,
     minBlocks: 1,
     sharedBytes: 0,
@@ -67,7 +109,7 @@ export function renderBackwardPrep(s: AttentionSpec): KernelSource {
 
 /** The kernel that turns the bf16 path's f32 dq accumulator into dq (bf16), applying the softmax scale. */
 export function renderBackwardDq(s: AttentionSpec): KernelSource {
-  const pairs = queryElements(s) / 2;
+  const quads = queryElements(s) / 4;
   return makeKernel({
     prefix: "attn_bwd_dq",
     summary: `attention backward epilogue: dq = bf16(scale * dq_accum); B=${s.B} Tq=${s.Tq} Hq=${s.Hq} D=${s.D}`,
@@ -75,14 +117,15 @@ export function renderBackwardDq(s: AttentionSpec): KernelSource {
       { name: "dq_accum", dtype: "f32", access: "read" },
       { name: "dq", dtype: "bf16", access: "write" },
     ],
-    constants: [["long long", "PAIRS", pairs], ["float", "SCALE", s.scale]],
+    constants: [["long long", "QUADS", quads], ["float", "SCALE", s.scale]],
     primitives: ["pack_bf16"],
     helpers: "",
     body: `  const long long p =
       static_cast<long long>(blockIdx.x) * ${CONVERT_THREADS} + static_cast<int>(threadIdx.x);
-  if (p >= PAIRS) return;
-  reinterpret_cast<unsigned*>(dq)[p] = pack_bf16(SCALE * dq_accum[2 * p], SCALE * dq_accum[2 * p + 1]);`,
-    grid: [Math.ceil(pairs / CONVERT_THREADS), 1, 1],
+  if (p >= QUADS) return;
+  const float4 a = reinterpret_cast<const float4*>(dq_accum)[p];
+  reinterpret_cast<uint2*>(dq)[p] = {pack_bf16(SCALE * a.x, SCALE * a.y), pack_bf16(SCALE * a.z, SCALE * a.w)};`,
+    grid: [Math.ceil(quads / CONVERT_THREADS), 1, 1],
     threads: CONVERT_THREADS,
     minBlocks: 1,
     sharedBytes: 0,

@@ -38,6 +38,8 @@
 #define __align__(n) alignas(n)
 
 struct uint4 { unsigned x, y, z, w; };
+struct uint2 { unsigned x, y; };
+struct float4 { float x, y, z, w; };
 struct __nv_bfloat16 { unsigned short bits; };
 struct emu_dim3 { int x, y, z; };
 
@@ -257,6 +259,12 @@ inline void emu_ldsm_x4(unsigned (&r)[4], const void* row, bool trans) {
     }
   }
   emu::done();
+}
+
+inline float __uint_as_float(unsigned bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
 }
 
 inline float emu_bf16_to_f32(unsigned short b) {

@@ -1,12 +1,12 @@
-// KernelSource {"name":"attn_bwd_dq_48ef46fa12e1","params":[{"name":"dq_accum","dtype":"f32","access":"read"},{"name":"dq","dtype":"bf16","access":"write"}],"grid":[65536,1,1],"block":[256,1,1],"sharedBytes":0,"flops":33554432,"bytes":201326592}
+// KernelSource {"name":"attn_bwd_dq_39b1e37adbfe","params":[{"name":"dq_accum","dtype":"f32","access":"read"},{"name":"dq","dtype":"bf16","access":"write"}],"grid":[32768,1,1],"block":[256,1,1],"sharedBytes":0,"flops":33554432,"bytes":201326592}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward epilogue: dq = bf16(scale * dq_accum); B=4 Tq=4096 Hq=32 D=64
-namespace attn_bwd_dq_48ef46fa12e1_detail {
+namespace attn_bwd_dq_39b1e37adbfe_detail {
 
-constexpr long long PAIRS = 16777216;
+constexpr long long QUADS = 8388608;
 constexpr float SCALE = 0.0883883461f;
 
 // Two floats rounded to nearest-even bf16, lo in the low half.
@@ -18,14 +18,15 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
 
 
 
-}  // namespace attn_bwd_dq_48ef46fa12e1_detail
+}  // namespace attn_bwd_dq_39b1e37adbfe_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_dq_48ef46fa12e1(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_dq_39b1e37adbfe(
     const float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dq) {
-  using namespace attn_bwd_dq_48ef46fa12e1_detail;
+  using namespace attn_bwd_dq_39b1e37adbfe_detail;
   const long long p =
       static_cast<long long>(blockIdx.x) * 256 + static_cast<int>(threadIdx.x);
-  if (p >= PAIRS) return;
-  reinterpret_cast<unsigned*>(dq)[p] = pack_bf16(SCALE * dq_accum[2 * p], SCALE * dq_accum[2 * p + 1]);
+  if (p >= QUADS) return;
+  const float4 a = reinterpret_cast<const float4*>(dq_accum)[p];
+  reinterpret_cast<uint2*>(dq)[p] = {pack_bf16(SCALE * a.x, SCALE * a.y), pack_bf16(SCALE * a.z, SCALE * a.w)};
 }

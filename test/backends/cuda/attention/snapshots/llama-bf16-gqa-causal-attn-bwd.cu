@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_27727c365985","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_8ec3c482a04e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_27727c365985_detail {
+namespace attn_bwd_8ec3c482a04e_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -34,8 +34,8 @@ constexpr int FLAG_OFFSET = 164864;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
-constexpr bool SCORES_A_AHEAD = false;
 constexpr bool AHEAD = true;
+constexpr bool SCORES_A_AHEAD = false;
 
 // Base of the block's dynamic shared memory (128-byte aligned).
 __device__ __forceinline__ unsigned char* shared_base() {
@@ -325,9 +325,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_27727c365985_detail
+}  // namespace attn_bwd_8ec3c482a04e_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_27727c365985(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_8ec3c482a04e(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -337,7 +337,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_27727c365985(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_27727c365985_detail;
+  using namespace attn_bwd_8ec3c482a04e_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
