@@ -60,7 +60,7 @@ export class Emitter {
       return text;
     }
     const name = `${this.prefix}${this.next++}`;
-    this.lines.push(`${this.indent}const ${this.lang.computeType(computeKind(this.dtype(v)))} ${name} = ${text};`);
+    this.lines.push(`${this.indent}${this.lang.declare(computeKind(this.dtype(v)), name, text)}`);
     this.cache.set(key, name);
     return name;
   }
@@ -85,7 +85,8 @@ export class Emitter {
       case "constant": {
         const values = node.attrs["values"] as readonly number[] | undefined;
         if (!values) return this.lang.literal(node.attrs["value"] as number, kind);
-        return `(${values.map((x, k) => `${i} == ${k} ? ${this.lang.literal(x, kind)} : `).join("")}${this.lang.literal(0, kind)})`;
+        return values.reduceRight((rest, x, k) => this.lang.expr("where", [`${i} == ${k}`, this.lang.literal(x, kind), rest], kind),
+          this.lang.literal(0, kind));
       }
       case "iota":
         return this.lang.convert(splitIndex(i, shape)[node.attrs["axis"] as number] ?? "0", "int64", kind);

@@ -41,7 +41,7 @@ function identifiers(graph: Graph): Map<string, string> {
 }
 
 function head(lang: Language, name: string, graph: Graph, extra: string[] = []): string {
-  const params = kernelParams(graph).map((p, k) => lang.pointer(`p${k}`, p.dtype, p.access !== "read"));
+  const params = kernelParams(graph).map((p, k) => lang.pointer(`p${k}`, p.dtype, p.access !== "read", k));
   return lang.kernelHead(name, [...params, ...extra]);
 }
 
@@ -77,7 +77,7 @@ function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: numbe
   if (plan.lanes === 1) {
     const e = new Emitter(graph, lang, "    ", ids);
     const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), typeOf(o.id))};`);
-    return [`  for (long long i = ${lang.globalIndex}; i < ${n}LL; i += ${lang.globalSize}) {`, ...e.lines, ...stores, "  }"];
+    return [`  ${lang.gridLoop("i", n, 1)}`, ...e.lines, ...stores, "  }"];
   }
   const vec = (v: ValueId) => lang.vectorType!(typeOf(v), plan.lanes);
   const pointer = (v: ValueId) => ids.get(graph.inputs.find((i) => i.id === v)?.name ?? graph.outputs.find((o) => o.id === v)!.name)!;
@@ -92,7 +92,7 @@ function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: numbe
   const used = (name: string) => e.lines.some((line) => new RegExp(`\\b${name}\\b`).test(line));
   const indices = [...lanes].filter(([name]) => used(name)).map(([name, j]) => `    const long long ${name} = base + ${j};`);
   const stores = graph.outputs.map((o, k) => `    *reinterpret_cast<${vec(o.id)}*>(${pointer(o.id)} + base) = y${k};`);
-  return [`  for (long long base = (${lang.globalIndex}) * ${plan.lanes}; base < ${n}LL; base += (${lang.globalSize}) * ${plan.lanes}) {`,
+  return [`  ${lang.gridLoop("base", n, plan.lanes)}`,
     ...indices, ...loads, ...outputs, ...e.lines, ...stores, "  }"];
 }
 
@@ -228,7 +228,7 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
   const { shape, acc, init, max } = p;
   if (shape.count <= 64) {
     const code = [`${head(lang, PLACEHOLDER, kernel.graph)} {`,
-      `  for (long long o = ${lang.globalIndex}; o < ${shape.outputs}LL; o += ${lang.globalSize}) {`,
+      `  ${lang.gridLoop("o", shape.outputs, 1)}`,
       `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...p.body("o", "r", "      "), "    }",
       `    ${p.store("a")}`, "  }", "}"].join("\n");
     return named(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });

@@ -44,13 +44,20 @@ export interface Language {
   readonly literal: (value: number, kind: ComputeKind) => string;
   /** The expression of an elementwise op on compute values of kind `kind` (the operands' kind; `where`: the branches'). */
   readonly expr: (op: ExprOp, args: readonly string[], kind: ComputeKind) => string;
-  /** Kernel declaration line for `name` with typed parameters (`const float* x`, ...). */
+  /** A local constant: `const float v0 = e;` in C. */
+  readonly declare: (kind: ComputeKind, name: string, value: string) => string;
+  /**
+   * Kernel declaration for `name` with its buffer parameters (`pointer` texts, in order), up to the body's `{`; in
+   * languages with module-scope bindings (WGSL) the bindings come first.
+   */
   readonly kernelHead: (name: string, params: readonly string[]) => string;
-  /** Pointer parameter for a buffer. */
-  readonly pointer: (name: string, dtype: DType, writable: boolean) => string;
-  /** The global linear thread index and the total thread count (grid-stride loops). */
-  readonly globalIndex: string;
-  readonly globalSize: string;
+  /** A buffer parameter (`binding` is its position among the kernel's buffers). */
+  readonly pointer: (name: string, dtype: DType, writable: boolean, binding: number) => string;
+  /**
+   * Header (up to its `{`) of a grid-stride loop: `variable` visits [0, count) from the thread's first element, `lanes`
+   * consecutive elements per thread and step.
+   */
+  readonly gridLoop: (variable: string, count: number, lanes: number) => string;
   /**
    * The type of `count` consecutive stored elements moved in one aligned access (`.v[j]` is element j), for fused
    * kernels' vector path; absent where the language has none (its kernels then load element by element).

@@ -58,6 +58,9 @@ function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
   }
 }
 
+const GLOBAL_INDEX = "(long long)blockIdx.x * blockDim.x + threadIdx.x";
+const GLOBAL_SIZE = "(long long)gridDim.x * blockDim.x";
+
 export const CUDA: Language = {
   name: "cuda",
   storageType: (dtype) => STORAGE[dtype],
@@ -111,9 +114,11 @@ export const CUDA: Language = {
     return kind === "float" ? `${text}f` : text;
   },
   expr,
+  declare: (kind, name, value) => `const ${COMPUTE[kind]} ${name} = ${value};`,
   kernelHead: (name, params) => `extern "C" __global__ void __launch_bounds__(256) ${name}(${params.join(", ")})`,
   pointer: (name, dtype, writable) => `${writable ? "" : "const "}${STORAGE[dtype]}* __restrict__ ${name}`,
-  globalIndex: "(long long)blockIdx.x * blockDim.x + threadIdx.x",
-  globalSize: "(long long)gridDim.x * blockDim.x",
+  gridLoop: (v, count, lanes) => lanes === 1
+    ? `for (long long ${v} = ${GLOBAL_INDEX}; ${v} < ${count}LL; ${v} += ${GLOBAL_SIZE}) {`
+    : `for (long long ${v} = (${GLOBAL_INDEX}) * ${lanes}; ${v} < ${count}LL; ${v} += (${GLOBAL_SIZE}) * ${lanes}) {`,
   vectorType: (dtype, count) => `trainc_vec<${count}, ${STORAGE[dtype]}>`,
 };
