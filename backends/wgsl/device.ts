@@ -1,0 +1,96 @@
+// WebGPU in Node through the webgpu package (Dawn): opening a device, and running one generated WGSL kernel on
+// buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
+// WGSL_PRELUDE then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches grid[0]
+// workgroups.
+// Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes (WebGPU copies move whole words); outputs read back at
+// their given size; a shader or validation error surfaces as E5702 with the compiler's message, never as wrong data.
+
+import { create, globals } from "webgpu";
+import { fail } from "../../compiler/diagnostics.ts";
+import type { KernelSource } from "../kernel.ts";
+import { WGSL_PRELUDE } from "./language.ts";
+
+export interface WgslDevice {
+  /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
+  readonly instance: GPU;
+  readonly device: GPUDevice;
+  /** What the adapter says it is (vendor, architecture, description). */
+  readonly description: string;
+}
+
+/** Opens the first WebGPU adapter's device; E5701 when there is none. */
+export async function openDevice(): Promise<WgslDevice> {
+  Object.assign(globalThis, globals);
+  const instance = create([]);
+  const adapter = await instance.requestAdapter();
+  if (!adapter) {
+    fail(5701, "no WebGPU adapter: Dawn found no Vulkan driver it can use",
+      "install Mesa's Vulkan drivers 25 or newer (Debian 12: mesa-vulkan-drivers from bookworm-backports; Mesa 22 " +
+      "is rejected) or a GPU's Vulkan driver, or use --target cpu");
+  }
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const i = adapter.info;
+  return { instance, device, description: [i.vendor, i.architecture, i.description].filter((x) => x).join(", ") };
+}
+
+function padded(bytes: number): number {
+  return Math.max(4, Math.ceil(bytes / 4) * 4);
+}
+
+/**
+ * Runs `kernel` once: `inputs` holds the bytes of every buffer it reads, `outputs` the byte size of every buffer it
+ * writes (named as in kernel.params). Resolves to the outputs' bytes.
+ */
+export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: Readonly<Record<string, Uint8Array>>,
+  outputs: Readonly<Record<string, number>>): Promise<Record<string, Uint8Array>> {
+  const { device } = gpu;
+  device.pushErrorScope("validation");
+  const module = device.createShaderModule({ code: `${WGSL_PRELUDE}\n\n${kernel.code}` });
+  const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: kernel.name } });
+  const buffers = kernel.params.map((p) => {
+    const data = inputs[p.name];
+    const size = padded(data ? data.byteLength : outputs[p.name] ?? fail(5702, `no bytes given for buffer ${p.name}`));
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buffer = device.createBuffer({ size, usage });
+    if (data) {
+      const words = new Uint8Array(size);
+      words.set(data);
+      device.queue.writeBuffer(buffer, 0, words);
+    }
+    return buffer;
+  });
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(kernel.grid[0], kernel.grid[1], kernel.grid[2]);
+  pass.end();
+  const reads = kernel.params.flatMap((p, k) => {
+    const bytes = outputs[p.name];
+    if (bytes === undefined) return [];
+    const read = device.createBuffer({ size: padded(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.copyBufferToBuffer(buffers[k]!, 0, read, 0, padded(bytes));
+    return [{ name: p.name, read, bytes }];
+  });
+  device.queue.submit([encoder.finish()]);
+  const error = await device.popErrorScope();
+  if (error) fail(5702, `kernel ${kernel.name} was rejected by WebGPU: ${error.message}`, "report it: generated WGSL must validate");
+  const result: Record<string, Uint8Array> = {};
+  for (const { name, read, bytes } of reads) {
+    await read.mapAsync(GPUMapMode.READ);
+    result[name] = new Uint8Array(read.getMappedRange().slice(0, bytes));
+    read.unmap();
+    read.destroy();
+  }
+  for (const b of buffers) b.destroy();
+  return result;
+}

@@ -1,0 +1,139 @@
+// The WGSL language table for the C-style generators (backends/c-style/language.ts). WGSL has 32-bit types only and
+// no bf16: f32, i32 and bool (stored as u32) are what the wgsl target stores so far; a kernel holding any other dtype
+// is refused (E5700). Integer compute values are i32, the 64-bit kind included (an index or a token id fits), and
+// grid-stride loop variables are i32 so index arithmetic and iota values share one type. The prelude (WGSL_PRELUDE)
+// defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
+// Invariant: every expression has the WGSL type of its compute kind (f32, i32, bool); no constant expression
+// evaluates to inf or NaN (WGSL rejects those at shader creation), so both come from private variables' bits.
+
+import { fail } from "../../compiler/diagnostics.ts";
+import type { DType } from "../../ir/dtype.ts";
+import type { ComputeKind, ExprOp, Language } from "../c-style/language.ts";
+
+/** Threads per workgroup of every generated WGSL kernel (the fused generators' block size). */
+export const WORKGROUP_SIZE = 256;
+
+const STORAGE: Partial<Record<DType, string>> = { f32: "f32", i32: "i32", bool: "u32" };
+
+const COMPUTE: Partial<Record<ComputeKind, string>> = { float: "f32", int64: "i32", int32: "i32", bool: "bool" };
+
+function storage(dtype: DType): string {
+  return STORAGE[dtype] ?? fail(5700, `the wgsl target cannot hold ${dtype} tensors yet (it stores f32, i32 and bool)`,
+    "train with --target cuda or cpu for now; 16-bit and 64-bit types on wgsl come with its legalization pass");
+}
+
+function compute(kind: ComputeKind): string {
+  return COMPUTE[kind] ?? fail(5700, `the wgsl target cannot compute in ${kind} (WGSL has no 64-bit floats)`,
+    "train with --target cuda or cpu for f64 models");
+}
+
+/** Helpers the expressions call, and the private variables that hold inf and NaN. */
+export const WGSL_PRELUDE = `var<private> trainc_inf_bits: u32 = 0x7f800000u;
+var<private> trainc_nan_bits: u32 = 0x7fc00000u;
+
+fn trainc_inf() -> f32 { return bitcast<f32>(trainc_inf_bits); }
+fn trainc_nan() -> f32 { return bitcast<f32>(trainc_nan_bits); }
+
+// max and min that propagate NaN, as the interpreter does.
+fn trainc_max(a: f32, b: f32) -> f32 { return select(max(a, b), trainc_nan(), a != a || b != b); }
+fn trainc_min(a: f32, b: f32) -> f32 { return select(min(a, b), trainc_nan(), a != a || b != b); }
+
+// Integer power by squaring; a negative exponent gives 0.
+fn trainc_ipow(base_in: i32, exponent_in: i32) -> i32 {
+  if (exponent_in < 0) { return 0; }
+  var base = base_in;
+  var exponent = exponent_in;
+  var result = 1;
+  while (exponent != 0) {
+    if ((exponent & 1) != 0) { result *= base; }
+    base *= base;
+    exponent >>= 1u;
+  }
+  return result;
+}
+
+// Float to int as the interpreter casts: truncation toward zero, 0 for inf and NaN.
+fn trainc_float_to_int(x: f32) -> i32 {
+  if (x != x || abs(x) == trainc_inf()) { return 0; }
+  return i32(trunc(x));
+}`;
+
+function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
+  const [x, y, z] = a;
+  const float = kind === "float";
+  const one = float ? "1.0" : "1";
+  switch (op) {
+    case "neg": return `(-${x})`;
+    case "abs": return `abs(${x})`;
+    case "exp": return `exp(${x})`;
+    case "log": return `log(${x})`;
+    case "sqrt": return `sqrt(${x})`;
+    case "rsqrt": return `(1.0 / sqrt(${x}))`;
+    case "reciprocal": return `(${one} / ${x})`;
+    case "sigmoid": return `(1.0 / (1.0 + exp(-${x})))`;
+    case "silu": return `(${x} / (1.0 + exp(-${x})))`;
+    case "tanh": return `tanh(${x})`;
+    case "sin": return `sin(${x})`;
+    case "cos": return `cos(${x})`;
+    case "not": return `(!${x})`;
+    case "add": return `(${x} + ${y})`;
+    case "sub": return `(${x} - ${y})`;
+    case "mul": return `(${x} * ${y})`;
+    case "div": return `(${x} / ${y})`;
+    case "pow": return float ? `pow(${x}, ${y})` : `trainc_ipow(${x}, ${y})`;
+    case "maximum": return float ? `trainc_max(${x}, ${y})` : `max(${x}, ${y})`;
+    case "minimum": return float ? `trainc_min(${x}, ${y})` : `min(${x}, ${y})`;
+    case "eq": return `(${x} == ${y})`;
+    case "ne": return `(${x} != ${y})`;
+    case "lt": return `(${x} < ${y})`;
+    case "le": return `(${x} <= ${y})`;
+    case "gt": return `(${x} > ${y})`;
+    case "ge": return `(${x} >= ${y})`;
+    case "and": return `(${x} && ${y})`;
+    case "or": return `(${x} || ${y})`;
+    case "where": return `select(${z}, ${y}, ${x})`;
+  }
+}
+
+function convert(x: string, from: ComputeKind, to: ComputeKind): string {
+  if (compute(from) === compute(to)) return x;
+  if (to === "bool") return from === "float" ? `(${x} != 0.0)` : `(${x} != 0)`;
+  if (from === "float") return `trainc_float_to_int(${x})`;
+  if (from === "bool") return to === "float" ? `select(0.0, 1.0, ${x})` : `select(0, 1, ${x})`;
+  return `${compute(to)}(${x})`;
+}
+
+function literal(value: number, kind: ComputeKind): string {
+  if (kind === "bool") return value !== 0 ? "true" : "false";
+  if (compute(kind) === "i32") return `${value}`;
+  if (Number.isNaN(value)) return "trainc_nan()";
+  if (!Number.isFinite(value)) return value < 0 ? "(-trainc_inf())" : "trainc_inf()";
+  return `${Number.isInteger(value) ? `${value}.0` : value.toExponential()}f`;
+}
+
+/** `x` unchanged, once `dtype` is known to be storable. */
+function stored(x: string, dtype: DType): string {
+  storage(dtype);
+  return x;
+}
+
+export const WGSL: Language = {
+  name: "wgsl",
+  storageType: storage,
+  computeType: compute,
+  load: (x, dtype) => (dtype === "bool" ? `(${x} != 0u)` : stored(x, dtype)),
+  store: (x, dtype) => (dtype === "bool" ? `select(0u, 1u, ${x})` : stored(x, dtype)),
+  round: stored,
+  convert,
+  literal,
+  expr,
+  declare: (kind, name, value) => `let ${name}: ${compute(kind)} = ${value};`,
+  kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
+    `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
+  pointer: (name, dtype, writable, binding) =>
+    `@group(0) @binding(${binding}) var<storage, ${writable ? "read_write" : "read"}> ${name}: array<${storage(dtype)}>;`,
+  gridLoop: (v, count, lanes) => {
+    if (lanes !== 1) throw new Error("WGSL kernels have no vector path");
+    return `for (var ${v}: i32 = i32(gid.x); ${v} < ${count}; ${v} += i32(groups.x) * ${WORKGROUP_SIZE}) {`;
+  },
+};

@@ -1,0 +1,98 @@
+// The C-style fused-kernel generator in the WGSL language, run on a real WebGPU device (Dawn in Node; on CI Mesa's
+// lavapipe, a CPU Vulkan driver) against the interpreter: every fused kernel of a real train step (llama_packed, f32,
+// B=2, T=8) on random inputs. Kernels holding i64 tensors are refused with E5700 until the wgsl legalization exists;
+// the test checks that those, and only those, are refused. The language table's refusals are checked without a device.
+// Without an adapter the device tests skip, unless TRAINC_REQUIRE_WEBGPU is set (CI sets it): then they fail.
+
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { renderFused } from "../../../backends/c-style/fused.ts";
+import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
+import { openDevice, runKernel, type WgslDevice } from "../../../backends/wgsl/device.ts";
+import { WGSL } from "../../../backends/wgsl/language.ts";
+import { TraincError } from "../../../compiler/diagnostics.ts";
+import { interpret } from "../../../ir/interpret/index.ts";
+import { numel, type Tensor } from "../../../ir/tensor.ts";
+import { relativeError } from "../../harness/numeric.ts";
+import { randomInputs } from "../../harness/random.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+
+const opened: { gpu?: WgslDevice; error?: unknown } = await openDevice().then((gpu) => ({ gpu }), (error) => ({ error }));
+const gpu = opened.gpu;
+const TITLE = "fused kernels in WGSL on WebGPU";
+
+test("a WebGPU adapter is present where TRAINC_REQUIRE_WEBGPU says so (CI installs lavapipe)", () => {
+  if (process.env["TRAINC_REQUIRE_WEBGPU"]) expect(opened.error, String(opened.error)).toBeUndefined();
+});
+
+/** A tensor as the wgsl target stores it: bool as one u32 per element, f32 and i32 as they are. */
+function deviceBytes(t: Tensor): Uint8Array {
+  const data = t.dtype === "bool" ? Uint32Array.from(t.data) : t.data;
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Values read back from a buffer of `dtype` (bool read as u32). */
+function hostValues(bytes: Uint8Array, dtype: string): ArrayLike<number> {
+  const buffer = bytes.slice().buffer;
+  return dtype === "f32" ? new Float32Array(buffer) : dtype === "i32" ? new Int32Array(buffer) : new Uint32Array(buffer);
+}
+
+function holdsI64(k: Kernel): boolean {
+  return Object.values(k.graph.types).some((t) => t.dtype === "i64");
+}
+
+describe.skipIf(!gpu)(gpu ? TITLE : `${TITLE}: skipped, no WebGPU adapter (see docs/wgsl.md)`, () => {
+  let kernels: Kernel[];
+  beforeAll(() => {
+    const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" });
+    kernels = module.graphs.flatMap((g) => partition(g).kernels).filter((k) => k.kind === "fused");
+  });
+
+  test("every fused kernel of the llama_packed train step (f32) matches the interpreter; i64 kernels are refused", async () => {
+    const refused: string[] = [];
+    let checked = 0;
+    for (const [i, kernel] of kernels.entries()) {
+      let source;
+      try {
+        source = renderFused(kernel, WGSL);
+      } catch (e) {
+        if (!(e instanceof TraincError) || e.code !== 5700) throw e;
+        refused.push(kernel.name);
+        continue;
+      }
+      const inputs = randomInputs(kernel.graph, 31 + i);
+      const want = interpret(kernel.graph, inputs);
+      const outputs = Object.fromEntries(kernel.graph.outputs.map((o) => {
+        const t = kernel.graph.types[o.id]!;
+        return [o.name, 4 * numel(t.shape as number[])];
+      }));
+      const got = await runKernel(gpu!, source, Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, deviceBytes(t)])),
+        outputs);
+      for (const o of kernel.graph.outputs) {
+        const dtype = kernel.graph.types[o.id]!.dtype;
+        expect(relativeError(hostValues(got[o.name]!, dtype), want[o.name]!), `${kernel.name} ${o.name}`).toBeLessThan(2e-6);
+      }
+      checked++;
+    }
+    expect(refused).toEqual(kernels.filter(holdsI64).map((k) => k.name));
+    expect(checked).toBe(kernels.length - refused.length);
+    expect(checked).toBeGreaterThan(60);
+  }, 300_000);
+});
+
+describe("the WGSL language table", () => {
+  test("refuses what WGSL cannot hold, with E5700", () => {
+    for (const dtype of ["bf16", "f16", "i64", "f64", "u8"] as const) {
+      expect(() => WGSL.storageType(dtype), dtype).toThrow(expect.objectContaining({ code: 5700 }));
+    }
+    expect(() => WGSL.computeType("double")).toThrow(expect.objectContaining({ code: 5700 }));
+  });
+
+  test("inf and NaN come from private variables (WGSL rejects them as constants); where is select", () => {
+    expect(WGSL.literal(-Infinity, "float")).toBe("(-trainc_inf())");
+    expect(WGSL.literal(NaN, "float")).toBe("trainc_nan()");
+    expect(WGSL.literal(0.5, "float")).toBe("5e-1f");
+    expect(WGSL.expr("where", ["c", "a", "b"], "float")).toBe("select(b, a, c)");
+    expect(WGSL.gridLoop("i", 100, 1)).toBe("for (var i: i32 = i32(gid.x); i < 100; i += i32(groups.x) * 256) {");
+  });
+});
