@@ -4,7 +4,8 @@
 // reduced axes are the outer ones (a column reduction: RMSNorm's weight gradient sums [B,T,C] over B and T), 32
 // adjacent outputs per block, a warp per row so loads are coalesced, rows split over blocks; otherwise a block per
 // output. Blocks that share outputs combine partial results through a zeroed workspace (atomic adds, the last block
-// finishing) — sums and means only; max keeps one block per output.
+// finishing) — sums and means only; max keeps one block per output. A language without block-level code
+// (Language.cooperative false: WGSL so far) runs every reduction a thread per output.
 // Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
 
 import type { KernelSource } from "../kernel.ts";
@@ -164,7 +165,7 @@ function reduceParts(graph: Graph, lang: Language): ReduceParts {
   const accKind = computeKind(graph.types[node.args[0]!]!.dtype);
   const max = shape.op === "reduce_max";
   const init = max ? lang.literal(accKind === "int64" || accKind === "int32" ? -(2 ** 31) : -Infinity, accKind) : lang.literal(0, accKind);
-  const combine = (a: string, b: string) => (max ? `trainc_max(${a}, ${b})` : `(${a} + ${b})`);
+  const combine = (a: string, b: string) => lang.expr(max ? "maximum" : "add", [a, b], accKind);
   const finish = (a: string) => (shape.op === "reduce_mean" ? `(${a} / ${lang.literal(shape.count, accKind)})` : a);
   const ids = identifiers(graph);
   const body = (o: string, r: string, indent: string) => {
@@ -226,10 +227,10 @@ function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): Ker
 export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
   const p = reduceParts(kernel.graph, lang);
   const { shape, acc, init, max } = p;
-  if (shape.count <= 64) {
+  if (shape.count <= 64 || !lang.cooperative) {
     const code = [`${head(lang, PLACEHOLDER, kernel.graph)} {`,
       `  ${lang.gridLoop("o", shape.outputs, 1)}`,
-      `    ${acc} a = ${init};`, `    for (long long r = 0; r < ${shape.count}LL; ++r) {`, ...p.body("o", "r", "      "), "    }",
+      `    ${lang.declareVar(p.accKind, "a", init)}`, `    ${lang.loop("r", shape.count)}`, ...p.body("o", "r", "      "), "    }",
       `    ${p.store("a")}`, "  }", "}"].join("\n");
     return named(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
   }

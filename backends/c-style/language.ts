@@ -46,6 +46,15 @@ export interface Language {
   readonly expr: (op: ExprOp, args: readonly string[], kind: ComputeKind) => string;
   /** A local constant: `const float v0 = e;` in C. */
   readonly declare: (kind: ComputeKind, name: string, value: string) => string;
+  /** A local variable with a first value: `float a = e;` in C. */
+  readonly declareVar: (kind: ComputeKind, name: string, value: string) => string;
+  /** Header (up to its `{`) of a sequential loop of `variable` over [0, count). */
+  readonly loop: (variable: string, count: number) => string;
+  /**
+   * Whether the language has the block-level code (shared memory, barriers, atomics, warp shuffles in the prelude)
+   * that the reduce generator's row and column strategies use; without it every reduction runs a thread per output.
+   */
+  readonly cooperative: boolean;
   /**
    * Kernel declaration for `name` with its buffer parameters (`pointer` texts, in order), up to the body's `{`; in
    * languages with module-scope bindings (WGSL) the bindings come first.

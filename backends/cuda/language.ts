@@ -115,6 +115,9 @@ export const CUDA: Language = {
   },
   expr,
   declare: (kind, name, value) => `const ${COMPUTE[kind]} ${name} = ${value};`,
+  declareVar: (kind, name, value) => `${COMPUTE[kind]} ${name} = ${value};`,
+  loop: (v, count) => `for (long long ${v} = 0; ${v} < ${count}LL; ++${v}) {`,
+  cooperative: true,
   kernelHead: (name, params) => `extern "C" __global__ void __launch_bounds__(256) ${name}(${params.join(", ")})`,
   pointer: (name, dtype, writable) => `${writable ? "" : "const "}${STORAGE[dtype]}* __restrict__ ${name}`,
   gridLoop: (v, count, lanes) => lanes === 1

@@ -128,6 +128,9 @@ export const WGSL: Language = {
   literal,
   expr,
   declare: (kind, name, value) => `let ${name}: ${compute(kind)} = ${value};`,
+  declareVar: (kind, name, value) => `var ${name}: ${compute(kind)} = ${value};`,
+  loop: (v, count) => `for (var ${v}: i32 = 0; ${v} < ${count}; ${v}++) {`,
+  cooperative: false,
   kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
     `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
   pointer: (name, dtype, writable, binding) =>
