@@ -16,6 +16,23 @@ export type ExprOp = Extract<OpName,
 
 export type ComputeKind = "float" | "double" | "int64" | "int32" | "bool";
 
+/** Ops every C-like language writes as the same operator: negation, arithmetic, comparisons, logic. */
+const OPERATORS = {
+  neg: "-", not: "!", add: "+", sub: "-", mul: "*", div: "/", eq: "==", ne: "!=", lt: "<", le: "<=", gt: ">", ge: ">=",
+  and: "&&", or: "||",
+} as const satisfies Partial<Record<ExprOp, string>>;
+
+export type OperatorOp = keyof typeof OPERATORS;
+
+export function isOperator(op: ExprOp): op is OperatorOp {
+  return op in OPERATORS;
+}
+
+/** An operator op as every C-like language spells it: `(-x)`, `(!x)`, `(x + y)`. */
+export function operatorExpr(op: OperatorOp, args: readonly string[]): string {
+  return op === "neg" || op === "not" ? `(${OPERATORS[op]}${args[0]})` : `(${args[0]} ${OPERATORS[op]} ${args[1]})`;
+}
+
 /** The compute kind of a dtype (see the invariant above). */
 export function computeKind(dtype: DType): ComputeKind {
   switch (dtype) {

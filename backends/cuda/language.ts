@@ -3,7 +3,7 @@
 // helpers the expressions below call (trainc_cast_int, trainc_max, ...).
 
 import type { DType } from "../../ir/dtype.ts";
-import type { ComputeKind, ExprOp, Language } from "../c-style/language.ts";
+import { isOperator, operatorExpr, type ComputeKind, type ExprOp, type Language } from "../c-style/language.ts";
 
 const STORAGE: Record<DType, string> = {
   f64: "double", f32: "float", f16: "__half", bf16: "__nv_bfloat16", f8e4m3: "__nv_fp8_e4m3", f8e5m2: "__nv_fp8_e5m2",
@@ -25,8 +25,8 @@ function fn(name: string, kind: ComputeKind): string {
 function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
   const [x, y, z] = a;
   const one = kind === "float" ? "1.0f" : kind === "double" ? "1.0" : "1";
+  if (isOperator(op)) return operatorExpr(op, a);
   switch (op) {
-    case "neg": return `(-${x})`;
     case "abs": return floating(kind) ? `${fn("fabs", kind)}(${x})` : kind === "int64" ? `llabs(${x})` : `abs(${x})`;
     case "exp": return `${fn("exp", kind)}(${x})`;
     case "log": return `${fn("log", kind)}(${x})`;
@@ -38,22 +38,9 @@ function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
     case "tanh": return `${fn("tanh", kind)}(${x})`;
     case "sin": return `${fn("sin", kind)}(${x})`;
     case "cos": return `${fn("cos", kind)}(${x})`;
-    case "not": return `(!${x})`;
-    case "add": return `(${x} + ${y})`;
-    case "sub": return `(${x} - ${y})`;
-    case "mul": return `(${x} * ${y})`;
-    case "div": return `(${x} / ${y})`;
     case "pow": return floating(kind) ? `${fn("pow", kind)}(${x}, ${y})` : `trainc_ipow(${x}, ${y})`;
     case "maximum": return `trainc_max(${x}, ${y})`;
     case "minimum": return `trainc_min(${x}, ${y})`;
-    case "eq": return `(${x} == ${y})`;
-    case "ne": return `(${x} != ${y})`;
-    case "lt": return `(${x} < ${y})`;
-    case "le": return `(${x} <= ${y})`;
-    case "gt": return `(${x} > ${y})`;
-    case "ge": return `(${x} >= ${y})`;
-    case "and": return `(${x} && ${y})`;
-    case "or": return `(${x} || ${y})`;
     case "where": return `(${x} ? ${y} : ${z})`;
   }
 }

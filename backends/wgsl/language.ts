@@ -8,7 +8,7 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import type { DType } from "../../ir/dtype.ts";
-import type { ComputeKind, ExprOp, Language } from "../c-style/language.ts";
+import { isOperator, operatorExpr, type ComputeKind, type ExprOp, type Language } from "../c-style/language.ts";
 
 /** Threads per workgroup of every generated WGSL kernel (the fused generators' block size). */
 export const WORKGROUP_SIZE = 256;
@@ -62,8 +62,8 @@ function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
   const [x, y, z] = a;
   const float = kind === "float";
   const one = float ? "1.0" : "1";
+  if (isOperator(op)) return operatorExpr(op, a);
   switch (op) {
-    case "neg": return `(-${x})`;
     case "abs": return `abs(${x})`;
     case "exp": return `exp(${x})`;
     case "log": return `log(${x})`;
@@ -75,22 +75,9 @@ function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
     case "tanh": return `tanh(${x})`;
     case "sin": return `sin(${x})`;
     case "cos": return `cos(${x})`;
-    case "not": return `(!${x})`;
-    case "add": return `(${x} + ${y})`;
-    case "sub": return `(${x} - ${y})`;
-    case "mul": return `(${x} * ${y})`;
-    case "div": return `(${x} / ${y})`;
     case "pow": return float ? `pow(${x}, ${y})` : `trainc_ipow(${x}, ${y})`;
     case "maximum": return float ? `trainc_max(${x}, ${y})` : `max(${x}, ${y})`;
     case "minimum": return float ? `trainc_min(${x}, ${y})` : `min(${x}, ${y})`;
-    case "eq": return `(${x} == ${y})`;
-    case "ne": return `(${x} != ${y})`;
-    case "lt": return `(${x} < ${y})`;
-    case "le": return `(${x} <= ${y})`;
-    case "gt": return `(${x} > ${y})`;
-    case "ge": return `(${x} >= ${y})`;
-    case "and": return `(${x} && ${y})`;
-    case "or": return `(${x} || ${y})`;
     case "where": return `select(${z}, ${y}, ${x})`;
   }
 }
