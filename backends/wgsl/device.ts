@@ -1,9 +1,10 @@
 // WebGPU in Node through the webgpu package (Dawn): opening a device, and running one generated WGSL kernel on
 // buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
-// WGSL_PRELUDE then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches grid[0]
+// WGSL_PRELUDE then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches its grid of
 // workgroups.
-// Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes (WebGPU copies move whole words); outputs read back at
-// their given size; a shader or validation error surfaces as E5702 with the compiler's message, never as wrong data.
+// Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes
+// (WebGPU copies move whole words); outputs read back at their given size; a shader or validation error surfaces as
+// E5702 with the compiler's message, never as wrong data.
 
 import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
@@ -83,7 +84,9 @@ export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: R
   });
   device.queue.submit([encoder.finish()]);
   const error = await device.popErrorScope();
-  if (error) fail(5702, `kernel ${kernel.name} was rejected by WebGPU: ${error.message}`, "report it: generated WGSL must validate");
+  if (error) {
+    fail(5702, `kernel ${kernel.name} was rejected by WebGPU: ${error.message}`, "report it: generated WGSL must validate");
+  }
   const result: Record<string, Uint8Array> = {};
   for (const { name, read, bytes } of reads) {
     await read.mapAsync(GPUMapMode.READ);

@@ -1,6 +1,7 @@
-// The C-style generators in the WGSL language, run on a real WebGPU device (Dawn in Node; on CI Mesa's lavapipe, a
-// CPU Vulkan driver) against the interpreter: every fused and reduce kernel of a real train step (llama_packed, f32,
-// B=2, T=8) on random inputs (WGSL reductions run a thread per output). Kernels holding i64 tensors are refused with E5700 until the wgsl legalization exists;
+// The WGSL kernels, run on a real WebGPU device (Dawn in Node; on CI Mesa's lavapipe, a CPU Vulkan driver) against
+// the interpreter: every fused, reduce and matmul kernel of a real train step (llama_packed, f32, B=2, T=8) on random
+// inputs. Fused and reduce kernels come from the C-style generators in the WGSL language (reductions a thread per
+// output), matmuls from backends/wgsl/gemm.ts. Kernels holding i64 tensors are refused with E5700 until the wgsl legalization exists;
 // the test checks that those, and only those, are refused. The language table's refusals are checked without a device.
 // Without an adapter the device tests skip, unless TRAINC_REQUIRE_WEBGPU is set (CI sets it): then they fail.
 
@@ -9,6 +10,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { renderFused, renderReduce } from "../../../backends/c-style/fused.ts";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
 import { openDevice, runKernel, type WgslDevice } from "../../../backends/wgsl/device.ts";
+import { renderWgslMatmul } from "../../../backends/wgsl/gemm.ts";
 import { WGSL } from "../../../backends/wgsl/language.ts";
 import { TraincError } from "../../../compiler/diagnostics.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
@@ -19,7 +21,7 @@ import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
 const opened: { gpu?: WgslDevice; error?: unknown } = await openDevice().then((gpu) => ({ gpu }), (error) => ({ error }));
 const gpu = opened.gpu;
-const TITLE = "fused kernels in WGSL on WebGPU";
+const TITLE = "WGSL kernels on WebGPU";
 
 test("a WebGPU adapter is present where TRAINC_REQUIRE_WEBGPU says so (CI installs lavapipe)", () => {
   if (process.env["TRAINC_REQUIRE_WEBGPU"]) expect(opened.error, String(opened.error)).toBeUndefined();
@@ -48,15 +50,20 @@ describe.skipIf(!gpu)(gpu ? TITLE : `${TITLE}: skipped, no WebGPU adapter (see d
     kernels = module.graphs.flatMap((g) => partition(g).kernels);
   });
 
-  test.each(["fused", "reduce"] as const)("every %s kernel of the llama_packed train step (f32) matches the " +
-    "interpreter; kernels holding i64 are refused", async (kind) => {
-    const render = kind === "fused" ? renderFused : renderReduce;
+  const RENDER = {
+    fused: (k: Kernel) => renderFused(k, WGSL), reduce: (k: Kernel) => renderReduce(k, WGSL), matmul: renderWgslMatmul,
+  };
+  const LEAST = { fused: 60, reduce: 30, matmul: 40 };
+
+  test.each(["fused", "reduce", "matmul"] as const)("every %s kernel of the llama_packed train step (f32) matches " +
+    "the interpreter; kernels holding i64 are refused", async (kind) => {
+    const render = RENDER[kind];
     const ofKind = kernels.filter((k) => k.kind === kind);
     const refused: string[] = [];
     for (const [i, kernel] of ofKind.entries()) {
       let source;
       try {
-        source = render(kernel, WGSL);
+        source = render(kernel);
       } catch (e) {
         if (!(e instanceof TraincError) || e.code !== 5700) throw e;
         refused.push(kernel.name);
@@ -76,7 +83,7 @@ describe.skipIf(!gpu)(gpu ? TITLE : `${TITLE}: skipped, no WebGPU adapter (see d
       }
     }
     expect(refused).toEqual(ofKind.filter(holdsI64).map((k) => k.name));
-    expect(ofKind.length - refused.length).toBeGreaterThan(kind === "fused" ? 60 : 10);
+    expect(ofKind.length - refused.length).toBeGreaterThan(LEAST[kind]);
   }, 300_000);
 });
 
