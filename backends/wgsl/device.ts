@@ -15,6 +15,8 @@ export interface WgslDevice {
   /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
   readonly instance: GPU;
   readonly device: GPUDevice;
+  /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage): splitByBuffers' limit. */
+  readonly maxBuffers: number;
   /** What the adapter says it is (vendor, architecture, description). */
   readonly description: string;
 }
@@ -36,7 +38,7 @@ export async function openDevice(): Promise<WgslDevice> {
     },
   });
   const i = adapter.info;
-  return { instance, device, description: [i.vendor, i.architecture, i.description].filter((x) => x).join(", ") };
+  return { instance, device, maxBuffers: device.limits.maxStorageBuffersPerShaderStage, description: [i.vendor, i.architecture, i.description].filter((x) => x).join(", ") };
 }
 
 function padded(bytes: number): number {
