@@ -5,7 +5,9 @@ import { loadModel, type LoadedModel } from "../../compiler/import/hf/load.ts";
 import type { ForwardOptions } from "../../compiler/import/hf/forward.ts";
 import { lowerTrainStep } from "../../compiler/pipeline.ts";
 import { specializeModule } from "../../backends/schedule/specialize.ts";
-import type { Module } from "../../ir/graph.ts";
+import type { Graph, Module } from "../../ir/graph.ts";
+import type { Tensor } from "../../ir/tensor.ts";
+import { randomInputs } from "./random.ts";
 import type { TrainStepOptions } from "../../ir/train-step.ts";
 
 /** The Hugging Face fixture folders (test/fixtures/hf/<case>). */
@@ -24,4 +26,22 @@ export function specializedTrainStep(dir: string, precision: ForwardOptions, siz
   const model = loadModel(dir, precision);
   const module = specializeModule(lowerTrainStep(model.forward, { ...optimizer, trainable: Object.keys(model.parameters) }), sizes);
   return { model, module };
+}
+
+/**
+ * Random inputs for one graph of a train step that mean something: token ids and labels inside the vocabulary,
+ * positions 0..7, step 3 and a token count of 11 (randomInputs alone would give ids in [0, 4) and a step of 0).
+ */
+export function trainStepInputs(graph: Graph, seed: number): Record<string, Tensor> {
+  const inputs = randomInputs(graph, seed, {});
+  if (inputs["input_ids"]) {
+    const vocab = graph.types[graph.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0] as number;
+    for (const key of ["input_ids", "labels"]) {
+      inputs[key] = { ...inputs[key]!, data: inputs[key]!.data.map((x, i) => (i * 7 + x) % vocab) };
+    }
+    inputs["position_ids"] = { ...inputs["position_ids"]!, data: inputs["position_ids"]!.data.map((_, i) => i % 8) };
+  }
+  if (inputs["step"]) inputs["step"] = { ...inputs["step"], data: Float64Array.of(3) };
+  if (inputs["token_count"]) inputs["token_count"] = { ...inputs["token_count"], data: Float64Array.of(11) };
+  return inputs;
 }

@@ -8,8 +8,7 @@ import { partition } from "../../../backends/schedule/partition.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { toArray } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
-import { randomInputs } from "../../harness/random.ts";
-import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+import { HF_FIXTURES, specializedTrainStep, trainStepInputs } from "../../harness/train-step.ts";
 
 
 function trainStep(name: string) {
@@ -22,14 +21,7 @@ describe("partition", () => {
       for (const graph of trainStep(name).graphs) {
         const p = partition(graph);
         for (const k of p.kernels) verifyGraph(k.graph);
-        const inputs = randomInputs(graph, 3, {});
-        if (inputs["input_ids"]) {
-          const vocab = graph.types[graph.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0] as number;
-          for (const key of ["input_ids", "labels"]) inputs[key] = { ...inputs[key]!, data: inputs[key]!.data.map((x, i) => (i * 7 + x) % vocab) };
-          inputs["position_ids"] = { ...inputs["position_ids"]!, data: inputs["position_ids"]!.data.map((_, i) => i % 8) };
-        }
-        if (inputs["step"]) inputs["step"] = { ...inputs["step"], data: Float64Array.of(3) };
-        if (inputs["token_count"]) inputs["token_count"] = { ...inputs["token_count"], data: Float64Array.of(11) };
+        const inputs = trainStepInputs(graph, 3);
         const want = interpret(graph, inputs);
         const got = runPartition(p, inputs);
         for (const o of graph.outputs) expect(toArray(got[o.name]!), o.name).toEqual(toArray(want[o.name]!));

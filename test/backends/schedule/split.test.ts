@@ -10,8 +10,7 @@ import { splitByBuffers } from "../../../backends/schedule/split.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { toArray } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
-import { randomInputs } from "../../harness/random.ts";
-import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+import { HF_FIXTURES, specializedTrainStep, trainStepInputs } from "../../harness/train-step.ts";
 
 function optimizerStep() {
   const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32" });
@@ -30,9 +29,7 @@ describe("splitByBuffers", () => {
     expect(Math.max(...fusedParams(split))).toBeLessThanOrEqual(max);
     expect(split.kernels.length).toBeGreaterThan(whole.kernels.length);
     for (const k of split.kernels) verifyGraph(k.graph);
-    const inputs = randomInputs(graph, 5, {});
-    if (inputs["step"]) inputs["step"] = { ...inputs["step"], data: Float64Array.of(3) };
-    if (inputs["token_count"]) inputs["token_count"] = { ...inputs["token_count"], data: Float64Array.of(11) };
+    const inputs = trainStepInputs(graph, 5);
     const want = interpret(graph, inputs);
     const got = runPartition(split, inputs);
     for (const o of graph.outputs) expect(toArray(got[o.name]!), o.name).toEqual(toArray(want[o.name]!));

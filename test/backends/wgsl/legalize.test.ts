@@ -7,8 +7,7 @@ import { GraphBuilder } from "../../../ir/builder.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { fromArray, toArray, type Tensor } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
-import { randomInputs } from "../../harness/random.ts";
-import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+import { HF_FIXTURES, specializedTrainStep, trainStepInputs } from "../../harness/train-step.ts";
 
 describe("legalizeForWgsl", () => {
   test.each(["llama_packed", "qwen3_qk_norm"])("%s: no i64 left, the same outputs", (fixture) => {
@@ -21,8 +20,7 @@ describe("legalizeForWgsl", () => {
       expect(after.inputs.map((i) => [i.name, after.types[i.id]!.shape])).toEqual(
         graph.inputs.map((i) => [i.name, graph.types[i.id]!.shape]));
       expect(after.outputs.map((o) => o.name)).toEqual(graph.outputs.map((o) => o.name));
-      const inputs = randomInputs(graph, 9, {});
-      if (inputs["step"]) inputs["step"] = { ...inputs["step"], data: Float64Array.of(3) };
+      const inputs = trainStepInputs(graph, 9);
       const narrowed: Record<string, Tensor> = Object.fromEntries(Object.entries(inputs).map(([n, t]) =>
         [n, t.dtype === "i64" ? fromArray("i32", t.shape, toArray(t)) : t]));
       const want = interpret(graph, inputs);
