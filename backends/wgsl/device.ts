@@ -38,7 +38,8 @@ export async function openDevice(): Promise<WgslDevice> {
     },
   });
   const i = adapter.info;
-  return { instance, device, maxBuffers: device.limits.maxStorageBuffersPerShaderStage, description: [i.vendor, i.architecture, i.description].filter((x) => x).join(", ") };
+  const description = [i.vendor, i.architecture, i.description].filter((x) => x).join(", ");
+  return { instance, device, maxBuffers: device.limits.maxStorageBuffersPerShaderStage, description };
 }
 
 function padded(bytes: number): number {

@@ -1,7 +1,8 @@
 // The WGSL kernels, run on a real WebGPU device (Dawn in Node; on CI Mesa's lavapipe, a CPU Vulkan driver) against
-// the interpreter: every fused, reduce and matmul kernel of a real train step (llama_packed, f32, B=2, T=8) on random
-// inputs, after the wgsl legalization (i64 made i32) and with fused kernels split to the adapter's buffer limit. Fused and reduce kernels come from the C-style generators in
-// the WGSL language (reductions a thread per output), matmuls from backends/wgsl/gemm.ts. The language table's
+// the interpreter: every fused, reduce, matmul and AdamW kernel of a real train step (llama_packed, f32, B=2, T=8) on
+// random inputs, after the wgsl legalization (i64 made i32) and with fused kernels split to the adapter's buffer
+// limit. Fused and reduce kernels come from the C-style generators in the WGSL language (reductions a thread per
+// output), matmuls from backends/wgsl/gemm.ts, AdamW from backends/wgsl/adamw.ts (step 3). The language table's
 // refusals are checked without a device.
 // Without an adapter the device tests skip, unless TRAINC_REQUIRE_WEBGPU is set (CI sets it): then they fail.
 
@@ -11,6 +12,7 @@ import { renderFused, renderReduce } from "../../../backends/c-style/fused.ts";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
 import { splitByBuffers } from "../../../backends/schedule/split.ts";
 import { openDevice, runKernel, type WgslDevice } from "../../../backends/wgsl/device.ts";
+import { renderWgslAdamw } from "../../../backends/wgsl/adamw.ts";
 import { renderWgslMatmul } from "../../../backends/wgsl/gemm.ts";
 import { legalizeForWgsl } from "../../../backends/wgsl/legalize.ts";
 import { WGSL } from "../../../backends/wgsl/language.ts";
@@ -47,6 +49,9 @@ function hostValues(bytes: Uint8Array, dtype: string): ArrayLike<number> {
  */
 function inDomain(kernel: Kernel, seed: number): { inputs: Record<string, Tensor>; want: Record<string, Tensor> } {
   const signed = randomInputs(kernel.graph, seed);
+  for (const [n, t] of Object.entries(signed)) {
+    if (t.dtype === "i32" && t.shape.length === 0) signed[n] = { ...t, data: Int32Array.of(3) };
+  }
   const want = interpret(kernel.graph, signed);
   if (Object.values(want).every((t) => t.data.every(Number.isFinite))) return { inputs: signed, want };
   const inputs = Object.fromEntries(Object.entries(signed).map(([n, t]) =>
@@ -63,11 +68,12 @@ describe.skipIf(!gpu)(gpu ? TITLE : `${TITLE}: skipped, no WebGPU adapter (see d
 
   const RENDER = {
     fused: (k: Kernel) => renderFused(k, WGSL), reduce: (k: Kernel) => renderReduce(k, WGSL), matmul: renderWgslMatmul,
+    adamw: renderWgslAdamw,
   };
-  const COUNT = { fused: 71, reduce: 38, matmul: 45 };
+  const COUNT = { fused: 71, reduce: 38, matmul: 45, adamw: 21 };
 
-  test.each(["fused", "reduce", "matmul"] as const)("every %s kernel of the llama_packed train step (f32) matches " +
-    "the interpreter", async (kind) => {
+  test.each(["fused", "reduce", "matmul", "adamw"] as const)("every %s kernel of the llama_packed train step (f32) " +
+    "matches the interpreter", async (kind) => {
     const ofKind = kernels.filter((k) => k.kind === kind);
     expect(ofKind.length).toBe(COUNT[kind]);
     for (const [i, kernel] of ofKind.entries()) {
