@@ -6,6 +6,7 @@
 // `namespace <name>_detail { ... }` (so kernels never clash); it may use what the backend's prelude defines. A
 // `libraryGemm` computes exactly what the kernel computes, on buffers among its `params`.
 
+import { hashText } from "../ir/hash.ts";
 import type { DType } from "../ir/dtype.ts";
 import type { Graph } from "../ir/graph.ts";
 
@@ -75,6 +76,19 @@ export interface LibraryGemm extends GemmShape {
  */
 export function workspaceNeed(source: KernelSource): number {
   return Math.max(source.workspaceBytes ?? 0, source.libraryGemm?.workspaceBytes ?? 0);
+}
+
+/** Stands for a kernel's name in its code until namedByCode names it after that code. */
+export const KERNEL_NAME = "TRAINC_KERNEL_NAME";
+
+/**
+ * Names a kernel after its code, `<kind>_<16 hex digits of sha256>` (the code writes KERNEL_NAME where the name goes):
+ * equal code gets an equal name (the identical kernels of different layers are emitted once) and names never clash
+ * across graphs.
+ */
+export function namedByCode(kind: string, source: Omit<KernelSource, "name">): KernelSource {
+  const name = `${kind}_${hashText(source.code).slice(0, 16)}`;
+  return { ...source, name, code: source.code.replaceAll(KERNEL_NAME, name) };
 }
 
 /**

@@ -8,28 +8,16 @@
 // (Language.cooperative false: WGSL so far) runs every reduction a thread per output.
 // Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
 
-import type { KernelSource } from "../kernel.ts";
-import { kernelParams } from "../kernel.ts";
+import { KERNEL_NAME, kernelParams, namedByCode, type KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import { DTYPES } from "../../ir/dtype.ts";
 import type { Graph, ValueId } from "../../ir/graph.ts";
 import { bytesOf } from "../schedule/memory.ts";
-import { hashText } from "../../ir/hash.ts";
 import { Emitter } from "./emitter.ts";
 import { joinIndex, numel, splitIndex, type Shape } from "./indexing.ts";
 import { computeKind, type Language } from "./language.ts";
 
 const THREADS = 256;
-const PLACEHOLDER = "TRAINC_KERNEL_NAME";
-
-/**
- * Names a kernel after its code, `<kind>_<16 hex digits of sha256>`: equal code gets an equal name (the identical
- * kernels of different layers are emitted once) and names never clash across graphs.
- */
-function named(kind: string, source: Omit<KernelSource, "name">): KernelSource {
-  const name = `${kind}_${hashText(source.code).slice(0, 16)}`;
-  return { ...source, name, code: source.code.replaceAll(PLACEHOLDER, name) };
-}
 /** Blocks a grid-stride kernel launches at most (132 SMs x 16 resident blocks of 256 threads, rounded). */
 const MAX_BLOCKS = 132 * 16;
 
@@ -105,8 +93,8 @@ export function renderFused(kernel: Kernel, lang: Language): KernelSource {
   const { graph } = kernel;
   const n = numel(graph.types[graph.outputs[0]!.id]!.shape as Shape);
   const plan = vectorPlan(graph, n, lang);
-  const code = [`${head(lang, PLACEHOLDER, graph)} {`, ...fusedLoop(graph, lang, n, plan), "}"].join("\n");
-  return named(kernel.kind, {
+  const code = [`${head(lang, KERNEL_NAME, graph)} {`, ...fusedLoop(graph, lang, n, plan), "}"].join("\n");
+  return namedByCode(kernel.kind, {
     code, params: kernelParams(graph),
     grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / plan.lanes / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
     flops: n * graph.nodes.length, bytes: traffic(graph),
@@ -199,7 +187,7 @@ function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): Ker
   const tiles = Math.ceil(shape.outputs / 32);
   const splits = p.max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / tiles), Math.ceil(shape.count / (warps * 64))));
   const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, PLACEHOLDER, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+  const lines = [`${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
     `  __shared__ ${p.acc} partial[${warps}][33];`,
     "  const int lane = threadIdx.x & 31, row = threadIdx.x >> 5;",
     `  for (long long job = blockIdx.x; job < ${tiles * splits}LL; job += gridDim.x) {`,
@@ -217,7 +205,7 @@ function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): Ker
     "    }",
     "    __syncthreads();",
     "  }", "}"];
-  return named(kernel.kind, {
+  return namedByCode(kernel.kind, {
     ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, tiles * splits)), 1, 1], block: [THREADS, 1, 1],
     ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
   });
@@ -228,16 +216,16 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
   const p = reduceParts(kernel.graph, lang);
   const { shape, acc, init, max } = p;
   if (shape.count <= 64 || !lang.cooperative) {
-    const code = [`${head(lang, PLACEHOLDER, kernel.graph)} {`,
+    const code = [`${head(lang, KERNEL_NAME, kernel.graph)} {`,
       `  ${lang.gridLoop("o", shape.outputs, 1)}`,
       `    ${lang.declareVar(p.accKind, "a", init)}`, `    ${lang.loop("r", shape.count)}`, ...p.body("o", "r", "      "), "    }",
       `    ${p.store("a")}`, "  }", "}"].join("\n");
-    return named(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
+    return namedByCode(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
   }
   if (shape.column && shape.outputs > 1) return renderColumnReduce(kernel, lang, p);
   const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
   const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, PLACEHOLDER, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+  const lines = [`${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
     `  __shared__ ${acc} partial[${THREADS / 32}];`,
     `  for (long long job = blockIdx.x; job < ${shape.outputs * splits}LL; job += gridDim.x) {`,
     `    const long long o = job / ${splits}, begin = (job % ${splits}) * ${chunk}LL;`,
@@ -251,7 +239,7 @@ export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
     lines.push("    if (threadIdx.x == 0) {", ...combineSplits(p, splits, "      "), "    }");
   }
   lines.push("  }", "}");
-  return named(kernel.kind, {
+  return namedByCode(kernel.kind, {
     ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
     ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
   });

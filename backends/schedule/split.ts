@@ -30,9 +30,8 @@ function bindings(graph: Graph, members: readonly number[], later: ReadonlySet<V
 }
 
 /** Node indices of `kernel` in pieces of at most `max` buffers each. */
-function pieces(kernel: Kernel, max: number): number[][] {
+function pieces(kernel: Kernel, max: number, producer: ReadonlyMap<ValueId, number>): number[][] {
   const { graph } = kernel;
-  const producer = new Map(graph.nodes.flatMap((n, i) => n.results.map((r) => [r, i] as const)));
   const work = graph.nodes.map((_, i) => i).filter((i) => opClass(graph.nodes[i]!.op) !== "nullary");
   const outputs = graph.outputs.map((o) => o.id);
   /** Values read by the nodes from position `from` of `work` on, or by the kernel's outputs. */
@@ -53,11 +52,10 @@ function pieces(kernel: Kernel, max: number): number[][] {
 
 /** The graph of one piece: its inputs by buffer name, the nullary nodes it uses, its nodes, its escaping values. */
 function pieceGraph(kernel: Kernel, members: readonly number[], later: ReadonlySet<ValueId>,
-  name: (v: ValueId) => string): Graph {
+  name: (v: ValueId) => string, producer: ReadonlyMap<ValueId, number>): Graph {
   const { graph } = kernel;
   const b = new GraphBuilder(kernel.name);
   const map = new Map<ValueId, Value>();
-  const producer = new Map(graph.nodes.flatMap((n, i) => n.results.map((r) => [r, i] as const)));
   const nullary = (v: ValueId) => producer.has(v) && opClass(graph.nodes[producer.get(v)!]!.op) === "nullary";
   const inside = new Set(members.flatMap((m) => graph.nodes[m]!.results));
   for (const v of members.flatMap((m) => graph.nodes[m]!.args)) {
@@ -95,12 +93,13 @@ export function splitByBuffers(part: Partition, max: number): Partition {
       }
       return names.get(v)!;
     };
-    const cut = pieces(kernel, max);
+    const producer = new Map(graph.nodes.flatMap((n, i) => n.results.map((r) => [r, i] as const)));
+    const cut = pieces(kernel, max, producer);
     const outputs = new Set(graph.outputs.map((o) => o.id));
     return cut.map((members, k) => {
       const readLater = new Set(cut.slice(k + 1).flat().flatMap((m) => graph.nodes[m]!.args));
       const later = new Set([...outputs, ...readLater]);
-      return { name: `${kernel.name}.${k}`, kind: "fused", graph: pieceGraph(kernel, members, later, name) };
+      return { name: `${kernel.name}.${k}`, kind: "fused", graph: pieceGraph(kernel, members, later, name, producer) };
     });
   });
   return { ...part, kernels, buffers };

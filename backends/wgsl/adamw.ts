@@ -9,9 +9,8 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import type { KernelSource } from "../kernel.ts";
+import { KERNEL_NAME, namedByCode, type KernelSource } from "../kernel.ts";
 import { anchorOf, attrNumber, numel } from "../cuda/templates/anchor.ts";
-import { hashText } from "../../ir/hash.ts";
 import { WGSL, WORKGROUP_SIZE } from "./language.ts";
 
 const MAX_WORKGROUPS = 65535;
@@ -46,9 +45,7 @@ export function renderWgslAdamw(kernel: Kernel): KernelSource {
   const stores = ([[pOut!, "p1"], [mOut!, "m1"], [vOut!, "v1"]] as const).flatMap(([slot, value]) =>
     slot.param === undefined ? [] : [`    ${binding(kernel, slot.param)}[i] = ${value};`]);
   const bindings = a.params.map((p, k) => WGSL.pointer(`p${k}`, p.dtype, p.access !== "read", k));
-  const code = (name: string) => `${bindings.join("\n")}
-
-// 1 - e^x for x <= 0: the series of -expm1(x) where it is small, 1 - exp(x) elsewhere.
+  const code = `// 1 - e^x for x <= 0: the series of -expm1(x) where it is small, 1 - exp(x) elsewhere.
 fn one_minus_exp(x: f32) -> f32 {
   if (x > -0.5) {
     return -x * (1.0 + x * (0.5 + x * (${float(1 / 6)} + x * (${float(1 / 24)} + x * (${float(1 / 120)} + x * (${float(1 / 720)} +
@@ -57,8 +54,7 @@ fn one_minus_exp(x: f32) -> f32 {
   return 1.0 - exp(x);
 }
 
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+${WGSL.kernelHead(KERNEL_NAME, bindings)} {
   let t = f32(${STEP}[0]);
   let rate = ${LR}[0];
   let scale = ${SCALE}[0];
@@ -76,10 +72,9 @@ fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 ${stores.join("\n")}
   }
 }`;
-  const name = `adamw_${hashText(code("KERNEL")).slice(0, 16)}`;
-  return {
-    name, code: code(name), params: a.params,
+  return namedByCode("adamw", {
+    code, params: a.params,
     grid: [Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(n / WORKGROUP_SIZE))), 1, 1], block: [WORKGROUP_SIZE, 1, 1],
     sharedBytes: 0, flops: 16 * n, bytes: 28 * n,
-  };
+  });
 }

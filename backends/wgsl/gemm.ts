@@ -9,10 +9,9 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import { kernelParams, type KernelSource } from "../kernel.ts";
+import { KERNEL_NAME, kernelParams, namedByCode, type KernelSource } from "../kernel.ts";
 import { gemmSpecForMatmul } from "../cuda/gemm/from-matmul.ts";
 import type { GemmSpec } from "../cuda/gemm/spec.ts";
-import { hashText } from "../../ir/hash.ts";
 import { WGSL, WORKGROUP_SIZE } from "./language.ts";
 
 const TILE = 64;
@@ -87,20 +86,19 @@ export function renderWgslMatmul(kernel: Kernel): KernelSource {
   const input = (v: number) => `p${binding(kernel.graph.inputs.find((i) => i.id === v)!.name)}`;
   const names = [input(node.args[0]!), input(node.args[1]!), `p${binding(kernel.graph.outputs[0]!.name)}`];
   const bindings = params.map((p, k) => WGSL.pointer(`p${k}`, p.dtype, p.access !== "read", k));
-  const code = (name: string) => `${bindings.join("\n")}
+  const code = `${bindings.join("\n")}
 
 var<workgroup> tile_a: array<f32, ${TILE * STEP}>;
 var<workgroup> tile_b: array<f32, ${TILE * STEP}>;
 
 @compute @workgroup_size(16, 16)
-fn ${name}(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn ${KERNEL_NAME}(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
 ${body(spec, names)}
 }`;
-  const name = `matmul_${hashText(code("KERNEL")).slice(0, 16)}`;
-  return {
-    name, code: code(name), params,
+  return namedByCode("matmul", {
+    code, params,
     grid: [Math.ceil(spec.n / TILE), Math.ceil(spec.m / TILE), spec.batch], block: [16, 16, 1],
     sharedBytes: 8 * TILE * STEP, flops: 2 * spec.batch * spec.m * spec.n * spec.k,
     bytes: 4 * spec.batch * (spec.m * spec.k + spec.k * spec.n + spec.m * spec.n),
-  };
+  });
 }
