@@ -1,0 +1,56 @@
+// Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
+// language, matmul through the WGSL GEMM, attention and its gradient through the attention templates (the backward
+// pass as two kernels), every other anchor op through its WGSL template. Kernel parameters are schedule buffer names
+// (the anchor templates bind them by role), which is how the host program binds them.
+// Invariant: a kernel renders to one or more sources, launched in order; a kind without a WGSL kernel fails with
+// E5704 naming it.
+//
+// Error codes defined here:
+//   5704  a kernel kind the wgsl target has no kernel for
+
+import { fail } from "../../compiler/diagnostics.ts";
+import { renderFused, renderReduce } from "../c-style/fused.ts";
+import { anchorOf, type Anchor } from "../cuda/templates/anchor.ts";
+import type { OpName } from "../../ir/ops/index.ts";
+import type { KernelSource } from "../kernel.ts";
+import type { Kernel } from "../schedule/partition.ts";
+import { renderWgslMatmul } from "./gemm.ts";
+import { WGSL } from "./language.ts";
+import { renderWgslAttention, renderWgslAttentionGrad } from "./templates/attention.ts";
+import { renderWgslConcat, renderWgslEmbedding, renderWgslEmbeddingGrad, renderWgslGather } from "./templates/copy.ts";
+import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/loss.ts";
+import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
+import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
+import { renderWgslSegmentIds } from "./templates/scan.ts";
+
+const TEMPLATES: Readonly<Record<string, (a: Anchor) => KernelSource>> = {
+  concat: renderWgslConcat,
+  gather: renderWgslGather,
+  embedding: renderWgslEmbedding,
+  embedding_grad: renderWgslEmbeddingGrad,
+  cross_entropy: renderWgslCrossEntropy,
+  cross_entropy_grad: renderWgslCrossEntropyGrad,
+  adamw: renderWgslAdamw,
+  lr_schedule: renderWgslLrSchedule,
+  rope_tables: renderWgslRopeTables,
+  rope: renderWgslRope,
+  segment_ids: renderWgslSegmentIds,
+};
+
+/** The WGSL sources of one schedule kernel, in launch order. */
+export function renderWgslKernel(kernel: Kernel): KernelSource[] {
+  switch (kernel.kind) {
+    case "fused": return [renderFused(kernel, WGSL)];
+    case "reduce": return [renderReduce(kernel, WGSL)];
+    case "matmul": return [renderWgslMatmul(kernel)];
+    case "attention": return [renderWgslAttention(kernel)];
+    case "attention_grad": return renderWgslAttentionGrad(kernel);
+  }
+  const template = TEMPLATES[kernel.kind];
+  if (!template) {
+    fail(5704, `${kernel.name}: the wgsl target has no kernel for ${kernel.kind} yet`,
+      `train this model with --target cuda or cpu; the wgsl kernels cover ${["fused", "reduce", "matmul", "attention",
+        ...Object.keys(TEMPLATES)].join(", ")}`);
+  }
+  return [template(anchorOf(kernel, kernel.kind as OpName))];
+}

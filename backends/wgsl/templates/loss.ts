@@ -1,0 +1,99 @@
+// Cross-entropy over the last axis and its gradient on WebGPU, as ir/interpret/loss.ts defines them: loss[r] =
+// logsumexp(logits[r, :]) - logits[r, target[r]], 0 where target == ignore_index; the gradient row is
+// (softmax(logits[r, :]) - onehot(target[r])) * dloss[r], 0 on ignored rows. A workgroup per row (grid-stride over
+// rows) reduces the row's max and then its sum of exponentials through workgroup memory, in f32.
+// Invariant: a target outside [0, V) that is not ignore_index gives NaN (the interpreter fails with 6111; WGSL
+// kernels have no error channel, and the wgsl runtime checks labels on the host before a step).
+
+import { numel, attrNumber, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
+import type { KernelSource } from "../../kernel.ts";
+import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
+
+/** Workgroup memory and the row's log-sum-exp, shared by both kernels. */
+const ROW_LSE = `var<workgroup> partial: array<f32, 256>;
+
+// Leaves the workgroup's combination (max or sum) of every thread's x in partial[0]; every thread calls it.
+fn combine(x: f32, is_max: bool, t: u32) {
+  partial[t] = x;
+  workgroupBarrier();
+  for (var stride: u32 = 128u; stride > 0u; stride >>= 1u) {
+    if (t < stride) {
+      let other = partial[t + stride];
+      partial[t] = select(partial[t] + other, max(partial[t], other), is_max);
+    }
+    workgroupBarrier();
+  }
+}
+
+// logsumexp of row r (its max when that is not finite), the same value in every thread.
+fn row_lse(r: i32, t: u32) -> f32 {
+  var top = -trainc_inf();
+  for (var j: i32 = i32(t); j < V; j += 256) { top = max(top, logits[r * V + j]); }
+  combine(top, true, t);
+  let m = partial[0];
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var j: i32 = i32(t); j < V; j += 256) { sum += exp(logits[r * V + j] - m); }
+  combine(sum, false, t);
+  let lse = select(m, m + log(partial[0]), abs(m) != trainc_inf());
+  workgroupBarrier();
+  return lse;
+}`;
+
+function constants(a: Anchor, rows: number, classes: number): string {
+  return `const V: i32 = ${classes};  // classes
+const ROWS: i32 = ${rows};
+const IGNORE: i32 = ${attrNumber(a, "ignore_index")};  // ignore_index
+
+${ROW_LSE}`;
+}
+
+/** cross_entropy(logits [..., V], targets [...]) -> loss [...]. */
+export function renderWgslCrossEntropy(a: Anchor): KernelSource {
+  const [logits, targets] = a.args;
+  const loss = writtenResult(a, 0);
+  const classes = logits!.shape.at(-1)!;
+  const rows = numel(targets!.shape);
+  return makeWgslKernel({
+    anchor: a, kind: "cross_entropy", roles: [["logits", logits!], ["targets", targets!], ["loss", loss]],
+    summary: `cross-entropy of ${rows} rows of ${classes} classes, a workgroup per row`,
+    helpers: constants(a, rows, classes),
+    body: `  for (var r: i32 = i32(wg.x); r < ROWS; r += i32(groups.x)) {
+    let label = i32(targets[r]);
+    let lse = row_lse(r, lid.x);
+    if (lid.x == 0u) {
+      let valid = label >= 0 && label < V;
+      let value = select(trainc_nan(), lse - logits[r * V + select(0, label, valid)], valid);
+      loss[r] = select(value, 0.0, label == IGNORE);
+    }
+  }`,
+    grid: [Math.min(rows, MAX_WORKGROUPS), 1, 1],
+    flops: 3 * rows * classes, bytes: paramBytes([logits!, targets!, loss]),
+  });
+}
+
+/** cross_entropy_grad(logits [..., V], targets [...], dloss [...]) -> dlogits [..., V]. */
+export function renderWgslCrossEntropyGrad(a: Anchor): KernelSource {
+  const [logits, targets, dloss] = a.args;
+  const dlogits = writtenResult(a, 0);
+  const classes = logits!.shape.at(-1)!;
+  const rows = numel(targets!.shape);
+  return makeWgslKernel({
+    anchor: a, kind: "cross_entropy_grad",
+    roles: [["logits", logits!], ["targets", targets!], ["dloss", dloss!], ["dlogits", dlogits]],
+    summary: `gradient of the cross-entropy of ${rows} rows of ${classes} classes, a workgroup per row`,
+    helpers: constants(a, rows, classes),
+    body: `  for (var r: i32 = i32(wg.x); r < ROWS; r += i32(groups.x)) {
+    let label = i32(targets[r]);
+    let lse = row_lse(r, lid.x);
+    let ignored = label == IGNORE;
+    let scale = select(select(trainc_nan(), dloss[r], label >= 0 && label < V), 0.0, ignored);
+    for (var j: i32 = i32(lid.x); j < V; j += 256) {
+      let p = exp(logits[r * V + j] - lse);
+      dlogits[r * V + j] = select((p - select(0.0, 1.0, j == label)) * scale, 0.0, ignored);
+    }
+  }`,
+    grid: [Math.min(rows, MAX_WORKGROUPS), 1, 1],
+    flops: 5 * rows * classes, bytes: paramBytes([logits!, targets!, dloss!, dlogits]),
+  });
+}

@@ -1,0 +1,95 @@
+// Optimizer ops on WebGPU: one AdamW step over a parameter and lr_schedule (ir/interpret/optim.ts,
+// ir/lr-schedule.ts), in f32. WGSL has no f64, so unlike the CUDA templates (double, the interpreter's every rounding)
+// the arithmetic is f32 in the interpreter's order.
+// adamw: a thread per element (grid-stride). The bias corrections 1 - beta^step are computed as -expm1(step * ln
+// beta) (a series where the product is small, ln beta in double at compile time): 1 - pow(beta, step) in f32 would
+// lose 1e-5 of its value to cancellation at small steps. A step below 1 stores every value unchanged (the CUDA
+// template also raises 6120; WGSL kernels have no error channel, and the wgsl runtime counts steps from 1).
+// lr_schedule: one thread turns the step scalar into the learning rate (cosine through trig.ts).
+// Invariant: results the schedule does not write are not stored.
+
+import { fail } from "../../../compiler/diagnostics.ts";
+import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
+import { attrNumber, numel, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
+import type { KernelSource } from "../../kernel.ts";
+import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
+import { SINCOS } from "./trig.ts";
+
+const ONE_MINUS_EXP = `// 1 - e^x for x <= 0: the series of -expm1(x) where it is small, 1 - exp(x) elsewhere.
+fn one_minus_exp(x: f32) -> f32 {
+  if (x > -0.5) {
+    return -x * (1.0 + x * (0.5 + x * (${f32(1 / 6)} + x * (${f32(1 / 24)} + x * (${f32(1 / 120)} + x * (${f32(1 / 720)} +
+      x * (${f32(1 / 5040)} + x * ${f32(1 / 40320)})))))));
+  }
+  return 1.0 - exp(x);
+}`;
+
+/** adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v), f32 parameters and state. */
+export function renderWgslAdamw(a: Anchor): KernelSource {
+  const [param, grad, m, v, lr, step, gradScale] = a.args;
+  for (const t of [param, grad, m, v, lr, gradScale]) {
+    if (t!.dtype !== "f32") {
+      fail(5700, `${a.kernel.name}: the wgsl AdamW takes f32 parameters and state, not ${t!.dtype}`,
+        "train in f32 on wgsl (bf16: false)");
+    }
+  }
+  const n = numel(param!.shape);
+  const [b1, b2] = [attrNumber(a, "beta1"), attrNumber(a, "beta2")];
+  const w = 1 - b1;
+  const momentum = w < 0.5 ? `mi + ${f32(w)} * (g - mi)` : `g - (g - mi) * ${f32(1 - w)}`;
+  const outputs = ([["param_out", "p1"], ["m_out", "m1"], ["v_out", "v1"]] as const)
+    .map(([name, value], k) => ({ name, value, slot: a.results[k]! })).filter((o) => o.slot.param !== undefined);
+  const roles: Role[] = [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!],
+    ["grad_scale", gradScale!], ...outputs.map((o) => [o.name, o.slot] as const)];
+  return makeWgslKernel({
+    anchor: a, kind: "adamw", roles,
+    summary: `one AdamW step of ${n} f32 parameters, in f32`,
+    helpers: ONE_MINUS_EXP,
+    body: `  let t = f32(step[0]);
+  let rate = lr[0];
+  let scale = grad_scale[0];
+  let run = t >= 1.0;
+  let step_size = rate / one_minus_exp(t * ${f32(Math.log(b1))});
+  let bc2_sqrt = sqrt(one_minus_exp(t * ${f32(Math.log(b2))}));
+  let decay = 1.0 - rate * ${f32(attrNumber(a, "weight_decay"))};
+  for (var i: i32 = i32(gid.x); i < ${n}; i += i32(groups.x) * 256) {
+    let mi = m[i];
+    let vi = v[i];
+    let g = grad[i] * scale;
+    let m1 = select(mi, ${momentum}, run);
+    let v1 = select(vi, vi * ${f32(b2)} + ${f32(1 - b2)} * g * g, run);
+    let p1 = select(param[i], param[i] * decay - step_size * (m1 / (sqrt(v1) / bc2_sqrt + ${f32(attrNumber(a, "eps"))})), run);
+${outputs.map((o) => `    ${o.name}[i] = ${o.value};`).join("\n")}
+  }`,
+    grid: gridFor(n), flops: 16 * n, bytes: 28 * n,
+  });
+}
+
+/** The learning rate after warmup as a WGSL expression of t (completed steps, f32). */
+function afterWarmup(schedule: string, lr: number, warmup: number, total: number): string {
+  const remaining = f32(Math.max(1, total - warmup));
+  switch (schedule) {
+    case "constant": return f32(lr);
+    case "linear": return `${f32(lr)} * max(0.0, (${f32(total)} - t) / ${remaining})`;
+    case "cosine":
+      return `${f32(lr)} * max(0.0, 0.5 * (1.0 + trainc_sincos(${f32(Math.PI)} * ((t - ${f32(warmup)}) / ${remaining})).y))`;
+    default: throw new Error(`lr_schedule '${schedule}' is not one of ${LR_SCHEDULES.join(", ")}`);
+  }
+}
+
+/** lr_schedule(step) -> lr. */
+export function renderWgslLrSchedule(a: Anchor): KernelSource {
+  const schedule = a.node.attrs["schedule"] as string;
+  const [lr, warmup, total] = [attrNumber(a, "lr"), attrNumber(a, "warmup_steps"), attrNumber(a, "total_steps")];
+  const out = writtenResult(a, 0);
+  return makeWgslKernel({
+    anchor: a, kind: "lr_schedule", roles: [["step", a.args[0]!], ["lr", out]],
+    summary: `${schedule} learning rate after ${warmup} warmup steps of ${total}`,
+    helpers: SINCOS,
+    body: `  if (gid.x == 0u) {
+    let t = f32(step[0]);  // completed steps
+    lr[0] = select(${afterWarmup(schedule, lr, warmup, total)}, ${f32(lr)} * (t / ${f32(Math.max(1, warmup))}), t < ${f32(warmup)});
+  }`,
+    grid: [1, 1, 1], flops: 8, bytes: paramBytes([a.args[0]!, out]),
+  });
+}
