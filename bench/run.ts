@@ -12,7 +12,7 @@ import { makeRandom } from "../compiler/random.ts";
 import { batchStream } from "../compiler/data/batches.ts";
 import { importFromConfig, makePlan } from "../compiler/plan.ts";
 import { requireBuiltTarget } from "../compiler/targets.ts";
-import { trainLoop } from "../compiler/train/loop.ts";
+import { interpreterRunner, trainLoop } from "../compiler/train/loop.ts";
 
 function median(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);
@@ -50,7 +50,7 @@ function matmul(m: number, k: number, n: number): string {
   return `| matmul f32 [${m},${k}] x [${k},${n}] | ${ms.toFixed(1)} ms | ${((2 * m * k * n) / ms / 1e6).toFixed(2)} GFLOP/s |`;
 }
 
-function tinyLlamaStep(): string {
+async function tinyLlamaStep(): Promise<string> {
   const config = join(import.meta.dirname, "../examples/tiny-llama/config.yml");
   const plan = makePlan(importFromConfig(config, requireBuiltTarget("cpu", "bench")), { maxSteps: 20 });
   const batches = batchStream(plan.dataset.rows, {
@@ -59,8 +59,8 @@ function tinyLlamaStep(): string {
   const samples: number[] = [];
   let tokens = 0;
   let last = performance.now();
-  trainLoop({
-    module: plan.module, parameters: plan.model.parameters, batches, steps: 20, accumulation: 1,
+  await trainLoop(interpreterRunner(plan.module, plan.model.parameters), {
+    batches, steps: 20, accumulation: 1,
     onStep: (r) => {
       const now = performance.now();
       if (r.step > 2) samples.push(now - last);
@@ -76,5 +76,5 @@ function tinyLlamaStep(): string {
 console.log(`cpu target (reference interpreter), ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`);
 console.log("| case | median | rate |\n|---|---|---|");
 for (const [m, k, n] of [[64, 64, 64], [512, 256, 1024], [1024, 1024, 1024]] as const) console.log(matmul(m, k, n));
-console.log(tinyLlamaStep());
+console.log(await tinyLlamaStep());
 

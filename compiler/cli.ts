@@ -4,7 +4,7 @@
 // that runs a generated program passes that program's status on through process.exitCode.
 
 import { Command, CommanderError, Option } from "commander";
-import { TraincError } from "./diagnostics.ts";
+import { asTraincError } from "./diagnostics.ts";
 import { STAGES } from "./pipeline.ts";
 
 const TARGETS = ["cuda", "hip", "wgsl", "cpu"];
@@ -69,8 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     await program().parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof TraincError) {
-      process.stderr.write(`${e.format()}\n`);
+    const known = asTraincError(e);
+    if (known) {
+      process.stderr.write(`${known.format()}\n`);
       return 1;
     }
     if (e instanceof CommanderError) {

@@ -22,6 +22,19 @@ export class TraincError extends Error {
   }
 }
 
+/**
+ * The TraincError an error stands for: itself, or one rebuilt from an error of a shipped runtime (the wgsl bundle's
+ * runtime.js cannot import this module, so its errors carry `code`, `detail` and `fix`); undefined for anything else.
+ */
+export function asTraincError(e: unknown): TraincError | undefined {
+  if (e instanceof TraincError) return e;
+  const coded = e as { code?: unknown; detail?: unknown; fix?: unknown } | null;
+  if (typeof coded?.code === "number" && typeof coded.detail === "string" && typeof coded.fix === "string") {
+    return new TraincError(coded.code, coded.detail, coded.fix);
+  }
+  return undefined;
+}
+
 /** Throws a TraincError; reads well in expressions: `x ?? fail(2001, "...")`. */
 export function fail(code: number, message: string, fix?: string): never {
   throw new TraincError(code, message, fix);

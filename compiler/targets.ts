@@ -17,7 +17,7 @@ export const TARGETS: readonly TargetInfo[] = [
   { name: "cpu", built: true, bf16: false, description: "the reference interpreter on the CPU" },
   { name: "cuda", built: true, bf16: true, description: "generated CUDA kernels built with nvcc" },
   { name: "hip", built: false, bf16: true, description: "generated HIP kernels (the WGSL and HIP backends issue)" },
-  { name: "wgsl", built: false, bf16: false, description: "WebGPU (the WGSL and HIP backends issue)" },
+  { name: "wgsl", built: true, bf16: false, description: "generated WGSL kernels on WebGPU (Dawn in Node)" },
 ];
 
 export const TARGET_NAMES = TARGETS.map((t) => t.name);

@@ -8,9 +8,9 @@
 import type { Module } from "../../ir/graph.ts";
 import { workspaceNeed, type KernelSource } from "../kernel.ts";
 import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.ts";
-import { partition, type Buffer, type Kernel, type Partition } from "../schedule/partition.ts";
+import { partition, type Kernel, type Partition } from "../schedule/partition.ts";
 import { shareInPlace } from "../schedule/in-place.ts";
-import { addSideBuffers } from "../schedule/side-buffers.ts";
+import { addScratch, addSideBuffers } from "../schedule/side-buffers.ts";
 import { attentionScratch, renderKernel } from "./kernels.ts";
 import { legalizeForCuda } from "./legalize.ts";
 
@@ -34,21 +34,10 @@ export interface CudaProgram {
   readonly workspaceBytes: number;
 }
 
-/** Adds the scratch buffers of attention_grad kernels as extra writes (they live only inside that kernel). */
-function withScratch(p: Partition): Partition {
-  const buffers = new Map<string, Buffer>(p.buffers);
-  const kernels = p.kernels.map((k) => {
-    if (k.kind !== "attention_grad") return k;
-    const scratch = attentionScratch(k);
-    for (const s of scratch) buffers.set(s.name, { name: s.name, type: { dtype: "f32", shape: [...s.shape] }, root: s.name });
-    return { ...k, extraWrites: [...(k.extraWrites ?? []), ...scratch.map((s) => s.name)] };
-  });
-  return { ...p, buffers, kernels };
-}
-
 /** Schedules, plans and renders a specialized train-step (or grads) module for CUDA. */
 export function buildCudaProgram(module: Module): CudaProgram {
-  const partitions = legalizeForCuda(module).graphs.map((g) => withScratch(shareInPlace(addSideBuffers(partition(g)))));
+  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? attentionScratch(k) : []);
+  const partitions = legalizeForCuda(module).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), scratchOf));
   const memory = planMemory(partitions);
   const graphs = partitions.map((p, i): CompiledGraph => {
     const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderKernel(kernel) }));

@@ -4,6 +4,8 @@
 // do not overlap share memory. Outputs named like an input of the same graph (acc.<name>, parameters, m.<name>,
 // v.<name>) are updated in place when the kernel writing them reads the input only elementwise and last; otherwise
 // they get a buffer of their own and a copy back after the graph (listed in `copies`).
+// A target may store some dtypes wider than their IR width (WGSL stores bool as u32) and may refuse in-place updates
+// (WebGPU rejects a kernel binding one range as both an input and a writable output): PlanOptions says so.
 // Invariants: offsets are 256-byte aligned; two buffers of one arena overlap in memory only if their lifetimes do not
 // overlap; aliases (reshapes) share their root's placement.
 
@@ -39,6 +41,14 @@ export function bytesOf(dtype: DType, numel: number): number {
   return Math.ceil((DTYPES[dtype].bits * numel) / 8);
 }
 
+/** How a target stores buffers. */
+export interface PlanOptions {
+  /** Bits one element of a dtype occupies on the device (default: the IR width). */
+  readonly storedBits?: (dtype: DType) => number;
+  /** Whether outputs may overwrite their input's placement (default true); false: each gets its own and a copy. */
+  readonly inPlace?: boolean;
+}
+
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 function numelOf(shape: readonly (number | string)[]): number {
@@ -46,7 +56,7 @@ function numelOf(shape: readonly (number | string)[]): number {
 }
 
 /** Plans memory for the graphs of one train step, run one after another. */
-export function planMemory(partitions: readonly Partition[]): MemoryPlan {
+export function planMemory(partitions: readonly Partition[], options: PlanOptions = {}): MemoryPlan {
   const state = new Map<string, Placement>();
   let stateBytes = 0;
   const slot = (name: string, bytes: number): Placement => {
@@ -57,7 +67,7 @@ export function planMemory(partitions: readonly Partition[]): MemoryPlan {
     state.set(name, placed);
     return placed;
   };
-  const graphs = partitions.map((p) => planGraph(p, slot));
+  const graphs = partitions.map((p) => planGraph(p, slot, options));
   return { graphs, state, stateBytes, activationBytes: Math.max(0, ...graphs.map(arenaSize)) };
 }
 
@@ -106,19 +116,20 @@ function inPlace(p: Partition, input: string, out: string): boolean {
   return kernel.graph.nodes.every((n) => !n.args.includes(direct.id) || !["broadcast", "transpose", "slice", "reshape"].includes(n.op));
 }
 
-function planGraph(p: Partition, slot: (name: string, bytes: number) => Placement): GraphPlan {
+function planGraph(p: Partition, slot: (name: string, bytes: number) => Placement, options: PlanOptions): GraphPlan {
+  const bits = options.storedBits ?? ((dtype: DType) => DTYPES[dtype].bits);
   const placement = new Map<string, Placement>();
   const copies: { from: string; to: string; bytes: number }[] = [];
   const sizeOf = (name: string) => {
     const t = p.buffers.get(name)?.type ?? p.source.types[p.source.inputs.find((i) => i.name === name)!.id]!;
-    return bytesOf(t.dtype, numelOf(t.shape));
+    return Math.ceil((bits(t.dtype) * numelOf(t.shape)) / 8);
   };
   for (const input of p.source.inputs) placement.set(input.name, slot(input.name, sizeOf(input.name)));
   const inputNames = new Set(p.source.inputs.map((i) => i.name));
   for (const [output, buffer] of p.outputs) {
     const root = p.buffers.get(buffer)?.root ?? buffer;
     if (placement.has(root)) continue;
-    if (inputNames.has(output) && inPlace(p, output, root)) {
+    if (inputNames.has(output) && options.inPlace !== false && inPlace(p, output, root)) {
       placement.set(root, placement.get(output)!);
     } else if (inputNames.has(output)) {
       placement.set(root, slot(`${p.source.name}:${output}:next`, sizeOf(root)));

@@ -3,6 +3,8 @@
 // attention_grad kernel is paired with the attention kernel of the same q, k, v, segments and attributes; the forward
 // writes `lse.<out>` and the backward reads the forward's output and that buffer. The memory plan sees these reads
 // and writes (Kernel.extraReads / extraWrites), so the buffers live until the backward kernel.
+// Scratch: buffers a target's kernels of one schedule kernel pass between them (attention's backward pass runs as
+// several kernels); addScratch makes them extra writes of that kernel, f32, living only inside it.
 // Invariant: an attention_grad kernel without its forward is an error (the train step always has both).
 
 import type { Attrs } from "../../ir/graph.ts";
@@ -43,4 +45,22 @@ export function addSideBuffers(p: Partition): Partition {
     buffers,
     kernels: kernels.map((k) => (lse.has(k.name) ? { ...k, extraWrites: [lse.get(k.name)!] } : k)),
   };
+}
+
+/** A scratch buffer one kernel's target code needs. */
+export interface Scratch {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** Adds each kernel's scratch buffers (f32) as extra writes of the kernel. */
+export function addScratch(p: Partition, scratchOf: (k: Kernel) => readonly Scratch[]): Partition {
+  const buffers = new Map<string, Buffer>(p.buffers);
+  const kernels = p.kernels.map((k) => {
+    const scratch = scratchOf(k);
+    if (scratch.length === 0) return k;
+    for (const s of scratch) buffers.set(s.name, { name: s.name, type: { dtype: "f32", shape: [...s.shape] }, root: s.name });
+    return { ...k, extraWrites: [...(k.extraWrites ?? []), ...scratch.map((s) => s.name)] };
+  });
+  return { ...p, buffers, kernels };
 }

@@ -2,6 +2,8 @@
 // buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
 // WGSL_PRELUDE then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches its grid of
 // workgroups.
+// Dawn's promises do not keep Node's event loop alive, so a process awaiting the GPU with nothing else pending would
+// exit silently: an open device holds a timer until close().
 // Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes
 // (WebGPU copies move whole words); outputs read back at their given size; a shader or validation error surfaces as
 // E5702 with the compiler's message, never as wrong data.
@@ -10,6 +12,7 @@ import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
 import { WGSL_PRELUDE } from "./language.ts";
+import type { WgslLimits } from "./program.ts";
 
 export interface WgslDevice {
   /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
@@ -17,16 +20,22 @@ export interface WgslDevice {
   readonly device: GPUDevice;
   /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage): splitByBuffers' limit. */
   readonly maxBuffers: number;
+  /** The limits the program builder plans within. */
+  readonly limits: WgslLimits;
   /** What the adapter says it is (vendor, architecture, description). */
   readonly description: string;
+  /** Frees the device and lets the process exit (an open device keeps Node's event loop alive: see the header). */
+  readonly close: () => void;
 }
 
 /** Opens the first WebGPU adapter's device; E5701 when there is none. */
 export async function openDevice(): Promise<WgslDevice> {
   Object.assign(globalThis, globals);
+  const alive = setInterval(() => undefined, 2 ** 30);
   const instance = create([]);
   const adapter = await instance.requestAdapter();
   if (!adapter) {
+    clearInterval(alive);
     fail(5701, "no WebGPU adapter: Dawn found no Vulkan driver it can use",
       "install Mesa's Vulkan drivers 25 or newer (Debian 12: mesa-vulkan-drivers from bookworm-backports; Mesa 22 " +
       "is rejected) or a GPU's Vulkan driver, or use --target cpu");
@@ -35,11 +44,21 @@ export async function openDevice(): Promise<WgslDevice> {
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
+      maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
   const i = adapter.info;
   const description = [i.vendor, i.architecture, i.description].filter((x) => x).join(", ");
-  return { instance, device, maxBuffers: device.limits.maxStorageBuffersPerShaderStage, description };
+  const limits: WgslLimits = {
+    maxBuffers: device.limits.maxStorageBuffersPerShaderStage,
+    maxBindingBytes: device.limits.maxStorageBufferBindingSize,
+    maxBufferBytes: device.limits.maxBufferSize,
+  };
+  const close = () => {
+    clearInterval(alive);
+    device.destroy();
+  };
+  return { instance, device, maxBuffers: limits.maxBuffers, limits, description, close };
 }
 
 function padded(bytes: number): number {

@@ -3,6 +3,9 @@
 // is refused (E5700). Integer compute values are i32, the 64-bit kind included (an index or a token id fits), and
 // grid-stride loop variables are i32 so index arithmetic and iota values share one type. The prelude (WGSL_PRELUDE)
 // defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
+// Every buffer binds read_write, inputs too: the host program binds ranges of two arenas, and WebGPU forbids a
+// dispatch to use one buffer as read-only and as writable storage (writable ranges may share a buffer when they do
+// not overlap).
 // Invariant: every expression has the WGSL type of its compute kind (f32, i32, bool); no constant expression
 // evaluates to inf or NaN (WGSL rejects those at shader creation), so both come from private variables' bits.
 
@@ -120,8 +123,8 @@ export const WGSL: Language = {
   cooperative: false,
   kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
     `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
-  pointer: (name, dtype, writable, binding) =>
-    `@group(0) @binding(${binding}) var<storage, ${writable ? "read_write" : "read"}> ${name}: array<${storage(dtype)}>;`,
+  pointer: (name, dtype, _writable, binding) =>
+    `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<${storage(dtype)}>;`,
   gridLoop: (v, count, lanes) => {
     if (lanes !== 1) throw new Error("WGSL kernels have no vector path");
     return `for (var ${v}: i32 = i32(gid.x); ${v} < ${count}; ${v} += i32(groups.x) * ${WORKGROUP_SIZE}) {`;

@@ -1,18 +1,21 @@
 // `trainc grads <model_dir> --batch b.safetensors --out o.safetensors`: one forward and backward pass on one batch,
 // writing what a reference implementation would (DESIGN.md's CLI contract): `loss` f32 [1], `logits` f32 [B,T,V] and
 // `grad.<name>` f32 for every trainable parameter under its Hugging Face name. On --target cuda the same graph is
-// built into a CUDA program (compiler/cuda-run.ts) and run on the GPU.
+// built into a CUDA program (compiler/cuda-run.ts) and run on the GPU; on --target wgsl into a WebGPU program
+// (compiler/wgsl-run.ts), run through Dawn.
 //
 // Error codes defined here:
 //   6301  the batch file lacks input_ids or labels
 //   6302  a batch tensor is not an integer [B,T] tensor, or its shape differs from input_ids'
 //   1011  (config's NOT_SUPPORTED_YET) --adapter: PEFT adapters are not built yet
 
+import { resolve } from "node:path";
 import { CONFIG_ERRORS } from "../config/index.ts";
 import { trainPrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
 import { gradsCuda } from "../cuda-run.ts";
+import { gradsWgsl } from "../wgsl-run.ts";
 import { runGraphPasses } from "../pipeline.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { importModel, readConfig } from "./inputs.ts";
@@ -48,7 +51,9 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
     if (status !== 0) process.exitCode = status;
     return;
   }
-  const out = interpret(module.graphs[0]!, { ...batch, ...model.parameters });
+  const out = target.name === "wgsl"
+    ? await gradsWgsl(module.graphs[0]!, model.parameters, batch, `${resolve(options.out)}.trainc-run`, (m) => process.stderr.write(`trainc: ${m}\n`))
+    : interpret(module.graphs[0]!, { ...batch, ...model.parameters });
   const result: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(out)) result[name] = name === "loss" ? { ...t, shape: [1] } : t;
   writeSafetensors(options.out, result, { dtype: "f32" });

@@ -1,7 +1,8 @@
 // `trainc train <config.yml> [--target cpu] [--max-steps N] [--profile file]`: builds the plan (compiler/plan.ts),
 // then trains with a progress line, metrics.jsonl and Hugging Face checkpoints in output_dir (checkpoint-<step>/ at
 // save_steps or saves_per_epoch, at most save_total_limit of them, and the final model in output_dir itself). On
-// cuda the binary also writes summary.json there, and with --profile the per-kernel times of the first step.
+// cuda the binary also writes summary.json there, and with --profile the per-kernel times of the first step. cpu and
+// wgsl share one loop (compiler/train/loop.ts); wgsl keeps the state on the WebGPU device (compiler/wgsl-run.ts).
 //
 // Error codes defined here:
 //   5021  --profile on a target other than cuda
@@ -12,10 +13,11 @@ import { fail } from "../diagnostics.ts";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
 import { compileCuda, runCuda } from "../cuda-run.ts";
+import { wgslRunner } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
-import { trainLoop } from "../train/loop.ts";
+import { interpreterRunner, trainLoop } from "../train/loop.ts";
 import { createReporter } from "../train/report.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 
@@ -54,24 +56,28 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   });
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
     saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.precision.parameters);
-  const final = trainLoop({
-    module: plan.module,
-    parameters: plan.model.parameters,
-    batches: batchStream(plan.dataset.rows, {
-      microBatchSize: config.micro_batch_size, sequenceLen: config.sequence_len, padId: plan.tokenizer.special.pad, seed: config.seed,
-    }),
-    steps: plan.totalSteps,
-    accumulation: config.gradient_accumulation_steps,
-    onStep: (result, params) => {
-      reporter.step(result);
-      if (saveEvery !== undefined && result.step % saveEvery === 0 && result.step < plan.totalSteps) {
-        save(join(out, `checkpoint-${result.step}`), params);
-        if (config.save_total_limit !== undefined) pruneCheckpoints(out, config.save_total_limit);
-      }
-    },
-  });
-  reporter.done();
-  save(out, final);
+  const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note)
+    : interpreterRunner(plan.module, plan.model.parameters);
+  try {
+    await trainLoop(runner, {
+      batches: batchStream(plan.dataset.rows, {
+        microBatchSize: config.micro_batch_size, sequenceLen: config.sequence_len, padId: plan.tokenizer.special.pad, seed: config.seed,
+      }),
+      steps: plan.totalSteps,
+      accumulation: config.gradient_accumulation_steps,
+      onStep: async (result, parameters) => {
+        reporter.step(result);
+        if (saveEvery !== undefined && result.step % saveEvery === 0 && result.step < plan.totalSteps) {
+          save(join(out, `checkpoint-${result.step}`), await parameters());
+          if (config.save_total_limit !== undefined) pruneCheckpoints(out, config.save_total_limit);
+        }
+      },
+    });
+    reporter.done();
+    save(out, await runner.parameters());
+  } finally {
+    runner.close();
+  }
   note(`saved the trained model to ${out} (metrics in ${join(out, "metrics.jsonl")})`);
 }
 

@@ -101,6 +101,26 @@ function padBatch(rows: readonly TokenizedRow[], sequenceLen: number, padId: num
   return { size, length, input_ids: inputIds, labels, position_ids: positionIds, tokens };
 }
 
+/**
+ * `batch` right-padded to `length` (a program with a static sequence length reads [B, sequence_len]): input_ids =
+ * padId, labels = ignored, position_ids count on from each row's last position. A batch of that length is returned as
+ * it is.
+ */
+export function padBatchTo(batch: Batch, length: number, padId: number): Batch {
+  if (batch.length === length) return batch;
+  if (batch.length > length) throw new Error(`a batch of length ${batch.length} cannot be padded to ${length}`);
+  const plane = batch.size * length;
+  const [inputIds, labels, positionIds] = [new Int32Array(plane).fill(padId), new Int32Array(plane).fill(IGNORE_INDEX), new Int32Array(plane)];
+  for (let r = 0; r < batch.size; r++) {
+    const from = r * batch.length;
+    inputIds.set(batch.input_ids.subarray(from, from + batch.length), r * length);
+    labels.set(batch.labels.subarray(from, from + batch.length), r * length);
+    const last = batch.length > 0 ? batch.position_ids[from + batch.length - 1]! : -1;
+    for (let t = 0; t < length; t++) positionIds[r * length + t] = t < batch.length ? batch.position_ids[from + t]! : last + t - batch.length + 1;
+  }
+  return { ...batch, length, input_ids: inputIds, labels, position_ids: positionIds };
+}
+
 function checkOptions(rows: readonly TokenizedRow[], options: BatchOptions): number {
   checkPositiveInteger("micro_batch_size", options.microBatchSize);
   checkPositiveInteger("sequence_len", options.sequenceLen);

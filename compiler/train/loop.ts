@@ -1,14 +1,16 @@
-// The training loop on the cpu target: runs the train-step module through the interpreter. Each optimizer step runs
-// @micro_step on gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the
-// accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr).
-// Invariants: tensors are never mutated (each step's outputs replace the state); the loop calls `onStep` after every
-// optimizer step and `onCheckpoint` at save_steps, with the current parameters.
+// The training loop, the same for every target that runs the train-step module itself (cpu through the interpreter,
+// wgsl through WebGPU): each optimizer step zeroes the gradient accumulators, runs @micro_step on
+// gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the accumulators), then
+// @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). A StepRunner says how a target runs the
+// two graphs and where it keeps the state; interpreterRunner is the cpu target's.
+// Invariants: the loop calls `onStep` after every optimizer step; parameters are read from the runner only when asked
+// (a checkpoint), since a device keeps them in its own memory; the interpreter runner never mutates a tensor.
 
 import { findGraph, type Graph } from "../../ir/graph.ts";
 import { zeros, type Tensor } from "../../ir/tensor.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import { stateName } from "../../ir/train-step.ts";
-import type { EpochBatch } from "../data/batches.ts";
+import type { Batch, EpochBatch } from "../data/batches.ts";
 import { batchTensors } from "../commands/inputs.ts";
 
 /** What one optimizer step measured. */
@@ -25,24 +27,31 @@ export interface StepResult {
   readonly inputTokens: number;
 }
 
+/** How a target runs the train step's graphs and keeps its state (parameters, accumulators, AdamW moments). */
+export interface StepRunner {
+  /** Zeroes the gradient accumulators. */
+  begin(): void;
+  /** Runs @micro_step on one batch, adding to the accumulators. */
+  micro(batch: Batch): Promise<{ readonly lossSum: number; readonly tokenCount: number }>;
+  /** Runs @optimizer_step after `step` completed steps, normalising by `tokenCount` target tokens. */
+  optimize(step: number, tokenCount: number): Promise<{ readonly lr: number; readonly gradNorm: number }>;
+  /** The current parameters. */
+  parameters(): Promise<Record<string, Tensor>>;
+  /** Frees what the runner holds (a device). */
+  close(): void;
+}
+
 export interface LoopOptions {
-  readonly module: { readonly graphs: readonly Graph[] };
-  readonly parameters: Readonly<Record<string, Tensor>>;
   readonly batches: Iterator<EpochBatch>;
   readonly steps: number;
   readonly accumulation: number;
-  readonly onStep: (result: StepResult, parameters: Readonly<Record<string, Tensor>>) => void;
+  readonly onStep: (result: StepResult, parameters: () => Promise<Record<string, Tensor>>) => void | Promise<void>;
 }
 
-/** Trains for `steps` optimizer steps; returns the final parameters. */
-export function trainLoop(options: LoopOptions): Record<string, Tensor> {
-  const micro = findGraph(options.module, "micro_step");
-  const optimizer = findGraph(options.module, "optimizer_step");
-  const names = Object.keys(options.parameters).filter((n) => optimizer.inputs.some((i) => i.name === n));
-  let params: Record<string, Tensor> = { ...options.parameters };
-  let moments = zeroState(params, names, [stateName.m, stateName.v]);
+/** Trains for `steps` optimizer steps. */
+export async function trainLoop(runner: StepRunner, options: LoopOptions): Promise<void> {
   for (let step = 0; step < options.steps; step++) {
-    let acc = zeroState(params, names, [stateName.acc]);
+    runner.begin();
     let lossSum = 0;
     let targetTokens = 0;
     let inputTokens = 0;
@@ -52,23 +61,40 @@ export function trainLoop(options: LoopOptions): Record<string, Tensor> {
       if (next.done) throw new Error("the batch stream ended early");
       epoch = next.value.epoch;
       inputTokens += next.value.batch.tokens;
-      const out = interpret(micro, { ...batchTensors(next.value.batch), ...params, ...acc });
-      lossSum += out["loss_sum"]!.data[0]!;
-      targetTokens += out["token_count"]!.data[0]!;
-      acc = pick(out, names.map(stateName.acc));
+      const out = await runner.micro(next.value.batch);
+      lossSum += out.lossSum;
+      targetTokens += out.tokenCount;
     }
-    const out = interpret(optimizer, {
-      ...params, ...acc, ...moments,
-      step: scalar(step), token_count: scalar(targetTokens),
-    });
-    params = { ...params, ...pick(out, names) };
-    moments = pick(out, [...names.map(stateName.m), ...names.map(stateName.v)]);
-    options.onStep({
-      step: step + 1, epoch, loss: lossSum / targetTokens, lr: out["lr"]!.data[0]!, gradNorm: out["grad_norm"]!.data[0]!,
-      targetTokens, inputTokens,
-    }, params);
+    const { lr, gradNorm } = await runner.optimize(step, targetTokens);
+    await options.onStep({ step: step + 1, epoch, loss: lossSum / targetTokens, lr, gradNorm, targetTokens, inputTokens },
+      () => runner.parameters());
   }
-  return params;
+}
+
+/** The cpu target's runner: both graphs through the reference interpreter, the state as tensors. */
+export function interpreterRunner(module: { readonly graphs: readonly Graph[] }, initial: Readonly<Record<string, Tensor>>): StepRunner {
+  const micro = findGraph(module, "micro_step");
+  const optimizer = findGraph(module, "optimizer_step");
+  const names = Object.keys(initial).filter((n) => optimizer.inputs.some((i) => i.name === n));
+  let params: Record<string, Tensor> = { ...initial };
+  let moments = zeroState(params, names, [stateName.m, stateName.v]);
+  let acc: Record<string, Tensor> = {};
+  return {
+    begin: () => { acc = zeroState(params, names, [stateName.acc]); },
+    micro: async (batch) => {
+      const out = interpret(micro, { ...batchTensors(batch), ...params, ...acc });
+      acc = pick(out, names.map(stateName.acc));
+      return { lossSum: out["loss_sum"]!.data[0]!, tokenCount: out["token_count"]!.data[0]! };
+    },
+    optimize: async (step, tokenCount) => {
+      const out = interpret(optimizer, { ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount) });
+      params = { ...params, ...pick(out, names) };
+      moments = pick(out, [...names.map(stateName.m), ...names.map(stateName.v)]);
+      return { lr: out["lr"]!.data[0]!, gradNorm: out["grad_norm"]!.data[0]! };
+    },
+    parameters: async () => params,
+    close: () => undefined,
+  };
 }
 
 function zeroState(params: Record<string, Tensor>, names: readonly string[], kinds: readonly ((n: string) => string)[]): Record<string, Tensor> {

@@ -15,8 +15,7 @@
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { fail, TraincError } from "../../../compiler/diagnostics.ts";
-import type { EpochBatch } from "../../../compiler/data/batches.ts";
-import { IGNORE_INDEX } from "../../../compiler/data/types.ts";
+import { padBatchTo, type EpochBatch } from "../../../compiler/data/batches.ts";
 
 /** First 8 bytes of every batch file. */
 export const BATCH_MAGIC = "TRNCBTCH";
@@ -98,28 +97,15 @@ function encodeHeader(count: number, rows: number, length: number): Uint8Array {
 
 /** One record: epoch, tokens, then the three [rows, length] arrays, each row padded from batch.length to length. */
 function encodeRecord(epoch: number, batch: EpochBatch["batch"], shape: Shape, padId: number): Uint8Array {
-  const bytes = new Uint8Array(batchRecordBytes(shape.rows, shape.length));
-  const view = new DataView(bytes.buffer);
-  view.setInt32(0, epoch, true);
-  view.setInt32(4, batch.tokens, true);
+  const padded = padBatchTo(batch, shape.length, padId);
   const plane = shape.rows * shape.length;
-  for (let r = 0; r < shape.rows; r++) {
-    for (let t = 0; t < shape.length; t++) {
-      const inside = t < batch.length;
-      const from = r * batch.length + t;
-      const at = 8 + 4 * (r * shape.length + t);
-      view.setInt32(at, inside ? batch.input_ids[from]! : padId, true);
-      view.setInt32(at + 4 * plane, inside ? batch.labels[from]! : IGNORE_INDEX, true);
-      view.setInt32(at + 8 * plane, inside ? batch.position_ids[from]! : paddedPosition(batch, r, t), true);
-    }
-  }
-  return bytes;
-}
-
-/** Position of padding slot t of row r: one past the row's last real position, counting on. */
-function paddedPosition(batch: EpochBatch["batch"], r: number, t: number): number {
-  const last = batch.length > 0 ? batch.position_ids[r * batch.length + batch.length - 1]! : -1;
-  return last + t - batch.length + 1;
+  const words = new Int32Array(2 + 3 * plane);
+  words[0] = epoch;
+  words[1] = batch.tokens;
+  words.set(padded.input_ids, 2);
+  words.set(padded.labels, 2 + plane);
+  words.set(padded.position_ids, 2 + 2 * plane);
+  return new Uint8Array(words.buffer);
 }
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {

@@ -4,13 +4,13 @@
 // limit. Fused and reduce kernels come from the C-style generators in the WGSL language (reductions a thread per
 // output), matmuls from backends/wgsl/gemm.ts, AdamW from backends/wgsl/adamw.ts (step 3). The language table's
 // refusals are checked without a device.
-// Without an adapter the device tests skip, unless TRAINC_REQUIRE_WEBGPU is set (CI sets it): then they fail.
+// Without an adapter the device tests skip (test/harness/webgpu.ts).
 
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
 import { splitByBuffers } from "../../../backends/schedule/split.ts";
-import { openDevice, runKernel, type WgslDevice } from "../../../backends/wgsl/device.ts";
+import { runKernel } from "../../../backends/wgsl/device.ts";
 import { renderWgslKernel } from "../../../backends/wgsl/kernels.ts";
 import { legalizeForWgsl } from "../../../backends/wgsl/legalize.ts";
 import { WGSL } from "../../../backends/wgsl/language.ts";
@@ -19,14 +19,12 @@ import { numel, type Tensor } from "../../../ir/tensor.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
 import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
 
-const opened: { gpu?: WgslDevice; error?: unknown } = await openDevice().then((gpu) => ({ gpu }), (error) => ({ error }));
+const opened = await probeWebGpu();
 const gpu = opened.gpu;
-const TITLE = "WGSL kernels on WebGPU";
-
-test("a WebGPU adapter is present where TRAINC_REQUIRE_WEBGPU says so (CI installs lavapipe)", () => {
-  if (process.env["TRAINC_REQUIRE_WEBGPU"]) expect(opened.error, String(opened.error)).toBeUndefined();
-});
+requireAdapterTest(opened);
+afterAll(() => gpu?.close());
 
 /** A tensor as the wgsl target stores it: bool as one u32 per element, f32 and i32 as they are. */
 function deviceBytes(t: Tensor): Uint8Array {
@@ -57,7 +55,7 @@ function inDomain(kernel: Kernel, seed: number): { inputs: Record<string, Tensor
   return { inputs, want: interpret(kernel.graph, inputs) };
 }
 
-describe.skipIf(!gpu)(gpu ? TITLE : `${TITLE}: skipped, no WebGPU adapter (see docs/wgsl.md)`, () => {
+describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), () => {
   let kernels: Kernel[];
   beforeAll(() => {
     const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" });

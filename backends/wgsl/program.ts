@@ -1,0 +1,76 @@
+// A WebGPU training program before it is written out: each graph of the specialized train-step (or grads) module,
+// legalized for WGSL (i64 made i32), partitioned, with fused kernels cut to the device's buffers per kernel,
+// attention's side and scratch buffers added; its memory plan (bool stored as u32; outputs never overwrite their
+// inputs in place, since WebGPU rejects a kernel that binds one range as an input and as a writable output, so updated
+// state is copied back after the graph) and every kernel rendered to WGSL. The host emitter (backends/wgsl/host.ts)
+// writes this out as an ES module.
+// Invariants: every buffer a KernelSource names is in its graph's placement; no tensor exceeds the device's
+// storage binding size and no arena its buffer size (E5705 otherwise, naming the limit).
+//
+// Error codes defined here:
+//   5705  a tensor or an arena larger than what the WebGPU device allows
+
+import { fail } from "../../compiler/diagnostics.ts";
+import { DTYPES, type DType } from "../../ir/dtype.ts";
+import type { Module } from "../../ir/graph.ts";
+import type { CompiledGraph } from "../cuda/program.ts";
+import { planMemory, type MemoryPlan } from "../schedule/memory.ts";
+import { partition, type Kernel } from "../schedule/partition.ts";
+import { addScratch, addSideBuffers } from "../schedule/side-buffers.ts";
+import { splitByBuffers } from "../schedule/split.ts";
+import { renderWgslKernel } from "./kernels.ts";
+import { legalizeForWgsl } from "./legalize.ts";
+import { wgslAttentionScratch } from "./templates/attention.ts";
+
+/** What the device allows, from its limits. */
+export interface WgslLimits {
+  /** maxStorageBuffersPerShaderStage. */
+  readonly maxBuffers: number;
+  /** maxStorageBufferBindingSize: the largest tensor. */
+  readonly maxBindingBytes: number;
+  /** maxBufferSize: the largest arena. */
+  readonly maxBufferBytes: number;
+}
+
+export interface WgslProgram {
+  readonly graphs: readonly CompiledGraph[];
+  readonly memory: MemoryPlan;
+}
+
+/** Bits one element of `dtype` occupies on a WebGPU device: 32 for everything the wgsl target stores. */
+export function wgslStoredBits(dtype: DType): number {
+  return Math.max(32, DTYPES[dtype].bits);
+}
+
+function checkLimits(memory: MemoryPlan, limits: WgslLimits): void {
+  const fix = "train a smaller model or a shorter sequence_len / micro_batch_size on wgsl, or use --target cuda";
+  for (const plan of memory.graphs) {
+    for (const [name, placed] of plan.placement) {
+      if (placed.bytes > limits.maxBindingBytes) {
+        fail(5705, `tensor ${name} of ${plan.graph} needs ${placed.bytes} bytes, more than this WebGPU device's ` +
+          `maxStorageBufferBindingSize (${limits.maxBindingBytes} bytes)`, fix);
+      }
+    }
+  }
+  for (const [arena, bytes] of [["state", memory.stateBytes], ["activation", memory.activationBytes]] as const) {
+    if (bytes > limits.maxBufferBytes) {
+      fail(5705, `the ${arena} arena needs ${bytes} bytes, more than this WebGPU device's maxBufferSize ` +
+        `(${limits.maxBufferBytes} bytes)`, fix);
+    }
+  }
+}
+
+/** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU. */
+export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgram {
+  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? wgslAttentionScratch(k) : []);
+  const partitions = legalizeForWgsl(module).graphs
+    .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers)), scratchOf));
+  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false });
+  checkLimits(memory, limits);
+  const graphs = partitions.map((p, i): CompiledGraph => {
+    const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderWgslKernel(kernel) }));
+    const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
+    return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
+  });
+  return { graphs, memory };
+}

@@ -1,0 +1,56 @@
+// Acceptance of `trainc train --target wgsl`: 50 steps of the example model (examples/tiny-llama, f32) on WebGPU
+// (CI: Mesa's lavapipe) give a loss curve within 2% of the cpu target's at every step, the same progress line, and a
+// final checkpoint that loads. Without an adapter the suite skips (test/harness/webgpu.ts).
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { loadModel } from "../../../compiler/import/hf/load.ts";
+import { runCli } from "../../harness/cli.ts";
+import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
+
+const opened = await probeWebGpu();
+opened.gpu?.close();
+requireAdapterTest(opened);
+
+const example = join(import.meta.dirname, "../../../examples/tiny-llama");
+const tmp = mkdtempSync(join(tmpdir(), "trainc-wgsl-train-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The example config with absolute paths and its output in `out`. */
+function config(out: string): string {
+  const file = join(tmp, `${out}.yml`);
+  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
+    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
+    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
+    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
+    .replace(/output_dir: .*/, `output_dir: ${join(tmp, out)}`));
+  return file;
+}
+
+function losses(out: string): number[] {
+  return readFileSync(join(tmp, out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).loss as number);
+}
+
+describe.skipIf(!opened.gpu)(deviceTitle("trainc train --target wgsl", opened.gpu !== undefined), () => {
+  test("50 steps of the example model follow the cpu target's loss curve within 2% at every step", async () => {
+    const wgsl = await runCli(["train", config("wgsl"), "--max-steps", "50", "--target", "wgsl"]);
+    expect(wgsl.code, wgsl.stderr).toBe(0);
+    expect(wgsl.stderr).toMatch(/WebGPU adapter: /);
+    expect(wgsl.stderr).toMatch(/step 50\/50 \| loss [\d.]+ \| lr .* tok\/s .* ETA/);
+    const cpu = await runCli(["train", config("cpu"), "--max-steps", "50", "--target", "cpu"]);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const [got, want] = [losses("wgsl"), losses("cpu")];
+    expect(got.length).toBe(50);
+    const worst = Math.max(...got.map((l, i) => Math.abs(l - want[i]!) / want[i]!));
+    console.log(`wgsl vs cpu loss over 50 steps: worst relative difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(0.02);
+    expect(want.at(-1)!).toBeLessThan(want[0]! - 0.5);
+    const trained = loadModel(join(tmp, "wgsl"), { dtype: "f32" });
+    const reference = loadModel(join(tmp, "cpu"), { dtype: "f32" });
+    const name = "model.layers.0.mlp.up_proj.weight";
+    const drift = trained.parameters[name]!.data.reduce((m, x, i) => Math.max(m, Math.abs(x - reference.parameters[name]!.data[i]!)), 0);
+    expect(drift).toBeLessThan(1e-3);
+  }, 900_000);
+});
