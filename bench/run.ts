@@ -12,7 +12,8 @@ import { makeRandom } from "../compiler/random.ts";
 import { batchStream } from "../compiler/data/batches.ts";
 import { importFromConfig, makePlan } from "../compiler/plan.ts";
 import { requireBuiltTarget } from "../compiler/targets.ts";
-import { interpreterRunner, trainLoop } from "../compiler/train/loop.ts";
+import { interpreterRunner } from "../compiler/train/interpreter-runner.ts";
+import { trainLoop } from "../compiler/train/loop.ts";
 
 function median(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);

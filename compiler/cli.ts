@@ -44,6 +44,10 @@ function program(): Command {
     .option("--adapter <peft_dir>", "a PEFT adapter folder")
     .action(async (dir: string, o) => (await import("./commands/grads.ts")).grads(dir, o));
 
+  cli.command("serve <dir>").description("serve a wgsl bundle (trainc compile --target wgsl) to train in a browser tab")
+    .option("--port <n>", "port", nonNegativeInt, 8080).option("--host <host>", "address to listen on", "127.0.0.1")
+    .action(async (dir: string, o) => (await import("./commands/serve.ts")).serve(dir, o));
+
   cli.command("init-model <config_json>").description("write a randomly initialized Hugging Face model folder")
     .requiredOption("-o, --out <dir>", "model folder to create").option("--seed <n>", "random seed", nonNegativeInt, 0)
     .action(async (config: string, o) => (await import("./commands/init-model.ts")).initModel(config, o));

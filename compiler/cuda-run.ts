@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
-import { batchStream } from "./data/batches.ts";
+import { batchStream, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { countParameters, type Plan } from "./plan.ts";
 import { buildProgram, type Built } from "../backends/cuda/build.ts";
@@ -99,14 +99,6 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
   const r = spawnSync(c.built!.binary, args, { stdio: "inherit" });
   if (r.error) fail(5020, `cannot start ${c.built!.binary}: ${r.error.message}`, "compile again (trainc compile --target cuda)");
   return r.status ?? 1;
-}
-
-function* take<T>(items: Iterator<T>, count: number): Generator<T> {
-  for (let i = 0; i < count; i++) {
-    const next = items.next();
-    if (next.done) return;
-    yield next.value;
-  }
 }
 
 /**

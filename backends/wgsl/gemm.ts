@@ -2,7 +2,9 @@
 // generator takes, from gemmSpecForMatmul: transposes, batch, operands broadcast over the batch, a batch folded into
 // M). One workgroup of 16 x 16 threads computes a 64 x 64 tile of C, each thread a 4 x 4 block; K advances 16 at a
 // time through workgroup memory (8 KiB, a quarter of WebGPU's guaranteed 16 KiB). A first kernel for correctness
-// everywhere (lavapipe included), not yet tuned.
+// everywhere (lavapipe included), not yet tuned. The K loops take bounds the shader compiler cannot fold: lavapipe
+// unrolls constant loops fully, and the unrolled 16 x 4 x 4 multiply-adds cost it 3-5 s of JIT per GEMM (0.7 s as
+// loops).
 // Invariants: A and B read out of range as 0 (select; WebGPU bounds every access, so the unused read is harmless) and
 // C is written only in range, so any M, N, K works; the grid is
 // (ceil(N/64), ceil(M/64), batch); buffers bind as kernelParams orders them (A, B, then C).
@@ -36,7 +38,10 @@ function body(s: GemmSpec, names: readonly string[]): string {
   let n0 = i32(wg.x) * ${TILE};
   let t = i32(lid.y) * 16 + i32(lid.x);
   var acc: array<array<f32, 4>, 4>;
-  for (var k0: i32 = 0; k0 < ${s.k}; k0 += ${STEP}) {
+  // max(n, wg.x - 70000) is n (wg.x < 65536), but no compiler folds it: these loops stay loops.
+  let k_end = max(${s.k}, i32(wg.x) - 70000);
+  let step_end = max(${STEP}, i32(wg.x) - 70000);
+  for (var k0: i32 = 0; k0 < k_end; k0 += ${STEP}) {
     for (var e: i32 = 0; e < ${(TILE * STEP) / WORKGROUP_SIZE}; e++) {
       let idx = t + e * ${WORKGROUP_SIZE};
       let m = m0 + idx / ${STEP};
@@ -48,7 +53,7 @@ function body(s: GemmSpec, names: readonly string[]): string {
       tile_b[idx] = select(0.0, ${b}[${bIndex(s, "kb", "n")}], kb < ${s.k} && n < ${s.n});
     }
     workgroupBarrier();
-    for (var kk: i32 = 0; kk < ${STEP}; kk++) {
+    for (var kk: i32 = 0; kk < step_end; kk++) {
       for (var i: i32 = 0; i < 4; i++) {
         let x = tile_a[kk * ${TILE} + i32(lid.y) * 4 + i];
         for (var j: i32 = 0; j < 4; j++) {

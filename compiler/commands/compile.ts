@@ -1,7 +1,9 @@
 // `trainc compile` and `trainc autotune`. On the cpu target the program is the train-step IR itself (the interpreter
 // runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash). On cuda it
 // builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
-// device memory. hip and wgsl fail with E5001 until their backends exist. Compiling reads no parameter values (a model
+// device memory. On wgsl it writes a bundle (compiler/wgsl-run.ts): the program as an ES module, its runtime, a page
+// that trains in a browser tab, and the run files the page reads (so on wgsl compile reads the weights and the data).
+// hip fails with E5001 until its backend exists. Compiling reads no parameter values (a model
 // folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset (compiler/plan.ts).
 //
 // Error codes defined here:
@@ -12,6 +14,7 @@ import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
 import { compileCuda, cudaReport } from "../cuda-run.ts";
+import { compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
@@ -32,6 +35,10 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   mkdirSync(out, { recursive: true });
   if (target.name === "cuda") {
     compileForCuda(plan, out, options, note);
+    return;
+  }
+  if (target.name === "wgsl") {
+    compileForWgsl(plan, out, note);
     return;
   }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
@@ -69,6 +76,16 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
     `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +
     `workspace ${gib(memory["workspace_bytes"]!)}); ${build.built ? `binary ${build.built.binary}` : "not built (--no-build)"}; ` +
     `report in ${join(out, "report.json")}\n`);
+}
+
+function compileForWgsl(plan: Plan, out: string, note: (m: string) => void): void {
+  const report = compileWgsl(plan, out, note);
+  writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  const memory = report["memory"] as Record<string, number>;
+  process.stdout.write(`compiled for wgsl: ${(report["parameters"] as number).toLocaleString("en-US")} parameters, ` +
+    `${(report["kernels"] as unknown[]).length} kernel launches per step, ${((report["flops_per_step"] as number) / 1e9).toFixed(3)} ` +
+    `GFLOP per step; predicted device memory ${(memory["predicted_peak_bytes"]! / 2 ** 20).toFixed(1)} MiB; bundle in ${out} ` +
+    `(train in a browser: trainc serve ${out})\n`);
 }
 
 export async function autotune(configFile: string, options: { readonly target: string }): Promise<void> {

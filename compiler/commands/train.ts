@@ -17,7 +17,8 @@ import { wgslRunner } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { requireBuiltTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
-import { interpreterRunner, trainLoop } from "../train/loop.ts";
+import { interpreterRunner } from "../train/interpreter-runner.ts";
+import { trainLoop } from "../train/loop.ts";
 import { createReporter } from "../train/report.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 

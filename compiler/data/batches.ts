@@ -101,6 +101,15 @@ function padBatch(rows: readonly TokenizedRow[], sequenceLen: number, padId: num
   return { size, length, input_ids: inputIds, labels, position_ids: positionIds, tokens };
 }
 
+/** The first `count` items of a stream (fewer if it ends first). */
+export function* take<T>(items: Iterator<T>, count: number): Generator<T> {
+  for (let i = 0; i < count; i++) {
+    const next = items.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 /**
  * `batch` right-padded to `length` (a program with a static sequence length reads [B, sequence_len]): input_ids =
  * padId, labels = ignored, position_ids count on from each row's last position. A batch of that length is returned as

@@ -1,17 +1,15 @@
 // The training loop, the same for every target that runs the train-step module itself (cpu through the interpreter,
-// wgsl through WebGPU): each optimizer step zeroes the gradient accumulators, runs @micro_step on
-// gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the accumulators), then
-// @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). A StepRunner says how a target runs the
-// two graphs and where it keeps the state; interpreterRunner is the cpu target's.
+// wgsl through WebGPU, in Node and in a browser): each optimizer step zeroes the gradient accumulators, runs
+// @micro_step on gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the
+// accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). A StepRunner says
+// how a target runs the two graphs and where it keeps the state (interpreter-runner.ts for cpu,
+// backends/wgsl/runtime/trainer.ts for wgsl).
+// This file imports types only: the wgsl bundle ships it to the browser as JavaScript.
 // Invariants: the loop calls `onStep` after every optimizer step; parameters are read from the runner only when asked
-// (a checkpoint), since a device keeps them in its own memory; the interpreter runner never mutates a tensor.
+// (a checkpoint), since a device keeps them in its own memory.
 
-import { findGraph, type Graph } from "../../ir/graph.ts";
-import { zeros, type Tensor } from "../../ir/tensor.ts";
-import { interpret } from "../../ir/interpret/index.ts";
-import { stateName } from "../../ir/train-step.ts";
+import type { Tensor } from "../../ir/tensor.ts";
 import type { Batch, EpochBatch } from "../data/batches.ts";
-import { batchTensors } from "../commands/inputs.ts";
 
 /** What one optimizer step measured. */
 export interface StepResult {
@@ -69,44 +67,4 @@ export async function trainLoop(runner: StepRunner, options: LoopOptions): Promi
     await options.onStep({ step: step + 1, epoch, loss: lossSum / targetTokens, lr, gradNorm, targetTokens, inputTokens },
       () => runner.parameters());
   }
-}
-
-/** The cpu target's runner: both graphs through the reference interpreter, the state as tensors. */
-export function interpreterRunner(module: { readonly graphs: readonly Graph[] }, initial: Readonly<Record<string, Tensor>>): StepRunner {
-  const micro = findGraph(module, "micro_step");
-  const optimizer = findGraph(module, "optimizer_step");
-  const names = Object.keys(initial).filter((n) => optimizer.inputs.some((i) => i.name === n));
-  let params: Record<string, Tensor> = { ...initial };
-  let moments = zeroState(params, names, [stateName.m, stateName.v]);
-  let acc: Record<string, Tensor> = {};
-  return {
-    begin: () => { acc = zeroState(params, names, [stateName.acc]); },
-    micro: async (batch) => {
-      const out = interpret(micro, { ...batchTensors(batch), ...params, ...acc });
-      acc = pick(out, names.map(stateName.acc));
-      return { lossSum: out["loss_sum"]!.data[0]!, tokenCount: out["token_count"]!.data[0]! };
-    },
-    optimize: async (step, tokenCount) => {
-      const out = interpret(optimizer, { ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount) });
-      params = { ...params, ...pick(out, names) };
-      moments = pick(out, [...names.map(stateName.m), ...names.map(stateName.v)]);
-      return { lr: out["lr"]!.data[0]!, gradNorm: out["grad_norm"]!.data[0]! };
-    },
-    parameters: async () => params,
-    close: () => undefined,
-  };
-}
-
-function zeroState(params: Record<string, Tensor>, names: readonly string[], kinds: readonly ((n: string) => string)[]): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const kind of kinds) for (const n of names) out[kind(n)] = zeros(params[n]!.dtype, params[n]!.shape);
-  return out;
-}
-
-function pick(values: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
-  return Object.fromEntries(names.map((n) => [n, values[n]!]));
-}
-
-function scalar(value: number): Tensor {
-  return { dtype: "i64", shape: [], data: Float64Array.of(value) };
 }

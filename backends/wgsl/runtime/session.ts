@@ -7,7 +7,7 @@
 // buffer, and both ranges live in the state arena.
 // Invariants: a graph's bind groups are built once; a run encodes every launch of the graph in order into one
 // compute pass; errors carry a `code` (5702: WebGPU rejected a kernel; 5706: a tensor
-// name or size the program does not have) and a fix.
+// name or size the program does not have; 5707: a kernel binds more buffers than the device allows) and a fix.
 
 /** A range of an arena: [arena (0 state, 1 activations), byte offset, bytes]. */
 export type Range = readonly [number, number, number];
@@ -24,6 +24,8 @@ export interface KernelEntry {
   readonly name: string;
   readonly code: string;
   readonly workgroups: readonly [number, number, number];
+  /** Storage buffers it binds. */
+  readonly bindings: number;
 }
 
 /** Records one graph's launches: the program's graph functions call these in order. */
@@ -84,6 +86,12 @@ export class WgslSession {
 
   /** Compiles every kernel and records every graph of `program` on `device`. */
   static async create(device: GPUDevice, program: ProgramDescription): Promise<WgslSession> {
+    const most = Math.max(2, ...program.KERNELS.map((k) => k.bindings));
+    if (most > device.limits.maxStorageBuffersPerShaderStage) {
+      throw new RuntimeError(5707, `a kernel binds ${most} storage buffers, more than this device's ` +
+        `maxStorageBuffersPerShaderStage (${device.limits.maxStorageBuffersPerShaderStage})`,
+        "request the adapter's limit when creating the device, or train on a device that offers more (most desktop GPUs do)");
+    }
     device.pushErrorScope("validation");
     const arenas = program.ARENAS.map((bytes) => device.createBuffer({ size: Math.max(256, Math.ceil(bytes / 256) * 256), usage: STORAGE }));
     const compile = (name: string, code: string) => device.createComputePipelineAsync({
@@ -122,6 +130,11 @@ export class WgslSession {
         `use one of: ${(table?.[side] ?? []).map((t) => t.name).join(", ")}`);
     }
     return slot;
+  }
+
+  /** Whether `graph` has an input named `name`. */
+  hasInput(graph: string, name: string): boolean {
+    return this.program.TENSORS[graph]?.inputs.some((t) => t.name === name) ?? false;
   }
 
   /** Writes the values of input `name` of `graph` (converted to how it is stored). */

@@ -1,0 +1,72 @@
+// End to end in a browser: `trainc compile --target wgsl` writes the bundle of the example model (5 steps),
+// `trainc serve`'s server serves it, and headless Chromium (Debian's chromium through playwright-core; WebGPU on
+// SwiftShader, a CPU Vulkan) opens the page, which trains in the tab. Every step's loss must be within 2% of the cpu
+// target's on the same config, and the page must report done. Without chromium the suite skips, unless
+// TRAINC_REQUIRE_WEBGPU is set (CI sets it and installs chromium with .ci/chromium): then it fails.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, test } from "vitest";
+import { startServer } from "../../../compiler/commands/serve.ts";
+import { runCli } from "../../harness/cli.ts";
+
+const CHROMIUM = process.env["TRAINC_CHROMIUM"] ?? "/usr/bin/chromium";
+/** Headless Chromium's WebGPU needs these on a machine without a GPU: SwiftShader is its CPU adapter. */
+const FLAGS = ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"];
+const present = existsSync(CHROMIUM);
+
+test("chromium is present where TRAINC_REQUIRE_WEBGPU says so (CI installs it)", () => {
+  if (process.env["TRAINC_REQUIRE_WEBGPU"]) expect(present, `${CHROMIUM} is missing: run .ci/chromium`).toBe(true);
+});
+
+const example = join(import.meta.dirname, "../../../examples/tiny-llama");
+const tmp = mkdtempSync(join(tmpdir(), "trainc-wgsl-browser-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function config(out: string): string {
+  const file = join(tmp, `${out}.yml`);
+  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
+    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
+    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
+    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
+    .replace("max_steps: 2000", "max_steps: 5")
+    .replace(/output_dir: .*/, `output_dir: ${join(tmp, out)}`));
+  return file;
+}
+
+interface PageProgress { steps: { step: number; loss: number }[]; done: boolean; error?: string }
+
+describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `the wgsl bundle in headless Chromium: skipped, no ${CHROMIUM}`, () => {
+  test("the page trains the example model in the tab and follows the cpu target's loss", async () => {
+    const bundle = join(tmp, "bundle");
+    const compiled = await runCli(["compile", config("wgsl"), "--target", "wgsl", "-o", bundle]);
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(compiled.stdout).toMatch(/compiled for wgsl: .* trainc serve /);
+    const cpu = await runCli(["train", config("cpu"), "--target", "cpu"]);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const want = readFileSync(join(tmp, "cpu", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).loss as number);
+
+    const server = await startServer(bundle, { port: 0, host: "127.0.0.1" });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+      await page.waitForFunction(() => {
+        const p = (globalThis as { trainc?: PageProgress }).trainc;
+        return p?.done || p?.error !== undefined;
+      }, null, { timeout: 600_000 });
+      const progress = await page.evaluate(() => (globalThis as { trainc?: PageProgress }).trainc!);
+      expect(progress.error).toBeUndefined();
+      expect(progress.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5]);
+      const worst = Math.max(...progress.steps.map((s, i) => Math.abs(s.loss - want[i]!) / want[i]!));
+      console.log(`browser vs cpu loss over 5 steps: worst relative difference ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(0.02);
+      expect(await page.textContent("#status")).toMatch(/^done: 5 steps/);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  }, 900_000);
+});
