@@ -14,7 +14,8 @@ function program(): Command {
     .description("A training compiler: Hugging Face or ONNX model + Axolotl config -> IR -> passes -> a training program.")
     .exitOverride()
     .showHelpAfterError();
-  const target = () => new Option("--target <target>", "where the program runs").choices(TARGETS).default("cpu");
+  const target = () => new Option("--target <target>", "where the program runs (default: chosen from this machine: cuda, else a " +
+    "WebGPU GPU, else cpu)").choices(TARGETS);
 
   cli.command("compile <config>").description("compile a model + config into a training program and a report")
     .option("-o, --out <dir>", "output folder (default: <output_dir>/program)")
@@ -40,7 +41,7 @@ function program(): Command {
     .requiredOption("--batch <file>", "safetensors with input_ids, labels and optionally position_ids")
     .requiredOption("--out <file>", "safetensors to write")
     .option("--config <config>", "an Axolotl config (dtype, attention)")
-    .addOption(new Option("--target <target>", "where it runs").choices(["cpu", "cuda", "wgsl"]).default("cpu"))
+    .addOption(new Option("--target <target>", "where it runs (default: chosen as for train)").choices(["cpu", "cuda", "wgsl"]))
     .option("--adapter <peft_dir>", "a PEFT adapter folder")
     .action(async (dir: string, o) => (await import("./commands/grads.ts")).grads(dir, o));
 

@@ -1,8 +1,13 @@
 // The targets trainc knows and what each can do today. A target that is not built yet fails with E5001, naming the
 // issue that builds it, rather than pretending. Capabilities here feed config resolution (bf16: auto) and later the
-// autotuner.
+// autotuner. Without --target, chooseTarget picks one from what the machine has: cuda when an NVIDIA GPU and nvcc
+// are both present, else wgsl when a WebGPU adapter is found that is a real GPU (a CPU fallback adapter such as
+// lavapipe or SwiftShader is no faster than the cpu target's interpreter), else cpu; it says which and why.
 
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fail } from "./diagnostics.ts";
+import { openDevice } from "../backends/wgsl/device.ts";
 
 export interface TargetInfo {
   readonly name: string;
@@ -30,4 +35,44 @@ export function requireBuiltTarget(name: string, command: string): TargetInfo {
       "use --target cpu for now");
   }
   return target;
+}
+
+/** Why cuda can or cannot be chosen: undefined when it can, else the missing piece. */
+function cudaMissing(): string | undefined {
+  const gpu = existsSync("/proc/driver/nvidia/version") || spawnSync("nvidia-smi", ["-L"]).status === 0;
+  if (!gpu) return "no NVIDIA GPU";
+  return spawnSync("nvcc", ["--version"]).status === 0 ? undefined : "an NVIDIA GPU but no nvcc";
+}
+
+/** The adapter wgsl would run on, and whether it is a real GPU. */
+async function webGpuAdapter(): Promise<{ readonly name: string; readonly hardware: boolean } | undefined> {
+  try {
+    const gpu = await openDevice();
+    gpu.close();
+    return { name: gpu.description || "unnamed", hardware: !gpu.fallback };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The target for a command run without --target (see the header), said through `note`. */
+export async function chooseTarget(note: (message: string) => void): Promise<string> {
+  const missing = cudaMissing();
+  if (missing === undefined) {
+    note("target cuda (an NVIDIA GPU and nvcc are present; --target picks another)");
+    return "cuda";
+  }
+  const adapter = await webGpuAdapter();
+  if (adapter?.hardware) {
+    note(`target wgsl (${missing}; WebGPU adapter ${adapter.name}; --target picks another)`);
+    return "wgsl";
+  }
+  const webgpu = adapter ? `the WebGPU adapter (${adapter.name}) is a CPU fallback` : "no WebGPU adapter";
+  note(`target cpu (${missing}, ${webgpu}; --target picks another)`);
+  return "cpu";
+}
+
+/** The built target a command runs on: the one named, or the one chooseTarget picks. */
+export async function resolveTarget(name: string | undefined, command: string, note: (message: string) => void): Promise<TargetInfo> {
+  return requireBuiltTarget(name ?? await chooseTarget(note), command);
 }

@@ -24,6 +24,8 @@ export interface WgslDevice {
   readonly limits: WgslLimits;
   /** What the adapter says it is (vendor, architecture, description). */
   readonly description: string;
+  /** Whether the adapter is a CPU fallback (lavapipe, SwiftShader) rather than a GPU. */
+  readonly fallback: boolean;
   /** Frees the device and lets the process exit (an open device keeps Node's event loop alive: see the header). */
   readonly close: () => void;
 }
@@ -58,7 +60,8 @@ export async function openDevice(): Promise<WgslDevice> {
     clearInterval(alive);
     device.destroy();
   };
-  return { instance, device, maxBuffers: limits.maxBuffers, limits, description, close };
+  const fallback = i.isFallbackAdapter || i.architecture === "software";
+  return { instance, device, maxBuffers: limits.maxBuffers, limits, description, fallback, close };
 }
 
 function padded(bytes: number): number {

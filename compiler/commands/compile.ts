@@ -16,20 +16,21 @@ import { STAGES } from "../pipeline.ts";
 import { compileCuda, cudaReport } from "../cuda-run.ts";
 import { compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
-import { requireBuiltTarget } from "../targets.ts";
+import { resolveTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
 import { printModule } from "../../ir/print.ts";
 
 export interface CompileOptions {
   readonly out?: string;
-  readonly target: string;
+  /** Absent: chosen from the machine (compiler/targets.ts chooseTarget). */
+  readonly target?: string;
   readonly arch?: string;
   readonly build: boolean;
 }
 
 export async function compile(configFile: string, options: CompileOptions): Promise<void> {
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
-  const target = requireBuiltTarget(options.target, "compile");
+  const target = await resolveTarget(options.target, "compile", note);
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
   const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
   mkdirSync(out, { recursive: true });
@@ -88,8 +89,8 @@ function compileForWgsl(plan: Plan, out: string, note: (m: string) => void): voi
     `(train in a browser: trainc serve ${out})\n`);
 }
 
-export async function autotune(configFile: string, options: { readonly target: string }): Promise<void> {
-  const target = requireBuiltTarget(options.target, "autotune");
+export async function autotune(configFile: string, options: { readonly target?: string }): Promise<void> {
+  const target = await resolveTarget(options.target, "autotune", (m) => process.stderr.write(`trainc: ${m}\n`));
   fail(5003, `trainc autotune ${configFile}: the ${target.name} target runs the reference interpreter and has no kernels to tune`,
     "autotuning applies to the GPU targets (cuda, hip, wgsl), which are not built yet");
 }

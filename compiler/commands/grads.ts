@@ -17,7 +17,7 @@ import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
 import { gradsCuda } from "../cuda-run.ts";
 import { gradsWgsl } from "../wgsl-run.ts";
 import { runGraphPasses } from "../pipeline.ts";
-import { requireBuiltTarget } from "../targets.ts";
+import { resolveTarget } from "../targets.ts";
 import { importModel, readConfig } from "./inputs.ts";
 import { isInt } from "../../ir/dtype.ts";
 import { interpret } from "../../ir/interpret/index.ts";
@@ -28,12 +28,13 @@ export interface GradsOptions {
   readonly batch: string;
   readonly out: string;
   readonly config?: string;
-  readonly target: string;
+  /** Absent: chosen from the machine (compiler/targets.ts chooseTarget). */
+  readonly target?: string;
   readonly adapter?: string;
 }
 
 export async function grads(modelDir: string, options: GradsOptions): Promise<void> {
-  const target = requireBuiltTarget(options.target, "grads");
+  const target = await resolveTarget(options.target, "grads", (m) => process.stderr.write(`trainc: ${m}\n`));
 
   if (options.adapter !== undefined) {
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,

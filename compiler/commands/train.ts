@@ -15,7 +15,7 @@ import { describeStats } from "../data/dataset.ts";
 import { compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
-import { requireBuiltTarget } from "../targets.ts";
+import { resolveTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { interpreterRunner } from "../train/interpreter-runner.ts";
 import { trainLoop } from "../train/loop.ts";
@@ -23,7 +23,8 @@ import { createReporter } from "../train/report.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 
 export interface TrainOptions {
-  readonly target: string;
+  /** Absent: chosen from the machine (compiler/targets.ts chooseTarget). */
+  readonly target?: string;
   readonly maxSteps?: number;
   /** cuda: where the binary writes the per-kernel times of the first step. */
   readonly profile?: string;
@@ -31,7 +32,7 @@ export interface TrainOptions {
 
 export async function train(configFile: string, options: TrainOptions): Promise<void> {
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
-  const target = requireBuiltTarget(options.target, "train");
+  const target = await resolveTarget(options.target, "train", (m) => process.stderr.write(`trainc: ${m}\n`));
   if (options.profile !== undefined && target.name !== "cuda") {
     fail(5021, `--profile ${options.profile}: per-kernel profiles come from the CUDA binary, not the ${target.name} target`,
       "add --target cuda, or leave out --profile");
