@@ -1,4 +1,5 @@
-// The cuda target's side of `trainc compile` and `trainc train`: specializes the lowered train step to
+// The cuda and hip targets' side of `trainc compile`, `trainc train` and `trainc grads` (one program, two toolchains:
+// backends/hip/program.ts): specializes the lowered train step to
 // (micro_batch_size, sequence_len), schedules and renders it (backends/cuda/program.ts), emits main.cu and builds it
 // (cached per content hash), writes the report; for a run it also writes the run folder the binary reads — initial
 // parameters, the batch file, config.json's text and run.json (paths relative to run.json) — and starts the binary.
@@ -16,6 +17,7 @@ import { countParameters, type Plan } from "./plan.ts";
 import { buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
 import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
+import { buildHipProgram } from "../backends/hip/program.ts";
 import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
@@ -28,22 +30,32 @@ export interface CudaBuild {
   readonly sizes: { readonly B: number; readonly T: number };
 }
 
+/** The program of `module` for `arch`: CUDA for NVIDIA archs (sm_*), HIP for AMD ones (gfx*). */
+function programFor(module: Module, arch: string): CudaProgram {
+  return arch.startsWith("gfx") ? buildHipProgram(module) : buildCudaProgram(module);
+}
+
+/** The default arch of a target: sm_90 (H100, H200) for cuda, gfx90a (MI200) for hip. */
+export function defaultArch(target: string): string {
+  return target === "hip" ? "gfx90a" : "sm_90";
+}
+
 /** Specializes, schedules, renders and (unless `build` is false) builds the plan's train step. */
 export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: string) => void): CudaBuild {
   const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
   const module = specializeModule(plan.module, sizes);
   note(`scheduling and rendering kernels for B=${sizes.B}, T=${sizes.T}`);
-  const program = buildCudaProgram(module);
-  const main = trainMain(program, module, sizes);
+  const program = programFor(module, arch);
+  const main = trainMain(program, module, sizes, arch);
   if (!build) return { module, program, built: undefined, sizes };
-  note(`building with nvcc for ${arch}`);
+  note(`building for ${arch}`);
   const built = buildProgram(main, arch, "train");
   note(built.compiled ? `built in ${built.seconds.toFixed(1)} s: ${built.binary}` : `reusing the build in ${built.dir}`);
   return { module, program, built, sizes };
 }
 
 /** The report `trainc compile` prints and writes: parameter count, kernels, FLOPs per step and predicted device memory. */
-export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
+export function cudaReport(c: CudaBuild, plan: Plan, arch: string): Record<string, unknown> {
   const { program } = c;
   const kernels = program.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => ({
     graph: g.name, kernel: k.kernel.name, kind: k.kernel.kind, source: s.name, flops: s.flops, bytes: s.bytes,
@@ -52,7 +64,7 @@ export function cudaReport(c: CudaBuild, plan: Plan): Record<string, unknown> {
   const micro = program.graphs.find((g) => g.name === "micro_step")?.flops ?? 0;
   const optimizer = program.graphs.find((g) => g.name === "optimizer_step")?.flops ?? 0;
   return {
-    target: "cuda", micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.precision.compute, parameter_dtype: plan.precision.parameters,
+    target: arch.startsWith("gfx") ? "hip" : "cuda", arch, micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.precision.compute, parameter_dtype: plan.precision.parameters,
     parameters: countParameters(plan.model.parameterTypes),
     flops_per_step: micro * plan.config.gradient_accumulation_steps + optimizer,
     memory: {
@@ -106,12 +118,12 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
  * run folder `<out>.trainc-run/` (parameters, run.json with paths relative to it) and runs it; returns its status.
  */
 export function gradsCuda(graph: Graph, parameters: Readonly<Record<string, Tensor>>, batchFile: string, outFile: string,
-  sizes: { B: number; T: number }, note: (m: string) => void): number {
+  sizes: { B: number; T: number }, arch: string, note: (m: string) => void): number {
   const specialized = specializeModule({ graphs: [graph] }, sizes);
-  const program = buildCudaProgram(specialized);
-  const main = gradsMain(program, specialized.graphs[0]!, sizes);
-  note(`building the grads program with nvcc for sm_90 (B=${sizes.B}, T=${sizes.T})`);
-  const built = buildProgram(main, "sm_90", "grads");
+  const program = programFor(specialized, arch);
+  const main = gradsMain(program, specialized.graphs[0]!, sizes, arch);
+  note(`building the grads program for ${arch} (B=${sizes.B}, T=${sizes.T})`);
+  const built = buildProgram(main, arch, "grads");
   note(built.compiled ? `built in ${built.seconds.toFixed(1)} s: ${built.binary}` : `reusing the build in ${built.dir}`);
   const run = `${resolve(outFile)}.trainc-run`;
   mkdirSync(run, { recursive: true });

@@ -21,7 +21,7 @@ export interface TargetInfo {
 export const TARGETS: readonly TargetInfo[] = [
   { name: "cpu", built: true, bf16: false, description: "the reference interpreter on the CPU" },
   { name: "cuda", built: true, bf16: true, description: "generated CUDA kernels built with nvcc" },
-  { name: "hip", built: false, bf16: true, description: "generated HIP kernels (the WGSL and HIP backends issue)" },
+  { name: "hip", built: true, bf16: true, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
   { name: "wgsl", built: true, bf16: false, description: "generated WGSL kernels on WebGPU (Dawn in Node)" },
 ];
 

@@ -1,36 +1,54 @@
-// Builds a generated CUDA program with nvcc into one folder per content hash: the folder's name is the sha256 of
-// main.cu, the runtime headers, the arch and nvcc's version, so building an unchanged program again is instant.
-// Builds happen in a `.tmp-<pid>` folder renamed into place; when two processes build the same program at once, the
-// first rename wins and the other keeps the winner's build.
-// Writes main.cu and the runtime headers beside it, then `nvcc -O3 -std=c++17` for the arch (sm_90 by default; sm_90a
-// with -gencode for wgmma-class kernels).
+// Builds a generated program into one folder per content hash: the folder's name is the sha256 of the main file, the
+// runtime headers, the arch and the compiler's version, so building an unchanged program again is instant. Builds
+// happen in a `.tmp-<pid>` folder renamed into place; when two processes build the same program at once, the first
+// rename wins and the other keeps the winner's build.
+// The arch picks the toolchain (TOOLCHAINS): NVIDIA archs build main.cu with `nvcc -O3 -std=c++17` (sm_90 by
+// default; sm_90a with -gencode for wgmma-class kernels); AMD archs build the same program as HIP
+// (backends/hip/toolchain.ts), with the CUDA-name table (backends/hip/cuda-shim) first on the include path.
 //
 // Error codes defined here:
 //   5010  nvcc is not installed (or does not run)
-//   5011  nvcc failed on the generated program (a bug in trainc: the log is kept in the build folder)
+//   5011  the compiler failed on the generated program (a bug in trainc: the log is kept in the build folder)
 //   5012  an arch trainc cannot build for
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { fail } from "../../compiler/diagnostics.ts";
 import { hashText } from "../../ir/hash.ts";
+import { cacheRoot } from "../cache.ts";
+import { HIP_TOOLCHAINS } from "../hip/toolchain.ts";
 
 const RUNTIME = join(import.meta.dirname, "runtime");
 
-/** The archs trainc builds for, and the nvcc flags of each. */
-const ARCHS: Readonly<Record<string, readonly string[]>> = {
-  sm_80: ["-arch=sm_80"],
-  sm_89: ["-arch=sm_89"],
-  sm_90: ["-arch=sm_90"],
-  sm_90a: ["-gencode=arch=compute_90a,code=sm_90a"],
+/** How one arch's programs are built: the main file's name, the compiler's version line, and the command. */
+export interface Toolchain {
+  readonly source: string;
+  readonly version: () => string;
+  /** [program, args] compiling `main` with the runtime headers in `runtime` into `binary`. */
+  readonly command: (main: string, runtime: string, binary: string) => readonly [string, readonly string[]];
+  /** Extra environment for the command. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+function nvcc(flags: readonly string[]): Toolchain {
+  return {
+    source: "main.cu", version: nvccVersion,
+    command: (main, runtime, binary) => ["nvcc", [...flags, "-O3", "-std=c++17", "-lineinfo", "-I", runtime, main, "-o", binary, "-ldl"]],
+  };
+}
+
+/** The archs trainc builds for. */
+const TOOLCHAINS: Readonly<Record<string, Toolchain>> = {
+  sm_80: nvcc(["-arch=sm_80"]),
+  sm_89: nvcc(["-arch=sm_89"]),
+  sm_90: nvcc(["-arch=sm_90"]),
+  sm_90a: nvcc(["-gencode=arch=compute_90a,code=sm_90a"]),
+  ...HIP_TOOLCHAINS,
 };
 
-/** The folder trainc keeps builds in: $TRAINC_CACHE, else $XDG_CACHE_HOME/trainc, else ~/.cache/trainc. */
-export function cacheRoot(): string {
-  return process.env["TRAINC_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "trainc");
-}
+/** The NVIDIA archs trainc builds for. */
+export const CUDA_ARCHS = Object.keys(TOOLCHAINS).filter((a) => a.startsWith("sm_"));
 
 function nvccVersion(): string {
   const r = spawnSync("nvcc", ["--version"], { encoding: "utf8" });
@@ -52,26 +70,26 @@ export interface Built {
   readonly seconds: number;
 }
 
-/** Builds `main` (the text of main.cu) for `arch`; `name` names the binary. */
+/** Builds `main` (the program's text) for `arch`; `name` names the binary. */
 export function buildProgram(main: string, arch: string, name: string): Built {
-  const flags = ARCHS[arch];
-  if (!flags) fail(5012, `--arch ${arch}: trainc builds CUDA for ${Object.keys(ARCHS).join(", ")}`, "pick one of those archs");
+  const toolchain = TOOLCHAINS[arch];
+  if (!toolchain) fail(5012, `--arch ${arch}: trainc builds for ${Object.keys(TOOLCHAINS).join(", ")}`, "pick one of those archs");
   const headers = runtimeHeaders();
-  const key = hashText([main, arch, nvccVersion(), ...headers.map((h) => readFileSync(join(RUNTIME, h), "utf8"))].join("\0"));
-  const dir = join(cacheRoot(), "cuda", key.slice(0, 32));
+  const key = hashText([main, arch, toolchain.version(), ...headers.map((h) => readFileSync(join(RUNTIME, h), "utf8"))].join("\0"));
+  const dir = join(cacheRoot(), arch.startsWith("sm_") ? "cuda" : "hip", key.slice(0, 32));
   const binary = join(dir, name);
   if (existsSync(binary)) return { dir, binary, compiled: false, seconds: 0 };
   const work = `${dir}.tmp-${process.pid}`;
   mkdirSync(join(work, "runtime"), { recursive: true });
-  writeFileSync(join(work, "main.cu"), main);
+  writeFileSync(join(work, toolchain.source), main);
   for (const h of headers) copyFileSync(join(RUNTIME, h), join(work, "runtime", h));
   const start = performance.now();
-  const r = spawnSync("nvcc", [...flags, "-O3", "-std=c++17", "-lineinfo", "-I", join(work, "runtime"), join(work, "main.cu"),
-    "-o", join(work, name), "-ldl"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  writeFileSync(join(work, "nvcc.log"), `${r.stdout}${r.stderr}`);
+  const [program, args] = toolchain.command(join(work, toolchain.source), join(work, "runtime"), join(work, name));
+  const r = spawnSync(program, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...toolchain.env } });
+  writeFileSync(join(work, "build.log"), `${program} ${args.join(" ")}\n${r.stdout}${r.stderr}`);
   if (r.status !== 0) {
-    fail(5011, `nvcc failed on the generated program (${join(work, "nvcc.log")}):\n${`${r.stderr}`.slice(0, 2000)}`,
-      "this is a bug in trainc's CUDA backend; please report it with the log");
+    fail(5011, `${program} failed on the generated program (${join(work, "build.log")}):\n${`${r.stderr ?? r.error}`.slice(0, 2000)}`,
+      "this is a bug in trainc's code generation; please report it with the log");
   }
   try {
     renameSync(work, dir);

@@ -95,9 +95,19 @@ static void load_tensors(const std::string& file, const HostTensor* tensors, siz
 }
 `;
 
-/** The device check both modes start with (it creates the CUDA context), as C++ statements inside main's body. */
-function deviceCheck(rows: number, length: number): string {
-  return String.raw`    const cudaDeviceProp prop = trainc::check_device({90, false, kStateBytes + kActivationBytes + kWorkspaceBytes, {${rows}, ${length}}});`;
+/**
+ * The compute capability a build for `arch` needs, and whether only that exact one runs it: sm_90 needs 90 or newer,
+ * sm_90a exactly 90; an AMD arch needs none (the HIP runtime refuses a code object built for another GPU itself).
+ */
+export function archRequirement(arch: string): { readonly capability: number; readonly specific: boolean } {
+  const sm = /^sm_(\d+)(a?)$/.exec(arch);
+  return sm ? { capability: Number(sm[1]), specific: sm[2] === "a" } : { capability: 0, specific: false };
+}
+
+/** The device check both modes start with (it creates the device context), as C++ statements inside main's body. */
+function deviceCheck(arch: string, rows: number, length: number): string {
+  const { capability, specific } = archRequirement(arch);
+  return String.raw`    const cudaDeviceProp prop = trainc::check_device({${capability}, ${specific}, kStateBytes + kActivationBytes + kWorkspaceBytes, {${rows}, ${length}}});`;
 }
 
 /** The arena and GEMM setup both modes share, as C++ statements inside main's body. */
@@ -212,7 +222,8 @@ const TRAIN_LOOP = String.raw`    trainc::Reporter reporter(steps, logging, out_
     return 0;`;
 
 /** main.cu of a training program (graphs micro_step and optimizer_step). */
-export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): string {
+export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number },
+  arch = "sm_90"): string {
   const t = trainLayout(program, module, sizes);
   return [COMMON_HEAD, programKernels(program), programBody(program),
     tensorTable("kParams", findGraph(module, "micro_step"), t.params, t.state),
@@ -227,7 +238,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
     const std::string out_dir = path("output_dir");
     const int64_t steps = (int64_t)member(run, "steps").number, accumulation = (int64_t)member(run, "accumulation").number;
     const int64_t logging = (int64_t)member(run, "logging_steps").number, save_every = (int64_t)member(run, "save_every").number;
-` + deviceCheck(sizes.B, sizes.T) + String.raw`
+` + deviceCheck(arch, sizes.B, sizes.T) + String.raw`
     const uint64_t context_bytes = trainc::device_used_bytes();  // before any allocation (summary.json)
 ` + SETUP + String.raw`
     const size_t param_count = sizeof kParams / sizeof kParams[0];
@@ -264,7 +275,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
 }
 
 /** main.cu of a grads program (graph `grads`: loss, logits and grad.<name> for one batch). */
-export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number; T: number }): string {
+export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number; T: number }, arch = "sm_90"): string {
   const state = (name: string) => program.memory.state.get(name)!;
   const params = graph.inputs.map((i) => i.name).filter((n) => !["input_ids", "labels", "position_ids"].includes(n));
   const outputs = graph.outputs.map((o) => {
@@ -283,7 +294,7 @@ export function gradsMain(program: CudaProgram, graph: Graph, sizes: { B: number
     if (argc != 2) trainc::fail(6540, "usage: grads <run.json>", "start the program with trainc grads --target cuda, which writes run.json");
     const trainc::json::Value run = trainc::json::parse(read_text(argv[1]));
     const auto path = [&](const char* key) { return run_path(argv[1], member(run, key).text); };
-` + deviceCheck(sizes.B, sizes.T) + "\n" + SETUP + String.raw`
+` + deviceCheck(arch, sizes.B, sizes.T) + "\n" + SETUP + String.raw`
     load_tensors(path("parameters"), kParams, sizeof kParams / sizeof kParams[0], A.state, stream);
 ` + CHOOSE_GEMMS + String.raw`
     trainc::SafetensorsReader batch(path("batch"));

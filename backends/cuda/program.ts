@@ -10,7 +10,7 @@ import { workspaceNeed, type KernelSource } from "../kernel.ts";
 import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.ts";
 import { partition, type Kernel, type Partition } from "../schedule/partition.ts";
 import { shareInPlace } from "../schedule/in-place.ts";
-import { addScratch, addSideBuffers } from "../schedule/side-buffers.ts";
+import { addScratch, addSideBuffers, type Scratch } from "../schedule/side-buffers.ts";
 import { attentionScratch, renderKernel } from "./kernels.ts";
 import { legalizeForCuda } from "./legalize.ts";
 
@@ -34,13 +34,27 @@ export interface CudaProgram {
   readonly workspaceBytes: number;
 }
 
-/** Schedules, plans and renders a specialized train-step (or grads) module for CUDA. */
-export function buildCudaProgram(module: Module): CudaProgram {
-  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? attentionScratch(k) : []);
-  const partitions = legalizeForCuda(module).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), scratchOf));
+/**
+ * How a kernel becomes device code: its sources in launch order, and the scratch buffers they pass between them. The
+ * HIP target builds the same program with other hooks for the kernels CUDA writes in PTX (backends/hip/program.ts).
+ */
+export interface KernelHooks {
+  readonly render: (kernel: Kernel) => KernelSource[];
+  readonly scratchOf: (kernel: Kernel) => readonly Scratch[];
+}
+
+/** The CUDA target's hooks: backends/cuda/kernels.ts, and FlashAttention's backward scratch. */
+export const CUDA_HOOKS: KernelHooks = {
+  render: renderKernel,
+  scratchOf: (k) => (k.kind === "attention_grad" ? attentionScratch(k) : []),
+};
+
+/** Schedules, plans and renders a specialized train-step (or grads) module for CUDA (or, with its hooks, HIP). */
+export function buildCudaProgram(module: Module, hooks: KernelHooks = CUDA_HOOKS): CudaProgram {
+  const partitions = legalizeForCuda(module).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), hooks.scratchOf));
   const memory = planMemory(partitions);
   const graphs = partitions.map((p, i): CompiledGraph => {
-    const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderKernel(kernel) }));
+    const kernels = p.kernels.map((kernel) => ({ kernel, sources: hooks.render(kernel) }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
   });

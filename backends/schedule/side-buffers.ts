@@ -64,3 +64,12 @@ export function addScratch(p: Partition, scratchOf: (k: Kernel) => readonly Scra
   });
   return { ...p, buffers, kernels };
 }
+
+/**
+ * The scratch of an attention_grad kernel whose backward pass first writes each query row's statistics, its
+ * log-sum-exp and delta = rowsum(dout * out), side by side: `stats.<dq>` [B, Hq, Tq, 2] (the wgsl and hip kernels).
+ */
+export function rowStatsScratch(kernel: Kernel): Scratch[] {
+  const [B, Tq, Hq] = kernel.graph.types[kernel.graph.inputs[0]!.id]!.shape as number[];
+  return [{ name: `stats.${kernel.graph.outputs[0]!.name}`, shape: [B!, Hq!, Tq!, 2] }];
+}

@@ -16,11 +16,10 @@ import type { Module } from "../../ir/graph.ts";
 import type { CompiledGraph } from "../cuda/program.ts";
 import { planMemory, type MemoryPlan } from "../schedule/memory.ts";
 import { partition, type Kernel } from "../schedule/partition.ts";
-import { addScratch, addSideBuffers } from "../schedule/side-buffers.ts";
+import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-buffers.ts";
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
 import { legalizeForWgsl } from "./legalize.ts";
-import { wgslAttentionScratch } from "./templates/attention.ts";
 
 /** What the device allows, from its limits. */
 export interface WgslLimits {
@@ -62,7 +61,7 @@ function checkLimits(memory: MemoryPlan, limits: WgslLimits): void {
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU. */
 export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgram {
-  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? wgslAttentionScratch(k) : []);
+  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? rowStatsScratch(k) : []);
   const partitions = legalizeForWgsl(module).graphs
     .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers)), scratchOf));
   const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false });

@@ -3,17 +3,18 @@
 // builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
 // device memory. On wgsl it writes a bundle (compiler/wgsl-run.ts): the program as an ES module, its runtime, a page
 // that trains in a browser tab, and the run files the page reads (so on wgsl compile reads the weights and the data).
-// hip fails with E5001 until its backend exists. Compiling reads no parameter values (a model
+// hip is the cuda program built as HIP for an AMD arch (--arch gfx90a by default, or gfx942). Compiling reads no parameter values (a model
 // folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset (compiler/plan.ts).
 //
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
+//   5014  --arch of another target (an AMD arch for cuda, an NVIDIA one for hip)
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
-import { compileCuda, cudaReport } from "../cuda-run.ts";
+import { compileCuda, cudaReport, defaultArch } from "../cuda-run.ts";
 import { compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
@@ -34,8 +35,13 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
   const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
   mkdirSync(out, { recursive: true });
-  if (target.name === "cuda") {
-    compileForCuda(plan, out, options, note);
+  if (target.name === "cuda" || target.name === "hip") {
+    const arch = options.arch ?? defaultArch(target.name);
+    if (arch.startsWith("gfx") !== (target.name === "hip")) {
+      fail(5014, `--arch ${arch} is not an arch of the ${target.name} target`,
+        target.name === "hip" ? "use an AMD arch (gfx90a, gfx942)" : "use an NVIDIA arch (sm_80, sm_89, sm_90, sm_90a)");
+    }
+    compileForCuda(plan, out, { ...options, arch }, note);
     return;
   }
   if (target.name === "wgsl") {
@@ -66,12 +72,13 @@ function gib(bytes: number): string {
 }
 
 function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: (m: string) => void): void {
-  const build = compileCuda(plan, options.arch ?? "sm_90", options.build, note);
-  const report = cudaReport(build, plan);
+  const arch = options.arch!;
+  const build = compileCuda(plan, arch, options.build, note);
+  const report = cudaReport(build, plan, arch);
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   const kernels = report["kernels"] as unknown[];
-  process.stdout.write(`compiled for cuda (${options.arch ?? "sm_90"}): ${(report["parameters"] as number).toLocaleString("en-US")} ` +
+  process.stdout.write(`compiled for ${report["target"]} (${arch}): ${(report["parameters"] as number).toLocaleString("en-US")} ` +
     `parameters, ${kernels.length} kernel launches per step, ` +
     `${((report["flops_per_step"] as number) / 1e12).toFixed(3)} TFLOP per step; predicted peak device memory ` +
     `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +

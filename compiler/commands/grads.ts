@@ -14,7 +14,7 @@ import { CONFIG_ERRORS } from "../config/index.ts";
 import { trainPrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
-import { gradsCuda } from "../cuda-run.ts";
+import { defaultArch, gradsCuda } from "../cuda-run.ts";
 import { gradsWgsl } from "../wgsl-run.ts";
 import { runGraphPasses } from "../pipeline.ts";
 import { resolveTarget } from "../targets.ts";
@@ -45,9 +45,9 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
   const model = importModel(modelDir, precision);
   const batch = readBatch(options.batch);
   const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
-  if (target.name === "cuda") {
+  if (target.name === "cuda" || target.name === "hip") {
     const [rows, length] = batch["input_ids"]!.shape as [number, number];
-    const status = gradsCuda(module.graphs[0]!, model.parameters, options.batch, options.out, { B: rows, T: length },
+    const status = gradsCuda(module.graphs[0]!, model.parameters, options.batch, options.out, { B: rows, T: length }, defaultArch(target.name),
       (m) => process.stderr.write(`trainc: ${m}\n`));
     if (status !== 0) process.exitCode = status;
     return;

@@ -12,7 +12,7 @@ import { describePrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
-import { compileCuda, runCuda } from "../cuda-run.ts";
+import { compileCuda, defaultArch, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
@@ -45,8 +45,8 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
-  if (target.name === "cuda") {
-    const build = compileCuda(plan, "sm_90", true, note);
+  if (target.name === "cuda" || target.name === "hip") {
+    const build = compileCuda(plan, defaultArch(target.name), true, note);
     const status = runCuda(build, plan, out, { saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile }, note);
     if (status !== 0) process.exitCode = status;
     return;

@@ -2,9 +2,18 @@
 // driver older than the program's CUDA runtime, no device, a compute capability the build does not run on, and too
 // little free device memory for the predicted peak (with the need, what is free, and what to change).
 // cuda-device.h gathers the facts from the CUDA runtime and throws these.
+// The vendor's words come from TRAINC_GPU_* macros: NVIDIA's by default; the HIP build's CUDA-name table
+// (backends/hip/cuda-shim/cuda_runtime.h) defines AMD's.
 // Invariant: every error names the device or the versions involved and says what to change.
 
 #pragma once
+
+#ifndef TRAINC_GPU_VENDOR
+#define TRAINC_GPU_VENDOR "NVIDIA"
+#define TRAINC_GPU_RUNTIME "CUDA"
+#define TRAINC_GPU_SMI "nvidia-smi"
+#define TRAINC_GPU_VISIBLE "CUDA_VISIBLE_DEVICES"
+#endif
 
 #include <cstdint>
 #include <cstdio>
@@ -30,8 +39,8 @@ inline std::string gib_text(uint64_t bytes) {
 /** 6531: the driver is missing (version 0) or older than the CUDA runtime the program was built with. */
 inline Error driver_error(int driver_version, int runtime_version) {
   if (driver_version == 0) {
-    return Error(6531, "no NVIDIA driver is loaded on this machine, so the CUDA program cannot run",
-                 "run on a machine with an NVIDIA GPU and its driver (check nvidia-smi), or train with --target cpu");
+    return Error(6531, "no " TRAINC_GPU_VENDOR " driver is loaded on this machine, so the " TRAINC_GPU_RUNTIME " program cannot run",
+                 "run on a machine with an " TRAINC_GPU_VENDOR " GPU and its driver (check " TRAINC_GPU_SMI "), or train with --target cpu");
   }
   return Error(6531,
                "the NVIDIA driver supports CUDA up to " + cuda_version_text(driver_version) + ", but this program was built with CUDA " +
@@ -42,8 +51,8 @@ inline Error driver_error(int driver_version, int runtime_version) {
 
 /** 6531: the driver sees no usable device; `detail` is the CUDA runtime's reason. */
 inline Error no_device_error(const std::string& detail) {
-  return Error(6531, "no CUDA device is available (" + detail + ")",
-               "check nvidia-smi and CUDA_VISIBLE_DEVICES, or train with --target cpu");
+  return Error(6531, "no " TRAINC_GPU_RUNTIME " device is available (" + detail + ")",
+               "check " TRAINC_GPU_SMI " and " TRAINC_GPU_VISIBLE ", or train with --target cpu");
 }
 
 /**
@@ -80,7 +89,7 @@ inline std::optional<Error> memory_error(const std::string& device, uint64_t nee
                    " free of " + gib_text(total),
                "lower micro_batch_size (now " + std::to_string(run.micro_batch_size) + ") or sequence_len (now " +
                    std::to_string(run.sequence_len) + ") and compile again, or free the GPU (" + gib_text(total - free) +
-                   " is in use: see nvidia-smi)");
+                   " is in use: see " TRAINC_GPU_SMI ")");
 }
 
 }  // namespace trainc

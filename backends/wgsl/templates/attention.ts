@@ -5,12 +5,15 @@
 // on every adapter, not yet tiled through workgroup memory.
 // forward: a thread per query runs the online softmax over its visible keys, writes the output row and the row's
 // log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse = +inf.
-// backward, two kernels: (1) a thread per query writes delta = rowsum(dout * out) (scratch [B,Hq,Tq]) and dq; (2) a
-// thread per key and kv head sums dk and dv over the query heads of its group and the queries that see it. Both
-// recompute p = exp(scale * q.k - lse), which is 0 for rows with lse = +inf.
+// backward, three kernels: (1) a thread per query writes its row's statistics (lse, delta = rowsum(dout * out)) side
+// by side into the scratch `stats` [B,Hq,Tq,2]; (2) a thread per query computes dq; (3) a thread per key and kv head
+// sums dk and dv over the query heads of its group and the queries that see it. (2) and (3) recompute
+// p = exp(scale * q.k - lse), which is 0 for rows with lse = +inf. Keeping lse and delta in one buffer holds every
+// kernel to WebGPU's default 8 storage buffers, document segments included.
 // Invariants: Dv == D (kernels.ts refuses others first); every output element is written by exactly one thread.
 
 import type { Kernel } from "../../schedule/partition.ts";
+import { rowStatsScratch } from "../../schedule/side-buffers.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
@@ -112,29 +115,42 @@ ${segmentSkip(g, "i", "j")}      let s = score(b, i, h, j, kvh);
   });
 }
 
-/** Names of the scratch buffers a WGSL attention_grad kernel needs beside its outputs: delta [B,Hq,Tq] f32. */
-export function wgslAttentionScratch(kernel: Kernel): { name: string; shape: readonly number[] }[] {
-  const [B, Tq, Hq] = kernel.graph.types[kernel.graph.inputs[0]!.id]!.shape as number[];
-  return [{ name: `delta.${kernel.graph.outputs[0]!.name}`, shape: [B!, Hq!, Tq!] }];
-}
-
-/** The backward kernels: dq (and delta), then dk and dv. */
+/** The backward kernels: the rows' statistics, dq, then dk and dv. */
 export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
   const a = anchorOf(kernel, "attention_grad");
   const g = geometry(a, 4);
   const [q, k, v, dout] = a.args as Slot[];
   const [dq, dk, dv] = [0, 1, 2].map((r) => writtenResult(a, r));
   const [out, lse] = kernel.extraReads!.map((name) => side(name, "read"));
-  const delta = wgslAttentionScratch(kernel).map((s) => side(s.name, "write"))[0]!;
-  const deltaRead = side(delta.name, "read");
+  const scratch = rowStatsScratch(kernel)[0]!.name;
+  const [stats, statsRead] = [side(scratch, "write"), side(scratch, "read")];
   const rows = g.B * g.Hq * g.Tq;
   const keys = g.B * g.Hk * g.Tk;
-  const common: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...segmentRole(a, 4), ["lse", lse!]];
+  const inputs: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...segmentRole(a, 4)];
   const flops = 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1);
+  const prep = makeWgslKernel({
+    anchor: a, kind: "attention_grad_stats", extra: [out!, lse!, stats],
+    roles: [["dout", dout!], ["out", out!], ["lse", lse!], ["stats", stats]],
+    summary: `attention gradient [${q!.shape.join(", ")}]: each row's lse and delta = rowsum(dout * out)`,
+    helpers: `const D: i32 = ${g.D};
+const TQ: i32 = ${g.Tq};
+const HQ: i32 = ${g.Hq};`,
+    body: `  for (var row: i32 = i32(gid.x); row < ${rows}; row += i32(groups.x) * 256) {
+    let i = row % TQ;
+    let h = row / TQ % HQ;
+    let b = row / (TQ * HQ);
+    let oo = ((b * TQ + i) * HQ + h) * D;
+    var dot = 0.0;
+    for (var d: i32 = 0; d < D; d++) { dot += dout[oo + d] * out[oo + d]; }
+    stats[2 * row] = lse[row];
+    stats[2 * row + 1] = dot;
+  }`,
+    grid: gridFor(rows), flops: 2 * rows * g.D, bytes: paramBytes([dout!]) * 2 + 12 * rows,
+  });
   const dqKernel = makeWgslKernel({
-    anchor: a, kind: "attention_grad_dq", extra: [out!, lse!, delta],
-    roles: [...common, ["out", out!], ["dq", dq!], ["delta", delta]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: delta and dq, a thread per query`,
+    anchor: a, kind: "attention_grad_dq", extra: [statsRead],
+    roles: [...inputs, ["stats", statsRead], ["dq", dq!]],
+    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query`,
     helpers: constants(g),
     body: `  for (var item: i32 = i32(gid.x); item < ${rows}; item += i32(groups.x) * 256) {
     let i = item % TQ;
@@ -142,9 +158,9 @@ export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
     let b = item / (TQ * HQ);
     let kvh = h / GROUP;
     let oo = ((b * TQ + i) * HQ + h) * D;
-    var dot = 0.0;
-    for (var d: i32 = 0; d < D; d++) { dot += dout[oo + d] * out[oo + d]; }
-    let row_lse = lse[(b * HQ + h) * TQ + i];
+    let row = (b * HQ + h) * TQ + i;
+    let row_lse = stats[2 * row];
+    let delta = stats[2 * row + 1];
 ${keyRange(g)}
     var acc: array<f32, ${g.D}>;
     for (var j: i32 = lo; j <= hi; j++) {
@@ -152,19 +168,18 @@ ${segmentSkip(g, "i", "j")}      let p = exp(score(b, i, h, j, kvh) - row_lse);
       let ko = ((b * TK + j) * HK + kvh) * D;
       var dp = 0.0;
       for (var d: i32 = 0; d < D; d++) { dp += dout[oo + d] * v[ko + d]; }
-      let ds = p * (dp - dot) * SCALE;
+      let ds = p * (dp - delta) * SCALE;
       for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k[ko + d]; }
     }
     for (var d: i32 = 0; d < D; d++) { dq[oo + d] = acc[d]; }
-    delta[(b * HQ + h) * TQ + i] = dot;
   }`,
     grid: gridFor(rows), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
   });
   const qLo = g.causal ? "j" : "0";
   const qHi = g.window > 0 ? `min(TQ - 1, j + ${g.window - 1})` : "TQ - 1";
   const dkvKernel = makeWgslKernel({
-    anchor: a, kind: "attention_grad_dkv", extra: [lse!, deltaRead],
-    roles: [...common, ["dk", dk!], ["dv", dv!], ["delta", deltaRead]],
+    anchor: a, kind: "attention_grad_dkv", extra: [statsRead],
+    roles: [...inputs, ["stats", statsRead], ["dk", dk!], ["dv", dv!]],
     summary: `attention gradient [${q!.shape.join(", ")}]: dk and dv, a thread per key and kv head`,
     helpers: constants(g),
     body: `  for (var item: i32 = i32(gid.x); item < ${keys}; item += i32(groups.x) * 256) {
@@ -177,14 +192,14 @@ ${segmentSkip(g, "i", "j")}      let p = exp(score(b, i, h, j, kvh) - row_lse);
     for (var h: i32 = kvh * GROUP; h < (kvh + 1) * GROUP; h++) {
       for (var i: i32 = ${qLo}; i <= ${qHi}; i++) {
 ${segmentSkip(g, "i", "j")}        let row = (b * HQ + h) * TQ + i;
-        let p = exp(score(b, i, h, j, kvh) - lse[row]);
+        let p = exp(score(b, i, h, j, kvh) - stats[2 * row]);
         let qo = ((b * TQ + i) * HQ + h) * D;
         var dp = 0.0;
         for (var d: i32 = 0; d < D; d++) {
           dp += dout[qo + d] * v[ko + d];
           dv_acc[d] += p * dout[qo + d];
         }
-        let ds = p * (dp - delta[row]) * SCALE;
+        let ds = p * (dp - stats[2 * row + 1]) * SCALE;
         for (var d: i32 = 0; d < D; d++) { dk_acc[d] += ds * q[qo + d]; }
       }
     }
@@ -195,5 +210,5 @@ ${segmentSkip(g, "i", "j")}        let row = (b * HQ + h) * TQ + i;
   }`,
     grid: gridFor(keys), flops: 2 * flops, bytes: paramBytes([q!, k!, v!, dout!, dk!, dv!]) + 8 * rows,
   });
-  return [dqKernel, dkvKernel];
+  return [prep, dqKernel, dkvKernel];
 }

@@ -15,25 +15,16 @@ import { CUDA_PRELUDE } from "../../../backends/cuda/prelude.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
 import { cType } from "../../../backends/cuda/templates/anchor.ts";
-import { encodeFloat } from "../../../compiler/import/float-bits.ts";
-import { DTYPES, isFloat, type DType } from "../../../ir/dtype.ts";
+import type { DType } from "../../../ir/dtype.ts";
 import { GraphBuilder } from "../../../ir/builder.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { fromArray, numel, type Tensor } from "../../../ir/tensor.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
-import { CUDA_INCLUDE, HAVE_GXX } from "./nvcc.ts";
+import { buildEmulated, EMU_MISSING, hostArray, runEmulated, SHOW } from "../../harness/cuda-emu.ts";
 import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const EMU = join(import.meta.dirname, "templates/lab/emu.h");
-const SKIP = CUDA_INCLUDE === undefined || !HAVE_GXX;
-
-/** Builds `file` with g++ over the CUDA emulation into `${file}.exe`; returns what g++ printed. */
-function buildEmulated(file: string): string {
-  const build = spawnSync("g++", ["-std=c++20", "-O1", "-ffp-contract=off", "-w", "-x", "c++", "-include", EMU,
-    `-I${CUDA_INCLUDE}`, "-o", `${file}.exe`, file], { encoding: "utf8", maxBuffer: 1 << 26 });
-  return `${build.stdout}${build.stderr}`;
-}
+const SKIP = EMU_MISSING !== undefined;
 
 /** One reduce kernel: x [shape] (times y [yShape] when given), reduced by `op` over `axes`. */
 interface Case {
@@ -92,16 +83,6 @@ function fusedKernels(fixture: string, dtype: DType): Kernel[] {
   return module.graphs.flatMap((g) => partition(g).kernels).filter((k) => k.kind === "fused");
 }
 
-/** A C++ array holding tensor `t` as the device stores it (narrow floats by their bits). */
-function hostArray(name: string, t: Tensor): string {
-  const bits = DTYPES[t.dtype].bits;
-  const narrow = isFloat(t.dtype) && bits < 32;
-  const values = Array.from(t.data, (x) => (narrow ? encodeFloat(x, t.dtype === "bf16" ? 8 : 5, t.dtype === "bf16" ? 7 : 10) : t.dtype === "bool" ? Number(x !== 0) : x));
-  const literal = (x: number) => (Number.isInteger(x) ? `${x}` : x.toPrecision(17));
-  const type = narrow ? "uint16_t" : cType(t.dtype, name);
-  return `  static ${type} ${name}[] = {${values.map(literal).join(", ")}};`;
-}
-
 /** One fused kernel's launch in main(): its inputs from arrays, its outputs printed one value per line. */
 function fusedCall(source: KernelSource, kernel: Kernel, inputs: Record<string, Tensor>, k: number): string {
   const lines: string[] = [];
@@ -120,13 +101,6 @@ function fusedCall(source: KernelSource, kernel: Kernel, inputs: Record<string, 
     lines.push(`  std::printf("== ${k} ${p.name}\\n"); for (int i = 0; i < ${count}; ++i) std::printf("%.9g\\n", (double)show(k${k}_${j}[i]));`);
   });
   return lines.join("\n");
-}
-
-/** A number as printf's %g writes it (inf, -inf and nan are not JavaScript's spellings). */
-function fromPrintf(text: string): number {
-  if (/^-?nan/i.test(text)) return NaN;
-  if (/^-?inf/i.test(text)) return text.startsWith("-") ? -Infinity : Infinity;
-  return Number(text);
 }
 
 describe("C-style kernels on the CPU emulation", () => {
@@ -154,26 +128,14 @@ describe("C-style kernels on the CPU emulation", () => {
       const inputs = kernels.map((k, i) => randomInputs(k.graph, 11 + i));
       const unique = [...new Map(sources.map((s) => [s.name, s.code])).values()];
       const main = sources.map((s, k) => fusedCall(s, kernels[k]!, inputs[k]!, k)).join("\n");
-      const file = join(dir, `fused-${fixture}.cu`);
-      writeFileSync(file, `${CUDA_PRELUDE}\n${unique.join("\n\n")}
-#include <cstdio>
-static double show(__nv_bfloat16 x) { return __bfloat162float(x); }
-static double show(__half x) { return __half2float(x); }
-template <typename T> static double show(T x) { return (double)x; }
+      const { outputs: printed, error } = runEmulated(join(dir, `fused-${fixture}.cu`), `${CUDA_PRELUDE}\n${unique.join("\n\n")}
+${SHOW}
 int main() {
 ${main}
   return 0;
 }
 `);
-      expect(buildEmulated(file).slice(0, 3000), "g++").toBe("");
-      const run = spawnSync(`${file}.exe`, [], { encoding: "utf8", maxBuffer: 1 << 28 });
-      expect(run.stderr, "emulated run").toBe("");
-      const printed = new Map<string, number[]>();
-      let current: number[] = [];
-      for (const line of run.stdout.trim().split("\n")) {
-        if (line.startsWith("== ")) printed.set(line.slice(3), (current = []));
-        else current.push(fromPrintf(line));
-      }
+      expect(error, "emulated run").toBe("");
       kernels.forEach((k, i) => {
         const want = interpret(k.graph, inputs[i]!);
         for (const [name, t] of Object.entries(want)) {

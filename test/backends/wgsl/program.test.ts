@@ -1,0 +1,67 @@
+// The WebGPU program and its bundle, without a device: limits the program must respect (E5705 names the one a model
+// exceeds), the memory plan's rules for WebGPU (no output shares its input's range, bool stored in 4 bytes), and the
+// bundle's modules (program.js lists every graph's launches; the runtime files import only each other).
+
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { RUNTIME, programModule, runtimeModule } from "../../../backends/wgsl/host.ts";
+import { buildWgslProgram, type WgslLimits } from "../../../backends/wgsl/program.ts";
+import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+
+const LAVAPIPE: WgslLimits = { maxBuffers: 16, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 4 * 2 ** 30 };
+const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" });
+
+describe("buildWgslProgram", () => {
+  const program = buildWgslProgram(module, LAVAPIPE);
+
+  test("a tensor larger than the binding size, or an arena larger than a buffer, is E5705 naming the limit", () => {
+    expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 1024 }))
+      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/maxStorageBufferBindingSize \(1024 bytes\)/) }));
+    expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBufferBytes: 4096 }))
+      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/maxBufferSize \(4096 bytes\)/) }));
+  });
+
+  test("no kernel binds more buffers than the limit, except the anchors that cannot be cut (AdamW binds 10)", () => {
+    const small = buildWgslProgram(module, { ...LAVAPIPE, maxBuffers: 8 });
+    const over = small.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.filter((s) => s.params.length > 8).map(() => k.kernel.kind)));
+    expect([...new Set(over)]).toEqual(["adamw"]);
+  });
+
+  test("updated state is copied back, never written over its input's range", () => {
+    const optimizer = program.graphs.find((g) => g.name === "optimizer_step")!;
+    expect(optimizer.plan.copies.length).toBeGreaterThan(0);
+    for (const g of program.graphs) {
+      for (const k of g.kernels) {
+        for (const s of k.sources) {
+          const ranges = s.params.map((p) => g.plan.placement.get(p.name)!);
+          for (const [i, a] of ranges.entries()) {
+            for (const b of ranges.slice(i + 1)) {
+              const overlap = a.arena === b.arena && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+              expect(overlap, `${s.name}: two bindings overlap`).toBe(false);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test("program.js exports every kernel once and one function per graph with its launches", () => {
+    const text = programModule(program, "llama_packed");
+    expect(text).toMatch(/^\/\/ llama_packed/);
+    expect(text).toMatch(/import \{ WgslSession \} from "\.\/session\.js";/);
+    for (const g of program.graphs) {
+      const launches = g.kernels.reduce((n, k) => n + k.sources.length, 0);
+      expect(text).toContain(`export function ${g.name}(record)`);
+      const body = text.slice(text.indexOf(`export function ${g.name}(record)`));
+      expect(body.slice(0, body.indexOf("\n}")).match(/record\.launch\(/g)).toHaveLength(launches);
+    }
+  });
+});
+
+test("the runtime files are plain JavaScript that import only each other", () => {
+  for (const name of Object.keys(RUNTIME)) {
+    const js = runtimeModule(name);
+    expect(js, name).not.toMatch(/:\s*(number|string|GPUDevice)\b[^"]/);
+    for (const [, path] of js.matchAll(/from\s+"([^"]+)"/g)) expect(Object.keys(RUNTIME), `${name} imports ${path}`).toContain(path!.slice(2));
+  }
+});
