@@ -1,7 +1,10 @@
 // The WebGPU program and its bundle, without a device: limits the program must respect (E5705 names the one a model
 // exceeds), the memory plan's rules for WebGPU (no output shares its input's range, bool stored in 4 bytes), and the
-// bundle's modules (program.js lists every graph's launches; the runtime files import only each other).
+// bundle's modules (program.js lists every graph's launches; the runtime files import only each other); and no
+// adapter at all (no Vulkan driver) is E5701.
 
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { RUNTIME, programModule, runtimeModule } from "../../../backends/wgsl/host.ts";
@@ -65,3 +68,12 @@ test("the runtime files are plain JavaScript that import only each other", () =>
     for (const [, path] of js.matchAll(/from\s+"([^"]+)"/g)) expect(Object.keys(RUNTIME), `${name} imports ${path}`).toContain(path!.slice(2));
   }
 });
+
+test("with no Vulkan driver, trainc grads --target wgsl fails with E5701 and its fix", () => {
+  const fixture = join(HF_FIXTURES, "llama_packed");
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, "../../../bin/trainc.js"), "grads", fixture, "--batch",
+    join(fixture, "batch.safetensors"), "--out", join(tmpdir(), "trainc-no-adapter.safetensors"), "--target", "wgsl"],
+  { encoding: "utf8", env: { ...process.env, VK_DRIVER_FILES: "/nonexistent.json", VK_ICD_FILENAMES: "/nonexistent.json" } });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/error\[E5701\]: no WebGPU adapter: Dawn found no Vulkan driver it can use\n {2}fix: install Mesa's Vulkan drivers 25/);
+}, 60_000);
