@@ -94,11 +94,17 @@ export class WgslSession {
     }
     device.pushErrorScope("validation");
     const arenas = program.ARENAS.map((bytes) => device.createBuffer({ size: Math.max(256, Math.ceil(bytes / 256) * 256), usage: STORAGE }));
-    const compile = (name: string, code: string) => device.createComputePipelineAsync({
-      layout: "auto", compute: { module: device.createShaderModule({ code }), entryPoint: name },
-    }).catch((e: unknown) => {
-      throw new RuntimeError(5702, `kernel ${name} was rejected by WebGPU: ${String(e)}`, "report it: generated WGSL must validate");
-    });
+    const compile = async (name: string, code: string) => {
+      const module = device.createShaderModule({ code });
+      try {
+        return await device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: name } });
+      } catch (e) {
+        const info = await module.getCompilationInfo();
+        const lines = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos}: ${m.message}`);
+        throw new RuntimeError(5702, `kernel ${name} was rejected by WebGPU: ${lines.join("; ") || String(e)}`,
+          "report it: generated WGSL must validate");
+      }
+    };
     const pipelines = await Promise.all(program.KERNELS.map((k) => compile(k.name, `${program.PRELUDE}\n\n${k.code}`)));
     const copier = await compile("copy_words", COPY_KERNEL);
     const step = (pipeline: GPUComputePipeline, ranges: readonly Range[], workgroups: readonly [number, number, number]): Step => ({

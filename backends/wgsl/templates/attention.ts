@@ -1,8 +1,9 @@
 // Attention and its gradient on WebGPU (ir/interpret/attention.ts): q [B,Tq,Hq,D], k and v [B,Tk,Hk,D], optional
 // document segments [B,T]; query head h reads kv head h / (Hq/Hk); key j is visible from query i when (not causal or
-// j <= i), (no window or i - j < window) and the segments match. In f32, a thread per row, keys and queries read from
-// global memory (neighbouring threads read the same key, so the cache serves them): a first kernel for correctness
-// on every adapter, not yet tiled through workgroup memory.
+// j <= i), (no window or i - j < window) and the segments match. In f32, a thread per row; a workgroup takes 256
+// consecutive rows of one head and walks the keys (or, for dk and dv, the queries) its rows can see in tiles that its
+// threads load together into workgroup memory, so each key is read from memory once per 256 queries. Tiles fit
+// WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
 // forward: a thread per query runs the online softmax over its visible keys, writes the output row and the row's
 // log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse = +inf.
 // backward, three kernels: (1) a thread per query writes its row's statistics (lse, delta = rowsum(dout * out)) side
@@ -10,7 +11,8 @@
 // sums dk and dv over the query heads of its group and the queries that see it. (2) and (3) recompute
 // p = exp(scale * q.k - lse), which is 0 for rows with lse = +inf. Keeping lse and delta in one buffer holds every
 // kernel to WebGPU's default 8 storage buffers, document segments included.
-// Invariants: Dv == D (kernels.ts refuses others first); every output element is written by exactly one thread.
+// Invariants: Dv == D (kernels.ts refuses others first); every output element is written by exactly one thread;
+// barriers sit only in loops whose bounds are the same for the whole workgroup.
 
 import type { Kernel } from "../../schedule/partition.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
@@ -31,7 +33,17 @@ function geometry(a: Anchor, operands: number): Geometry {
     scale: a.node.attrs["scale"] as number, segments: a.args.length > operands };
 }
 
-function constants(g: Geometry): string {
+/** WebGPU's guaranteed workgroup memory (maxComputeWorkgroupStorageSize), in bytes. */
+const WORKGROUP_BYTES = 16384;
+
+/** Rows per tile when each tile row holds `floats` f32 values: a power of two, at most 64, within WORKGROUP_BYTES. */
+export function tileRows(floats: number): number {
+  let rows = 64;
+  while (rows > 1 && rows * floats * 4 > WORKGROUP_BYTES) rows /= 2;
+  return rows;
+}
+
+function constants(g: Geometry, tile: number): string {
   return `const D: i32 = ${g.D};
 const TQ: i32 = ${g.Tq};
 const TK: i32 = ${g.Tk};
@@ -39,28 +51,47 @@ const HQ: i32 = ${g.Hq};
 const GROUP: i32 = ${g.Hq / g.Hk};  // query heads per kv head
 const HK: i32 = ${g.Hk};
 const SCALE: f32 = ${f32(g.scale)};
+const TILE: i32 = ${tile};  // rows per tile in workgroup memory`;
+}
 
-// scale * q[b, i, h] . k[b, j, kvh]
-fn score(b: i32, i: i32, h: i32, j: i32, kvh: i32) -> f32 {
-  let qo = ((b * TQ + i) * HQ + h) * D;
-  let ko = ((b * TK + j) * HK + kvh) * D;
-  var s = 0.0;
-  for (var d: i32 = 0; d < D; d++) { s += q[qo + d] * k[ko + d]; }
-  return s * SCALE;
-}`;
+/**
+ * The head of a workgroup loop over (b, head, block of 256 rows) of `rows` rows per head and `heads` heads: uniform
+ * `b`, `head`, `first`, `last` (the block's rows) and the thread's row `r` with `live` when it exists.
+ */
+function blockLoop(rows: string, heads: string, count: number): string {
+  return `  let blocks = (${rows} + 255) / 256;
+  for (var w: i32 = i32(wg.x); w < ${count}; w += i32(groups.x)) {
+    let block = w % blocks;
+    let head = w / blocks % ${heads};
+    let b = w / (blocks * ${heads});
+    let first = block * 256;
+    let last = min(first + 255, ${rows} - 1);
+    let r = first + i32(lid.x);
+    let live = r < ${rows};`;
+}
+
+/** Statements loading rows [t0, t0 + TILE) of `src` (row `row` at ((b * T + row) * H + head) * D) into `tile`. */
+function loadTile(tile: string, src: string, t: string, h: string, head: string, indent = "      "): string {
+  return `${indent}for (var e: i32 = i32(lid.x); e < TILE * D; e += 256) {
+${indent}  let row = min(t0 + e / D, ${t} - 1);
+${indent}  ${tile}[e] = ${src}[((b * ${t} + row) * ${h} + ${head}) * D + e % D];
+${indent}}`;
 }
 
 /** The keys query i sees, as WGSL `lo`, `hi` (inclusive) and a skip test for document segments. */
 function keyRange(g: Geometry): string {
-  const hi = g.causal ? "min(i, TK - 1)" : "TK - 1";
-  const lo = g.window > 0 ? `max(0, i - ${g.window - 1})` : "0";
-  return `    let lo = ${lo};
-    let hi = ${hi};`;
+  const range = (i: string) => [g.window > 0 ? `max(0, ${i} - ${g.window - 1})` : "0", g.causal ? `min(${i}, TK - 1)` : "TK - 1"];
+  const [lo, hi] = range("r");
+  const [tileLo, tileHi] = [range("first")[0], range("last")[1]];
+  return `    let lo = ${lo};  // the keys this thread's query sees
+    let hi = ${hi};
+    let keys_lo = ${tileLo};  // the keys any query of the block sees
+    let keys_hi = ${tileHi};`;
 }
 
 /** WGSL statement skipping key j of query i in another document (empty without segments). */
-function segmentSkip(g: Geometry, i: string, j: string): string {
-  return g.segments ? `      if (seg[b * TQ + ${i}] != seg[b * TK + ${j}]) { continue; }\n` : "";
+function segmentSkip(g: Geometry, i: string, j: string, indent = "        "): string {
+  return g.segments ? `${indent}if (seg[b * TQ + ${i}] != seg[b * TK + ${j}]) { continue; }\n` : "";
 }
 
 /** The side buffers of an attention kernel and its backward pass, as kernel parameters. */
@@ -72,6 +103,11 @@ function segmentRole(a: Anchor, operands: number): Role[] {
   return a.args.length > operands ? [["seg", a.args[operands]!]] : [];
 }
 
+/** Workgroups for `work` blocks of 256 rows: one each, at most 65535 (the loop strides over the rest). */
+function blockGrid(work: number): [number, number, number] {
+  return [Math.max(1, Math.min(65535, work)), 1, 1];
+}
+
 /** The forward kernel: out and lse (side buffer `lse`) of q, k, v. */
 export function renderWgslAttention(kernel: Kernel): KernelSource {
   const a = anchorOf(kernel, "attention");
@@ -80,36 +116,52 @@ export function renderWgslAttention(kernel: Kernel): KernelSource {
   const out = writtenResult(a, 0);
   const lse = side(kernel.extraWrites![0]!, "write");
   const rows = g.B * g.Hq * g.Tq;
+  const work = g.B * g.Hq * Math.ceil(g.Tq / 256);
+  const tile = tileRows(2 * g.D);
   return makeWgslKernel({
     anchor: a, kind: "attention", extra: [lse],
     roles: [["q", q!], ["k", k!], ["v", v!], ...segmentRole(a, 3), ["out", out], ["lse", lse]],
-    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query`,
-    helpers: constants(g),
-    body: `  for (var item: i32 = i32(gid.x); item < ${rows}; item += i32(groups.x) * 256) {
-    let i = item % TQ;
-    let h = item / TQ % HQ;
-    let b = item / (TQ * HQ);
+    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${tile}`,
+    helpers: `${constants(g, tile)}
+
+var<workgroup> k_tile: array<f32, ${tile * g.D}>;
+var<workgroup> v_tile: array<f32, ${tile * g.D}>;`,
+    body: `${blockLoop("TQ", "HQ", work)}
+    let h = head;
     let kvh = h / GROUP;
 ${keyRange(g)}
+    let qo = ((b * TQ + min(r, TQ - 1)) * HQ + h) * D;
+    var qv: array<f32, ${g.D}>;
+    for (var d: i32 = 0; d < D; d++) { qv[d] = q[qo + d]; }
     var acc: array<f32, ${g.D}>;
     var m = -trainc_inf();
     var l = 0.0;
-    for (var j: i32 = lo; j <= hi; j++) {
-${segmentSkip(g, "i", "j")}      let s = score(b, i, h, j, kvh);
-      let top = max(m, s);
-      let correction = exp(m - top);
-      let p = exp(s - top);
-      l = l * correction + p;
-      let vo = ((b * TK + j) * HK + kvh) * D;
-      for (var d: i32 = 0; d < D; d++) { acc[d] = acc[d] * correction + p * v[vo + d]; }
-      m = top;
+    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
+      workgroupBarrier();
+${loadTile("k_tile", "k", "TK", "HK", "kvh")}
+${loadTile("v_tile", "v", "TK", "HK", "kvh")}
+      workgroupBarrier();
+      for (var jj: i32 = 0; jj < TILE; jj++) {
+        let j = t0 + jj;
+        if (!live || j < lo || j > hi) { continue; }
+${segmentSkip(g, "r", "j")}        var s = 0.0;
+        for (var d: i32 = 0; d < D; d++) { s += qv[d] * k_tile[jj * D + d]; }
+        s *= SCALE;
+        let top = max(m, s);
+        let correction = exp(m - top);
+        let p = exp(s - top);
+        l = l * correction + p;
+        for (var d: i32 = 0; d < D; d++) { acc[d] = acc[d] * correction + p * v_tile[jj * D + d]; }
+        m = top;
+      }
     }
-    let oo = ((b * TQ + i) * HQ + h) * D;
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var d: i32 = 0; d < D; d++) { out[oo + d] = acc[d] * inv; }
-    lse[(b * HQ + h) * TQ + i] = select(trainc_inf(), m + log(l), l > 0.0);
+    if (live) {
+      let inv = select(0.0, 1.0 / l, l > 0.0);
+      for (var d: i32 = 0; d < D; d++) { out[qo + d] = acc[d] * inv; }
+      lse[(b * HQ + h) * TQ + r] = select(trainc_inf(), m + log(l), l > 0.0);
+    }
   }`,
-    grid: gridFor(rows),
+    grid: blockGrid(work),
     flops: 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1),
     bytes: paramBytes([q!, k!, v!, out]) + 4 * rows,
   });
@@ -125,7 +177,6 @@ export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
   const scratch = rowStatsScratch(kernel)[0]!.name;
   const [stats, statsRead] = [side(scratch, "write"), side(scratch, "read")];
   const rows = g.B * g.Hq * g.Tq;
-  const keys = g.B * g.Hk * g.Tk;
   const inputs: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...segmentRole(a, 4)];
   const flops = 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1);
   const prep = makeWgslKernel({
@@ -147,68 +198,119 @@ const HQ: i32 = ${g.Hq};`,
   }`,
     grid: gridFor(rows), flops: 2 * rows * g.D, bytes: paramBytes([dout!]) * 2 + 12 * rows,
   });
+  const qWork = g.B * g.Hq * Math.ceil(g.Tq / 256);
+  const kTile = tileRows(2 * g.D);
   const dqKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dq", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dq", dq!]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query`,
-    helpers: constants(g),
-    body: `  for (var item: i32 = i32(gid.x); item < ${rows}; item += i32(groups.x) * 256) {
-    let i = item % TQ;
-    let h = item / TQ % HQ;
-    let b = item / (TQ * HQ);
+    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${kTile}`,
+    helpers: `${constants(g, kTile)}
+
+var<workgroup> k_tile: array<f32, ${kTile * g.D}>;
+var<workgroup> v_tile: array<f32, ${kTile * g.D}>;`,
+    body: `${blockLoop("TQ", "HQ", qWork)}
+    let h = head;
     let kvh = h / GROUP;
-    let oo = ((b * TQ + i) * HQ + h) * D;
-    let row = (b * HQ + h) * TQ + i;
+${keyRange(g)}
+    let qo = ((b * TQ + min(r, TQ - 1)) * HQ + h) * D;
+    let row = (b * HQ + h) * TQ + min(r, TQ - 1);
     let row_lse = stats[2 * row];
     let delta = stats[2 * row + 1];
-${keyRange(g)}
-    var acc: array<f32, ${g.D}>;
-    for (var j: i32 = lo; j <= hi; j++) {
-${segmentSkip(g, "i", "j")}      let p = exp(score(b, i, h, j, kvh) - row_lse);
-      let ko = ((b * TK + j) * HK + kvh) * D;
-      var dp = 0.0;
-      for (var d: i32 = 0; d < D; d++) { dp += dout[oo + d] * v[ko + d]; }
-      let ds = p * (dp - delta) * SCALE;
-      for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k[ko + d]; }
+    var qv: array<f32, ${g.D}>;
+    var gv: array<f32, ${g.D}>;
+    for (var d: i32 = 0; d < D; d++) {
+      qv[d] = q[qo + d];
+      gv[d] = dout[qo + d];
     }
-    for (var d: i32 = 0; d < D; d++) { dq[oo + d] = acc[d]; }
+    var acc: array<f32, ${g.D}>;
+    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
+      workgroupBarrier();
+${loadTile("k_tile", "k", "TK", "HK", "kvh")}
+${loadTile("v_tile", "v", "TK", "HK", "kvh")}
+      workgroupBarrier();
+      for (var jj: i32 = 0; jj < TILE; jj++) {
+        let j = t0 + jj;
+        if (!live || j < lo || j > hi) { continue; }
+${segmentSkip(g, "r", "j")}        var s = 0.0;
+        var dp = 0.0;
+        for (var d: i32 = 0; d < D; d++) {
+          s += qv[d] * k_tile[jj * D + d];
+          dp += gv[d] * v_tile[jj * D + d];
+        }
+        let ds = exp(s * SCALE - row_lse) * (dp - delta) * SCALE;
+        for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k_tile[jj * D + d]; }
+      }
+    }
+    if (live) {
+      for (var d: i32 = 0; d < D; d++) { dq[qo + d] = acc[d]; }
+    }
   }`,
-    grid: gridFor(rows), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
+    grid: blockGrid(qWork), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
   });
-  const qLo = g.causal ? "j" : "0";
-  const qHi = g.window > 0 ? `min(TQ - 1, j + ${g.window - 1})` : "TQ - 1";
+  const kWork = g.B * g.Hk * Math.ceil(g.Tk / 256);
+  const qTile = tileRows(2 * g.D + 2);
+  const queries = (j: string, edge: "lo" | "hi") => edge === "lo" ? (g.causal ? j : "0")
+    : (g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1");
   const dkvKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dkv", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dk", dk!], ["dv", dv!]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: dk and dv, a thread per key and kv head`,
-    helpers: constants(g),
-    body: `  for (var item: i32 = i32(gid.x); item < ${keys}; item += i32(groups.x) * 256) {
-    let j = item % TK;
-    let kvh = item / TK % HK;
-    let b = item / (TK * HK);
-    let ko = ((b * TK + j) * HK + kvh) * D;
+    summary: `attention gradient [${q!.shape.join(", ")}]: dk and dv, a thread per key and kv head, queries in tiles of ${qTile}`,
+    helpers: `${constants(g, qTile)}
+
+var<workgroup> q_tile: array<f32, ${qTile * g.D}>;
+var<workgroup> g_tile: array<f32, ${qTile * g.D}>;
+var<workgroup> s_tile: array<f32, ${qTile * 2}>;`,
+    body: `${blockLoop("TK", "HK", kWork)}
+    let kvh = head;
+    let j = r;
+    let ko = ((b * TK + min(j, TK - 1)) * HK + kvh) * D;
+    let lo = ${queries("j", "lo")};  // the queries that see this thread's key
+    let hi = ${queries("j", "hi")};
+    let queries_lo = ${queries("first", "lo")};  // the queries that see any key of the block
+    let queries_hi = ${queries("last", "hi")};
+    var kv: array<f32, ${g.D}>;
+    var vv: array<f32, ${g.D}>;
+    for (var d: i32 = 0; d < D; d++) {
+      kv[d] = k[ko + d];
+      vv[d] = v[ko + d];
+    }
     var dk_acc: array<f32, ${g.D}>;
     var dv_acc: array<f32, ${g.D}>;
     for (var h: i32 = kvh * GROUP; h < (kvh + 1) * GROUP; h++) {
-      for (var i: i32 = ${qLo}; i <= ${qHi}; i++) {
-${segmentSkip(g, "i", "j")}        let row = (b * HQ + h) * TQ + i;
-        let p = exp(score(b, i, h, j, kvh) - stats[2 * row]);
-        let qo = ((b * TQ + i) * HQ + h) * D;
-        var dp = 0.0;
-        for (var d: i32 = 0; d < D; d++) {
-          dp += dout[qo + d] * v[ko + d];
-          dv_acc[d] += p * dout[qo + d];
+      for (var t0: i32 = queries_lo; t0 <= queries_hi; t0 += TILE) {
+        workgroupBarrier();
+${loadTile("q_tile", "q", "TQ", "HQ", "h", "        ")}
+${loadTile("g_tile", "dout", "TQ", "HQ", "h", "        ")}
+        for (var e: i32 = i32(lid.x); e < 2 * TILE; e += 256) {
+          s_tile[e] = stats[2 * ((b * HQ + h) * TQ + min(t0 + e / 2, TQ - 1)) + e % 2];
         }
-        let ds = p * (dp - stats[2 * row + 1]) * SCALE;
-        for (var d: i32 = 0; d < D; d++) { dk_acc[d] += ds * q[qo + d]; }
+        workgroupBarrier();
+        for (var ii: i32 = 0; ii < TILE; ii++) {
+          let i = t0 + ii;
+          if (!live || i < lo || i > hi) { continue; }
+${segmentSkip(g, "i", "j", "          ")}          var s = 0.0;
+          var dp = 0.0;
+          for (var d: i32 = 0; d < D; d++) {
+            s += q_tile[ii * D + d] * kv[d];
+            dp += g_tile[ii * D + d] * vv[d];
+          }
+          let p = exp(s * SCALE - s_tile[2 * ii]);
+          let ds = p * (dp - s_tile[2 * ii + 1]) * SCALE;
+          for (var d: i32 = 0; d < D; d++) {
+            dv_acc[d] += p * g_tile[ii * D + d];
+            dk_acc[d] += ds * q_tile[ii * D + d];
+          }
+        }
       }
     }
-    for (var d: i32 = 0; d < D; d++) {
-      dk[ko + d] = dk_acc[d];
-      dv[ko + d] = dv_acc[d];
+    if (live) {
+      for (var d: i32 = 0; d < D; d++) {
+        dk[ko + d] = dk_acc[d];
+        dv[ko + d] = dv_acc[d];
+      }
     }
   }`,
-    grid: gridFor(keys), flops: 2 * flops, bytes: paramBytes([q!, k!, v!, dout!, dk!, dv!]) + 8 * rows,
+    grid: blockGrid(kWork), flops: 2 * flops, bytes: paramBytes([q!, k!, v!, dout!, dk!, dv!]) + 8 * rows,
   });
   return [prep, dqKernel, dkvKernel];
 }
