@@ -108,6 +108,49 @@ function blockGrid(work: number): [number, number, number] {
   return [Math.max(1, Math.min(65535, work)), 1, 1];
 }
 
+/** The module-scope declarations of a kernel that walks keys in tiles: constants and the k and v tiles. */
+function keyTileDeclarations(g: Geometry): string {
+  const tile = tileRows(2 * g.D);
+  return `${constants(g, tile)}
+
+var<workgroup> k_tile: array<f32, ${tile * g.D}>;
+var<workgroup> v_tile: array<f32, ${tile * g.D}>;`;
+}
+
+/** Blocks of 256 queries over every (batch, query head). */
+function queryBlocks(g: Geometry): number {
+  return g.B * g.Hq * Math.ceil(g.Tq / 256);
+}
+
+/**
+ * The start of a kernel with a thread per query: the block loop, the thread's head, kv head and key range, `qo` (its
+ * row's offset) and `qv` (its query row).
+ */
+function queryPrologue(g: Geometry): string {
+  return `${blockLoop("TQ", "HQ", queryBlocks(g))}
+    let h = head;
+    let kvh = h / GROUP;
+${keyRange(g)}
+    let qo = ((b * TQ + min(r, TQ - 1)) * HQ + h) * D;
+    var qv: array<f32, ${g.D}>;
+    for (var d: i32 = 0; d < D; d++) { qv[d] = q[qo + d]; }`;
+}
+
+/** The walk over the block's keys, a tile at a time: `body` runs for every key j the thread's query sees. */
+function keyTileLoop(g: Geometry, body: string): string {
+  return `    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
+      workgroupBarrier();
+${loadTile("k_tile", "k", "TK", "HK", "kvh")}
+${loadTile("v_tile", "v", "TK", "HK", "kvh")}
+      workgroupBarrier();
+      for (var jj: i32 = 0; jj < TILE; jj++) {
+        let j = t0 + jj;
+        if (!live || j < lo || j > hi) { continue; }
+${segmentSkip(g, "r", "j")}${body}
+      }
+    }`;
+}
+
 /** The forward kernel: out and lse (side buffer `lse`) of q, k, v. */
 export function renderWgslAttention(kernel: Kernel): KernelSource {
   const a = anchorOf(kernel, "attention");
@@ -116,35 +159,16 @@ export function renderWgslAttention(kernel: Kernel): KernelSource {
   const out = writtenResult(a, 0);
   const lse = side(kernel.extraWrites![0]!, "write");
   const rows = g.B * g.Hq * g.Tq;
-  const work = g.B * g.Hq * Math.ceil(g.Tq / 256);
-  const tile = tileRows(2 * g.D);
   return makeWgslKernel({
     anchor: a, kind: "attention", extra: [lse],
     roles: [["q", q!], ["k", k!], ["v", v!], ...segmentRole(a, 3), ["out", out], ["lse", lse]],
-    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${tile}`,
-    helpers: `${constants(g, tile)}
-
-var<workgroup> k_tile: array<f32, ${tile * g.D}>;
-var<workgroup> v_tile: array<f32, ${tile * g.D}>;`,
-    body: `${blockLoop("TQ", "HQ", work)}
-    let h = head;
-    let kvh = h / GROUP;
-${keyRange(g)}
-    let qo = ((b * TQ + min(r, TQ - 1)) * HQ + h) * D;
-    var qv: array<f32, ${g.D}>;
-    for (var d: i32 = 0; d < D; d++) { qv[d] = q[qo + d]; }
+    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${tileRows(2 * g.D)}`,
+    helpers: keyTileDeclarations(g),
+    body: `${queryPrologue(g)}
     var acc: array<f32, ${g.D}>;
     var m = -trainc_inf();
     var l = 0.0;
-    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
-      workgroupBarrier();
-${loadTile("k_tile", "k", "TK", "HK", "kvh")}
-${loadTile("v_tile", "v", "TK", "HK", "kvh")}
-      workgroupBarrier();
-      for (var jj: i32 = 0; jj < TILE; jj++) {
-        let j = t0 + jj;
-        if (!live || j < lo || j > hi) { continue; }
-${segmentSkip(g, "r", "j")}        var s = 0.0;
+${keyTileLoop(g, `        var s = 0.0;
         for (var d: i32 = 0; d < D; d++) { s += qv[d] * k_tile[jj * D + d]; }
         s *= SCALE;
         let top = max(m, s);
@@ -152,16 +176,14 @@ ${segmentSkip(g, "r", "j")}        var s = 0.0;
         let p = exp(s - top);
         l = l * correction + p;
         for (var d: i32 = 0; d < D; d++) { acc[d] = acc[d] * correction + p * v_tile[jj * D + d]; }
-        m = top;
-      }
-    }
+        m = top;`)}
     if (live) {
       let inv = select(0.0, 1.0 / l, l > 0.0);
       for (var d: i32 = 0; d < D; d++) { out[qo + d] = acc[d] * inv; }
       lse[(b * HQ + h) * TQ + r] = select(trainc_inf(), m + log(l), l > 0.0);
     }
   }`,
-    grid: blockGrid(work),
+    grid: blockGrid(queryBlocks(g)),
     flops: 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1),
     bytes: paramBytes([q!, k!, v!, out]) + 4 * rows,
   });
@@ -198,54 +220,31 @@ const HQ: i32 = ${g.Hq};`,
   }`,
     grid: gridFor(rows), flops: 2 * rows * g.D, bytes: paramBytes([dout!]) * 2 + 12 * rows,
   });
-  const qWork = g.B * g.Hq * Math.ceil(g.Tq / 256);
-  const kTile = tileRows(2 * g.D);
   const dqKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dq", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dq", dq!]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${kTile}`,
-    helpers: `${constants(g, kTile)}
-
-var<workgroup> k_tile: array<f32, ${kTile * g.D}>;
-var<workgroup> v_tile: array<f32, ${kTile * g.D}>;`,
-    body: `${blockLoop("TQ", "HQ", qWork)}
-    let h = head;
-    let kvh = h / GROUP;
-${keyRange(g)}
-    let qo = ((b * TQ + min(r, TQ - 1)) * HQ + h) * D;
+    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${tileRows(2 * g.D)}`,
+    helpers: keyTileDeclarations(g),
+    body: `${queryPrologue(g)}
     let row = (b * HQ + h) * TQ + min(r, TQ - 1);
     let row_lse = stats[2 * row];
     let delta = stats[2 * row + 1];
-    var qv: array<f32, ${g.D}>;
     var gv: array<f32, ${g.D}>;
-    for (var d: i32 = 0; d < D; d++) {
-      qv[d] = q[qo + d];
-      gv[d] = dout[qo + d];
-    }
+    for (var d: i32 = 0; d < D; d++) { gv[d] = dout[qo + d]; }
     var acc: array<f32, ${g.D}>;
-    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
-      workgroupBarrier();
-${loadTile("k_tile", "k", "TK", "HK", "kvh")}
-${loadTile("v_tile", "v", "TK", "HK", "kvh")}
-      workgroupBarrier();
-      for (var jj: i32 = 0; jj < TILE; jj++) {
-        let j = t0 + jj;
-        if (!live || j < lo || j > hi) { continue; }
-${segmentSkip(g, "r", "j")}        var s = 0.0;
+${keyTileLoop(g, `        var s = 0.0;
         var dp = 0.0;
         for (var d: i32 = 0; d < D; d++) {
           s += qv[d] * k_tile[jj * D + d];
           dp += gv[d] * v_tile[jj * D + d];
         }
         let ds = exp(s * SCALE - row_lse) * (dp - delta) * SCALE;
-        for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k_tile[jj * D + d]; }
-      }
-    }
+        for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k_tile[jj * D + d]; }`)}
     if (live) {
       for (var d: i32 = 0; d < D; d++) { dq[qo + d] = acc[d]; }
     }
   }`,
-    grid: blockGrid(qWork), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
+    grid: blockGrid(queryBlocks(g)), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
   });
   const kWork = g.B * g.Hk * Math.ceil(g.Tk / 256);
   const qTile = tileRows(2 * g.D + 2);

@@ -15,10 +15,10 @@ import { HIP_HOOKS } from "../../../backends/hip/program.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import { partition, type Kernel, type Partition } from "../../../backends/schedule/partition.ts";
 import { addScratch, addSideBuffers } from "../../../backends/schedule/side-buffers.ts";
-import { GraphBuilder } from "../../../ir/builder.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { numel, type Tensor } from "../../../ir/tensor.ts";
+import { attentionCaseGraph, segmentIds, type AttentionCase } from "../../harness/attention-case.ts";
 import { EMU_MISSING, hostArray, runEmulated, SHOW } from "../../harness/cuda-emu.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
@@ -56,13 +56,6 @@ function bufferSizes(p: Partition): Map<string, number> {
   return new Map([...p.buffers].map(([name, b]) => [name, numel(b.type.shape as number[])]));
 }
 
-interface AttentionCase {
-  readonly name: string;
-  readonly dtype: "f32" | "bf16";
-  readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
-  readonly causal: boolean; readonly window: number; readonly segments: boolean;
-}
-
 const CASES: readonly AttentionCase[] = [
   { name: "causal GQA with document segments, f32", dtype: "f32", B: 2, T: 9, Hq: 4, Hk: 2, D: 8, causal: true, window: 0, segments: true },
   { name: "sliding window, f32", dtype: "f32", B: 1, T: 12, Hq: 2, Hk: 1, D: 16, causal: true, window: 4, segments: false },
@@ -72,17 +65,7 @@ const CASES: readonly AttentionCase[] = [
 
 /** attention and attention_grad of one case, partitioned with the HIP target's side and scratch buffers. */
 function attentionGraph(c: AttentionCase): Partition {
-  const b = new GraphBuilder("attention_case");
-  const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
-    b.input(name, c.dtype, [c.B, c.T, h, c.D]));
-  const seg = c.segments ? [b.input("seg", "i32", [c.B, c.T])] : [];
-  const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
-  b.output("out", b.op("attention", [q!, k!, v!, ...seg], attrs));
-  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...seg], attrs);
-  b.output("dq", dq!);
-  b.output("dk", dk!);
-  b.output("dv", dv!);
-  return addScratch(addSideBuffers(partition(b.build())), HIP_HOOKS.scratchOf);
+  return addScratch(addSideBuffers(partition(attentionCaseGraph(c))), HIP_HOOKS.scratchOf);
 }
 
 describe.skipIf(EMU_MISSING !== undefined)(`HIP kernels on the CPU emulation${EMU_MISSING ? `: skipped, ${EMU_MISSING}` : ""}`, () => {
@@ -111,7 +94,7 @@ describe.skipIf(EMU_MISSING !== undefined)(`HIP kernels on the CPU emulation${EM
     expect(sources.map((s) => s.name.replace(/_[0-9a-f]{16}$/, ""))).toEqual(
       ["attention", "attention_grad_stats", "attention_grad_dq", "attention_grad_dkv"]);
     const inputs = randomInputs(p.source, 7);
-    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: Int32Array.from({ length: c.B * c.T }, (_, i) => Math.floor((i % c.T) / 4)) };
+    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 4) };
     const want = interpret(p.source, inputs);
     const outputs = ["out", "dq", "dk", "dv"].map((o) => p.outputs.get(o)!);
     const run = runEmulated(join(dir, `attention-${c.name.replace(/\W+/g, "-")}.cu`), program(sources, inputs, bufferSizes(p), outputs));

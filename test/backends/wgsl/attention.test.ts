@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { tileRows } from "../../../backends/wgsl/templates/attention.ts";
 import { openWgsl } from "../../../compiler/wgsl-run.ts";
-import { GraphBuilder } from "../../../ir/builder.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
+import { attentionCaseGraph, segmentIds, type AttentionCase } from "../../harness/attention-case.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
 import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
@@ -22,31 +22,11 @@ requireAdapterTest(opened);
 const work = mkdtempSync(join(tmpdir(), "trainc-wgsl-attention-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Case {
-  readonly name: string;
-  readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
-  readonly causal: boolean; readonly window: number; readonly segments: boolean;
-}
-
-const CASES: readonly Case[] = [
-  { name: "two query blocks, GQA, causal, segments (D=16)", B: 1, T: 300, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, segments: true },
-  { name: "sliding window across tiles (D=64)", B: 2, T: 130, Hq: 2, Hk: 1, D: 64, causal: true, window: 50, segments: false },
-  { name: "not causal, many tiles (D=128)", B: 1, T: 70, Hq: 2, Hk: 2, D: 128, causal: false, window: 0, segments: false },
+const CASES: readonly AttentionCase[] = [
+  { name: "two query blocks, GQA, causal, segments (D=16)", dtype: "f32", B: 1, T: 300, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, segments: true },
+  { name: "sliding window across tiles (D=64)", dtype: "f32", B: 2, T: 130, Hq: 2, Hk: 1, D: 64, causal: true, window: 50, segments: false },
+  { name: "not causal, many tiles (D=128)", dtype: "f32", B: 1, T: 70, Hq: 2, Hk: 2, D: 128, causal: false, window: 0, segments: false },
 ];
-
-function graph(c: Case) {
-  const b = new GraphBuilder("attention_case");
-  const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
-    b.input(name, "f32", [c.B, c.T, h, c.D]));
-  const seg = c.segments ? [b.input("seg", "i32", [c.B, c.T])] : [];
-  const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
-  b.output("out", b.op("attention", [q!, k!, v!, ...seg], attrs));
-  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...seg], attrs);
-  b.output("dq", dq!);
-  b.output("dk", dk!);
-  b.output("dv", dv!);
-  return b.build();
-}
 
 test("tiles fit 16 KiB of workgroup memory", () => {
   expect([16, 64, 128].map((d) => tileRows(2 * d))).toEqual([64, 32, 16]);
@@ -55,9 +35,9 @@ test("tiles fit 16 KiB of workgroup memory", () => {
 
 describe.skipIf(!opened.gpu)(deviceTitle("WGSL attention on WebGPU", opened.gpu !== undefined), () => {
   test.each(CASES)("$name: out, dq, dk and dv match the interpreter", async (c) => {
-    const g = graph(c);
+    const g = attentionCaseGraph(c);
     const inputs = randomInputs(g, 3);
-    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: Int32Array.from({ length: c.B * c.T }, (_, i) => Math.floor((i % c.T) / 90)) };
+    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 90) };
     const want = interpret(g, inputs);
     const run = await openWgsl({ graphs: [g] }, join(work, c.name.replace(/\W+/g, "-")), c.name, () => undefined);
     try {

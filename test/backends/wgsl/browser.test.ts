@@ -4,13 +4,14 @@
 // target's on the same config, and the page must report done. Without chromium the suite skips, unless
 // TRAINC_REQUIRE_WEBGPU is set (CI sets it and installs chromium with .ci/chromium): then it fails.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, test } from "vitest";
 import { startServer } from "../../../compiler/commands/serve.ts";
 import { runCli } from "../../harness/cli.ts";
+import { exampleConfig } from "../../harness/example.ts";
 
 const CHROMIUM = process.env["TRAINC_CHROMIUM"] ?? "/usr/bin/chromium";
 /** Headless Chromium's WebGPU needs these on a machine without a GPU: SwiftShader is its CPU adapter. */
@@ -21,30 +22,21 @@ test("chromium is present where TRAINC_REQUIRE_WEBGPU says so (CI installs it)",
   if (process.env["TRAINC_REQUIRE_WEBGPU"]) expect(present, `${CHROMIUM} is missing: run .ci/chromium`).toBe(true);
 });
 
-const example = join(import.meta.dirname, "../../../examples/tiny-llama");
 const tmp = mkdtempSync(join(tmpdir(), "trainc-wgsl-browser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function config(out: string): string {
-  const file = join(tmp, `${out}.yml`);
-  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
-    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
-    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
-    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
-    .replace("max_steps: 2000", "max_steps: 5")
-    .replace(/output_dir: .*/, `output_dir: ${join(tmp, out)}`));
-  return file;
-}
+
+const fiveSteps = (text: string) => text.replace("max_steps: 2000", "max_steps: 5");
 
 interface PageProgress { steps: { step: number; loss: number }[]; done: boolean; error?: string }
 
 describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `the wgsl bundle in headless Chromium: skipped, no ${CHROMIUM}`, () => {
   test("the page trains the example model in the tab and follows the cpu target's loss", async () => {
     const bundle = join(tmp, "bundle");
-    const compiled = await runCli(["compile", config("wgsl"), "--target", "wgsl", "-o", bundle]);
+    const compiled = await runCli(["compile", exampleConfig(tmp, "wgsl", fiveSteps), "--target", "wgsl", "-o", bundle]);
     expect(compiled.code, compiled.stderr).toBe(0);
     expect(compiled.stdout).toMatch(/compiled for wgsl: .* trainc serve /);
-    const cpu = await runCli(["train", config("cpu"), "--target", "cpu"]);
+    const cpu = await runCli(["train", exampleConfig(tmp, "cpu", fiveSteps), "--target", "cpu"]);
     expect(cpu.code, cpu.stderr).toBe(0);
     const want = readFileSync(join(tmp, "cpu", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).loss as number);
 

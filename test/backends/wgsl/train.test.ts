@@ -2,32 +2,22 @@
 // (CI: Mesa's lavapipe) give a loss curve within 2% of the cpu target's at every step, the same progress line, and a
 // final checkpoint that loads. Without an adapter the suite skips (test/harness/webgpu.ts).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadModel } from "../../../compiler/import/hf/load.ts";
 import { runCli } from "../../harness/cli.ts";
+import { exampleConfig } from "../../harness/example.ts";
 import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
 
 const opened = await probeWebGpu();
 opened.gpu?.close();
 requireAdapterTest(opened);
 
-const example = join(import.meta.dirname, "../../../examples/tiny-llama");
 const tmp = mkdtempSync(join(tmpdir(), "trainc-wgsl-train-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** The example config with absolute paths and its output in `out`. */
-function config(out: string): string {
-  const file = join(tmp, `${out}.yml`);
-  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
-    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
-    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
-    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
-    .replace(/output_dir: .*/, `output_dir: ${join(tmp, out)}`));
-  return file;
-}
 
 function losses(out: string): number[] {
   return readFileSync(join(tmp, out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).loss as number);
@@ -35,11 +25,11 @@ function losses(out: string): number[] {
 
 describe.skipIf(!opened.gpu)(deviceTitle("trainc train --target wgsl", opened.gpu !== undefined), () => {
   test("50 steps of the example model follow the cpu target's loss curve within 2% at every step", async () => {
-    const wgsl = await runCli(["train", config("wgsl"), "--max-steps", "50", "--target", "wgsl"]);
+    const wgsl = await runCli(["train", exampleConfig(tmp, "wgsl"), "--max-steps", "50", "--target", "wgsl"]);
     expect(wgsl.code, wgsl.stderr).toBe(0);
     expect(wgsl.stderr).toMatch(/WebGPU adapter: /);
     expect(wgsl.stderr).toMatch(/step 50\/50 \| loss [\d.]+ \| lr .* tok\/s .* ETA/);
-    const cpu = await runCli(["train", config("cpu"), "--max-steps", "50", "--target", "cpu"]);
+    const cpu = await runCli(["train", exampleConfig(tmp, "cpu"), "--max-steps", "50", "--target", "cpu"]);
     expect(cpu.code, cpu.stderr).toBe(0);
     const [got, want] = [losses("wgsl"), losses("cpu")];
     expect(got.length).toBe(50);

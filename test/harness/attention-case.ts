@@ -1,0 +1,32 @@
+// A small attention problem for kernel tests: attention and attention_grad of random q, k, v, dout (and document
+// segments) in one graph, with the masks and head layout a case names.
+
+import { GraphBuilder } from "../../ir/builder.ts";
+import type { Graph } from "../../ir/graph.ts";
+
+export interface AttentionCase {
+  readonly name: string;
+  readonly dtype: "f32" | "bf16";
+  readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
+  readonly causal: boolean; readonly window: number; readonly segments: boolean;
+}
+
+/** Outputs out (attention) and dq, dk, dv (attention_grad) of inputs q, k, v, dout [B,T,H,D] and seg [B,T] (i32). */
+export function attentionCaseGraph(c: AttentionCase): Graph {
+  const b = new GraphBuilder("attention_case");
+  const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
+    b.input(name, c.dtype, [c.B, c.T, h, c.D]));
+  const seg = c.segments ? [b.input("seg", "i32", [c.B, c.T])] : [];
+  const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
+  b.output("out", b.op("attention", [q!, k!, v!, ...seg], attrs));
+  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...seg], attrs);
+  b.output("dq", dq!);
+  b.output("dk", dk!);
+  b.output("dv", dv!);
+  return b.build();
+}
+
+/** Segment ids that start a new document every `length` positions of each row. */
+export function segmentIds(c: AttentionCase, length: number): Int32Array {
+  return Int32Array.from({ length: c.B * c.T }, (_, i) => Math.floor((i % c.T) / length));
+}
