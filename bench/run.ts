@@ -11,7 +11,7 @@ import { fromArray, type Tensor } from "../ir/tensor.ts";
 import { makeRandom } from "../compiler/random.ts";
 import { batchStream } from "../compiler/data/batches.ts";
 import { importFromConfig, makePlan } from "../compiler/plan.ts";
-import { requireBuiltTarget } from "../compiler/targets.ts";
+import { targetInfo } from "../compiler/targets.ts";
 import { interpreterRunner } from "../compiler/train/interpreter-runner.ts";
 import { trainLoop } from "../compiler/train/loop.ts";
 
@@ -53,7 +53,7 @@ function matmul(m: number, k: number, n: number): string {
 
 async function tinyLlamaStep(): Promise<string> {
   const config = join(import.meta.dirname, "../examples/tiny-llama/config.yml");
-  const plan = makePlan(importFromConfig(config, requireBuiltTarget("cpu", "bench")), { maxSteps: 20 });
+  const plan = makePlan(importFromConfig(config, targetInfo("cpu")), { maxSteps: 20 });
   const batches = batchStream(plan.dataset.rows, {
     microBatchSize: plan.config.micro_batch_size, sequenceLen: plan.config.sequence_len, padId: plan.tokenizer.special.pad, seed: 1,
   });

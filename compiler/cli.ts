@@ -41,7 +41,7 @@ function program(): Command {
     .requiredOption("--batch <file>", "safetensors with input_ids, labels and optionally position_ids")
     .requiredOption("--out <file>", "safetensors to write")
     .option("--config <config>", "an Axolotl config (dtype, attention)")
-    .addOption(new Option("--target <target>", "where it runs (default: chosen as for train)").choices(["cpu", "cuda", "wgsl"]))
+    .addOption(new Option("--target <target>", "where it runs (default: chosen as for train)").choices(["cpu", "cuda", "hip", "wgsl"]))
     .option("--adapter <peft_dir>", "a PEFT adapter folder")
     .action(async (dir: string, o) => (await import("./commands/grads.ts")).grads(dir, o));
 

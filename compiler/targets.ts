@@ -1,40 +1,31 @@
-// The targets trainc knows and what each can do today. A target that is not built yet fails with E5001, naming the
-// issue that builds it, rather than pretending. Capabilities here feed config resolution (bf16: auto) and later the
-// autotuner. Without --target, chooseTarget picks one from what the machine has: cuda when an NVIDIA GPU and nvcc
+// The targets trainc knows and what each can do. Capabilities here feed config resolution (bf16: auto) and later
+// the autotuner. Without --target, chooseTarget picks one from what the machine has: cuda when an NVIDIA GPU and nvcc
 // are both present, else wgsl when a WebGPU adapter is found that is a real GPU (a CPU fallback adapter such as
 // lavapipe or SwiftShader is no faster than the cpu target's interpreter), else cpu; it says which and why.
 
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { fail } from "./diagnostics.ts";
 import { openDevice } from "../backends/wgsl/device.ts";
 
 export interface TargetInfo {
   readonly name: string;
-  /** Whether trainc can run programs on this target in this version. */
-  readonly built: boolean;
   /** Native bf16 arithmetic (decides what `bf16: auto` means). */
   readonly bf16: boolean;
   readonly description: string;
 }
 
 export const TARGETS: readonly TargetInfo[] = [
-  { name: "cpu", built: true, bf16: false, description: "the reference interpreter on the CPU" },
-  { name: "cuda", built: true, bf16: true, description: "generated CUDA kernels built with nvcc" },
-  { name: "hip", built: true, bf16: true, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
-  { name: "wgsl", built: true, bf16: false, description: "generated WGSL kernels on WebGPU (Dawn in Node)" },
+  { name: "cpu", bf16: false, description: "the reference interpreter on the CPU" },
+  { name: "cuda", bf16: true, description: "generated CUDA kernels built with nvcc" },
+  { name: "hip", bf16: true, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
+  { name: "wgsl", bf16: false, description: "generated WGSL kernels on WebGPU (Dawn in Node)" },
 ];
 
 export const TARGET_NAMES = TARGETS.map((t) => t.name);
 
-/** The target named `name`, which must be built (E5001 otherwise; the CLI has already checked the name). */
-export function requireBuiltTarget(name: string, command: string): TargetInfo {
-  const target = TARGETS.find((t) => t.name === name)!;
-  if (!target.built) {
-    fail(5001, `\`trainc ${command} --target ${name}\` needs ${target.description}, which is not built yet`,
-      "use --target cpu for now");
-  }
-  return target;
+/** The target named `name` (the CLI has already checked the name). */
+export function targetInfo(name: string): TargetInfo {
+  return TARGETS.find((t) => t.name === name)!;
 }
 
 /** Why cuda can or cannot be chosen: undefined when it can, else the missing piece. */
@@ -72,7 +63,7 @@ export async function chooseTarget(note: (message: string) => void): Promise<str
   return "cpu";
 }
 
-/** The built target a command runs on: the one named, or the one chooseTarget picks. */
-export async function resolveTarget(name: string | undefined, command: string, note: (message: string) => void): Promise<TargetInfo> {
-  return requireBuiltTarget(name ?? await chooseTarget(note), command);
+/** The target a command runs on: the one named, or the one chooseTarget picks. */
+export async function resolveTarget(name: string | undefined, note: (message: string) => void): Promise<TargetInfo> {
+  return targetInfo(name ?? await chooseTarget(note));
 }

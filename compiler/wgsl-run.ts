@@ -6,7 +6,7 @@
 // AdamW moments stay on the device, and a step reads back only the loss, token count, lr and gradient norm.
 // Invariant: everything that runs on the device comes from the written bundle, so Node tests what ships.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { countParameters, type Plan } from "./plan.ts";
@@ -18,10 +18,11 @@ import { openDevice } from "../backends/wgsl/device.ts";
 import { writeBundle } from "../backends/wgsl/host.ts";
 import { buildWgslProgram, type WgslLimits, type WgslProgram } from "../backends/wgsl/program.ts";
 import type { WgslSession } from "../backends/wgsl/runtime/session.ts";
-import { checkBatch, type createTrainer } from "../backends/wgsl/runtime/trainer.ts";
+import { checkBatch, type createTrainer, type TrainerSetup } from "../backends/wgsl/runtime/trainer.ts";
 import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
+import { hashText } from "../ir/hash.ts";
 import { IGNORE_INDEX, stateName } from "../ir/train-step.ts";
 
 /** A program running on the WebGPU device. */
@@ -34,6 +35,14 @@ export interface WgslRun {
   readonly close: () => void;
 }
 
+/**
+ * The URL to import a bundle file by: Node caches modules by URL, and a folder may hold another program by now (a
+ * second run into the same output folder), so the URL names the file's content.
+ */
+function bundleUrl(file: string): string {
+  return `${pathToFileURL(file).href}?${hashText(readFileSync(file, "utf8")).slice(0, 16)}`;
+}
+
 /** Builds `module` for the first WebGPU adapter, writes its bundle into `dir` and opens it on the device. */
 export async function openWgsl(module: Module, dir: string, title: string, note: (m: string) => void): Promise<WgslRun> {
   const gpu = await openDevice();
@@ -43,7 +52,7 @@ export async function openWgsl(module: Module, dir: string, title: string, note:
     const file = writeBundle(dir, program, title);
     const launches = program.graphs.reduce((n, g) => n + g.kernels.reduce((m, k) => m + k.sources.length, 0), 0);
     note(`wrote ${file} (${launches} launches); compiling its kernels`);
-    const bundle = await import(pathToFileURL(file).href) as { open(device: GPUDevice): Promise<WgslSession> };
+    const bundle = await import(bundleUrl(file)) as { open(device: GPUDevice): Promise<WgslSession> };
     const session = await bundle.open(gpu.device);
     return { program, session, file, close: () => { session.destroy(); gpu.close(); } };
   } catch (e) {
@@ -52,27 +61,44 @@ export async function openWgsl(module: Module, dir: string, title: string, note:
   }
 }
 
-/** Rows of the embedding table: token ids must be below it. */
+/** Rows of the embedding table the graph's `embedding` reads: token ids must be below it (unbounded without one). */
 export function vocabOf(graph: Graph): number {
-  const embed = graph.inputs.find((i) => i.name === "model.embed_tokens.weight");
-  return embed ? graph.types[embed.id]!.shape[0] as number : Number.MAX_SAFE_INTEGER;
+  const embedding = graph.nodes.find((n) => n.op === "embedding");
+  return embedding ? graph.types[embedding.args[0]!]!.shape[0] as number : Number.MAX_SAFE_INTEGER;
+}
+
+/** What the trainer needs besides the parameters: which are trained and the names of their optimizer state. */
+function trainSetup(module: Module): Omit<TrainerSetup, "parameters"> {
+  const optimizer = module.graphs.find((g) => g.name === "optimizer_step")!;
+  const micro = module.graphs.find((g) => g.name === "micro_step")!;
+  const trained = optimizer.inputs.map((i) => i.name).filter((n) => micro.inputs.some((i) => i.name === n) &&
+    optimizer.inputs.some((i) => i.name === stateName.m(n)));
+  return {
+    trained, accumulators: trained.map(stateName.acc), moments: trained.flatMap((n) => [stateName.m(n), stateName.v(n)]),
+    vocab: vocabOf(micro), ignoreIndex: IGNORE_INDEX,
+  };
+}
+
+/** The train step of `plan` specialized to its micro-batch size and sequence length. */
+function specializedStep(plan: Plan): { module: Module; sizes: { B: number; T: number } } {
+  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
+  return { module: specializeModule(plan.module, sizes), sizes };
 }
 
 /** The train step of `plan` on the WebGPU device, state kept there; the bundle goes into `dir`. */
 export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => void): Promise<StepRunner> {
-  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
-  const module = specializeModule(plan.module, sizes);
+  const { module, sizes } = specializedStep(plan);
   note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T}`);
   const run = await openWgsl(module, dir, `train step of ${plan.model.path}, B=${sizes.B}, T=${sizes.T}`, note);
-  const trainer = await import(pathToFileURL(join(dirname(run.file), "trainer.js")).href) as { createTrainer: typeof createTrainer };
-  const optimizer = module.graphs.find((g) => g.name === "optimizer_step")!;
-  const trained = Object.keys(plan.model.parameters).filter((n) => optimizer.inputs.some((i) => i.name === n));
-  const runner = trainer.createTrainer(run.session, {
-    parameters: plan.model.parameters, trained, vocab: vocabOf(module.graphs[0]!), ignoreIndex: IGNORE_INDEX,
-    accumulators: trained.map(stateName.acc), moments: trained.flatMap((n) => [stateName.m(n), stateName.v(n)]),
-  }, run.close);
-  const pad = plan.tokenizer.special.pad ?? 0;
-  return { ...runner, micro: (batch) => runner.micro(padBatchTo(batch, sizes.T, pad)) };
+  try {
+    const trainer = await import(bundleUrl(join(dirname(run.file), "trainer.js"))) as { createTrainer: typeof createTrainer };
+    const runner = trainer.createTrainer(run.session, { ...trainSetup(module), parameters: plan.model.parameters }, run.close);
+    const pad = plan.tokenizer.special.pad ?? 0;
+    return { ...runner, micro: (batch) => runner.micro(padBatchTo(batch, sizes.T, pad)) };
+  } catch (e) {
+    run.close();
+    throw e;
+  }
 }
 
 /** `trainc grads --target wgsl`: the grads graph on one batch; its outputs by name (loss, logits, grad.<name>), f32. */
@@ -97,8 +123,12 @@ export async function gradsWgsl(graph: Graph, parameters: Readonly<Record<string
   }
 }
 
-/** WebGPU's default limits: what a bundle for any browser is planned within (the page asks its adapter for more). */
-export const WEBGPU_DEFAULT_LIMITS: WgslLimits = { maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20 };
+/**
+ * What a bundle for any browser is planned within: WebGPU's default binding and buffer sizes, and 10 storage buffers
+ * per kernel (AdamW binds 10, two more than WebGPU's default 8; the page asks its adapter for its own limits, and
+ * desktop GPUs offer 10 or more).
+ */
+export const BUNDLE_LIMITS: WgslLimits = { maxBuffers: 10, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20 };
 
 /**
  * `trainc compile --target wgsl`: the bundle (program.js, its runtime, index.html) plus the run files its page trains
@@ -106,10 +136,9 @@ export const WEBGPU_DEFAULT_LIMITS: WgslLimits = { maxBuffers: 8, maxBindingByte
  * the report.
  */
 export function compileWgsl(plan: Plan, out: string, note: (m: string) => void): Record<string, unknown> {
-  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
-  const module = specializeModule(plan.module, sizes);
-  note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T} within WebGPU's default limits`);
-  const program = buildWgslProgram(module, WEBGPU_DEFAULT_LIMITS);
+  const { module, sizes } = specializedStep(plan);
+  note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T} within ${BUNDLE_LIMITS.maxBuffers} storage buffers per kernel`);
+  const program = buildWgslProgram(module, BUNDLE_LIMITS);
   const title = `trainc: ${plan.model.path}, B=${sizes.B}, T=${sizes.T}, ${plan.totalSteps} steps`;
   writeBundle(out, program, title);
   note(`writing the run files (parameters, ${plan.totalSteps * plan.config.gradient_accumulation_steps} batches)`);
@@ -117,12 +146,8 @@ export function compileWgsl(plan: Plan, out: string, note: (m: string) => void):
   const pad = plan.tokenizer.special.pad ?? 0;
   const stream = batchStream(plan.dataset.rows, { microBatchSize: sizes.B, sequenceLen: sizes.T, padId: pad, seed: plan.config.seed });
   writeBatchFile(join(out, "batches.bin"), take(stream, plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
-  const optimizer = module.graphs.find((g) => g.name === "optimizer_step")!;
-  const trained = Object.keys(plan.model.parameters).filter((n) => optimizer.inputs.some((i) => i.name === n));
   writeFileSync(join(out, "run.json"), `${JSON.stringify({
-    title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, trained,
-    accumulators: trained.map(stateName.acc), moments: trained.flatMap((n) => [stateName.m(n), stateName.v(n)]),
-    vocab: vocabOf(module.graphs[0]!), ignoreIndex: IGNORE_INDEX,
+    title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module),
   }, null, 1)}\n`);
   return wgslReport(program, plan, sizes);
 }

@@ -29,6 +29,8 @@ export interface Toolchain {
   readonly command: (main: string, runtime: string, binary: string) => readonly [string, readonly string[]];
   /** Extra environment for the command. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Files the build reads besides the main file and the runtime headers (hashed into the build's key). */
+  readonly inputs?: readonly string[];
 }
 
 function nvcc(flags: readonly string[]): Toolchain {
@@ -75,7 +77,9 @@ export function buildProgram(main: string, arch: string, name: string): Built {
   const toolchain = TOOLCHAINS[arch];
   if (!toolchain) fail(5012, `--arch ${arch}: trainc builds for ${Object.keys(TOOLCHAINS).join(", ")}`, "pick one of those archs");
   const headers = runtimeHeaders();
-  const key = hashText([main, arch, toolchain.version(), ...headers.map((h) => readFileSync(join(RUNTIME, h), "utf8"))].join("\0"));
+  const read = (file: string) => readFileSync(file, "utf8");
+  const key = hashText([main, arch, toolchain.version(), ...headers.map((h) => read(join(RUNTIME, h))),
+    ...(toolchain.inputs ?? []).map(read)].join("\0"));
   const dir = join(cacheRoot(), arch.startsWith("sm_") ? "cuda" : "hip", key.slice(0, 32));
   const binary = join(dir, name);
   if (existsSync(binary)) return { dir, binary, compiled: false, seconds: 0 };

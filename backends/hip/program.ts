@@ -23,7 +23,7 @@ function render(kernel: Kernel) {
 
 export const HIP_HOOKS: KernelHooks = {
   render,
-  scratchOf: (k) => (k.kind === "attention_grad" ? rowStatsScratch(k) : []),
+  scratchOf: rowStatsScratch,
 };
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for HIP. */

@@ -28,6 +28,9 @@ function versionOf(program: string, install: string): string {
 
 const FLAGS = ["-O3", "-std=c++17", "-Wno-unused-result", "-I", SHIM];
 
+/** The CUDA-name headers every HIP build reads (part of its cache key). */
+const SHIM_FILES = readdirSync(SHIM).filter((f) => f.endsWith(".h")).sort().map((f) => join(SHIM, f));
+
 /** The device-library folder for gfx942: HIP 5.2's bitcode plus the ISA-version file it lacks. */
 function gfx942DeviceLibs(): string {
   const dir = join(cacheRoot(), "hip", "bitcode-gfx942");
@@ -36,10 +39,21 @@ function gfx942DeviceLibs(): string {
   mkdirSync(work, { recursive: true });
   for (const f of readdirSync(DEVICE_LIBS).filter((f) => f.endsWith(".bc"))) symlinkSync(join(DEVICE_LIBS, f), join(work, f));
   const text = spawnSync("llvm-dis-19", ["-o", "-", join(DEVICE_LIBS, "oclc_isa_version_90a.bc")], { encoding: "utf8" });
-  if (text.status !== 0) fail(5013, "llvm-dis-19 was not found or did not run", "install it: apt-get install llvm-19");
+  if (text.status !== 0) {
+    rmSync(work, { recursive: true, force: true });
+    fail(5013, "llvm-dis-19 was not found or did not run", "install it: apt-get install llvm-19");
+  }
+  if (!text.stdout.includes("constant i32 9010")) {
+    rmSync(work, { recursive: true, force: true });
+    fail(5013, `${DEVICE_LIBS}/oclc_isa_version_90a.bc does not hold the gfx90a ISA version 9010 this build rewrites`,
+      "install Debian's HIP 5.2 device libraries (rocm-device-libs), which the gfx942 workaround is made for");
+  }
   writeFileSync(join(work, "isa942.ll"), text.stdout.replace("constant i32 9010", "constant i32 9402"));
   const as = spawnSync("llvm-as-19", ["-o", join(work, "oclc_isa_version_942.bc"), join(work, "isa942.ll")], { encoding: "utf8" });
-  if (as.status !== 0) fail(5013, `llvm-as-19 failed: ${as.stderr}`, "install it: apt-get install llvm-19");
+  if (as.status !== 0) {
+    rmSync(work, { recursive: true, force: true });
+    fail(5013, `llvm-as-19 failed: ${as.stderr}`, "install it: apt-get install llvm-19");
+  }
   try {
     renameSync(work, dir);
   } catch (e) {
@@ -52,12 +66,12 @@ function gfx942DeviceLibs(): string {
 /** The AMD archs trainc builds for. */
 export const HIP_TOOLCHAINS: Readonly<Record<string, Toolchain>> = {
   gfx90a: {
-    source: "main.hip", env: HIP_ENV,
+    source: "main.hip", env: HIP_ENV, inputs: SHIM_FILES,
     version: () => versionOf("hipcc", "apt-get install hipcc libamdhip64-dev"),
     command: (main, runtime, binary) => ["hipcc", ["--offload-arch=gfx90a", ...FLAGS, "-I", runtime, main, "-o", binary, "-ldl"]],
   },
   gfx942: {
-    source: "main.hip",
+    source: "main.hip", inputs: SHIM_FILES,
     version: () => versionOf("clang++-19", "apt-get install clang-19 lld-19 llvm-19 libamdhip64-dev"),
     command: (main, runtime, binary) => ["clang++-19", ["-x", "hip", "--offload-arch=gfx942", "--rocm-path=/usr",
       `--rocm-device-lib-path=${gfx942DeviceLibs()}`, ...FLAGS, "-I", runtime, main, "-o", binary, "-lamdhip64", "-ldl"]],

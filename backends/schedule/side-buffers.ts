@@ -67,9 +67,10 @@ export function addScratch(p: Partition, scratchOf: (k: Kernel) => readonly Scra
 
 /**
  * The scratch of an attention_grad kernel whose backward pass first writes each query row's statistics, its
- * log-sum-exp and delta = rowsum(dout * out), side by side: `stats.<dq>` [B, Hq, Tq, 2] (the wgsl and hip kernels).
+ * log-sum-exp and delta, side by side: `stats.<dq>` [B, Hq, Tq, 2] (the wgsl and hip kernels); none for other kernels.
  */
 export function rowStatsScratch(kernel: Kernel): Scratch[] {
+  if (kernel.kind !== "attention_grad") return [];
   const [B, Tq, Hq] = kernel.graph.types[kernel.graph.inputs[0]!.id]!.shape as number[];
   return [{ name: `stats.${kernel.graph.outputs[0]!.name}`, shape: [B!, Hq!, Tq!, 2] }];
 }

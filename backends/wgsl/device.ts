@@ -18,8 +18,6 @@ export interface WgslDevice {
   /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
   readonly instance: GPU;
   readonly device: GPUDevice;
-  /** Storage buffers one kernel may bind (maxStorageBuffersPerShaderStage): splitByBuffers' limit. */
-  readonly maxBuffers: number;
   /** The limits the program builder plans within. */
   readonly limits: WgslLimits;
   /** What the adapter says it is (vendor, architecture, description). */
@@ -34,10 +32,18 @@ export interface WgslDevice {
 export async function openDevice(): Promise<WgslDevice> {
   Object.assign(globalThis, globals);
   const alive = setInterval(() => undefined, 2 ** 30);
+  try {
+    return await open(alive);
+  } catch (e) {
+    clearInterval(alive);
+    throw e;
+  }
+}
+
+async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> {
   const instance = create([]);
   const adapter = await instance.requestAdapter();
   if (!adapter) {
-    clearInterval(alive);
     fail(5701, "no WebGPU adapter: Dawn found no Vulkan driver it can use",
       "install Mesa's Vulkan drivers 25 or newer (Debian 12: mesa-vulkan-drivers from bookworm-backports; Mesa 22 " +
       "is rejected) or a GPU's Vulkan driver, or use --target cpu");
@@ -61,7 +67,7 @@ export async function openDevice(): Promise<WgslDevice> {
     device.destroy();
   };
   const fallback = i.isFallbackAdapter || i.architecture === "software";
-  return { instance, device, maxBuffers: limits.maxBuffers, limits, description, fallback, close };
+  return { instance, device, limits, description, fallback, close };
 }
 
 function padded(bytes: number): number {

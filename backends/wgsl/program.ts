@@ -5,7 +5,8 @@
 // state is copied back after the graph) and every kernel rendered to WGSL. The host emitter (backends/wgsl/host.ts)
 // writes this out as an ES module.
 // Invariants: every buffer a KernelSource names is in its graph's placement; no tensor exceeds the device's
-// storage binding size and no arena its buffer size (E5705 otherwise, naming the limit).
+// storage binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming
+// the limit; fused kernels are cut to fit, anchor kernels such as AdamW's 10 buffers cannot be).
 //
 // Error codes defined here:
 //   5705  a tensor or an arena larger than what the WebGPU device allows
@@ -15,7 +16,7 @@ import { DTYPES, type DType } from "../../ir/dtype.ts";
 import type { Module } from "../../ir/graph.ts";
 import type { CompiledGraph } from "../cuda/program.ts";
 import { planMemory, type MemoryPlan } from "../schedule/memory.ts";
-import { partition, type Kernel } from "../schedule/partition.ts";
+import { partition } from "../schedule/partition.ts";
 import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-buffers.ts";
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
@@ -41,8 +42,16 @@ export function wgslStoredBits(dtype: DType): number {
   return Math.max(32, DTYPES[dtype].bits);
 }
 
-function checkLimits(memory: MemoryPlan, limits: WgslLimits): void {
+function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limits: WgslLimits): void {
   const fix = "train a smaller model or a shorter sequence_len / micro_batch_size on wgsl, or use --target cuda";
+  for (const g of graphs) {
+    for (const source of g.kernels.flatMap((k) => k.sources)) {
+      if (source.params.length > limits.maxBuffers) {
+        fail(5705, `kernel ${source.name} of ${g.name} binds ${source.params.length} storage buffers, more than this WebGPU ` +
+          `device's maxStorageBuffersPerShaderStage (${limits.maxBuffers})`, "train on a device that offers more (most desktop GPUs do)");
+      }
+    }
+  }
   for (const plan of memory.graphs) {
     for (const [name, placed] of plan.placement) {
       if (placed.bytes > limits.maxBindingBytes) {
@@ -61,15 +70,14 @@ function checkLimits(memory: MemoryPlan, limits: WgslLimits): void {
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU. */
 export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgram {
-  const scratchOf = (k: Kernel) => (k.kind === "attention_grad" ? rowStatsScratch(k) : []);
   const partitions = legalizeForWgsl(module).graphs
-    .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers)), scratchOf));
+    .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers)), rowStatsScratch));
   const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false });
-  checkLimits(memory, limits);
   const graphs = partitions.map((p, i): CompiledGraph => {
     const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderWgslKernel(kernel) }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
   });
+  checkLimits(memory, graphs, limits);
   return { graphs, memory };
 }

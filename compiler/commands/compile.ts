@@ -31,7 +31,7 @@ export interface CompileOptions {
 
 export async function compile(configFile: string, options: CompileOptions): Promise<void> {
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
-  const target = await resolveTarget(options.target, "compile", note);
+  const target = await resolveTarget(options.target, note);
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
   const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
   mkdirSync(out, { recursive: true });
@@ -97,7 +97,7 @@ function compileForWgsl(plan: Plan, out: string, note: (m: string) => void): voi
 }
 
 export async function autotune(configFile: string, options: { readonly target?: string }): Promise<void> {
-  const target = await resolveTarget(options.target, "autotune", (m) => process.stderr.write(`trainc: ${m}\n`));
+  const target = await resolveTarget(options.target, (m) => process.stderr.write(`trainc: ${m}\n`));
   fail(5003, `trainc autotune ${configFile}: the ${target.name} target runs the reference interpreter and has no kernels to tune`,
     "autotuning applies to the GPU targets (cuda, hip, wgsl), which are not built yet");
 }

@@ -34,7 +34,7 @@ export interface GradsOptions {
 }
 
 export async function grads(modelDir: string, options: GradsOptions): Promise<void> {
-  const target = await resolveTarget(options.target, "grads", (m) => process.stderr.write(`trainc: ${m}\n`));
+  const target = await resolveTarget(options.target, (m) => process.stderr.write(`trainc: ${m}\n`));
 
   if (options.adapter !== undefined) {
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,

@@ -9,7 +9,7 @@
 import { didYouMean, fail } from "../diagnostics.ts";
 import { importFromConfig, makePlan } from "../plan.ts";
 import { STAGES, type Stage } from "../pipeline.ts";
-import { requireBuiltTarget } from "../targets.ts";
+import { targetInfo } from "../targets.ts";
 import { printModule } from "../../ir/print.ts";
 import { moduleToDot, moduleToJson } from "../../ir/render.ts";
 
@@ -31,7 +31,7 @@ export async function ir(configFile: string, options: IrOptions): Promise<void> 
       close ? `did you mean --after ${close}?` : "pick one of the stages listed");
   }
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
-  const imported = importFromConfig(configFile, requireBuiltTarget("cpu", "ir"), note);
+  const imported = importFromConfig(configFile, targetInfo("cpu"), note);
   const stages: Stage[] = [{ name: "import", module: { graphs: [imported.model.forward] } }];
   if (after !== "import") {
     makePlan(imported, { note, onStage: (s) => s.name !== "import" && stages.push(s) });

@@ -1,6 +1,7 @@
 // `trainc serve <dir> [--port N] [--host H]`: serves a wgsl bundle folder (trainc compile --target wgsl) over HTTP on
 // localhost so a browser can open its page (ES modules and fetch need http://, not file://). A static file server:
-// GET and HEAD of files inside the folder, with the content types the page needs; nothing else.
+// GET and HEAD of files inside the folder, with the content types the page needs; nothing else (a request URL that
+// does not decode gets 400, anything else 404).
 // Invariants: no path outside the folder is ever served (".." and absolute paths resolve inside it or get 404); the
 // server runs until the process is stopped (Ctrl-C).
 //
@@ -23,6 +24,15 @@ export interface ServeOptions {
   readonly host: string;
 }
 
+/** The decoded path of a request URL; undefined when it does not decode (a malformed percent-escape). */
+function requestPath(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url ?? "/", "http://localhost").pathname);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts serving `dir`; resolves to the server once it listens (its address gives the port when `port` is 0). */
 export async function startServer(dir: string, options: ServeOptions): Promise<Server> {
   const root = resolve(dir);
@@ -30,16 +40,20 @@ export async function startServer(dir: string, options: ServeOptions): Promise<S
     fail(5030, `${root} is not a wgsl bundle (it lacks index.html or program.js)`, `write one with trainc compile <config.yml> --target wgsl -o ${dir}`);
   }
   const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
+    const path = requestPath(request.url);
+    if (path === undefined) {
+      response.writeHead(400).end();
+      return;
+    }
     const file = normalize(join(root, path === "/" ? "index.html" : path));
-    const inside = file.startsWith(root + sep);
-    if (!inside || !existsSync(file) || !statSync(file).isFile() || !(request.method === "GET" || request.method === "HEAD")) {
+    const stat = file.startsWith(root + sep) && existsSync(file) ? statSync(file) : undefined;
+    if (!stat?.isFile() || !(request.method === "GET" || request.method === "HEAD")) {
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": statSync(file).size });
+    response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": stat.size });
     if (request.method === "HEAD") response.end();
-    else createReadStream(file).pipe(response);
+    else createReadStream(file).on("error", () => response.destroy()).pipe(response);
   });
   await new Promise<void>((done, reject) => {
     server.once("error", (e) => reject(e));

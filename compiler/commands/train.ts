@@ -32,7 +32,7 @@ export interface TrainOptions {
 
 export async function train(configFile: string, options: TrainOptions): Promise<void> {
   const note = (message: string) => process.stderr.write(`trainc: ${message}\n`);
-  const target = await resolveTarget(options.target, "train", (m) => process.stderr.write(`trainc: ${m}\n`));
+  const target = await resolveTarget(options.target, (m) => process.stderr.write(`trainc: ${m}\n`));
   if (options.profile !== undefined && target.name !== "cuda") {
     fail(5021, `--profile ${options.profile}: per-kernel profiles come from the CUDA binary, not the ${target.name} target`,
       "add --target cuda, or leave out --profile");

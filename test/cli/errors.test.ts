@@ -105,10 +105,6 @@ describe("user errors at the command line", () => {
     expectUserError(await runCli(grads(dir)), 2204, /GPT2LMHeadModel.*LlamaForCausalLM/s);
   });
 
-  test("a target that is not built yet", async () => {
-    expectUserError(await runCli(["train", config("target", (t) => t), "--target", "hip"]), 5001, /hip/);
-  });
-
   test("bad usage exits 2", async () => {
     expect((await runCli(["train"])).code).toBe(2);
   });

@@ -43,10 +43,10 @@ inline Error driver_error(int driver_version, int runtime_version) {
                  "run on a machine with an " TRAINC_GPU_VENDOR " GPU and its driver (check " TRAINC_GPU_SMI "), or train with --target cpu");
   }
   return Error(6531,
-               "the NVIDIA driver supports CUDA up to " + cuda_version_text(driver_version) + ", but this program was built with CUDA " +
-                   cuda_version_text(runtime_version),
-               "update the NVIDIA driver to one that supports CUDA " + cuda_version_text(runtime_version) +
-                   ", or build the program with a CUDA toolkit no newer than " + cuda_version_text(driver_version));
+               "the " TRAINC_GPU_VENDOR " driver supports " TRAINC_GPU_RUNTIME " up to " + cuda_version_text(driver_version) +
+                   ", but this program was built with " TRAINC_GPU_RUNTIME " " + cuda_version_text(runtime_version),
+               "update the " TRAINC_GPU_VENDOR " driver to one that supports " TRAINC_GPU_RUNTIME " " + cuda_version_text(runtime_version) +
+                   ", or build the program with a " TRAINC_GPU_RUNTIME " toolkit no newer than " + cuda_version_text(driver_version));
 }
 
 /** 6531: the driver sees no usable device; `detail` is the CUDA runtime's reason. */

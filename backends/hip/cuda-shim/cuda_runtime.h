@@ -1,5 +1,5 @@
 // HIP under CUDA's names: the table that lets the CUDA backend's generated code and runtime headers build with hipcc
-// or clang for AMD GPUs (backends/hip/build.ts puts this folder first on the include path). Each CUDA runtime name
+// or clang for AMD GPUs (backends/hip/toolchain.ts puts this folder first on the include path). Each CUDA runtime name
 // the generated program uses maps to its HIP twin; warp intrinsics keep CUDA's 32-lane warps (the kernels assume
 // them) by passing width 32 to HIP's shuffles, which on 64-wide wavefronts work within each half.
 // Invariant: only names trainc's generated code and runtime use are here (grep backends/cuda for a new one).

@@ -3,8 +3,9 @@
 // (backends/cuda/runtime/batch-file.ts: a 24-byte header "TRNCBTCH", version, count, B, T; then per batch i32 epoch,
 // tokens, and [B,T] input_ids, labels, position_ids).
 // Shipped in the bundle; imports only the session (for its error type) and types.
-// Invariants: views share the given bytes (nothing is copied but the header); a malformed file is a RuntimeError
-// (6518) naming what is wrong.
+// Invariants: batches are views of the given bytes; each parameter is copied out (a Float32Array needs 4-byte
+// alignment, which a safetensors data offset need not have); a malformed file is a RuntimeError (6518) naming what
+// is wrong.
 
 import type { Batch, EpochBatch } from "../../../compiler/data/batches.ts";
 import { RuntimeError } from "./session.ts";
@@ -17,14 +18,21 @@ function bad(what: string): never {
 export function readF32Safetensors(bytes: ArrayBuffer): Record<string, { shape: number[]; data: Float32Array }> {
   if (bytes.byteLength < 8) bad("parameters: shorter than a safetensors header");
   const size = Number(new DataView(bytes).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes, 8, size))) as Record<string, unknown>;
+  if (8 + size > bytes.byteLength) bad(`parameters: a header of ${size} bytes does not fit the file`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes, 8, size))) as Record<string, unknown>;
+  } catch {
+    return bad("parameters: the header is not JSON");
+  }
   const out: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets: [begin, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (dtype !== "F32") bad(`parameters: ${name} is ${dtype}, not F32`);
-    const start = 8 + size + begin;
-    out[name] = { shape, data: new Float32Array(bytes.slice(start, 8 + size + end)) };
+    const count = shape.reduce((n, d) => n * d, 1);
+    if (end - begin !== 4 * count || 8 + size + end > bytes.byteLength) bad(`parameters: ${name}'s bytes do not match its shape or the file`);
+    out[name] = { shape, data: new Float32Array(bytes.slice(8 + size + begin, 8 + size + end)) };
   }
   return out;
 }
@@ -34,7 +42,8 @@ export function* readBatchFile(bytes: ArrayBuffer): Generator<EpochBatch> {
   const head = new DataView(bytes, 0, Math.min(24, bytes.byteLength));
   const magic = new TextDecoder().decode(new Uint8Array(bytes, 0, Math.min(8, bytes.byteLength)));
   if (magic !== "TRNCBTCH" || bytes.byteLength < 24) bad("batches: not a trainc batch file");
-  const [count, size, length] = [12, 16, 20].map((at) => head.getUint32(at, true)) as [number, number, number];
+  const [version, count, size, length] = [8, 12, 16, 20].map((at) => head.getUint32(at, true)) as [number, number, number, number];
+  if (version !== 1) bad(`batches: version ${version}; this runtime reads version 1`);
   const plane = size * length;
   const record = 8 + 12 * plane;
   if (bytes.byteLength < 24 + count * record) bad(`batches: ${count} batches of [${size}, ${length}] do not fit the file`);

@@ -93,6 +93,16 @@ export class WgslSession {
         "request the adapter's limit when creating the device, or train on a device that offers more (most desktop GPUs do)");
     }
     device.pushErrorScope("validation");
+    try {
+      return await WgslSession.build(device, program);
+    } finally {
+      const error = await device.popErrorScope();
+      if (error) throw new RuntimeError(5702, `WebGPU rejected the program: ${error.message}`, "report it: generated programs must validate");
+    }
+  }
+
+  /** create()'s work, inside its error scope. */
+  private static async build(device: GPUDevice, program: ProgramDescription): Promise<WgslSession> {
     const arenas = program.ARENAS.map((bytes) => device.createBuffer({ size: Math.max(256, Math.ceil(bytes / 256) * 256), usage: STORAGE }));
     const compile = async (name: string, code: string) => {
       const module = device.createShaderModule({ code });
@@ -123,8 +133,6 @@ export class WgslSession {
       });
       steps.set(graph, list);
     }
-    const error = await device.popErrorScope();
-    if (error) throw new RuntimeError(5702, `WebGPU rejected the program: ${error.message}`, "report it: generated programs must validate");
     return new WgslSession(device, program, arenas, steps);
   }
 
@@ -192,13 +200,16 @@ export class WgslSession {
       at += s.range[2];
     }
     this.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(MAP_READ);
+    let bytes: ArrayBuffer;
+    try {
+      await staging.mapAsync(MAP_READ);
+      bytes = staging.getMappedRange().slice(0);
+    } finally {
+      staging.destroy();
+    }
     const errors = await Promise.all(this.pending.splice(0));
     const error = errors.find((e) => e);
     if (error) throw new RuntimeError(5702, `WebGPU rejected a step: ${error.message}`, "report it: generated programs must validate");
-    const bytes = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
     const out: Record<string, Float32Array | Int32Array | Uint32Array> = {};
     at = 0;
     for (const s of slots) {

@@ -59,7 +59,7 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
   let kernels: Kernel[];
   beforeAll(() => {
     const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" });
-    kernels = legalizeForWgsl(module).graphs.flatMap((g) => splitByBuffers(partition(g), gpu!.maxBuffers).kernels);
+    kernels = legalizeForWgsl(module).graphs.flatMap((g) => splitByBuffers(partition(g), gpu!.limits.maxBuffers).kernels);
   });
 
   const COUNT = {
