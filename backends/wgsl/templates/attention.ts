@@ -5,11 +5,13 @@
 // threads load together into workgroup memory, so each key is read from memory once per 256 queries. Tiles fit
 // WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
 // forward: a thread per query runs the online softmax over its visible keys, writes the output row and the row's
-// log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse = +inf.
+// log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse =
+// the largest f32, so the backward pass's exp(s - lse) is 0 there. The sentinels are finite: WGSL lets an
+// implementation assume no infinities arise.
 // backward, three kernels: (1) a thread per query writes its row's statistics (lse, delta = rowsum(dout * out)) side
 // by side into the scratch `stats` [B,Hq,Tq,2]; (2) a thread per query computes dq; (3) a thread per key and kv head
 // sums dk and dv over the query heads of its group and the queries that see it. (2) and (3) recompute
-// p = exp(scale * q.k - lse), which is 0 for rows with lse = +inf. Keeping lse and delta in one buffer holds every
+// p = exp(scale * q.k - lse), which is 0 for rows that see no key. Keeping lse and delta in one buffer holds every
 // kernel to WebGPU's default 8 storage buffers, document segments included.
 // Invariants: Dv == D (kernels.ts refuses others first); every output element is written by exactly one thread;
 // barriers sit only in loops whose bounds are the same for the whole workgroup.
@@ -51,7 +53,8 @@ const HQ: i32 = ${g.Hq};
 const GROUP: i32 = ${g.Hq / g.Hk};  // query heads per kv head
 const HK: i32 = ${g.Hk};
 const SCALE: f32 = ${f32(g.scale)};
-const TILE: i32 = ${tile};  // rows per tile in workgroup memory`;
+const TILE: i32 = ${tile};  // rows per tile in workgroup memory
+const F32_MAX: f32 = 0x1.fffffep+127f;  // the running max starts at -F32_MAX; a row that sees no key has lse F32_MAX`;
 }
 
 /**
@@ -166,7 +169,7 @@ export function renderWgslAttention(kernel: Kernel): KernelSource {
     helpers: keyTileDeclarations(g),
     body: `${queryPrologue(g)}
     var acc: array<f32, ${g.D}>;
-    var m = -trainc_inf();
+    var m = -F32_MAX;
     var l = 0.0;
 ${keyTileLoop(g, `        var s = 0.0;
         for (var d: i32 = 0; d < D; d++) { s += qv[d] * k_tile[jj * D + d]; }
@@ -180,7 +183,7 @@ ${keyTileLoop(g, `        var s = 0.0;
     if (live) {
       let inv = select(0.0, 1.0 / l, l > 0.0);
       for (var d: i32 = 0; d < D; d++) { out[qo + d] = acc[d] * inv; }
-      lse[(b * HQ + h) * TQ + r] = select(trainc_inf(), m + log(l), l > 0.0);
+      lse[(b * HQ + h) * TQ + r] = select(F32_MAX, m + log(l), l > 0.0);
     }
   }`,
     grid: blockGrid(queryBlocks(g)),
