@@ -1,0 +1,54 @@
+// Times one graph of a wgsl bundle (program.js and its runtime) in plain Node with Dawn, without trainc installed:
+// fills every input of the graph with random values in [-1, 1), runs it `--warmup` times, then `--repeats` times,
+// each run waited for (queue.onSubmittedWorkDone), and prints the median milliseconds per run and, given
+// `--flops N` (the work of one run), TFLOP/s.
+// Usage: node bench/wgsl/time_bundle.mjs <bundle> <webgpu package dir> --graph NAME [--repeats R] [--warmup W] [--flops N]
+// Invariant: integer inputs get zeros (ids and document segments then name valid rows; one document).
+
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [bundleArg, webgpuArg, ...rest] = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = rest.indexOf(name);
+  return i >= 0 ? rest[i + 1] : fallback;
+};
+if (!bundleArg || !webgpuArg || !option("--graph")) {
+  console.error("usage: node time_bundle.mjs <bundle> <webgpu package dir> --graph NAME [--repeats R] [--warmup W] [--flops N]");
+  process.exit(2);
+}
+const graph = option("--graph");
+const { create, globals } = await import(pathToFileURL(join(resolve(webgpuArg), "index.js")).href);
+Object.assign(globalThis, globals);
+const alive = setInterval(() => undefined, 2 ** 30);
+const gpu = create([]); // Dawn's instance: it must stay referenced while the device is used (docs/wgsl.md)
+const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+if (!adapter) throw new Error("no WebGPU adapter (is a Vulkan driver installed?)");
+const limits = adapter.limits;
+const device = await adapter.requestDevice({ requiredLimits: {
+  maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+  maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage, maxBufferSize: limits.maxBufferSize,
+} });
+const program = await import(pathToFileURL(join(resolve(bundleArg), "program.js")).href);
+const session = await program.open(device);
+for (const t of program.TENSORS[graph].inputs) {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  session.write(graph, t.name, Array.from({ length: n }, () => (t.dtype === "f32" ? Math.random() * 2 - 1 : 0)));
+}
+const run = async () => {
+  const start = performance.now();
+  session.run(graph);
+  await device.queue.onSubmittedWorkDone();
+  return performance.now() - start;
+};
+for (let i = 0; i < Number(option("--warmup", 2)); i++) await run();
+const times = [];
+for (let i = 0; i < Number(option("--repeats", 10)); i++) times.push(await run());
+times.sort((a, b) => a - b);
+const ms = times[Math.floor(times.length / 2)];
+const flops = Number(option("--flops", 0));
+console.log(`${graph}: median ${ms.toFixed(3)} ms over ${times.length} runs${flops ? `, ${(flops / ms / 1e9).toFixed(2)} TFLOP/s` : ""}`);
+session.destroy();
+device.destroy();
+clearInterval(alive);
+console.log(`adapter: ${adapter.info.vendor} ${adapter.info.description} (instance ${typeof gpu})`);
