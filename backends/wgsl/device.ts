@@ -13,6 +13,7 @@ import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
 import { WGSL_PRELUDE } from "./language.ts";
 import type { WgslLimits } from "./program.ts";
+import { adapterName, requestDevice } from "./runtime/session.ts";
 
 export interface WgslDevice {
   /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
@@ -48,15 +49,8 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
       "install Mesa's Vulkan drivers 25 or newer (Debian 12: mesa-vulkan-drivers from bookworm-backports; Mesa 22 " +
       "is rejected) or a GPU's Vulkan driver, or use --target cpu");
   }
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-  });
-  const i = adapter.info;
-  const description = [i.vendor, i.architecture, i.description].filter((x) => x).join(", ");
+  const device = await requestDevice(adapter);
+  const description = adapterName(adapter);
   const limits: WgslLimits = {
     maxBuffers: device.limits.maxStorageBuffersPerShaderStage,
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
@@ -66,7 +60,7 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
     clearInterval(alive);
     device.destroy();
   };
-  const fallback = i.isFallbackAdapter || i.architecture === "software";
+  const fallback = adapter.info.isFallbackAdapter || adapter.info.architecture === "software";
   return { instance, device, limits, description, fallback, close };
 }
 

@@ -7,6 +7,7 @@
 
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { openDawn } from "./dawn.mjs";
 
 const [bundleArg, webgpuArg, ...rest] = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -18,17 +19,7 @@ if (!bundleArg || !webgpuArg || !option("--graph")) {
   process.exit(2);
 }
 const graph = option("--graph");
-const { create, globals } = await import(pathToFileURL(join(resolve(webgpuArg), "index.js")).href);
-Object.assign(globalThis, globals);
-const alive = setInterval(() => undefined, 2 ** 30);
-const gpu = create([]); // Dawn's instance: it must stay referenced while the device is used (docs/wgsl.md)
-const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-if (!adapter) throw new Error("no WebGPU adapter (is a Vulkan driver installed?)");
-const limits = adapter.limits;
-const device = await adapter.requestDevice({ requiredLimits: {
-  maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-  maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage, maxBufferSize: limits.maxBufferSize,
-} });
+const { device, name, close } = await openDawn(webgpuArg, bundleArg);
 const program = await import(pathToFileURL(join(resolve(bundleArg), "program.js")).href);
 const session = await program.open(device);
 for (const t of program.TENSORS[graph].inputs) {
@@ -49,6 +40,5 @@ const ms = times[Math.floor(times.length / 2)];
 const flops = Number(option("--flops", 0));
 console.log(`${graph}: median ${ms.toFixed(3)} ms over ${times.length} runs${flops ? `, ${(flops / ms / 1e9).toFixed(2)} TFLOP/s` : ""}`);
 session.destroy();
-device.destroy();
-clearInterval(alive);
-console.log(`adapter: ${adapter.info.vendor} ${adapter.info.description} (instance ${typeof gpu})`);
+close();
+console.log(`adapter: ${name}`);

@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { openDawn } from "./dawn.mjs";
 
 const [bundleArg, webgpuArg, ...rest] = process.argv.slice(2);
 if (!bundleArg || !webgpuArg) {
@@ -21,22 +22,7 @@ const option = (name, fallback) => {
 };
 const bundle = resolve(bundleArg);
 const load = (file) => import(pathToFileURL(join(bundle, file)).href);
-const { create, globals } = await import(pathToFileURL(join(resolve(webgpuArg), "index.js")).href);
-Object.assign(globalThis, globals);
-
-const alive = setInterval(() => undefined, 2 ** 30);
-const gpu = create([]);
-const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-if (!adapter) throw new Error("no WebGPU adapter (is a Vulkan driver installed?)");
-const limits = adapter.limits;
-const device = await adapter.requestDevice({
-  requiredLimits: {
-    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-    maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
-    maxBufferSize: limits.maxBufferSize,
-  },
-});
-const name = [adapter.info.vendor, adapter.info.architecture, adapter.info.description].filter(Boolean).join(", ");
+const { device, name, close } = await openDawn(webgpuArg, bundle);
 console.log(`adapter: ${name}`);
 
 const run = JSON.parse(readFileSync(join(bundle, "run.json"), "utf8"));
@@ -67,5 +53,4 @@ const summary = { adapter: name, steps, warmup, tokens_per_second: tokens / seco
 console.log(`${summary.tokens_per_second.toFixed(0)} tokens/s, ${summary.ms_per_step.toFixed(2)} ms per step over steps ${warmup + 1}-${steps}`);
 if (option("--out")) writeFileSync(option("--out"), JSON.stringify(summary, null, 1));
 trainer.close();
-device.destroy();
-clearInterval(alive);
+close();

@@ -2,14 +2,14 @@
 // (run.json, parameters.safetensors, batches.bin), trains with the bundle's trainer and the shared training loop, and
 // draws the loss as it goes. Progress is also published on `window.trainc` ({ steps, done, error }) for a headless
 // browser to read.
-// Invariants: the page requests the adapter's own limits for storage buffers per stage, binding size and buffer size
-// (the program's kernels may bind more than WebGPU's default 8 buffers); any failure is shown on the page and stored
+// Invariants: the page requests the adapter's own limits (session.ts requestDevice: the program's kernels may bind
+// more than WebGPU's default 8 buffers); any failure is shown on the page and stored
 // in window.trainc.error, never swallowed.
 
 import type { StepResult } from "../../../compiler/train/loop.ts";
 import { trainLoop } from "../../../compiler/train/loop.ts";
 import { readBatchFile, readF32Safetensors } from "./files.ts";
-import type { WgslSession } from "./session.ts";
+import { requestDevice, type WgslSession } from "./session.ts";
 import { createTrainer, type TrainerSetup } from "./trainer.ts";
 
 /** run.json: what the compiler wrote beside the program for the page. */
@@ -70,13 +70,7 @@ async function fetchBytes(name: string): Promise<ArrayBuffer> {
 async function openDevice(): Promise<GPUDevice> {
   const adapter = await navigator.gpu?.requestAdapter();
   if (!adapter) throw new Error("this browser gives no WebGPU adapter (enable WebGPU, or use `trainc train --target wgsl` in Node)");
-  return adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-  });
+  return requestDevice(adapter);
 }
 
 async function main(): Promise<void> {

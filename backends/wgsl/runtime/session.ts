@@ -58,6 +58,21 @@ fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   for (var i = gid.x; i < arrayLength(&dst); i += groups.x * 256u) { dst[i] = src[i]; }
 }`;
 
+/**
+ * The device of `adapter` with the adapter's own limits for storage buffers per stage, binding size and buffer size
+ * (WebGPU's defaults are lower, and programs may bind up to 10 buffers per kernel).
+ */
+export function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } = adapter.limits;
+  return adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } });
+}
+
+/** What an adapter says it is: vendor, architecture, description. */
+export function adapterName(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return [i.vendor, i.architecture, i.description].filter((x) => x).join(", ");
+}
+
 /** An error of the runtime: a code and a fix, as the compiler's errors have. */
 export class RuntimeError extends Error {
   constructor(readonly code: number, readonly detail: string, readonly fix: string) {
