@@ -13,7 +13,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
 import { batchStream, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
-import { countParameters, type Plan } from "./plan.ts";
+import type { Plan } from "./plan.ts";
+import { stepReport } from "./program-report.ts";
 import { buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
 import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
@@ -57,22 +58,14 @@ export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: 
 /** The report `trainc compile` prints and writes: parameter count, kernels, FLOPs per step and predicted device memory. */
 export function cudaReport(c: CudaBuild, plan: Plan, arch: string): Record<string, unknown> {
   const { program } = c;
-  const kernels = program.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => ({
-    graph: g.name, kernel: k.kernel.name, kind: k.kernel.kind, source: s.name, flops: s.flops, bytes: s.bytes,
-    grid: s.grid, block: s.block, shared_bytes: s.sharedBytes,
-  }))));
-  const micro = program.graphs.find((g) => g.name === "micro_step")?.flops ?? 0;
-  const optimizer = program.graphs.find((g) => g.name === "optimizer_step")?.flops ?? 0;
   return {
     target: arch.startsWith("gfx") ? "hip" : "cuda", arch, micro_batch_size: c.sizes.B, sequence_len: c.sizes.T, dtype: plan.precision.compute, parameter_dtype: plan.precision.parameters,
-    parameters: countParameters(plan.model.parameterTypes),
-    flops_per_step: micro * plan.config.gradient_accumulation_steps + optimizer,
+    ...stepReport(program.graphs, plan),
     memory: {
       state_bytes: program.memory.stateBytes, activation_bytes: program.memory.activationBytes,
       workspace_bytes: program.workspaceBytes,
       predicted_peak_bytes: program.memory.stateBytes + program.memory.activationBytes + program.workspaceBytes,
     },
-    kernels,
     binary: c.built?.binary,
   };
 }

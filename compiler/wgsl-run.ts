@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { countParameters, type Plan } from "./plan.ts";
+import type { Plan } from "./plan.ts";
+import { stepReport } from "./program-report.ts";
 import { batchStream, padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
@@ -154,16 +155,10 @@ export function compileWgsl(plan: Plan, out: string, note: (m: string) => void):
 
 /** The report `trainc compile --target wgsl` prints and writes: kernels, FLOPs per step, device memory. */
 function wgslReport(program: WgslProgram, plan: Plan, sizes: { B: number; T: number }): Record<string, unknown> {
-  const kernels = program.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => ({
-    graph: g.name, kernel: k.kernel.name, kind: k.kernel.kind, source: s.name, flops: s.flops, bytes: s.bytes, workgroups: s.grid,
-  }))));
-  const flops = (name: string) => program.graphs.find((g) => g.name === name)?.flops ?? 0;
   const { stateBytes, activationBytes } = program.memory;
   return {
     target: "wgsl", micro_batch_size: sizes.B, sequence_len: sizes.T, dtype: "f32", parameter_dtype: "f32",
-    parameters: countParameters(plan.model.parameterTypes),
-    flops_per_step: flops("micro_step") * plan.config.gradient_accumulation_steps + flops("optimizer_step"),
+    ...stepReport(program.graphs, plan),
     memory: { state_bytes: stateBytes, activation_bytes: activationBytes, predicted_peak_bytes: stateBytes + activationBytes },
-    kernels,
   };
 }
