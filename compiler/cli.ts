@@ -19,11 +19,12 @@ function program(): Command {
 
   cli.command("compile <config>").description("compile a model + config into a training program and a report")
     .option("-o, --out <dir>", "output folder (default: <output_dir>/program)")
-    .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a").option("--no-build", "write sources only")
+    .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)").option("--no-build", "write sources only")
     .action(async (config: string, o) => (await import("./commands/compile.ts")).compile(config, o));
 
   cli.command("train <config>").description("train: compile if needed, then run with a progress line")
-    .addOption(target()).option("--max-steps <n>", "stop after n optimizer steps", positiveInt)
+    .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)")
+    .option("--max-steps <n>", "stop after n optimizer steps", positiveInt)
     .option("--profile <file>", "cuda: time every kernel of the first step and write the times to <file> (JSON)")
     .action(async (config: string, o) => (await import("./commands/train.ts")).train(config, o));
 
@@ -42,6 +43,7 @@ function program(): Command {
     .requiredOption("--out <file>", "safetensors to write")
     .option("--config <config>", "an Axolotl config (dtype, attention)")
     .addOption(new Option("--target <target>", "where it runs (default: chosen as for train)").choices(["cpu", "cuda", "hip", "wgsl"]))
+    .option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)")
     .option("--adapter <peft_dir>", "a PEFT adapter folder")
     .action(async (dir: string, o) => (await import("./commands/grads.ts")).grads(dir, o));
 

@@ -5,6 +5,7 @@
 // parameters, the batch file, config.json's text and run.json (paths relative to run.json) — and starts the binary.
 //
 // Error codes defined here:
+//   5014  --arch of another target (an AMD arch for cuda, an NVIDIA one for hip)
 //   5020  the binary could not be started
 
 import { spawnSync } from "node:child_process";
@@ -15,9 +16,9 @@ import { batchStream, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import type { Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
-import { buildProgram, type Built } from "../backends/cuda/build.ts";
+import { archFeatures, buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
-import { buildCudaProgram, type CudaProgram } from "../backends/cuda/program.ts";
+import { buildCudaProgram, cudaHooks, type CudaProgram } from "../backends/cuda/program.ts";
 import { buildHipProgram } from "../backends/hip/program.ts";
 import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import { specializeModule } from "../backends/schedule/specialize.ts";
@@ -33,12 +34,35 @@ export interface CudaBuild {
 
 /** The program of `module` for `arch`: CUDA for NVIDIA archs (sm_*), HIP for AMD ones (gfx*). */
 function programFor(module: Module, arch: string): CudaProgram {
-  return arch.startsWith("gfx") ? buildHipProgram(module) : buildCudaProgram(module);
+  return arch.startsWith("gfx") ? buildHipProgram(module) : buildCudaProgram(module, cudaHooks(archFeatures(arch)));
 }
 
-/** The default arch of a target: sm_90 (H100, H200) for cuda, gfx90a (MI200) for hip. */
-export function defaultArch(target: string): string {
-  return target === "hip" ? "gfx90a" : "sm_90";
+/** Compute capability of the machine's first NVIDIA GPU ("9.0"), or undefined when nvidia-smi finds none. */
+function localComputeCapability(): string | undefined {
+  const r = spawnSync("nvidia-smi", ["--query-gpu=compute_cap", "--format=csv,noheader"], { encoding: "utf8", timeout: 10_000 });
+  return r.status === 0 ? r.stdout.trim().split("\n")[0]?.trim() || undefined : undefined;
+}
+
+/**
+ * The arch the cuda or hip target builds for: `arch` (--arch) when given, checked against the target (5014); else
+ * gfx90a (MI200) for hip, and for cuda sm_90a when this machine's GPU is compute capability 9.0 (H100, H200: the wgmma
+ * kernels; such a binary runs on those GPUs only), else sm_90, said through `note`.
+ */
+export function chooseArch(target: string, arch: string | undefined, note: (message: string) => void): string {
+  if (arch !== undefined) {
+    if (arch.startsWith("gfx") !== (target === "hip")) {
+      fail(5014, `--arch ${arch} is not an arch of the ${target} target`,
+        target === "hip" ? "use an AMD arch (gfx90a, gfx942)" : "use an NVIDIA arch (sm_80, sm_89, sm_90, sm_90a)");
+    }
+    return arch;
+  }
+  if (target === "hip") return "gfx90a";
+  const cc = localComputeCapability();
+  if (cc === "9.0") {
+    note("arch sm_90a: this machine's GPU is compute capability 9.0 (wgmma kernels; --arch sm_90 for a portable build)");
+    return "sm_90a";
+  }
+  return "sm_90";
 }
 
 /** Specializes, schedules, renders and (unless `build` is false) builds the plan's train step. */

@@ -49,6 +49,17 @@ const TOOLCHAINS: Readonly<Record<string, Toolchain>> = {
   ...HIP_TOOLCHAINS,
 };
 
+/** What an arch's kernels may use beyond sm_80's instructions. */
+export interface ArchFeatures {
+  /** Hopper's warpgroup MMA (sm_90a only: the `a` archs are the ones that keep wgmma). */
+  readonly wgmma: boolean;
+}
+
+/** The features of `arch` (any arch trainc builds for; AMD archs have none of these). */
+export function archFeatures(arch: string): ArchFeatures {
+  return { wgmma: arch === "sm_90a" };
+}
+
 /** The NVIDIA archs trainc builds for. */
 export const CUDA_ARCHS = Object.keys(TOOLCHAINS).filter((a) => a.startsWith("sm_"));
 

@@ -12,7 +12,10 @@ import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
 import type { KernelParam, KernelSource, LibraryGemm } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import { attentionBuffers, renderAttentionBackward, renderAttentionForward, type AttentionSpec } from "./attention/index.ts";
+import {
+  attentionBuffers, defaultBackwardConfig, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
+} from "./attention/index.ts";
+import type { ArchFeatures } from "./build.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
 import { defaultGemmConfig } from "./gemm/heuristic.ts";
 import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
@@ -91,7 +94,7 @@ export function attentionScratch(kernel: Kernel): { name: string; role: string; 
     .map((b) => ({ name: `${b.name}.${dq}`, role: b.name, shape: b.shape }));
 }
 
-function renderAttention(kernel: Kernel): KernelSource[] {
+function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[] {
   const node = anchorNode(kernel);
   const spec = attentionSpec(kernel);
   const arg = (i: number) => inputName(kernel, node.args[i]!);
@@ -106,16 +109,16 @@ function renderAttention(kernel: Kernel): KernelSource[] {
   };
   if (spec.segments) names["segments"] = arg(4);
   for (const s of attentionScratch(kernel)) names[s.role] = s.name;
-  return renderAttentionBackward(spec).map((source) => renamed(source, names));
+  return renderAttentionBackward(spec, defaultBackwardConfig(spec, features.wgmma)).map((source) => renamed(source, names));
 }
 
-/** The CUDA sources of one schedule kernel, in launch order. */
-export function renderKernel(kernel: Kernel): KernelSource[] {
+/** The CUDA sources of one schedule kernel for an arch with `features`, in launch order. */
+export function renderKernel(kernel: Kernel, features: ArchFeatures): KernelSource[] {
   switch (kernel.kind) {
     case "fused": return [renderFused(kernel, CUDA)];
     case "reduce": return [renderReduce(kernel, CUDA)];
     case "matmul": return renderMatmul(kernel);
-    case "attention": case "attention_grad": return renderAttention(kernel);
+    case "attention": case "attention_grad": return renderAttention(kernel, features);
     default:
       if (!hasTemplate(kernel.kind)) throw new Error(`${kernel.name}: no CUDA template for ${kernel.kind}`);
       return [ANCHOR_TEMPLATES[kernel.kind](kernel)];

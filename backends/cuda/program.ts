@@ -11,6 +11,7 @@ import { planMemory, type GraphPlan, type MemoryPlan } from "../schedule/memory.
 import { partition, type Kernel, type Partition } from "../schedule/partition.ts";
 import { shareInPlace } from "../schedule/in-place.ts";
 import { addScratch, addSideBuffers, type Scratch } from "../schedule/side-buffers.ts";
+import type { ArchFeatures } from "./build.ts";
 import { attentionScratch, renderKernel } from "./kernels.ts";
 import { legalizeForCuda } from "./legalize.ts";
 
@@ -43,14 +44,16 @@ export interface KernelHooks {
   readonly scratchOf: (kernel: Kernel) => readonly Scratch[];
 }
 
-/** The CUDA target's hooks: backends/cuda/kernels.ts, and FlashAttention's backward scratch. */
-export const CUDA_HOOKS: KernelHooks = {
-  render: renderKernel,
-  scratchOf: (k) => (k.kind === "attention_grad" ? attentionScratch(k) : []),
-};
+/** The CUDA target's hooks for an arch with `features`: backends/cuda/kernels.ts, FlashAttention's backward scratch. */
+export function cudaHooks(features: ArchFeatures): KernelHooks {
+  return {
+    render: (k) => renderKernel(k, features),
+    scratchOf: (k) => (k.kind === "attention_grad" ? attentionScratch(k) : []),
+  };
+}
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for CUDA (or, with its hooks, HIP). */
-export function buildCudaProgram(module: Module, hooks: KernelHooks = CUDA_HOOKS): CudaProgram {
+export function buildCudaProgram(module: Module, hooks: KernelHooks): CudaProgram {
   const partitions = legalizeForCuda(module).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), hooks.scratchOf));
   const memory = planMemory(partitions);
   const graphs = partitions.map((p, i): CompiledGraph => {

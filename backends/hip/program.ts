@@ -6,6 +6,7 @@
 
 import type { Module } from "../../ir/graph.ts";
 import { buildCudaProgram, type CudaProgram, type KernelHooks } from "../cuda/program.ts";
+import { archFeatures } from "../cuda/build.ts";
 import { renderKernel } from "../cuda/kernels.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import { rowStatsScratch } from "../schedule/side-buffers.ts";
@@ -17,7 +18,7 @@ function render(kernel: Kernel) {
     case "matmul": return [renderPortableMatmul(kernel)];
     case "attention": return renderPortableAttention(kernel);
     case "attention_grad": return renderPortableAttentionGrad(kernel);
-    default: return renderKernel(kernel);
+    default: return renderKernel(kernel, archFeatures("gfx90a"));
   }
 }
 

@@ -11,9 +11,12 @@ import { join, resolve } from "node:path";
 /** Which variants per case: the defaults alone, or the defaults and the case's other candidates. */
 export type ConfigChoice = "default" | "all";
 
-/** nvcc arguments that build the lab source `cu` into the executable `exe` (sm_90, optimized). */
+/** The arch the labs build for: the H200's, with wgmma (a lab's defaults are trainc's defaults for this arch). */
+export const LAB_ARCH = "sm_90a";
+
+/** nvcc arguments that build the lab source `cu` into the executable `exe` (LAB_ARCH, optimized). */
 export function labBuildArgs(cu: string, exe: string): string[] {
-  return ["-O3", "-std=c++17", "-arch=sm_90", "-lineinfo", cu, "-o", exe];
+  return ["-O3", "-std=c++17", `-gencode=arch=compute_90a,code=${LAB_ARCH}`, "-lineinfo", cu, "-o", exe];
 }
 
 /** One lab: its name (file names `<name>_lab.cu`), case sets, and renderer. */

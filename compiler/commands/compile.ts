@@ -8,13 +8,12 @@
 //
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
-//   5014  --arch of another target (an AMD arch for cuda, an NVIDIA one for hip)
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
-import { compileCuda, cudaReport, defaultArch } from "../cuda-run.ts";
+import { chooseArch, compileCuda, cudaReport } from "../cuda-run.ts";
 import { compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
@@ -36,11 +35,7 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   const out = resolve(options.out ?? join(plan.config.output_dir, "program"));
   mkdirSync(out, { recursive: true });
   if (target.name === "cuda" || target.name === "hip") {
-    const arch = options.arch ?? defaultArch(target.name);
-    if (arch.startsWith("gfx") !== (target.name === "hip")) {
-      fail(5014, `--arch ${arch} is not an arch of the ${target.name} target`,
-        target.name === "hip" ? "use an AMD arch (gfx90a, gfx942)" : "use an NVIDIA arch (sm_80, sm_89, sm_90, sm_90a)");
-    }
+    const arch = chooseArch(target.name, options.arch, note);
     compileForCuda(plan, out, { ...options, arch }, note);
     return;
   }

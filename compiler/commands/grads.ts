@@ -14,7 +14,7 @@ import { CONFIG_ERRORS } from "../config/index.ts";
 import { trainPrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
-import { defaultArch, gradsCuda } from "../cuda-run.ts";
+import { chooseArch, gradsCuda } from "../cuda-run.ts";
 import { gradsWgsl } from "../wgsl-run.ts";
 import { runGraphPasses } from "../pipeline.ts";
 import { resolveTarget } from "../targets.ts";
@@ -30,6 +30,8 @@ export interface GradsOptions {
   readonly config?: string;
   /** Absent: chosen from the machine (compiler/targets.ts chooseTarget). */
   readonly target?: string;
+  /** cuda, hip: the GPU arch (compiler/cuda-run.ts chooseArch). */
+  readonly arch?: string;
   readonly adapter?: string;
 }
 
@@ -47,8 +49,9 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
   const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
   if (target.name === "cuda" || target.name === "hip") {
     const [rows, length] = batch["input_ids"]!.shape as [number, number];
-    const status = gradsCuda(module.graphs[0]!, model.parameters, options.batch, options.out, { B: rows, T: length }, defaultArch(target.name),
-      (m) => process.stderr.write(`trainc: ${m}\n`));
+    const note = (m: string) => process.stderr.write(`trainc: ${m}\n`);
+    const status = gradsCuda(module.graphs[0]!, model.parameters, options.batch, options.out, { B: rows, T: length },
+      chooseArch(target.name, options.arch, note), note);
     if (status !== 0) process.exitCode = status;
     return;
   }

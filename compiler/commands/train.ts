@@ -12,7 +12,7 @@ import { describePrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
 import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
-import { compileCuda, defaultArch, runCuda } from "../cuda-run.ts";
+import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
@@ -25,6 +25,8 @@ import type { Tensor } from "../../ir/tensor.ts";
 export interface TrainOptions {
   /** Absent: chosen from the machine (compiler/targets.ts chooseTarget). */
   readonly target?: string;
+  /** cuda, hip: the GPU arch (compiler/cuda-run.ts chooseArch). */
+  readonly arch?: string;
   readonly maxSteps?: number;
   /** cuda: where the binary writes the per-kernel times of the first step. */
   readonly profile?: string;
@@ -46,7 +48,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
   if (target.name === "cuda" || target.name === "hip") {
-    const build = compileCuda(plan, defaultArch(target.name), true, note);
+    const build = compileCuda(plan, chooseArch(target.name, options.arch, note), true, note);
     const status = runCuda(build, plan, out, { saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile }, note);
     if (status !== 0) process.exitCode = status;
     return;

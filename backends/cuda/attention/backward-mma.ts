@@ -105,17 +105,11 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
   checkShared(kernel, c, layout(s, c).bytes);
 }
 
-const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
-// swz; swz_p_pair is its swz_pair (tile.ts).
-__device__ __forceinline__ int swz_p(int row, int chunk) {
-  return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
-}
-
-__device__ __forceinline__ int swz_p_pair(int row, int hi) {
-  return row * BC + 8 * (hi ^ (row & 7));
-}
-
-// Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
+/**
+ * Device code both bf16 backward kernels walk query tiles with: advance (the next flagged (head, query tile) of the
+ * block's GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
+ */
+export const QUERY_WALK = `// Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
 __device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const unsigned char* flags) {
   while (true) {
     if (++qb > hi) {
@@ -139,6 +133,16 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
     const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
     cp_async4((r < BR ? sLse : sDelta) + row, ok ? src : lse, ok);
   }
+}`;
+
+const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+// swz; swz_p_pair is its swz_pair (tile.ts).
+__device__ __forceinline__ int swz_p(int row, int chunk) {
+  return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
+}
+
+__device__ __forceinline__ int swz_p_pair(int row, int hi) {
+  return row * BC + 8 * (hi ^ (row & 7));
 }
 
 // acc += sum over STEPS k-steps of A_k B_k on the tensor cores for this warp's MT x NT tile of 16 x 8 outputs:
@@ -366,7 +370,8 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
   store_rows<BC>(dv + kv_head, sV, k0, TK, HK * D);`;
 }
 
-function params(s: AttentionSpec): KernelParam[] {
+/** Parameters of the main bf16 backward kernel, in order. */
+export function backwardParams(s: AttentionSpec): KernelParam[] {
   return [
     { name: "q", dtype: "bf16", access: "read" },
     { name: "k", dtype: "bf16", access: "read" },
@@ -395,7 +400,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
     prefix: "attn_bwd",
     summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
       `${c.warps} warps`,
-    params: params(s),
+    params: backwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
@@ -410,7 +415,8 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
       "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
-    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), HELPERS, probabilities(s)].join("\n\n"),
+    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), QUERY_WALK, HELPERS, probabilities(s)]
+      .join("\n\n"),
     body: body(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
     threads,

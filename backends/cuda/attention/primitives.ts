@@ -1,5 +1,6 @@
 // The device helpers the attention kernels build on: asynchronous copies, ldmatrix, bf16 mma.sync, bf16 packing,
-// exp2, warp shuffles and vector atomics, each a small inline function (inline PTX where CUDA C++ has no spelling).
+// exp2, warp shuffles, vector atomics and Hopper's warpgroup MMA (wgmma, sm_90a), each a small inline function (inline
+// PTX where CUDA C++ has no spelling).
 // A kernel renders only the helpers it uses, inside its own `<name>_detail` namespace (backends/kernel.ts).
 // Invariants: every helper is one self-contained definition keyed by its name, so a test can swap each one for a
 // CPU emulation of the same contract; helpers that touch shared memory take generic pointers to shared memory.
@@ -8,7 +9,62 @@
 export type Primitive =
   | "shared_base" | "smem_addr" | "cp_async16" | "cp_async4" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4"
   | "ldsm_x4_t" | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
-  | "red_add_f32x2";
+  | "red_add_f32x2" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
+  | "wgmma_wait" | "fence_operands" | WgmmaPrimitive;
+
+/** Widths N of the wgmma m64nNk16 helpers: wgmma_ss_nN (both operands in shared memory), wgmma_rs_nN (A in registers). */
+const WGMMA_SS = [32, 64, 128] as const;
+const WGMMA_RS = [64, 128] as const;
+export type WgmmaPrimitive = `wgmma_ss_n${(typeof WGMMA_SS)[number]}` | `wgmma_rs_n${(typeof WGMMA_RS)[number]}`;
+
+/** The wgmma helper for an m64nNk16 product whose A operand comes from shared memory (`ss`) or registers (`rs`). */
+export function wgmmaPrimitive(a: "ss" | "rs", n: number): WgmmaPrimitive {
+  const name = `wgmma_${a}_n${n}`;
+  if (!(name in PRIMITIVES)) throw new Error(`no wgmma helper ${name}`);
+  return name as WgmmaPrimitive;
+}
+
+/** `{%first, ..., %(first + count - 1)}`. */
+function operandList(first: number, count: number): string {
+  return `{${Array.from({ length: count }, (_, i) => `%${first + i}`).join(", ")}}`;
+}
+
+/** Output constraints "+f"(d[0]) ... for `count` accumulators. */
+function accumulators(count: number): string {
+  return Array.from({ length: count }, (_, i) => `"+f"(d[${i}])`).join(", ");
+}
+
+function wgmmaSs(n: number): string {
+  const regs = n / 2;
+  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, bf16 in, f32 accumulate), A [64 x 16] and
+// B [16 x ${n}] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
+// (else K-major). d holds this thread's part of the [64 x ${n}] accumulator in mma.sync's C layout, n8 tile by tile.
+// Asynchronous: d may be read only after wgmma_wait and fence_operands.
+template <int TA, int TB>
+__device__ __forceinline__ void wgmma_ss_n${n}(float (&d)[${regs}], unsigned long long da, unsigned long long db) {
+  asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 2}, 0;\\n"
+               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.bf16.bf16 ${operandList(0, regs)}, %${regs}, %${regs + 1}, "
+               "p, 1, 1, %${regs + 3}, %${regs + 4};\\n}\\n"
+               : ${accumulators(regs)}
+               : "l"(da), "l"(db), "r"(1), "n"(TA), "n"(TB));
+}`;
+}
+
+function wgmmaRs(n: number): string {
+  const regs = n / 2;
+  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, bf16 in, f32 accumulate), A [64 x 16] from
+// registers (each warp its 16 rows, in mma.sync's A-fragment layout) and B [16 x ${n}] from shared memory through a
+// descriptor; TB = 1: B is stored N-major (else K-major). Asynchronous, like wgmma_ss_n*: a must stay unchanged and d
+// unread until wgmma_wait and fence_operands.
+template <int TB>
+__device__ __forceinline__ void wgmma_rs_n${n}(float (&d)[${regs}], const unsigned (&a)[4], unsigned long long db) {
+  asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 5}, 0;\\n"
+               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.bf16.bf16 ${operandList(0, regs)}, ${operandList(regs, 4)}, "
+               "%${regs + 4}, p, 1, 1, %${regs + 6};\\n}\\n"
+               : ${accumulators(regs)}
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1), "n"(TB));
+}`;
+}
 
 /** CUDA text of each helper. Contracts are the comments above each definition. */
 export const PRIMITIVES: Readonly<Record<Primitive, string>> = {
@@ -91,13 +147,56 @@ __device__ __forceinline__ void red_add_f32(float* p, float a) {
 __device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
   atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));
 }`,
-};
+  shared_base_1024: `// Base of the block's dynamic shared memory rounded up to a 1024-byte shared address (wgmma's 128-byte swizzle
+// repeats every 1024 bytes, so tiles it reads start on such a boundary); the kernel asks for 1024 bytes more.
+__device__ __forceinline__ unsigned char* shared_base_1024() {
+  extern __shared__ __align__(1024) unsigned char smem[];
+  return smem + ((1024u - (smem_addr(smem) & 1023u)) & 1023u);
+}`,
+  fence_proxy_async: `// Makes this thread's earlier shared-memory writes (stores, finished cp.async copies) visible to wgmma, which reads
+// through the async proxy; a barrier must follow before another thread's wgmma reads them.
+__device__ __forceinline__ void fence_proxy_async() {
+  asm volatile("fence.proxy.async.shared::cta;\\n" ::: "memory");
+}`,
+  wgmma_desc: `// wgmma shared-memory matrix descriptor, 128-byte swizzle: the operand starts at p; lbo and sbo are its leading and
+// stride byte offsets (K-major: sbo = bytes between 8-row groups, lbo unused; M/N-major: lbo = bytes between 64-column
+// blocks, sbo = bytes between 8-row groups of K).
+__device__ __forceinline__ unsigned long long wgmma_desc(const void* p, unsigned lbo, unsigned sbo) {
+  return static_cast<unsigned long long>((smem_addr(p) & 0x3FFFFu) >> 4) |
+         (static_cast<unsigned long long>((lbo >> 4) & 0x3FFFu) << 16) |
+         (static_cast<unsigned long long>((sbo >> 4) & 0x3FFFu) << 32) | (1ull << 62);
+}`,
+  wgmma_fence: `// Orders this warpgroup's register writes before the wgmma operations that follow read them.
+__device__ __forceinline__ void wgmma_fence() {
+  asm volatile("wgmma.fence.sync.aligned;\\n" ::: "memory");
+}`,
+  wgmma_commit: `// Closes the group of wgmma operations this warpgroup issued since the last commit.
+__device__ __forceinline__ void wgmma_commit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\\n" ::: "memory");
+}`,
+  wgmma_wait: `// Waits until at most N of this warpgroup's committed wgmma groups are still running.
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\\n" :: "n"(N) : "memory");
+}`,
+  fence_operands: `// Keeps the compiler from moving reads or writes of d across this point: call it after wgmma_wait on the
+// accumulators it waited for (wgmma writes them behind the compiler's back), and between zeroing accumulators and
+// wgmma_fence (else the zeroing may sink below the fence and ptxas must add a wait of its own).
+template <int N>
+__device__ __forceinline__ void fence_operands(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
+}`,
+  ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, wgmmaSs(n)])),
+  ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, wgmmaRs(n)])),
+} as Record<Primitive, string>;
 
 const ORDER = Object.keys(PRIMITIVES) as Primitive[];
 
 /** Helpers that others call. */
 const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
   cp_async16: ["smem_addr"], cp_async4: ["smem_addr"], ldsm_x4: ["smem_addr"], ldsm_x4_t: ["smem_addr"],
+  shared_base_1024: ["smem_addr"], wgmma_desc: ["smem_addr"],
 };
 
 /** The CUDA text of the given helpers and those they call, in dependency order, each once. */

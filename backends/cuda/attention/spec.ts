@@ -43,6 +43,8 @@ export interface AttentionConfig {
   readonly Br: number;
   readonly Bc: number;
   readonly warps: number;
+  /** The bf16 backward's tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
+  readonly mainloop?: "mma" | "wgmma";
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -106,16 +108,21 @@ function checkHeadDim(s: AttentionSpec): void {
   }
 }
 
+/** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
+export function describeConfig(c: AttentionConfig): string {
+  return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}`;
+}
+
 /** Throws 5306 with the config, the rule it breaks and a hint. */
 export function badConfig(kernel: string, c: AttentionConfig, rule: string): never {
-  fail(5306, `${kernel} config Br=${c.Br} Bc=${c.Bc} warps=${c.warps}: ${rule}`,
+  fail(5306, `${kernel} config ${describeConfig(c)}: ${rule}`,
     "use the default config for this spec or one the autotuner lists");
 }
 
 /** Throws 5307 when `bytes` of shared memory do not fit one block. */
 export function checkShared(kernel: string, c: AttentionConfig, bytes: number): void {
   if (bytes > MAX_SHARED_BYTES) {
-    fail(5307, `${kernel} config Br=${c.Br} Bc=${c.Bc} warps=${c.warps} needs ${bytes} bytes of shared memory, ` +
+    fail(5307, `${kernel} config ${describeConfig(c)} needs ${bytes} bytes of shared memory, ` +
       `more than the ${MAX_SHARED_BYTES} one block may use`, "use smaller tiles (Br, Bc)");
   }
 }

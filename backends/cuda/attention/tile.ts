@@ -1,14 +1,27 @@
 // Shared-memory tiles of bf16 rows for the tensor-core kernels: a swizzled layout that keeps ldmatrix and cp.async
 // free of bank conflicts, the cooperative asynchronous tile load from a [B,T,H,D] tensor, and the copy of a staged
 // tile back to global memory. Rendered as device code into a kernel's detail namespace.
-// Invariants: a tile row holds D bf16 as D/8 chunks of 16 bytes; logical chunk c of row r lives at physical chunk
-// (c ^ (r & 7)) of that row (D/8 >= 8, so the XOR stays inside the row); rows past the tensor's length are zero.
-// The block's threads cover whole rows in steps of threads/(D/8) rows, a multiple of 8 (so the swizzle of a thread's
-// rows never changes) that divides the tile's rows: tileStepOk checks it.
+// Two layouts (TileLayout): `rows` keeps each row whole (D bf16 contiguous) for ldmatrix; `sw128` is wgmma's
+// 128-byte-swizzle canonical layout: the tile is cut into 64-column blocks, each ROWS rows of 128 bytes (block c
+// starts at c * ROWS * 128 bytes), so 8-row groups are 1024 bytes apart. At D = 64 the two are the same.
+// Invariants: logical 16-byte chunk c of row r lives at physical chunk (c ^ (r & 7)) of its 128-byte span (D/8 >= 8,
+// so the XOR stays inside it); rows past the tensor's length are zero. The block's threads cover whole rows in steps
+// of threads/(D/8) rows, a multiple of 8 (so the swizzle of a thread's rows never changes) that divides the tile's
+// rows: tileStepOk checks it.
 
-/** Device code of swz, load_rows and store_rows for rows of `d` bf16, loaded by `threads` threads. */
-export function renderTileHelpers(d: number, threads: number): string {
+/** How a tile's rows sit in shared memory (see the header). */
+export type TileLayout = "rows" | "sw128";
+
+function offsetFunctions(d: number, layout: TileLayout): string {
   const chunks = d / 8;
+  if (layout === "sw128") {
+    return `// Element offset of 16-byte chunk \`chunk\` of row \`row\` of a ROWS-row tile in wgmma's 128-byte-swizzle layout
+// (64-column blocks of ROWS rows of 128 bytes, chunks XOR-swizzled within each).
+template <int ROWS>
+__device__ __forceinline__ int swz(int row, int chunk) {
+  return (chunk / 8) * ROWS * 64 + (row * 8 + ((chunk % 8) ^ (row & 7))) * 8;
+}`;
+  }
   return `// Element offset of 16-byte chunk \`chunk\` of tile row \`row\` (rows of ${d} bf16, XOR-swizzled).
 __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * ${chunks} + (chunk ^ (row & 7))) * 8;
@@ -18,7 +31,16 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 // below D that row * D leaves zero, so a lane keeps one base offset per operand and XORs in the chunk pair.
 __device__ __forceinline__ int swz_pair(int row, int hi) {
   return row * ${d} + 8 * (hi ^ (row & 7));
+}`;
 }
+
+/** Device code of swz, load_rows and store_rows for rows of `d` bf16 in `layout`, loaded by `threads` threads. */
+export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows"): string {
+  const chunks = d / 8;
+  const swz = layout === "sw128" ? "swz<ROWS>" : "swz";
+  // Elements between a thread's successive rows (threads / chunks rows further on).
+  const pitch = (threads / chunks) * (layout === "sw128" ? 64 : d);
+  return `${offsetFunctions(d, layout)}
 
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
 // and consecutive rows are \`stride\` elements apart; rows at or past \`limit\` are zero-filled. Each thread copies
@@ -28,11 +50,11 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
                                           long long stride) {
   const int r = static_cast<int>(threadIdx.x) / ${chunks}, chunk = static_cast<int>(threadIdx.x) % ${chunks};
   const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + swz(r, chunk);
+  __nv_bfloat16* to = tile + ${swz}(r, chunk);
 #pragma unroll
   for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
     const bool ok = row0 + r + it * ${threads / chunks} < limit;
-    cp_async16(to + it * ${threads / chunks * d}, ok ? from + it * ${threads / chunks} * stride : src, ok);
+    cp_async16(to + it * ${pitch}, ok ? from + it * ${threads / chunks} * stride : src, ok);
   }
 }
 
@@ -46,7 +68,7 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
     if (row0 + r + it * ${threads / chunks} < limit) {
       *reinterpret_cast<uint4*>(dst + (row0 + r + it * ${threads / chunks}) * stride + chunk * 8) =
-          *reinterpret_cast<const uint4*>(tile + swz(r, chunk) + it * ${threads / chunks * d});
+          *reinterpret_cast<const uint4*>(tile + ${swz}(r, chunk) + it * ${pitch});
     }
   }
 }`;

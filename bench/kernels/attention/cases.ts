@@ -30,12 +30,23 @@ const H200_TARGETS: Record<number, string> = {
   16384: "FA2 332 / 318, cuDNN 597 / 531",
 };
 
+/**
+ * Beside the default (on the lab's sm_90a, the wgmma backward with two warpgroups): the mma.sync backward with its
+ * defaults at head dim 128 and 64 (what sm_80-sm_90 builds use), and the wgmma backward with one warpgroup (64 keys).
+ */
+const BACKWARD_VARIANTS: readonly Variant[] = [
+  { backward: { Br: 64, Bc: 128, warps: 8 } },
+  { backward: { Br: 128, Bc: 128, warps: 8 } },
+  { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } },
+];
+
 const BF16_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
   { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
   { forward: { Br: 128, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 8 } },
   { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 64, warps: 8 } },
+  ...BACKWARD_VARIANTS,
 ];
 
 function h200(): LabCase[] {
@@ -74,13 +85,13 @@ function check(): LabCase[] {
 
 /** Tile configs tried on the Llama-3.2-1B shape (head dim 64 leaves room for wider tiles than d = 128). */
 const D64_VARIANTS: readonly Variant[] = [
-  { forward: { Br: 128, Bc: 128, warps: 4 }, backward: { Br: 128, Bc: 128, warps: 8 } },
   { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 128, Bc: 64, warps: 8 } },
   { forward: { Br: 256, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
   { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 4 } },
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { backward: { Br: 128, Bc: 64, warps: 4 } },
   { backward: { Br: 64, Bc: 64, warps: 8 } },
+  ...BACKWARD_VARIANTS.slice(1),
 ];
 
 /** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without

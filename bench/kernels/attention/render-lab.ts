@@ -13,7 +13,8 @@ import {
 } from "../../../backends/cuda/attention/index.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import type { LabCase } from "./cases.ts";
-import { labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
+import { archFeatures } from "../../../backends/cuda/build.ts";
+import { LAB_ARCH, labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -32,7 +33,8 @@ function setup(k: KernelSource): string {
 
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
   const f = `fwd ${forward.Br}x${forward.Bc}/${forward.warps}w`;
-  return `${f} bwd ${backward.Br}x${backward.Bc}/${backward.warps}w${isDefault ? " *" : ""}`;
+  const mainloop = backward.mainloop === "wgmma" ? " wgmma" : "";
+  return `${f} bwd ${backward.Br}x${backward.Bc}/${backward.warps}w${mainloop}${isDefault ? " *" : ""}`;
 }
 
 function problem(s: AttentionSpec): string {
@@ -60,9 +62,10 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
   const entries: string[] = [];
   cases.forEach((c, i) => {
     const s = c.spec;
-    const variants = [{ forward: defaultForwardConfig(s), backward: defaultBackwardConfig(s) },
+    const backward = defaultBackwardConfig(s, archFeatures(LAB_ARCH).wgmma);
+    const variants = [{ forward: defaultForwardConfig(s), backward },
       ...(choice === "all" ? c.variants : []).map((v) => ({
-        forward: v.forward ?? defaultForwardConfig(s), backward: v.backward ?? defaultBackwardConfig(s) }))];
+        forward: v.forward ?? defaultForwardConfig(s), backward: v.backward ?? backward }))];
     const rows = variants.map((v, j) => {
       const forward = renderAttentionForward(s, v.forward);
       const backward = renderAttentionBackward(s, v.backward);

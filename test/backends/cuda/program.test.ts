@@ -1,7 +1,7 @@
 // Whole CUDA training programs, as CI checks them without a GPU: `trainc compile --target cuda --arch <arch>` schedules,
 // renders and builds with nvcc (compile and link; nothing runs here) the example config and the Llama-3.2-1B benchmark
-// config, for sm_90 and for sm_90a. Each writes a report whose memory figures add up, and its binary refuses to run
-// without a GPU with a clear error. The 1B config compiles from the repo alone: its model folder holds config.json
+// config, for sm_90 and for sm_90a (whose attention backward is the wgmma kernel). Each writes a report whose memory
+// figures add up, and its binary refuses to run without a GPU with a clear error. The 1B config compiles from the repo alone: its model folder holds config.json
 // and no weights, and it has no tokenizer or dataset (max_steps fixes the step count). Each 1B build takes nvcc about
 // two minutes on the dev box (bench/llama-1b/README.md), hence the timeouts.
 import { spawnSync } from "node:child_process";
@@ -48,7 +48,7 @@ interface Report {
   readonly parameter_dtype: string;
   readonly flops_per_step: number;
   readonly memory: { state_bytes: number; activation_bytes: number; workspace_bytes: number; predicted_peak_bytes: number };
-  readonly kernels: readonly { readonly kind: string }[];
+  readonly kernels: readonly { readonly kind: string; readonly source: string }[];
   readonly binary: string;
 }
 
@@ -117,6 +117,9 @@ test.skipIf(!HAVE_NVCC).each(ARCHS)("the Llama-3.2-1B benchmark compiles without
   expect(report.flops_per_step).toBeLessThan(model * 1.05);
   const kinds = new Set(report.kernels.map((k) => k.kind));
   for (const kind of ["matmul", "attention", "attention_grad", "adamw"]) expect(kinds).toContain(kind);
+  // The attention backward runs on wgmma where the arch has it (sm_90a), on mma.sync elsewhere.
+  const backward = report.kernels.filter((k) => k.kind === "attention_grad").map((k) => k.source);
+  expect(backward.some((name) => name.startsWith("attn_bwd_wgmma_"))).toBe(arch === "sm_90a");
 }, 480_000);
 
 if (!HAVE_NVCC) console.warn(NO_NVCC_REASON);

@@ -8,7 +8,9 @@ import {
   attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
-import { forwardFlops, visiblePairs, type AttentionSpec } from "../../../../backends/cuda/attention/spec.ts";
+import {
+  forwardFlops, visiblePairs, type AttentionConfig, type AttentionSpec,
+} from "../../../../backends/cuda/attention/spec.ts";
 
 const llama: AttentionSpec = {
   dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 128, causal: true, scale: 1 / Math.sqrt(128), window: 0,
@@ -56,8 +58,7 @@ describe("attention spec checks", () => {
 });
 
 describe("attention config checks", () => {
-  const bad: [string, AttentionSpec, "forward" | "backward", { Br: number; Bc: number; warps: number }, number,
-    RegExp][] = [
+  const bad: [string, AttentionSpec, "forward" | "backward", AttentionConfig, number, RegExp][] = [
     ["bf16 forward 3 warps", llama, "forward", { Br: 96, Bc: 64, warps: 3 }, 5306, /warps must be 1, 2, 4 or 8/],
     ["bf16 forward 48 rows per warp", llama, "forward", { Br: 192, Bc: 64, warps: 4 }, 5306, /16 or 32 rows/],
     ["bf16 forward Bc 24", llama, "forward", { Br: 128, Bc: 24, warps: 4 }, 5306, /multiple of 16/],
@@ -67,6 +68,12 @@ describe("attention config checks", () => {
     ["bf16 backward 2 warps", llama, "backward", { Br: 64, Bc: 64, warps: 2 }, 5306, /warps must be 4 or 8/],
     ["bf16 backward too many accumulators", llama, "backward", { Br: 128, Bc: 128, warps: 8 }, 5306,
       /256 f32 accumulators/],
+    ["wgmma backward Br 128", llama, "backward", { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }, 5306,
+      /Br must be 64/],
+    ["wgmma backward 16 warps", llama, "backward", { Br: 64, Bc: 256, warps: 16, mainloop: "wgmma" }, 5306,
+      /one or two warpgroups/],
+    ["wgmma backward Bc 64 on 8 warps", llama, "backward", { Br: 64, Bc: 64, warps: 8, mainloop: "wgmma" }, 5306,
+      /64 keys per warpgroup/],
     ["f32 forward 5 rows per lane", tiny, "forward", { Br: 80, Bc: 32, warps: 4 }, 5306, /1 to 4 rows/],
     ["f32 backward Br != 4 warps", tiny, "backward", { Br: 32, Bc: 16, warps: 4 }, 5306, /4 \* warps/],
     ["f32 forward shared memory", { ...tiny, D: 256 }, "forward", { Br: 128, Bc: 128, warps: 16 }, 5307,
@@ -89,6 +96,20 @@ describe("attention config checks", () => {
   it.each(specs.map((s) => [`${s.dtype} D=${s.D} T=${s.Tq}x${s.Tk}`, s] as const))("defaults render: %s", (_, s) => {
     expect(() => renderAttentionForward(s, defaultForwardConfig(s))).not.toThrow();
     expect(() => renderAttentionBackward(s, defaultBackwardConfig(s))).not.toThrow();
+    expect(() => renderAttentionBackward(s, defaultBackwardConfig(s, true))).not.toThrow();
+  });
+
+  it("the bf16 backward takes wgmma where the arch has it; f32 keeps its SIMT kernel", () => {
+    expect(defaultBackwardConfig(llama, true)).toEqual({ Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" });
+    expect(defaultBackwardConfig(llama).mainloop).toBeUndefined();
+    expect(defaultBackwardConfig(tiny, true)).toEqual(defaultBackwardConfig(tiny));
+    const wgmma = renderAttentionBackward(llama, defaultBackwardConfig(llama, true));
+    expect(wgmma.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(
+      ["attn_bwd_prep", "attn_bwd_wgmma", "attn_bwd_dq"]);
+    expect(wgmma[1]!.params).toEqual(renderAttentionBackward(llama)[1]!.params);
+    expect(wgmma[1]!.block).toEqual([256, 1, 1]);
+    // 1024 bytes of alignment slack, K and V, Q and dO double-buffered, dS, lse and delta double-buffered, the flags.
+    expect(wgmma[1]!.sharedBytes).toBe(1024 + 2 * 128 * 128 * 2 + 4 * 64 * 128 * 2 + 128 * 64 * 2 + 4 * 64 * 4 + 64);
   });
 
   it("picks square warp tiles for the backward products", () => {

@@ -30,7 +30,21 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   any_sync: "inline bool any_sync(bool p) { return emu_any_sync(p); }",
   red_add_f32: "inline void red_add_f32(float* p, float a) { emu_red_add(p, a); }",
   red_add_f32x2: "inline void red_add_f32x2(float* p, float a, float b) { emu_red_add(p, a); emu_red_add(p + 1, b); }",
-};
+  shared_base_1024: "inline unsigned char* shared_base_1024() { return emu_shared_base(); }",
+  fence_proxy_async: "inline void fence_proxy_async() {}",
+  wgmma_desc: "inline unsigned long long wgmma_desc(const void* p, unsigned lbo, unsigned sbo) " +
+    "{ return emu_wgmma_desc(p, lbo, sbo); }",
+  wgmma_fence: "inline void wgmma_fence() {}",
+  wgmma_commit: "inline void wgmma_commit() {}",
+  wgmma_wait: "template <int N>\ninline void wgmma_wait() {}",
+  fence_operands: "template <int N>\ninline void fence_operands(float (&)[N]) {}",
+  ...Object.fromEntries([32, 64, 128].map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
+    `wgmma_ss_n${n}(float (&d)[${n / 2}], unsigned long long da, unsigned long long db) ` +
+    `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB); }`])),
+  ...Object.fromEntries([64, 128].map((n) => [`wgmma_rs_n${n}`, `template <int TB>\ninline void ` +
+    `wgmma_rs_n${n}(float (&d)[${n / 2}], const unsigned (&a)[4], unsigned long long db) ` +
+    `{ emu_wgmma_rs<${n}>(d, a, db, TB); }`])),
+} as Record<Primitive, string>;
 
 /** One run: kernels launched in order over named buffers. */
 export interface EmuCase {

@@ -1,6 +1,7 @@
 // nvcc checks of the attention kernels (no GPU here: compile and link only). One build of the lab with the default
 // configs of the H200 benchmark case at T = 4k (1k and 16k differ only in baked-in sizes) and of every small f32 and
-// bf16 check case proves the lab compiles and links for sm_90; its `-Xptxas -v` report gives registers and spills of
+// bf16 check case, for both backward mainloops (wgmma, the lab's default on sm_90a, and mma.sync, the default on
+// other archs), proves the lab compiles and links for sm_90a; its `-Xptxas -v` report gives registers and spills of
 // every default kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two
 // blocks per SM.
 
@@ -10,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SETS } from "../../../../bench/kernels/attention/cases.ts";
-import { labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
+import { LAB_ARCH, labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
 import { renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
 import { HAVE_NVCC } from "../nvcc.ts";
 import {
@@ -37,8 +38,10 @@ function parsePtxas(output: string): Map<string, Usage> {
 }
 
 describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not installed on this machine`, () => {
-  const cases = [...CASE_SETS["h200"]!().filter((c) => c.spec.Tq === 4096), ...CASE_SETS["check"]!()];
+  const cases = [...CASE_SETS["h200"]!().filter((c) => c.spec.Tq === 4096), ...CASE_SETS["check"]!()]
+    .map((c) => ({ ...c, variants: [{ backward: defaultBackwardConfig(c.spec) }] }));
   const kernels = cases.flatMap((c) => [renderAttentionForward(c.spec, defaultForwardConfig(c.spec)),
+    ...renderAttentionBackward(c.spec, defaultBackwardConfig(c.spec, true)),
     ...renderAttentionBackward(c.spec, defaultBackwardConfig(c.spec))].map((k) => ({ lab: c.name, kernel: k })));
   let dir: string;
   let build: { status: number | null; output: string };
@@ -46,7 +49,7 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "trainc-attention-nvcc-"));
     const cu = join(dir, "attention_lab.cu");
-    writeFileSync(cu, renderLab(cases, "default"));
+    writeFileSync(cu, renderLab(cases, "all"));
     const r = spawnSync("nvcc", [...labBuildArgs(cu, join(dir, "attention_lab")), "-Xptxas", "-v"],
       { encoding: "utf8" });
     build = { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -54,7 +57,7 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("builds (compile and link, sm_90) the lab with every default config, without warnings", () => {
+  it(`builds (compile and link, ${LAB_ARCH}) the lab with every default config, without warnings`, () => {
     expect(build.status, build.output.slice(-4000)).toBe(0);
     expect(build.output).not.toMatch(/warning/);
   });
@@ -67,7 +70,7 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
       return `${lab.padEnd(22)} ${kernel.name.padEnd(26)} ${String(u!.registers).padStart(3)} registers, ` +
         `${u!.spilled} bytes spilled`;
     });
-    console.log(`ptxas, sm_90, default configs:\n${rows.join("\n")}`);
+    console.log(`ptxas, ${LAB_ARCH}, default configs:\n${rows.join("\n")}`);
     for (const { kernel } of kernels) expect(usage.get(kernel.name)!.spilled, kernel.name).toBe(0);
   });
 

@@ -8,12 +8,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildProgram } from "../../../../backends/cuda/build.ts";
+import { archFeatures, buildProgram } from "../../../../backends/cuda/build.ts";
 import { gemmSpecForMatmul } from "../../../../backends/cuda/gemm/from-matmul.ts";
 import { gemmShape, programBody, programLaunches, workspaceArenaBytes } from "../../../../backends/cuda/host.ts";
 import { gradsMain } from "../../../../backends/cuda/host-main.ts";
 import { CUBLASLT_WORKSPACE_BYTES, libraryGemmOf } from "../../../../backends/cuda/kernels.ts";
-import { buildCudaProgram } from "../../../../backends/cuda/program.ts";
+import { buildCudaProgram, cudaHooks } from "../../../../backends/cuda/program.ts";
 import { readSafetensors } from "../../../../compiler/import/safetensors.ts";
 import { interpret } from "../../../../ir/interpret/index.ts";
 import { zeros } from "../../../../ir/tensor.ts";
@@ -26,7 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const module = gemmModule();
 const graph = module.graphs[0]!;
-const program = buildCudaProgram(module);
+const program = buildCudaProgram(module, cudaHooks(archFeatures("sm_90")));
 const body = programBody(program);
 const gemms = programLaunches(program).filter((l) => l.gemm >= 0);
 

@@ -311,6 +311,51 @@ inline void emu_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, uns
   emu::done();
 }
 
+// wgmma, emulated as what the hardware is documented to do: shared memory is addressed from the block's base (offset
+// 0, 1024-byte aligned), a descriptor holds the operand's start, lbo and sbo in 16-byte units and the 128-byte swizzle
+// (bits 4-6 of an address XOR-ed with bits 7-9). Products run at once (a real wgmma runs until wgmma_wait).
+inline unsigned long long emu_wgmma_desc(const void* p, unsigned lbo, unsigned sbo) {
+  const unsigned offset = static_cast<unsigned>(static_cast<const unsigned char*>(p) - emu_shared_base());
+  return static_cast<unsigned long long>((offset & 0x3FFFFu) >> 4) |
+         (static_cast<unsigned long long>((lbo >> 4) & 0x3FFFu) << 16) |
+         (static_cast<unsigned long long>((sbo >> 4) & 0x3FFFu) << 32) | (1ull << 62);
+}
+
+// Element (mn, k) of an operand: K-major rows of 128 bytes in 8-row groups sbo apart; M/N-major rows of K, 128 bytes
+// (64 columns) each, 8-row groups sbo apart, 64-column blocks lbo apart.
+inline unsigned short emu_wgmma_element(unsigned long long desc, bool mn_major, int mn, int k) {
+  if ((desc >> 62) != 1) { std::fprintf(stderr, "emu: wgmma descriptor without the 128-byte swizzle\n"); std::abort(); }
+  const unsigned start = static_cast<unsigned>(desc & 0x3FFFu) << 4;
+  const unsigned lbo = static_cast<unsigned>((desc >> 16) & 0x3FFFu) << 4;
+  const unsigned sbo = static_cast<unsigned>((desc >> 32) & 0x3FFFu) << 4;
+  unsigned addr = mn_major ? start + (mn / 64) * lbo + (mn % 64) * 2 + (k / 8) * sbo + (k % 8) * 128
+                           : start + (mn / 8) * sbo + (mn % 8) * 128 + k * 2;
+  addr ^= ((addr >> 7) & 7u) << 4;
+  return *reinterpret_cast<const unsigned short*>(emu_shared_base() + addr);
+}
+
+inline unsigned emu_wgmma_pair(unsigned long long desc, bool mn_major, int mn, int k) {
+  return emu_wgmma_element(desc, mn_major, mn, k) | (static_cast<unsigned>(emu_wgmma_element(desc, mn_major, mn, k + 1)) << 16);
+}
+
+// d += A B with A [64 x 16] given as this lane's mma.sync A fragment (rows of its warp in the warpgroup) and B from db.
+template <int N>
+inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db, bool tb) {
+  const int g = emu::lane() / 4, t = emu::lane() % 4;
+  for (int j = 0; j < N / 8; ++j) {
+    const unsigned b0 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t), b1 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t + 8);
+    emu_mma_bf16(*reinterpret_cast<float(*)[4]>(d + 4 * j), a, b0, b1);
+  }
+}
+
+template <int N>
+inline void emu_wgmma_ss(float (&d)[N / 2], unsigned long long da, unsigned long long db, bool ta, bool tb) {
+  const int g = emu::lane() / 4, t = emu::lane() % 4, r0 = 16 * (static_cast<int>(emu::current->index.x) / 32 % 4);
+  unsigned a[4];
+  for (int i = 0; i < 4; ++i) a[i] = emu_wgmma_pair(da, ta, r0 + g + 8 * (i & 1), 2 * t + 8 * (i >> 1));
+  emu_wgmma_rs<N>(d, a, db, tb);
+}
+
 template <typename T>
 inline T emu_shfl_xor(T v, int mask) {
   emu::publish(v);

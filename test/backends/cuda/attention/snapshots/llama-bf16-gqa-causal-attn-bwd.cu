@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_8ec3c482a04e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_da89f273345b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_8ec3c482a04e_detail {
+namespace attn_bwd_da89f273345b_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -171,16 +171,6 @@ __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i;
 }
 
-// Element offset of chunk `chunk` of row `row` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
-// swz; swz_p_pair is its swz_pair (tile.ts).
-__device__ __forceinline__ int swz_p(int row, int chunk) {
-  return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
-}
-
-__device__ __forceinline__ int swz_p_pair(int row, int hi) {
-  return row * BC + 8 * (hi ^ (row & 7));
-}
-
 // Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
 __device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const unsigned char* flags) {
   while (true) {
@@ -205,6 +195,16 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
     const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
     cp_async4((r < BR ? sLse : sDelta) + row, ok ? src : lse, ok);
   }
+}
+
+// Element offset of chunk `chunk` of row `row` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+// swz; swz_p_pair is its swz_pair (tile.ts).
+__device__ __forceinline__ int swz_p(int row, int chunk) {
+  return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
+}
+
+__device__ __forceinline__ int swz_p_pair(int row, int hi) {
+  return row * BC + 8 * (hi ^ (row & 7));
 }
 
 // acc += sum over STEPS k-steps of A_k B_k on the tensor cores for this warp's MT x NT tile of 16 x 8 outputs:
@@ -325,9 +325,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_8ec3c482a04e_detail
+}  // namespace attn_bwd_da89f273345b_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_8ec3c482a04e(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_da89f273345b(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -337,7 +337,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_8ec3c482a04e(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_8ec3c482a04e_detail;
+  using namespace attn_bwd_da89f273345b_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,0 +1,265 @@
+// FlashAttention-style backward kernel for bf16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
+// kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
+// in registers, and walks every query tile (Br = 64 rows) that may see its keys, for each query head of its GQA
+// group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
+//   - warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * warpgroups;
+//   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the 64 queries, K = D),
+//     both operands read by wgmma straight from shared memory;
+//   - P^T and dS^T = P^T (dP^T - delta) then sit in registers in exactly the layout of wgmma's A operand, so
+//     dV += P^T dO and dK += dS^T Q take A from registers (B = dO, Q stored N-major): no round trip through shared
+//     memory, and no ldmatrix at all;
+//   - dS^T also goes to shared memory ([Bc keys][64 queries]), and after one barrier warpgroup g computes columns
+//     [g * D / warpgroups, ...) of dQ = dS K over all Bc keys (A = dS stored M-major, B = K stored N-major).
+// Every tile is in wgmma's 128-byte-swizzle layout (tile.ts `sw128`) on a 1024-byte boundary. Shared-memory writes
+// that wgmma reads (cp.async tiles, dS) are published with fence.proxy.async before the barrier that orders them.
+// Invariants: checkBackwardWgmma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
+// so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`).
+
+import type { KernelSource } from "../../kernel.ts";
+import { backwardBytes, backwardParams, launchOrder, QUERY_WALK } from "./backward-mma.ts";
+import { describeShape } from "./forward-mma.ts";
+import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { wgmmaPrimitive } from "./primitives.ts";
+import { makeKernel } from "./source.ts";
+import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
+import { renderTileHelpers, tileBytes, tileStepOk } from "./tile.ts";
+
+/** Query rows per tile: wgmma's M is 64 per warpgroup, and dQ = dS K puts the queries on M. */
+const BR = 64;
+
+/** Bytes one wgmma 128-byte-swizzle region must be aligned to, and the slack asked for to align the base. */
+const ALIGN = 1024;
+
+function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
+  return { spec: s, role: "backward", own: c.Bc, other: c.Br, warps: c.warps };
+}
+
+function layout(s: AttentionSpec, c: AttentionConfig) {
+  const vOffset = tileBytes(c.Bc, s.D);
+  const qOffset = 2 * vOffset;
+  const dOOffset = qOffset + 2 * tileBytes(c.Br, s.D);
+  const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
+  const rowOffset = dSOffset + c.Bc * c.Br * 2;
+  const flagOffset = rowOffset + 4 * c.Br * 4;
+  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c)) };
+}
+
+/** Throws 5306/5307 unless the config fits this kernel: Br = 64, one or two warpgroups, the shared memory. */
+export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
+  const kernel = "bf16 attention backward (wgmma)";
+  if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8 (one or two warpgroups)");
+  if (c.Br !== BR) badConfig(kernel, c, `Br must be ${BR} (wgmma's M, with the queries on M for dQ)`);
+  if (c.Bc !== 16 * c.warps) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (16 * warps)");
+  if (!tileStepOk(s.D, c.warps * 32, c.Br)) badConfig(kernel, c, "the block's 16-byte copies must cover Br rows");
+  checkShared(kernel, c, ALIGN + layout(s, c).bytes);
+}
+
+const PRODUCTS = `// Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
+// span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
+template <int ROWS>
+__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
+  return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
+}
+
+// Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
+// 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
+template <int ROWS>
+__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
+  return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
+}
+
+template <int N>
+__device__ __forceinline__ void zero(float (&acc)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) acc[i] = 0.0f;
+}`;
+
+function probabilities(s: AttentionSpec): string {
+  const segTest = s.segments ? " || i >= TQ || sg[i] != sg[j]" : "";
+  return `// From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
+// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS.
+__device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
+                                             const float* delta, unsigned (&pa)[BR / 16][4],
+                                             unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
+                                             int k0, bool masked, int lane${s.segments ? ", const int* sg" : ""}) {
+#pragma unroll
+  for (int nt = 0; nt < BR / 8; ++nt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int kr = kr0 + (lane >> 2) + 8 * half, c = nt * 8 + (lane & 3) * 2;
+      float p[2], ds[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const float col_lse = q0 + c + e < TQ ? lse[c + e] * LOG2E : INFINITY;
+        p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
+        if (masked) {
+          const int i = q0 + c + e, j = k0 + kr;
+          if (!visible(i, j)${segTest}) p[e] = 0.0f;
+        }
+        ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
+      }
+      pa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(p[0], p[1]);
+      dsa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(ds[0], ds[1]);
+      *reinterpret_cast<unsigned*>(sdS + kr * 64 + ((nt ^ (kr & 7)) * 8) + (lane & 3) * 2) = pack_bf16(ds[0], ds[1]);
+    }
+  }
+}`;
+}
+
+function body(s: AttentionSpec, c: AttentionConfig): string {
+  const seg = s.segments;
+  const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
+  return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
+  const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
+  unsigned char* smem = shared_base_1024();
+  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
+  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem + Q_OFFSET);
+  __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
+  __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
+  float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
+  float* sDelta = sLse + 2 * BR;
+  unsigned char* flags = smem + FLAG_OFFSET;
+  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
+${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
+  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+  int lo, hi;
+  visit_range(k0, lo, hi);
+  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
+  int hh = 0, qb = lo - 1, stage = 0;
+  __syncthreads();
+  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
+  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
+  cp_async_commit();
+
+  float acc_k[D / 2], acc_v[D / 2];
+  zero(acc_k);
+  zero(acc_v);
+
+  while (more) {
+    const int h = kvh * GROUP + hh, q0 = qb * BR;
+    const bool masked = flags[qb - lo] == 2;
+    const __nv_bfloat16* tQ = sQ + stage * BR * D;
+    const __nv_bfloat16* tdO = sdO + stage * BR * D;
+    const float* tLse = sLse + stage * BR;
+    const float* tDelta = sDelta + stage * BR;
+    cp_async_wait<0>();
+    fence_proxy_async();
+    __syncthreads();
+    int nh = hh, nq = qb;
+    more = advance(nh, nq, lo, hi, flags);
+    if (more) {
+      const int next = (stage ^ 1) * BR;
+      load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
+                      kvh * GROUP + nh, nq * BR);
+    }
+    cp_async_commit();
+    unsigned pa[BR / 16][4], dsa[BR / 16][4];
+    {
+      float sc[BR / 2], dp[BR / 2];
+      zero(sc);
+      zero(dp);
+      fence_operands(sc);
+      fence_operands(dp);
+      wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", BR)}<0, 0>(sc, k_major<BC>(sK, 64 * wg, kk), k_major<BR>(tQ, 0, kk));
+      wgmma_commit();
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", BR)}<0, 0>(dp, k_major<BC>(sV, 64 * wg, kk), k_major<BR>(tdO, 0, kk));
+      wgmma_commit();
+      wgmma_wait<0>();
+      fence_operands(sc);
+      fence_operands(dp);
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${seg ? ", sg" : ""});
+    }
+    fence_proxy_async();
+    __syncthreads();
+    float part[DQ_N / 2];
+    zero(part);
+    fence_operands(part);
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+#pragma unroll
+    for (int kk = 0; kk < BC / 16; ++kk) {
+      ${wgmmaPrimitive("ss", s.D / (c.warps / 4))}<1, 1>(part, n_major<BC>(sdS, 0, kk), n_major<BC>(sK, DQ_N * wg, kk));
+    }
+    wgmma_commit();
+    wgmma_wait<0>();
+    fence_operands(acc_v);
+    fence_operands(acc_k);
+    fence_operands(part);
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_N * wg + (lane & 3) * 2;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int i = q0 + qr0 + (lane >> 2) + 8 * half;
+      if (i < TQ) {
+#pragma unroll
+        for (int nt = 0; nt < DQ_N / 8; ++nt) {
+          red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[4 * nt + 2 * half],
+                        part[4 * nt + 2 * half + 1]);
+        }
+      }
+    }
+    hh = nh;
+    qb = nq;
+    stage ^= 1;
+  }
+
+  cp_async_wait<0>();
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int kr = kr0 + (lane >> 2) + 8 * half;
+    if (k0 + kr < TK) {
+      const long long row = kv_head + static_cast<long long>(k0 + kr) * HK * D + (lane & 3) * 2;
+#pragma unroll
+      for (int nt = 0; nt < D / 8; ++nt) {
+        const float* kk = acc_k + 4 * nt + 2 * half;
+        const float* vv = acc_v + 4 * nt + 2 * half;
+        *reinterpret_cast<unsigned*>(dk + row + nt * 8) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(dv + row + nt * 8) = pack_bf16(vv[0], vv[1]);
+      }
+    }
+  }`;
+}
+
+/** The main bf16 backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
+export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): KernelSource {
+  checkBackwardWgmma(s, c);
+  const threads = c.warps * 32;
+  const at = layout(s, c);
+  const dqN = s.D / (c.warps / 4);
+  return makeKernel({
+    prefix: "attn_bwd_wgmma",
+    summary: `attention backward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
+      `${c.warps / 4} warpgroups`,
+    params: backwardParams(s),
+    constants: [
+      ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
+      ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
+      ["int", "DQ_N", dqN],
+      ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
+      ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ["int", "FLAG_OFFSET", at.flagOffset],
+      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
+    ],
+    primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
+      "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
+      "fence_operands", wgmmaPrimitive("ss", BR), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dqN),
+      ...(s.segments ? ["shfl_xor" as const] : [])],
+    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c)), QUERY_WALK, PRODUCTS,
+      probabilities(s)].join("\n\n"),
+    body: body(s, c),
+    grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
+    threads,
+    minBlocks: 1,
+    sharedBytes: ALIGN + at.bytes,
+    flops: 2.5 * forwardFlops(s),
+    bytes: backwardBytes(s),
+  });
+}
