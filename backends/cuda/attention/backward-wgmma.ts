@@ -10,6 +10,7 @@
 //     memory, and no ldmatrix at all;
 //   - dS^T also goes to shared memory ([Bc keys][64 queries]), and after one barrier warpgroup g computes columns
 //     [g * D / warpgroups, ...) of dQ = dS K over all Bc keys (A = dS stored M-major, B = K stored N-major).
+// Overlap within a query tile: dV and dK run on the tensor cores while the warpgroups meet at the barrier before dQ.
 // Every tile is in wgmma's 128-byte-swizzle layout (tile.ts `sw128`) on a 1024-byte boundary. Shared-memory writes
 // that wgmma reads (cp.async tiles, dS) are published with fence.proxy.async before the barrier that orders them.
 // Invariants: checkBackwardWgmma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
@@ -176,16 +177,18 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
       fence_operands(dp);
       softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${seg ? ", sg" : ""});
     }
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+    wgmma_commit();
     fence_proxy_async();
     __syncthreads();
     float part[DQ_N / 2];
     zero(part);
     fence_operands(part);
     wgmma_fence();
-#pragma unroll
-    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
-#pragma unroll
-    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
       ${wgmmaPrimitive("ss", s.D / (c.warps / 4))}<1, 1>(part, n_major<BC>(sdS, 0, kk), n_major<BC>(sK, DQ_N * wg, kk));

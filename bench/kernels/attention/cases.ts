@@ -31,14 +31,12 @@ const H200_TARGETS: Record<number, string> = {
 };
 
 /**
- * Beside the default (on the lab's sm_90a, the wgmma backward with two warpgroups): the mma.sync backward with its
- * defaults at head dim 128 and 64 (what sm_80-sm_90 builds use), and the wgmma backward with one warpgroup (64 keys).
+ * Beside the default backward (on the lab's sm_90a, wgmma with two warpgroups): the mma.sync backward with its
+ * default tiles at head dim 128 or 64 (what sm_80-sm_90 builds use), and wgmma with one warpgroup (64 keys).
  */
-const BACKWARD_VARIANTS: readonly Variant[] = [
-  { backward: { Br: 64, Bc: 128, warps: 8 } },
-  { backward: { Br: 128, Bc: 128, warps: 8 } },
-  { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } },
-];
+function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
+  return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } }];
+}
 
 const BF16_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
@@ -46,7 +44,7 @@ const BF16_VARIANTS: readonly Variant[] = [
   { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
   { forward: { Br: 128, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 8 } },
   { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 64, warps: 8 } },
-  ...BACKWARD_VARIANTS,
+  ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }),
 ];
 
 function h200(): LabCase[] {
@@ -91,7 +89,7 @@ const D64_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { backward: { Br: 128, Bc: 64, warps: 4 } },
   { backward: { Br: 64, Bc: 64, warps: 8 } },
-  ...BACKWARD_VARIANTS.slice(1),
+  ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }),
 ];
 
 /** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without

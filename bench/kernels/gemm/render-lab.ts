@@ -71,7 +71,7 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
   const harness = ["harness.cuh", "driver.cuh"]
     .map((f) => readFileSync(join(HERE, f), "utf8").replace("#pragma once\n", "")).join("\n");
   return `// trainc GEMM lab, rendered by bench/kernels/gemm/lab.ts: ${cases.length} shapes, configs: ${choice}.
-// Build and run on the GPU machine: nvcc -O3 -std=c++17 -arch=sm_90 -lineinfo gemm_lab.cu -o gemm_lab && ./gemm_lab
+// Build and run on the GPU machine: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -lineinfo gemm_lab.cu -o gemm_lab && ./gemm_lab
 ${harness}
 ${[...kernels.values()].join("\n")}
 namespace lab_cases {

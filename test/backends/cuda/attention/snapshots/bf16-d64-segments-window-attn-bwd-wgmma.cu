@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_7fadd98d467c","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_wgmma_f609213d1cbc","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_7fadd98d467c_detail {
+namespace attn_bwd_wgmma_f609213d1cbc_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -326,9 +326,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_7fadd98d467c_detail
+}  // namespace attn_bwd_wgmma_f609213d1cbc_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7fadd98d467c(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f609213d1cbc(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -339,7 +339,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7fadd98d467c
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_7fadd98d467c_detail;
+  using namespace attn_bwd_wgmma_f609213d1cbc_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -408,16 +408,18 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7fadd98d467c
       fence_operands(dp);
       softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, sg);
     }
+    wgmma_fence();
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+#pragma unroll
+    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+    wgmma_commit();
     fence_proxy_async();
     __syncthreads();
     float part[DQ_N / 2];
     zero(part);
     fence_operands(part);
     wgmma_fence();
-#pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
-#pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
       wgmma_ss_n32<1, 1>(part, n_major<BC>(sdS, 0, kk), n_major<BC>(sK, DQ_N * wg, kk));
