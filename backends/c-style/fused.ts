@@ -4,8 +4,9 @@
 // reduced axes are the outer ones (a column reduction: RMSNorm's weight gradient sums [B,T,C] over B and T), 32
 // adjacent outputs per block, a warp per row so loads are coalesced, rows split over blocks; otherwise a block per
 // output. Blocks that share outputs combine partial results through a zeroed workspace (atomic adds, the last block
-// finishing) — sums and means only; max keeps one block per output. A language without block-level code
-// (Language.cooperative false: WGSL so far) runs every reduction a thread per output.
+// finishing) — sums and means only, and only in a language with float atomics (CUDA; WGSL has none, so its workgroups
+// never split); max keeps one block per output. Block-level code comes from the language's BlockDialect; a language
+// without one runs every reduction a thread per output.
 // Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
 
 import { KERNEL_NAME, kernelParams, namedByCode, type KernelSource } from "../kernel.ts";
@@ -15,7 +16,7 @@ import type { Graph, ValueId } from "../../ir/graph.ts";
 import { bytesOf } from "../schedule/memory.ts";
 import { Emitter } from "./emitter.ts";
 import { joinIndex, numel, splitIndex, type Shape } from "./indexing.ts";
-import { computeKind, type Language } from "./language.ts";
+import { computeKind, type BlockDialect, type Language, type SharedDeclaration } from "./language.ts";
 
 const THREADS = 256;
 /** Blocks a grid-stride kernel launches at most (132 SMs x 16 resident blocks of 256 threads, rounded). */
@@ -180,30 +181,48 @@ function combineSplits(p: ReduceParts, splits: number, indent: string): string[]
     `${indent}if (atomicAdd(&done[o], 1u) == ${splits - 1}u) { const ${p.acc} total = trainc_atomic_add(&sums[o], (${p.acc})0); ${p.store("total")} }`];
 }
 
+/** A kernel's shared declarations: module-scope text (before the kernel) and kernel-scope lines (its first lines). */
+function placeShared(decls: readonly SharedDeclaration[]): { readonly module: string[]; readonly kernel: string[] } {
+  return { module: decls.filter((d) => d.moduleScope).map((d) => d.text),
+    kernel: decls.filter((d) => !d.moduleScope).map((d) => `  ${d.text}`) };
+}
+
+/** Declarations of job `job`'s reduced range [begin, end) when each output's `count` rows are cut into `splits`. */
+function jobRange(lang: Language, splits: number, count: number, indent: string): string[] {
+  const int = (n: number) => lang.literal(n, "int64");
+  const chunk = Math.ceil(count / splits);
+  return [`${indent}${lang.declare("int64", "begin", splits === 1 ? int(0) : `(job % ${int(splits)}) * ${int(chunk)}`)}`,
+    `${indent}${lang.declare("int64", "end",
+      splits === 1 ? int(count) : lang.expr("minimum", [`begin + ${int(chunk)}`, int(count)], "int64"))}`];
+}
+
 /** Column reduction: 32 adjacent outputs per job, the block's 8 warps on alternate rows of one row chunk. */
-function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): KernelSource {
+function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
   const { shape } = p;
+  const int = (n: number) => lang.literal(n, "int64");
   const warps = THREADS / 32;
   const tiles = Math.ceil(shape.outputs / 32);
-  const splits = p.max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / tiles), Math.ceil(shape.count / (warps * 64))));
-  const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
-    `  __shared__ ${p.acc} partial[${warps}][33];`,
-    "  const int lane = threadIdx.x & 31, row = threadIdx.x >> 5;",
-    `  for (long long job = blockIdx.x; job < ${tiles * splits}LL; job += gridDim.x) {`,
-    `    const long long o = (job / ${splits}) * 32 + lane, begin = (job % ${splits}) * ${chunk}LL;`,
-    `    const long long end = begin + ${chunk}LL < ${shape.count}LL ? begin + ${chunk}LL : ${shape.count}LL;`,
-    `    ${p.acc} a = ${p.init};`,
-    `    if (o < ${shape.outputs}LL) {`,
-    `      for (long long r = begin + row; r < end; r += ${warps}) {`, ...p.body("o", "r", "        "), "      }",
+  const splits = p.max || !blocks.atomics ? 1
+    : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / tiles), Math.ceil(shape.count / (warps * 64))));
+  const shared = placeShared([blocks.shared(p.accKind, "partial", [warps, 33])]);
+  const lines = [...shared.module, `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+    ...shared.kernel,
+    `  ${lang.declare("int32", "lane", `${blocks.thread} % 32`)}`,
+    `  ${lang.declare("int32", "row", `${blocks.thread} / 32`)}`,
+    `  ${lang.rangeLoop("job", blocks.block, int(tiles * splits), blocks.count)}`,
+    `    ${lang.declare("int64", "o", `${splits === 1 ? "job" : `(job / ${int(splits)})`} * 32 + lane`)}`,
+    ...jobRange(lang, splits, shape.count, "    "),
+    `    ${lang.declareVar(p.accKind, "a", p.init)}`,
+    `    if (o < ${int(shape.outputs)}) {`,
+    `      ${lang.rangeLoop("r", "begin + row", "end", int(warps))}`, ...p.body("o", "r", "        "), "      }",
     "    }",
     "    partial[row][lane] = a;",
-    "    __syncthreads();",
-    `    if (row == 0 && o < ${shape.outputs}LL) {`,
-    `      for (int k = 1; k < ${warps}; ++k) a = ${p.combine("a", "partial[k][lane]")};`,
+    `    ${blocks.barrier}`,
+    `    if (row == 0 && o < ${int(shape.outputs)}) {`,
+    `      ${lang.rangeLoop("k", int(1), int(warps), int(1))}`, `        a = ${p.combine("a", "partial[k][lane]")};`, "      }",
     ...(splits === 1 ? [`      ${p.store("a")}`] : combineSplits(p, splits, "      ")),
     "    }",
-    "    __syncthreads();",
+    `    ${blocks.barrier}`,
     "  }", "}"];
   return namedByCode(kernel.kind, {
     ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, tiles * splits)), 1, 1], block: [THREADS, 1, 1],
@@ -211,36 +230,44 @@ function renderColumnReduce(kernel: Kernel, lang: Language, p: ReduceParts): Ker
   });
 }
 
-/** A `reduce` kernel (see the file header for its strategies). */
-export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
-  const p = reduceParts(kernel.graph, lang);
-  const { shape, acc, init, max } = p;
-  if (shape.count <= 64 || !lang.cooperative) {
-    const code = [`${head(lang, KERNEL_NAME, kernel.graph)} {`,
-      `  ${lang.gridLoop("o", shape.outputs, 1)}`,
-      `    ${lang.declareVar(p.accKind, "a", init)}`, `    ${lang.loop("r", shape.count)}`, ...p.body("o", "r", "      "), "    }",
-      `    ${p.store("a")}`, "  }", "}"].join("\n");
-    return namedByCode(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
-  }
-  if (shape.column && shape.outputs > 1) return renderColumnReduce(kernel, lang, p);
-  const splits = max ? 1 : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
-  const chunk = Math.ceil(shape.count / splits);
-  const lines = [`${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
-    `  __shared__ ${acc} partial[${THREADS / 32}];`,
-    `  for (long long job = blockIdx.x; job < ${shape.outputs * splits}LL; job += gridDim.x) {`,
-    `    const long long o = job / ${splits}, begin = (job % ${splits}) * ${chunk}LL;`,
-    `    const long long end = begin + ${chunk}LL < ${shape.count}LL ? begin + ${chunk}LL : ${shape.count}LL;`,
-    `    ${acc} a = ${init};`,
-    `    for (long long r = begin + threadIdx.x; r < end; r += blockDim.x) {`, ...p.body("o", "r", "      "), "    }",
-    `    a = trainc_block_${max ? "max" : "sum"}(a, partial);`];
-  if (splits === 1) {
-    lines.push(`    if (threadIdx.x == 0) ${p.store("a")}`);
-  } else {
-    lines.push("    if (threadIdx.x == 0) {", ...combineSplits(p, splits, "      "), "    }");
-  }
-  lines.push("  }", "}");
+/** Row reduction: a block per output (or per row chunk of one), its threads striding the row, then a block reduce. */
+function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
+  const { shape } = p;
+  const int = (n: number) => lang.literal(n, "int64");
+  const splits = p.max || !blocks.atomics ? 1
+    : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
+  const reduce = blocks.reduce(p.max ? "max" : "sum", p.accKind, "a", THREADS);
+  const shared = placeShared(reduce.shared);
+  const lines = [...shared.module, ...(reduce.helpers ? [reduce.helpers] : []),
+    `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+    ...shared.kernel,
+    `  ${lang.rangeLoop("job", blocks.block, int(shape.outputs * splits), blocks.count)}`,
+    `    ${lang.declare("int64", "o", splits === 1 ? "job" : `job / ${int(splits)}`)}`,
+    ...jobRange(lang, splits, shape.count, "    "),
+    `    ${lang.declareVar(p.accKind, "a", p.init)}`,
+    `    ${lang.rangeLoop("r", `begin + ${blocks.thread}`, "end", int(THREADS))}`, ...p.body("o", "r", "      "), "    }",
+    `    a = ${reduce.expr};`,
+    `    if (${blocks.thread} == 0) {`,
+    ...(splits === 1 ? [`      ${p.store("a")}`] : combineSplits(p, splits, "      ")),
+    "    }",
+    "  }", "}"];
   return namedByCode(kernel.kind, {
     ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
     ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
   });
+}
+
+/** A `reduce` kernel (see the file header for its strategies). */
+export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
+  const p = reduceParts(kernel.graph, lang);
+  const { shape } = p;
+  if (shape.count <= 64 || lang.blocks === undefined) {
+    const code = [`${head(lang, KERNEL_NAME, kernel.graph)} {`,
+      `  ${lang.gridLoop("o", shape.outputs, 1)}`,
+      `    ${lang.declareVar(p.accKind, "a", p.init)}`, `    ${lang.loop("r", shape.count)}`, ...p.body("o", "r", "      "), "    }",
+      `    ${p.store("a")}`, "  }", "}"].join("\n");
+    return namedByCode(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
+  }
+  return shape.column && shape.outputs > 1 ? renderColumnReduce(kernel, lang, lang.blocks, p)
+    : renderRowReduce(kernel, lang, lang.blocks, p);
 }

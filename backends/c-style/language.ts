@@ -44,6 +44,32 @@ export function computeKind(dtype: DType): ComputeKind {
   }
 }
 
+/** A block-shared array's declaration: inside the kernel (CUDA) or at module scope (WGSL's var<workgroup>). */
+export interface SharedDeclaration {
+  readonly text: string;
+  readonly moduleScope: boolean;
+}
+
+/** How a language writes the block-level code of cooperative reductions (CUDA blocks, WGSL workgroups). */
+export interface BlockDialect {
+  /** Index of this thread in its block, of this block in the grid, and the grid's block count (64-bit-index kind). */
+  readonly thread: string;
+  readonly block: string;
+  readonly count: string;
+  /** The statement every thread of a block reaches before any passes (at a block-uniform point). */
+  readonly barrier: string;
+  /** Declaration of block-shared array `name` of compute kind `kind`, dims outermost first. */
+  readonly shared: (kind: ComputeKind, name: string, dims: readonly number[]) => SharedDeclaration;
+  /**
+   * `value` (of `kind`) summed or maxed over the block's THREADS threads, every thread getting the result, at a
+   * block-uniform point: the expression, the shared arrays it uses and module-scope helpers it calls.
+   */
+  readonly reduce: (op: "sum" | "max", kind: ComputeKind, value: string, threads: number) =>
+    { readonly expr: string; readonly shared: readonly SharedDeclaration[]; readonly helpers: string };
+  /** Whether blocks may add float partial results into global memory atomically (the split strategies need it). */
+  readonly atomics: boolean;
+}
+
 export interface Language {
   readonly name: string;
   /** Type of one stored element of a buffer. */
@@ -67,11 +93,13 @@ export interface Language {
   readonly declareVar: (kind: ComputeKind, name: string, value: string) => string;
   /** Header (up to its `{`) of a sequential loop of `variable` over [0, count). */
   readonly loop: (variable: string, count: number) => string;
+  /** Header (up to its `{`) of a loop of the 64-bit-index kind `variable` from `start` while < `end`, by `step`. */
+  readonly rangeLoop: (variable: string, start: string, end: string, step: string) => string;
   /**
-   * Whether the language has the block-level code (shared memory, barriers, atomics, warp shuffles in the prelude)
-   * that the reduce generator's row and column strategies use; without it every reduction runs a thread per output.
+   * The block-level code (shared memory, barriers, block reductions) the reduce generator's row and column strategies
+   * use; absent, every reduction runs a thread per output.
    */
-  readonly cooperative: boolean;
+  readonly blocks?: BlockDialect;
   /**
    * Kernel declaration for `name` with its buffer parameters (`pointer` texts, in order), up to the body's `{`; in
    * languages with module-scope bindings (WGSL) the bindings come first.

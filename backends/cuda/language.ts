@@ -3,7 +3,9 @@
 // helpers the expressions below call (trainc_cast_int, trainc_max, ...).
 
 import type { DType } from "../../ir/dtype.ts";
-import { isOperator, operatorExpr, type ComputeKind, type ExprOp, type Language } from "../c-style/language.ts";
+import {
+  isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
+} from "../c-style/language.ts";
 
 const STORAGE: Record<DType, string> = {
   f64: "double", f32: "float", f16: "__half", bf16: "__nv_bfloat16", f8e4m3: "__nv_fp8_e4m3", f8e5m2: "__nv_fp8_e5m2",
@@ -47,6 +49,24 @@ function expr(op: ExprOp, a: readonly string[], kind: ComputeKind): string {
 
 const GLOBAL_INDEX = "(long long)blockIdx.x * blockDim.x + threadIdx.x";
 const GLOBAL_SIZE = "(long long)gridDim.x * blockDim.x";
+
+/** A block-shared array: `__shared__ float name[8][33];`. */
+function shared(kind: ComputeKind, name: string, dims: readonly number[]): SharedDeclaration {
+  return { text: `__shared__ ${COMPUTE[kind]} ${name}${dims.map((d) => `[${d}]`).join("")};`, moduleScope: false };
+}
+
+/** CUDA's block-level code: block reductions are the prelude's trainc_block_sum / trainc_block_max (a slot per warp). */
+const BLOCKS: BlockDialect = {
+  thread: "threadIdx.x",
+  block: "blockIdx.x",
+  count: "gridDim.x",
+  barrier: "__syncthreads();",
+  shared,
+  reduce: (op, kind, value, threads) => ({
+    expr: `trainc_block_${op}(${value}, partial)`, shared: [shared(kind, "partial", [threads / 32])], helpers: "",
+  }),
+  atomics: true,
+};
 
 export const CUDA: Language = {
   name: "cuda",
@@ -104,7 +124,8 @@ export const CUDA: Language = {
   declare: (kind, name, value) => `const ${COMPUTE[kind]} ${name} = ${value};`,
   declareVar: (kind, name, value) => `${COMPUTE[kind]} ${name} = ${value};`,
   loop: (v, count) => `for (long long ${v} = 0; ${v} < ${count}LL; ++${v}) {`,
-  cooperative: true,
+  rangeLoop: (v, start, end, step) => `for (long long ${v} = ${start}; ${v} < ${end}; ${v} += ${step}) {`,
+  blocks: BLOCKS,
   kernelHead: (name, params) => `extern "C" __global__ void __launch_bounds__(256) ${name}(${params.join(", ")})`,
   pointer: (name, dtype, writable) => `${writable ? "" : "const "}${STORAGE[dtype]}* __restrict__ ${name}`,
   gridLoop: (v, count, lanes) => lanes === 1

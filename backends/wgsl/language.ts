@@ -5,13 +5,16 @@
 // defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
 // Every buffer binds read_write, inputs too: the host program binds ranges of two arenas, and WebGPU forbids a
 // dispatch to use one buffer as read-only and as writable storage (writable ranges may share a buffer when they do
-// not overlap).
+// not overlap). Reductions long enough for a workgroup get the workgroup-level code of BLOCKS: module-scope
+// var<workgroup> arrays, workgroupBarrier, and a tree reduction helper per kernel.
 // Invariant: every expression has the WGSL type of its compute kind (f32, i32, bool); no constant expression
 // evaluates to inf or NaN (WGSL rejects those at shader creation), so both come from private variables' bits.
 
 import { fail } from "../../compiler/diagnostics.ts";
 import type { DType } from "../../ir/dtype.ts";
-import { isOperator, operatorExpr, type ComputeKind, type ExprOp, type Language } from "../c-style/language.ts";
+import {
+  isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
+} from "../c-style/language.ts";
 
 /** Threads per workgroup of every generated WGSL kernel (the fused generators' block size). */
 export const WORKGROUP_SIZE = 256;
@@ -107,6 +110,48 @@ function stored(x: string, dtype: DType): string {
   return x;
 }
 
+/** A workgroup array at module scope: `var<workgroup> name: array<array<f32, 33>, 8>;`. */
+function shared(kind: ComputeKind, name: string, dims: readonly number[]): SharedDeclaration {
+  const type = dims.reduceRight((inner, d) => `array<${inner}, ${d}>`, compute(kind));
+  return { text: `var<workgroup> ${name}: ${type};`, moduleScope: true };
+}
+
+/**
+ * A workgroup-wide sum or max: every thread writes its value to a workgroup array, then a tree halves the live slots
+ * with a barrier per level (uniform control flow: each loop bound is a constant). The last barrier keeps the next use
+ * of the array from overwriting the result before every thread has read it.
+ */
+function reduceHelper(op: "sum" | "max", kind: ComputeKind, threads: number): string {
+  const type = compute(kind);
+  const combine = op === "sum" ? "trainc_partial[t] + trainc_partial[t + s]"
+    : expr("maximum", ["trainc_partial[t]", "trainc_partial[t + s]"], kind);
+  return `fn trainc_block_${op}(v: ${type}, t: i32) -> ${type} {
+  trainc_partial[t] = v;
+  workgroupBarrier();
+  for (var s: i32 = ${threads / 2}; s > 0; s = s / 2) {
+    if (t < s) { trainc_partial[t] = ${combine}; }
+    workgroupBarrier();
+  }
+  let total = trainc_partial[0];
+  workgroupBarrier();
+  return total;
+}`;
+}
+
+/** WGSL's workgroup-level code; no float atomics, so reductions never split over workgroups. */
+const BLOCKS: BlockDialect = {
+  thread: "i32(lid.x)",
+  block: "i32(wid.x)",
+  count: "i32(groups.x)",
+  barrier: "workgroupBarrier();",
+  shared,
+  reduce: (op, kind, value, threads) => ({
+    expr: `trainc_block_${op}(${value}, i32(lid.x))`, shared: [shared(kind, "trainc_partial", [threads])],
+    helpers: reduceHelper(op, kind, threads),
+  }),
+  atomics: false,
+};
+
 export const WGSL: Language = {
   name: "wgsl",
   storageType: storage,
@@ -120,9 +165,11 @@ export const WGSL: Language = {
   declare: (kind, name, value) => `let ${name}: ${compute(kind)} = ${value};`,
   declareVar: (kind, name, value) => `var ${name}: ${compute(kind)} = ${value};`,
   loop: (v, count) => `for (var ${v}: i32 = 0; ${v} < ${count}; ${v}++) {`,
-  cooperative: false,
+  rangeLoop: (v, start, end, step) => `for (var ${v}: i32 = ${start}; ${v} < ${end}; ${v} += ${step}) {`,
+  blocks: BLOCKS,
   kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
-    `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
+    `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n` +
+    `    @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
   pointer: (name, dtype, _writable, binding) =>
     `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<${storage(dtype)}>;`,
   gridLoop: (v, count, lanes) => {

@@ -1,14 +1,17 @@
 // The WGSL kernels, run on a real WebGPU device (Dawn in Node; on CI Mesa's lavapipe, a CPU Vulkan driver) against
 // the interpreter: every fused, reduce, matmul and AdamW kernel of a real train step (llama_packed, f32, B=2, T=8) on
 // random inputs, after the wgsl legalization (i64 made i32) and with fused kernels split to the adapter's buffer
-// limit. Fused and reduce kernels come from the C-style generators in the WGSL language (reductions a thread per
-// output), matmuls from backends/wgsl/gemm.ts, AdamW from backends/wgsl/adamw.ts (step 3). The language table's
-// refusals are checked without a device.
+// limit. Fused and reduce kernels come from the C-style generators in the WGSL language, matmuls from
+// backends/wgsl/gemm.ts, AdamW from backends/wgsl/adamw.ts (step 3). Reductions long enough for the workgroup
+// strategies (a workgroup per row, 32 columns per workgroup), which that small step never reaches, have cases of their
+// own: sums, means and maxima of f32 and i32 (not NaN propagation: WGSL leaves NaN behaviour to the implementation,
+// and lavapipe's max drops NaNs in either strategy). The language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
 
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { partition, type Kernel } from "../../../backends/schedule/partition.ts";
+import { GraphBuilder } from "../../../ir/builder.ts";
 import { splitByBuffers } from "../../../backends/schedule/split.ts";
 import { runKernel } from "../../../backends/wgsl/device.ts";
 import { renderWgslKernel } from "../../../backends/wgsl/kernels.ts";
@@ -86,6 +89,37 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
       }
     }
   }, 300_000);
+});
+
+/** One reduce kernel: `op` over `axes` of x [rows, cols] of `dtype` (squared first for f32 sums, as RMSNorm does). */
+function reduceKernel(op: "reduce_sum" | "reduce_mean" | "reduce_max", dtype: "f32" | "i32", shape: [number, number],
+  axes: number[]): Kernel {
+  const b = new GraphBuilder("reduction");
+  const x = b.input("x", dtype, shape);
+  const prologue = op === "reduce_sum" && dtype === "f32" ? b.op("mul", [x, x]) : x;
+  b.output("y", b.op(op, [prologue], { axes, keepdims: false }));
+  return partition(b.build()).kernels.find((k) => k.kind === "reduce")!;
+}
+
+const REDUCTIONS: [string, Kernel][] = [
+  ["row sum of squares, 1000 per row", reduceKernel("reduce_sum", "f32", [37, 1000], [1])],
+  ["row max, 300 per row", reduceKernel("reduce_max", "f32", [9, 300], [1])],
+  ["row sum of i32, 999 per row", reduceKernel("reduce_sum", "i32", [5, 999], [1])],
+  ["column mean over 700 rows, 40 columns (a partial workgroup)", reduceKernel("reduce_mean", "f32", [700, 40], [0])],
+  ["column max over 129 rows, 70 columns", reduceKernel("reduce_max", "f32", [129, 70], [0])],
+];
+
+describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !== undefined), () => {
+  test.each(REDUCTIONS)("%s", async (_, kernel) => {
+    const [source] = renderWgslKernel(kernel);
+    expect(source!.code).toContain("workgroupBarrier();");
+    const x = randomInputs(kernel.graph, 7)[kernel.graph.inputs[0]!.name]!;
+    const want = interpret(kernel.graph, { [kernel.graph.inputs[0]!.name]: x });
+    const out = kernel.graph.outputs[0]!;
+    const got = await runKernel(gpu!, source!, { [kernel.graph.inputs[0]!.name]: deviceBytes(x) },
+      { [out.name]: 4 * numel(kernel.graph.types[out.id]!.shape as number[]) });
+    expect(relativeError(hostValues(got[out.name]!, kernel.graph.types[out.id]!.dtype), want[out.name]!)).toBeLessThan(2e-6);
+  }, 60_000);
 });
 
 describe("the WGSL language table", () => {

@@ -65,13 +65,14 @@ extern "C" __global__ void __launch_bounds__(256) fused_0fe3d2620ece6de3(const i
 }
 
 // ===== k60_reduce
-extern "C" __global__ void __launch_bounds__(256) reduce_5d7fbdc1e905ae3d(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
+extern "C" __global__ void __launch_bounds__(256) reduce_4abbe6ba6eb35451(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
   __shared__ float partial[8];
   for (long long job = blockIdx.x; job < 2LL; job += gridDim.x) {
-    const long long o = job / 2, begin = (job % 2) * 16384LL;
-    const long long end = begin + 16384LL < 32768LL ? begin + 16384LL : 32768LL;
+    const long long o = job / 2LL;
+    const long long begin = (job % 2LL) * 16384LL;
+    const long long end = trainc_min(begin + 16384LL, 32768LL);
     float a = 0.0f;
-    for (long long r = begin + threadIdx.x; r < end; r += blockDim.x) {
+    for (long long r = begin + threadIdx.x; r < end; r += 256LL) {
       const float v0 = p0[(r / 8192) * 8192 + (r % 8192)];
       a = (a + v0);
     }
