@@ -266,12 +266,37 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
 }`;
 }
 
-function body(s: AttentionSpec, c: AttentionConfig): string {
-  const seg = s.segments;
+/** The first statements of both bf16 backward kernels: the block's key tile k0, kv head and batch, warp and lane. */
+export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
   const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
   return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
   const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;`;
+}
+
+/**
+ * What both bf16 backward kernels do once their shared-memory pointers (sK, sV, sQ, sdO, sLse, sDelta, flags) are
+ * set: start loading K and V, find the query tiles to visit and flag them, and start loading the first one.
+ */
+export function walkSetup(s: AttentionSpec): string {
+  const seg = s.segments;
+  return `  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
+${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
+  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+  int lo, hi;
+  visit_range(k0, lo, hi);
+  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
+  __syncthreads();
+  int hh = 0, qb = lo - 1, stage = 0;
+  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
+  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
+  cp_async_commit();`;
+}
+
+function body(s: AttentionSpec, c: AttentionConfig): string {
+  const seg = s.segments;
+  return `${blockCoordinates(s, c)}
   const int s_r0 = (warp % S_WM) * S_MT * 16, s_c0 = (warp / S_WM) * S_NT * 8;
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
   const int q_r0 = (warp % Q_WM) * Q_MT * 16, q_c0 = (warp / Q_WM) * Q_NT * 8;
@@ -285,18 +310,7 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
   unsigned char* flags = smem + FLAG_OFFSET;
-  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
-  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
-  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
-  __syncthreads();
-  int hh = 0, qb = lo - 1, stage = 0;
-  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
-  cp_async_commit();
+${walkSetup(s)}
 
   float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
   zero(acc_k);

@@ -17,7 +17,9 @@
 // so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`).
 
 import type { KernelSource } from "../../kernel.ts";
-import { backwardBytes, backwardParams, launchOrder, QUERY_WALK } from "./backward-mma.ts";
+import {
+  backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
+} from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
 import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
@@ -109,10 +111,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
 
 function body(s: AttentionSpec, c: AttentionConfig): string {
   const seg = s.segments;
-  const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
-  return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
-  const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  return `${blockCoordinates(s, c)}
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
@@ -123,18 +122,7 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
   unsigned char* flags = smem + FLAG_OFFSET;
-  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
-  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
-  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
-  int hh = 0, qb = lo - 1, stage = 0;
-  __syncthreads();
-  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
-  cp_async_commit();
+${walkSetup(s)}
 
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);

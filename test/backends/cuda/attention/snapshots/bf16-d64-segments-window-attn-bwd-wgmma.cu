@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_f609213d1cbc","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_wgmma_dd0273c7e32c","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_f609213d1cbc_detail {
+namespace attn_bwd_wgmma_dd0273c7e32c_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -326,9 +326,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_f609213d1cbc_detail
+}  // namespace attn_bwd_wgmma_dd0273c7e32c_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f609213d1cbc(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_dd0273c7e32c(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -339,7 +339,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f609213d1cbc
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_f609213d1cbc_detail;
+  using namespace attn_bwd_wgmma_dd0273c7e32c_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -361,8 +361,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f609213d1cbc
   int lo, hi;
   visit_range(k0, lo, hi);
   build_flags(sg, k0, lo, hi, flags);
-  int hh = 0, qb = lo - 1, stage = 0;
   __syncthreads();
+  int hh = 0, qb = lo - 1, stage = 0;
   bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();

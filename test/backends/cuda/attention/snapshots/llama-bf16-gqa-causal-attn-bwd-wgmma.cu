@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_8a074a55269d","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149568,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_wgmma_e927bf88c490","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149568,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_8a074a55269d_detail {
+namespace attn_bwd_wgmma_e927bf88c490_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -277,9 +277,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_8a074a55269d_detail
+}  // namespace attn_bwd_wgmma_e927bf88c490_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_8a074a55269d(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_e927bf88c490(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -289,7 +289,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_8a074a55269d
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_8a074a55269d_detail;
+  using namespace attn_bwd_wgmma_e927bf88c490_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -310,8 +310,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_8a074a55269d
   int lo, hi;
   visit_range(k0, lo, hi);
   build_flags(k0, lo, hi, flags);
-  int hh = 0, qb = lo - 1, stage = 0;
   __syncthreads();
+  int hh = 0, qb = lo - 1, stage = 0;
   bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();
