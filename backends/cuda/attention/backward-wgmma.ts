@@ -1,15 +1,16 @@
 // FlashAttention-style backward kernel for bf16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
-// in registers, and walks every query tile (Br = 64 rows) that may see its keys, for each query head of its GQA
-// group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
+// in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
+// for each query head of its GQA group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
 //   - warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * warpgroups;
-//   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the 64 queries, K = D),
+//   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
 //   - P^T and dS^T = P^T (dP^T - delta) then sit in registers in exactly the layout of wgmma's A operand, so
 //     dV += P^T dO and dK += dS^T Q take A from registers (B = dO, Q stored N-major): no round trip through shared
 //     memory, and no ldmatrix at all;
-//   - dS^T also goes to shared memory ([Bc keys][64 queries]), and after one barrier warpgroup g computes columns
-//     [g * D / warpgroups, ...) of dQ = dS K over all Bc keys (A = dS stored M-major, B = K stored N-major).
+//   - dS^T also goes to shared memory ([Bc keys][Br queries]), and after one barrier the warpgroups compute dQ = dS K
+//     over all Bc keys (A = dS stored M-major, B = K stored N-major): with Br = 64 warpgroup g takes columns
+//     [g * D / warpgroups, ...), with Br = 128 query rows [64g, 64g + 64) (dqSplit).
 // Overlap within a query tile: dV and dK run on the tensor cores while the warpgroups meet at the barrier before dQ.
 // Every tile is in wgmma's 128-byte-swizzle layout (tile.ts `sw128`) on a 1024-byte boundary. Shared-memory writes
 // that wgmma reads (cp.async tiles, dS) are published with fence.proxy.async before the barrier that orders them.
@@ -26,9 +27,6 @@ import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStepOk } from "./tile.ts";
-
-/** Query rows per tile: wgmma's M is 64 per warpgroup, and dQ = dS K puts the queries on M. */
-const BR = 64;
 
 /** Bytes one wgmma 128-byte-swizzle region must be aligned to, and the slack asked for to align the base. */
 const ALIGN = 1024;
@@ -47,11 +45,27 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c)) };
 }
 
-/** Throws 5306/5307 unless the config fits this kernel: Br = 64, one or two warpgroups, the shared memory. */
+/** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
+const MAX_ACCUMULATORS = 192;
+
+/**
+ * How the warpgroups share dQ = dS K (M = Br queries): with Br = 64 each computes all rows and D / warpgroups columns;
+ * with Br = 128 (two warpgroups) each computes its 64 rows and every column.
+ */
+function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number; readonly cols: number } {
+  return c.Br === 64 ? { rows: 0, cols: s.D / (c.warps / 4) } : { rows: 64, cols: s.D };
+}
+
+/** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
 export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention backward (wgmma)";
   if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8 (one or two warpgroups)");
-  if (c.Br !== BR) badConfig(kernel, c, `Br must be ${BR} (wgmma's M, with the queries on M for dQ)`);
+  if (c.Br !== 64 && !(c.Br === 128 && c.warps === 8)) {
+    badConfig(kernel, c, "Br must be 64, or 128 with two warpgroups (dQ puts the queries on wgmma's M, 64 per warpgroup)");
+  }
+  if (c.Br + s.D > MAX_ACCUMULATORS) {
+    badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
+  }
   if (c.Bc !== 16 * c.warps) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (16 * warps)");
   if (!tileStepOk(s.D, c.warps * 32, c.Br)) badConfig(kernel, c, "the block's 16-byte copies must cover Br rows");
   checkShared(kernel, c, ALIGN + layout(s, c).bytes);
@@ -103,7 +117,8 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
       }
       pa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(p[0], p[1]);
       dsa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(ds[0], ds[1]);
-      *reinterpret_cast<unsigned*>(sdS + kr * 64 + ((nt ^ (kr & 7)) * 8) + (lane & 3) * 2) = pack_bf16(ds[0], ds[1]);
+      const int at = (nt / 8) * BC * 64 + kr * 64 + (((nt % 8) ^ (kr & 7)) * 8) + (lane & 3) * 2;
+      *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
     }
   }
 }`;
@@ -155,10 +170,10 @@ ${walkSetup(s)}
       fence_operands(dp);
       wgmma_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", BR)}<0, 0>(sc, k_major<BC>(sK, 64 * wg, kk), k_major<BR>(tQ, 0, kk));
+      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", c.Br)}<0, 0>(sc, k_major<BC>(sK, 64 * wg, kk), k_major<BR>(tQ, 0, kk));
       wgmma_commit();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", BR)}<0, 0>(dp, k_major<BC>(sV, 64 * wg, kk), k_major<BR>(tdO, 0, kk));
+      for (int kk = 0; kk < D / 16; ++kk) ${wgmmaPrimitive("ss", c.Br)}<0, 0>(dp, k_major<BC>(sV, 64 * wg, kk), k_major<BR>(tdO, 0, kk));
       wgmma_commit();
       wgmma_wait<0>();
       fence_operands(sc);
@@ -179,17 +194,17 @@ ${walkSetup(s)}
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
-      ${wgmmaPrimitive("ss", s.D / (c.warps / 4))}<1, 1>(part, n_major<BC>(sdS, 0, kk), n_major<BC>(sK, DQ_N * wg, kk));
+      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(sdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_N * wg + (lane & 3) * 2;
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int i = q0 + qr0 + (lane >> 2) + 8 * half;
+      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
       if (i < TQ) {
 #pragma unroll
         for (int nt = 0; nt < DQ_N / 8; ++nt) {
@@ -225,7 +240,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
   checkBackwardWgmma(s, c);
   const threads = c.warps * 32;
   const at = layout(s, c);
-  const dqN = s.D / (c.warps / 4);
+  const dq = dqSplit(s, c);
   return makeKernel({
     prefix: "attn_bwd_wgmma",
     summary: `attention backward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
@@ -234,14 +249,14 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
-      ["int", "DQ_N", dqN],
+      ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ["int", "FLAG_OFFSET", at.flagOffset],
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
-      "fence_operands", wgmmaPrimitive("ss", BR), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dqN),
+      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
       ...(s.segments ? ["shfl_xor" as const] : [])],
     helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c)), QUERY_WALK, PRODUCTS,
       probabilities(s)].join("\n\n"),

@@ -89,6 +89,7 @@ const D64_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { backward: { Br: 128, Bc: 64, warps: 4 } },
   { backward: { Br: 64, Bc: 64, warps: 8 } },
+  { backward: { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" } },
   ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }),
 ];
 

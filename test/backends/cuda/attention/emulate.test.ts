@@ -45,6 +45,8 @@ const CASES: Case[] = [
     segments: false }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
   bf16("bf16-wgmma-segments-window-d64", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 64, causal: true, window: 40,
     segments: true }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
+  bf16("bf16-wgmma-128-query-rows-segments-d64", { B: 1, Tq: 300, Tk: 300, Hq: 4, Hk: 1, D: 64, causal: true,
+    window: 0, segments: true }, undefined, { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }),
   bf16("bf16-wgmma-cross-one-warpgroup-d128", { B: 1, Tq: 70, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: false,
     window: 0, segments: false }, undefined, { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" }),
   f32("f32-causal-window-segments-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
