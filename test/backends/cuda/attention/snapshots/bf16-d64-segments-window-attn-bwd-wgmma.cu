@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_dd0273c7e32c","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_wgmma_f1804c3eff76","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_dd0273c7e32c_detail {
+namespace attn_bwd_wgmma_f1804c3eff76_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -16,6 +16,8 @@ constexpr int BR = 64;
 constexpr int BC = 128;
 constexpr int THREADS = 256;
 constexpr int DQ_N = 32;
+constexpr int DQ_M = 0;
+constexpr int DQ_C = 32;
 constexpr int V_OFFSET = 16384;
 constexpr int Q_OFFSET = 32768;
 constexpr int DO_OFFSET = 49152;
@@ -321,14 +323,15 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
       }
       pa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(p[0], p[1]);
       dsa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(ds[0], ds[1]);
-      *reinterpret_cast<unsigned*>(sdS + kr * 64 + ((nt ^ (kr & 7)) * 8) + (lane & 3) * 2) = pack_bf16(ds[0], ds[1]);
+      const int at = (nt / 8) * BC * 64 + kr * 64 + (((nt % 8) ^ (kr & 7)) * 8) + (lane & 3) * 2;
+      *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
     }
   }
 }
 
-}  // namespace attn_bwd_wgmma_dd0273c7e32c_detail
+}  // namespace attn_bwd_wgmma_f1804c3eff76_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_dd0273c7e32c(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -339,7 +342,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_dd0273c7e32c
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_dd0273c7e32c_detail;
+  using namespace attn_bwd_wgmma_f1804c3eff76_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -422,17 +425,17 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_dd0273c7e32c
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
-      wgmma_ss_n32<1, 1>(part, n_major<BC>(sdS, 0, kk), n_major<BC>(sK, DQ_N * wg, kk));
+      wgmma_ss_n32<1, 1>(part, n_major<BC>(sdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_N * wg + (lane & 3) * 2;
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int i = q0 + qr0 + (lane >> 2) + 8 * half;
+      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
       if (i < TQ) {
 #pragma unroll
         for (int nt = 0; nt < DQ_N / 8; ++nt) {
