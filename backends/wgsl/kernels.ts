@@ -30,7 +30,6 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor) => KernelSource>> = {
   embedding_grad: renderWgslEmbeddingGrad,
   cross_entropy: renderWgslCrossEntropy,
   cross_entropy_grad: renderWgslCrossEntropyGrad,
-  adamw: renderWgslAdamw,
   lr_schedule: renderWgslLrSchedule,
   rope_tables: renderWgslRopeTables,
   rope: renderWgslRope,
@@ -45,11 +44,12 @@ export function renderWgslKernel(kernel: Kernel): KernelSource[] {
     case "matmul": return [renderWgslMatmul(kernel)];
     case "attention": return [renderWgslAttention(kernel)];
     case "attention_grad": return renderWgslAttentionGrad(kernel);
+    case "adamw": return renderWgslAdamw(anchorOf(kernel, "adamw"));
   }
   const template = TEMPLATES[kernel.kind];
   if (!template) {
     fail(5704, `${kernel.name}: the wgsl target has no kernel for ${kernel.kind} yet`,
-      `train this model with --target cuda or cpu; the wgsl kernels cover ${["fused", "reduce", "matmul", "attention",
+      `train this model with --target cuda or cpu; the wgsl kernels cover ${["fused", "reduce", "matmul", "attention", "adamw",
         ...Object.keys(TEMPLATES)].join(", ")}`);
   }
   return [template(anchorOf(kernel, kernel.kind as OpName))];

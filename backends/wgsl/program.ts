@@ -6,7 +6,7 @@
 // writes this out as an ES module.
 // Invariants: every buffer a KernelSource names is in its graph's placement; no tensor exceeds the device's
 // storage binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming
-// the limit; fused kernels are cut to fit, anchor kernels such as AdamW's 10 buffers cannot be).
+// the limit; fused kernels are cut to fit, anchor kernels cannot be: attention's backward binds 8, WebGPU's default).
 //
 // Error codes defined here:
 //   5705  a tensor or an arena larger than what the WebGPU device allows

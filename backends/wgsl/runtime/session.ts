@@ -60,7 +60,7 @@ fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 
 /**
  * The device of `adapter` with the adapter's own limits for storage buffers per stage, binding size and buffer size
- * (WebGPU's defaults are lower, and programs may bind up to 10 buffers per kernel).
+ * (WebGPU's defaults are lower; bundles fit the defaults, programs trainc plans for this device may use more).
  */
 export function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } = adapter.limits;

@@ -1,18 +1,19 @@
 // Optimizer ops on WebGPU: one AdamW step over a parameter and lr_schedule (ir/interpret/optim.ts,
 // ir/lr-schedule.ts), in f32. WGSL has no f64, so unlike the CUDA templates (double, the interpreter's every rounding)
 // the arithmetic is f32 in the interpreter's order.
-// adamw: a thread per element (grid-stride). The bias corrections 1 - beta^step are computed as -expm1(step * ln
+// adamw: two kernels, a thread per element (grid-stride) each: the moments, then the parameters. The bias corrections 1 - beta^step are computed as -expm1(step * ln
 // beta) (a series where the product is small, ln beta in double at compile time): 1 - pow(beta, step) in f32 would
 // lose 1e-5 of its value to cancellation at small steps. A step below 1 stores every value unchanged (the CUDA
 // template also raises 6120; WGSL kernels have no error channel, and the wgsl runtime counts steps from 1).
 // lr_schedule: one thread turns the step scalar into the learning rate (cosine through trig.ts).
-// Invariant: results the schedule does not write are not stored.
+// Invariant: results the schedule does not write are not stored (lr_schedule); AdamW's three results are always
+// written (its second kernel reads the first's moments), else 9602.
 
 import { fail } from "../../../compiler/diagnostics.ts";
 import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
 import { attrNumber, numel, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
 import type { KernelSource } from "../../kernel.ts";
-import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
+import { f32, gridFor, makeWgslKernel, paramBytes } from "./source.ts";
 import { SINCOS } from "./trig.ts";
 
 const ONE_MINUS_EXP = `// 1 - e^x for x <= 0: the series of -expm1(x) where it is small, 1 - exp(x) elsewhere.
@@ -24,8 +25,12 @@ fn one_minus_exp(x: f32) -> f32 {
   return 1.0 - exp(x);
 }`;
 
-/** adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v), f32 parameters and state. */
-export function renderWgslAdamw(a: Anchor): KernelSource {
+/**
+ * adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v), f32 parameters and state, as two kernels so each
+ * binds at most 7 storage buffers (WebGPU's default limit is 8; one kernel would bind 10): the moments (grad, m, v,
+ * step, grad_scale -> m_out, v_out), then the parameters (param, m_out, v_out, lr, step -> param_out).
+ */
+export function renderWgslAdamw(a: Anchor): KernelSource[] {
   const [param, grad, m, v, lr, step, gradScale] = a.args;
   for (const t of [param, grad, m, v, lr, gradScale]) {
     if (t!.dtype !== "f32") {
@@ -33,36 +38,43 @@ export function renderWgslAdamw(a: Anchor): KernelSource {
         "train in f32 on wgsl (bf16: false)");
     }
   }
+  const [paramOut, mOut, vOut] = [0, 1, 2].map((k) => writtenResult(a, k));
   const n = numel(param!.shape);
   const [b1, b2] = [attrNumber(a, "beta1"), attrNumber(a, "beta2")];
   const w = 1 - b1;
   const momentum = w < 0.5 ? `mi + ${f32(w)} * (g - mi)` : `g - (g - mi) * ${f32(1 - w)}`;
-  const outputs = ([["param_out", "p1"], ["m_out", "m1"], ["v_out", "v1"]] as const)
-    .map(([name, value], k) => ({ name, value, slot: a.results[k]! })).filter((o) => o.slot.param !== undefined);
-  const roles: Role[] = [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!],
-    ["grad_scale", gradScale!], ...outputs.map((o) => [o.name, o.slot] as const)];
-  return makeWgslKernel({
-    anchor: a, kind: "adamw", roles,
-    summary: `one AdamW step of ${n} f32 parameters, in f32`,
+  const moments = makeWgslKernel({
+    anchor: a, kind: "adamw",
+    roles: [["grad", grad!], ["m", m!], ["v", v!], ["step", step!], ["grad_scale", gradScale!], ["m_out", mOut], ["v_out", vOut]],
+    summary: `AdamW moments of ${n} f32 parameters, in f32`,
+    body: `  let run = f32(step[0]) >= 1.0;
+  let scale = grad_scale[0];
+  for (var i: i32 = i32(gid.x); i < ${n}; i += i32(groups.x) * 256) {
+    let mi = m[i];
+    let vi = v[i];
+    let g = grad[i] * scale;
+    m_out[i] = select(mi, ${momentum}, run);
+    v_out[i] = select(vi, vi * ${f32(b2)} + ${f32(1 - b2)} * g * g, run);
+  }`,
+    grid: gridFor(n), flops: 8 * n, bytes: 20 * n,
+  });
+  const params = makeWgslKernel({
+    anchor: a, kind: "adamw",
+    roles: [["param", param!], ["m1", mOut], ["v1", vOut], ["lr", lr!], ["step", step!], ["param_out", paramOut]],
+    summary: `AdamW update of ${n} f32 parameters from their new moments, in f32`,
     helpers: ONE_MINUS_EXP,
     body: `  let t = f32(step[0]);
   let rate = lr[0];
-  let scale = grad_scale[0];
   let run = t >= 1.0;
   let step_size = rate / one_minus_exp(t * ${f32(Math.log(b1))});
   let bc2_sqrt = sqrt(one_minus_exp(t * ${f32(Math.log(b2))}));
   let decay = 1.0 - rate * ${f32(attrNumber(a, "weight_decay"))};
   for (var i: i32 = i32(gid.x); i < ${n}; i += i32(groups.x) * 256) {
-    let mi = m[i];
-    let vi = v[i];
-    let g = grad[i] * scale;
-    let m1 = select(mi, ${momentum}, run);
-    let v1 = select(vi, vi * ${f32(b2)} + ${f32(1 - b2)} * g * g, run);
-    let p1 = select(param[i], param[i] * decay - step_size * (m1 / (sqrt(v1) / bc2_sqrt + ${f32(attrNumber(a, "eps"))})), run);
-${outputs.map((o) => `    ${o.name}[i] = ${o.value};`).join("\n")}
+    param_out[i] = select(param[i], param[i] * decay - step_size * (m1[i] / (sqrt(v1[i]) / bc2_sqrt + ${f32(attrNumber(a, "eps"))})), run);
   }`,
-    grid: gridFor(n), flops: 16 * n, bytes: 28 * n,
+    grid: gridFor(n), flops: 8 * n, bytes: 16 * n,
   });
+  return [moments, params];
 }
 
 /** The learning rate after warmup as a WGSL expression of t (completed steps, f32). */

@@ -2,7 +2,8 @@
 // the interpreter: every fused, reduce, matmul and AdamW kernel of a real train step (llama_packed, f32, B=2, T=8) on
 // random inputs, after the wgsl legalization (i64 made i32) and with fused kernels split to the adapter's buffer
 // limit. Fused and reduce kernels come from the C-style generators in the WGSL language, matmuls from
-// backends/wgsl/gemm.ts, AdamW from backends/wgsl/adamw.ts (step 3). Reductions long enough for the workgroup
+// backends/wgsl/gemm.ts, AdamW from backends/wgsl/templates/optim.ts (step 3; two kernels, the second reading the
+// first's moments). Reductions long enough for the workgroup
 // strategies (a workgroup per row, 32 columns per workgroup), which that small step never reaches, have cases of their
 // own: sums, means and maxima of f32 and i32 (not NaN propagation: WGSL leaves NaN behaviour to the implementation,
 // and lavapipe's max drops NaNs in either strategy). The language table's refusals are checked without a device.
@@ -75,14 +76,15 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
     const ofKind = kernels.filter((k) => k.kind === kind);
     expect(ofKind.length).toBe(COUNT[kind]);
     for (const [i, kernel] of ofKind.entries()) {
-      const [source] = renderWgslKernel(kernel);
       const { inputs, want } = inDomain(kernel, 31 + i);
-      const outputs = Object.fromEntries(kernel.graph.outputs.map((o) => {
-        const t = kernel.graph.types[o.id]!;
-        return [o.name, 4 * numel(t.shape as number[])];
-      }));
-      const got = await runKernel(gpu!, source!, Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, deviceBytes(t)])),
-        outputs);
+      const sizes = Object.fromEntries(kernel.graph.outputs.map((o) => [o.name, 4 * numel(kernel.graph.types[o.id]!.shape as number[])]));
+      // The kernel's sources in launch order: a buffer an earlier one wrote is an input of the later ones.
+      const got: Record<string, Uint8Array> = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, deviceBytes(t)]));
+      for (const source of renderWgslKernel(kernel)) {
+        const reads = Object.fromEntries(source.params.filter((p) => got[p.name] !== undefined).map((p) => [p.name, got[p.name]!]));
+        const writes = Object.fromEntries(source.params.filter((p) => got[p.name] === undefined).map((p) => [p.name, sizes[p.name]!]));
+        Object.assign(got, await runKernel(gpu!, source, reads, writes));
+      }
       for (const o of kernel.graph.outputs) {
         const dtype = kernel.graph.types[o.id]!.dtype;
         expect(relativeError(hostValues(got[o.name]!, dtype), want[o.name]!), `${kernel.name} ${o.name}`).toBeLessThan(2e-6);
