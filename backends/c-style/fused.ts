@@ -187,9 +187,36 @@ function placeShared(decls: readonly SharedDeclaration[]): { readonly module: st
     kernel: decls.filter((d) => !d.moduleScope).map((d) => `  ${d.text}`) };
 }
 
+/** An integer literal of the 64-bit index kind. */
+function index(lang: Language, n: number): string {
+  return lang.literal(n, "int64");
+}
+
+/**
+ * How many blocks share each of `jobs` jobs (an output, or 32 of them) whose `count` rows the block walks `rows` at a
+ * time: enough to fill the GPU, at least 64 passes each; 1 for max and where the language has no float atomics.
+ */
+function splitCount(p: ReduceParts, blocks: BlockDialect, jobs: number, rows: number): number {
+  if (p.max || !blocks.atomics) return 1;
+  return Math.max(1, Math.min(Math.floor(MAX_BLOCKS / jobs), Math.ceil(p.shape.count / (rows * 64))));
+}
+
+/** The kernel head of a reduce strategy: a workspace parameter when its jobs are split. */
+function reduceHead(lang: Language, kernel: Kernel, splits: number): string {
+  return `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`;
+}
+
+/** The KernelSource of a reduce strategy whose `jobs` jobs are each split over `splits` blocks. */
+function reduceSource(kernel: Kernel, p: ReduceParts, lines: readonly string[], jobs: number, splits: number): KernelSource {
+  return namedByCode(kernel.kind, {
+    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, jobs * splits)), 1, 1], block: [THREADS, 1, 1],
+    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
+  });
+}
+
 /** Declarations of job `job`'s reduced range [begin, end) when each output's `count` rows are cut into `splits`. */
 function jobRange(lang: Language, splits: number, count: number, indent: string): string[] {
-  const int = (n: number) => lang.literal(n, "int64");
+  const int = (n: number) => index(lang, n);
   const chunk = Math.ceil(count / splits);
   return [`${indent}${lang.declare("int64", "begin", splits === 1 ? int(0) : `(job % ${int(splits)}) * ${int(chunk)}`)}`,
     `${indent}${lang.declare("int64", "end",
@@ -199,14 +226,12 @@ function jobRange(lang: Language, splits: number, count: number, indent: string)
 /** Column reduction: 32 adjacent outputs per job, the block's 8 warps on alternate rows of one row chunk. */
 function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
   const { shape } = p;
-  const int = (n: number) => lang.literal(n, "int64");
+  const int = (n: number) => index(lang, n);
   const warps = THREADS / 32;
   const tiles = Math.ceil(shape.outputs / 32);
-  const splits = p.max || !blocks.atomics ? 1
-    : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / tiles), Math.ceil(shape.count / (warps * 64))));
+  const splits = splitCount(p, blocks, tiles, warps);
   const shared = placeShared([blocks.shared(p.accKind, "partial", [warps, 33])]);
-  const lines = [...shared.module, `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
-    ...shared.kernel,
+  const lines = [...shared.module, reduceHead(lang, kernel, splits), ...shared.kernel,
     `  ${lang.declare("int32", "lane", `${blocks.thread} % 32`)}`,
     `  ${lang.declare("int32", "row", `${blocks.thread} / 32`)}`,
     `  ${lang.rangeLoop("job", blocks.block, int(tiles * splits), blocks.count)}`,
@@ -224,22 +249,17 @@ function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect
     "    }",
     `    ${blocks.barrier}`,
     "  }", "}"];
-  return namedByCode(kernel.kind, {
-    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, tiles * splits)), 1, 1], block: [THREADS, 1, 1],
-    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
-  });
+  return reduceSource(kernel, p, lines, tiles, splits);
 }
 
 /** Row reduction: a block per output (or per row chunk of one), its threads striding the row, then a block reduce. */
 function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
   const { shape } = p;
-  const int = (n: number) => lang.literal(n, "int64");
-  const splits = p.max || !blocks.atomics ? 1
-    : Math.max(1, Math.min(Math.floor(MAX_BLOCKS / shape.outputs), Math.ceil(shape.count / (THREADS * 64))));
+  const int = (n: number) => index(lang, n);
+  const splits = splitCount(p, blocks, shape.outputs, THREADS);
   const reduce = blocks.reduce(p.max ? "max" : "sum", p.accKind, "a", THREADS);
   const shared = placeShared(reduce.shared);
-  const lines = [...shared.module, ...(reduce.helpers ? [reduce.helpers] : []),
-    `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`,
+  const lines = [...shared.module, ...(reduce.helpers ? [reduce.helpers] : []), reduceHead(lang, kernel, splits),
     ...shared.kernel,
     `  ${lang.rangeLoop("job", blocks.block, int(shape.outputs * splits), blocks.count)}`,
     `    ${lang.declare("int64", "o", splits === 1 ? "job" : `job / ${int(splits)}`)}`,
@@ -251,10 +271,7 @@ function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p
     ...(splits === 1 ? [`      ${p.store("a")}`] : combineSplits(p, splits, "      ")),
     "    }",
     "  }", "}"];
-  return namedByCode(kernel.kind, {
-    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, shape.outputs * splits)), 1, 1], block: [THREADS, 1, 1],
-    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
-  });
+  return reduceSource(kernel, p, lines, shape.outputs, splits);
 }
 
 /** A `reduce` kernel (see the file header for its strategies). */

@@ -116,12 +116,18 @@ function shared(kind: ComputeKind, name: string, dims: readonly number[]): Share
   return { text: `var<workgroup> ${name}: ${type};`, moduleScope: true };
 }
 
+/** The workgroup array the reduction helpers (workgroupReduce) work in: one slot per thread. */
+export function workgroupScratch(kind: ComputeKind, threads: number): SharedDeclaration {
+  return shared(kind, "trainc_partial", [threads]);
+}
+
 /**
- * A workgroup-wide sum or max: every thread writes its value to a workgroup array, then a tree halves the live slots
- * with a barrier per level (uniform control flow: each loop bound is a constant). The last barrier keeps the next use
- * of the array from overwriting the result before every thread has read it.
+ * `fn trainc_block_<op>(v, t: i32)`: the workgroup-wide sum or max of every thread's v (t: the thread's index), the
+ * same in every thread, called at a workgroup-uniform point. Every thread writes its value to workgroupScratch, then
+ * a tree halves the live slots with a barrier per level (uniform control flow: each loop bound is a constant). The
+ * last barrier keeps the next use of the array from overwriting the result before every thread has read it.
  */
-function reduceHelper(op: "sum" | "max", kind: ComputeKind, threads: number): string {
+export function workgroupReduce(op: "sum" | "max", kind: ComputeKind, threads: number): string {
   const type = compute(kind);
   const combine = op === "sum" ? "trainc_partial[t] + trainc_partial[t + s]"
     : expr("maximum", ["trainc_partial[t]", "trainc_partial[t + s]"], kind);
@@ -146,8 +152,8 @@ const BLOCKS: BlockDialect = {
   barrier: "workgroupBarrier();",
   shared,
   reduce: (op, kind, value, threads) => ({
-    expr: `trainc_block_${op}(${value}, i32(lid.x))`, shared: [shared(kind, "trainc_partial", [threads])],
-    helpers: reduceHelper(op, kind, threads),
+    expr: `trainc_block_${op}(${value}, i32(lid.x))`, shared: [workgroupScratch(kind, threads)],
+    helpers: workgroupReduce(op, kind, threads),
   }),
   atomics: false,
 };

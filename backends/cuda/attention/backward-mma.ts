@@ -20,17 +20,13 @@
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { dqAccumulator } from "./backward-prep.ts";
 import { describeShape } from "./forward-mma.ts";
-import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
-
-function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
-  return { spec: s, role: "backward", own: c.Bc, other: c.Br, warps: c.warps };
-}
 
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
@@ -41,7 +37,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const rowOffset = dSOffset + c.Br * c.Bc * 2;
   const flagOffset = rowOffset + 4 * c.Br * 4;
   return { vOffset, qOffset, dOOffset, pOffset, dSOffset, rowOffset, flagOffset,
-    bytes: flagOffset + flagBytes(maskShape(s, c)) };
+    bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
 }
 
 /** Warps along M and N of an [m x n] product: each warp tile a multiple of 16 x 16 and as square as possible. */
@@ -429,7 +425,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
       "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
-    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), QUERY_WALK, HELPERS, probabilities(s)]
+    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), QUERY_WALK, HELPERS, probabilities(s)]
       .join("\n\n"),
     body: body(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],

@@ -11,20 +11,16 @@ import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { backwardBytes } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
 import { paddedRow } from "./forward-simt.ts";
-import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
-
-function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
-  return { spec: s, role: "backward", own: c.Bc, other: c.Br, warps: c.warps };
-}
 
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const tile = c.Bc * paddedRow(s.D) * 4;
   const pOffset = 4 * tile;
   const rowOffset = pOffset + 2 * c.Br * (c.Bc + 4) * 4;
   const flagOffset = rowOffset + 2 * c.Br * 4;
-  return { tile, pOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c)) };
+  return { tile, pOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
 }
 
 /** Throws 5306/5307 unless Br = Bc = 4 * warps and shared memory fits. */
@@ -204,7 +200,7 @@ export function renderBackwardSimt(s: AttentionSpec, c: AttentionConfig): Kernel
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "red_add_f32",
       ...(s.segments ? ["shfl_xor" as const] : [])],
-    helpers: [renderMask(maskShape(s, c)), HELPERS].join("\n\n"),
+    helpers: [renderMask(maskShape(s, c, "backward")), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tk, c.Bc), s.Hk, s.B],
     threads,

@@ -22,7 +22,7 @@ import {
   backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -31,10 +31,6 @@ import { renderTileHelpers, tileBytes, tileStepOk } from "./tile.ts";
 /** Bytes one wgmma 128-byte-swizzle region must be aligned to, and the slack asked for to align the base. */
 const ALIGN = 1024;
 
-function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
-  return { spec: s, role: "backward", own: c.Bc, other: c.Br, warps: c.warps };
-}
-
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
   const qOffset = 2 * vOffset;
@@ -42,7 +38,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
   const rowOffset = dSOffset + c.Bc * c.Br * 2;
   const flagOffset = rowOffset + 4 * c.Br * 4;
-  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c)) };
+  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
 }
 
 /** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
@@ -258,7 +254,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
       ...(s.segments ? ["shfl_xor" as const] : [])],
-    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c)), QUERY_WALK, PRODUCTS,
+    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "backward")), QUERY_WALK, PRODUCTS,
       probabilities(s)].join("\n\n"),
     body: body(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],

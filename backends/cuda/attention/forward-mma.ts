@@ -10,7 +10,7 @@
 // start first while the blocks running together share that head's K and V in L2.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
-import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
@@ -21,12 +21,8 @@ import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 /** f32 accumulators one thread may hold (S and O tiles) before the register file overflows. */
 const MAX_ACCUMULATORS = 192;
 
-function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
-  return { spec: s, role: "forward", own: c.Br, other: c.Bc, warps: c.warps };
-}
-
 function sharedBytes(s: AttentionSpec, c: AttentionConfig): number {
-  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D) + flagBytes(maskShape(s, c));
+  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D) + flagBytes(maskShape(s, c, "forward"));
 }
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
@@ -283,7 +279,7 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
       "pack_bf16", "fast_exp2", "shfl_xor", "any_sync"],
-    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c)), maskHelper(s), HELPERS].join("\n\n"),
+    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "forward")), maskHelper(s), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],
     threads,

@@ -9,16 +9,12 @@
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { forwardBytes, describeShape } from "./forward-mma.ts";
-import { flagBytes, renderMask, tiles, type MaskShape } from "./mask.ts";
+import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
 /** f32 accumulators (S and O) one thread may hold. */
 const MAX_ACCUMULATORS = 128;
-
-function maskShape(s: AttentionSpec, c: AttentionConfig): MaskShape {
-  return { spec: s, role: "forward", own: c.Br, other: c.Bc, warps: c.warps };
-}
 
 /** Floats per padded tile row. */
 export function paddedRow(d: number): number {
@@ -30,7 +26,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = kOffset + c.Bc * paddedRow(s.D) * 4;
   const pOffset = vOffset + c.Bc * paddedRow(s.D) * 4;
   const flagOffset = pOffset + c.Br * (c.Bc + 4) * 4;
-  return { kOffset, vOffset, pOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c)) };
+  return { kOffset, vOffset, pOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "forward")) };
 }
 
 /** Throws 5306/5307 unless the config fits the SIMT layout, registers and shared memory. */
@@ -233,7 +229,7 @@ export function renderForwardSimt(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "shfl_xor"],
-    helpers: [renderMask(maskShape(s, c)), maskHelper(s), HELPERS].join("\n\n"),
+    helpers: [renderMask(maskShape(s, c, "forward")), maskHelper(s), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],
     threads,

@@ -12,7 +12,7 @@
 //   build_flags(seg, own0, lo, hi, flags)   every warp of the block fills flags[n - lo] for n in [lo, hi]
 //   visible(i, j)   the static part of the rule (key < Tk, causal, window); segments are compared by the caller
 
-import type { AttentionSpec } from "./spec.ts";
+import type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
 /** Which side of the pair a block owns. */
 export type Role = "forward" | "backward";
@@ -25,6 +25,12 @@ export interface MaskShape {
   readonly own: number;
   readonly other: number;
   readonly warps: number;
+}
+
+/** The mask shape of a kernel with tile config `c`: the forward owns Br query rows, the backward Bc keys. */
+export function maskShape(s: AttentionSpec, c: AttentionConfig, role: Role): MaskShape {
+  return role === "forward" ? { spec: s, role, own: c.Br, other: c.Bc, warps: c.warps }
+    : { spec: s, role, own: c.Bc, other: c.Br, warps: c.warps };
 }
 
 /** Number of tiles of `size` rows over `length` rows. */

@@ -13,8 +13,8 @@ export type Primitive =
   | "wgmma_wait" | "fence_operands" | WgmmaPrimitive;
 
 /** Widths N of the wgmma m64nNk16 helpers: wgmma_ss_nN (both operands in shared memory), wgmma_rs_nN (A in registers). */
-const WGMMA_SS = [32, 64, 128] as const;
-const WGMMA_RS = [64, 128] as const;
+export const WGMMA_SS = [32, 64, 128] as const;
+export const WGMMA_RS = [64, 128] as const;
 export type WgmmaPrimitive = `wgmma_ss_n${(typeof WGMMA_SS)[number]}` | `wgmma_rs_n${(typeof WGMMA_RS)[number]}`;
 
 /** The wgmma helper for an m64nNk16 product whose A operand comes from shared memory (`ss`) or registers (`rs`). */

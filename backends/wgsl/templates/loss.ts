@@ -1,43 +1,32 @@
 // Cross-entropy over the last axis and its gradient on WebGPU, as ir/interpret/loss.ts defines them: loss[r] =
 // logsumexp(logits[r, :]) - logits[r, target[r]], 0 where target == ignore_index; the gradient row is
 // (softmax(logits[r, :]) - onehot(target[r])) * dloss[r], 0 on ignored rows. A workgroup per row (grid-stride over
-// rows) reduces the row's max and then its sum of exponentials through workgroup memory, in f32.
+// rows) reduces the row's max and then its sum of exponentials through workgroup memory (the language's workgroup
+// reductions, wgsl/language.ts), in f32.
 // Invariant: a target outside [0, V) that is not ignore_index gives NaN (the interpreter fails with 6111; WGSL
 // kernels have no error channel, and the wgsl runtime checks labels on the host before a step).
 
 import { numel, attrNumber, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
 import type { KernelSource } from "../../kernel.ts";
+import { workgroupReduce, workgroupScratch } from "../language.ts";
 import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
 
-/** Workgroup memory and the row's log-sum-exp, shared by both kernels. */
-const ROW_LSE = `var<workgroup> partial: array<f32, 256>;
+/** The row's log-sum-exp, shared by both kernels, over the language's workgroup reductions. */
+const ROW_LSE = `${workgroupScratch("float", 256).text}
 
-// Leaves the workgroup's combination (max or sum) of every thread's x in partial[0]; every thread calls it.
-fn combine(x: f32, is_max: bool, t: u32) {
-  partial[t] = x;
-  workgroupBarrier();
-  for (var stride: u32 = 128u; stride > 0u; stride >>= 1u) {
-    if (t < stride) {
-      let other = partial[t + stride];
-      partial[t] = select(partial[t] + other, max(partial[t], other), is_max);
-    }
-    workgroupBarrier();
-  }
-}
+${workgroupReduce("max", "float", 256)}
+
+${workgroupReduce("sum", "float", 256)}
 
 // logsumexp of row r (its max when that is not finite), the same value in every thread.
 fn row_lse(r: i32, t: u32) -> f32 {
   var top = -0x1.fffffep+127f;  // the lowest f32: WGSL lets an implementation assume no infinities arise
   for (var j: i32 = i32(t); j < V; j += 256) { top = max(top, logits[r * V + j]); }
-  combine(top, true, t);
-  let m = partial[0];
-  workgroupBarrier();
+  let m = trainc_block_max(top, i32(t));
   var sum = 0.0;
   for (var j: i32 = i32(t); j < V; j += 256) { sum += exp(logits[r * V + j] - m); }
-  combine(sum, false, t);
-  let lse = select(m, m + log(partial[0]), abs(m) != trainc_inf());
-  workgroupBarrier();
-  return lse;
+  let total = trainc_block_sum(sum, i32(t));
+  return select(m, m + log(total), abs(m) != trainc_inf());
 }`;
 
 function constants(a: Anchor, rows: number, classes: number): string {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KernelSource } from "../../../../backends/kernel.ts";
-import { PRIMITIVES, type Primitive } from "../../../../backends/cuda/attention/primitives.ts";
+import { PRIMITIVES, WGMMA_RS, WGMMA_SS, type Primitive } from "../../../../backends/cuda/attention/primitives.ts";
 import { cType } from "../../../../backends/cuda/attention/source.ts";
 
 const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
@@ -38,10 +38,10 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   wgmma_commit: "inline void wgmma_commit() {}",
   wgmma_wait: "template <int N>\ninline void wgmma_wait() {}",
   fence_operands: "template <int N>\ninline void fence_operands(float (&)[N]) {}",
-  ...Object.fromEntries([32, 64, 128].map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
+  ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
     `wgmma_ss_n${n}(float (&d)[${n / 2}], unsigned long long da, unsigned long long db) ` +
     `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB); }`])),
-  ...Object.fromEntries([64, 128].map((n) => [`wgmma_rs_n${n}`, `template <int TB>\ninline void ` +
+  ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, `template <int TB>\ninline void ` +
     `wgmma_rs_n${n}(float (&d)[${n / 2}], const unsigned (&a)[4], unsigned long long db) ` +
     `{ emu_wgmma_rs<${n}>(d, a, db, TB); }`])),
 } as Record<Primitive, string>;
