@@ -15,6 +15,11 @@ export interface KernelParam {
   readonly name: string;
   readonly dtype: DType;
   readonly access: "read" | "write" | "readwrite";
+  /**
+   * Where a buffer binds in parts (a WebGPU binding covers at most maxStorageBufferBindingSize bytes): this parameter
+   * is bytes [index * bytes, (index + 1) * bytes) of the buffer, the last part shorter. Absent: the whole buffer.
+   */
+  readonly part?: { readonly index: number; readonly bytes: number };
 }
 
 /** One rendered kernel: device source plus its launch configuration and cost. */

@@ -44,12 +44,16 @@ function bundleUrl(file: string): string {
   return `${pathToFileURL(file).href}?${hashText(readFileSync(file, "utf8")).slice(0, 16)}`;
 }
 
-/** Builds `module` for the first WebGPU adapter, writes its bundle into `dir` and opens it on the device. */
-export async function openWgsl(module: Module, dir: string, title: string, note: (m: string) => void): Promise<WgslRun> {
+/**
+ * Builds `module` for the first WebGPU adapter, writes its bundle into `dir` and opens it on the device. `within`
+ * lowers limits below the device's (a test of how a smaller device is planned for).
+ */
+export async function openWgsl(module: Module, dir: string, title: string, note: (m: string) => void,
+  within: Partial<WgslLimits> = {}): Promise<WgslRun> {
   const gpu = await openDevice();
   note(`WebGPU adapter: ${gpu.description || "unnamed"}`);
   try {
-    const program = buildWgslProgram(module, gpu.limits);
+    const program = buildWgslProgram(module, { ...gpu.limits, ...within });
     const file = writeBundle(dir, program, title);
     const launches = program.graphs.reduce((n, g) => n + g.kernels.reduce((m, k) => m + k.sources.length, 0), 0);
     note(`wrote ${file} (${launches} launches); compiling its kernels`);
@@ -104,12 +108,12 @@ export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => v
 
 /** `trainc grads --target wgsl`: the grads graph on one batch; its outputs by name (loss, logits, grad.<name>), f32. */
 export async function gradsWgsl(graph: Graph, parameters: Readonly<Record<string, Tensor>>, batch: Readonly<Record<string, Tensor>>,
-  dir: string, note: (m: string) => void): Promise<Record<string, Tensor>> {
+  dir: string, note: (m: string) => void, within: Partial<WgslLimits> = {}): Promise<Record<string, Tensor>> {
   const [rows, length] = batch["input_ids"]!.shape as [number, number];
   const module = specializeModule({ graphs: [graph] }, { B: rows, T: length });
   const specialized = module.graphs[0]!;
   checkBatch({ input_ids: batch["input_ids"]!.data, labels: batch["labels"]!.data }, vocabOf(specialized), IGNORE_INDEX);
-  const run = await openWgsl(module, dir, `grads of one ${rows}x${length} batch`, note);
+  const run = await openWgsl(module, dir, `grads of one ${rows}x${length} batch`, note, within);
   const { session } = run;
   try {
     for (const input of specialized.inputs) session.write(specialized.name, input.name, (batch[input.name] ?? parameters[input.name]!).data);

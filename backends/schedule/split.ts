@@ -2,14 +2,14 @@
 // stage; lavapipe offers 16). The gradient-norm kernel of the optimizer step reads one partial sum per parameter, 21
 // buffers for a small Llama. A fused kernel's nodes are cut, in order, into pieces that each bind at most `max`
 // buffers; a value one piece makes and a later one reads becomes a new buffer (`<kernel>.s<k>`). Constants, iotas and
-// sizes are recomputed in every piece that uses them, as partition does for kernels.
+// sizes are recomputed in every piece that uses them, as partition does for kernels. A buffer may count as several
+// bindings (`weight`: WebGPU binds a tensor larger than its binding size in parts).
 // Invariants: running the pieces in order computes what the kernel computed; a kernel within the limit, or not fused,
 // is kept as it is; a single node that alone needs more than `max` buffers is E5703.
 
 import { GraphBuilder, type Value } from "../../ir/builder.ts";
-import type { Graph, ValueId } from "../../ir/graph.ts";
+import type { Graph, TensorType, ValueId } from "../../ir/graph.ts";
 import { fail } from "../../compiler/diagnostics.ts";
-import { kernelParams } from "../kernel.ts";
 import { opClass } from "./op-classes.ts";
 import type { Buffer, Kernel, Partition } from "./partition.ts";
 
@@ -21,17 +21,21 @@ function reads(graph: Graph, i: number, producer: ReadonlyMap<ValueId, number>):
   });
 }
 
-/** Buffers a piece made of `members` binds: values it reads from outside, and values it makes that `later` reads. */
+/** How many bindings a buffer of this type takes. */
+export type BindingWeight = (type: TensorType) => number;
+
+/** Bindings a piece made of `members` binds: values it reads from outside, and values it makes that `later` reads. */
 function bindings(graph: Graph, members: readonly number[], later: ReadonlySet<ValueId>,
-  producer: ReadonlyMap<ValueId, number>): number {
+  producer: ReadonlyMap<ValueId, number>, weight: BindingWeight): number {
   const inside = new Set(members.flatMap((m) => graph.nodes[m]!.results));
   const inputs = new Set(members.flatMap((m) => reads(graph, m, producer)).filter((v) => !inside.has(v)));
-  return inputs.size + [...inside].filter((v) => later.has(v)).length;
+  return [...inputs, ...[...inside].filter((v) => later.has(v))].reduce((n, v) => n + weight(graph.types[v]!), 0);
 }
 
-/** Node indices of `kernel` in pieces of at most `max` buffers each. */
-function pieces(kernel: Kernel, max: number, producer: ReadonlyMap<ValueId, number>): number[][] {
+/** Node indices of `kernel` in pieces of at most `max` bindings each. */
+function pieces(kernel: Kernel, max: number, producer: ReadonlyMap<ValueId, number>, weight: BindingWeight): number[][] {
   const { graph } = kernel;
+  const bound = (members: readonly number[], later: ReadonlySet<ValueId>) => bindings(graph, members, later, producer, weight);
   const work = graph.nodes.map((_, i) => i).filter((i) => opClass(graph.nodes[i]!.op) !== "nullary");
   const outputs = graph.outputs.map((o) => o.id);
   /** Values read by the nodes from position `from` of `work` on, or by the kernel's outputs. */
@@ -40,11 +44,12 @@ function pieces(kernel: Kernel, max: number, producer: ReadonlyMap<ValueId, numb
   work.forEach((node, k) => {
     const current = result.at(-1)!;
     const later = readFrom(k + 1);
-    if (current.length > 0 && bindings(graph, [...current, node], later, producer) > max) result.push([]);
+    if (current.length > 0 && bound([...current, node], later) > max) result.push([]);
     result.at(-1)!.push(node);
-    if (bindings(graph, [node], later, producer) > max) {
-      fail(5703, `${kernel.name}: one ${graph.nodes[node]!.op} needs ${bindings(graph, [node], later, producer)} buffers, ` +
-        `more than the ${max} the target binds per kernel`, "use a device with a higher maxStorageBuffersPerShaderStage");
+    if (bound([node], later) > max) {
+      fail(5703, `${kernel.name}: one ${graph.nodes[node]!.op} needs ${bound([node], later)} bindings, ` +
+        `more than the ${max} the target binds per kernel`, "use a device with a higher maxStorageBuffersPerShaderStage, or " +
+        "(WebGPU) a higher maxStorageBufferBindingSize: a tensor larger than it binds in parts");
     }
   });
   return result;
@@ -79,11 +84,12 @@ function pieceGraph(kernel: Kernel, members: readonly number[], later: ReadonlyS
 }
 
 /** `part` with every fused kernel binding more than `max` buffers cut into pieces that bind at most `max`. */
-export function splitByBuffers(part: Partition, max: number): Partition {
+export function splitByBuffers(part: Partition, max: number, weight: BindingWeight = () => 1): Partition {
   const buffers = new Map<string, Buffer>(part.buffers);
   const kernels = part.kernels.flatMap((kernel): Kernel[] => {
-    if (kernel.kind !== "fused" || kernelParams(kernel.graph).length <= max) return [kernel];
     const { graph } = kernel;
+    const all = [...graph.inputs, ...graph.outputs].reduce((n, io) => n + weight(graph.types[io.id]!), 0);
+    if (kernel.kind !== "fused" || all <= max) return [kernel];
     const names = new Map<ValueId, string>([...graph.inputs, ...graph.outputs].map((io) => [io.id, io.name]));
     const name = (v: ValueId): string => {
       if (!names.has(v)) {
@@ -94,7 +100,7 @@ export function splitByBuffers(part: Partition, max: number): Partition {
       return names.get(v)!;
     };
     const producer = new Map(graph.nodes.flatMap((n, i) => n.results.map((r) => [r, i] as const)));
-    const cut = pieces(kernel, max, producer);
+    const cut = pieces(kernel, max, producer, weight);
     const outputs = new Set(graph.outputs.map((o) => o.id));
     return cut.map((members, k) => {
       const readLater = new Set(cut.slice(k + 1).flat().flatMap((m) => graph.nodes[m]!.args));

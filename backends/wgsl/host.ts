@@ -5,14 +5,15 @@
 // TypeScript source with its types erased, and index.html, the page that trains in a browser tab (page.js). The same
 // files run in Node (through the webgpu package) and in a browser.
 // Invariants: a kernel is listed once however many launches use it (names come from the code's hash); ranges are
-// [arena, offset, bytes] with arena 0 = state, 1 = activations; program.js exports what ProgramDescription names;
+// [arena, offset, bytes] with arena 0 = state, 1 = activations, and none is longer than the program's partBytes (a
+// parameter binding part of a tensor gets that part's range; a longer copy is made in pieces); program.js exports what ProgramDescription names;
 // bundle files import only each other (a relative import of anything else fails the build).
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Project, ts, VariableDeclarationKind, type SourceFile } from "ts-morph";
 import type { Graph } from "../../ir/graph.ts";
-import type { KernelSource } from "../kernel.ts";
+import type { KernelParam, KernelSource } from "../kernel.ts";
 import type { GraphPlan, Placement } from "../schedule/memory.ts";
 import { WGSL_PRELUDE } from "./language.ts";
 import type { WgslProgram } from "./program.ts";
@@ -31,6 +32,24 @@ export const RUNTIME: Readonly<Record<string, string>> = {
 
 function range(p: Placement): Range {
   return [p.arena === "state" ? 0 : 1, p.offset, p.bytes];
+}
+
+/** The range a kernel parameter binds: its buffer's, or the part of it the parameter names. */
+function paramRange(plan: GraphPlan, param: KernelParam): Range {
+  const [arena, offset, bytes] = range(placementOf(plan, param.name));
+  if (!param.part) return [arena, offset, bytes];
+  const start = param.part.index * param.part.bytes;
+  return [arena, offset + start, Math.min(param.part.bytes, bytes - start)];
+}
+
+/** The copies moving `from` onto `to`, in pieces of at most `most` bytes (a copy binds both ranges). */
+function copyPieces(from: Range, to: Range, most: number): [Range, Range][] {
+  const pieces: [Range, Range][] = [];
+  for (let at = 0; at < to[2]; at += most) {
+    const bytes = Math.min(most, to[2] - at);
+    pieces.push([[from[0], from[1] + at, bytes], [to[0], to[1] + at, bytes]]);
+  }
+  return pieces;
 }
 
 function placementOf(plan: GraphPlan, name: string): Placement {
@@ -77,9 +96,10 @@ export function programModule(program: WgslProgram, title: string): string {
   };
   const bodies = program.graphs.map((g) => {
     const lines = g.kernels.flatMap((k) => k.sources.map((s) =>
-      `record.launch(${kernelIndex(s)}, ${JSON.stringify(s.params.map((p) => range(placementOf(g.plan, p.name))))}); // ${k.kernel.name}`));
-    const copies = g.plan.copies.map((c) =>
-      `record.copy(${JSON.stringify(range(placementOf(g.plan, c.from)))}, ${JSON.stringify(range(placementOf(g.plan, c.to)))}); // ${c.to}`);
+      `record.launch(${kernelIndex(s)}, ${JSON.stringify(s.params.map((p) => paramRange(g.plan, p)))}); // ${k.kernel.name}`));
+    const copies = g.plan.copies.flatMap((c) =>
+      copyPieces(range(placementOf(g.plan, c.from)), range(placementOf(g.plan, c.to)), program.partBytes)
+        .map(([from, to]) => `record.copy(${JSON.stringify(from)}, ${JSON.stringify(to)}); // ${c.to}`));
     return { name: g.name, statements: [...lines, ...copies] };
   });
   file.addImportDeclaration({ moduleSpecifier: "./session.js", namedImports: ["WgslSession"] });

@@ -4,16 +4,19 @@
 // inputs in place, since WebGPU rejects a kernel that binds one range as an input and as a writable output, so updated
 // state is copied back after the graph) and every kernel rendered to WGSL. The host emitter (backends/wgsl/host.ts)
 // writes this out as an ES module.
-// Invariants: every buffer a KernelSource names is in its graph's placement; no tensor exceeds the device's
-// storage binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming
-// the limit; fused kernels are cut to fit, anchor kernels cannot be: attention's backward binds 8, WebGPU's default).
+// A tensor larger than the device's storage binding size binds in parts (split-bindings.ts), each part counting as a
+// binding.
+// Invariants: every buffer a KernelSource names is in its graph's placement; no binding exceeds the device's storage
+// binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming the
+// limit; fused kernels are cut to fit, anchor kernels cannot be: attention's backward binds 8, WebGPU's default).
 //
 // Error codes defined here:
-//   5705  a tensor or an arena larger than what the WebGPU device allows
+//   5705  a kernel binding more buffers, or an arena larger, than the WebGPU device allows
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { DTYPES, type DType } from "../../ir/dtype.ts";
-import type { Module } from "../../ir/graph.ts";
+import type { Module, TensorType } from "../../ir/graph.ts";
+import { numel } from "../../ir/tensor.ts";
 import type { CompiledGraph } from "../cuda/program.ts";
 import { planMemory, type MemoryPlan } from "../schedule/memory.ts";
 import { partition } from "../schedule/partition.ts";
@@ -21,12 +24,13 @@ import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-bu
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
 import { legalizeForWgsl } from "./legalize.ts";
+import { partBytesFor, partsOf, splitBindings } from "./split-bindings.ts";
 
 /** What the device allows, from its limits. */
 export interface WgslLimits {
   /** maxStorageBuffersPerShaderStage. */
   readonly maxBuffers: number;
-  /** maxStorageBufferBindingSize: the largest tensor. */
+  /** maxStorageBufferBindingSize: the largest binding (a larger tensor binds in parts). */
   readonly maxBindingBytes: number;
   /** maxBufferSize: the largest arena. */
   readonly maxBufferBytes: number;
@@ -35,6 +39,8 @@ export interface WgslLimits {
 export interface WgslProgram {
   readonly graphs: readonly CompiledGraph[];
   readonly memory: MemoryPlan;
+  /** Bytes of each part of a tensor that binds in parts (KernelParam.part), and of each piece of a larger copy. */
+  readonly partBytes: number;
 }
 
 /** Bits one element of `dtype` occupies on a WebGPU device: 32 for everything the wgsl target stores. */
@@ -47,16 +53,11 @@ function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limit
   for (const g of graphs) {
     for (const source of g.kernels.flatMap((k) => k.sources)) {
       if (source.params.length > limits.maxBuffers) {
-        fail(5705, `kernel ${source.name} of ${g.name} binds ${source.params.length} storage buffers, more than this WebGPU ` +
-          `device's maxStorageBuffersPerShaderStage (${limits.maxBuffers})`, "train on a device that offers more (most desktop GPUs do)");
-      }
-    }
-  }
-  for (const plan of memory.graphs) {
-    for (const [name, placed] of plan.placement) {
-      if (placed.bytes > limits.maxBindingBytes) {
-        fail(5705, `tensor ${name} of ${plan.graph} needs ${placed.bytes} bytes, more than this WebGPU device's ` +
-          `maxStorageBufferBindingSize (${limits.maxBindingBytes} bytes)`, fix);
+        const parted = source.params.some((p) => p.part) ? ` (tensors over ${limits.maxBindingBytes} bytes, ` +
+          "maxStorageBufferBindingSize, bind in parts)" : "";
+        fail(5705, `kernel ${source.name} of ${g.name} binds ${source.params.length} storage buffers${parted}, more than ` +
+          `this WebGPU device's maxStorageBuffersPerShaderStage (${limits.maxBuffers})`,
+          parted ? fix : "train on a device that offers more (most desktop GPUs do)");
       }
     }
   }
@@ -70,14 +71,20 @@ function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limit
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU. */
 export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgram {
+  const partBytes = partBytesFor(limits.maxBindingBytes);
+  const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs
-    .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers)), rowStatsScratch));
+    .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers, weight)), rowStatsScratch));
   const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false });
   const graphs = partitions.map((p, i): CompiledGraph => {
-    const kernels = p.kernels.map((kernel) => ({ kernel, sources: renderWgslKernel(kernel) }));
+    const plan = memory.graphs[i]!;
+    const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
+    const kernels = p.kernels.map((kernel) => ({
+      kernel, sources: renderWgslKernel(kernel).map((s) => splitBindings(s, parts, partBytes)),
+    }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
-    return { name: p.source.name, partition: p, plan: memory.graphs[i]!, kernels, flops };
+    return { name: p.source.name, partition: p, plan, kernels, flops };
   });
   checkLimits(memory, graphs, limits);
-  return { graphs, memory };
+  return { graphs, memory, partBytes };
 }

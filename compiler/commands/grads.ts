@@ -67,7 +67,7 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
 }
 
 /** input_ids, labels and (optionally; default 0..T-1 per row) position_ids, as i64 [B,T]. */
-function readBatch(file: string): Record<string, Tensor> {
+export function readBatch(file: string): Record<string, Tensor> {
   const raw = readSafetensors(file);
   const ids = raw["input_ids"];
   const labels = raw["labels"];

@@ -17,9 +17,20 @@ const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dty
 describe("buildWgslProgram", () => {
   const program = buildWgslProgram(module, LAVAPIPE);
 
-  test("a tensor larger than the binding size, or an arena larger than a buffer, is E5705 naming the limit", () => {
-    expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 1024 }))
-      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/maxStorageBufferBindingSize \(1024 bytes\)/) }));
+  test("a tensor larger than the binding size binds in parts of at most that size; parts beyond the buffers per kernel " +
+    "are E5703 (fused kernels) or E5705 (anchors), an arena larger than a buffer E5705 naming the limit", () => {
+    const parted = buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 4096 });
+    const params = parted.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.flatMap((s) => s.params)));
+    expect(parted.partBytes).toBe(4096);
+    expect(params.filter((p) => p.part).length).toBeGreaterThan(20);
+    const bound = programModule(parted, "parted").split("\n").filter((l) => /record\.(launch|copy)\(/.test(l)).join("\n");
+    const ranges = [...bound.matchAll(/\[[01], ?\d+, ?(\d+)\]/g)].map((m) => Number(m[1]));
+    expect(ranges.length).toBeGreaterThan(100);
+    expect(Math.max(...ranges)).toBe(4096);
+    expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 256 }))
+      .toThrow(expect.objectContaining({ code: 5703, message: expect.stringMatching(/bindings, more than the 16/) }));
+    expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBuffers: 8, maxBindingBytes: 4096 }))
+      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/bind in parts\), more than .* \(8\)/) }));
     expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBufferBytes: 4096 }))
       .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/maxBufferSize \(4096 bytes\)/) }));
   });
