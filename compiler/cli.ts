@@ -20,6 +20,7 @@ function program(): Command {
   cli.command("compile <config>").description("compile a model + config into a training program and a report")
     .option("-o, --out <dir>", "output folder (default: <output_dir>/program)")
     .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)").option("--no-build", "write sources only")
+    .option("--subgroups", "wgsl: reductions use subgroups (the bundle then runs only where the adapter offers them)")
     .action(async (config: string, o) => (await import("./commands/compile.ts")).compile(config, o));
 
   cli.command("train <config>").description("train: compile if needed, then run with a progress line")

@@ -131,19 +131,22 @@ export async function gradsWgsl(graph: Graph, parameters: Readonly<Record<string
 /**
  * What a bundle for any browser is planned within: WebGPU's default limits, so it runs on every WebGPU device: binding
  * and buffer sizes of 128 and 256 MiB, 8 storage buffers per kernel (attention's backward kernels bind 8 at most,
- * AdamW 7; fused kernels are cut to fit).
+ * AdamW 7; fused kernels are cut to fit), and no optional feature (no subgroups).
  */
-export const BUNDLE_LIMITS: WgslLimits = { maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20 };
+export const BUNDLE_LIMITS: WgslLimits = {
+  maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20, subgroups: false,
+};
 
 /**
  * `trainc compile --target wgsl`: the bundle (program.js, its runtime, index.html) plus the run files its page trains
  * from (parameters.safetensors in f32, batches.bin with the run's batches padded to sequence_len, run.json); returns
  * the report.
  */
-export function compileWgsl(plan: Plan, out: string, note: (m: string) => void): Record<string, unknown> {
+export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (m: string) => void): Record<string, unknown> {
   const { module, sizes } = specializedStep(plan);
-  note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T} within ${BUNDLE_LIMITS.maxBuffers} storage buffers per kernel`);
-  const program = buildWgslProgram(module, BUNDLE_LIMITS);
+  note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T} within ${limits.maxBuffers} storage buffers ` +
+    `per kernel${limits.subgroups ? ", reductions through subgroups" : ""}`);
+  const program = buildWgslProgram(module, limits);
   const title = `trainc: ${plan.model.path}, B=${sizes.B}, T=${sizes.T}, ${plan.totalSteps} steps`;
   writeBundle(out, program, title);
   note(`writing the run files (parameters, ${plan.totalSteps * plan.config.gradient_accumulation_steps} batches)`);
@@ -162,6 +165,7 @@ function wgslReport(program: WgslProgram, plan: Plan, sizes: { B: number; T: num
   const { stateBytes, activationBytes } = program.memory;
   return {
     target: "wgsl", micro_batch_size: sizes.B, sequence_len: sizes.T, dtype: "f32", parameter_dtype: "f32",
+    subgroups: program.subgroups,
     ...stepReport(program.graphs, plan),
     memory: { state_bytes: stateBytes, activation_bytes: activationBytes, predicted_peak_bytes: stateBytes + activationBytes },
   };

@@ -1,6 +1,6 @@
 // WebGPU in Node through the webgpu package (Dawn): opening a device, and running one generated WGSL kernel on
 // buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
-// WGSL_PRELUDE then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches its grid of
+// the prelude (with the subgroups directive where the device offers them) then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches its grid of
 // workgroups.
 // Dawn's promises do not keep Node's event loop alive, so a process awaiting the GPU with nothing else pending would
 // exit silently: an open device holds a timer until close().
@@ -11,7 +11,7 @@
 import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
-import { WGSL_PRELUDE } from "./language.ts";
+import { preludeFor } from "./language.ts";
 import type { WgslLimits } from "./program.ts";
 import { adapterName, requestDevice } from "./runtime/session.ts";
 
@@ -55,6 +55,7 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
     maxBuffers: device.limits.maxStorageBuffersPerShaderStage,
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxBufferBytes: device.limits.maxBufferSize,
+    subgroups: device.features.has("subgroups"),
   };
   const close = () => {
     clearInterval(alive);
@@ -76,7 +77,7 @@ export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: R
   outputs: Readonly<Record<string, number>>): Promise<Record<string, Uint8Array>> {
   const { device } = gpu;
   device.pushErrorScope("validation");
-  const module = device.createShaderModule({ code: `${WGSL_PRELUDE}\n\n${kernel.code}` });
+  const module = device.createShaderModule({ code: `${preludeFor(gpu.limits.subgroups)}\n\n${kernel.code}` });
   const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: kernel.name } });
   const buffers = kernel.params.map((p) => {
     const data = inputs[p.name];

@@ -1,6 +1,7 @@
 // Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
 // language, matmul through the WGSL GEMM, attention and its gradient through the attention templates (the backward
-// pass as two kernels), every other anchor op through its WGSL template. Kernel parameters are schedule buffer names
+// pass as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
+// workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel parameters are schedule buffer names
 // (the anchor templates bind them by role), which is how the host program binds them.
 // Invariant: a kernel renders to one or more sources, launched in order; a kind without a WGSL kernel fails with
 // E5704 naming it.
@@ -15,7 +16,7 @@ import type { OpName } from "../../ir/ops/index.ts";
 import type { KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import { renderWgslMatmul } from "./gemm.ts";
-import { WGSL } from "./language.ts";
+import { WGSL, WGSL_SUBGROUPS } from "./language.ts";
 import { renderWgslAttention, renderWgslAttentionGrad } from "./templates/attention.ts";
 import { renderWgslConcat, renderWgslEmbedding, renderWgslEmbeddingGrad, renderWgslGather } from "./templates/copy.ts";
 import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/loss.ts";
@@ -23,7 +24,7 @@ import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
 import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
 import { renderWgslSegmentIds } from "./templates/scan.ts";
 
-const TEMPLATES: Readonly<Record<string, (a: Anchor) => KernelSource>> = {
+const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => KernelSource>> = {
   concat: renderWgslConcat,
   gather: renderWgslGather,
   embedding: renderWgslEmbedding,
@@ -37,10 +38,11 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor) => KernelSource>> = {
 };
 
 /** The WGSL sources of one schedule kernel, in launch order. */
-export function renderWgslKernel(kernel: Kernel): KernelSource[] {
+export function renderWgslKernel(kernel: Kernel, subgroups = false): KernelSource[] {
+  const language = subgroups ? WGSL_SUBGROUPS : WGSL;
   switch (kernel.kind) {
-    case "fused": return [renderFused(kernel, WGSL)];
-    case "reduce": return [renderReduce(kernel, WGSL)];
+    case "fused": return [renderFused(kernel, language)];
+    case "reduce": return [renderReduce(kernel, language)];
     case "matmul": return [renderWgslMatmul(kernel)];
     case "attention": return [renderWgslAttention(kernel)];
     case "attention_grad": return renderWgslAttentionGrad(kernel);
@@ -52,5 +54,5 @@ export function renderWgslKernel(kernel: Kernel): KernelSource[] {
       `train this model with --target cuda or cpu; the wgsl kernels cover ${["fused", "reduce", "matmul", "attention", "adamw",
         ...Object.keys(TEMPLATES)].join(", ")}`);
   }
-  return [template(anchorOf(kernel, kernel.kind as OpName))];
+  return [template(anchorOf(kernel, kernel.kind as OpName), subgroups)];
 }

@@ -5,8 +5,9 @@
 // defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
 // Every buffer binds read_write, inputs too: the host program binds ranges of two arenas, and WebGPU forbids a
 // dispatch to use one buffer as read-only and as writable storage (writable ranges may share a buffer when they do
-// not overlap). Reductions long enough for a workgroup get the workgroup-level code of BLOCKS: module-scope
-// var<workgroup> arrays, workgroupBarrier, and a tree reduction helper per kernel.
+// not overlap). Reductions long enough for a workgroup get the workgroup-level code of the block dialect: module-scope
+// var<workgroup> arrays, workgroupBarrier, and a reduction helper per kernel: a tree through workgroup memory, or
+// where the device offers subgroups (WGSL_SUBGROUPS), subgroup operations and two barriers.
 // Invariant: every expression has the WGSL type of its compute kind (f32, i32, bool); no constant expression
 // evaluates to inf or NaN (WGSL rejects those at shader creation), so both come from private variables' bits.
 
@@ -121,13 +122,23 @@ export function workgroupScratch(kind: ComputeKind, threads: number): SharedDecl
   return shared(kind, "trainc_partial", [threads]);
 }
 
+/** The WGSL directive a kernel using subgroup operations needs before any declaration. */
+export const SUBGROUPS_DIRECTIVE = "enable subgroups;";
+
+/** What a program's kernels start with: the directives of the features they use, then WGSL_PRELUDE. */
+export function preludeFor(subgroups: boolean): string {
+  return subgroups ? `${SUBGROUPS_DIRECTIVE}\n\n${WGSL_PRELUDE}` : WGSL_PRELUDE;
+}
+
 /**
- * `fn trainc_block_<op>(v, t: i32)`: the workgroup-wide sum or max of every thread's v (t: the thread's index), the
- * same in every thread, called at a workgroup-uniform point. Every thread writes its value to workgroupScratch, then
- * a tree halves the live slots with a barrier per level (uniform control flow: each loop bound is a constant). The
- * last barrier keeps the next use of the array from overwriting the result before every thread has read it.
+ * `fn trainc_block_<op>(v, t: i32)`: the workgroup-wide sum or max of every thread's v (t: the thread's index), called
+ * at a workgroup-uniform point. Every thread writes its value to workgroupScratch, then a tree halves the live slots
+ * with a barrier per level (uniform control flow: each loop bound is a constant); the result is the same in every
+ * thread. The last barrier keeps the next use of the array from overwriting the result before every thread has read it.
+ * With `subgroups`, see subgroupReduce.
  */
-export function workgroupReduce(op: "sum" | "max", kind: ComputeKind, threads: number): string {
+export function workgroupReduce(op: "sum" | "max", kind: ComputeKind, threads: number, subgroups = false): string {
+  if (subgroups) return subgroupReduce(op, kind, threads);
   const type = compute(kind);
   const combine = op === "sum" ? "trainc_partial[t] + trainc_partial[t + s]"
     : expr("maximum", ["trainc_partial[t]", "trainc_partial[t + s]"], kind);
@@ -144,19 +155,48 @@ export function workgroupReduce(op: "sum" | "max", kind: ComputeKind, threads: n
 }`;
 }
 
+/**
+ * workgroupReduce through subgroup operations, for whatever way the device maps invocations to subgroups (WGSL does
+ * not say): each subgroup reduces its values (subgroupAdd, subgroupMax) and leaves the result in workgroupScratch, a
+ * sum in the slot of its first active invocation and 0 in its other slots, a max in all its slots (max is
+ * idempotent); after one barrier every subgroup folds all the slots, lane r taking r, r + n, r + 2n, ... in order, and
+ * reduces the lanes' results. Every subgroup folds the same slots in the same order, so every thread gets the same
+ * total; two barriers instead of a tree's log2(threads) + 2.
+ */
+function subgroupReduce(op: "sum" | "max", kind: ComputeKind, threads: number): string {
+  const type = compute(kind);
+  const [reduce, combine, own] = op === "sum"
+    ? ["subgroupAdd", "acc + trainc_partial[j]", `select(${literal(0, kind)}, own, rank == 0)`]
+    : ["subgroupMax", expr("maximum", ["acc", "trainc_partial[j]"], kind), "own"];
+  return `fn trainc_block_${op}(v: ${type}, t: i32) -> ${type} {
+  let rank = i32(subgroupExclusiveAdd(1u));
+  let n = i32(subgroupAdd(1u));
+  let own = ${reduce}(v);
+  trainc_partial[t] = ${own};
+  workgroupBarrier();
+  var acc = trainc_partial[rank];
+  for (var j: i32 = rank + n; j < ${threads}; j += n) { acc = ${combine}; }
+  let total = ${reduce}(acc);
+  workgroupBarrier();
+  return total;
+}`;
+}
+
 /** WGSL's workgroup-level code; no float atomics, so reductions never split over workgroups. */
-const BLOCKS: BlockDialect = {
-  thread: "i32(lid.x)",
-  block: "i32(wid.x)",
-  count: "i32(groups.x)",
-  barrier: "workgroupBarrier();",
-  shared,
-  reduce: (op, kind, value, threads) => ({
-    expr: `trainc_block_${op}(${value}, i32(lid.x))`, shared: [workgroupScratch(kind, threads)],
-    helpers: workgroupReduce(op, kind, threads),
-  }),
-  atomics: false,
-};
+function blocks(subgroups: boolean): BlockDialect {
+  return {
+    thread: "i32(lid.x)",
+    block: "i32(wid.x)",
+    count: "i32(groups.x)",
+    barrier: "workgroupBarrier();",
+    shared,
+    reduce: (op, kind, value, threads) => ({
+      expr: `trainc_block_${op}(${value}, i32(lid.x))`, shared: [workgroupScratch(kind, threads)],
+      helpers: workgroupReduce(op, kind, threads, subgroups),
+    }),
+    atomics: false,
+  };
+}
 
 export const WGSL: Language = {
   name: "wgsl",
@@ -172,7 +212,7 @@ export const WGSL: Language = {
   declareVar: (kind, name, value) => `var ${name}: ${compute(kind)} = ${value};`,
   loop: (v, count) => `for (var ${v}: i32 = 0; ${v} < ${count}; ${v}++) {`,
   rangeLoop: (v, start, end, step) => `for (var ${v}: i32 = ${start}; ${v} < ${end}; ${v} += ${step}) {`,
-  blocks: BLOCKS,
+  blocks: blocks(false),
   kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
     `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n` +
     `    @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
@@ -183,3 +223,6 @@ export const WGSL: Language = {
     return `for (var ${v}: i32 = i32(gid.x); ${v} < ${count}; ${v} += i32(groups.x) * ${WORKGROUP_SIZE}) {`;
   },
 };
+
+/** WGSL for a device that offers subgroups: workgroup reductions go through subgroup operations. */
+export const WGSL_SUBGROUPS: Language = { ...WGSL, name: "wgsl+subgroups", blocks: blocks(true) };

@@ -26,7 +26,7 @@ import { renderWgslKernel } from "./kernels.ts";
 import { legalizeForWgsl } from "./legalize.ts";
 import { partBytesFor, partsOf, splitBindings } from "./split-bindings.ts";
 
-/** What the device allows, from its limits. */
+/** What the device allows: its limits, and whether it offers subgroups. */
 export interface WgslLimits {
   /** maxStorageBuffersPerShaderStage. */
   readonly maxBuffers: number;
@@ -34,6 +34,8 @@ export interface WgslLimits {
   readonly maxBindingBytes: number;
   /** maxBufferSize: the largest arena. */
   readonly maxBufferBytes: number;
+  /** The `subgroups` feature: workgroup reductions then go through subgroup operations. */
+  readonly subgroups: boolean;
 }
 
 export interface WgslProgram {
@@ -41,6 +43,8 @@ export interface WgslProgram {
   readonly memory: MemoryPlan;
   /** Bytes of each part of a tensor that binds in parts (KernelParam.part), and of each piece of a larger copy. */
   readonly partBytes: number;
+  /** Whether the kernels use subgroup operations (the device must offer the `subgroups` feature). */
+  readonly subgroups: boolean;
 }
 
 /** Bits one element of `dtype` occupies on a WebGPU device: 32 for everything the wgsl target stores. */
@@ -80,11 +84,11 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
     const kernels = p.kernels.map((kernel) => ({
-      kernel, sources: renderWgslKernel(kernel).map((s) => splitBindings(s, parts, partBytes)),
+      kernel, sources: renderWgslKernel(kernel, limits.subgroups).map((s) => splitBindings(s, parts, partBytes)),
     }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan, kernels, flops };
   });
   checkLimits(memory, graphs, limits);
-  return { graphs, memory, partBytes };
+  return { graphs, memory, partBytes, subgroups: limits.subgroups };
 }

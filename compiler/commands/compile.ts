@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
 import { chooseArch, compileCuda, cudaReport } from "../cuda-run.ts";
-import { compileWgsl } from "../wgsl-run.ts";
+import { BUNDLE_LIMITS, compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
@@ -26,6 +26,8 @@ export interface CompileOptions {
   readonly target?: string;
   readonly arch?: string;
   readonly build: boolean;
+  /** wgsl: the bundle's reductions use subgroups. */
+  readonly subgroups?: boolean;
 }
 
 export async function compile(configFile: string, options: CompileOptions): Promise<void> {
@@ -40,7 +42,7 @@ export async function compile(configFile: string, options: CompileOptions): Prom
     return;
   }
   if (target.name === "wgsl") {
-    compileForWgsl(plan, out, note);
+    compileForWgsl(plan, out, options.subgroups === true, note);
     return;
   }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
@@ -81,8 +83,8 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
     `report in ${join(out, "report.json")}\n`);
 }
 
-function compileForWgsl(plan: Plan, out: string, note: (m: string) => void): void {
-  const report = compileWgsl(plan, out, note);
+function compileForWgsl(plan: Plan, out: string, subgroups: boolean, note: (m: string) => void): void {
+  const report = compileWgsl(plan, out, { ...BUNDLE_LIMITS, subgroups }, note);
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   process.stdout.write(`compiled for wgsl: ${(report["parameters"] as number).toLocaleString("en-US")} parameters, ` +

@@ -7,7 +7,8 @@
 // buffer, and both ranges live in the state arena.
 // Invariants: a graph's bind groups are built once; a run encodes every launch of the graph in order into one
 // compute pass; errors carry a `code` (5702: WebGPU rejected a kernel; 5706: a tensor
-// name or size the program does not have; 5707: a kernel binds more buffers than the device allows) and a fix.
+// name or size the program does not have; 5707: a kernel binds more buffers than the device allows; 5708: the kernels
+// use a feature the device was not created with) and a fix.
 
 /** A range of an arena: [arena (0 state, 1 activations), byte offset, bytes]. */
 export type Range = readonly [number, number, number];
@@ -37,6 +38,8 @@ export interface Recorder {
 /** What a compiled program module exports. */
 export interface ProgramDescription {
   readonly PRELUDE: string;
+  /** WebGPU features the kernels use ("subgroups"). */
+  readonly FEATURES: readonly string[];
   readonly KERNELS: readonly KernelEntry[];
   readonly ARENAS: readonly [number, number];
   readonly TENSORS: Readonly<Record<string, { readonly inputs: readonly TensorSlot[]; readonly outputs: readonly TensorSlot[] }>>;
@@ -60,11 +63,15 @@ fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 
 /**
  * The device of `adapter` with the adapter's own limits for storage buffers per stage, binding size and buffer size
- * (WebGPU's defaults are lower; bundles fit the defaults, programs trainc plans for this device may use more).
+ * (WebGPU's defaults are lower; bundles fit the defaults, programs trainc plans for this device may use more), and
+ * subgroups where the adapter offers them.
  */
 export function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } = adapter.limits;
-  return adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } });
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("subgroups") ? ["subgroups"] : [];
+  return adapter.requestDevice({
+    requiredFeatures, requiredLimits: { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize },
+  });
 }
 
 /** What an adapter says it is: vendor, architecture, description. */
@@ -106,6 +113,12 @@ export class WgslSession {
       throw new RuntimeError(5707, `a kernel binds ${most} storage buffers, more than this device's ` +
         `maxStorageBuffersPerShaderStage (${device.limits.maxStorageBuffersPerShaderStage})`,
         "request the adapter's limit when creating the device, or train on a device that offers more (most desktop GPUs do)");
+    }
+    const missing = program.FEATURES.filter((f) => !device.features.has(f));
+    if (missing.length > 0) {
+      throw new RuntimeError(5708, `the program's kernels use ${missing.join(", ")}, which this device was not created with`,
+        "create the device with requestDevice (it asks for subgroups where the adapter has them), or compile the program " +
+        "for this device");
     }
     device.pushErrorScope("validation");
     try {

@@ -2,7 +2,7 @@
 // logsumexp(logits[r, :]) - logits[r, target[r]], 0 where target == ignore_index; the gradient row is
 // (softmax(logits[r, :]) - onehot(target[r])) * dloss[r], 0 on ignored rows. A workgroup per row (grid-stride over
 // rows) reduces the row's max and then its sum of exponentials through workgroup memory (the language's workgroup
-// reductions, wgsl/language.ts), in f32.
+// reductions, wgsl/language.ts; through subgroup operations where the device offers them), in f32.
 // Invariant: a target outside [0, V) that is not ignore_index gives NaN (the interpreter fails with 6111; WGSL
 // kernels have no error channel, and the wgsl runtime checks labels on the host before a step).
 
@@ -12,11 +12,11 @@ import { workgroupReduce, workgroupScratch } from "../language.ts";
 import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
 
 /** The row's log-sum-exp, shared by both kernels, over the language's workgroup reductions. */
-const ROW_LSE = `${workgroupScratch("float", 256).text}
+const rowLse = (subgroups: boolean) => `${workgroupScratch("float", 256).text}
 
-${workgroupReduce("max", "float", 256)}
+${workgroupReduce("max", "float", 256, subgroups)}
 
-${workgroupReduce("sum", "float", 256)}
+${workgroupReduce("sum", "float", 256, subgroups)}
 
 // logsumexp of row r (its max when that is not finite), the same value in every thread.
 fn row_lse(r: i32, t: u32) -> f32 {
@@ -29,16 +29,16 @@ fn row_lse(r: i32, t: u32) -> f32 {
   return select(m, m + log(total), abs(m) != trainc_inf());
 }`;
 
-function constants(a: Anchor, rows: number, classes: number): string {
+function constants(a: Anchor, rows: number, classes: number, subgroups: boolean): string {
   return `const V: i32 = ${classes};  // classes
 const ROWS: i32 = ${rows};
 const IGNORE: i32 = ${attrNumber(a, "ignore_index")};  // ignore_index
 
-${ROW_LSE}`;
+${rowLse(subgroups)}`;
 }
 
 /** cross_entropy(logits [..., V], targets [...]) -> loss [...]. */
-export function renderWgslCrossEntropy(a: Anchor): KernelSource {
+export function renderWgslCrossEntropy(a: Anchor, subgroups = false): KernelSource {
   const [logits, targets] = a.args;
   const loss = writtenResult(a, 0);
   const classes = logits!.shape.at(-1)!;
@@ -46,7 +46,7 @@ export function renderWgslCrossEntropy(a: Anchor): KernelSource {
   return makeWgslKernel({
     anchor: a, kind: "cross_entropy", roles: [["logits", logits!], ["targets", targets!], ["loss", loss]],
     summary: `cross-entropy of ${rows} rows of ${classes} classes, a workgroup per row`,
-    helpers: constants(a, rows, classes),
+    helpers: constants(a, rows, classes, subgroups),
     body: `  for (var r: i32 = i32(wg.x); r < ROWS; r += i32(groups.x)) {
     let label = i32(targets[r]);
     let lse = row_lse(r, lid.x);
@@ -62,7 +62,7 @@ export function renderWgslCrossEntropy(a: Anchor): KernelSource {
 }
 
 /** cross_entropy_grad(logits [..., V], targets [...], dloss [...]) -> dlogits [..., V]. */
-export function renderWgslCrossEntropyGrad(a: Anchor): KernelSource {
+export function renderWgslCrossEntropyGrad(a: Anchor, subgroups = false): KernelSource {
   const [logits, targets, dloss] = a.args;
   const dlogits = writtenResult(a, 0);
   const classes = logits!.shape.at(-1)!;
@@ -71,7 +71,7 @@ export function renderWgslCrossEntropyGrad(a: Anchor): KernelSource {
     anchor: a, kind: "cross_entropy_grad",
     roles: [["logits", logits!], ["targets", targets!], ["dloss", dloss!], ["dlogits", dlogits]],
     summary: `gradient of the cross-entropy of ${rows} rows of ${classes} classes, a workgroup per row`,
-    helpers: constants(a, rows, classes),
+    helpers: constants(a, rows, classes, subgroups),
     body: `  for (var r: i32 = i32(wg.x); r < ROWS; r += i32(groups.x)) {
     let label = i32(targets[r]);
     let lse = row_lse(r, lid.x);

@@ -6,7 +6,8 @@
 // first's moments). Reductions long enough for the workgroup
 // strategies (a workgroup per row, 32 columns per workgroup), which that small step never reaches, have cases of their
 // own: sums, means and maxima of f32 and i32 (not NaN propagation: WGSL leaves NaN behaviour to the implementation,
-// and lavapipe's max drops NaNs in either strategy). The language table's refusals are checked without a device.
+// and lavapipe's max drops NaNs in either strategy), each through workgroup memory alone and, where the adapter offers
+// subgroups (lavapipe does), through subgroup operations, as are the cross-entropy kernels. The language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
 
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { splitByBuffers } from "../../../backends/schedule/split.ts";
 import { runKernel } from "../../../backends/wgsl/device.ts";
 import { renderWgslKernel } from "../../../backends/wgsl/kernels.ts";
 import { legalizeForWgsl } from "../../../backends/wgsl/legalize.ts";
+import { WgslSession } from "../../../backends/wgsl/runtime/session.ts";
 import { WGSL } from "../../../backends/wgsl/language.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { numel, type Tensor } from "../../../ir/tensor.ts";
@@ -71,8 +73,12 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
     cross_entropy: 1, cross_entropy_grad: 1, embedding_grad: 1, lr_schedule: 1,
   };
 
-  test.each(Object.keys(COUNT) as (keyof typeof COUNT)[])("every %s kernel of the llama_packed train step (f32) " +
-    "matches the interpreter", async (kind) => {
+  const SUBGROUP_KINDS = ["cross_entropy", "cross_entropy_grad"];
+  const cases = (Object.keys(COUNT) as (keyof typeof COUNT)[]).flatMap((kind) =>
+    [[kind, false] as const, ...(SUBGROUP_KINDS.includes(kind) && gpu?.limits.subgroups ? [[kind, true] as const] : [])]);
+
+  test.each(cases)("every %s kernel of the llama_packed train step (f32) matches the interpreter (subgroups: %s)",
+    async (kind, subgroups) => {
     const ofKind = kernels.filter((k) => k.kind === kind);
     expect(ofKind.length).toBe(COUNT[kind]);
     for (const [i, kernel] of ofKind.entries()) {
@@ -80,7 +86,7 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
       const sizes = Object.fromEntries(kernel.graph.outputs.map((o) => [o.name, 4 * numel(kernel.graph.types[o.id]!.shape as number[])]));
       // The kernel's sources in launch order: a buffer an earlier one wrote is an input of the later ones.
       const got: Record<string, Uint8Array> = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, deviceBytes(t)]));
-      for (const source of renderWgslKernel(kernel)) {
+      for (const source of renderWgslKernel(kernel, subgroups)) {
         const reads = Object.fromEntries(source.params.filter((p) => got[p.name] !== undefined).map((p) => [p.name, got[p.name]!]));
         const writes = Object.fromEntries(source.params.filter((p) => got[p.name] === undefined).map((p) => [p.name, sizes[p.name]!]));
         Object.assign(got, await runKernel(gpu!, source, reads, writes));
@@ -112,9 +118,13 @@ const REDUCTIONS: [string, Kernel][] = [
 ];
 
 describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !== undefined), () => {
-  test.each(REDUCTIONS)("%s", async (_, kernel) => {
-    const [source] = renderWgslKernel(kernel);
+  // Column reductions combine rows through workgroup memory of their own; row reductions use the block reduction.
+  const cases = REDUCTIONS.flatMap(([title, kernel]) => [[title, false, kernel] as const,
+    ...(gpu?.limits.subgroups && title.startsWith("row") ? [[title, true, kernel] as const] : [])]);
+  test.each(cases)("%s (subgroups: %s)", async (_, subgroups, kernel) => {
+    const [source] = renderWgslKernel(kernel, subgroups);
     expect(source!.code).toContain("workgroupBarrier();");
+    expect(source!.code.includes("subgroupAdd(")).toBe(subgroups);
     const x = randomInputs(kernel.graph, 7)[kernel.graph.inputs[0]!.name]!;
     const want = interpret(kernel.graph, { [kernel.graph.inputs[0]!.name]: x });
     const out = kernel.graph.outputs[0]!;
@@ -122,6 +132,16 @@ describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !==
       { [out.name]: 4 * numel(kernel.graph.types[out.id]!.shape as number[]) });
     expect(relativeError(hostValues(got[out.name]!, kernel.graph.types[out.id]!.dtype), want[out.name]!)).toBeLessThan(2e-6);
   }, 60_000);
+});
+
+describe.skipIf(!gpu)(deviceTitle("a program using subgroups on a device without them", gpu !== undefined), () => {
+  test("is refused with E5708 naming the feature", async () => {
+    const adapter = await gpu!.instance.requestAdapter();
+    const device = await adapter!.requestDevice();
+    const program = { PRELUDE: "", FEATURES: ["subgroups"], KERNELS: [], ARENAS: [0, 0] as const, TENSORS: {}, GRAPHS: {} };
+    await expect(WgslSession.create(device, program)).rejects.toMatchObject({ code: 5708, message: expect.stringMatching(/use subgroups/) });
+    device.destroy();
+  });
 });
 
 describe("the WGSL language table", () => {
