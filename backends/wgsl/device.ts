@@ -1,7 +1,7 @@
 // WebGPU in Node through the webgpu package (Dawn): opening a device, and running one generated WGSL kernel on
 // buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
-// the prelude (with the subgroups directive where the device offers them) then its code; its buffers bind in KernelSource.params order at group 0 and it dispatches its grid of
-// workgroups.
+// the prelude (with the subgroups directive where the device offers them) then its code; its buffers bind in
+// KernelSource.params order at group 0 and it dispatches its grid of workgroups.
 // Dawn's promises do not keep Node's event loop alive, so a process awaiting the GPU with nothing else pending would
 // exit silently: an open device holds a timer until close().
 // Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes
@@ -19,7 +19,10 @@ export interface WgslDevice {
   /** Dawn's instance: it must stay referenced while the device is used (collected, it takes pending work down). */
   readonly instance: GPU;
   readonly device: GPUDevice;
-  /** The limits the program builder plans within. */
+  /**
+   * The limits the program builder plans within. Subgroups only on a GPU: lavapipe offers them, but its workgroup
+   * reductions ran 30-45% slower through them (bench/RESULTS.md), and on the H200 they ran as fast as without.
+   */
   readonly limits: WgslLimits;
   /** What the adapter says it is (vendor, architecture, description). */
   readonly description: string;
@@ -51,17 +54,17 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
   }
   const device = await requestDevice(adapter);
   const description = adapterName(adapter);
+  const fallback = adapter.info.isFallbackAdapter || adapter.info.architecture === "software";
   const limits: WgslLimits = {
     maxBuffers: device.limits.maxStorageBuffersPerShaderStage,
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxBufferBytes: device.limits.maxBufferSize,
-    subgroups: device.features.has("subgroups"),
+    subgroups: device.features.has("subgroups") && !fallback,
   };
   const close = () => {
     clearInterval(alive);
     device.destroy();
   };
-  const fallback = adapter.info.isFallbackAdapter || adapter.info.architecture === "software";
   return { instance, device, limits, description, fallback, close };
 }
 
@@ -77,7 +80,7 @@ export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: R
   outputs: Readonly<Record<string, number>>): Promise<Record<string, Uint8Array>> {
   const { device } = gpu;
   device.pushErrorScope("validation");
-  const module = device.createShaderModule({ code: `${preludeFor(gpu.limits.subgroups)}\n\n${kernel.code}` });
+  const module = device.createShaderModule({ code: `${preludeFor(device.features.has("subgroups"))}\n\n${kernel.code}` });
   const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: kernel.name } });
   const buffers = kernel.params.map((p) => {
     const data = inputs[p.name];

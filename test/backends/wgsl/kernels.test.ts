@@ -3,11 +3,12 @@
 // random inputs, after the wgsl legalization (i64 made i32) and with fused kernels split to the adapter's buffer
 // limit. Fused and reduce kernels come from the C-style generators in the WGSL language, matmuls from
 // backends/wgsl/gemm.ts, AdamW from backends/wgsl/templates/optim.ts (step 3; two kernels, the second reading the
-// first's moments). Reductions long enough for the workgroup
-// strategies (a workgroup per row, 32 columns per workgroup), which that small step never reaches, have cases of their
-// own: sums, means and maxima of f32 and i32 (not NaN propagation: WGSL leaves NaN behaviour to the implementation,
-// and lavapipe's max drops NaNs in either strategy), each through workgroup memory alone and, where the adapter offers
-// subgroups (lavapipe does), through subgroup operations, as are the cross-entropy kernels. The language table's refusals are checked without a device.
+// first's moments). Reductions long enough for the workgroup strategies (a workgroup per row, 32 columns per
+// workgroup), which that small step never reaches, have cases of their own: sums, means and maxima of f32 and i32 (not
+// NaN propagation: WGSL leaves NaN behaviour to the implementation, and lavapipe's max drops NaNs in either strategy),
+// each through workgroup memory alone and, where the device offers subgroups (lavapipe does), through subgroup
+// operations, as are the cross-entropy kernels. A program using subgroups refuses a device without them (E5708). The
+// language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
 
 import { join } from "node:path";
@@ -75,7 +76,7 @@ describe.skipIf(!gpu)(deviceTitle("WGSL kernels on WebGPU", gpu !== undefined), 
 
   const SUBGROUP_KINDS = ["cross_entropy", "cross_entropy_grad"];
   const cases = (Object.keys(COUNT) as (keyof typeof COUNT)[]).flatMap((kind) =>
-    [[kind, false] as const, ...(SUBGROUP_KINDS.includes(kind) && gpu?.limits.subgroups ? [[kind, true] as const] : [])]);
+    [[kind, false] as const, ...(SUBGROUP_KINDS.includes(kind) && gpu?.device.features.has("subgroups") ? [[kind, true] as const] : [])]);
 
   test.each(cases)("every %s kernel of the llama_packed train step (f32) matches the interpreter (subgroups: %s)",
     async (kind, subgroups) => {
@@ -120,7 +121,7 @@ const REDUCTIONS: [string, Kernel][] = [
 describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !== undefined), () => {
   // Column reductions combine rows through workgroup memory of their own; row reductions use the block reduction.
   const cases = REDUCTIONS.flatMap(([title, kernel]) => [[title, false, kernel] as const,
-    ...(gpu?.limits.subgroups && title.startsWith("row") ? [[title, true, kernel] as const] : [])]);
+    ...(gpu?.device.features.has("subgroups") && title.startsWith("row") ? [[title, true, kernel] as const] : [])]);
   test.each(cases)("%s (subgroups: %s)", async (_, subgroups, kernel) => {
     const [source] = renderWgslKernel(kernel, subgroups);
     expect(source!.code).toContain("workgroupBarrier();");
