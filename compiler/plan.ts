@@ -77,7 +77,7 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
   };
   const maxSteps = options.maxSteps ?? config.max_steps;
   const steps = maxSteps ?? totalSteps(config, batchesPerEpoch(readData().dataset.stats.rows, config.micro_batch_size));
-  const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps);
+  const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps, imported.precision);
   note("lowering the train step");
   const module = lowerTrainStep(model.forward, trainStep, options.onStage);
   return {
@@ -91,14 +91,16 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
   };
 }
 
-/** The train step's optimizer, schedule and clipping as the config (and Hugging Face's defaults) say. */
-export function trainStepOptions(config: TrainConfig, trainable: readonly string[], steps: number): TrainStepOptions {
+/** The train step's optimizer, schedule and clipping as the config (and Hugging Face's defaults) say; loss scaling for fp16. */
+export function trainStepOptions(config: TrainConfig, trainable: readonly string[], steps: number,
+  precision: Precision): TrainStepOptions {
   const adamw = optimizerSettings(config);
   return {
     trainable,
     adamw: { beta1: adamw.beta1, beta2: adamw.beta2, eps: adamw.eps, weightDecay: adamw.weightDecay },
     schedule: lrScheduleParams(config, steps),
     maxGradNorm: adamw.maxGradNorm,
+    lossScaling: precision.compute === "f16",
   };
 }
 

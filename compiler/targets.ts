@@ -11,14 +11,16 @@ export interface TargetInfo {
   readonly name: string;
   /** Native bf16 arithmetic (decides what `bf16: auto` means). */
   readonly bf16: boolean;
+  /** fp16 training (`fp16: true`): f16 kernels and loss scaling. */
+  readonly f16: boolean;
   readonly description: string;
 }
 
 export const TARGETS: readonly TargetInfo[] = [
-  { name: "cpu", bf16: false, description: "the reference interpreter on the CPU" },
-  { name: "cuda", bf16: true, description: "generated CUDA kernels built with nvcc" },
-  { name: "hip", bf16: true, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
-  { name: "wgsl", bf16: false, description: "generated WGSL kernels on WebGPU (Dawn in Node)" },
+  { name: "cpu", bf16: false, f16: true, description: "the reference interpreter on the CPU" },
+  { name: "cuda", bf16: true, f16: false, description: "generated CUDA kernels built with nvcc" },
+  { name: "hip", bf16: true, f16: false, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
+  { name: "wgsl", bf16: false, f16: true, description: "generated WGSL kernels on WebGPU (Dawn in Node; f16 with shader-f16)" },
 ];
 
 export const TARGET_NAMES = TARGETS.map((t) => t.name);

@@ -24,7 +24,7 @@ import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import { hashText } from "../ir/hash.ts";
-import { IGNORE_INDEX, stateName } from "../ir/train-step.ts";
+import { IGNORE_INDEX, SCALER_STATE, stateName } from "../ir/train-step.ts";
 
 /** A program running on the WebGPU device. */
 export interface WgslRun {
@@ -78,9 +78,10 @@ function trainSetup(module: Module): Omit<TrainerSetup, "parameters"> {
   const micro = module.graphs.find((g) => g.name === "micro_step")!;
   const trained = optimizer.inputs.map((i) => i.name).filter((n) => micro.inputs.some((i) => i.name === n) &&
     optimizer.inputs.some((i) => i.name === stateName.m(n)));
+  const scalars = Object.values(SCALER_STATE).filter((s) => optimizer.inputs.some((i) => i.name === s.name));
   return {
     trained, accumulators: trained.map(stateName.acc), moments: trained.flatMap((n) => [stateName.m(n), stateName.v(n)]),
-    vocab: vocabOf(micro), ignoreIndex: IGNORE_INDEX,
+    scalars: Object.fromEntries(scalars.map((s) => [s.name, s.initial])), vocab: vocabOf(micro), ignoreIndex: IGNORE_INDEX,
   };
 }
 
@@ -131,10 +132,10 @@ export async function gradsWgsl(graph: Graph, parameters: Readonly<Record<string
 /**
  * What a bundle for any browser is planned within: WebGPU's default limits, so it runs on every WebGPU device: binding
  * and buffer sizes of 128 and 256 MiB, 8 storage buffers per kernel (attention's backward kernels bind 8 at most,
- * AdamW 7; fused kernels are cut to fit), and no optional feature (no subgroups).
+ * AdamW 7; fused kernels are cut to fit), and no optional feature (no subgroups; shader-f16 only for an fp16 run).
  */
 export const BUNDLE_LIMITS: WgslLimits = {
-  maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20, subgroups: false,
+  maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20, subgroups: false, f16: true,
 };
 
 /**
@@ -165,7 +166,7 @@ function wgslReport(program: WgslProgram, plan: Plan, sizes: { B: number; T: num
   const { stateBytes, activationBytes } = program.memory;
   return {
     target: "wgsl", micro_batch_size: sizes.B, sequence_len: sizes.T, dtype: "f32", parameter_dtype: "f32",
-    subgroups: program.subgroups,
+    features: program.features,
     ...stepReport(program.graphs, plan),
     memory: { state_bytes: stateBytes, activation_bytes: activationBytes, predicted_peak_bytes: stateBytes + activationBytes },
   };

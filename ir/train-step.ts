@@ -2,7 +2,8 @@
 // (inputs input_ids, position_ids and the parameters; output logits [B,T,V]):
 //   buildGradsGraph -> one graph: loss (mean next-token cross-entropy), logits and grad.<name> (what `trainc grads` runs)
 //   buildTrainStep  -> a module of two graphs: micro_step (accumulate gradients of the summed loss) and
-//                      optimizer_step (normalise by the total token count, clip, AdamW; ir/train-step/optimizer.ts)
+//                      optimizer_step (normalise by the total token count, clip, AdamW; ir/train-step/optimizer.ts);
+//                      with loss scaling (fp16), of the summed loss times loss_scale (ir/train-step/loss-scale.ts)
 // Invariants: the loss rule lives in ir/train-step/loss.ts and the weight-decay rule in decaysWeight; gradients are
 // taken by ir/autodiff.ts; accumulators and optimizer state have their parameter's dtype and shape.
 //
@@ -20,10 +21,12 @@ import { isFloat } from "./dtype.ts";
 import type { Graph, Module, TensorType } from "./graph.ts";
 import { describe } from "./ops/spec.ts";
 import { causalLmLoss } from "./train-step/loss.ts";
+import { SCALER_STATE } from "./train-step/loss-scale.ts";
 import { buildOptimizerStep, stateName, type OptimizerOptions, type Param } from "./train-step/optimizer.ts";
 
 export { IGNORE_INDEX, causalLmLoss, nextTokenTargets, type CausalLmLoss } from "./train-step/loss.ts";
 export { decaysWeight, stateName, type AdamWOptions, type OptimizerOptions } from "./train-step/optimizer.ts";
+export { SCALER_STATE } from "./train-step/loss-scale.ts";
 
 /** Inputs of a forward graph that are batch data, not parameters. */
 const BATCH_INPUTS = ["input_ids", "position_ids"] as const;
@@ -56,19 +59,20 @@ export function buildTrainStep(forward: Graph, options: TrainStepOptions): Modul
   if ((options.maxGradNorm ?? 0) < 0) {
     fail(4115, `max_grad_norm is ${options.maxGradNorm}; it must be >= 0`, "set max_grad_norm to a positive value, or 0 to disable clipping");
   }
-  return { graphs: [buildMicroStep(forward, params), buildOptimizerStep(params, options)] };
+  return { graphs: [buildMicroStep(forward, params, options.lossScaling ?? false), buildOptimizerStep(params, options)] };
 }
 
 /**
- * micro_step: inputs input_ids, labels, position_ids, the parameters and acc.<name>; outputs loss_sum, token_count
- * and acc.<name> + d loss_sum / d <name>.
+ * micro_step: inputs input_ids, labels, position_ids, the parameters (and loss_scale with loss scaling) and
+ * acc.<name>; outputs loss_sum, token_count and acc.<name> + d loss_sum / d <name> (times loss_scale).
  */
-function buildMicroStep(forward: Graph, params: readonly Param[]): Graph {
+function buildMicroStep(forward: Graph, params: readonly Param[], lossScaling: boolean): Graph {
   const lossBuilder = new GraphBuilder("micro_step");
-  const { lossSum, tokenCount } = forwardWithLoss(lossBuilder, forward);
+  const { lossSum, tokenCount, scale } = forwardWithLoss(lossBuilder, forward, lossScaling);
   lossBuilder.output("loss_sum", lossSum);
   lossBuilder.output("token_count", tokenCount);
-  const grads = differentiate(lossBuilder.build(), { loss: "loss_sum", wrt: params.map((p) => p.name) });
+  if (scale) lossBuilder.output("scaled_loss", lossBuilder.op("mul", [lossSum, lossBuilder.castTo(scale, lossSum.type.dtype)]));
+  const grads = differentiate(lossBuilder.build(), { loss: scale ? "scaled_loss" : "loss_sum", wrt: params.map((p) => p.name) });
   const b = new GraphBuilder("micro_step");
   const inputs: Record<string, Value> = {};
   for (const input of grads.inputs) {
@@ -83,8 +87,8 @@ function buildMicroStep(forward: Graph, params: readonly Param[]): Graph {
   return b.build();
 }
 
-/** Declares the batch and parameter inputs, inlines the forward graph and adds the causal LM loss. */
-function forwardWithLoss(b: GraphBuilder, forward: Graph) {
+/** Declares the batch and parameter inputs (and loss_scale), inlines the forward graph and adds the causal LM loss. */
+function forwardWithLoss(b: GraphBuilder, forward: Graph, lossScaling = false) {
   const typeOf = (name: string) => forward.types[forward.inputs.find((i) => i.name === name)!.id]!;
   const ids = typeOf("input_ids");
   const inputs: Record<string, Value> = {
@@ -93,8 +97,9 @@ function forwardWithLoss(b: GraphBuilder, forward: Graph) {
     position_ids: b.input("position_ids", typeOf("position_ids").dtype, typeOf("position_ids").shape),
   };
   for (const p of parameters(forward)) inputs[p.name] = b.input(p.name, p.type.dtype, p.type.shape);
+  const scale = lossScaling ? b.input(SCALER_STATE.scale.name, SCALER_STATE.scale.dtype, []) : undefined;
   const logits = b.inline(forward, inputs)["logits"]!;
-  return { logits, ...causalLmLoss(b, logits, inputs["labels"]!, inputs["position_ids"]!) };
+  return { logits, scale, ...causalLmLoss(b, logits, inputs["labels"]!, inputs["position_ids"]!) };
 }
 
 /** The forward graph's parameter inputs (every input but the batch ones), in input order. */

@@ -47,6 +47,8 @@ export interface PlanOptions {
   readonly storedBits?: (dtype: DType) => number;
   /** Whether outputs may overwrite their input's placement (default true); false: each gets its own and a copy. */
   readonly inPlace?: boolean;
+  /** Bytes every buffer's size is a multiple of (default 1; WebGPU binds and copies whole 4-byte words). */
+  readonly granule?: number;
 }
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -122,7 +124,8 @@ function planGraph(p: Partition, slot: (name: string, bytes: number) => Placemen
   const copies: { from: string; to: string; bytes: number }[] = [];
   const sizeOf = (name: string) => {
     const t = p.buffers.get(name)?.type ?? p.source.types[p.source.inputs.find((i) => i.name === name)!.id]!;
-    return Math.ceil((bits(t.dtype) * numelOf(t.shape)) / 8);
+    const granule = options.granule ?? 1;
+    return Math.ceil((bits(t.dtype) * numelOf(t.shape)) / 8 / granule) * granule;
   };
   for (const input of p.source.inputs) placement.set(input.name, slot(input.name, sizeOf(input.name)));
   const inputNames = new Set(p.source.inputs.map((i) => i.name));

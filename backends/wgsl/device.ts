@@ -11,7 +11,7 @@
 import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
-import { preludeFor } from "./language.ts";
+import { isWgslFeature, preludeFor } from "./language.ts";
 import type { WgslLimits } from "./program.ts";
 import { adapterName, requestDevice } from "./runtime/session.ts";
 
@@ -60,6 +60,7 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
     maxBindingBytes: device.limits.maxStorageBufferBindingSize,
     maxBufferBytes: device.limits.maxBufferSize,
     subgroups: device.features.has("subgroups") && !fallback,
+    f16: device.features.has("shader-f16"),
   };
   const close = () => {
     clearInterval(alive);
@@ -80,7 +81,8 @@ export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: R
   outputs: Readonly<Record<string, number>>): Promise<Record<string, Uint8Array>> {
   const { device } = gpu;
   device.pushErrorScope("validation");
-  const module = device.createShaderModule({ code: `${preludeFor(device.features.has("subgroups"))}\n\n${kernel.code}` });
+  const features = [...device.features].filter(isWgslFeature);
+  const module = device.createShaderModule({ code: `${preludeFor(features)}\n\n${kernel.code}` });
   const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: kernel.name } });
   const buffers = kernel.params.map((p) => {
     const data = inputs[p.name];

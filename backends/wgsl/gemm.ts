@@ -74,18 +74,19 @@ function body(s: GemmSpec, names: readonly string[]): string {
   }`;
 }
 
-/** The WGSL kernel of a `matmul` kernel (f32 operands; E5700 for others). */
+/** The WGSL kernel of a `matmul` kernel (f32 or f16 operands, f32 accumulation; E5700 for others). */
 export function renderWgslMatmul(kernel: Kernel): KernelSource {
   const node = kernel.graph.nodes.find((n) => n.op === "matmul");
   if (!node) throw new Error(`${kernel.name}: no matmul node`);
-  const [ta, tb] = node.args.map((v) => kernel.graph.types[v]!);
+  // The kernel computes in f32 whatever the operands' storage (f16 goes through its accessor), so its spec is f32's.
+  const [ta, tb] = node.args.map((v) => ({ ...kernel.graph.types[v]!, dtype: "f32" as const }));
   const spec = gemmSpecForMatmul(ta!, tb!, { transpose_a: node.attrs["transpose_a"] as boolean,
     transpose_b: node.attrs["transpose_b"] as boolean });
   const params = kernelParams(kernel.graph);
-  const other = params.find((p) => p.dtype !== "f32");
+  const other = params.find((p) => p.dtype !== "f32" && p.dtype !== "f16");
   if (other) {
-    fail(5700, `${kernel.name}: the wgsl GEMM takes f32 operands, not ${other.dtype} (${other.name})`,
-      "train in f32 on wgsl (bf16: false) for now");
+    fail(5700, `${kernel.name}: the wgsl GEMM takes f32 or f16 operands, not ${other.dtype} (${other.name})`,
+      "train in f32 (bf16: false) or f16 (fp16: true) on wgsl");
   }
   const binding = (name: string) => params.findIndex((p) => p.name === name);
   const input = (v: number) => `p${binding(kernel.graph.inputs.find((i) => i.id === v)!.name)}`;

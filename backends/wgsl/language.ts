@@ -1,6 +1,7 @@
-// The WGSL language table for the C-style generators (backends/c-style/language.ts). WGSL has 32-bit types only and
-// no bf16: f32, i32 and bool (stored as u32) are what the wgsl target stores so far; a kernel holding any other dtype
-// is refused (E5700). Integer compute values are i32, the 64-bit kind included (an index or a token id fits), and
+// The WGSL language table for the C-style generators (backends/c-style/language.ts). WGSL has no bf16 and no 64-bit
+// types: f32, i32, bool (stored as u32) and, with shader-f16, f16 are what the wgsl target stores; a kernel holding
+// any other dtype is refused (E5700). f16 tensors are stored in 16 bits and computed on in f32: kernels reach them
+// through load and store functions that convert (accessors.ts), and an f16 result is rounded through f16. Integer compute values are i32, the 64-bit kind included (an index or a token id fits), and
 // grid-stride loop variables are i32 so index arithmetic and iota values share one type. The prelude (WGSL_PRELUDE)
 // defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
 // Every buffer binds read_write, inputs too: the host program binds ranges of two arenas, and WebGPU forbids a
@@ -20,13 +21,13 @@ import {
 /** Threads per workgroup of every generated WGSL kernel (the fused generators' block size). */
 export const WORKGROUP_SIZE = 256;
 
-const STORAGE: Partial<Record<DType, string>> = { f32: "f32", i32: "i32", bool: "u32" };
+const STORAGE: Partial<Record<DType, string>> = { f32: "f32", f16: "f16", i32: "i32", bool: "u32" };
 
 const COMPUTE: Partial<Record<ComputeKind, string>> = { float: "f32", int64: "i32", int32: "i32", bool: "bool" };
 
 function storage(dtype: DType): string {
-  return STORAGE[dtype] ?? fail(5700, `the wgsl target cannot hold ${dtype} tensors yet (it stores f32, i32 and bool)`,
-    "train with --target cuda or cpu for now; 16-bit and 64-bit types on wgsl come with its legalization pass");
+  return STORAGE[dtype] ?? fail(5700, `the wgsl target cannot hold ${dtype} tensors (it stores f32, f16, i32 and bool)`,
+    "train with --target cuda or cpu, or on wgsl with bf16: false (f32) or fp16: true (f16)");
 }
 
 function compute(kind: ComputeKind): string {
@@ -122,12 +123,18 @@ export function workgroupScratch(kind: ComputeKind, threads: number): SharedDecl
   return shared(kind, "trainc_partial", [threads]);
 }
 
-/** The WGSL directive a kernel using subgroup operations needs before any declaration. */
-export const SUBGROUPS_DIRECTIVE = "enable subgroups;";
+/** The optional WebGPU features generated kernels may use, and the WGSL directive each needs. */
+const DIRECTIVES = { "subgroups": "enable subgroups;", "shader-f16": "enable f16;" } as const;
+export type WgslFeature = keyof typeof DIRECTIVES;
+
+/** Whether `name` is a WebGPU feature the generated kernels may use. */
+export function isWgslFeature(name: string): name is WgslFeature {
+  return name in DIRECTIVES;
+}
 
 /** What a program's kernels start with: the directives of the features they use, then WGSL_PRELUDE. */
-export function preludeFor(subgroups: boolean): string {
-  return subgroups ? `${SUBGROUPS_DIRECTIVE}\n\n${WGSL_PRELUDE}` : WGSL_PRELUDE;
+export function preludeFor(features: readonly WgslFeature[]): string {
+  return [...features.map((f) => DIRECTIVES[f]), WGSL_PRELUDE].join("\n\n");
 }
 
 /**
@@ -204,7 +211,7 @@ export const WGSL: Language = {
   computeType: compute,
   load: (x, dtype) => (dtype === "bool" ? `(${x} != 0u)` : stored(x, dtype)),
   store: (x, dtype) => (dtype === "bool" ? `select(0u, 1u, ${x})` : stored(x, dtype)),
-  round: stored,
+  round: (x, dtype) => (dtype === "f16" ? `f32(f16(${x}))` : stored(x, dtype)),
   convert,
   literal,
   expr,

@@ -4,7 +4,7 @@
 // inputs in place, since WebGPU rejects a kernel that binds one range as an input and as a writable output, so updated
 // state is copied back after the graph) and every kernel rendered to WGSL. The host emitter (backends/wgsl/host.ts)
 // writes this out as an ES module.
-// A tensor larger than the device's storage binding size binds in parts (split-bindings.ts), each part counting as a
+// A tensor larger than the device's storage binding size binds in parts (accessors.ts), each part counting as a
 // binding.
 // Invariants: every buffer a KernelSource names is in its graph's placement; no binding exceeds the device's storage
 // binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming the
@@ -24,7 +24,8 @@ import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-bu
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
 import { legalizeForWgsl } from "./legalize.ts";
-import { partBytesFor, partsOf, splitBindings } from "./split-bindings.ts";
+import { partBytesFor, partsOf, bindAccessors } from "./accessors.ts";
+import type { WgslFeature } from "./language.ts";
 
 /** What the device allows: its limits, and whether it offers subgroups. */
 export interface WgslLimits {
@@ -36,6 +37,8 @@ export interface WgslLimits {
   readonly maxBufferBytes: number;
   /** The `subgroups` feature: workgroup reductions then go through subgroup operations. */
   readonly subgroups: boolean;
+  /** The `shader-f16` feature: f16 tensors (an fp16 run) are stored in 16 bits. */
+  readonly f16: boolean;
 }
 
 export interface WgslProgram {
@@ -43,13 +46,13 @@ export interface WgslProgram {
   readonly memory: MemoryPlan;
   /** Bytes of each part of a tensor that binds in parts (KernelParam.part), and of each piece of a larger copy. */
   readonly partBytes: number;
-  /** Whether the kernels use subgroup operations (the device must offer the `subgroups` feature). */
-  readonly subgroups: boolean;
+  /** The optional WebGPU features the kernels use, which the device must have been created with. */
+  readonly features: readonly WgslFeature[];
 }
 
-/** Bits one element of `dtype` occupies on a WebGPU device: 32 for everything the wgsl target stores. */
+/** Bits one element of `dtype` occupies on a WebGPU device: 16 for f16, 32 for everything else the target stores. */
 export function wgslStoredBits(dtype: DType): number {
-  return Math.max(32, DTYPES[dtype].bits);
+  return dtype === "f16" ? 16 : Math.max(32, DTYPES[dtype].bits);
 }
 
 function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limits: WgslLimits): void {
@@ -79,16 +82,22 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
   const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs
     .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers, weight)), rowStatsScratch));
-  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false });
+  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false, granule: 4 });
   const graphs = partitions.map((p, i): CompiledGraph => {
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
     const kernels = p.kernels.map((kernel) => ({
-      kernel, sources: renderWgslKernel(kernel, limits.subgroups).map((s) => splitBindings(s, parts, partBytes)),
+      kernel, sources: renderWgslKernel(kernel, limits.subgroups).map((s) => bindAccessors(s, parts, partBytes)),
     }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan, kernels, flops };
   });
   checkLimits(memory, graphs, limits);
-  return { graphs, memory, partBytes, subgroups: limits.subgroups };
+  const f16 = graphs.some((g) => g.kernels.some((k) => k.sources.some((s) => s.params.some((p) => p.dtype === "f16"))));
+  if (f16 && !limits.f16) {
+    fail(5700, "this program stores f16 tensors (fp16: true), and this WebGPU device does not offer shader-f16",
+      "train with fp16: false (f32) on this device, or use one whose adapter has shader-f16");
+  }
+  const features: WgslFeature[] = [...(limits.subgroups ? ["subgroups" as const] : []), ...(f16 ? ["shader-f16" as const] : [])];
+  return { graphs, memory, partBytes, features };
 }

@@ -14,7 +14,7 @@ const CASES = [
   { name: "T1024-D128-H8", T: 1024, D: 128, H: 8 },
   { name: "T4096-D128-H8", T: 4096, D: 128, H: 8 },
 ];
-const LIMITS = { maxBuffers: 10, maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 34, subgroups: false };
+const LIMITS = { maxBuffers: 10, maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 34, subgroups: false, f16: false };
 
 const out = resolve(process.argv[2] ?? "out/wgsl-attention");
 const index = CASES.map((c) => {

@@ -1,5 +1,5 @@
 // Writes the bundle `trainc compile <config> --target wgsl` would write, but planned within a given binding size, so
-// that the tensors larger than it bind in parts (backends/wgsl/split-bindings.ts): a check of the parted kernels on a
+// that the tensors larger than it bind in parts (backends/wgsl/accessors.ts): a check of the parted kernels on a
 // real GPU's driver (through bench/wgsl/train_bundle.mjs), beside the plain bundle's loss.
 // Usage: npx tsx bench/wgsl/parted_bundle.ts <config.yml> <out dir> <max binding bytes>
 

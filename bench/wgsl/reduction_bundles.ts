@@ -38,7 +38,7 @@ const CASES: { name: string; bytes: number; build: (b: GraphBuilder) => void }[]
     },
   },
 ];
-const LIMITS = { maxBuffers: 10, maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 34 };
+const LIMITS = { maxBuffers: 10, maxBindingBytes: 2 ** 31, maxBufferBytes: 2 ** 34, f16: false };
 
 const out = resolve(process.argv[2] ?? "out/wgsl-reductions");
 const index = CASES.map((c) => {

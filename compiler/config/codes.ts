@@ -16,6 +16,7 @@
 // | 1010 | REMOVED_KEY                | a key or value Axolotl removed (s2_attention, top-level rope_scaling, …) |
 // | 1011 | NOT_SUPPORTED_YET          | a feature trainc parses but does not build yet                           |
 // | 1012 | BF16_UNAVAILABLE           | bf16: true on a target without bf16                                      |
+// | 1013 | FP16_UNAVAILABLE           | fp16: true on a target without f16 training                              |
 // | 1020 | BATCH_FIELDS               | fewer than two of micro_batch_size / gradient_accumulation_steps / batch_size |
 // | 1021 | GAS_AND_BATCH_SIZE         | gradient_accumulation_steps together with batch_size                     |
 // | 1022 | WARMUP_BOTH                | warmup_steps together with warmup_ratio                                  |
@@ -67,6 +68,7 @@ export const CONFIG_ERRORS = {
   REMOVED_KEY: 1010,
   NOT_SUPPORTED_YET: 1011,
   BF16_UNAVAILABLE: 1012,
+  FP16_UNAVAILABLE: 1013,
   BATCH_FIELDS: 1020,
   GAS_AND_BATCH_SIZE: 1021,
   WARMUP_BOTH: 1022,

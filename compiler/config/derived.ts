@@ -114,13 +114,16 @@ export function optimizerSettings(
 export interface DTypeTarget {
   readonly name: string;
   readonly bf16: boolean;
+  /** fp16 training (f16 compute with loss scaling). */
+  readonly f16: boolean;
 }
 
 /**
  * The training dtype, after Axolotl's `resolve_dtype` (src/axolotl/utils/config/__init__.py): `bf16: true` → bf16
- * (and fp16 is forced off); `bf16: auto` without fp16 → bf16 where the target has it; `fp16: true` → f16; else f32.
- * One deliberate difference: where `bf16: auto` finds no bf16, Axolotl switches fp16 on; trainc uses f32 (so `auto`
- * on the cpu target means f32), since fp16 training needs loss scaling trainc does not have.
+ * (and fp16 is forced off); `bf16: auto` without fp16 → bf16 where the target has it; `fp16: true` → f16 (trained with
+ * dynamic loss scaling, ir/train-step/loss-scale.ts) where the target has it; else f32. One deliberate difference:
+ * where `bf16: auto` finds no bf16, Axolotl switches fp16 on; trainc uses f32 (so `auto` on the cpu and wgsl targets
+ * means f32), so that a config never turns to fp16 on its own.
  */
 export function trainDType(config: Pick<TrainConfig, "bf16" | "fp16">, target: DTypeTarget): Extract<DType, "bf16" | "f16" | "f32"> {
   if (config.bf16 === true) {
@@ -133,7 +136,13 @@ export function trainDType(config: Pick<TrainConfig, "bf16" | "fp16">, target: D
     }
     return "bf16";
   }
-  if (config.fp16 === true) return "f16";
+  if (config.fp16 === true) {
+    if (!target.f16) {
+      fail(CONFIG_ERRORS.FP16_UNAVAILABLE, `fp16: true, but the ${target.name} target does not train in f16 yet`,
+        "set bf16: true (bf16 mixed precision) on this target, or train fp16 on --target wgsl or cpu");
+    }
+    return "f16";
+  }
   return config.bf16 === "auto" && target.bf16 ? "bf16" : "f32";
 }
 

@@ -57,12 +57,6 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("fp8", "FP8 mixed-precision training"),
   flag("fp8_enable_fsdp_float8_all_gather", "FP8 all-gather under FSDP2"),
   given("qat", "quantization-aware training"),
-  {
-    key: "fp16",
-    feature: "fp16 mixed precision (it needs dynamic loss scaling)",
-    on: (v, c) => v === true && c.bf16 !== true,
-    meanwhile: "use bf16: auto or bf16: true",
-  },
   { key: "bfloat16", feature: "pure bf16 (non-AMP) training", on: isTrue, meanwhile: "use bf16: true instead" },
   flag("float16", "pure fp16 (non-AMP) training"),
   given("gradient_checkpointing", "gradient checkpointing"),

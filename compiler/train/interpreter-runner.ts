@@ -1,11 +1,11 @@
 // The cpu target's StepRunner (compiler/train/loop.ts): both graphs of the train step through the reference
-// interpreter, the state (parameters, accumulators, AdamW moments) as tensors.
+// interpreter, the state (parameters, accumulators, AdamW moments, and with fp16 the loss scaler's) as tensors.
 // Invariant: no tensor is mutated; each step's outputs replace the state.
 
 import { findGraph, type Graph } from "../../ir/graph.ts";
 import { zeros, type Tensor } from "../../ir/tensor.ts";
 import { interpret } from "../../ir/interpret/index.ts";
-import { stateName } from "../../ir/train-step.ts";
+import { SCALER_STATE, stateName } from "../../ir/train-step.ts";
 import { batchTensors } from "../commands/inputs.ts";
 import type { StepRunner } from "./loop.ts";
 
@@ -17,16 +17,21 @@ export function interpreterRunner(module: { readonly graphs: readonly Graph[] },
   let params: Record<string, Tensor> = { ...initial };
   let moments = zeroState(params, names, [stateName.m, stateName.v]);
   let acc: Record<string, Tensor> = {};
+  let scaler = initialScaler(optimizer);
+  const scale = () => pick(scaler, micro.inputs.map((i) => i.name).filter((n) => n in scaler));
   return {
     begin: () => { acc = zeroState(params, names, [stateName.acc]); },
     micro: async (batch) => {
-      const out = interpret(micro, { ...batchTensors(batch), ...params, ...acc });
+      const out = interpret(micro, { ...batchTensors(batch), ...params, ...acc, ...scale() });
       acc = pick(out, names.map(stateName.acc));
       return { lossSum: out["loss_sum"]!.data[0]!, tokenCount: out["token_count"]!.data[0]! };
     },
     optimize: async (step, tokenCount) => {
-      const out = interpret(optimizer, { ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount) });
+      const out = interpret(optimizer, {
+        ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount), ...scaler,
+      });
       params = { ...params, ...pick(out, names) };
+      scaler = pick(out, Object.keys(scaler));
       moments = pick(out, [...names.map(stateName.m), ...names.map(stateName.v)]);
       return { lr: out["lr"]!.data[0]!, gradNorm: out["grad_norm"]!.data[0]! };
     },
@@ -43,6 +48,13 @@ function zeroState(params: Record<string, Tensor>, names: readonly string[], kin
 
 function pick(values: Record<string, Tensor>, names: readonly string[]): Record<string, Tensor> {
   return Object.fromEntries(names.map((n) => [n, values[n]!]));
+}
+
+/** The loss scaler's state before the first step, where the train step scales its loss (fp16); else none. */
+function initialScaler(optimizer: Graph): Record<string, Tensor> {
+  const state = Object.values(SCALER_STATE).filter((s) => optimizer.inputs.some((i) => i.name === s.name));
+  return Object.fromEntries(state.map((s) => [s.name, s.dtype === "f32"
+    ? { dtype: "f32", shape: [], data: Float32Array.of(s.initial) } : scalar(s.initial)]));
 }
 
 function scalar(value: number): Tensor {

@@ -2,14 +2,18 @@
 // tokens, clip them by global norm, and apply AdamW at the scheduled learning rate, as the Hugging Face Trainer does.
 // Normalization and clipping are one scalar, AdamW's grad_scale, so no normalized copy of a gradient is ever made:
 // the norm is sqrt(sum of acc^2) / token_count.
+// With loss scaling (fp16), the accumulated gradients are scaled; they are unscaled inside the norm and grad_scale, and
+// a step with a non-finite norm leaves parameters and moments as they were (loss-scale.ts).
 // Invariants: inputs are, in order, the trainable parameters, acc.<name>, m.<name>, v.<name>, step (i64 [], completed
-// steps) and token_count (i64 [], over all accumulated micro-batches); outputs are the new parameters (same names),
-// m.<name>, v.<name>, grad_norm (before clipping) and lr. Weight decay is decided by `decaysWeight` alone.
+// steps) and token_count (i64 [], over all accumulated micro-batches), then with loss scaling the scaler's state;
+// outputs are the new parameters (same names), m.<name>, v.<name>, grad_norm (before clipping) and lr, then with loss
+// scaling the scaler's next state (same names). Weight decay is decided by `decaysWeight` alone.
 
 import { GraphBuilder, type Value } from "../builder.ts";
 import type { DType } from "../dtype.ts";
 import type { Graph, TensorType } from "../graph.ts";
 import type { LrScheduleParams } from "../lr-schedule.ts";
+import { appliedSteps, isFinite, outputScaler, scalerInputs } from "./loss-scale.ts";
 
 /** AdamW hyperparameters (PyTorch names: betas, eps, weight_decay). */
 export interface AdamWOptions {
@@ -25,6 +29,8 @@ export interface OptimizerOptions {
   readonly schedule: LrScheduleParams;
   /** clip_grad_norm_'s max_norm; 0 or undefined disables clipping. */
   readonly maxGradNorm?: number;
+  /** Dynamic loss scaling (fp16 training; loss-scale.ts). */
+  readonly lossScaling?: boolean;
 }
 
 /** A trainable parameter: its name and type. */
@@ -51,10 +57,10 @@ function normDType(params: readonly Param[]): DType {
   return params.every((p) => p.type.dtype === "f64") ? "f64" : "f32";
 }
 
-/** sqrt(sum of squares of every element of every gradient), in `dtype`. */
-function sumSquaresRoot(b: GraphBuilder, grads: readonly Value[], dtype: DType): Value {
+/** sqrt(sum of squares of every element of every gradient, each times `factor` when given), in `dtype`. */
+function sumSquaresRoot(b: GraphBuilder, grads: readonly Value[], dtype: DType, factor?: Value): Value {
   const squares = grads.map((g) => {
-    const wide = b.castTo(g, dtype);
+    const wide = factor ? b.op("mul", [b.castTo(g, dtype), factor]) : b.castTo(g, dtype);
     return b.op("reduce_sum", [b.op("mul", [wide, wide])], { axes: wide.type.shape.map((_, i) => i) });
   });
   return b.op("sqrt", [squares.reduce((sum, s) => b.op("add", [sum, s]))]);
@@ -77,24 +83,31 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   const vs = params.map((p) => input(stateName.v(p.name), p.type));
   const step = b.input("step", "i64", []);
   const tokenCount = b.input("token_count", "i64", []);
+  const scaler = options.lossScaling ? scalerInputs(b) : undefined;
   const count = b.castTo(tokenCount, normDType(params));
-  const gradNorm = b.op("div", [sumSquaresRoot(b, accs, normDType(params)), count]);
+  const unscale = scaler && b.castTo(b.op("reciprocal", [scaler.scale]), normDType(params));
+  const gradNorm = b.op("div", [sumSquaresRoot(b, accs, normDType(params), unscale), count]);
   const maxNorm = options.maxGradNorm ?? 0;
-  const gradScale = b.op("div", [maxNorm > 0 ? clipCoefficient(b, gradNorm, maxNorm) : b.scalar(1, count.type.dtype), count]);
+  const perToken = b.op("div", [maxNorm > 0 ? clipCoefficient(b, gradNorm, maxNorm) : b.scalar(1, count.type.dtype), count]);
+  const gradScale = unscale ? b.op("mul", [perToken, unscale]) : perToken;
+  const applied = scaler ? appliedSteps(b, step, scaler) : step;
   const { schedule, lr, warmupSteps, totalSteps } = options.schedule;
-  const rate = b.op("lr_schedule", [step], {
+  const rate = b.op("lr_schedule", [applied], {
     schedule, lr, warmup_steps: warmupSteps, total_steps: totalSteps, dtype: normDType(params),
   });
-  const nextStep = b.op("add", [step, b.scalar(1, "i64")]);
+  const nextStep = b.op("add", [applied, b.scalar(1, "i64")]);
   const { beta1, beta2, eps, weightDecay } = options.adamw;
   const updated = params.map((p, i) => {
     const attrs = { beta1, beta2, eps, weight_decay: decaysWeight(p.name) ? weightDecay : 0 };
     return b.ops("adamw", [weights[i]!, accs[i]!, ms[i]!, vs[i]!, rate, nextStep, gradScale], attrs);
   });
-  params.forEach((p, i) => b.output(p.name, updated[i]![0]!));
-  params.forEach((p, i) => b.output(stateName.m(p.name), updated[i]![1]!));
-  params.forEach((p, i) => b.output(stateName.v(p.name), updated[i]![2]!));
+  const finite = scaler && isFinite(b, gradNorm);
+  const kept = (next: Value, old: Value) => (finite ? b.op("where", [finite, next, old]) : next);
+  params.forEach((p, i) => b.output(p.name, kept(updated[i]![0]!, weights[i]!)));
+  params.forEach((p, i) => b.output(stateName.m(p.name), kept(updated[i]![1]!, ms[i]!)));
+  params.forEach((p, i) => b.output(stateName.v(p.name), kept(updated[i]![2]!, vs[i]!)));
   b.output("grad_norm", gradNorm);
   b.output("lr", rate);
+  if (scaler) outputScaler(b, scaler, finite!);
   return b.build();
 }

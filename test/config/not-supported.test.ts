@@ -15,7 +15,6 @@ const ON: Readonly<Record<string, readonly string[]>> = {
   fp8: ["fp8: true"],
   fp8_enable_fsdp_float8_all_gather: ["fp8_enable_fsdp_float8_all_gather: true", "fsdp_version: 2"],
   qat: ["qat:", "  activation_dtype: int8", "  weight_dtype: int4"],
-  fp16: ["fp16: true"],
   bfloat16: ["bfloat16: true"],
   float16: ["float16: true"],
   gradient_checkpointing: ["gradient_checkpointing: true"],
@@ -134,7 +133,8 @@ describe("switched-off features pass", () => {
     expect([config.adapter, config.sample_packing, config.gradient_checkpointing, config.context_parallel_size]).toEqual([undefined, false, false, 1]);
   });
 
-  it("accepts fp16: true next to bf16: true (Axolotl turns fp16 off)", () => {
+  it("accepts fp16: true, alone and next to bf16: true (Axolotl turns fp16 off)", () => {
+    expect(parse(withLines("fp16: true")).config.fp16).toBe(true);
     expect(parse(withLines("bf16: true", "fp16: true")).config.bf16).toBe(true);
   });
 

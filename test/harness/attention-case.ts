@@ -6,7 +6,7 @@ import type { Graph } from "../../ir/graph.ts";
 
 export interface AttentionCase {
   readonly name: string;
-  readonly dtype: "f32" | "bf16";
+  readonly dtype: "f32" | "bf16" | "f16";
   readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
   readonly causal: boolean; readonly window: number; readonly segments: boolean;
 }

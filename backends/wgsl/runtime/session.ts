@@ -13,10 +13,10 @@
 /** A range of an arena: [arena (0 state, 1 activations), byte offset, bytes]. */
 export type Range = readonly [number, number, number];
 
-/** A tensor a graph reads or writes: how it is stored (f32, i32, u32) and where. */
+/** A tensor a graph reads or writes: how it is stored (f32, f16, i32, u32) and where. */
 export interface TensorSlot {
   readonly name: string;
-  readonly dtype: "f32" | "i32" | "u32";
+  readonly dtype: "f32" | "f16" | "i32" | "u32";
   readonly shape: readonly number[];
   readonly range: Range;
 }
@@ -38,7 +38,7 @@ export interface Recorder {
 /** What a compiled program module exports. */
 export interface ProgramDescription {
   readonly PRELUDE: string;
-  /** WebGPU features the kernels use ("subgroups"). */
+  /** WebGPU features the kernels use ("subgroups", "shader-f16"). */
   readonly FEATURES: readonly string[];
   readonly KERNELS: readonly KernelEntry[];
   readonly ARENAS: readonly [number, number];
@@ -64,11 +64,11 @@ fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 /**
  * The device of `adapter` with the adapter's own limits for storage buffers per stage, binding size and buffer size
  * (WebGPU's defaults are lower; bundles fit the defaults, programs trainc plans for this device may use more), and
- * subgroups where the adapter offers them.
+ * the optional features generated kernels use (subgroups, shader-f16) where the adapter offers them.
  */
 export function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } = adapter.limits;
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has("subgroups") ? ["subgroups"] : [];
+  const requiredFeatures = (["subgroups", "shader-f16"] as const).filter((f) => adapter.features.has(f));
   return adapter.requestDevice({
     requiredFeatures, requiredLimits: { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize },
   });
@@ -91,8 +91,45 @@ const STORAGE = 0x80 | 0x8 | 0x4; // GPUBufferUsage.STORAGE | COPY_DST | COPY_SR
 const READBACK = 0x1 | 0x8; // GPUBufferUsage.MAP_READ | COPY_DST
 const MAP_READ = 0x1; // GPUMapMode.READ
 
-function typed(dtype: TensorSlot["dtype"], values: ArrayLike<number>): Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> {
+const wide = new Float32Array(1);
+const wideBits = new Uint32Array(wide.buffer);
+
+/** The f16 bits nearest to x (ties to even; beyond the f16 range, infinity). */
+function halfBits(x: number): number {
+  wide[0] = x;
+  const bits = wideBits[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 128 + 15) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  if (exponent >= 31) return sign | 0x7c00;
+  const [value, shift] = exponent > 0 ? [(exponent << 23) | mantissa, 13] : [mantissa | 0x800000, 14 - exponent];
+  if (shift > 24) return sign;
+  const rest = value % 2 ** shift;
+  const half = 2 ** (shift - 1);
+  const rounded = Math.floor(value / 2 ** shift) + (rest > half || (rest === half && Math.floor(value / 2 ** shift) % 2 === 1) ? 1 : 0);
+  return sign | rounded;
+}
+
+/** The value of f16 bits h. */
+function halfValue(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** `values` as stored in `dtype`; f16 padded to whole 4-byte words. */
+function typed(dtype: TensorSlot["dtype"], values: ArrayLike<number>): Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> {
+  if (dtype === "f16") return Uint16Array.from({ length: values.length + (values.length % 2) }, (_, i) => halfBits(values[i] ?? 0));
   return dtype === "f32" ? Float32Array.from(values) : dtype === "i32" ? Int32Array.from(values) : Uint32Array.from(values);
+}
+
+/** Elements of a tensor of `shape`. */
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 export class WgslSession {
@@ -117,8 +154,8 @@ export class WgslSession {
     const missing = program.FEATURES.filter((f) => !device.features.has(f));
     if (missing.length > 0) {
       throw new RuntimeError(5708, `the program's kernels use ${missing.join(", ")}, which this device was not created with`,
-        "create the device with requestDevice (it asks for subgroups where the adapter has them), or compile the program " +
-        "for this device");
+        "create the device with requestDevice (it asks for the features where the adapter has them), or compile the " +
+        "program for this device (fp16: false where it lacks shader-f16)");
     }
     device.pushErrorScope("validation");
     try {
@@ -182,9 +219,9 @@ export class WgslSession {
   /** Writes the values of input `name` of `graph` (converted to how it is stored). */
   write(graph: string, name: string, values: ArrayLike<number>): void {
     const slot = this.slot(graph, name, "inputs");
-    const [arena, offset, bytes] = slot.range;
-    if (values.length * 4 !== bytes) {
-      throw new RuntimeError(5706, `${name} of ${graph} holds ${bytes / 4} values, not ${values.length}`,
+    const [arena, offset] = slot.range;
+    if (values.length !== numel(slot.shape)) {
+      throw new RuntimeError(5706, `${name} of ${graph} holds ${numel(slot.shape)} values, not ${values.length}`,
         `pass [${slot.shape.join(", ")}] values`);
     }
     this.device.queue.writeBuffer(this.arenas[arena]!, offset, typed(slot.dtype, values));
@@ -215,7 +252,7 @@ export class WgslSession {
     this.pending.push(this.device.popErrorScope());
   }
 
-  /** Reads tensors of `graph` back (outputs, or inputs with side "inputs"), as their stored typed arrays. */
+  /** Reads tensors of `graph` back (outputs, or inputs with side "inputs"), as their stored typed arrays (f16 as f32). */
   async read(graph: string, names: readonly string[], side: "inputs" | "outputs" = "outputs"):
     Promise<Record<string, Float32Array | Int32Array | Uint32Array>> {
     const slots = names.map((n) => this.slot(graph, n, side));
@@ -242,7 +279,8 @@ export class WgslSession {
     at = 0;
     for (const s of slots) {
       const view = bytes.slice(at, at + s.range[2]);
-      out[s.name] = s.dtype === "f32" ? new Float32Array(view) : s.dtype === "i32" ? new Int32Array(view) : new Uint32Array(view);
+      out[s.name] = s.dtype === "f16" ? Float32Array.from(new Uint16Array(view).subarray(0, numel(s.shape)), halfValue)
+        : s.dtype === "f32" ? new Float32Array(view) : s.dtype === "i32" ? new Int32Array(view) : new Uint32Array(view);
       at += s.range[2];
     }
     return out;

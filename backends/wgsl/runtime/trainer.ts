@@ -21,6 +21,8 @@ export interface TrainerSetup {
    * once (AdamW moments): the host names them (ir/train-step stateName). */
   readonly accumulators: readonly string[];
   readonly moments: readonly string[];
+  /** Scalar state of @optimizer_step the host sets once and the graphs then carry (the fp16 loss scaler's), by name. */
+  readonly scalars: Readonly<Record<string, number>>;
   /** Rows of the embedding: token ids and labels must be below it. */
   readonly vocab: number;
   /** The label that marks a position without a target. */
@@ -56,6 +58,7 @@ export function createTrainer(session: WgslSession, setup: TrainerSetup, close: 
     session.write(session.hasInput(OPTIMIZER, name) ? OPTIMIZER : MICRO, name, t.data);
   }
   for (const name of setup.moments) session.clear(OPTIMIZER, name);
+  for (const [name, value] of Object.entries(setup.scalars)) session.write(OPTIMIZER, name, [value]);
   const scalars = async (graph: string, names: readonly string[]) => {
     const out = await session.read(graph, names);
     return names.map((n) => out[n]![0]!);

@@ -97,9 +97,9 @@ function segmentSkip(g: Geometry, i: string, j: string, indent = "        "): st
   return g.segments ? `${indent}if (seg[b * TQ + ${i}] != seg[b * TK + ${j}]) { continue; }\n` : "";
 }
 
-/** The side buffers of an attention kernel and its backward pass, as kernel parameters. */
-function side(name: string, access: KernelParam["access"]): KernelParam {
-  return { name, dtype: "f32", access };
+/** The side buffers of an attention kernel and its backward pass, as kernel parameters: f32 but the forward's output. */
+function side(name: string, access: KernelParam["access"], dtype: KernelParam["dtype"] = "f32"): KernelParam {
+  return { name, dtype, access };
 }
 
 function segmentRole(a: Anchor, operands: number): Role[] {
@@ -198,7 +198,7 @@ export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
   const g = geometry(a, 4);
   const [q, k, v, dout] = a.args as Slot[];
   const [dq, dk, dv] = [0, 1, 2].map((r) => writtenResult(a, r));
-  const [out, lse] = kernel.extraReads!.map((name) => side(name, "read"));
+  const [out, lse] = [side(kernel.extraReads![0]!, "read", q!.dtype), side(kernel.extraReads![1]!, "read")];
   const scratch = rowStatsScratch(kernel)[0]!.name;
   const [stats, statsRead] = [side(scratch, "write"), side(scratch, "read")];
   const rows = g.B * g.Hq * g.Tq;

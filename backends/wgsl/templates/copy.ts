@@ -13,7 +13,7 @@ import { gridFor, makeWgslKernel, paramBytes } from "./source.ts";
 
 /** The zero of a stored dtype (bool is stored as u32). */
 function zero(dtype: string): string {
-  return dtype === "f32" ? "0.0" : dtype === "bool" ? "0u" : "0";
+  return dtype === "f32" || dtype === "f16" ? "0.0" : dtype === "bool" ? "0u" : "0";
 }
 
 function axisOf(a: Anchor, rank: number): number {

@@ -11,7 +11,7 @@ import { RUNTIME, programModule, runtimeModule } from "../../../backends/wgsl/ho
 import { buildWgslProgram, type WgslLimits } from "../../../backends/wgsl/program.ts";
 import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
-const LAVAPIPE: WgslLimits = { maxBuffers: 16, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 4 * 2 ** 30, subgroups: true };
+const LAVAPIPE: WgslLimits = { maxBuffers: 16, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 4 * 2 ** 30, subgroups: true, f16: true };
 const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" });
 
 describe("buildWgslProgram", () => {

@@ -1,6 +1,7 @@
 // Acceptance of `trainc train --target wgsl`: 50 steps of the example model (examples/tiny-llama, f32) on WebGPU
 // (CI: Mesa's lavapipe) give a loss curve within 2% of the cpu target's at every step, the same progress line, and a
-// final checkpoint that loads. Without an adapter the suite skips (test/harness/webgpu.ts).
+// final checkpoint that loads; with fp16: true, 30 steps follow the cpu target's fp16 curve, the loss scaler skipping
+// the same first steps. Without an adapter the suite skips (test/harness/webgpu.ts).
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,5 +44,24 @@ describe.skipIf(!opened.gpu)(deviceTitle("trainc train --target wgsl", opened.gp
     const [a, b] = [trained.parameters[name]!.data, reference.parameters[name]!.data];
     const drift = Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]!)));
     expect(drift).toBeLessThan(1e-3);
+  }, 900_000);
+
+  test("fp16 (f16 kernels through shader-f16, loss scaling): 30 steps follow the cpu target's fp16 curve within 2%, " +
+    "skipping the same steps", async () => {
+    const fp16 = (t: string) => t.replace("bf16: false", "fp16: true");
+    const wgsl = await runCli(["train", exampleConfig(tmp, "wgsl16", fp16), "--max-steps", "30", "--target", "wgsl"]);
+    expect(wgsl.code, wgsl.stderr).toBe(0);
+    expect(wgsl.stderr).toMatch(/on wgsl \(f16 compute, f32 parameters\)/);
+    const cpu = await runCli(["train", exampleConfig(tmp, "cpu16", fp16), "--max-steps", "30", "--target", "cpu"]);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const [got, want] = [losses("wgsl16"), losses("cpu16")];
+    const worst = Math.max(...got.map((l, i) => Math.abs(l - want[i]!) / want[i]!));
+    console.log(`wgsl vs cpu fp16 loss over 30 steps: worst relative difference ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(0.02);
+    const skipped = (out: string) => readFileSync(join(tmp, out, "metrics.jsonl"), "utf8").trim().split("\n")
+      .map((l) => JSON.parse(l).grad_norm).map((g) => typeof g !== "number" || !Number.isFinite(g));
+    expect(skipped("wgsl16")).toEqual(skipped("cpu16"));
+    expect(skipped("cpu16").filter((s) => s).length).toBeGreaterThan(0);
+    expect(want.at(-1)!).toBeLessThan(want[0]! - 0.5);
   }, 900_000);
 });

@@ -1,13 +1,16 @@
-// Binds tensors larger than the device's maxStorageBufferBindingSize. One WGSL binding covers at most that many bytes,
-// so such a tensor binds as several consecutive parts of its range, `partBytes` each but the last (KernelParam.part),
-// and the kernel reaches its elements through two functions declared for it, `<name>_load(i)` and `<name>_store(i, v)`,
-// which pick the part and the index within it. Every access `name[i]` in the kernel's text becomes a call: a read a
-// load, an assignment a store, a compound assignment (`+=`, ...) a load and a store.
-// Invariants: a kernel whose tensors all fit is returned unchanged; bindings stay numbered in parameter order; the
-// rewritten code declares nothing under a split tensor's own name, so an access form this rewrite does not know (a
-// pointer, arrayLength) fails WGSL validation (E5702) rather than reading wrong data; part offsets are multiples of
-// 256 bytes (minStorageBufferOffsetAlignment); every stored element is 4 bytes (f32, i32, u32); the rewrite depends
-// only on the code and partBytes, so equal kernels stay equal and keep their name.
+// Tensors a kernel reaches through functions instead of indexing its binding: those larger than the device's
+// maxStorageBufferBindingSize, and those stored as f16. One WGSL binding covers at most that many bytes, so a larger
+// tensor binds as several consecutive parts of its range, `partBytes` each but the last (KernelParam.part); an f16
+// tensor is stored in 16 bits and computed on in f32. The kernel reaches the elements of such a tensor through two
+// functions declared for it, `<name>_load(i)` and `<name>_store(i, v)`, which pick the part and the index within it and
+// convert f16 to f32 and back. Every access `name[i]` in the kernel's text becomes a call: a read a load, an
+// assignment a store, a compound assignment (`+=`, ...) a load and a store; so the generators and templates write
+// every kernel as if each tensor were one f32 (i32, u32) array.
+// Invariants: a kernel whose tensors all fit and none of them f16 is returned unchanged; bindings stay numbered in
+// parameter order; the rewritten code declares nothing under such a tensor's own name, so an access form this rewrite
+// does not know (a pointer, arrayLength) fails WGSL validation (E5702) rather than reading wrong data; part offsets
+// are multiples of 256 bytes (minStorageBufferOffsetAlignment); the rewrite depends only on the code and partBytes, so
+// equal kernels stay equal and keep their name.
 
 import type { KernelParam, KernelSource } from "../kernel.ts";
 
@@ -74,41 +77,46 @@ function rewriteAccesses(text: string, split: ReadonlySet<string>): string {
   return out + text.slice(at);
 }
 
-/** The bindings of `count` parts of tensor `name`, from binding `first` on, and its load and store functions. */
-function partedDeclaration(name: string, type: string, first: number, count: number, partBytes: number): string {
+/**
+ * The bindings of `count` parts of tensor `name` (elements of WGSL type `type`: f16 2 bytes, the others 4), from binding
+ * `first` on, and its load and store functions, which take and give f32 for f16 elements.
+ */
+function accessorDeclaration(name: string, type: string, first: number, count: number, partBytes: number): string {
   const part = (k: number) => `${name}_part${k}`;
-  const per = partBytes / 4;
+  const per = partBytes / (type === "f16" ? 2 : 4);
+  const value = type === "f16" ? "f32" : type;
   const bindings = Array.from({ length: count }, (_, k) =>
     `@group(0) @binding(${first + k}) var<storage, read_write> ${part(k)}: array<${type}>;`);
   const pick = (use: (p: string) => string) => Array.from({ length: count - 1 }, (_, k) =>
     `  if (p == ${k}) { ${use(part(k))} }\n`).join("") + `  ${use(part(count - 1))}`;
   return `${bindings.join("\n")}
-fn ${name}_load(i: i32) -> ${type} {
+fn ${name}_load(i: i32) -> ${value} {
   let p = i / ${per};
   let j = i - p * ${per};
-${pick((x) => `return ${x}[j];`)}
+${pick((x) => `return ${value === type ? `${x}[j]` : `${value}(${x}[j])`};`)}
 }
-fn ${name}_store(i: i32, v: ${type}) {
+fn ${name}_store(i: i32, v: ${value}) {
   let p = i / ${per};
   let j = i - p * ${per};
-${pick((x) => `${x}[j] = v; return;`)}
+${pick((x) => `${x}[j] = ${value === type ? "v" : `${type}(v)`}; return;`)}
 }`;
 }
 
 /**
  * `source` with each parameter that `parts` gives more than one part bound as that many parts of `partBytes` (the
- * last shorter) and reached through its load and store functions.
+ * last shorter), and each of those and each f16 parameter reached through its load and store functions.
  */
-export function splitBindings(source: KernelSource, parts: (param: KernelParam) => number, partBytes: number): KernelSource {
+export function bindAccessors(source: KernelSource, parts: (param: KernelParam) => number, partBytes: number): KernelSource {
   const counts = source.params.map(parts);
-  if (counts.every((c) => c === 1)) return source;
+  const through = source.params.map((p, k) => counts[k]! > 1 || p.dtype === "f16");
+  if (!through.some((t) => t)) return source;
   const first = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
   const split = new Set<string>();
   const code = source.code.replace(DECLARATION, (line, binding: string, name: string, type: string) => {
     const k = Number(binding);
-    if (counts[k] === 1) return line.replace(`@binding(${k})`, `@binding(${first[k]})`);
+    if (!through[k]) return line.replace(`@binding(${k})`, `@binding(${first[k]})`);
     split.add(name);
-    return partedDeclaration(name, type, first[k]!, counts[k]!, partBytes);
+    return accessorDeclaration(name, type, first[k]!, counts[k]!, partBytes);
   });
   const params = source.params.flatMap((p, k) =>
     counts[k] === 1 ? [p] : Array.from({ length: counts[k]! }, (_, index) => ({ ...p, part: { index, bytes: partBytes } })));

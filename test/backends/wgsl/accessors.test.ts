@@ -1,6 +1,6 @@
-// Tensors larger than a WebGPU binding (backends/wgsl/split-bindings.ts): the rewrite of a kernel's text (parts bound
-// in parameter order, every read a load, every assignment a store, compound assignments both, nested accesses
-// rewritten inside out), and on the device the grads of a Hugging Face fixture planned within a 4 KiB binding size,
+// Tensors larger than a WebGPU binding, and f16 tensors (backends/wgsl/accessors.ts): the rewrite of a kernel's text
+// (parts bound in parameter order, every read a load, every assignment a store, compound assignments both, nested
+// accesses rewritten inside out; f16 converted to f32 and back), and on the device the grads of a Hugging Face fixture planned within a 4 KiB binding size,
 // where most kernels bind a tensor in parts, against transformers' float64 reference.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { KernelParam, KernelSource } from "../../../backends/kernel.ts";
-import { partBytesFor, partsOf, splitBindings } from "../../../backends/wgsl/split-bindings.ts";
+import { partBytesFor, partsOf, bindAccessors } from "../../../backends/wgsl/accessors.ts";
 import { readBatch } from "../../../compiler/commands/grads.ts";
 import { importModel } from "../../../compiler/commands/inputs.ts";
 import { readSafetensors } from "../../../compiler/import/safetensors.ts";
@@ -34,7 +34,7 @@ fn k(@builtin(global_invocation_id) gid: vec3u) {
 }`,
 };
 
-describe("splitBindings", () => {
+describe("bindAccessors", () => {
   test("parts are the largest multiple of 256 bytes a binding holds", () => {
     expect(partBytesFor(1000)).toBe(768);
     expect(partsOf(768, 768)).toBe(1);
@@ -43,12 +43,12 @@ describe("splitBindings", () => {
   });
 
   test("a kernel whose tensors fit is unchanged", () => {
-    expect(splitBindings(KERNEL, () => 1, 256)).toBe(KERNEL);
+    expect(bindAccessors(KERNEL, () => 1, 256)).toBe(KERNEL);
   });
 
   test("split tensors bind as parts in parameter order and every access goes through their load and store", () => {
     const parts = (p: KernelParam) => (p.name === "a" ? 3 : p.name === "c" ? 2 : 1);
-    const split = splitBindings(KERNEL, parts, 1024);
+    const split = bindAccessors(KERNEL, parts, 1024);
     expect(split.params.map((p) => `${p.name}${p.part ? `.${p.part.index}/${p.part.bytes}` : ""}`))
       .toEqual(["a.0/1024", "a.1/1024", "a.2/1024", "b", "c.0/1024", "c.1/1024"]);
     const bindings = [...split.code.matchAll(/@binding\((\d+)\) var<storage, read_write> (\w+)/g)].map((m) => `${m[1]} ${m[2]}`);
@@ -65,6 +65,17 @@ describe("splitBindings", () => {
   if (p == 1) { return x_part1[j]; }
   return x_part2[j];
 }`);
+  });
+
+  test("an f16 tensor binds whole as array<f16>, read as f32 and written rounded to f16", () => {
+    const source = { ...KERNEL, params: KERNEL.params.map((p) => (p.name === "c" ? { ...p, dtype: "f16" as const } : p)),
+      code: KERNEL.code.replace("y: array<f32>", "y: array<f16>") };
+    const split = bindAccessors(source, () => 1, 1024);
+    expect(split.params).toEqual(source.params);
+    expect(split.code).toContain("@group(0) @binding(2) var<storage, read_write> y_part0: array<f16>;");
+    expect(split.code).toContain("fn y_load(i: i32) -> f32 {\n  let p = i / 512;\n  let j = i - p * 512;\n  return f32(y_part0[j]);\n}");
+    expect(split.code).toContain("  y_part0[j] = f16(v); return;");
+    expect(split.code).toContain("y_store(i32(i), x[ids[i] * 4] + y_load(i32(i + 1)));");
   });
 });
 
