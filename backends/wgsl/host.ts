@@ -28,6 +28,7 @@ export const RUNTIME: Readonly<Record<string, string>> = {
   "files.js": "backends/wgsl/runtime/files.ts",
   "loop.js": "compiler/train/loop.ts",
   "page.js": "backends/wgsl/runtime/page.ts",
+  "half.js": "ir/half.ts",
 };
 
 function range(p: Placement): Range {

@@ -2,13 +2,16 @@
 // two arenas (state: parameters, optimizer state, the batch and scalar results; activations), compiles every kernel
 // once, records each graph's straight-line launches (the program's graph functions call `launch` and `copy`) into
 // pipelines and bind groups, and replays them per step. Tensors move in and out by name through the graph's tables.
-// This file imports nothing, so the compiler ships it beside the program as plain JavaScript (types erased).
+// This file imports only ir/half.ts (which imports nothing), so the compiler ships both beside the program as plain
+// JavaScript (types erased).
 // Copies (updated state back onto its input) run as a small kernel: WebGPU cannot copyBufferToBuffer within one
 // buffer, and both ranges live in the state arena.
 // Invariants: a graph's bind groups are built once; a run encodes every launch of the graph in order into one
 // compute pass; errors carry a `code` (5702: WebGPU rejected a kernel; 5706: a tensor
 // name or size the program does not have; 5707: a kernel binds more buffers than the device allows; 5708: the kernels
 // use a feature the device was not created with) and a fix.
+
+import { floatToHalf, halfToFloat } from "../../../ir/half.ts";
 
 /** A range of an arena: [arena (0 state, 1 activations), byte offset, bytes]. */
 export type Range = readonly [number, number, number];
@@ -91,39 +94,9 @@ const STORAGE = 0x80 | 0x8 | 0x4; // GPUBufferUsage.STORAGE | COPY_DST | COPY_SR
 const READBACK = 0x1 | 0x8; // GPUBufferUsage.MAP_READ | COPY_DST
 const MAP_READ = 0x1; // GPUMapMode.READ
 
-const wide = new Float32Array(1);
-const wideBits = new Uint32Array(wide.buffer);
-
-/** The f16 bits nearest to x (ties to even; beyond the f16 range, infinity). */
-function halfBits(x: number): number {
-  wide[0] = x;
-  const bits = wideBits[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
-  const mantissa = bits & 0x7fffff;
-  if (exponent === 128 + 15) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  if (exponent >= 31) return sign | 0x7c00;
-  const [value, shift] = exponent > 0 ? [(exponent << 23) | mantissa, 13] : [mantissa | 0x800000, 14 - exponent];
-  if (shift > 24) return sign;
-  const rest = value % 2 ** shift;
-  const half = 2 ** (shift - 1);
-  const rounded = Math.floor(value / 2 ** shift) + (rest > half || (rest === half && Math.floor(value / 2 ** shift) % 2 === 1) ? 1 : 0);
-  return sign | rounded;
-}
-
-/** The value of f16 bits h. */
-function halfValue(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
 /** `values` as stored in `dtype`; f16 padded to whole 4-byte words. */
 function typed(dtype: TensorSlot["dtype"], values: ArrayLike<number>): Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> {
-  if (dtype === "f16") return Uint16Array.from({ length: values.length + (values.length % 2) }, (_, i) => halfBits(values[i] ?? 0));
+  if (dtype === "f16") return Uint16Array.from({ length: values.length + (values.length % 2) }, (_, i) => floatToHalf(values[i] ?? 0));
   return dtype === "f32" ? Float32Array.from(values) : dtype === "i32" ? Int32Array.from(values) : Uint32Array.from(values);
 }
 
@@ -279,7 +252,7 @@ export class WgslSession {
     at = 0;
     for (const s of slots) {
       const view = bytes.slice(at, at + s.range[2]);
-      out[s.name] = s.dtype === "f16" ? Float32Array.from(new Uint16Array(view).subarray(0, numel(s.shape)), halfValue)
+      out[s.name] = s.dtype === "f16" ? Float32Array.from(new Uint16Array(view).subarray(0, numel(s.shape)), halfToFloat)
         : s.dtype === "f32" ? new Float32Array(view) : s.dtype === "i32" ? new Int32Array(view) : new Uint32Array(view);
       at += s.range[2];
     }

@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fail } from "../../diagnostics.ts";
 import type { DType } from "../../../ir/dtype.ts";
+import { halfToFloat } from "../../../ir/half.ts";
 import type { Tensor, TensorData } from "../../../ir/tensor.ts";
 import { E_DTYPE, E_EXTERNAL_DATA, E_MALFORMED } from "./errors.ts";
 import { ONNX_DATA_TYPE as T, type TensorMsg } from "./schema.ts";
@@ -129,16 +130,6 @@ function readExternal(msg: TensorMsg, dir: string, what: string): Uint8Array {
     closeSync(fd);
   }
   return out;
-}
-
-/** IEEE binary16 bits -> number (exact). */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 /** bfloat16 bits -> number (exact): the top half of a float32. */
