@@ -1,5 +1,5 @@
-// Reading a wgsl run's files from bytes, in Node or in a browser (fetch): parameters as safetensors (F32 tensors
-// only: the compiler writes the run's parameters in f32) and batches as the batch file every target reads
+// A wgsl run's files as bytes, in Node or in a browser (fetch, download): parameters as safetensors (F32 tensors only:
+// the compiler writes the run's parameters in f32, and the page saves the trained ones in f32) and batches as the batch file every target reads
 // (backends/cuda/runtime/batch-file.ts: a 24-byte header "TRNCBTCH", version, count, B, T; then per batch i32 epoch,
 // tokens, and [B,T] input_ids, labels, position_ids).
 // Shipped in the bundle; imports only the session (for its error type) and types.
@@ -33,6 +33,32 @@ export function readF32Safetensors(bytes: ArrayBuffer): Record<string, { shape: 
     const count = shape.reduce((n, d) => n * d, 1);
     if (end - begin !== 4 * count || 8 + size + end > bytes.byteLength) bad(`parameters: ${name}'s bytes do not match its shape or the file`);
     out[name] = { shape, data: new Float32Array(bytes.slice(8 + size + begin, 8 + size + end)) };
+  }
+  return out;
+}
+
+/**
+ * A safetensors file of F32 tensors, in the given order: the 8-byte header length, the JSON header (padded with spaces
+ * to a multiple of 8 bytes, as the format recommends), then each tensor's little-endian bytes.
+ */
+export function writeF32Safetensors(
+  tensors: Readonly<Record<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>>,
+): Uint8Array<ArrayBuffer> {
+  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  let end = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [end, end + 4 * t.data.length] };
+    end += 4 * t.data.length;
+  }
+  const json = JSON.stringify(header);
+  const text = new TextEncoder().encode(json.padEnd(Math.ceil(json.length / 8) * 8));
+  const out = new Uint8Array(8 + text.length + end);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  let at = 8 + text.length;
+  for (const t of Object.values(tensors)) {
+    out.set(new Uint8Array(Float32Array.from(t.data).buffer), at);
+    at += 4 * t.data.length;
   }
   return out;
 }

@@ -1,14 +1,15 @@
 // The browser page of a wgsl bundle (index.html loads it): opens WebGPU in the tab, loads the bundle's run files
 // (run.json, parameters.safetensors, batches.bin), trains with the bundle's trainer and the shared training loop, and
-// draws the loss as it goes. Progress is also published on `window.trainc` ({ steps, done, error }) for a headless
-// browser to read.
+// draws the loss as it goes; when training ends, the trained weights are offered for download as model.safetensors
+// (f32, the names of the model's own file). Progress is also published on `window.trainc` ({ steps, done, error })
+// for a headless browser to read.
 // Invariants: the page requests the adapter's own limits (session.ts requestDevice: the program's kernels may bind
 // more than WebGPU's default 8 buffers); any failure is shown on the page and stored
 // in window.trainc.error, never swallowed.
 
 import type { StepResult } from "../../../compiler/train/loop.ts";
 import { trainLoop } from "../../../compiler/train/loop.ts";
-import { readBatchFile, readF32Safetensors } from "./files.ts";
+import { readBatchFile, readF32Safetensors, writeF32Safetensors } from "./files.ts";
 import { requestDevice, type WgslSession } from "./session.ts";
 import { createTrainer, type TrainerSetup } from "./trainer.ts";
 
@@ -98,7 +99,11 @@ async function main(): Promise<void> {
       plot(progress.steps, run.steps);
     },
   });
+  const weights = writeF32Safetensors(await trainer.parameters());
   trainer.close();
+  const link = element<HTMLAnchorElement>("download");
+  link.href = URL.createObjectURL(new Blob([weights], { type: "application/octet-stream" }));
+  link.hidden = false;
   progress.done = true;
   say(`done: ${run.steps} steps, final loss ${progress.steps.at(-1)?.loss.toFixed(4)}`);
 }

@@ -1,10 +1,13 @@
 // End to end in a browser: `trainc compile --target wgsl` writes the bundle of the example model (5 steps),
 // `trainc serve`'s server serves it, and headless Chromium (Debian's chromium through playwright-core; WebGPU on
 // SwiftShader, a CPU Vulkan) opens the page, which trains in the tab. Every step's loss must be within 2% of the cpu
-// target's on the same config, and the page must report done. Without chromium the suite skips, unless
+// target's on the same config, the page must report done, and the weights it offers for download must be the cpu
+// target's trained weights within 1e-3. Without chromium the suite skips, unless
 // TRAINC_REQUIRE_WEBGPU is set (CI sets it and installs chromium with .ci/chromium): then it fails.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadModel } from "../../../compiler/import/hf/load.ts";
+import { readSafetensors } from "../../../compiler/import/safetensors.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -56,6 +59,16 @@ describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `th
       console.log(`browser vs cpu loss over 5 steps: worst relative difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(0.02);
       expect(await page.textContent("#status")).toMatch(/^done: 5 steps/);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+      expect(download.suggestedFilename()).toBe("model.safetensors");
+      await download.saveAs(join(tmp, "downloaded.safetensors"));
+      const trained = readSafetensors(join(tmp, "downloaded.safetensors"));
+      const reference = loadModel(join(tmp, "cpu"), { dtype: "f32" }).parameters;
+      expect(Object.keys(trained).sort()).toEqual(Object.keys(reference).sort());
+      for (const [name, t] of Object.entries(trained)) {
+        const drift = Math.max(...Array.from(t.data, (x, i) => Math.abs(x - reference[name]!.data[i]!)));
+        expect(drift, name).toBeLessThan(1e-3);
+      }
     } finally {
       await browser.close();
       server.close();
