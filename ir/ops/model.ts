@@ -8,7 +8,7 @@ import type { Attrs, TensorType } from "../graph.ts";
 import { LR_SCHEDULES } from "../lr-schedule.ts";
 import { ROPE_TYPES } from "../rope.ts";
 import {
-  attrDType, describe, expectDim, expectFloat, expectInt, expectRank, expectSameDType, tensor, typeError, type OpDef,
+  attrDType, describe, expectDim, expectDType, expectFloat, expectInt, expectRank, expectSameDType, tensor, typeError, type OpDef,
 } from "./spec.ts";
 
 function expectSameType(a: TensorType, b: TensorType, what: string): void {
@@ -171,13 +171,14 @@ export const MODEL_OPS = {
   adamw: {
     doc: "One AdamW step (PyTorch's) on the gradient g = grad * grad_scale (a float scalar: normalization and " +
       "clipping): param *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; " +
-      "param -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps). Returns (param, m, v).",
-    arity: 7,
+      "param -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps). Returns (param, m, v). An optional eighth " +
+      "operand `skip` (bool scalar) leaves all three unchanged when true: a step the fp16 loss scaler skips.",
+    arity: [7, 8],
     attrs: {
       beta1: { kind: "float", default: 0.9 }, beta2: { kind: "float", default: 0.999 },
       eps: { kind: "float", default: 1e-8 }, weight_decay: { kind: "float", default: 0 },
     },
-    infer: ([param, grad, m, v, lr, step, gradScale]) => {
+    infer: ([param, grad, m, v, lr, step, gradScale, skip]) => {
       expectFloat(param!, "param");
       for (const [t, what] of [[grad, "grad"], [m, "m"], [v, "v"]] as const) {
         expectFloat(t!, what);
@@ -191,6 +192,10 @@ export const MODEL_OPS = {
       expectInt(step!, "adamw step");
       expectRank(gradScale!, 0, "adamw grad_scale");
       expectFloat(gradScale!, "adamw grad_scale");
+      if (skip) {
+        expectRank(skip, 0, "adamw skip");
+        expectDType(skip, "bool", "adamw skip");
+      }
       return [param!, m!, v!];
     },
   },

@@ -3,7 +3,7 @@
 // Normalization and clipping are one scalar, AdamW's grad_scale, so no normalized copy of a gradient is ever made:
 // the norm is sqrt(sum of acc^2) / token_count.
 // With loss scaling (fp16), the accumulated gradients are scaled; they are unscaled inside the norm and grad_scale, and
-// a step with a non-finite norm leaves parameters and moments as they were (loss-scale.ts).
+// a step with a non-finite norm leaves parameters and moments as they were (AdamW's `skip` operand; loss-scale.ts).
 // Invariants: inputs are, in order, the trainable parameters, acc.<name>, m.<name>, v.<name>, step (i64 [], completed
 // steps) and token_count (i64 [], over all accumulated micro-batches), then with loss scaling the scaler's state;
 // outputs are the new parameters (same names), m.<name>, v.<name>, grad_norm (before clipping) and lr, then with loss
@@ -97,15 +97,15 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   });
   const nextStep = b.op("add", [applied, b.scalar(1, "i64")]);
   const { beta1, beta2, eps, weightDecay } = options.adamw;
+  const finite = scaler && isFinite(b, gradNorm);
+  const skip = finite ? [b.op("not", [finite])] : [];
   const updated = params.map((p, i) => {
     const attrs = { beta1, beta2, eps, weight_decay: decaysWeight(p.name) ? weightDecay : 0 };
-    return b.ops("adamw", [weights[i]!, accs[i]!, ms[i]!, vs[i]!, rate, nextStep, gradScale], attrs);
+    return b.ops("adamw", [weights[i]!, accs[i]!, ms[i]!, vs[i]!, rate, nextStep, gradScale, ...skip], attrs);
   });
-  const finite = scaler && isFinite(b, gradNorm);
-  const kept = (next: Value, old: Value) => (finite ? b.op("where", [finite, next, old]) : next);
-  params.forEach((p, i) => b.output(p.name, kept(updated[i]![0]!, weights[i]!)));
-  params.forEach((p, i) => b.output(stateName.m(p.name), kept(updated[i]![1]!, ms[i]!)));
-  params.forEach((p, i) => b.output(stateName.v(p.name), kept(updated[i]![2]!, vs[i]!)));
+  params.forEach((p, i) => b.output(p.name, updated[i]![0]!));
+  params.forEach((p, i) => b.output(stateName.m(p.name), updated[i]![1]!));
+  params.forEach((p, i) => b.output(stateName.v(p.name), updated[i]![2]!));
   b.output("grad_norm", gradNorm);
   b.output("lr", rate);
   if (scaler) outputScaler(b, scaler, finite!);

@@ -5,7 +5,8 @@
 // adamw: one thread updates VEC consecutive elements, reading param, grad, m and v before writing, so the memory plan
 // may update them in place (the pointers are not __restrict__). lr, step and grad_scale (the gradient's multiplier:
 // 1/token_count and clipping) are device scalars read by every thread.
-// A step below 1 raises 6120 (device-error.ts) and leaves every value unchanged.
+// A step below 1 raises 6120 (device-error.ts) and leaves every value unchanged; a true `skip` (the optional eighth
+// operand: a step the fp16 loss scaler skips) leaves every value unchanged too.
 // lr_schedule: one thread turns the step scalar into the learning rate.
 
 import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
@@ -17,9 +18,9 @@ __device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, 
 __device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, b); }
 __device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }`;
 
-/** adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v). */
+/** adamw(param, grad, m, v, lr, step, grad_scale[, skip]) -> (param, m, v). */
 export function renderAdamw(a: Anchor) {
-  const [param, grad, m, v, lr, step, gradScale] = a.args;
+  const [param, grad, m, v, lr, step, gradScale, skip] = a.args;
   const [pOut, mOut, vOut] = a.results;
   const n = numel(param!.shape);
   const widest = Math.max(...[param!, grad!, m!, v!].map((t) => elementBytes(t.dtype)));
@@ -45,9 +46,10 @@ ${ROUNDED}`;
   load_math<VEC>(g, grad + i);
   load_math<VEC>(mk, m + i);
   load_math<VEC>(vk, v + i);
-  if (t < 1) {
+  const bool skipped = ${skip ? "skip[0] != 0" : "false"};  // a step the fp16 loss scaler skips: values stay as read
+  if (!skipped && t < 1) {
     if (i == 0) trainc_raise(6120, SITE, 0, t, 1);
-  } else {
+  } else if (!skipped) {
     const double step_size = rate / sub(1.0, pow(BETA1, static_cast<double>(t)));
     const double bc2_sqrt = sqrt(sub(1.0, pow(BETA2, static_cast<double>(t))));
     const double decay = sub(1.0, mul(rate, WEIGHT_DECAY));
@@ -67,7 +69,7 @@ ${ROUNDED}`;
     summary: `one AdamW step of ${n} ${param!.dtype} parameters (state ${m!.dtype}/${v!.dtype}), in double`,
     helpers: ["pack"],
     roles: [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!], ["grad_scale", gradScale!],
-      ["param_out", pOut!], ["m_out", mOut!], ["v_out", vOut!]],
+      ...(skip ? [["skip", skip] as const] : []), ["param_out", pOut!], ["m_out", mOut!], ["v_out", vOut!]],
     threads: 256,
     grid: grid1d(n / vec, 256),
     flops: 16 * n,

@@ -4,7 +4,8 @@
 // adamw: two kernels, a thread per element (grid-stride) each: the moments, then the parameters. The bias corrections 1 - beta^step are computed as -expm1(step * ln
 // beta) (a series where the product is small, ln beta in double at compile time): 1 - pow(beta, step) in f32 would
 // lose 1e-5 of its value to cancellation at small steps. A step below 1 stores every value unchanged (the CUDA
-// template also raises 6120; WGSL kernels have no error channel, and the wgsl runtime counts steps from 1).
+// template also raises 6120; WGSL kernels have no error channel, and the wgsl runtime counts steps from 1), as does a
+// true `skip` (the fp16 loss scaler's skipped step).
 // lr_schedule: one thread turns the step scalar into the learning rate (cosine through trig.ts).
 // Invariant: results the schedule does not write are not stored (lr_schedule); AdamW's three results are always
 // written (its second kernel reads the first's moments), else 9602.
@@ -13,7 +14,7 @@ import { fail } from "../../../compiler/diagnostics.ts";
 import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
 import { attrNumber, numel, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
 import type { KernelSource } from "../../kernel.ts";
-import { f32, gridFor, makeWgslKernel, paramBytes } from "./source.ts";
+import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
 import { SINCOS } from "./trig.ts";
 
 const ONE_MINUS_EXP = `// 1 - e^x for x <= 0: the series of -expm1(x) where it is small, 1 - exp(x) elsewhere.
@@ -26,12 +27,14 @@ fn one_minus_exp(x: f32) -> f32 {
 }`;
 
 /**
- * adamw(param, grad, m, v, lr, step, grad_scale) -> (param, m, v), f32 parameters and state, as two kernels so each
- * binds at most 7 storage buffers (WebGPU's default limit is 8; one kernel would bind 10): the moments (grad, m, v,
- * step, grad_scale -> m_out, v_out), then the parameters (param, m_out, v_out, lr, step -> param_out).
+ * adamw(param, grad, m, v, lr, step, grad_scale[, skip]) -> (param, m, v), f32 parameters and state, as two kernels so
+ * each binds at most 8 storage buffers (WebGPU's default limit; one kernel would bind 10 or 11): the moments (grad, m,
+ * v, step, grad_scale, skip -> m_out, v_out), then the parameters (param, m_out, v_out, lr, step, skip -> param_out).
  */
 export function renderWgslAdamw(a: Anchor): KernelSource[] {
-  const [param, grad, m, v, lr, step, gradScale] = a.args;
+  const [param, grad, m, v, lr, step, gradScale, skip] = a.args;
+  const skipRole: Role[] = skip ? [["skip", skip]] : [];
+  const run = `f32(step[0]) >= 1.0${skip ? " && skip[0] == 0u" : ""}`;
   for (const t of [param, grad, m, v, lr, gradScale]) {
     if (t!.dtype !== "f32") {
       fail(5700, `${a.kernel.name}: the wgsl AdamW takes f32 parameters and state, not ${t!.dtype}`,
@@ -45,9 +48,10 @@ export function renderWgslAdamw(a: Anchor): KernelSource[] {
   const momentum = w < 0.5 ? `mi + ${f32(w)} * (g - mi)` : `g - (g - mi) * ${f32(1 - w)}`;
   const moments = makeWgslKernel({
     anchor: a, kind: "adamw",
-    roles: [["grad", grad!], ["m", m!], ["v", v!], ["step", step!], ["grad_scale", gradScale!], ["m_out", mOut], ["v_out", vOut]],
+    roles: [["grad", grad!], ["m", m!], ["v", v!], ["step", step!], ["grad_scale", gradScale!], ...skipRole,
+      ["m_out", mOut], ["v_out", vOut]],
     summary: `AdamW moments of ${n} f32 parameters, in f32`,
-    body: `  let run = f32(step[0]) >= 1.0;
+    body: `  let run = ${run};
   let scale = grad_scale[0];
   for (var i: i32 = i32(gid.x); i < ${n}; i += i32(groups.x) * 256) {
     let mi = m[i];
@@ -60,12 +64,12 @@ export function renderWgslAdamw(a: Anchor): KernelSource[] {
   });
   const params = makeWgslKernel({
     anchor: a, kind: "adamw",
-    roles: [["param", param!], ["m1", mOut], ["v1", vOut], ["lr", lr!], ["step", step!], ["param_out", paramOut]],
+    roles: [["param", param!], ["m1", mOut], ["v1", vOut], ["lr", lr!], ["step", step!], ...skipRole, ["param_out", paramOut]],
     summary: `AdamW update of ${n} f32 parameters from their new moments, in f32`,
     helpers: ONE_MINUS_EXP,
     body: `  let t = f32(step[0]);
   let rate = lr[0];
-  let run = t >= 1.0;
+  let run = ${run};
   let step_size = rate / one_minus_exp(t * ${f32(Math.log(b1))});
   let bc2_sqrt = sqrt(one_minus_exp(t * ${f32(Math.log(b2))}));
   let decay = 1.0 - rate * ${f32(attrNumber(a, "weight_decay"))};

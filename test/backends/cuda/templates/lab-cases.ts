@@ -2,8 +2,8 @@
 // bf16, B=16, T=32, as examples/tiny-llama/config.yml trains), plus hand-built kernels for the ops, dtypes and code
 // paths it lacks: long rows up to a 128256 vocabulary, lines along inner axes, multi-tile scans, vector widths from 1
 // to 16 bytes, rows of -inf and +inf, operands read through a reshape or twice, every rope type and both branches of
-// the batch-dependent ones, in-place AdamW and both lerp branches, list overflow in embedding_grad, and one case per
-// device error with the exact position, value and bound it must record.
+// the batch-dependent ones, in-place AdamW, both lerp branches and a step the loss scaler skips, list overflow in
+// embedding_grad, and one case per device error with the exact position, value and bound it must record.
 // Invariant: deterministic: the same cases and data on every machine.
 
 import { GraphBuilder } from "../../../../ir/builder.ts";
@@ -122,8 +122,9 @@ function modelCases(): LabCase[] {
 }
 
 function optimizerCases(): LabCase[] {
-  const adamw = (dtypes: readonly DType[], n: number, attrs: Attrs = {}) => kernelOf("adamw",
-    [...dtypes.slice(0, 4).map((d) => [d, [n]] as const), [dtypes[4]!, []], ["i64", []], [dtypes[4]!, []]], attrs);
+  const adamw = (dtypes: readonly DType[], n: number, attrs: Attrs = {}, skip = false) => kernelOf("adamw",
+    [...dtypes.slice(0, 4).map((d) => [d, [n]] as const), [dtypes[4]!, []], ["i64", []], [dtypes[4]!, []],
+      ...(skip ? [["bool", []] as const] : [])], attrs);
   const schedule = (attrs: Attrs) => kernelOf("lr_schedule", [["i64", []]], attrs);
   const cosine = { schedule: "cosine", lr: 3e-3, warmup_steps: 20, total_steps: 2000 };
   return [
@@ -131,6 +132,8 @@ function optimizerCases(): LabCase[] {
     plain("adamw f64, beta1 0.3 (lerp from g)", adamw(["f64", "f64", "f64", "f64", "f64"], 999, { beta1: 0.3, weight_decay: 0.1 })),
     { ...plain("adamw f32 [1000] in place", adamw(["f32", "f32", "f32", "f32", "f32"], 1000, { weight_decay: 0.01 })),
       inPlace: { 0: 0, 1: 2, 2: 3 } },
+    plain("adamw f32 [500], skipped by the loss scaler", adamw(["f32", "f32", "f32", "f32", "f32"], 500, {}, true), { 7: [1] }),
+    plain("adamw f32 [500], not skipped", adamw(["f32", "f32", "f32", "f32", "f32"], 500, {}, true), { 7: [0] }),
     failing("adamw step 0", adamw(["f32", "f32", "f32", "f32", "f32"], 64), { 5: [0] },
       { code: 6120, position: 0, value: 0, bound: 1 }),
     plain("lr_schedule cosine f32 in warmup", schedule(cosine), { 0: [5] }),
