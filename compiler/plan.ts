@@ -18,7 +18,7 @@ import { configDatasets, configPath, configTokenizer, importModel, readConfig, t
 import { lowerTrainStep, type Stage } from "./pipeline.ts";
 import type { TargetInfo } from "./targets.ts";
 import type { Module } from "../ir/graph.ts";
-import type { TrainStepOptions } from "../ir/train-step.ts";
+import { initialScaler, type TrainStepOptions } from "../ir/train-step.ts";
 
 /** The first half of a plan: the config, where it runs, and the imported model. */
 export interface Imported {
@@ -102,6 +102,13 @@ export function trainStepOptions(config: TrainConfig, trainable: readonly string
     maxGradNorm: adamw.maxGradNorm,
     lossScaling: precision.compute === "f16",
   };
+}
+
+/** The fp16 loss scaler's state before the first step (ir/train-step initialScaler); none without loss scaling. */
+export function scalerStart(plan: Plan): Record<string, number> {
+  if (!plan.options.lossScaling) return {};
+  const { micro_batch_size: rows, sequence_len: length, gradient_accumulation_steps: accumulation } = plan.config;
+  return initialScaler(rows * length * accumulation);
 }
 
 /** Number of parameter elements (of parameters or just their types: only shapes count). */

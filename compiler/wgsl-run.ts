@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Plan } from "./plan.ts";
+import { scalerStart, type Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
 import { batchStream, padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
@@ -24,7 +24,7 @@ import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
 import { hashText } from "../ir/hash.ts";
-import { IGNORE_INDEX, SCALER_STATE, stateName } from "../ir/train-step.ts";
+import { IGNORE_INDEX, stateName } from "../ir/train-step.ts";
 
 /** A program running on the WebGPU device. */
 export interface WgslRun {
@@ -72,16 +72,18 @@ export function vocabOf(graph: Graph): number {
   return embedding ? graph.types[embedding.args[0]!]!.shape[0] as number : Number.MAX_SAFE_INTEGER;
 }
 
-/** What the trainer needs besides the parameters: which are trained and the names of their optimizer state. */
-function trainSetup(module: Module): Omit<TrainerSetup, "parameters"> {
+/**
+ * What the trainer needs besides the parameters: which are trained, the names of their optimizer state, and the fp16
+ * loss scaler's first state (`scaler`, plan.ts scalerStart).
+ */
+function trainSetup(module: Module, scaler: Readonly<Record<string, number>>): Omit<TrainerSetup, "parameters"> {
   const optimizer = module.graphs.find((g) => g.name === "optimizer_step")!;
   const micro = module.graphs.find((g) => g.name === "micro_step")!;
   const trained = optimizer.inputs.map((i) => i.name).filter((n) => micro.inputs.some((i) => i.name === n) &&
     optimizer.inputs.some((i) => i.name === stateName.m(n)));
-  const scalars = Object.values(SCALER_STATE).filter((s) => optimizer.inputs.some((i) => i.name === s.name));
   return {
     trained, accumulators: trained.map(stateName.acc), moments: trained.flatMap((n) => [stateName.m(n), stateName.v(n)]),
-    scalars: Object.fromEntries(scalars.map((s) => [s.name, s.initial])), vocab: vocabOf(micro), ignoreIndex: IGNORE_INDEX,
+    scalars: { ...scaler }, vocab: vocabOf(micro), ignoreIndex: IGNORE_INDEX,
   };
 }
 
@@ -98,7 +100,7 @@ export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => v
   const run = await openWgsl(module, dir, `train step of ${plan.model.path}, B=${sizes.B}, T=${sizes.T}`, note);
   try {
     const trainer = await import(bundleUrl(join(dirname(run.file), "trainer.js"))) as { createTrainer: typeof createTrainer };
-    const runner = trainer.createTrainer(run.session, { ...trainSetup(module), parameters: plan.model.parameters }, run.close);
+    const runner = trainer.createTrainer(run.session, { ...trainSetup(module, scalerStart(plan)), parameters: plan.model.parameters }, run.close);
     const pad = plan.tokenizer.special.pad ?? 0;
     return { ...runner, micro: (batch) => runner.micro(padBatchTo(batch, sizes.T, pad)) };
   } catch (e) {
@@ -131,8 +133,9 @@ export async function gradsWgsl(graph: Graph, parameters: Readonly<Record<string
 
 /**
  * What a bundle for any browser is planned within: WebGPU's default limits, so it runs on every WebGPU device: binding
- * and buffer sizes of 128 and 256 MiB, 8 storage buffers per kernel (attention's backward kernels bind 8 at most,
- * AdamW 7; fused kernels are cut to fit), and no optional feature (no subgroups; shader-f16 only for an fp16 run).
+ * and buffer sizes of 128 and 256 MiB (larger tensors bind in parts, larger arenas are several buffers), 8 storage
+ * buffers per kernel (attention's backward kernels bind 8 at most, AdamW 7, 8 with fp16's skip; fused kernels are cut
+ * to fit), and no optional feature (no subgroups; shader-f16 only for an fp16 run).
  */
 export const BUNDLE_LIMITS: WgslLimits = {
   maxBuffers: 8, maxBindingBytes: 128 * 2 ** 20, maxBufferBytes: 256 * 2 ** 20, subgroups: false, f16: true,
@@ -156,7 +159,7 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
   const stream = batchStream(plan.dataset.rows, { microBatchSize: sizes.B, sequenceLen: sizes.T, padId: pad, seed: plan.config.seed });
   writeBatchFile(join(out, "batches.bin"), take(stream, plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
   writeFileSync(join(out, "run.json"), `${JSON.stringify({
-    title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module),
+    title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module, scalerStart(plan)),
   }, null, 1)}\n`);
   return wgslReport(program, plan, sizes);
 }
@@ -165,7 +168,8 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
 function wgslReport(program: WgslProgram, plan: Plan, sizes: { B: number; T: number }): Record<string, unknown> {
   const { stateBytes, activationBytes } = program.memory;
   return {
-    target: "wgsl", micro_batch_size: sizes.B, sequence_len: sizes.T, dtype: "f32", parameter_dtype: "f32",
+    target: "wgsl", micro_batch_size: sizes.B, sequence_len: sizes.T, dtype: plan.precision.compute,
+    parameter_dtype: plan.precision.parameters,
     features: program.features,
     ...stepReport(program.graphs, plan),
     memory: { state_bytes: stateBytes, activation_bytes: activationBytes, predicted_peak_bytes: stateBytes + activationBytes },

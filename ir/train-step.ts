@@ -26,7 +26,7 @@ import { buildOptimizerStep, stateName, type OptimizerOptions, type Param } from
 
 export { IGNORE_INDEX, causalLmLoss, nextTokenTargets, type CausalLmLoss } from "./train-step/loss.ts";
 export { decaysWeight, stateName, type AdamWOptions, type OptimizerOptions } from "./train-step/optimizer.ts";
-export { SCALER_STATE } from "./train-step/loss-scale.ts";
+export { SCALER_STATE, initialScaler } from "./train-step/loss-scale.ts";
 
 /** Inputs of a forward graph that are batch data, not parameters. */
 const BATCH_INPUTS = ["input_ids", "position_ids"] as const;

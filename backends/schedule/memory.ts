@@ -4,10 +4,12 @@
 // do not overlap share memory. Outputs named like an input of the same graph (acc.<name>, parameters, m.<name>,
 // v.<name>) are updated in place when the kernel writing them reads the input only elementwise and last; otherwise
 // they get a buffer of their own and a copy back after the graph (listed in `copies`).
-// A target may store some dtypes wider than their IR width (WGSL stores bool as u32) and may refuse in-place updates
-// (WebGPU rejects a kernel binding one range as both an input and a writable output): PlanOptions says so.
+// A target may store some dtypes wider than their IR width (WGSL stores bool as u32), may refuse in-place updates
+// (WebGPU rejects a kernel binding one range as both an input and a writable output) and may bound its buffers' size
+// (an arena is then several buffers): PlanOptions says so.
 // Invariants: offsets are 256-byte aligned; two buffers of one arena overlap in memory only if their lifetimes do not
-// overlap; aliases (reshapes) share their root's placement.
+// overlap; aliases (reshapes) share their root's placement; with bufferBytes, no placement no longer than a buffer
+// crosses a multiple of it (a longer one starts at one).
 
 import { DTYPES, type DType } from "../../ir/dtype.ts";
 import type { Kernel, Partition } from "./partition.ts";
@@ -35,6 +37,8 @@ export interface MemoryPlan {
   readonly state: ReadonlyMap<string, Placement>;
   readonly stateBytes: number;
   readonly activationBytes: number;
+  /** PlanOptions.bufferBytes: each arena is held as buffers of this size (the last shorter). */
+  readonly bufferBytes?: number;
 }
 
 export function bytesOf(dtype: DType, numel: number): number {
@@ -49,9 +53,20 @@ export interface PlanOptions {
   readonly inPlace?: boolean;
   /** Bytes every buffer's size is a multiple of (default 1; WebGPU binds and copies whole 4-byte words). */
   readonly granule?: number;
+  /**
+   * The largest device buffer, a multiple of 256 (default: unbounded): an arena longer than this is held as several
+   * buffers of this size, so a placement must not cross from one into the next.
+   */
+  readonly bufferBytes?: number;
 }
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
+/** The first offset at or after `offset` where `bytes` fit without crossing a multiple of `buffer`. */
+function fitting(offset: number, bytes: number, buffer: number | undefined): number {
+  if (buffer === undefined || Math.floor(offset / buffer) === Math.floor((offset + Math.max(1, bytes) - 1) / buffer)) return offset;
+  return offset % buffer === 0 ? offset : Math.ceil(offset / buffer) * buffer;
+}
 
 function numelOf(shape: readonly (number | string)[]): number {
   return shape.reduce<number>((a, d) => a * (d as number), 1);
@@ -64,13 +79,13 @@ export function planMemory(partitions: readonly Partition[], options: PlanOption
   const slot = (name: string, bytes: number): Placement => {
     const known = state.get(name);
     if (known) return known;
-    const placed: Placement = { arena: "state", offset: stateBytes, bytes };
-    stateBytes += align(bytes);
+    const placed: Placement = { arena: "state", offset: fitting(stateBytes, bytes, options.bufferBytes), bytes };
+    stateBytes = placed.offset + align(bytes);
     state.set(name, placed);
     return placed;
   };
   const graphs = partitions.map((p) => planGraph(p, slot, options));
-  return { graphs, state, stateBytes, activationBytes: Math.max(0, ...graphs.map(arenaSize)) };
+  return { graphs, state, stateBytes, activationBytes: Math.max(0, ...graphs.map(arenaSize)), bufferBytes: options.bufferBytes };
 }
 
 function arenaSize(plan: GraphPlan): number {
@@ -152,7 +167,7 @@ function planGraph(p: Partition, slot: (name: string, bytes: number) => Placemen
     let offset = 0;
     for (const q of clashes) {
       if (offset + align(bytes) <= q.offset) break;
-      offset = Math.max(offset, q.offset + align(q.bytes));
+      offset = fitting(Math.max(offset, q.offset + align(q.bytes)), bytes, options.bufferBytes);
     }
     placed.push({ offset, bytes, span });
     placement.set(root, { arena: "activations", offset, bytes });

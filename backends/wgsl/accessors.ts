@@ -61,7 +61,7 @@ function rewriteAccesses(text: string, split: ReadonlySet<string>): string {
     const open = m.index + name.length;
     const close = closing(text, open);
     const index = `i32(${rewriteAccesses(text.slice(open + 1, close), split)})`;
-    const assign = /^\s*([-+*/%&|^]?)=(?!=)/.exec(text.slice(close + 1));
+    const assign = /^\s*(<<|>>|[-+*/%&|^])?=(?!=)/.exec(text.slice(close + 1));
     out += text.slice(at, m.index);
     if (!assign) {
       out += `${name}_load(${index})`;
@@ -118,6 +118,9 @@ export function bindAccessors(source: KernelSource, parts: (param: KernelParam) 
     split.add(name);
     return accessorDeclaration(name, type, first[k]!, counts[k]!, partBytes);
   });
+  if (split.size !== through.filter((t) => t).length) {
+    throw new Error(`${source.name}: a parameter reached through functions has no binding declaration of the form accessors.ts knows`);
+  }
   const params = source.params.flatMap((p, k) =>
     counts[k] === 1 ? [p] : Array.from({ length: counts[k]! }, (_, index) => ({ ...p, part: { index, bytes: partBytes } })));
   return { ...source, code: rewriteAccesses(code, split), params };

@@ -5,8 +5,8 @@
 // TypeScript source with its types erased, and index.html, the page that trains in a browser tab (page.js). The same
 // files run in Node (through the webgpu package) and in a browser.
 // Invariants: a kernel is listed once however many launches use it (names come from the code's hash); ranges are
-// [arena, offset, bytes] with arena 0 = state, 1 = activations, and none is longer than the program's partBytes (a
-// parameter binding part of a tensor gets that part's range; a longer copy is made in pieces); program.js exports what ProgramDescription names;
+// [arena, offset, bytes] with arena 0 = state, 1 = activations; no launch or copy binds a range longer than the
+// program's partBytes (a parameter binding part of a tensor gets that part's range; a longer copy is made in pieces); program.js exports what ProgramDescription names;
 // bundle files import only each other (a relative import of anything else fails the build).
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -111,6 +111,7 @@ export function programModule(program: WgslProgram, title: string): string {
   addConst(file, "KERNELS", kernels.map((s) => ({ name: s.name, code: s.code, workgroups: s.grid, bindings: s.params.length })),
     "Every kernel once: its WGSL, workgroups and storage buffers.");
   addConst(file, "ARENAS", [program.memory.stateBytes, program.memory.activationBytes], "Bytes of the state and activation arenas.");
+  addConst(file, "BUFFER_BYTES", program.memory.bufferBytes!, "Bytes of each buffer holding an arena (the last shorter); no range crosses two.");
   addConst(file, "TENSORS", Object.fromEntries(program.graphs.map((g) => [g.name, tensors(g.partition.source, g.plan, g.partition.outputs)])),
     "Each graph's inputs and outputs: name, stored dtype, shape, range.");
   for (const body of bodies) {
@@ -126,7 +127,7 @@ export function programModule(program: WgslProgram, title: string): string {
   file.addFunction({
     isExported: true, isAsync: true, name: "open", parameters: [{ name: "device" }],
     docs: ["Compiles every kernel on `device` and records every graph: a WgslSession ready to run steps."],
-    statements: "return WgslSession.create(device, { PRELUDE, FEATURES, KERNELS, ARENAS, TENSORS, GRAPHS });",
+    statements: "return WgslSession.create(device, { PRELUDE, FEATURES, KERNELS, ARENAS, BUFFER_BYTES, TENSORS, GRAPHS });",
   });
   return file.getFullText();
 }

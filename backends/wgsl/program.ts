@@ -5,13 +5,14 @@
 // state is copied back after the graph) and every kernel rendered to WGSL. The host emitter (backends/wgsl/host.ts)
 // writes this out as an ES module.
 // A tensor larger than the device's storage binding size binds in parts (accessors.ts), each part counting as a
-// binding.
+// binding; an arena larger than the device's buffer size is held as several buffers (bufferBytes each), no tensor
+// crossing from one into the next.
 // Invariants: every buffer a KernelSource names is in its graph's placement; no binding exceeds the device's storage
-// binding size, no arena its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming the
+// binding size, no tensor its buffer size and no kernel its storage buffers per stage (E5705 otherwise, naming the
 // limit; fused kernels are cut to fit, anchor kernels cannot be: attention's backward binds 8, WebGPU's default).
 //
 // Error codes defined here:
-//   5705  a kernel binding more buffers, or an arena larger, than the WebGPU device allows
+//   5705  a kernel binding more buffers, or a tensor larger, than the WebGPU device allows
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { DTYPES, type DType } from "../../ir/dtype.ts";
@@ -33,7 +34,7 @@ export interface WgslLimits {
   readonly maxBuffers: number;
   /** maxStorageBufferBindingSize: the largest binding (a larger tensor binds in parts). */
   readonly maxBindingBytes: number;
-  /** maxBufferSize: the largest arena. */
+  /** maxBufferSize: the largest buffer (a larger arena is several; a tensor must fit one). */
   readonly maxBufferBytes: number;
   /** The `subgroups` feature: workgroup reductions then go through subgroup operations. */
   readonly subgroups: boolean;
@@ -68,10 +69,12 @@ function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limit
       }
     }
   }
-  for (const [arena, bytes] of [["state", memory.stateBytes], ["activation", memory.activationBytes]] as const) {
-    if (bytes > limits.maxBufferBytes) {
-      fail(5705, `the ${arena} arena needs ${bytes} bytes, more than this WebGPU device's maxBufferSize ` +
-        `(${limits.maxBufferBytes} bytes)`, fix);
+  for (const plan of memory.graphs) {
+    for (const [name, placed] of plan.placement) {
+      if (placed.bytes > memory.bufferBytes!) {
+        fail(5705, `tensor ${name} of ${plan.graph} needs ${placed.bytes} bytes, more than this WebGPU device's ` +
+          `maxBufferSize (${limits.maxBufferBytes} bytes)`, fix);
+      }
     }
   }
 }
@@ -82,7 +85,8 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
   const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs
     .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers, weight)), rowStatsScratch));
-  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false, granule: 4 });
+  const bufferBytes = Math.floor(limits.maxBufferBytes / 256) * 256;
+  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false, granule: 4, bufferBytes });
   const graphs = partitions.map((p, i): CompiledGraph => {
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
@@ -93,11 +97,13 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
     return { name: p.source.name, partition: p, plan, kernels, flops };
   });
   checkLimits(memory, graphs, limits);
-  const f16 = graphs.some((g) => g.kernels.some((k) => k.sources.some((s) => s.params.some((p) => p.dtype === "f16"))));
+  const codes = graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.map((s) => s.code)));
+  const f16 = codes.some((code) => /\bf16\b/.test(code));
   if (f16 && !limits.f16) {
     fail(5700, "this program stores f16 tensors (fp16: true), and this WebGPU device does not offer shader-f16",
       "train with fp16: false (f32) on this device, or use one whose adapter has shader-f16");
   }
-  const features: WgslFeature[] = [...(limits.subgroups ? ["subgroups" as const] : []), ...(f16 ? ["shader-f16" as const] : [])];
+  const subgroups = codes.some((code) => code.includes("subgroupAdd("));
+  const features: WgslFeature[] = [...(subgroups ? ["subgroups" as const] : []), ...(f16 ? ["shader-f16" as const] : [])];
   return { graphs, memory, partBytes, features };
 }

@@ -14,7 +14,7 @@ import { batchStream, batchesPerEpoch } from "../data/batches.ts";
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
-import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, scalerStart, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { interpreterRunner } from "../train/interpreter-runner.ts";
@@ -61,7 +61,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
     saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.precision.parameters);
   const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note)
-    : interpreterRunner(plan.module, plan.model.parameters);
+    : interpreterRunner(plan.module, plan.model.parameters, scalerStart(plan));
   try {
     await trainLoop(runner, {
       batches: batchStream(plan.dataset.rows, {

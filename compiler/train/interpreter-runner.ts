@@ -10,15 +10,17 @@ import { batchTensors } from "../commands/inputs.ts";
 import type { StepRunner } from "./loop.ts";
 
 /** The cpu target's runner: both graphs through the reference interpreter, the state as tensors. */
-export function interpreterRunner(module: { readonly graphs: readonly Graph[] }, initial: Readonly<Record<string, Tensor>>): StepRunner {
+/** `scaler`: the fp16 loss scaler's state before the first step (ir/train-step initialScaler), where the step has one. */
+export function interpreterRunner(module: { readonly graphs: readonly Graph[] }, initial: Readonly<Record<string, Tensor>>,
+  scaler: Readonly<Record<string, number>> = {}): StepRunner {
   const micro = findGraph(module, "micro_step");
   const optimizer = findGraph(module, "optimizer_step");
   const names = Object.keys(initial).filter((n) => optimizer.inputs.some((i) => i.name === n));
   let params: Record<string, Tensor> = { ...initial };
   let moments = zeroState(params, names, [stateName.m, stateName.v]);
   let acc: Record<string, Tensor> = {};
-  let scaler = initialScaler(optimizer);
-  const scale = () => pick(scaler, micro.inputs.map((i) => i.name).filter((n) => n in scaler));
+  let scalerState = scalerTensors(optimizer, scaler);
+  const scale = () => pick(scalerState, micro.inputs.map((i) => i.name).filter((n) => n in scalerState));
   return {
     begin: () => { acc = zeroState(params, names, [stateName.acc]); },
     micro: async (batch) => {
@@ -28,10 +30,10 @@ export function interpreterRunner(module: { readonly graphs: readonly Graph[] },
     },
     optimize: async (step, tokenCount) => {
       const out = interpret(optimizer, {
-        ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount), ...scaler,
+        ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount), ...scalerState,
       });
       params = { ...params, ...pick(out, names) };
-      scaler = pick(out, Object.keys(scaler));
+      scalerState = pick(out, Object.keys(scalerState));
       moments = pick(out, [...names.map(stateName.m), ...names.map(stateName.v)]);
       return { lr: out["lr"]!.data[0]!, gradNorm: out["grad_norm"]!.data[0]! };
     },
@@ -50,11 +52,11 @@ function pick(values: Record<string, Tensor>, names: readonly string[]): Record<
   return Object.fromEntries(names.map((n) => [n, values[n]!]));
 }
 
-/** The loss scaler's state before the first step, where the train step scales its loss (fp16); else none. */
-function initialScaler(optimizer: Graph): Record<string, Tensor> {
+/** The loss scaler's state as the graph's tensors, where the train step scales its loss (fp16); else none. */
+function scalerTensors(optimizer: Graph, values: Readonly<Record<string, number>>): Record<string, Tensor> {
   const state = Object.values(SCALER_STATE).filter((s) => optimizer.inputs.some((i) => i.name === s.name));
   return Object.fromEntries(state.map((s) => [s.name, s.dtype === "f32"
-    ? { dtype: "f32", shape: [], data: Float32Array.of(s.initial) } : scalar(s.initial)]));
+    ? { dtype: "f32", shape: [], data: Float32Array.of(values[s.name]!) } : scalar(values[s.name]!)]));
 }
 
 function scalar(value: number): Tensor {

@@ -13,7 +13,7 @@ import { GraphBuilder, type Value } from "../builder.ts";
 import type { DType } from "../dtype.ts";
 import type { Graph, TensorType } from "../graph.ts";
 import type { LrScheduleParams } from "../lr-schedule.ts";
-import { appliedSteps, isFinite, outputScaler, scalerInputs } from "./loss-scale.ts";
+import { appliedSteps, finite, outputScaler, scalerInputs } from "./loss-scale.ts";
 
 /** AdamW hyperparameters (PyTorch names: betas, eps, weight_decay). */
 export interface AdamWOptions {
@@ -97,8 +97,8 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   });
   const nextStep = b.op("add", [applied, b.scalar(1, "i64")]);
   const { beta1, beta2, eps, weightDecay } = options.adamw;
-  const finite = scaler && isFinite(b, gradNorm);
-  const skip = finite ? [b.op("not", [finite])] : [];
+  const applies = scaler && finite(b, gradNorm);
+  const skip = applies ? [b.op("not", [applies])] : [];
   const updated = params.map((p, i) => {
     const attrs = { beta1, beta2, eps, weight_decay: decaysWeight(p.name) ? weightDecay : 0 };
     return b.ops("adamw", [weights[i]!, accs[i]!, ms[i]!, vs[i]!, rate, nextStep, gradScale, ...skip], attrs);
@@ -108,6 +108,6 @@ export function buildOptimizerStep(params: readonly Param[], options: OptimizerO
   params.forEach((p, i) => b.output(stateName.v(p.name), updated[i]![2]!));
   b.output("grad_norm", gradNorm);
   b.output("lr", rate);
-  if (scaler) outputScaler(b, scaler, finite!);
+  if (scaler) outputScaler(b, scaler, applies!);
   return b.build();
 }

@@ -1,5 +1,6 @@
 // Dynamic loss scaling (ir/train-step/loss-scale.ts), through the interpreter on the tiny f64 model: micro_step's
-// accumulated gradients are the unscaled ones times loss_scale (a power of two: exactly); optimizer_step on scaled
+// accumulated gradients are the unscaled ones times loss_scale (a power of two: exactly), which starts at 2^16 over the
+// tokens a step holds; optimizer_step on scaled
 // gradients gives the unscaled step; a non-finite gradient leaves parameters and moments as they were, halves the
 // scale and counts the skipped step, which the schedule and AdamW's step then leave out; 2000 finite steps in a row
 // double the scale.
@@ -7,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { findGraph } from "../../ir/graph.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import { fromArray, toArray, zeros, type Tensor } from "../../ir/tensor.ts";
-import { buildTrainStep, SCALER_STATE, type TrainStepOptions } from "../../ir/train-step.ts";
+import { buildTrainStep, initialScaler, SCALER_STATE, type TrainStepOptions } from "../../ir/train-step.ts";
 import { batch, PARAM_SHAPES, tinyForward, tinyParams } from "./tiny.ts";
 
 const TRAINABLE = Object.keys(PARAM_SHAPES);
@@ -44,6 +45,12 @@ function optimize(module: typeof plain, acc: (n: string) => Tensor, step: number
 }
 
 describe("loss scaling", () => {
+  it("starts at GradScaler's 2^16 over the tokens a step holds, as a power of two (trainc scales a sum, not a mean)", () => {
+    expect(initialScaler(16 * 32)).toEqual({ [SCALER_STATE.scale.name]: 128, [SCALER_STATE.good.name]: 0, [SCALER_STATE.skipped.name]: 0 });
+    expect(initialScaler(1000)[SCALER_STATE.scale.name]).toBe(64);
+    expect(initialScaler(1)[SCALER_STATE.scale.name]).toBe(2 ** 16);
+  });
+
   const unscaledAcc = micro(plain);
   const scaledAcc = micro(scaled, { [SCALER_STATE.scale.name]: scalar("f32", SCALE) });
 

@@ -50,8 +50,9 @@ export function writeF32Safetensors(
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [end, end + 4 * t.data.length] };
     end += 4 * t.data.length;
   }
-  const json = JSON.stringify(header);
-  const text = new TextEncoder().encode(json.padEnd(Math.ceil(json.length / 8) * 8));
+  const encoded = new TextEncoder().encode(JSON.stringify(header));
+  const text = new Uint8Array(Math.ceil(encoded.length / 8) * 8).fill(0x20);
+  text.set(encoded);
   const out = new Uint8Array(8 + text.length + end);
   new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
   out.set(text, 8);

@@ -1,5 +1,6 @@
 // The runtime a compiled WebGPU program imports (in Node through Dawn, and in a browser): it creates the program's
-// two arenas (state: parameters, optimizer state, the batch and scalar results; activations), compiles every kernel
+// two arenas (state: parameters, optimizer state, the batch and scalar results; activations), each as buffers of
+// BUFFER_BYTES (the last shorter; a range never crosses two, the memory plan sees to it), compiles every kernel
 // once, records each graph's straight-line launches (the program's graph functions call `launch` and `copy`) into
 // pipelines and bind groups, and replays them per step. Tensors move in and out by name through the graph's tables.
 // This file imports only ir/half.ts (which imports nothing), so the compiler ships both beside the program as plain
@@ -45,6 +46,8 @@ export interface ProgramDescription {
   readonly FEATURES: readonly string[];
   readonly KERNELS: readonly KernelEntry[];
   readonly ARENAS: readonly [number, number];
+  /** Bytes of each buffer holding an arena (the last shorter). */
+  readonly BUFFER_BYTES: number;
   readonly TENSORS: Readonly<Record<string, { readonly inputs: readonly TensorSlot[]; readonly outputs: readonly TensorSlot[] }>>;
   readonly GRAPHS: Readonly<Record<string, (record: Recorder) => void>>;
 }
@@ -100,6 +103,11 @@ function typed(dtype: TensorSlot["dtype"], values: ArrayLike<number>): Float32Ar
   return dtype === "f32" ? Float32Array.from(values) : dtype === "i32" ? Int32Array.from(values) : Uint32Array.from(values);
 }
 
+/** The buffer of `arenas` (each held as buffers of `per` bytes) that holds `range`, and the range's offset in it. */
+function locateIn(arenas: readonly (readonly GPUBuffer[])[], per: number, [arena, offset]: Range): [GPUBuffer, number] {
+  return [arenas[arena]![Math.floor(offset / per)]!, offset % per];
+}
+
 /** Elements of a tensor of `shape`. */
 function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -109,7 +117,7 @@ export class WgslSession {
   private constructor(
     readonly device: GPUDevice,
     private readonly program: ProgramDescription,
-    private readonly arenas: readonly GPUBuffer[],
+    private readonly arenas: readonly (readonly GPUBuffer[])[],
     private readonly steps: ReadonlyMap<string, readonly Step[]>,
   ) {}
 
@@ -141,7 +149,10 @@ export class WgslSession {
 
   /** create()'s work, inside its error scope. */
   private static async build(device: GPUDevice, program: ProgramDescription): Promise<WgslSession> {
-    const arenas = program.ARENAS.map((bytes) => device.createBuffer({ size: Math.max(256, Math.ceil(bytes / 256) * 256), usage: STORAGE }));
+    const per = program.BUFFER_BYTES;
+    const arenas = program.ARENAS.map((bytes) => Array.from({ length: Math.max(1, Math.ceil(bytes / per)) }, (_, k) =>
+      device.createBuffer({ size: Math.max(256, Math.ceil(Math.min(per, bytes - k * per) / 256) * 256), usage: STORAGE })));
+    const locate = (range: Range) => locateIn(arenas, per, range);
     const compile = async (name: string, code: string) => {
       const module = device.createShaderModule({ code });
       try {
@@ -159,7 +170,10 @@ export class WgslSession {
       pipeline, workgroups,
       group: device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: ranges.map(([arena, offset, size], binding) => ({ binding, resource: { buffer: arenas[arena]!, offset, size } })),
+        entries: ranges.map((range, binding) => {
+          const [buffer, offset] = locate(range);
+          return { binding, resource: { buffer, offset, size: range[2] } };
+        }),
       }),
     });
     const steps = new Map<string, Step[]>();
@@ -172,6 +186,11 @@ export class WgslSession {
       steps.set(graph, list);
     }
     return new WgslSession(device, program, arenas, steps);
+  }
+
+  /** The buffer holding `range` and the range's offset in it. */
+  private locate(range: Range): [GPUBuffer, number] {
+    return locateIn(this.arenas, this.program.BUFFER_BYTES, range);
   }
 
   private slot(graph: string, name: string, side: "inputs" | "outputs"): TensorSlot {
@@ -192,19 +211,18 @@ export class WgslSession {
   /** Writes the values of input `name` of `graph` (converted to how it is stored). */
   write(graph: string, name: string, values: ArrayLike<number>): void {
     const slot = this.slot(graph, name, "inputs");
-    const [arena, offset] = slot.range;
     if (values.length !== numel(slot.shape)) {
       throw new RuntimeError(5706, `${name} of ${graph} holds ${numel(slot.shape)} values, not ${values.length}`,
         `pass [${slot.shape.join(", ")}] values`);
     }
-    this.device.queue.writeBuffer(this.arenas[arena]!, offset, typed(slot.dtype, values));
+    this.device.queue.writeBuffer(...this.locate(slot.range), typed(slot.dtype, values));
   }
 
   /** Sets input `name` of `graph` to zeros. */
   clear(graph: string, name: string): void {
-    const [arena, offset, bytes] = this.slot(graph, name, "inputs").range;
+    const { range } = this.slot(graph, name, "inputs");
     const encoder = this.device.createCommandEncoder();
-    encoder.clearBuffer(this.arenas[arena]!, offset, bytes);
+    encoder.clearBuffer(...this.locate(range), range[2]);
     this.device.queue.submit([encoder.finish()]);
   }
 
@@ -234,7 +252,7 @@ export class WgslSession {
     const encoder = this.device.createCommandEncoder();
     let at = 0;
     for (const s of slots) {
-      encoder.copyBufferToBuffer(this.arenas[s.range[0]]!, s.range[1], staging, at, s.range[2]);
+      encoder.copyBufferToBuffer(...this.locate(s.range), staging, at, s.range[2]);
       at += s.range[2];
     }
     this.device.queue.submit([encoder.finish()]);
@@ -261,6 +279,6 @@ export class WgslSession {
 
   /** Frees the arenas. */
   destroy(): void {
-    for (const a of this.arenas) a.destroy();
+    for (const buffer of this.arenas.flat()) buffer.destroy();
   }
 }

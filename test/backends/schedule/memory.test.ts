@@ -1,8 +1,9 @@
 // The memory plan of a real train step: state updated in place, activations never overlapping while both are live,
-// arenas no bigger than needed, and the plan's sizes add up.
+// arenas no bigger than needed, and the plan's sizes add up; planned for buffers of 4 KiB (bufferBytes), no placement
+// crosses from one buffer into the next and live activations still never overlap.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { ALIGN, bytesOf, planMemory } from "../../../backends/schedule/memory.ts";
+import { ALIGN, bytesOf, planMemory, type MemoryPlan } from "../../../backends/schedule/memory.ts";
 import { partition } from "../../../backends/schedule/partition.ts";
 import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
 
@@ -34,26 +35,41 @@ describe("memory plan", () => {
   });
 
   test("activations that are live together never overlap", () => {
-    partitions.forEach((p, g) => {
-      const placement = plan.graphs[g]!.placement;
-      const life = new Map<string, [number, number]>();
-      p.kernels.forEach((k, i) => {
-        for (const name of [...k.graph.inputs.map((x) => x.name), ...k.graph.outputs.map((x) => x.name)]) {
-          const root = p.buffers.get(name)?.root ?? name;
-          const span = life.get(root);
-          life.set(root, span ? [Math.min(span[0], i), Math.max(span[1], i)] : [i, i]);
-        }
-      });
-      const acts = [...life].filter(([root]) => placement.get(root)?.arena === "activations");
-      for (const [a, sa] of acts) {
-        for (const [b, sb] of acts) {
-          if (a >= b || sa[1] < sb[0] || sb[1] < sa[0]) continue;
-          const [pa, pb] = [placement.get(a)!, placement.get(b)!];
-          expect(pa.offset + pa.bytes <= pb.offset || pb.offset + pb.bytes <= pa.offset, `${a} and ${b}`).toBe(true);
-        }
-      }
-      expect(plan.activationBytes).toBeGreaterThanOrEqual(plan.graphs[g]!.peakLive);
-    });
+    expectNoLiveOverlap(plan);
     expect(plan.activationBytes).toBeLessThan(1.5 * Math.max(...plan.graphs.map((g) => g.peakLive)) + 64 * ALIGN);
   });
+
+  test("planned for 4 KiB buffers, no placement crosses one and live activations still never overlap", () => {
+    const bounded = planMemory(partitions, { bufferBytes: 4096 });
+    const placements = [...bounded.state.values(), ...bounded.graphs.flatMap((g) => [...g.placement.values()])];
+    expect(bounded.stateBytes).toBeGreaterThan(4 * 4096);
+    for (const p of placements.filter((q) => q.bytes <= 4096)) {
+      expect(Math.floor(p.offset / 4096), `${p.arena} ${p.offset}+${p.bytes}`).toBe(Math.floor((p.offset + p.bytes - 1) / 4096));
+    }
+    for (const p of placements.filter((q) => q.bytes > 4096)) expect(p.offset % 4096).toBe(0);
+    expectNoLiveOverlap(bounded);
+  });
 });
+
+function expectNoLiveOverlap(plan: MemoryPlan): void {
+  partitions.forEach((p, g) => {
+    const placement = plan.graphs[g]!.placement;
+    const life = new Map<string, [number, number]>();
+    p.kernels.forEach((k, i) => {
+      for (const name of [...k.graph.inputs.map((x) => x.name), ...k.graph.outputs.map((x) => x.name)]) {
+        const root = p.buffers.get(name)?.root ?? name;
+        const span = life.get(root);
+        life.set(root, span ? [Math.min(span[0], i), Math.max(span[1], i)] : [i, i]);
+      }
+    });
+    const acts = [...life].filter(([root]) => placement.get(root)?.arena === "activations");
+    for (const [a, sa] of acts) {
+      for (const [b, sb] of acts) {
+        if (a >= b || sa[1] < sb[0] || sb[1] < sa[0]) continue;
+        const [pa, pb] = [placement.get(a)!, placement.get(b)!];
+        expect(pa.offset + pa.bytes <= pb.offset || pb.offset + pb.bytes <= pa.offset, `${a} and ${b}`).toBe(true);
+      }
+    }
+    expect(plan.activationBytes).toBeGreaterThanOrEqual(plan.graphs[g]!.peakLive);
+  });
+}

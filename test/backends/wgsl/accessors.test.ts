@@ -1,7 +1,8 @@
 // Tensors larger than a WebGPU binding, and f16 tensors (backends/wgsl/accessors.ts): the rewrite of a kernel's text
 // (parts bound in parameter order, every read a load, every assignment a store, compound assignments both, nested
-// accesses rewritten inside out; f16 converted to f32 and back), and on the device the grads of a Hugging Face fixture planned within a 4 KiB binding size,
-// where most kernels bind a tensor in parts, against transformers' float64 reference.
+// accesses rewritten inside out; f16 converted to f32 and back), and on the device the grads of a Hugging Face fixture
+// planned within a 4 KiB binding size and 32 KiB buffers, where most kernels bind a tensor in parts and each arena is
+// several buffers, against transformers' float64 reference.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,14 +86,18 @@ const work = mkdtempSync(join(tmpdir(), "trainc-wgsl-split-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.skipIf(!opened.gpu)(deviceTitle("tensors bound in parts on WebGPU", opened.gpu !== undefined), () => {
-  test("grads of llama_packed planned within a 4 KiB binding size match transformers within 1e-4", async () => {
+  test("grads of llama_packed planned within a 4 KiB binding size and 32 KiB buffers (each arena several) match " +
+    "transformers within 1e-4", async () => {
     const dir = join(HF_FIXTURES, "llama_packed");
     const model = importModel(dir, { compute: "f32", parameters: "f32" });
     const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
     const got = await gradsWgsl(module.graphs[0]!, model.parameters, readBatch(join(dir, "batch.safetensors")), work,
-      () => undefined, { maxBindingBytes: 4096 });
-    const parted = readFileSync(join(work, "program.js"), "utf8").match(/fn \w+_load\(/g) ?? [];
-    expect(parted.length).toBeGreaterThan(20);
+      () => undefined, { maxBindingBytes: 4096, maxBufferBytes: 32768 });
+    const program = readFileSync(join(work, "program.js"), "utf8");
+    expect((program.match(/fn \w+_load\(/g) ?? []).length).toBeGreaterThan(20);
+    const arenas = JSON.parse(/ARENAS = (\[[^\]]*\])/.exec(program)![1]!) as number[];
+    expect(Math.min(...arenas)).toBeGreaterThan(32768);
+    expect(program).toMatch(/BUFFER_BYTES = 32768;/);
     const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
     for (const [key, want] of Object.entries(reference)) expect(relativeError(got[key]!, want), key).toBeLessThanOrEqual(1e-4);
   }, 600_000);

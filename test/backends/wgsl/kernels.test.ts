@@ -7,8 +7,8 @@
 // workgroup), which that small step never reaches, have cases of their own: sums, means and maxima of f32 and i32 (not
 // NaN propagation: WGSL leaves NaN behaviour to the implementation, and lavapipe's max drops NaNs in either strategy),
 // each through workgroup memory alone and, where the device offers subgroups (lavapipe does), through subgroup
-// operations, as are the cross-entropy kernels. A program using subgroups refuses a device without them (E5708). The
-// language table's refusals are checked without a device.
+// operations, as are the cross-entropy kernels. AdamW with the fp16 loss scaler's skip, both ways. A program using
+// subgroups refuses a device without them (E5708). The language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
 
 import { join } from "node:path";
@@ -135,11 +135,45 @@ describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !==
   }, 60_000);
 });
 
+/** adamw over 300 f32 parameters with the loss scaler's skip operand. */
+function skippingAdamw(): Kernel {
+  const b = new GraphBuilder("skipping");
+  const [p, g, m, v] = ["p", "g", "m", "v"].map((n) => b.input(n, "f32", [300]));
+  const [lr, step, scale, skip] = [b.input("lr", "f32", []), b.input("step", "i32", []), b.input("scale", "f32", []),
+    b.input("skip", "bool", [])];
+  b.ops("adamw", [p!, g!, m!, v!, lr, step, scale, skip], { weight_decay: 0.1 }).forEach((r, i) => b.output(`y${i}`, r));
+  return partition(b.build()).kernels.find((k) => k.kind === "adamw")!;
+}
+
+describe.skipIf(!gpu)(deviceTitle("AdamW's skip on WebGPU", gpu !== undefined), () => {
+  test.each([[true], [false]])("skip %s: the interpreter's param, m and v (unchanged when skipped)", async (skip) => {
+    const kernel = skippingAdamw();
+    const inputs = randomInputs(kernel.graph, 5);
+    for (const input of kernel.graph.inputs) {
+      const t = kernel.graph.types[input.id]!;
+      if (t.dtype === "i32") inputs[input.name] = { ...inputs[input.name]!, data: Int32Array.of(3) };
+      if (t.dtype === "bool") inputs[input.name] = { ...inputs[input.name]!, data: Uint8Array.of(skip ? 1 : 0) };
+      if (t.dtype === "f32" && t.shape.length === 1) inputs[input.name] = { ...inputs[input.name]!, data: inputs[input.name]!.data.map(Math.abs) };
+    }
+    const want = interpret(kernel.graph, inputs);
+    const got: Record<string, Uint8Array> = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, deviceBytes(t)]));
+    for (const source of renderWgslKernel(kernel)) {
+      const reads = Object.fromEntries(source.params.filter((p) => got[p.name] !== undefined).map((p) => [p.name, got[p.name]!]));
+      const writes = Object.fromEntries(source.params.filter((p) => got[p.name] === undefined).map((p) => [p.name, 4 * 300]));
+      Object.assign(got, await runKernel(gpu!, source, reads, writes));
+    }
+    for (const [k, o] of kernel.graph.outputs.entries()) {
+      expect(relativeError(hostValues(got[o.name]!, "f32"), want[o.name]!), o.name).toBeLessThan(2e-6);
+      if (skip) expect(Array.from(hostValues(got[o.name]!, "f32")), o.name).toEqual(Array.from(inputs[["p", "m", "v"][k]!]!.data));
+    }
+  });
+});
+
 describe.skipIf(!gpu)(deviceTitle("a program using subgroups on a device without them", gpu !== undefined), () => {
   test("is refused with E5708 naming the feature", async () => {
     const adapter = await gpu!.instance.requestAdapter();
     const device = await adapter!.requestDevice();
-    const program = { PRELUDE: "", FEATURES: ["subgroups"], KERNELS: [], ARENAS: [0, 0] as const, TENSORS: {}, GRAPHS: {} };
+    const program = { PRELUDE: "", FEATURES: ["subgroups"], KERNELS: [], ARENAS: [0, 0] as const, BUFFER_BYTES: 256, TENSORS: {}, GRAPHS: {} };
     await expect(WgslSession.create(device, program)).rejects.toMatchObject({ code: 5708, message: expect.stringMatching(/use subgroups/) });
     device.destroy();
   });

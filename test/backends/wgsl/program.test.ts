@@ -18,7 +18,7 @@ describe("buildWgslProgram", () => {
   const program = buildWgslProgram(module, LAVAPIPE);
 
   test("a tensor larger than the binding size binds in parts of at most that size; parts beyond the buffers per kernel " +
-    "are E5703 (fused kernels) or E5705 (anchors), an arena larger than a buffer E5705 naming the limit", () => {
+    "are E5703 (fused kernels) or E5705 (anchors); an arena larger than a buffer is several, a tensor larger is E5705", () => {
     const parted = buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 4096 });
     const params = parted.graphs.flatMap((g) => g.kernels.flatMap((k) => k.sources.flatMap((s) => s.params)));
     expect(parted.partBytes).toBe(4096);
@@ -31,8 +31,11 @@ describe("buildWgslProgram", () => {
       .toThrow(expect.objectContaining({ code: 5703, message: expect.stringMatching(/bindings, more than the 16/) }));
     expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBuffers: 8, maxBindingBytes: 4096 }))
       .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/bind in parts\), more than .* \(8\)/) }));
+    const buffered = buildWgslProgram(module, { ...LAVAPIPE, maxBindingBytes: 4096, maxBufferBytes: 65536 + 100 });
+    expect(buffered.memory.bufferBytes).toBe(65536);
+    expect(buffered.memory.stateBytes).toBeGreaterThan(65536);
     expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBufferBytes: 4096 }))
-      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/maxBufferSize \(4096 bytes\)/) }));
+      .toThrow(expect.objectContaining({ code: 5705, message: expect.stringMatching(/tensor .* maxBufferSize \(4096 bytes\)/) }));
   });
 
   test("every kernel fits WebGPU's default 8 storage buffers (fused kernels cut to fit, AdamW two kernels); attention's " +
@@ -44,6 +47,11 @@ describe("buildWgslProgram", () => {
     expect(() => buildWgslProgram(module, { ...LAVAPIPE, maxBuffers: 7 })).toThrow(expect.objectContaining({
       code: 5705, message: expect.stringMatching(/kernel attention_grad_dkv_\w+ of micro_step binds 8 storage buffers, more than .* \(7\)/),
     }));
+  });
+
+  test("the program uses subgroups where the device offers them and a kernel reduces through them", () => {
+    expect(program.features).toEqual(["subgroups"]);
+    expect(buildWgslProgram(module, { ...LAVAPIPE, subgroups: false }).features).toEqual([]);
   });
 
   test("updated state is copied back, never written over its input's range", () => {
