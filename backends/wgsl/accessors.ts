@@ -3,14 +3,14 @@
 // tensor binds as several consecutive parts of its range, `partBytes` each but the last (KernelParam.part); an f16
 // tensor is stored in 16 bits and computed on in f32. The kernel reaches the elements of such a tensor through two
 // functions declared for it, `<name>_load(i)` and `<name>_store(i, v)`, which pick the part and the index within it and
-// convert f16 to f32 and back. Every access `name[i]` in the kernel's text becomes a call: a read a load, an
-// assignment a store, a compound assignment (`+=`, ...) a load and a store; so the generators and templates write
-// every kernel as if each tensor were one f32 (i32, u32) array.
+// convert f16 to f32 and back (trainc_to_f16, the prelude's IEEE conversion). Every access `name[i]` in the kernel's
+// text becomes a call: a read a load, an assignment a store, a compound assignment (`+=`, ...) a load and a store; so
+// the generators and templates write every kernel as if each tensor were one f32 (i32, u32) array.
 // Invariants: a kernel whose tensors all fit and none of them f16 is returned unchanged; bindings stay numbered in
 // parameter order; the rewritten code declares nothing under such a tensor's own name, so an access form this rewrite
 // does not know (a pointer, arrayLength) fails WGSL validation (E5702) rather than reading wrong data; part offsets
-// are multiples of 256 bytes (minStorageBufferOffsetAlignment); the rewrite depends only on the code and partBytes, so
-// equal kernels stay equal and keep their name.
+// are multiples of 256 bytes (minStorageBufferOffsetAlignment); the rewrite depends only on the code, partBytes and
+// the parts of each parameter (which follow from sizes the code holds), so equal kernels stay equal and keep their name.
 
 import type { KernelParam, KernelSource } from "../kernel.ts";
 
@@ -98,7 +98,7 @@ ${pick((x) => `return ${value === type ? `${x}[j]` : `${value}(${x}[j])`};`)}
 fn ${name}_store(i: i32, v: ${value}) {
   let p = i / ${per};
   let j = i - p * ${per};
-${pick((x) => `${x}[j] = ${value === type ? "v" : `${type}(v)`}; return;`)}
+${pick((x) => `${x}[j] = ${value === type ? "v" : "trainc_to_f16(v)"}; return;`)}
 }`;
 }
 

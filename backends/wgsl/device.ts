@@ -6,7 +6,7 @@
 // exit silently: an open device holds a timer until close().
 // Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes
 // (WebGPU copies move whole words); outputs read back at their given size; a shader or validation error surfaces as
-// E5702 with the compiler's message, never as wrong data.
+// E5702 with the compiler's message, never as wrong data; a missing buffer is refused before any GPU work is opened.
 
 import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
@@ -80,13 +80,18 @@ function padded(bytes: number): number {
 export async function runKernel(gpu: WgslDevice, kernel: KernelSource, inputs: Readonly<Record<string, Uint8Array>>,
   outputs: Readonly<Record<string, number>>): Promise<Record<string, Uint8Array>> {
   const { device } = gpu;
+  const sizes = kernel.params.map((p) => {
+    const data = inputs[p.name];
+    return padded(data ? data.byteLength : outputs[p.name] ?? fail(5702, `no bytes given for buffer ${p.name}`,
+      "pass the bytes of every buffer the kernel reads and the size of every buffer it writes"));
+  });
   device.pushErrorScope("validation");
   const features = [...device.features].filter(isWgslFeature);
   const module = device.createShaderModule({ code: `${preludeFor(features)}\n\n${kernel.code}` });
   const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: kernel.name } });
-  const buffers = kernel.params.map((p) => {
+  const buffers = kernel.params.map((p, k) => {
     const data = inputs[p.name];
-    const size = padded(data ? data.byteLength : outputs[p.name] ?? fail(5702, `no bytes given for buffer ${p.name}`));
+    const size = sizes[k]!;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const buffer = device.createBuffer({ size, usage });
     if (data) {

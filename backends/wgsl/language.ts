@@ -132,9 +132,19 @@ export function isWgslFeature(name: string): name is WgslFeature {
   return name in DIRECTIVES;
 }
 
-/** What a program's kernels start with: the directives of the features they use, then WGSL_PRELUDE. */
+/**
+ * f32 to f16 as IEEE rounds it, overflow included: WGSL leaves the conversion of a value beyond f16's range
+ * indeterminate, and the fp16 loss scaler finds an overflowed step by the infinity it leaves. The infinity is made from
+ * its bits (both halves of the word, so either element is it).
+ */
+const F16_HELPERS = `fn trainc_to_f16(x: f32) -> f16 {
+  let inf = bitcast<vec2<f16>>(select(0x7c007c00u, 0xfc00fc00u, x < 0.0)).x;
+  return select(f16(x), inf, abs(x) >= 65520.0);
+}`;
+
+/** What a program's kernels start with: the directives of the features they use, WGSL_PRELUDE, and f16's helper. */
 export function preludeFor(features: readonly WgslFeature[]): string {
-  return [...features.map((f) => DIRECTIVES[f]), WGSL_PRELUDE].join("\n\n");
+  return [...features.map((f) => DIRECTIVES[f]), WGSL_PRELUDE, ...(features.includes("shader-f16") ? [F16_HELPERS] : [])].join("\n\n");
 }
 
 /**
@@ -211,7 +221,7 @@ export const WGSL: Language = {
   computeType: compute,
   load: (x, dtype) => (dtype === "bool" ? `(${x} != 0u)` : stored(x, dtype)),
   store: (x, dtype) => (dtype === "bool" ? `select(0u, 1u, ${x})` : stored(x, dtype)),
-  round: (x, dtype) => (dtype === "f16" ? `f32(f16(${x}))` : stored(x, dtype)),
+  round: (x, dtype) => (dtype === "f16" ? `f32(trainc_to_f16(${x}))` : stored(x, dtype)),
   convert,
   literal,
   expr,

@@ -2,19 +2,25 @@
 // (parts bound in parameter order, every read a load, every assignment a store, compound assignments both, nested
 // accesses rewritten inside out; f16 converted to f32 and back), and on the device the grads of a Hugging Face fixture
 // planned within a 4 KiB binding size and 32 KiB buffers, where most kernels bind a tensor in parts and each arena is
-// several buffers, against transformers' float64 reference.
+// several buffers, against transformers' float64 reference; an f16 store rounds and overflows as IEEE does.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { KernelParam, KernelSource } from "../../../backends/kernel.ts";
-import { partBytesFor, partsOf, bindAccessors } from "../../../backends/wgsl/accessors.ts";
+import { partition } from "../../../backends/schedule/partition.ts";
+import { bindAccessors, partBytesFor, partsOf } from "../../../backends/wgsl/accessors.ts";
+import { openDevice, runKernel } from "../../../backends/wgsl/device.ts";
+import { renderWgslKernel } from "../../../backends/wgsl/kernels.ts";
 import { readBatch } from "../../../compiler/commands/grads.ts";
 import { importModel } from "../../../compiler/commands/inputs.ts";
 import { readSafetensors } from "../../../compiler/import/safetensors.ts";
 import { runGraphPasses } from "../../../compiler/pipeline.ts";
 import { gradsWgsl } from "../../../compiler/wgsl-run.ts";
+import { GraphBuilder } from "../../../ir/builder.ts";
+import { halfToFloat } from "../../../ir/half.ts";
+import { roundTo } from "../../../ir/tensor.ts";
 import { buildGradsGraph } from "../../../ir/train-step.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { HF_FIXTURES } from "../../harness/train-step.ts";
@@ -75,15 +81,36 @@ describe("bindAccessors", () => {
     expect(split.params).toEqual(source.params);
     expect(split.code).toContain("@group(0) @binding(2) var<storage, read_write> y_part0: array<f16>;");
     expect(split.code).toContain("fn y_load(i: i32) -> f32 {\n  let p = i / 512;\n  let j = i - p * 512;\n  return f32(y_part0[j]);\n}");
-    expect(split.code).toContain("  y_part0[j] = f16(v); return;");
+    expect(split.code).toContain("  y_part0[j] = trainc_to_f16(v); return;");
     expect(split.code).toContain("y_store(i32(i), x[ids[i] * 4] + y_load(i32(i + 1)));");
   });
 });
 
 const opened = await probeWebGpu();
+const f16 = opened.gpu?.device.features.has("shader-f16") ?? false;
 opened.gpu?.close();
 const work = mkdtempSync(join(tmpdir(), "trainc-wgsl-split-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe.skipIf(!f16)(deviceTitle("f16 stores on WebGPU (shader-f16)", f16), () => {
+  test("round to nearest even and overflow to infinity, as IEEE and the interpreter do", async () => {
+    const b = new GraphBuilder("to_f16");
+    b.output("y", b.op("cast", [b.input("x", "f32", [8])], { dtype: "f16" }));
+    const kernel = partition(b.build()).kernels.find((k) => k.kind === "fused")!;
+    const source = bindAccessors(renderWgslKernel(kernel)[0]!, () => 1, 1024);
+    const x = [1, 65504, 65519, 65520, 70000, -1e6, 1 + 2 ** -11, 2 ** -24];
+    const gpu = await openDevice();
+    try {
+      const [input, output] = [kernel.graph.inputs[0]!.name, kernel.graph.outputs[0]!.name];
+      const out = await runKernel(gpu, source, { [input]: new Uint8Array(Float32Array.from(x).buffer) }, { [output]: 16 });
+      const got = Array.from(new Uint16Array(out[output]!.slice().buffer), halfToFloat);
+      expect(got).toEqual(x.map((v) => roundTo("f16", v)));
+      expect(got.slice(3, 6)).toEqual([Infinity, Infinity, -Infinity]);
+    } finally {
+      gpu.close();
+    }
+  });
+});
 
 describe.skipIf(!opened.gpu)(deviceTitle("tensors bound in parts on WebGPU", opened.gpu !== undefined), () => {
   test("grads of llama_packed planned within a 4 KiB binding size and 32 KiB buffers (each arena several) match " +

@@ -1,9 +1,10 @@
 // Acceptance of the wgsl target against the Hugging Face oracle (test/fixtures/hf, float64 references written by
 // make_hf_fixtures.py): `trainc grads --target wgsl` on every case of the manifest, in f32 on WebGPU (CI: Mesa's
 // lavapipe), must give the loss, the logits and every parameter gradient within 1e-4 of the reference by
-// ||a - b|| / ||b||. Prints each case's worst ratio. In f16 (fp16: true, through shader-f16), every case within 1e-2 of
-// the reference and of the cpu target's f16 (the interpreter rounding every f16 value as the kernels do): f16 keeps 11
-// significant bits, and these models' worst tensors come out 3e-3 to 9e-3 from float64. Without an adapter the suite
+// ||a - b|| / ||b||. Prints each case's worst ratio. In f16 (fp16: true, through shader-f16), every case within 5e-3
+// of the cpu target's f16 (the interpreter rounding every f16 value as the kernels do; 7e-4 to 2e-3 today) and within
+// 2e-2 of the float64 reference: f16 keeps 11 significant bits, and these models' worst tensors come out 3e-3 to 9e-3
+// from float64. Without an adapter the suite
 // skips (test/harness/webgpu.ts).
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -47,7 +48,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("trainc grads --target wgsl on the Hugg
 });
 
 describe.skipIf(!f16)(deviceTitle("grads in f16 on WebGPU (shader-f16) on the Hugging Face fixtures", f16), () => {
-  it.each(manifest.cases.map((c) => c.name))("%s: within 1e-2 of transformers and of the cpu target's f16", async (name) => {
+  it.each(manifest.cases.map((c) => c.name))("%s: within 5e-3 of the cpu target's f16 and 2e-2 of transformers", async (name) => {
     const dir = join(HF_FIXTURES, name);
     const model = importModel(dir, { compute: "f16", parameters: "f32" });
     const batch = readBatch(join(dir, "batch.safetensors"));
@@ -59,7 +60,7 @@ describe.skipIf(!f16)(deviceTitle("grads in f16 on WebGPU (shader-f16) on the Hu
     const [toReference, toCpu] = [worst(Object.entries(reference).map(([k, want]) => relativeError(got[k]!, want))),
       worst(Object.keys(reference).map((k) => relativeError(got[k]!, cpu[k]!)))];
     console.log(`${name} f16: worst ${toReference.toExponential(2)} from transformers, ${toCpu.toExponential(2)} from cpu f16`);
-    expect(toReference).toBeLessThanOrEqual(1e-2);
-    expect(toCpu).toBeLessThanOrEqual(1e-2);
+    expect(toCpu).toBeLessThanOrEqual(5e-3);
+    expect(toReference).toBeLessThanOrEqual(2e-2);
   }, 600_000);
 });

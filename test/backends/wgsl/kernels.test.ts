@@ -182,7 +182,7 @@ describe.skipIf(!gpu)(deviceTitle("a program using subgroups on a device without
 describe("the WGSL language table", () => {
   test("stores f16 as f16 (shader-f16) and refuses what WGSL cannot hold, with E5700", () => {
     expect(WGSL.storageType("f16")).toBe("f16");
-    expect(WGSL.round("x", "f16")).toBe("f32(f16(x))");
+    expect(WGSL.round("x", "f16")).toBe("f32(trainc_to_f16(x))");
     for (const dtype of ["bf16", "i64", "f64", "u8"] as const) {
       expect(() => WGSL.storageType(dtype), dtype).toThrow(expect.objectContaining({ code: 5700 }));
     }
