@@ -62,6 +62,9 @@ export interface PlanOptions {
 
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
+/** The largest multiple of ALIGN not above n: the most bytes a device limit of n allows a buffer or a binding. */
+export const alignDown = (n: number) => Math.floor(n / ALIGN) * ALIGN;
+
 /** The first offset at or after `offset` where `bytes` fit without crossing a multiple of `buffer`. */
 function fitting(offset: number, bytes: number, buffer: number | undefined): number {
   if (buffer === undefined || Math.floor(offset / buffer) === Math.floor((offset + Math.max(1, bytes) - 1) / buffer)) return offset;

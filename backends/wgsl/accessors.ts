@@ -13,13 +13,14 @@
 // the parts of each parameter (which follow from sizes the code holds), so equal kernels stay equal and keep their name.
 
 import type { KernelParam, KernelSource } from "../kernel.ts";
+import { alignDown } from "../schedule/memory.ts";
 
-/** WebGPU's minStorageBufferOffsetAlignment: where a binding may start within a buffer. */
-const ALIGNMENT = 256;
-
-/** The bytes of every part but a tensor's last: the largest multiple of 256 bytes one binding may cover. */
+/**
+ * The bytes of every part but a tensor's last: the largest multiple of 256 bytes (the memory plan's alignment, and
+ * WebGPU's minStorageBufferOffsetAlignment) one binding may cover.
+ */
 export function partBytesFor(maxBindingBytes: number): number {
-  return Math.floor(maxBindingBytes / ALIGNMENT) * ALIGNMENT;
+  return alignDown(maxBindingBytes);
 }
 
 /** How many bindings a tensor of `bytes` takes. */

@@ -6,8 +6,9 @@
 // files run in Node (through the webgpu package) and in a browser.
 // Invariants: a kernel is listed once however many launches use it (names come from the code's hash); ranges are
 // [arena, offset, bytes] with arena 0 = state, 1 = activations; no launch or copy binds a range longer than the
-// program's partBytes (a parameter binding part of a tensor gets that part's range; a longer copy is made in pieces); program.js exports what ProgramDescription names;
-// bundle files import only each other (a relative import of anything else fails the build).
+// program's partBytes (a parameter binding part of a tensor gets that part's range; a longer copy is made in pieces);
+// program.js exports what ProgramDescription names; bundle files import only each other (a relative import of anything
+// else fails the build).
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,8 +1,9 @@
 // Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
-// language, matmul through the WGSL GEMM, attention and its gradient through the attention templates (the backward
-// pass as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
-// workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel parameters are schedule buffer names
-// (the anchor templates bind them by role), which is how the host program binds them.
+// language, matmul through the WGSL GEMM, attention and its gradient through the attention templates (the backward pass
+// as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
+// workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel
+// parameters are schedule buffer names (the anchor templates bind them by role), which is how the host program binds
+// them.
 // Invariant: a kernel renders to one or more sources, launched in order; a kind without a WGSL kernel fails with
 // E5704 naming it.
 //

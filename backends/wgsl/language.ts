@@ -1,14 +1,15 @@
 // The WGSL language table for the C-style generators (backends/c-style/language.ts). WGSL has no bf16 and no 64-bit
-// types: f32, i32, bool (stored as u32) and, with shader-f16, f16 are what the wgsl target stores; a kernel holding
-// any other dtype is refused (E5700). f16 tensors are stored in 16 bits and computed on in f32: kernels reach them
-// through load and store functions that convert (accessors.ts), and an f16 result is rounded through f16. Integer compute values are i32, the 64-bit kind included (an index or a token id fits), and
-// grid-stride loop variables are i32 so index arithmetic and iota values share one type. The prelude (WGSL_PRELUDE)
-// defines the helpers the expressions call; a kernel is one shader module: prelude, bindings, entry point.
-// Every buffer binds read_write, inputs too: the host program binds ranges of two arenas, and WebGPU forbids a
-// dispatch to use one buffer as read-only and as writable storage (writable ranges may share a buffer when they do
-// not overlap). Reductions long enough for a workgroup get the workgroup-level code of the block dialect: module-scope
-// var<workgroup> arrays, workgroupBarrier, and a reduction helper per kernel: a tree through workgroup memory, or
-// where the device offers subgroups (WGSL_SUBGROUPS), subgroup operations and two barriers.
+// types: f32, i32, bool (stored as u32) and, with shader-f16, f16 are what the wgsl target stores; a kernel holding any
+// other dtype is refused (E5700). f16 tensors are stored in 16 bits and computed on in f32: kernels reach them through
+// load and store functions that convert (accessors.ts), and an f16 result is rounded through f16. Integer compute
+// values are i32, the 64-bit kind included (an index or a token id fits), and grid-stride loop variables are i32 so
+// index arithmetic and iota values share one type. The prelude (WGSL_PRELUDE) defines the helpers the expressions call;
+// a kernel is one shader module: prelude, bindings, entry point. Every buffer binds read_write, inputs too: the host
+// program binds ranges of two arenas, and WebGPU forbids a dispatch to use one buffer as read-only and as writable
+// storage (writable ranges may share a buffer when they do not overlap). Reductions long enough for a workgroup get the
+// workgroup-level code of the block dialect: module-scope var<workgroup> arrays, workgroupBarrier, and a reduction
+// helper per kernel: a tree through workgroup memory, or where the device offers subgroups (WGSL_SUBGROUPS), subgroup
+// operations and two barriers.
 // Invariant: every expression has the WGSL type of its compute kind (f32, i32, bool); no constant expression
 // evaluates to inf or NaN (WGSL rejects those at shader creation), so both come from private variables' bits.
 

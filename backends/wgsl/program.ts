@@ -19,7 +19,7 @@ import { DTYPES, type DType } from "../../ir/dtype.ts";
 import type { Module, TensorType } from "../../ir/graph.ts";
 import { numel } from "../../ir/tensor.ts";
 import type { CompiledGraph } from "../cuda/program.ts";
-import { planMemory, type MemoryPlan } from "../schedule/memory.ts";
+import { alignDown, planMemory, type MemoryPlan } from "../schedule/memory.ts";
 import { partition } from "../schedule/partition.ts";
 import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-buffers.ts";
 import { splitByBuffers } from "../schedule/split.ts";
@@ -85,8 +85,9 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
   const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs
     .map((g) => addScratch(addSideBuffers(splitByBuffers(partition(g), limits.maxBuffers, weight)), rowStatsScratch));
-  const bufferBytes = Math.floor(limits.maxBufferBytes / 256) * 256;
-  const memory = planMemory(partitions, { storedBits: wgslStoredBits, inPlace: false, granule: 4, bufferBytes });
+  const memory = planMemory(partitions, {
+    storedBits: wgslStoredBits, inPlace: false, granule: 4, bufferBytes: alignDown(limits.maxBufferBytes),
+  });
   const graphs = partitions.map((p, i): CompiledGraph => {
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);

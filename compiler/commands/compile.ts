@@ -3,8 +3,9 @@
 // builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
 // device memory. On wgsl it writes a bundle (compiler/wgsl-run.ts): the program as an ES module, its runtime, a page
 // that trains in a browser tab, and the run files the page reads (so on wgsl compile reads the weights and the data).
-// hip is the cuda program built as HIP for an AMD arch (--arch gfx90a by default, or gfx942). Compiling reads no parameter values (a model
-// folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset (compiler/plan.ts).
+// hip is the cuda program built as HIP for an AMD arch (--arch gfx90a by default, or gfx942). Compiling reads no
+// parameter values (a model folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset
+// (compiler/plan.ts).
 //
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune

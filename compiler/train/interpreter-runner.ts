@@ -19,7 +19,7 @@ export function interpreterRunner(module: { readonly graphs: readonly Graph[] },
   let params: Record<string, Tensor> = { ...initial };
   let moments = zeroState(params, names, [stateName.m, stateName.v]);
   let acc: Record<string, Tensor> = {};
-  let scalerState = scalerTensors(optimizer, scaler);
+  let scalerState = scalerTensors(scaler);
   const scale = () => pick(scalerState, micro.inputs.map((i) => i.name).filter((n) => n in scalerState));
   return {
     begin: () => { acc = zeroState(params, names, [stateName.acc]); },
@@ -52,9 +52,9 @@ function pick(values: Record<string, Tensor>, names: readonly string[]): Record<
   return Object.fromEntries(names.map((n) => [n, values[n]!]));
 }
 
-/** The loss scaler's state as the graph's tensors, where the train step scales its loss (fp16); else none. */
-function scalerTensors(optimizer: Graph, values: Readonly<Record<string, number>>): Record<string, Tensor> {
-  const state = Object.values(SCALER_STATE).filter((s) => optimizer.inputs.some((i) => i.name === s.name));
+/** The loss scaler's state `values` (by name; none without loss scaling) as the graphs' tensors. */
+function scalerTensors(values: Readonly<Record<string, number>>): Record<string, Tensor> {
+  const state = Object.values(SCALER_STATE).filter((s) => s.name in values);
   return Object.fromEntries(state.map((s) => [s.name, s.dtype === "f32"
     ? { dtype: "f32", shape: [], data: Float32Array.of(values[s.name]!) } : scalar(values[s.name]!)]));
 }

@@ -3,9 +3,9 @@
 // dtype; torch rounds every intermediate to the parameter dtype instead), on g = grad * grad_scale:
 //   p = p * (1 - lr*wd); m = lerp(m, g, 1 - b1) (torch's lerp: m + w*(g - m) for w < 0.5, else g - (g - m)*(1 - w));
 //   v = v*b2 + (1 - b2)*g*g; denom = sqrt(v) / sqrt(1 - b2^step) + eps; p = p - (lr / (1 - b1^step)) * m / denom.
-// step is the 1-based update count (6120 when below 1). With the optional `skip` operand true, param, m and v come
-// out as they went in (a step the fp16 loss scaler skips; step is not checked then). lr_schedule: ir/lr-schedule.ts, computed in double
-// precision and stored once in the result dtype (f32 unless the node says f64).
+// step is the 1-based update count (6120 when below 1). With the optional `skip` operand true, param, m and v come out
+// as they went in (a step the fp16 loss scaler skips; step is not checked then). lr_schedule: ir/lr-schedule.ts,
+// computed in double precision and stored once in the result dtype (f32 unless the node says f64).
 
 import { learningRate, type LrSchedule } from "../lr-schedule.ts";
 import { seal, stageOut, type Eval } from "./context.ts";

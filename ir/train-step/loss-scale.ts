@@ -3,8 +3,8 @@
 // the accumulated gradients are scaled and small ones survive f16. GradScaler multiplies the loss the Trainer
 // differentiates, the mean over the step's target tokens, where trainc differentiates their sum: so trainc's scale
 // starts at 2^16 over the most tokens a step holds (initialScaler), which puts its gradients within a factor 2 (times
-// the step's fill) of the Trainer's and lets the scale move as GradScaler's does; optimizer_step unscales them (in AdamW's
-// grad_scale and in the gradient norm). A step whose norm is not finite is skipped: parameters and moments keep their
+// the step's fill) of the Trainer's and lets the scale move as GradScaler's does; optimizer_step unscales them (in
+// AdamW's grad_scale and in the gradient norm). A step whose norm is not finite is skipped: parameters and moments keep their
 // values, the skipped-step count grows by one (the schedule and AdamW's bias correction count applied steps only, as
 // the Trainer steps neither optimizer nor scheduler then) and the scale halves; after growth_interval finite steps in
 // a row the scale doubles.
@@ -62,14 +62,14 @@ export function appliedSteps(b: GraphBuilder, step: Value, scaler: Scaler): Valu
   return b.op("sub", [step, scaler.skipped]);
 }
 
-/** Outputs the scaler's next state after a step whose gradients were finite or not. */
-export function outputScaler(b: GraphBuilder, scaler: Scaler, finite: Value): void {
+/** Outputs the scaler's next state after a step whose gradients were finite (`applied`: bool scalar) or not. */
+export function outputScaler(b: GraphBuilder, scaler: Scaler, applied: Value): void {
   const one = b.scalar(1, "i64");
   const good = b.op("add", [scaler.good, one]);
   const grow = b.op("ge", [good, b.scalar(GROWTH_INTERVAL, "i64")]);
   const grown = b.op("where", [grow, b.op("mul", [scaler.scale, b.scalar(GROWTH_FACTOR, "f32")]), scaler.scale]);
   const backedOff = b.op("mul", [scaler.scale, b.scalar(BACKOFF_FACTOR, "f32")]);
-  b.output(SCALER_STATE.scale.name, b.op("where", [finite, grown, backedOff]));
-  b.output(SCALER_STATE.good.name, b.op("where", [finite, b.op("where", [grow, b.scalar(0, "i64"), good]), b.scalar(0, "i64")]));
-  b.output(SCALER_STATE.skipped.name, b.op("where", [finite, scaler.skipped, b.op("add", [scaler.skipped, one])]));
+  b.output(SCALER_STATE.scale.name, b.op("where", [applied, grown, backedOff]));
+  b.output(SCALER_STATE.good.name, b.op("where", [applied, b.op("where", [grow, b.scalar(0, "i64"), good]), b.scalar(0, "i64")]));
+  b.output(SCALER_STATE.skipped.name, b.op("where", [applied, scaler.skipped, b.op("add", [scaler.skipped, one])]));
 }

@@ -1,8 +1,8 @@
 // A wgsl run's files as bytes, in Node or in a browser (fetch, download): parameters as safetensors (F32 tensors only:
-// the compiler writes the run's parameters in f32, and the page saves the trained ones in f32) and batches as the batch file every target reads
-// (backends/cuda/runtime/batch-file.ts: a 24-byte header "TRNCBTCH", version, count, B, T; then per batch i32 epoch,
-// tokens, and [B,T] input_ids, labels, position_ids).
-// Shipped in the bundle; imports only the session (for its error type) and types.
+// the compiler writes the run's parameters in f32, and the page saves the trained ones in f32) and batches as the batch
+// file every target reads (backends/cuda/runtime/batch-file.ts: a 24-byte header "TRNCBTCH", version, count, B, T; then
+// per batch i32 epoch, tokens, and [B,T] input_ids, labels, position_ids). Shipped in the bundle; imports only the
+// session (for its error type) and types.
 // Invariants: batches are views of the given bytes; each parameter is copied out (a Float32Array needs 4-byte
 // alignment, which a safetensors data offset need not have); a malformed file is a RuntimeError (6518) naming what
 // is wrong.

@@ -1,11 +1,11 @@
 // Optimizer ops on WebGPU: one AdamW step over a parameter and lr_schedule (ir/interpret/optim.ts,
 // ir/lr-schedule.ts), in f32. WGSL has no f64, so unlike the CUDA templates (double, the interpreter's every rounding)
 // the arithmetic is f32 in the interpreter's order.
-// adamw: two kernels, a thread per element (grid-stride) each: the moments, then the parameters. The bias corrections 1 - beta^step are computed as -expm1(step * ln
-// beta) (a series where the product is small, ln beta in double at compile time): 1 - pow(beta, step) in f32 would
-// lose 1e-5 of its value to cancellation at small steps. A step below 1 stores every value unchanged (the CUDA
-// template also raises 6120; WGSL kernels have no error channel, and the wgsl runtime counts steps from 1), as does a
-// true `skip` (the fp16 loss scaler's skipped step).
+// adamw: two kernels, a thread per element (grid-stride) each: the moments, then the parameters. The bias corrections
+// 1 - beta^step are computed as -expm1(step * ln beta) (a series where the product is small, ln beta in double at
+// compile time): 1 - pow(beta, step) in f32 would lose 1e-5 of its value to cancellation at small steps. A step
+// below 1 stores every value unchanged (the CUDA template also raises 6120; WGSL kernels have no error channel, and the
+// wgsl runtime counts steps from 1), as does a true `skip` (the fp16 loss scaler's skipped step).
 // lr_schedule: one thread turns the step scalar into the learning rate (cosine through trig.ts).
 // Invariant: results the schedule does not write are not stored (lr_schedule); AdamW's three results are always
 // written (its second kernel reads the first's moments), else 9602.

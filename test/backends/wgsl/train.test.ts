@@ -1,7 +1,8 @@
-// Acceptance of `trainc train --target wgsl`: 50 steps of the example model (examples/tiny-llama, f32) on WebGPU
-// (CI: Mesa's lavapipe) give a loss curve within 2% of the cpu target's at every step, the same progress line, and a
-// final checkpoint that loads; with fp16: true, 30 steps follow the cpu target's fp16 curve, the loss scaler skipping
-// the same steps (none, from the scale this model starts at: kernels.test.ts runs AdamW's skip on the device). Without an adapter the suite skips (test/harness/webgpu.ts).
+// Acceptance of `trainc train --target wgsl`: 50 steps of the example model (examples/tiny-llama, f32) on WebGPU (CI:
+// Mesa's lavapipe) give a loss curve within 2% of the cpu target's at every step, the same progress line, and a final
+// checkpoint that loads; with fp16: true, 30 steps follow the cpu target's fp16 curve, the loss scaler skipping the
+// same steps (none, from the scale this model starts at: kernels.test.ts runs AdamW's skip on the device). Without an
+// adapter the suite skips (test/harness/webgpu.ts).
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
