@@ -29,6 +29,9 @@ function program(): Command {
     .option("--profile <file>", "cuda: time every kernel of the first step and write the times to <file> (JSON)")
     .action(async (config: string, o) => (await import("./commands/train.ts")).train(config, o));
 
+  cli.command("prepare <config>").description("tokenize (and cache) the datasets; print counts, lengths and the packing efficiency")
+    .action(async (config: string) => (await import("./commands/prepare.ts")).prepare(config));
+
   cli.command("ir <config>").description("print the IR of a model + config after a pass, or after every pass")
     .option("--after <pass>", "a pass name, or `all` for every stage", STAGES.at(-1))
     .addOption(new Option("--stage <stage>", "graph or kernels").choices(["graph", "kernels"]).default("graph"))

@@ -12,9 +12,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
-import { batchStream, take } from "./data/batches.ts";
+import { take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
-import type { Plan } from "./plan.ts";
+import { batchSizes, planBatches, type Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
 import { archFeatures, buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
@@ -67,7 +67,7 @@ export function chooseArch(target: string, arch: string | undefined, note: (mess
 
 /** Specializes, schedules, renders and (unless `build` is false) builds the plan's train step. */
 export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: string) => void): CudaBuild {
-  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
+  const sizes = batchSizes(plan);
   const module = specializeModule(plan.module, sizes);
   note(`scheduling and rendering kernels for B=${sizes.B}, T=${sizes.T}`);
   const program = programFor(module, arch);
@@ -112,10 +112,7 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
   note(`writing the run folder ${run}`);
   writeSafetensors(join(run, "parameters.safetensors"), plan.model.parameters);
   const steps = plan.totalSteps * plan.config.gradient_accumulation_steps;
-  const stream = batchStream(plan.dataset.rows, {
-    microBatchSize: c.sizes.B, sequenceLen: c.sizes.T, padId: plan.tokenizer.special.pad, seed: plan.config.seed,
-  });
-  writeBatchFile(join(run, "batches.bin"), take(stream, steps), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
+  writeBatchFile(join(run, "batches.bin"), take(planBatches(plan), steps), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
   writeFileSync(join(run, "config.json"), plan.model.hf!.configText);
   const rel = (p: string) => relative(run, resolve(p));
   const vocab = plan.model.forward.types[plan.model.forward.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0];

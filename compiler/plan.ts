@@ -10,8 +10,9 @@
 
 import { optimizerSettings, lrScheduleParams, totalSteps, trainPrecision, describePrecision, type Precision } from "./config/derived.ts";
 import type { TrainConfig } from "./config/index.ts";
-import { batchesPerEpoch } from "./data/batches.ts";
+import type { EpochBatch } from "./data/batches.ts";
 import type { LoadedDataset } from "./data/dataset.ts";
+import { batchesInEpoch, batchLayout, trainBatches, type BatchLayout } from "./data/stream.ts";
 import { fail } from "./diagnostics.ts";
 import type { HfTokenizer } from "./import/tokenizer.ts";
 import { configDatasets, configPath, configTokenizer, importModel, readConfig, type ImportedModel } from "./commands/inputs.ts";
@@ -33,6 +34,8 @@ export interface Plan extends Imported {
   readonly tokenizer: HfTokenizer;
   /** The config's datasets, tokenized on first access (at planning time when max_steps is unset). */
   readonly dataset: LoadedDataset;
+  /** The shape of a micro batch: rows x length, packed or not (compiler/data/stream.ts). */
+  readonly layout: BatchLayout;
   /** Optimizer steps in the run. */
   readonly totalSteps: number;
   readonly options: TrainStepOptions;
@@ -71,17 +74,18 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
     if (!data) {
       const tokenizer = configTokenizer(config);
       note("tokenizing datasets");
-      data = { tokenizer, dataset: configDatasets(config, tokenizer) };
+      data = { tokenizer, dataset: configDatasets(config, tokenizer, note).dataset };
     }
     return data;
   };
+  const layout = batchLayout(config);
   const maxSteps = options.maxSteps ?? config.max_steps;
-  const steps = maxSteps ?? totalSteps(config, batchesPerEpoch(readData().dataset.stats.rows, config.micro_batch_size));
+  const steps = maxSteps ?? totalSteps(config, batchesInEpoch(readData().dataset.rows, layout));
   const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps, imported.precision);
   note("lowering the train step");
   const module = lowerTrainStep(model.forward, trainStep, options.onStage);
   return {
-    ...imported, totalSteps: steps, options: trainStep, module,
+    ...imported, layout, totalSteps: steps, options: trainStep, module,
     get tokenizer() {
       return readData().tokenizer;
     },
@@ -107,8 +111,18 @@ export function trainStepOptions(config: TrainConfig, trainable: readonly string
 /** The fp16 loss scaler's state before the first step (ir/train-step initialScaler); none without loss scaling. */
 export function scalerStart(plan: Plan): Record<string, number> {
   if (!plan.options.lossScaling) return {};
-  const { micro_batch_size: rows, sequence_len: length, gradient_accumulation_steps: accumulation } = plan.config;
-  return initialScaler(rows * length * accumulation);
+  const { rows, length } = plan.layout;
+  return initialScaler(rows * length * plan.config.gradient_accumulation_steps);
+}
+
+/** The plan's micro batches, epoch after epoch (reads the datasets). */
+export function planBatches(plan: Plan): Generator<EpochBatch> {
+  return trainBatches(plan.dataset.rows, plan.layout, plan.tokenizer.special.pad, plan.config.seed);
+}
+
+/** The program's batch sizes: B rows of T tokens. */
+export function batchSizes(plan: Pick<Plan, "layout">): { B: number; T: number } {
+  return { B: plan.layout.rows, T: plan.layout.length };
 }
 
 /** Number of parameter elements (of parameters or just their types: only shapes count). */

@@ -9,9 +9,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { scalerStart, type Plan } from "./plan.ts";
+import { batchSizes, planBatches, scalerStart, type Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
-import { batchStream, padBatchTo, take } from "./data/batches.ts";
+import { padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import type { StepRunner } from "./train/loop.ts";
@@ -89,7 +89,7 @@ function trainSetup(module: Module, scaler: Readonly<Record<string, number>>): O
 
 /** The train step of `plan` specialized to its micro-batch size and sequence length. */
 function specializedStep(plan: Plan): { module: Module; sizes: { B: number; T: number } } {
-  const sizes = { B: plan.config.micro_batch_size, T: plan.config.sequence_len };
+  const sizes = batchSizes(plan);
   return { module: specializeModule(plan.module, sizes), sizes };
 }
 
@@ -156,8 +156,7 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
   note(`writing the run files (parameters, ${plan.totalSteps * plan.config.gradient_accumulation_steps} batches)`);
   writeSafetensors(join(out, "parameters.safetensors"), plan.model.parameters, { dtype: "f32" });
   const pad = plan.tokenizer.special.pad ?? 0;
-  const stream = batchStream(plan.dataset.rows, { microBatchSize: sizes.B, sequenceLen: sizes.T, padId: pad, seed: plan.config.seed });
-  writeBatchFile(join(out, "batches.bin"), take(stream, plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
+  writeBatchFile(join(out, "batches.bin"), take(planBatches(plan), plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
   writeFileSync(join(out, "run.json"), `${JSON.stringify({
     title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module, scalerStart(plan)),
   }, null, 1)}\n`);

@@ -7,7 +7,7 @@
 import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
 import type { Precision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
-import { loadDatasets, type LoadedDataset } from "../data/dataset.ts";
+import { prepareDatasets, type Prepared } from "../data/prepare.ts";
 import type { Batch } from "../data/batches.ts";
 import { loadModel, type ParameterType } from "../import/hf/load.ts";
 import { loadOnnx } from "../import/onnx/import.ts";
@@ -71,13 +71,24 @@ export function configTokenizer(config: TrainConfig): HfTokenizer {
   return loadTokenizer(configPath(config, "tokenizer_config", config.tokenizer_config));
 }
 
-/** The config's datasets, tokenized and length-filtered (the config check guarantees there is at least one). */
-export function configDatasets(config: TrainConfig, tokenizer: HfTokenizer): LoadedDataset {
-  return loadDatasets(config.datasets ?? [], tokenizer, {
+/**
+ * The config's datasets, tokenized and length-filtered (the config check guarantees there is at least one), through
+ * the dataset_prepared_path cache when the config sets one; `note` hears whether the cache was used.
+ */
+export function configDatasets(config: TrainConfig, tokenizer: HfTokenizer, note: (message: string) => void = () => {}): Prepared {
+  const prepared = prepareDatasets(config.datasets ?? [], tokenizer, {
     sequenceLen: config.sequence_len,
     configDir: config.config_dir,
     excessLength: config.excess_length_strategy,
+    format: {
+      trainOnInputs: config.train_on_inputs, chatTemplate: config.chat_template, chatTemplateJinja: config.chat_template_jinja,
+      chatTemplateKwargs: config.chat_template_kwargs,
+    },
+    preparedPath: config.dataset_prepared_path,
+    tokenizerFile: tokenizer.file,
   });
+  if (prepared.cache) note(prepared.cache.hit ? `prepared data read from ${prepared.cache.dir}` : `prepared data cached in ${prepared.cache.dir}`);
+  return prepared;
 }
 
 /** A batch as the train-step graph's inputs (i64 tensors [B,T]). */

@@ -10,11 +10,11 @@
 import { resolve, join } from "node:path";
 import { describePrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
-import { batchStream, batchesPerEpoch } from "../data/batches.ts";
+import { batchesInEpoch, describeLayout, describePacking } from "../data/stream.ts";
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
-import { countParameters, importFromConfig, makePlan, scalerStart, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, planBatches, scalerStart, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { interpreterRunner } from "../train/interpreter-runner.ts";
@@ -43,8 +43,9 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const { config } = plan;
   const out = resolve(config.output_dir);
   note(`dataset: ${describeStats(plan.dataset.stats)}`);
+  if (plan.layout.packing) note(`sample packing: ${describePacking(plan.dataset.rows, plan.layout)}`);
   note(`training ${countParameters(plan.model.parameters).toLocaleString("en-US")} parameters on ${target.name} ` +
-    `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${config.micro_batch_size} rows of up to ${config.sequence_len} tokens` +
+    `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${describeLayout(plan.layout)}` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
   if (target.name === "cuda" || target.name === "hip") {
@@ -64,9 +65,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     : interpreterRunner(plan.module, plan.model.parameters, scalerStart(plan));
   try {
     await trainLoop(runner, {
-      batches: batchStream(plan.dataset.rows, {
-        microBatchSize: config.micro_batch_size, sequenceLen: config.sequence_len, padId: plan.tokenizer.special.pad, seed: config.seed,
-      }),
+      batches: planBatches(plan),
       steps: plan.totalSteps,
       accumulation: config.gradient_accumulation_steps,
       onStep: async (result, parameters) => {
@@ -106,6 +105,6 @@ function saveInterval(plan: Plan): number | undefined {
   if (steps !== undefined) return interval(steps, plan.totalSteps);
   const epochs = perEpoch ?? (strategy === "epoch" ? 1 : undefined);
   if (epochs === undefined) return undefined;
-  const epochSteps = batchesPerEpoch(plan.dataset.stats.rows, plan.config.micro_batch_size) / plan.config.gradient_accumulation_steps;
+  const epochSteps = batchesInEpoch(plan.dataset.rows, plan.layout) / plan.config.gradient_accumulation_steps;
   return Math.max(1, Math.ceil(epochSteps / epochs));
 }

@@ -69,7 +69,6 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("chunked_cross_entropy", "chunked cross entropy"),
   ...LIGER_KERNELS.map((kernel) => flag(`liger_${kernel}`, "Liger kernels")),
   ...["mlp", "qkv", "o", "embedding"].map((part) => flag(`lora_${part}_kernel`, "fused LoRA kernels")),
-  flag("sample_packing", "sample packing"),
   flag("eval_sample_packing", "sample packing (for evaluation)"),
   flag("batch_flattening", "batch flattening"),
   parallel("context_parallel_size", "context (sequence) parallelism"),

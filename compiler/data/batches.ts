@@ -130,16 +130,20 @@ export function padBatchTo(batch: Batch, length: number, padId: number): Batch {
   return { ...batch, length, input_ids: inputIds, labels, position_ids: positionIds };
 }
 
+/** The pad id, or 6211 when the tokenizer has none. */
+export function requirePadId(padId: number | undefined): number {
+  if (padId !== undefined) return padId;
+  return fail(
+    DataError.noPadId,
+    "the tokenizer names neither pad_token nor eos_token, so batches cannot be padded",
+    "set pad_token (or eos_token) in the model's tokenizer_config.json",
+  );
+}
+
 function checkOptions(rows: readonly TokenizedRow[], options: BatchOptions): number {
   checkPositiveInteger("micro_batch_size", options.microBatchSize);
   checkPositiveInteger("sequence_len", options.sequenceLen);
-  if (options.padId === undefined) {
-    fail(
-      DataError.noPadId,
-      "the tokenizer names neither pad_token nor eos_token, so batches cannot be padded",
-      "set pad_token (or eos_token) in the model's tokenizer_config.json",
-    );
-  }
+  const padId = requirePadId(options.padId);
   const long = rows.find((row) => row.input_ids.length > options.sequenceLen);
   if (long !== undefined) {
     fail(
@@ -155,5 +159,5 @@ function checkOptions(rows: readonly TokenizedRow[], options: BatchOptions): num
       "add rows, lower micro_batch_size, or raise sequence_len if rows were dropped as too long",
     );
   }
-  return options.padId;
+  return padId;
 }

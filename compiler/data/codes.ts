@@ -6,7 +6,7 @@
 //   6203  a JSON Lines line is not valid JSON (file:line)
 //   6204  a .json file is not valid JSON, or not a list of rows (file:line:column)
 //   6205  a row is not a JSON object (file:line)
-//   6206  a completion row lacks the text field, or it is not a string (file:line)
+//   6206  a row lacks a field its format reads, or the field has the wrong type (file:line, field)
 //   6207  a pre-tokenized row has bad input_ids / labels / attention_mask (file:line)
 //   6208  a row has no input_ids and its dataset has no `type` (file:line)
 //   6209  dataset `type` not supported yet
@@ -16,6 +16,9 @@
 //   6213  fewer usable rows than micro_batch_size: not one batch per epoch
 //   6214  a batching parameter (sequence_len, micro_batch_size) is not a positive integer
 //   6215  a dataset entry has no path
+//   6216  a prepared dataset in dataset_prepared_path is damaged (names the folder to delete)
+//   6217  a chat_template dataset has no usable template (names the entry and what to set)
+//   6218  a chat_template row's messages are malformed, or the template fails to render them (file:line, field)
 
 /** The data path's error codes by name. */
 export const DataError = {
@@ -34,4 +37,7 @@ export const DataError = {
   tooFewRows: 6213,
   badBatchParameter: 6214,
   missingPath: 6215,
+  corruptPrepared: 6216,
+  noChatTemplate: 6217,
+  badChatRow: 6218,
 } as const;

@@ -10,7 +10,7 @@ import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
 import { formatOf } from "./formats/index.ts";
 import { readRows, resolveDatasetPath, where, type SourceRow } from "./read-rows.ts";
-import type { DataTokenizer, DatasetEntry, ObjectRow, TokenizedRow } from "./types.ts";
+import type { DataTokenizer, DatasetEntry, FormatOptions, ObjectRow, TokenizedRow } from "./types.ts";
 
 /** Axolotl's `excess_length_strategy`: what happens to a row longer than sequence_len. */
 export type ExcessLengthStrategy = "drop" | "truncate" | "raise";
@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly excessLength?: ExcessLengthStrategy;
   /** The current directory for relative paths; default process.cwd(). */
   readonly cwd?: string;
+  /** What the formats read besides the entry (train_on_inputs, chat templates); default: train_on_inputs false. */
+  readonly format?: FormatOptions;
 }
 
 /** Counts for the CLI's report. */
@@ -62,16 +64,22 @@ export function loadDatasets(
   checkPositiveInteger("sequence_len", options.sequenceLen);
   const files: { path: string; rows: number }[] = [];
   const tokenized: TokenizedRow[] = [];
-  const formats = entries.map((entry, index) => formatOf(entry, index));
-  const paths = entries.map((entry, index) => resolveDatasetPath(pathOf(entry, index), options.configDir, options.cwd));
-  entries.forEach((entry, index) => {
-    const format = formats[index]!;
+  const paths = datasetFiles(entries, options);
+  const formatOptions = options.format ?? { trainOnInputs: false };
+  const formats = entries.map((entry, index) => formatOf(entry, index)(entry, tokenizer, formatOptions, index));
+  entries.forEach((_entry, index) => {
     const file = paths[index]!;
     const raw = readRows(file);
     files.push({ path: file, rows: raw.length });
-    for (const row of raw) tokenized.push(format(asObjectRow(row), entry, tokenizer));
+    for (const row of raw) tokenized.push(formats[index]!(asObjectRow(row)));
   });
   return filterByLength(tokenized, files, options);
+}
+
+/** The file of every entry, resolved as config paths are; checks every entry's type first. */
+export function datasetFiles(entries: readonly DatasetEntry[], options: Pick<LoadOptions, "configDir" | "cwd">): string[] {
+  entries.forEach((entry, index) => formatOf(entry, index));
+  return entries.map((entry, index) => resolveDatasetPath(pathOf(entry, index), options.configDir, options.cwd));
 }
 
 function pathOf(entry: DatasetEntry, index: number): string {

@@ -53,6 +53,8 @@ export class HfTokenizer {
   /** Ids encode() puts before and after the text's own tokens when special tokens are added. */
   readonly prefix: readonly number[];
   readonly suffix: readonly number[];
+  /** The chat template: tokenizer_config.json's chat_template (its `default` entry if a list), else chat_template.jinja. */
+  readonly chatTemplate: string | undefined;
   readonly #lib: LibTokenizer;
   readonly #cleanUpSpaces: boolean;
 
@@ -63,6 +65,7 @@ export class HfTokenizer {
     this.special = parts.special;
     this.prefix = parts.prefix;
     this.suffix = parts.suffix;
+    this.chatTemplate = parts.chatTemplate;
     this.#cleanUpSpaces = parts.cleanUpSpaces;
   }
 
@@ -120,6 +123,7 @@ export interface TokenizerParts {
   readonly special: SpecialTokenIds;
   readonly prefix: readonly number[];
   readonly suffix: readonly number[];
+  readonly chatTemplate?: string;
   readonly cleanUpSpaces: boolean;
 }
 
@@ -148,7 +152,20 @@ export function loadTokenizer(path: string): HfTokenizer {
     prefix: override(processed.prefix, config.add_bos_token, bos, "add_bos_token", "bos_token", configFile),
     suffix: override(processed.suffix, config.add_eos_token, eos, "add_eos_token", "eos_token", configFile),
     cleanUpSpaces: config.clean_up_tokenization_spaces === true,
+    chatTemplate: chatTemplateOf(config, dirname(file)),
   });
+}
+
+/** The chat template tokenizer_config.json names (a string, or the `default` of a named list), else chat_template.jinja. */
+function chatTemplateOf(config: Json, dir: string): string | undefined {
+  const named = config.chat_template;
+  if (typeof named === "string") return named;
+  if (Array.isArray(named)) {
+    const entry = named.find((t) => (t as Json)?.name === "default") as Json | undefined;
+    if (typeof entry?.template === "string") return entry.template;
+  }
+  const file = join(dir, "chat_template.jinja");
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
 }
 
 function tokenizerFile(path: string): string {

@@ -1,6 +1,6 @@
 // Realistic Axolotl configs through loadConfig: a Llama full fine-tune loads with Axolotl's defaults filled in and
-// warnings for the keys trainc ignores; a LoRA config and a packing config stop at the first feature trainc does
-// not build yet, naming it.
+// warnings for the keys trainc ignores; a LoRA config stops at the first feature trainc does not build yet, naming
+// it; Axolotl's multipack config loads.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,17 +81,14 @@ describe("configs using features trainc does not build yet", () => {
     expect(error.code).toBe(CONFIG_ERRORS.NOT_SUPPORTED_YET);
     expect(error.message).toMatch(/^.*lora\.yml:11:1: adapter: lora — /);
     expect(error.message).toContain("not supported by trainc yet");
-    expect(error.message).toContain("also not supported yet: gradient_checkpointing (line 47), sample_packing (line 15)");
+    expect(error.message).toContain("also not supported yet: gradient_checkpointing (line 47)");
     expect(error.message).toContain("optimizer (line 40)");
     expect(error.fix).toContain("remove adapter");
   });
 
-  it("stops a packing config at sample_packing", () => {
-    const error = loadError("packing.yml");
-    expect(error.code).toBe(CONFIG_ERRORS.NOT_SUPPORTED_YET);
-    expect(error.message).toContain("packing.yml:15:1: sample_packing: true — sample packing");
-    expect(error.message).not.toContain("also");
-    expect(error.fix).toContain("remove sample_packing (or set it to false");
+  it("loads Axolotl's multipack config (sample packing is built)", () => {
+    const { config } = loadConfig(join(cases, "packing.yml"));
+    expect([config.sample_packing, config.attn_implementation, config.sequence_len]).toEqual([true, "flash_attention_2", 4096]);
   });
 });
 

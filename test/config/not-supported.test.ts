@@ -31,7 +31,6 @@ const ON: Readonly<Record<string, readonly string[]>> = {
     ),
   ),
   ...Object.fromEntries(["mlp", "qkv", "o", "embedding"].map((part) => [`lora_${part}_kernel`, [`lora_${part}_kernel: true`]])),
-  sample_packing: ["sample_packing: true"],
   eval_sample_packing: ["eval_sample_packing: true"],
   batch_flattening: ["batch_flattening: true"],
   context_parallel_size: ["context_parallel_size: 2", "attn_implementation: flash_attention_2"],
@@ -130,7 +129,7 @@ describe("switched-off features pass", () => {
       return ON[key]!.some((line) => line === `${key}: true`) ? `${key}: false` : `${key}:`;
     });
     const { config } = parse(withLines(...off));
-    expect([config.adapter, config.sample_packing, config.gradient_checkpointing, config.context_parallel_size]).toEqual([undefined, false, false, 1]);
+    expect([config.adapter, config.eval_sample_packing, config.gradient_checkpointing, config.context_parallel_size]).toEqual([undefined, false, false, 1]);
   });
 
   it("accepts fp16: true, alone and next to bf16: true (Axolotl turns fp16 off)", () => {

@@ -158,11 +158,11 @@ describe("dataset files", () => {
   });
 
   it("6209: a type not supported yet names the entry and the supported types", () => {
-    tmp.write("alpaca.jsonl", '{"instruction": "x"}\n');
-    const error = traincError(() => load([{ path: "alpaca.jsonl", type: "completion" }, { path: "alpaca.jsonl", type: "alpaca" }]));
+    tmp.write("oasst.jsonl", '{"INSTRUCTION": "x"}\n');
+    const error = traincError(() => load([{ path: "oasst.jsonl", type: "completion" }, { path: "oasst.jsonl", type: "oasst" }]));
     expect(error.code).toBe(6209);
-    expect(error.message).toContain('datasets[1].type "alpaca" is not supported yet');
-    expect(error.fix).toContain("completion");
+    expect(error.message).toContain('datasets[1].type "oasst" is not supported yet');
+    expect(error.fix).toContain("completion, alpaca");
   });
 
   it("concatenate several entries in list order", () => {

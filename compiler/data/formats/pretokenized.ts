@@ -5,10 +5,10 @@
 import { fail } from "../../diagnostics.ts";
 import { DataError } from "../codes.ts";
 import { where } from "../read-rows.ts";
-import { IGNORE_INDEX, type ObjectRow, type RowFormat } from "../types.ts";
+import { IGNORE_INDEX, type Format, type ObjectRow } from "../types.ts";
 
-/** Validates one pre-tokenized row and returns it as a tokenized row. */
-export const pretokenizedRow: RowFormat = (row, _entry, tokenizer) => {
+/** Validates each pre-tokenized row and returns it as a tokenized row. */
+export const pretokenized: Format = (_entry, tokenizer) => (row) => {
   const ids = row.value.input_ids;
   if (ids === undefined) {
     fail(
