@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
-import { take } from "./data/batches.ts";
+import { take, type Batch } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { batchSizes, planBatches, type Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
@@ -99,6 +99,8 @@ export interface RunReporting {
   readonly saveEvery: number;
   readonly loggingSteps: number;
   readonly profile?: string;
+  /** Held-out batches and the steps between their evaluations. */
+  readonly evaluation?: { readonly every: number; readonly batches: readonly Batch[] };
 }
 
 /**
@@ -113,6 +115,8 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
   writeSafetensors(join(run, "parameters.safetensors"), plan.model.parameters);
   const steps = plan.totalSteps * plan.config.gradient_accumulation_steps;
   writeBatchFile(join(run, "batches.bin"), take(planBatches(plan), steps), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
+  const { evaluation } = reporting;
+  if (evaluation) writeBatchFile(join(run, "eval_batches.bin"), evaluation.batches.map((batch, index) => ({ epoch: 0, index, batch })), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
   writeFileSync(join(run, "config.json"), plan.model.hf!.configText);
   const rel = (p: string) => relative(run, resolve(p));
   const vocab = plan.model.forward.types[plan.model.forward.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0];
@@ -120,6 +124,7 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
     output_dir: rel(outDir), parameters: "parameters.safetensors", batches: "batches.bin", config_json: "config.json",
     tokenizer_dir: rel(dirname(plan.tokenizer.file)), steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps,
     logging_steps: loggingSteps, save_every: saveEvery, vocab_size: vocab, max_position: c.sizes.T,
+    ...(evaluation ? { eval_batches: "eval_batches.bin", eval_every: evaluation.every } : {}),
   }, null, 1) + "\n");
   const args = [join(run, "run.json"), ...(reporting.profile === undefined ? [] : ["--profile", resolve(reporting.profile)])];
   const r = spawnSync(c.built!.binary, args, { stdio: "inherit" });

@@ -10,9 +10,11 @@
 
 import { optimizerSettings, lrScheduleParams, totalSteps, trainPrecision, describePrecision, type Precision } from "./config/derived.ts";
 import type { TrainConfig } from "./config/index.ts";
-import type { EpochBatch } from "./data/batches.ts";
+import type { Batch, EpochBatch } from "./data/batches.ts";
+import { splitValidation } from "./data/split.ts";
+import type { TokenizedRow } from "./data/types.ts";
 import type { LoadedDataset } from "./data/dataset.ts";
-import { batchesInEpoch, batchLayout, trainBatches, type BatchLayout } from "./data/stream.ts";
+import { batchesInEpoch, batchLayout, evalBatches, trainBatches, type BatchLayout } from "./data/stream.ts";
 import { fail } from "./diagnostics.ts";
 import type { HfTokenizer } from "./import/tokenizer.ts";
 import { configDatasets, configPath, configTokenizer, importModel, readConfig, type ImportedModel } from "./commands/inputs.ts";
@@ -32,8 +34,11 @@ export interface Imported {
 export interface Plan extends Imported {
   /** The config's tokenizer, read on first access. */
   readonly tokenizer: HfTokenizer;
-  /** The config's datasets, tokenized on first access (at planning time when max_steps is unset). */
+  /** The config's datasets, tokenized on first access (at planning time when max_steps is unset): the training rows,
+   * with the counts of all rows read. */
   readonly dataset: LoadedDataset;
+  /** The rows held out for evaluation (val_set_size; none when it is 0). */
+  readonly evalRows: readonly TokenizedRow[];
   /** The shape of a micro batch: rows x length, packed or not (compiler/data/stream.ts). */
   readonly layout: BatchLayout;
   /** Optimizer steps in the run. */
@@ -69,12 +74,16 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
     fail(2002, `${model.path}: trainc cannot train ONNX models yet (ONNX initializers do not say which are weights)`,
       "train from the Hugging Face folder of the model; `trainc ir --after import` shows the imported ONNX graph");
   }
-  let data: { readonly tokenizer: HfTokenizer; readonly dataset: LoadedDataset } | undefined;
+  let data: { readonly tokenizer: HfTokenizer; readonly dataset: LoadedDataset; readonly evalRows: readonly TokenizedRow[] } | undefined;
   const readData = () => {
     if (!data) {
       const tokenizer = configTokenizer(config);
       note("tokenizing datasets");
-      data = { tokenizer, dataset: configDatasets(config, tokenizer, note).dataset };
+      const { dataset } = configDatasets(config, tokenizer, note);
+      const split = splitValidation(dataset.rows, config.val_set_size, config.seed,
+        config.shuffle_merged_datasets && config.curriculum_sampling !== true);
+      if (split.eval.length > 0) note(`${split.eval.length} of ${dataset.rows.length} rows held out for evaluation (val_set_size ${config.val_set_size})`);
+      data = { tokenizer, dataset: { ...dataset, rows: split.train }, evalRows: split.eval };
     }
     return data;
   };
@@ -92,6 +101,9 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
     get dataset() {
       return readData().dataset;
     },
+    get evalRows() {
+      return readData().evalRows;
+    },
   };
 }
 
@@ -105,6 +117,7 @@ export function trainStepOptions(config: TrainConfig, trainable: readonly string
     schedule: lrScheduleParams(config, steps),
     maxGradNorm: adamw.maxGradNorm,
     lossScaling: precision.compute === "f16",
+    evaluation: config.val_set_size > 0 && config.eval_strategy !== "no",
   };
 }
 
@@ -118,6 +131,11 @@ export function scalerStart(plan: Plan): Record<string, number> {
 /** The plan's micro batches, epoch after epoch (reads the datasets). */
 export function planBatches(plan: Plan): Generator<EpochBatch> {
   return trainBatches(plan.dataset.rows, plan.layout, plan.tokenizer.special.pad, plan.config.seed);
+}
+
+/** The held-out rows as eval batches: one pass in dataset order, the layout of training (compiler/data/stream.ts). */
+export function planEvalBatches(plan: Plan): Batch[] {
+  return evalBatches(plan.evalRows, plan.layout, plan.tokenizer.special.pad);
 }
 
 /** The program's batch sizes: B rows of T tokens. */

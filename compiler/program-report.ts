@@ -8,6 +8,11 @@ import type { CompiledGraph } from "../backends/cuda/program.ts";
 import { countParameters, type Plan } from "./plan.ts";
 
 /** The report fields every GPU target shares. */
+/** Kernel launches of one training step (without the evaluation graph's), from a report's kernel list. */
+export function launchesPerStep(kernels: readonly { readonly graph: string }[]): number {
+  return kernels.filter((k) => k.graph !== "eval_step").length;
+}
+
 export function stepReport(graphs: readonly CompiledGraph[], plan: Plan): Record<string, unknown> {
   const flops = (name: string) => graphs.find((g) => g.name === name)?.flops ?? 0;
   return {

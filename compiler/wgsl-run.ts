@@ -102,7 +102,10 @@ export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => v
     const trainer = await import(bundleUrl(join(dirname(run.file), "trainer.js"))) as { createTrainer: typeof createTrainer };
     const runner = trainer.createTrainer(run.session, { ...trainSetup(module, scalerStart(plan)), parameters: plan.model.parameters }, run.close);
     const pad = plan.tokenizer.special.pad ?? 0;
-    return { ...runner, micro: (batch) => runner.micro(padBatchTo(batch, sizes.T, pad)) };
+    return {
+      ...runner, micro: (batch) => runner.micro(padBatchTo(batch, sizes.T, pad)),
+      evaluate: (batch) => runner.evaluate(padBatchTo(batch, sizes.T, pad)),
+    };
   } catch (e) {
     run.close();
     throw e;

@@ -3,7 +3,8 @@
 //   buildGradsGraph -> one graph: loss (mean next-token cross-entropy), logits and grad.<name> (what `trainc grads` runs)
 //   buildTrainStep  -> a module of two graphs: micro_step (accumulate gradients of the summed loss) and
 //                      optimizer_step (normalise by the total token count, clip, AdamW; ir/train-step/optimizer.ts);
-//                      with loss scaling (fp16), of the summed loss times loss_scale (ir/train-step/loss-scale.ts)
+//                      with loss scaling (fp16), of the summed loss times loss_scale (ir/train-step/loss-scale.ts);
+//                      with evaluation, a third graph eval_step (the summed loss and its token count, no gradients)
 // Invariants: the loss rule lives in ir/train-step/loss.ts and the weight-decay rule in decaysWeight; gradients are
 // taken by ir/autodiff.ts; accumulators and optimizer state have their parameter's dtype and shape.
 //
@@ -35,6 +36,8 @@ const BATCH_INPUTS = ["input_ids", "position_ids"] as const;
 export interface TrainStepOptions extends OptimizerOptions {
   /** Names of the parameters to train (forward inputs); the others stay frozen. */
   readonly trainable: readonly string[];
+  /** Add @eval_step (a held-out split is evaluated during training). */
+  readonly evaluation?: boolean;
 }
 
 /**
@@ -50,7 +53,7 @@ export function buildGradsGraph(forward: Graph, trainable: readonly string[]): G
   return differentiate(b.build(), { loss: "loss", wrt: trainable });
 }
 
-/** The train-step module: graphs `micro_step` and `optimizer_step` (see the header of each builder). */
+/** The train-step module: graphs `micro_step`, `optimizer_step` and, with evaluation, `eval_step` (see each builder). */
 export function buildTrainStep(forward: Graph, options: TrainStepOptions): Module {
   const params = checkTrainable(forward, options.trainable);
   if (params.length === 0) {
@@ -59,7 +62,17 @@ export function buildTrainStep(forward: Graph, options: TrainStepOptions): Modul
   if ((options.maxGradNorm ?? 0) < 0) {
     fail(4115, `max_grad_norm is ${options.maxGradNorm}; it must be >= 0`, "set max_grad_norm to a positive value, or 0 to disable clipping");
   }
-  return { graphs: [buildMicroStep(forward, params, options.lossScaling ?? false), buildOptimizerStep(params, options)] };
+  const step = [buildMicroStep(forward, params, options.lossScaling ?? false), buildOptimizerStep(params, options)];
+  return { graphs: options.evaluation === true ? [...step, buildEvalStep(forward)] : step };
+}
+
+/** eval_step: inputs input_ids, labels, position_ids and the parameters; outputs loss_sum and token_count. */
+function buildEvalStep(forward: Graph): Graph {
+  const b = new GraphBuilder("eval_step");
+  const { lossSum, tokenCount } = forwardWithLoss(b, forward);
+  b.output("loss_sum", lossSum);
+  b.output("token_count", tokenCount);
+  return b.build();
 }
 
 /**

@@ -136,6 +136,8 @@ interface TrainLayout {
   readonly params: readonly string[];
   readonly lossType: string;
   readonly sizes: { readonly B: number; readonly T: number };
+  /** The module has @eval_step (run.json then names eval_batches and eval_every). */
+  readonly evaluates: boolean;
 }
 
 function trainLayout(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): TrainLayout {
@@ -143,7 +145,7 @@ function trainLayout(program: CudaProgram, module: { graphs: readonly Graph[] },
   const state = (name: string) => program.memory.state.get(name)!;
   const params = findGraph(module, "optimizer_step").inputs.map((i) => i.name).filter((n) => !/^(acc|m|v)\.|^(step|token_count)$/.test(n));
   const lossType = micro.types[micro.outputs.find((o) => o.name === "loss_sum")!.id]!.dtype === "f64" ? "double" : "float";
-  return { state, params, lossType, sizes };
+  return { state, params, lossType, sizes, evaluates: module.graphs.some((g) => g.name === "eval_step") };
 }
 
 /**
@@ -159,10 +161,22 @@ function captures(t: TrainLayout): string {
     `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(A.state + ${slot.offset}ULL, ${src}, ${bytes}ULL, cudaMemcpyHostToDevice, s));`;
   const d2h = (dst: string, slot: Placement) =>
     `      TRAINC_CUDA_CHECK(cudaMemcpyAsync(${dst}, A.state + ${slot.offset}ULL, ${slot.bytes}ULL, cudaMemcpyDeviceToHost, s));`;
+  const uploadBatch = [
+    h2d(state("input_ids"), "batch", batchBytes),
+    h2d(state("labels"), `batch + ${sizes.B * sizes.T}`, batchBytes),
+    h2d(state("position_ids"), `batch + ${2 * sizes.B * sizes.T}`, batchBytes),
+  ].join("\n");
+  const evaluation = !t.evaluates ? "" : String.raw`
+    const auto issue_eval = [&](cudaStream_t s) {
+${uploadBatch}
+      ${graphFunction("eval_step")}(A, s, L);
+${d2h("eval_loss_sum", out("eval_step", "loss_sum"))}
+${d2h("eval_count", out("eval_step", "token_count"))}
+    };
+    trainc::StepGraph evaluator;
+    evaluator.capture(stream, issue_eval);`;
   return String.raw`    const auto issue_micro = [&](cudaStream_t s) {
-${h2d(state("input_ids"), "batch", batchBytes)}
-${h2d(state("labels"), `batch + ${sizes.B * sizes.T}`, batchBytes)}
-${h2d(state("position_ids"), `batch + ${2 * sizes.B * sizes.T}`, batchBytes)}
+${uploadBatch}
       ${graphFunction("micro_step")}(A, s, L);
 ${d2h("loss_sum", out("micro_step", "loss_sum"))}
 ${d2h("scalars", out("micro_step", "token_count"))}
@@ -177,11 +191,45 @@ ${d2h("results + 1", out("optimizer_step", "lr"))}
     };
     trainc::StepGraph micro, optimizer;
     micro.capture(stream, issue_micro);
-    optimizer.capture(stream, issue_optimizer);`;
+    optimizer.capture(stream, issue_optimizer);${evaluation}`;
 }
 
-/** The step loop: replays (the first step profiled uncaptured with --profile), metrics, checkpoints, summary.json. */
-const TRAIN_LOOP = String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
+/**
+ * The held-out batches and the evaluation after a step (its pinned buffers and, in the loop, `evaluate(step)`): every
+ * batch through the captured @eval_step, the mean loss over their target tokens to the reporter.
+ */
+function evalSetup(t: TrainLayout): { buffers: string; run: string } {
+  if (!t.evaluates) return { buffers: "", run: "" };
+  const buffers = String.raw`
+    trainc::BatchFile eval_batches(path("eval_batches"), {${t.sizes.B}u, ${t.sizes.T}u, (int32_t)member(run, "vocab_size").number, (int32_t)member(run, "max_position").number});
+    const int64_t eval_every = (int64_t)member(run, "eval_every").number;
+    ${t.lossType}* eval_loss_sum = nullptr;
+    int64_t* eval_count = nullptr;
+    TRAINC_CUDA_CHECK(cudaMallocHost(&eval_loss_sum, sizeof(${t.lossType})));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&eval_count, sizeof(int64_t)));`;
+  const run = String.raw`
+      if ((step + 1) % eval_every == 0 || step + 1 == steps) {
+        double eval_loss = 0;
+        int64_t eval_targets = 0;
+        for (uint32_t e = 0; e < eval_batches.count(); e++) {
+          eval_batches.read(e, raw);
+          for (uint64_t i = 0; i < eval_batches.elements(); i++) batch[i] = raw[i];
+          evaluator.replay(stream);
+          TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+          eval_loss += (double)*eval_loss_sum;
+          eval_targets += *eval_count;
+        }
+        if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
+        reporter.eval({step + 1, eval_loss / (double)eval_targets, eval_targets});
+      }`;
+  return { buffers, run };
+}
+
+/**
+ * The step loop: replays (the first step profiled uncaptured with --profile), evaluations (`evaluate`: evalSetup's
+ * run), metrics, checkpoints, summary.json.
+ */
+const trainLoop = (evaluate: string) => String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
     trainc::RunSummary summary{{}, {}, {kPredictedBytes, kStateBytes + kActivationBytes + kWorkspaceBytes, 0},
                                gemms.count(trainc::GemmBackend::Generated), gemms.count(trainc::GemmBackend::Cublaslt)};
     uint64_t most_used = context_bytes;
@@ -212,7 +260,7 @@ const TRAIN_LOOP = String.raw`    trainc::Reporter reporter(steps, logging, out_
       summary.step_tokens.push_back(inputs);
       if (step < 3) most_used = std::max(most_used, trainc::device_used_bytes());
       if (profiled) trainc::write_report_file(profile_file, profiler.json(gemms), "kernel profile");
-      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});
+      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});${evaluate}
       if (save_every > 0 && (step + 1) % save_every == 0 && step + 1 < steps) save(out_dir + "/checkpoint-" + std::to_string(step + 1), true);
     }
     reporter.done();
@@ -225,6 +273,7 @@ const TRAIN_LOOP = String.raw`    trainc::Reporter reporter(steps, logging, out_
 export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number },
   arch = "sm_90"): string {
   const t = trainLayout(program, module, sizes);
+  const evaluation = evalSetup(t);
   return [COMMON_HEAD, programKernels(program), programBody(program),
     tensorTable("kParams", findGraph(module, "micro_step"), t.params, t.state),
     String.raw`int main(int argc, char** argv) {
@@ -254,7 +303,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
     TRAINC_CUDA_CHECK(cudaMallocHost(&batch, 3 * ${bytesOf("i64", sizes.B * sizes.T)}ULL));
     TRAINC_CUDA_CHECK(cudaMallocHost(&loss_sum, sizeof(${t.lossType})));
     TRAINC_CUDA_CHECK(cudaMallocHost(&scalars, 3 * sizeof(int64_t)));
-    TRAINC_CUDA_CHECK(cudaMallocHost(&results, 2 * sizeof(float)));
+    TRAINC_CUDA_CHECK(cudaMallocHost(&results, 2 * sizeof(float)));${evaluation.buffers}
 ` + captures(t) + String.raw`
     const auto save = [&](const std::string& dir, bool whole_folder) {
       std::vector<std::vector<unsigned char>> host(param_count);
@@ -268,7 +317,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
       if (whole_folder) trainc::save_checkpoint(checkpoint);
       else trainc::save_model_files(checkpoint);
     };
-` + TRAIN_LOOP + String.raw`
+` + trainLoop(evaluation.run) + String.raw`
   });
 }
 `].join("\n\n");

@@ -2,10 +2,13 @@
 // case: FlashAttention's backward pass needs the forward's output and log-sum-exp (f32 [B,Hq,T]), so each
 // attention_grad kernel is paired with the attention kernel of the same q, k, v, segments and attributes; the forward
 // writes `lse.<out>` and the backward reads the forward's output and that buffer. The memory plan sees these reads
-// and writes (Kernel.extraReads / extraWrites), so the buffers live until the backward kernel.
+// and writes (Kernel.extraReads / extraWrites), so the buffers live until the backward kernel. An attention kernel
+// with no backward (a forward-only graph such as @eval_step) writes its lse all the same, into a buffer nobody reads,
+// so every attention kernel has the same parameters.
 // Scratch: buffers a target's kernels of one schedule kernel pass between them (attention's backward pass runs as
 // several kernels); addScratch makes them extra writes of that kernel, f32, living only inside it.
-// Invariant: an attention_grad kernel without its forward is an error (the train step always has both).
+// Invariants: an attention_grad kernel without its forward is an error (the train step always has both); every
+// attention kernel has exactly one extra write, its lse.
 
 import type { Attrs } from "../../ir/graph.ts";
 import type { Buffer, Kernel, Partition } from "./partition.ts";
@@ -28,23 +31,20 @@ export function addSideBuffers(p: Partition): Partition {
   const forwards = new Map<string, Kernel>();
   for (const k of p.kernels) if (k.kind === "attention") forwards.set(signature(k, 3), k);
   const buffers = new Map<string, Buffer>(p.buffers);
-  const lse = new Map<string, string>();
+  for (const forward of p.kernels.filter((k) => k.kind === "attention")) {
+    const out = forward.graph.outputs[0]!.name;
+    const [b, t, h] = forward.graph.types[forward.graph.outputs[0]!.id]!.shape as number[];
+    buffers.set(lseBuffer(out), { name: lseBuffer(out), type: { dtype: "f32", shape: [b!, h!, t!] }, root: lseBuffer(out) });
+  }
   const kernels = p.kernels.map((k) => {
+    if (k.kind === "attention") return { ...k, extraWrites: [lseBuffer(k.graph.outputs[0]!.name)] };
     if (k.kind !== "attention_grad") return k;
     const forward = forwards.get(signature(k, 4));
     if (!forward) throw new Error(`${k.name}: no attention kernel with the same q, k, v and attributes to pair with`);
     const out = forward.graph.outputs[0]!.name;
-    const [b, t, h] = forward.graph.types[forward.graph.outputs[0]!.id]!.shape as number[];
-    const name = lseBuffer(out);
-    buffers.set(name, { name, type: { dtype: "f32", shape: [b!, h!, t!] }, root: name });
-    lse.set(forward.name, name);
-    return { ...k, extraReads: [out, name] };
+    return { ...k, extraReads: [out, lseBuffer(out)] };
   });
-  return {
-    ...p,
-    buffers,
-    kernels: kernels.map((k) => (lse.has(k.name) ? { ...k, extraWrites: [lse.get(k.name)!] } : k)),
-  };
+  return { ...p, buffers, kernels };
 }
 
 /** A scratch buffer one kernel's target code needs. */

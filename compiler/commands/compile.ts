@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
+import { launchesPerStep } from "../program-report.ts";
 import { chooseArch, compileCuda, cudaReport } from "../cuda-run.ts";
 import { BUNDLE_LIMITS, compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
@@ -75,9 +76,9 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
   const report = cudaReport(build, plan, arch);
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
-  const kernels = report["kernels"] as unknown[];
+  const kernels = report["kernels"] as { graph: string }[];
   process.stdout.write(`compiled for ${report["target"]} (${arch}): ${(report["parameters"] as number).toLocaleString("en-US")} ` +
-    `parameters, ${kernels.length} kernel launches per step, ` +
+    `parameters, ${launchesPerStep(kernels)} kernel launches per step, ` +
     `${((report["flops_per_step"] as number) / 1e12).toFixed(3)} TFLOP per step; predicted peak device memory ` +
     `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +
     `workspace ${gib(memory["workspace_bytes"]!)}); ${build.built ? `binary ${build.built.binary}` : "not built (--no-build)"}; ` +
@@ -89,7 +90,7 @@ function compileForWgsl(plan: Plan, out: string, subgroups: boolean, note: (m: s
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   process.stdout.write(`compiled for wgsl: ${(report["parameters"] as number).toLocaleString("en-US")} parameters, ` +
-    `${(report["kernels"] as unknown[]).length} kernel launches per step, ${((report["flops_per_step"] as number) / 1e9).toFixed(3)} ` +
+    `${launchesPerStep(report["kernels"] as { graph: string }[])} kernel launches per step, ${((report["flops_per_step"] as number) / 1e9).toFixed(3)} ` +
     `GFLOP per step; predicted device memory ${(memory["predicted_peak_bytes"]! / 2 ** 20).toFixed(1)} MiB; bundle in ${out} ` +
     `(train in a browser: trainc serve ${out})\n`);
 }

@@ -14,7 +14,7 @@ import { batchesInEpoch, describeLayout, describePacking } from "../data/stream.
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
-import { countParameters, importFromConfig, makePlan, planBatches, scalerStart, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, planBatches, planEvalBatches, scalerStart, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { interpreterRunner } from "../train/interpreter-runner.ts";
@@ -48,9 +48,13 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${describeLayout(plan.layout)}` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
+  const evaluation = plan.options.evaluation === true ? { every: evalInterval(plan), batches: planEvalBatches(plan) } : undefined;
+  if (evaluation) note(`evaluating ${evaluation.batches.length} held-out batches every ${evaluation.every} steps and after the last`);
   if (target.name === "cuda" || target.name === "hip") {
     const build = compileCuda(plan, chooseArch(target.name, options.arch, note), true, note);
-    const status = runCuda(build, plan, out, { saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile }, note);
+    const status = runCuda(build, plan, out, {
+      saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile, evaluation,
+    }, note);
     if (status !== 0) process.exitCode = status;
     return;
   }
@@ -68,6 +72,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
       batches: planBatches(plan),
       steps: plan.totalSteps,
       accumulation: config.gradient_accumulation_steps,
+      evaluation: evaluation && { ...evaluation, onEval: (result) => reporter.eval(result) },
       onStep: async (result, parameters) => {
         reporter.step(result);
         if (saveEvery !== undefined && result.step % saveEvery === 0 && result.step < plan.totalSteps) {
@@ -96,6 +101,21 @@ function loggingInterval(plan: Plan): number {
 }
 
 /**
+ * Steps between evaluations: eval_steps, or evals_per_epoch; otherwise once per epoch (eval_strategy: epoch, and
+ * Axolotl's documented default). The loop also evaluates after the last step.
+ */
+function evalInterval(plan: Plan): number {
+  const { eval_steps: steps, evals_per_epoch: perEpoch } = plan.config;
+  if (steps !== undefined) return interval(steps, plan.totalSteps);
+  return Math.max(1, Math.ceil(epochSteps(plan) / (perEpoch ?? 1)));
+}
+
+/** Optimizer steps in one epoch of the training rows. */
+function epochSteps(plan: Plan): number {
+  return batchesInEpoch(plan.dataset.rows, plan.layout) / plan.config.gradient_accumulation_steps;
+}
+
+/**
  * Steps between checkpoints: save_steps, or saves_per_epoch (save_strategy: epoch means one per epoch); none for
  * save_strategy: no or when nothing asks for checkpoints. The final model is always saved.
  */
@@ -105,6 +125,5 @@ function saveInterval(plan: Plan): number | undefined {
   if (steps !== undefined) return interval(steps, plan.totalSteps);
   const epochs = perEpoch ?? (strategy === "epoch" ? 1 : undefined);
   if (epochs === undefined) return undefined;
-  const epochSteps = batchesInEpoch(plan.dataset.rows, plan.layout) / plan.config.gradient_accumulation_steps;
-  return Math.max(1, Math.ceil(epochSteps / epochs));
+  return Math.max(1, Math.ceil(epochSteps(plan) / epochs));
 }

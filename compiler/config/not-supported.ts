@@ -131,12 +131,6 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   given("embedding_lr", "a separate embedding learning rate"),
   given("embedding_lr_scale", "a separate embedding learning rate"),
   given("loraplus_lr_ratio", "LoRA+"),
-  {
-    key: "val_set_size",
-    feature: "evaluation during training (a held-out split)",
-    on: (v) => typeof v === "number" && v > 0,
-    meanwhile: "set val_set_size: 0",
-  },
   given("test_datasets", "evaluation datasets"),
   {
     key: "save_strategy",

@@ -28,6 +28,10 @@ export function interpreterRunner(module: { readonly graphs: readonly Graph[] },
       acc = pick(out, names.map(stateName.acc));
       return { lossSum: out["loss_sum"]!.data[0]!, tokenCount: out["token_count"]!.data[0]! };
     },
+    evaluate: async (batch) => {
+      const out = interpret(findGraph(module, "eval_step"), { ...batchTensors(batch), ...params });
+      return { lossSum: out["loss_sum"]!.data[0]!, tokenCount: out["token_count"]!.data[0]! };
+    },
     optimize: async (step, tokenCount) => {
       const out = interpret(optimizer, {
         ...params, ...acc, ...moments, step: scalar(step), token_count: scalar(tokenCount), ...scalerState,

@@ -1,7 +1,9 @@
 // The training loop, the same for every target that runs the train-step module itself (cpu through the interpreter,
 // wgsl through WebGPU, in Node and in a browser): each optimizer step zeroes the gradient accumulators, runs
 // @micro_step on gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the
-// accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). A StepRunner says
+// accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). With evaluation,
+// every `every` steps and after the last one, @eval_step runs on every held-out batch and the mean loss over their
+// target tokens is reported. A StepRunner says
 // how a target runs the two graphs and where it keeps the state (interpreter-runner.ts for cpu,
 // backends/wgsl/runtime/trainer.ts for wgsl).
 // This file imports types only: the wgsl bundle ships it to the browser as JavaScript.
@@ -31,6 +33,8 @@ export interface StepRunner {
   begin(): void;
   /** Runs @micro_step on one batch, adding to the accumulators. */
   micro(batch: Batch): Promise<{ readonly lossSum: number; readonly tokenCount: number }>;
+  /** Runs @eval_step on one batch (no gradients); only for a module that has it. */
+  evaluate(batch: Batch): Promise<{ readonly lossSum: number; readonly tokenCount: number }>;
   /** Runs @optimizer_step after `step` completed steps, normalising by `tokenCount` target tokens. */
   optimize(step: number, tokenCount: number): Promise<{ readonly lr: number; readonly gradNorm: number }>;
   /** The current parameters. */
@@ -44,6 +48,36 @@ export interface LoopOptions {
   readonly steps: number;
   readonly accumulation: number;
   readonly onStep: (result: StepResult, parameters: () => Promise<Record<string, Tensor>>) => void | Promise<void>;
+  readonly evaluation?: Evaluation;
+}
+
+/** When and on what the loop evaluates. */
+export interface Evaluation {
+  /** Steps between evaluations (the last step is always evaluated). */
+  readonly every: number;
+  readonly batches: readonly Batch[];
+  readonly onEval: (result: EvalResult) => void;
+}
+
+/** What one evaluation measured. */
+export interface EvalResult {
+  /** The optimizer steps taken before it. */
+  readonly step: number;
+  /** Mean loss over the held-out target tokens. */
+  readonly loss: number;
+  readonly targetTokens: number;
+}
+
+/** Runs @eval_step over every batch; the mean loss over their target tokens. */
+async function evaluate(runner: StepRunner, step: number, batches: readonly Batch[]): Promise<EvalResult> {
+  let lossSum = 0;
+  let targetTokens = 0;
+  for (const batch of batches) {
+    const out = await runner.evaluate(batch);
+    lossSum += out.lossSum;
+    targetTokens += out.tokenCount;
+  }
+  return { step, loss: lossSum / targetTokens, targetTokens };
 }
 
 /** Trains for `steps` optimizer steps. */
@@ -66,5 +100,7 @@ export async function trainLoop(runner: StepRunner, options: LoopOptions): Promi
     const { lr, gradNorm } = await runner.optimize(step, targetTokens);
     await options.onStep({ step: step + 1, epoch, loss: lossSum / targetTokens, lr, gradNorm, targetTokens, inputTokens },
       () => runner.parameters());
+    const due = options.evaluation && ((step + 1) % options.evaluation.every === 0 || step + 1 === options.steps);
+    if (due) options.evaluation!.onEval(await evaluate(runner, step + 1, options.evaluation!.batches));
   }
 }

@@ -1,15 +1,21 @@
 // What training tells the user while it runs: a progress line (step, loss, lr, grad norm, tokens/s, elapsed, ETA) on
-// stderr — redrawn in place on a terminal, printed every logging_steps otherwise — and metrics.jsonl, one JSON object
-// per optimizer step, in the output folder.
+// stderr — redrawn in place on a terminal, printed every logging_steps otherwise — an eval line per evaluation, and
+// metrics.jsonl in the output folder: one JSON object per optimizer step and one per evaluation (step, eval_loss).
 // Invariant: metrics.jsonl is appended line by line and flushed per step, so a stopped run keeps what it measured.
 
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { StepResult } from "./loop.ts";
+import type { EvalResult, StepResult } from "./loop.ts";
 
 export interface Reporter {
   step(result: StepResult): void;
+  eval(result: EvalResult): void;
   done(): void;
+}
+
+/** The line an evaluation prints. */
+export function evalLine(r: EvalResult, total: number): string {
+  return `eval at step ${r.step}/${total} | eval loss ${r.loss.toFixed(4)} | ${r.targetTokens.toLocaleString("en-US")} target tokens`;
 }
 
 /** Formats seconds as m:ss or h:mm:ss. */
@@ -59,6 +65,11 @@ export function createReporter(options: {
       } else if (keep) {
         stream.write(`${line}\n`);
       }
+    },
+    eval(r) {
+      appendFileSync(options.metricsFile, JSON.stringify({ step: r.step, eval_loss: r.loss, eval_target_tokens: r.targetTokens }) + "\n");
+      stream.write(`${pending ? "\n" : ""}${evalLine(r, options.total)}\n`);
+      pending = false;
     },
     done() {
       if (pending) stream.write("\n");

@@ -38,3 +38,26 @@ test("a short training run", async () => {
   expect(trained.parameters[name]!.data).not.toEqual(initial.parameters[name]!.data);
   expect(Object.keys(trained.parameters)).toEqual(Object.keys(initial.parameters));
 });
+
+test("a packed run with a validation split evaluates at eval_steps and after the last step", async () => {
+  const out = join(tmp, "packed");
+  const file = join(tmp, "packed.yml");
+  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
+    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
+    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
+    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
+    .replace("micro_batch_size: 16", "micro_batch_size: 4")
+    .replace(/output_dir: .*/, `output_dir: ${out}\nsample_packing: true\nattn_implementation: flash_attention_2\n` +
+      "val_set_size: 0.02\neval_steps: 10"));
+  const { code, stderr } = await runCli(["train", file, "--max-steps", "25"]);
+  expect(code, stderr).toBe(0);
+  expect(stderr).toMatch(/sample packing: \d+ of 4900 rows in \d+ bins of 128 tokens .* efficiency 9\d\.\d%/);
+  expect(stderr).toContain("100 of 5000 rows held out for evaluation (val_set_size 0.02)");
+  expect(stderr).toContain("25 steps of 1 packed row of 128 tokens");
+  const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const evals = metrics.filter((m) => m.eval_loss !== undefined);
+  expect(evals.map((m) => m.step)).toEqual([10, 20, 25]);
+  expect(new Set(evals.map((m) => m.eval_target_tokens)).size).toBe(1);
+  expect(evals[2].eval_loss).toBeLessThan(evals[0].eval_loss);
+  expect(stderr).toMatch(/eval at step 25\/25 \| eval loss [\d.]+ \| [\d,]+ target tokens/);
+});

@@ -71,7 +71,6 @@ const ON: Readonly<Record<string, readonly string[]>> = {
   embedding_lr: ["embedding_lr: 1e-6"],
   embedding_lr_scale: ["embedding_lr_scale: 0.1"],
   loraplus_lr_ratio: ["loraplus_lr_ratio: 16"],
-  val_set_size: ["val_set_size: 0.05"],
   test_datasets: ["test_datasets:", "  - path: eval.jsonl", "    type: completion"],
   save_strategy: ["save_strategy: best", "metric_for_best_model: eval_loss"],
   unfrozen_parameters: ["unfrozen_parameters: ['^lm_head.weight$']"],
@@ -124,7 +123,6 @@ describe("switched-off features pass", () => {
       if (PARALLEL_SIZES.includes(key)) return `${key}: 1`;
       if (key === "liger_swiglu") return `${key}:`; // Axolotl rejects it next to liger_glu_activation, even when false
       if (["optimizer", "lr_scheduler", "attn_implementation"].includes(key)) return `${key}:`;
-      if (key === "val_set_size") return `${key}: 0`;
       if (key === "save_strategy") return `${key}: steps`;
       return ON[key]!.some((line) => line === `${key}: true`) ? `${key}: false` : `${key}:`;
     });

@@ -88,7 +88,7 @@ describe("near misses Axolotl accepts", () => {
     ["gradient_accumulation_steps with batch_size absent", withLines(), undefined],
     ["warmup_steps: 0 with warmup_ratio", withLines("warmup_steps: 0", "warmup_ratio: 0.1"), undefined],
     ["val_set_size: 0 with test_datasets (evaluation not built yet)", withLines("val_set_size: 0", TEST_DATASETS), E.NOT_SUPPORTED_YET],
-    ["eval_steps with a validation split (evaluation not built yet)", withLines("val_set_size: 0.1", "eval_steps: 50"), E.NOT_SUPPORTED_YET],
+    ["eval_steps with a validation split", withLines("val_set_size: 0.1", "eval_steps: 50"), undefined],
     ["eval_strategy: no with val_set_size: 0", withLines("val_set_size: 0", "eval_strategy: no"), undefined],
     ["save_strategy: steps with save_steps", withLines("save_strategy: steps", "save_steps: 100"), undefined],
     ["save_strategy: best with a metric (evaluation not built yet)", withLines("save_strategy: best", "metric_for_best_model: eval_loss"), E.NOT_SUPPORTED_YET],

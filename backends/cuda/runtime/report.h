@@ -40,6 +40,15 @@ struct StepResult {
   int64_t input_tokens;
 };
 
+/** What one evaluation measured (compiler/train/loop.ts's EvalResult). */
+struct EvalResult {
+  /** The optimizer steps taken before it. */
+  int64_t step;
+  /** Mean loss over the held-out target tokens. */
+  double loss;
+  int64_t target_tokens;
+};
+
 /** Seconds as m:ss or h:mm:ss (report.ts's clock). */
 inline std::string clock_text(double seconds) {
   const int64_t s = static_cast<int64_t>(std::max(0.0, js::math_round(seconds)));
@@ -64,6 +73,18 @@ inline std::string metrics_line(const StepResult& r, double tokens_per_second, d
          ",\"lr\":" + js::json_number(r.lr) + ",\"grad_norm\":" + js::json_number(r.grad_norm) +
          ",\"target_tokens\":" + std::to_string(r.target_tokens) + ",\"tokens\":" + std::to_string(r.input_tokens) +
          ",\"tokens_per_s\":" + js::json_number(tokens_per_second) + ",\"elapsed_s\":" + js::json_number(elapsed) + "}";
+}
+
+/** The line an evaluation prints (report.ts's evalLine). */
+inline std::string eval_line(const EvalResult& r, int64_t total) {
+  return "eval at step " + std::to_string(r.step) + "/" + std::to_string(total) + " | eval loss " + js::to_fixed(r.loss, 4) + " | " +
+         js::locale_integer(static_cast<double>(r.target_tokens)) + " target tokens";
+}
+
+/** One metrics.jsonl object of an evaluation, without the newline. */
+inline std::string eval_metrics_line(const EvalResult& r) {
+  return "{\"step\":" + std::to_string(r.step) + ",\"eval_loss\":" + js::json_number(r.loss) +
+         ",\"eval_target_tokens\":" + std::to_string(r.target_tokens) + "}";
 }
 
 /** Whether `stream` is a terminal (the progress line is then redrawn in place). */
@@ -109,6 +130,15 @@ class Reporter {
     } else if (keep) {
       std::fprintf(stream_, "%s\n", line.c_str());
     }
+    std::fflush(stream_);
+  }
+
+  /** Reports one evaluation: a line of its own (ending a redrawn line first) and a metrics object. */
+  void eval(const EvalResult& r) {
+    const std::string record = eval_metrics_line(r) + "\n";
+    if (std::fputs(record.c_str(), metrics_) < 0 || std::fflush(metrics_) != 0) metrics_failed(errno);
+    std::fprintf(stream_, "%s%s\n", pending_ ? "\n" : "", eval_line(r, total_).c_str());
+    pending_ = false;
     std::fflush(stream_);
   }
 

@@ -7,6 +7,7 @@
 // Invariants: batches must have the program's sequence length (the host pads them: compiler/data/batches.ts
 // padBatchTo); the step number passed to optimize is the count of completed steps, as @optimizer_step expects.
 
+import type { Batch } from "../../../compiler/data/batches.ts";
 import type { StepRunner } from "../../../compiler/train/loop.ts";
 import type { Tensor } from "../../../ir/tensor.ts";
 import { RuntimeError, type WgslSession } from "./session.ts";
@@ -31,6 +32,7 @@ export interface TrainerSetup {
 
 const MICRO = "micro_step";
 const OPTIMIZER = "optimizer_step";
+const EVAL = "eval_step";
 
 function firstBad(values: ArrayLike<number>, ok: (x: number) => boolean): number {
   for (let i = 0; i < values.length; i++) if (!ok(values[i]!)) return i;
@@ -63,15 +65,18 @@ export function createTrainer(session: WgslSession, setup: TrainerSetup, close: 
     const out = await session.read(graph, names);
     return names.map((n) => out[n]![0]!);
   };
+  /** Runs `graph` (micro_step or eval_step) on one batch; its loss sum and token count. */
+  const lossOf = async (graph: string, batch: Batch) => {
+    checkBatch(batch, setup.vocab, setup.ignoreIndex);
+    for (const name of ["input_ids", "labels", "position_ids"] as const) session.write(graph, name, batch[name]);
+    session.run(graph);
+    const [lossSum, tokenCount] = await scalars(graph, ["loss_sum", "token_count"]);
+    return { lossSum: lossSum!, tokenCount: tokenCount! };
+  };
   return {
     begin: () => { for (const name of setup.accumulators) session.clear(MICRO, name); },
-    micro: async (batch) => {
-      checkBatch(batch, setup.vocab, setup.ignoreIndex);
-      for (const name of ["input_ids", "labels", "position_ids"] as const) session.write(MICRO, name, batch[name]);
-      session.run(MICRO);
-      const [lossSum, tokenCount] = await scalars(MICRO, ["loss_sum", "token_count"]);
-      return { lossSum: lossSum!, tokenCount: tokenCount! };
-    },
+    micro: (batch) => lossOf(MICRO, batch),
+    evaluate: (batch) => lossOf(EVAL, batch),
     optimize: async (step, tokenCount) => {
       session.write(OPTIMIZER, "step", [step]);
       session.write(OPTIMIZER, "token_count", [tokenCount]);

@@ -21,14 +21,17 @@ process.env["TRAINC_CACHE"] = join(tmp, "cache");
 
 const ARCHS = ["sm_90", "sm_90a"];
 
-/** The example's config with absolute paths, so the test does not depend on the current directory. */
-function exampleConfig(): string {
-  const config = join(tmp, "example.yml");
+/**
+ * The example's config with absolute paths, so the test does not depend on the current directory; `extra` lines are
+ * appended.
+ */
+function exampleConfig(extra: readonly string[] = []): string {
+  const config = join(tmp, `example-${extra.length}.yml`);
   writeFileSync(config, readFileSync(join(example, "config.yml"), "utf8")
     .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
     .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
     .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
-    .replace(/output_dir: .*/, `output_dir: ${join(tmp, "out")}`));
+    .replace(/output_dir: .*/, `output_dir: ${join(tmp, "out")}`) + extra.map((line) => `${line}\n`).join(""));
   return config;
 }
 
@@ -48,7 +51,7 @@ interface Report {
   readonly parameter_dtype: string;
   readonly flops_per_step: number;
   readonly memory: { state_bytes: number; activation_bytes: number; workspace_bytes: number; predicted_peak_bytes: number };
-  readonly kernels: readonly { readonly kind: string; readonly source: string }[];
+  readonly kernels: readonly { readonly graph: string; readonly kind: string; readonly source: string }[];
   readonly binary: string;
 }
 
@@ -99,6 +102,16 @@ test.skipIf(!HAVE_NVCC).each(ARCHS)("the example compiles to a CUDA training bin
   checkReport(report, parameters);
   expect(report.kernels.length).toBeGreaterThan(100);
   expect(report.kernels.filter((k) => k.kind === "matmul").length).toBeGreaterThan(20);
+}, 300_000);
+
+test.skipIf(!HAVE_NVCC)("the example with sample packing and a validation split compiles: one packed row, @eval_step built", async () => {
+  const config = exampleConfig(["sample_packing: true", "attn_implementation: flash_attention_2", "val_set_size: 0.05"]);
+  const { stdout, report } = await compile(config, "sm_90a", "example-packed");
+  expect([report.micro_batch_size, report.sequence_len]).toEqual([1, 16 * 32]);
+  const step = report.kernels.filter((k) => k.graph !== "eval_step").length;
+  expect(stdout).toContain(`${step} kernel launches per step`);
+  expect(report.kernels.filter((k) => k.graph === "eval_step").map((k) => k.kind)).toContain("attention");
+  checkReport(report, llamaParameters(join(example, "model")));
 }, 300_000);
 
 test.skipIf(!HAVE_NVCC).each(ARCHS)("the Llama-3.2-1B benchmark compiles without weights, tokenizer or data for %s", async (arch) => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRandom } from "../../../../compiler/random.ts";
-import { clock, progressLine } from "../../../../compiler/train/report.ts";
+import { clock, evalLine, progressLine } from "../../../../compiler/train/report.ts";
 import type { StepResult } from "../../../../compiler/train/loop.ts";
 import { build, HAVE_GXX, NO_GXX, printedError, run } from "./build.ts";
 
@@ -87,6 +87,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "C++ progress and metrics" : `C++ progress
     let tokens = 0;
     let stdout = "";
     let metrics = "";
+    let pending = false;
     for (let i = 1; i <= total; i++) {
       const r: StepResult = { step: i, epoch: Math.floor((i - 1) / 4), loss: 4 / i, lr: (1e-3 * i) / total, gradNorm: 1 / i, targetTokens: 100 + i, inputTokens: 120 + i };
       const elapsed = 0.75 * i;
@@ -96,6 +97,13 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "C++ progress and metrics" : `C++ progress
       const keep = i % loggingSteps === 0 || i === 1 || i === total;
       if (live) stdout += `\r\x1b[2K${line}${keep ? "\n" : ""}`;
       else if (keep) stdout += `${line}\n`;
+      pending = live && !keep;
+      if (i % 3 === 0 || i === total) {
+        const e = { step: i, loss: 2 / i, targetTokens: 50 + i };
+        metrics += JSON.stringify({ step: e.step, eval_loss: e.loss, eval_target_tokens: e.targetTokens }) + "\n";
+        stdout += `${pending ? "\n" : ""}${evalLine(e, total)}\n`;
+        pending = false;
+      }
     }
     return { stdout, metrics };
   }
@@ -107,7 +115,10 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "C++ progress and metrics" : `C++ progress
     const want = expectedRun(10, 4, live);
     expect(r.stdout).toBe(want.stdout);
     expect(readFileSync(metrics, "utf8")).toBe(want.metrics);
-    if (!live) expect(r.stdout.split("\n").map((l) => l.split(" | ")[0])).toEqual(["step 1/10", "step 4/10", "step 8/10", "step 10/10", ""]);
+    if (!live) {
+      expect(r.stdout.split("\n").map((l) => l.split(" | ")[0])).toEqual(["step 1/10", "eval at step 3/10", "step 4/10", "eval at step 6/10",
+        "step 8/10", "eval at step 9/10", "step 10/10", "eval at step 10/10", ""]);
+    }
   });
 
   it("says when metrics.jsonl cannot be written (6520)", () => {

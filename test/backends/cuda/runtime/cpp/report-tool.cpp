@@ -6,7 +6,8 @@
 //            metrics.jsonl object
 //   run <metrics.jsonl> <total> <logging_steps> <live|lines>
 //            reports `total` made-up steps (step i: loss 4/i, lr 1e-3*i/total, grad 1/i, epoch (i-1)/4, 100+i target
-//            and 120+i input tokens) at 0.75 s apart to stdout
+//            and 120+i input tokens) at 0.75 s apart to stdout, and after every third step and the last an
+//            evaluation (loss 2/i, 50+i target tokens)
 // Errors print as the runtime prints them (error[E...]) with exit status 1.
 
 #include <cmath>
@@ -55,6 +56,7 @@ int report(const std::string& metrics, int64_t total, int64_t logging_steps, boo
   for (int64_t i = 1; i <= total; i++) {
     const double step = static_cast<double>(i);
     reporter.step({i, (i - 1) / 4, 4 / step, 1e-3 * step / static_cast<double>(total), 1 / step, 100 + i, 120 + i});
+    if (i % 3 == 0 || i == total) reporter.eval({i, 2 / step, 50 + i});
   }
   reporter.done();
   return 0;
