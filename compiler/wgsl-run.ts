@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { batchSizes, planBatches, scalerStart, type Plan } from "./plan.ts";
+import { planEvaluation } from "./train/intervals.ts";
 import { stepReport } from "./program-report.ts";
 import { padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
@@ -160,8 +161,13 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
   writeSafetensors(join(out, "parameters.safetensors"), plan.model.parameters, { dtype: "f32" });
   const pad = plan.tokenizer.special.pad ?? 0;
   writeBatchFile(join(out, "batches.bin"), take(planBatches(plan), plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
+  const evaluation = planEvaluation(plan);
+  if (evaluation) {
+    writeBatchFile(join(out, "eval_batches.bin"), evaluation.batches.map((batch, index) => ({ epoch: 0, index, batch })), { length: sizes.T, padId: pad });
+  }
   writeFileSync(join(out, "run.json"), `${JSON.stringify({
     title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module, scalerStart(plan)),
+    ...(evaluation ? { eval_every: evaluation.every } : {}),
   }, null, 1)}\n`);
   return wgslReport(program, plan, sizes);
 }

@@ -10,11 +10,12 @@
 import { resolve, join } from "node:path";
 import { describePrecision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
-import { batchesInEpoch, describeLayout, describePacking } from "../data/stream.ts";
+import { describeLayout, describePacking } from "../data/stream.ts";
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
-import { countParameters, importFromConfig, makePlan, planBatches, planEvalBatches, scalerStart, type Plan } from "../plan.ts";
+import { countParameters, importFromConfig, makePlan, planBatches, scalerStart } from "../plan.ts";
+import { loggingInterval, planEvaluation, saveInterval } from "../train/intervals.ts";
 import { resolveTarget } from "../targets.ts";
 import { pruneCheckpoints, saveCheckpoint } from "../train/checkpoint.ts";
 import { interpreterRunner } from "../train/interpreter-runner.ts";
@@ -48,7 +49,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     `(${describePrecision(plan.precision)}) for ${plan.totalSteps} steps of ${describeLayout(plan.layout)}` +
     (config.gradient_accumulation_steps > 1 ? ` x ${config.gradient_accumulation_steps} accumulated` : "") + `; output in ${out}`);
   const saveEvery = saveInterval(plan);
-  const evaluation = plan.options.evaluation === true ? { every: evalInterval(plan), batches: planEvalBatches(plan) } : undefined;
+  const evaluation = planEvaluation(plan);
   if (evaluation) note(`evaluating ${evaluation.batches.length} held-out batches every ${evaluation.every} steps and after the last`);
   if (target.name === "cuda" || target.name === "hip") {
     const build = compileCuda(plan, chooseArch(target.name, options.arch, note), true, note);
@@ -87,43 +88,4 @@ export async function train(configFile: string, options: TrainOptions): Promise<
     runner.close();
   }
   note(`saved the trained model to ${out} (metrics in ${join(out, "metrics.jsonl")})`);
-}
-
-/** A step interval as Hugging Face reads it: a value below 1 is a fraction of the run. */
-function interval(value: number, total: number): number {
-  return Math.max(1, value < 1 ? Math.ceil(value * total) : Math.round(value));
-}
-
-/** Steps between permanent progress lines: logging_steps, else about 30 lines per run. */
-function loggingInterval(plan: Plan): number {
-  const steps = plan.config.logging_steps;
-  return steps === undefined ? Math.max(1, Math.round(plan.totalSteps / 30)) : interval(steps, plan.totalSteps);
-}
-
-/**
- * Steps between evaluations: eval_steps, or evals_per_epoch; otherwise once per epoch (eval_strategy: epoch, and
- * Axolotl's documented default). The loop also evaluates after the last step.
- */
-function evalInterval(plan: Plan): number {
-  const { eval_steps: steps, evals_per_epoch: perEpoch } = plan.config;
-  if (steps !== undefined) return interval(steps, plan.totalSteps);
-  return Math.max(1, Math.ceil(epochSteps(plan) / (perEpoch ?? 1)));
-}
-
-/** Optimizer steps in one epoch of the training rows. */
-function epochSteps(plan: Plan): number {
-  return batchesInEpoch(plan.dataset.rows, plan.layout) / plan.config.gradient_accumulation_steps;
-}
-
-/**
- * Steps between checkpoints: save_steps, or saves_per_epoch (save_strategy: epoch means one per epoch); none for
- * save_strategy: no or when nothing asks for checkpoints. The final model is always saved.
- */
-function saveInterval(plan: Plan): number | undefined {
-  const { save_steps: steps, saves_per_epoch: perEpoch, save_strategy: strategy } = plan.config;
-  if (strategy === "no") return undefined;
-  if (steps !== undefined) return interval(steps, plan.totalSteps);
-  const epochs = perEpoch ?? (strategy === "epoch" ? 1 : undefined);
-  if (epochs === undefined) return undefined;
-  return Math.max(1, Math.ceil(epochSteps(plan) / epochs));
 }

@@ -1,13 +1,14 @@
 // The browser page of a wgsl bundle (index.html loads it): opens WebGPU in the tab, loads the bundle's run files
-// (run.json, parameters.safetensors, batches.bin), trains with the bundle's trainer and the shared training loop, and
-// draws the loss as it goes; when training ends, the trained weights are offered for download as model.safetensors
-// (f32, the names of the model's own file). Progress is also published on `window.trainc` ({ steps, done, error })
-// for a headless browser to read.
+// (run.json, parameters.safetensors, batches.bin, and eval_batches.bin with a validation split), trains with the
+// bundle's trainer and the shared training loop (evaluating every eval_every steps), and draws the loss as it goes;
+// when training ends, the trained weights are offered for download as model.safetensors (f32, the names of the
+// model's own file). Progress is also published on `window.trainc` ({ steps, evals, done, error }) for a headless
+// browser to read.
 // Invariants: the page requests the adapter's own limits (session.ts requestDevice: the program's kernels may bind
 // more than WebGPU's default 8 buffers); any failure is shown on the page and stored
 // in window.trainc.error, never swallowed.
 
-import type { StepResult } from "../../../compiler/train/loop.ts";
+import type { EvalResult, Evaluation, StepResult } from "../../../compiler/train/loop.ts";
 import { trainLoop } from "../../../compiler/train/loop.ts";
 import { readBatchFile, readF32Safetensors, writeF32Safetensors } from "./files.ts";
 import { requestDevice, type WgslSession } from "./session.ts";
@@ -18,15 +19,18 @@ interface RunFile extends Omit<TrainerSetup, "parameters"> {
   readonly title: string;
   readonly steps: number;
   readonly accumulation: number;
+  /** Steps between evaluations, when the bundle has eval_batches.bin. */
+  readonly eval_every?: number;
 }
 
 interface Progress {
   steps: StepResult[];
+  evals: EvalResult[];
   done: boolean;
   error?: string;
 }
 
-const progress: Progress = { steps: [], done: false };
+const progress: Progress = { steps: [], evals: [], done: false };
 (globalThis as { trainc?: Progress }).trainc = progress;
 
 function element<T extends HTMLElement>(id: string): T {
@@ -86,10 +90,18 @@ async function main(): Promise<void> {
   const parameters = readF32Safetensors(await fetchBytes("parameters.safetensors"));
   const batches = readBatchFile(await fetchBytes("batches.bin"));
   const trainer = createTrainer(session, { ...run, parameters }, () => session.destroy());
+  const evaluation: Evaluation | undefined = run.eval_every === undefined ? undefined : {
+    every: run.eval_every,
+    batches: [...readBatchFile(await fetchBytes("eval_batches.bin"))].map((b) => b.batch),
+    onEval: (result) => {
+      progress.evals.push(result);
+      say(`eval at step ${result.step}/${run.steps} | eval loss ${result.loss.toFixed(4)}`);
+    },
+  };
   const started = performance.now();
   let tokens = 0;
   await trainLoop(trainer, {
-    batches, steps: run.steps, accumulation: run.accumulation,
+    batches, steps: run.steps, accumulation: run.accumulation, evaluation,
     onStep: (result) => {
       progress.steps.push(result);
       tokens += result.inputTokens;
@@ -105,7 +117,9 @@ async function main(): Promise<void> {
   link.href = URL.createObjectURL(new Blob([weights], { type: "application/octet-stream" }));
   link.hidden = false;
   progress.done = true;
-  say(`done: ${run.steps} steps, final loss ${progress.steps.at(-1)?.loss.toFixed(4)}`);
+  const evalLoss = progress.evals.at(-1);
+  say(`done: ${run.steps} steps, final loss ${progress.steps.at(-1)?.loss.toFixed(4)}` +
+    (evalLoss === undefined ? "" : `, eval loss ${evalLoss.loss.toFixed(4)}`));
 }
 
 main().catch((e: unknown) => {

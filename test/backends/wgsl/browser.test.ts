@@ -1,6 +1,7 @@
 // End to end in a browser: `trainc compile --target wgsl` writes the bundle of the example model (5 steps),
 // `trainc serve`'s server serves it, and headless Chromium (Debian's chromium through playwright-core; WebGPU on
-// SwiftShader, a CPU Vulkan) opens the page, which trains in the tab. Every step's loss must be within 2% of the cpu
+// SwiftShader, a CPU Vulkan) opens the page, which trains in the tab, holding out 2% of the rows and evaluating at
+// steps 2, 4 and 5. Every step's loss and every eval loss must be within 2% of the cpu
 // target's on the same config, the page must report done, and the weights it offers for download must be the cpu
 // target's trained weights within 1e-3. Without chromium the suite skips, unless
 // TRAINC_REQUIRE_WEBGPU is set (CI sets it and installs chromium with .ci/chromium): then it fails.
@@ -29,9 +30,9 @@ const tmp = mkdtempSync(join(tmpdir(), "trainc-wgsl-browser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 
-const fiveSteps = (text: string) => text.replace("max_steps: 2000", "max_steps: 5");
+const fiveSteps = (text: string) => text.replace("max_steps: 2000", "max_steps: 5\nval_set_size: 0.02\neval_steps: 2");
 
-interface PageProgress { steps: { step: number; loss: number }[]; done: boolean; error?: string }
+interface PageProgress { steps: { step: number; loss: number }[]; evals: { step: number; loss: number }[]; done: boolean; error?: string }
 
 describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `the wgsl bundle in headless Chromium: skipped, no ${CHROMIUM}`, () => {
   test("the page trains the example model in the tab and follows the cpu target's loss", async () => {
@@ -41,7 +42,9 @@ describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `th
     expect(compiled.stdout).toMatch(/compiled for wgsl: .* trainc serve /);
     const cpu = await runCli(["train", exampleConfig(tmp, "cpu", fiveSteps), "--target", "cpu"]);
     expect(cpu.code, cpu.stderr).toBe(0);
-    const want = readFileSync(join(tmp, "cpu", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).loss as number);
+    const metrics = readFileSync(join(tmp, "cpu", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const want = metrics.filter((m) => m.loss !== undefined).map((m) => m.loss as number);
+    const wantEvals = metrics.filter((m) => m.eval_loss !== undefined).map((m) => [m.step as number, m.eval_loss as number]);
 
     const server = await startServer(bundle, { port: 0, host: "127.0.0.1" });
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -58,6 +61,9 @@ describe.skipIf(!present)(present ? "the wgsl bundle in headless Chromium" : `th
       const worst = Math.max(...progress.steps.map((s, i) => Math.abs(s.loss - want[i]!) / want[i]!));
       console.log(`browser vs cpu loss over 5 steps: worst relative difference ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(0.02);
+      expect(progress.evals.map((e) => e.step)).toEqual([2, 4, 5]);
+      expect(wantEvals.map(([step]) => step)).toEqual([2, 4, 5]);
+      progress.evals.forEach((e, i) => expect(Math.abs(e.loss - wantEvals[i]![1]!) / wantEvals[i]![1]!).toBeLessThan(0.02));
       expect(await page.textContent("#status")).toMatch(/^done: 5 steps/);
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
       expect(download.suggestedFilename()).toBe("model.safetensors");
