@@ -92,7 +92,7 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
   const steps = maxSteps ?? totalSteps(config, batchesInEpoch(readData().dataset.rows, layout));
   const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps, imported.precision);
   note("lowering the train step");
-  const module = lowerTrainStep(model.forward, trainStep, options.onStage);
+  const module = lowerTrainStep(model.forward, trainStep, { attention: config.attention_lowering }, options.onStage);
   return {
     ...imported, layout, totalSteps: steps, options: trainStep, module,
     get tokenizer() {

@@ -1,11 +1,12 @@
 // Every pass trainc has, one line each, by name. `trainc ir --after <name>` and the golden runner look passes up here.
 
+import { attentionLowering } from "./attention-lowering.ts";
 import { cse } from "./cse.ts";
 import { dce } from "./dce.ts";
 import type { Pass } from "./pass.ts";
 import { remat } from "./remat.ts";
 
-export const PASSES: readonly Pass[] = [cse, dce, remat];
+export const PASSES: readonly Pass[] = [attentionLowering, cse, dce, remat];
 
 export function findPass(name: string): Pass | undefined {
   return PASSES.find((p) => p.name === name);

@@ -4,7 +4,7 @@
 
 import type { DType } from "../../ir/dtype.ts";
 import {
-  isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
+  floatDigits, isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
 } from "../c-style/language.ts";
 
 const STORAGE: Record<DType, string> = {
@@ -117,7 +117,7 @@ export const CUDA: Language = {
     if (!Number.isFinite(value)) return `${value < 0 ? "-" : ""}${kind === "double" ? "CUDART_INF" : "CUDART_INF_F"}`;
     if (kind === "int64") return `${value}LL`;
     if (kind === "int32") return String(value);
-    const text = Number.isInteger(value) ? `${value}.0` : value.toExponential();
+    const text = floatDigits(value);
     return kind === "float" ? `${text}f` : text;
   },
   expr,

@@ -23,6 +23,7 @@ import { renderWgslConcat, renderWgslEmbedding, renderWgslEmbeddingGrad, renderW
 import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/loss.ts";
 import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
 import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
+import { renderWgslLogsumexp, renderWgslSoftmax } from "./templates/rows.ts";
 import { renderWgslSegmentIds } from "./templates/scan.ts";
 
 const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => KernelSource>> = {
@@ -36,6 +37,8 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => Kern
   rope_tables: renderWgslRopeTables,
   rope: renderWgslRope,
   segment_ids: renderWgslSegmentIds,
+  softmax: renderWgslSoftmax,
+  logsumexp: renderWgslLogsumexp,
 };
 
 /** The WGSL sources of one schedule kernel, in launch order. */

@@ -16,7 +16,7 @@
 import { fail } from "../../compiler/diagnostics.ts";
 import type { DType } from "../../ir/dtype.ts";
 import {
-  isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
+  floatDigits, isOperator, operatorExpr, type BlockDialect, type ComputeKind, type ExprOp, type Language, type SharedDeclaration,
 } from "../c-style/language.ts";
 
 /** Threads per workgroup of every generated WGSL kernel (the fused generators' block size). */
@@ -104,7 +104,7 @@ function literal(value: number, kind: ComputeKind): string {
   if (compute(kind) === "i32") return `${value}`;
   if (Number.isNaN(value)) return "trainc_nan()";
   if (!Number.isFinite(value)) return value < 0 ? "(-trainc_inf())" : "trainc_inf()";
-  return `${Number.isInteger(value) ? `${value}.0` : value.toExponential()}f`;
+  return `${floatDigits(value)}f`;
 }
 
 /** `x` unchanged, once `dtype` is known to be storable. */

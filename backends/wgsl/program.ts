@@ -26,6 +26,7 @@ import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
 import { legalizeForWgsl } from "./legalize.ts";
 import { partBytesFor, partsOf, bindAccessors } from "./accessors.ts";
+import { shareViews } from "./views.ts";
 import type { WgslFeature } from "./language.ts";
 
 /** What the device allows: its limits, and whether it offers subgroups. */
@@ -92,7 +93,8 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
     const kernels = p.kernels.map((kernel) => ({
-      kernel, sources: renderWgslKernel(kernel, limits.subgroups).map((s) => bindAccessors(s, parts, partBytes)),
+      kernel, sources: renderWgslKernel(kernel, limits.subgroups)
+        .map((s) => bindAccessors(shareViews(s, (param) => plan.placement.get(param.name)), parts, partBytes)),
     }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);
     return { name: p.source.name, partition: p, plan, kernels, flops };

@@ -16,13 +16,13 @@ import { fail } from "../diagnostics.ts";
 import { readSafetensors, writeSafetensors } from "../import/safetensors.ts";
 import { chooseArch, gradsCuda } from "../cuda-run.ts";
 import { gradsWgsl } from "../wgsl-run.ts";
-import { runGraphPasses } from "../pipeline.ts";
+import { lowerGrads } from "../pipeline.ts";
+import { DEFAULT_PASS_OPTIONS } from "../../passes/pass.ts";
 import { resolveTarget } from "../targets.ts";
 import { importModel, readConfig } from "./inputs.ts";
 import { isInt } from "../../ir/dtype.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import type { Tensor } from "../../ir/tensor.ts";
-import { buildGradsGraph } from "../../ir/train-step.ts";
 
 export interface GradsOptions {
   readonly batch: string;
@@ -42,11 +42,12 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
     fail(CONFIG_ERRORS.NOT_SUPPORTED_YET, `--adapter ${options.adapter}: PEFT adapters are not supported by trainc yet (planned)`,
       "leave out --adapter to take gradients of the full model");
   }
-  const precision = options.config === undefined ? { compute: "f32", parameters: "f32" } as const
-    : trainPrecision(readConfig(options.config), target);
+  const config = options.config === undefined ? undefined : readConfig(options.config);
+  const precision = config === undefined ? { compute: "f32", parameters: "f32" } as const : trainPrecision(config, target);
   const model = importModel(modelDir, precision);
   const batch = readBatch(options.batch);
-  const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
+  const passes = config === undefined ? DEFAULT_PASS_OPTIONS : { attention: config.attention_lowering };
+  const module = { graphs: [lowerGrads(model.forward, Object.keys(model.parameters), passes)] };
   if (target.name === "cuda" || target.name === "hip") {
     const [rows, length] = batch["input_ids"]!.shape as [number, number];
     const note = (m: string) => process.stderr.write(`trainc: ${m}\n`);

@@ -3,8 +3,10 @@
 // S/config.py::normalize_attn_implementation / validate_attn_implementation).
 // Deliberate difference: Axolotl picks one of several legacy flags by a silent priority order; trainc requires
 // exactly one and names the others. Invariant: the result is a canonical name or a hub path containing "/", never an
-// alias; with nothing set it is "sdpa".
+// alias; with nothing set it is "sdpa" (what Axolotl's rules see) and the lowering is trainc's fused kernel, "flash":
+// torch's sdpa is itself a fused kernel, while trainc's `sdpa` lowering is the unfused reference.
 
+import type { AttentionLowering } from "../../passes/pass.ts";
 import { didYouMean, fail } from "../diagnostics.ts";
 import { CONFIG_ERRORS } from "./codes.ts";
 import { bool } from "./kinds.ts";
@@ -46,8 +48,23 @@ export const LEGACY_ATTENTION_SHAPE = Object.fromEntries(
   Object.keys(LEGACY_ATTENTION_FLAGS).map((flag) => [flag, optionalBool()]),
 ) as Record<LegacyFlag, ReturnType<typeof optionalBool>>;
 
-/** The canonical attn_implementation of a type-checked config, plus a deprecation warning for a legacy flag. */
-export function normalizeAttention(source: ConfigSource): { name: string; warning?: string } {
+const LOWERINGS: Readonly<Record<string, AttentionLowering>> = {
+  flash_attention_2: "flash", flash_attention_3: "flash", flex_attention: "flex", xformers: "xformers", sdpa: "sdpa", eager: "eager",
+};
+
+export type { AttentionLowering } from "../../passes/pass.ts";
+
+/** The lowering of a canonical attn_implementation (`chosen` false: nothing was set, so trainc's default, flash). */
+export function attentionLowering(name: string, chosen: boolean): AttentionLowering {
+  if (!chosen) return "flash";
+  return LOWERINGS[name] ?? "flash";
+}
+
+/**
+ * The canonical attn_implementation of a type-checked config, whether the config chose it, and a deprecation
+ * warning for a legacy flag.
+ */
+export function normalizeAttention(source: ConfigSource): { name: string; chosen: boolean; warning?: string } {
   const flags = (Object.keys(LEGACY_ATTENTION_FLAGS) as LegacyFlag[]).filter((flag) => source.data[flag] === true);
   const explicit = source.data.attn_implementation as string | undefined;
   if (flags.length > 1) {
@@ -68,11 +85,11 @@ export function normalizeAttention(source: ConfigSource): { name: string; warnin
       `remove ${flag}; attn_implementation alone selects the backend`,
     );
   }
-  if (explicit !== undefined) return { name: checkName(source, explicit) };
-  if (flag === undefined) return { name: DEFAULT_ATTENTION };
+  if (explicit !== undefined) return { name: checkName(source, explicit), chosen: true };
+  if (flag === undefined) return { name: DEFAULT_ATTENTION, chosen: false };
   const name = LEGACY_ATTENTION_FLAGS[flag];
   const warning = `${where(source, [flag])}: ${flag}: true is deprecated in Axolotl; write attn_implementation: ${name} instead`;
-  return { name, warning };
+  return { name, chosen: true, warning };
 }
 
 /** Accepts canonical names and hub-kernel paths; rejects short aliases and unknown names (E1009). */

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
-import { normalizeAttention } from "./attention.ts";
+import { attentionLowering, normalizeAttention } from "./attention.ts";
 import { CONFIG_ERRORS } from "./codes.ts";
 import { failWithIssues } from "./issues.ts";
 import { IGNORED_KEY_GROUPS } from "./keys-ignored.ts";
@@ -46,13 +46,13 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   const written = { ...source.data, attn_implementation: attention.name };
   checkCrossKeyRules(source, written);
   checkNotSupported(source, written);
-  const config = buildConfig(parsed.data, attention.name, path);
+  const config = buildConfig(parsed.data, attention, path);
   const warnings = [...source.yamlWarnings, ...(attention.warning === undefined ? [] : [attention.warning])];
   return { config, warnings: [...warnings, ...ignoredKeyWarnings(source), ...batchSizeWarnings(source, config)] };
 }
 
 /** The TrainConfig: typed keys only (aliases folded in), with derived defaults and the file's location. */
-function buildConfig(data: Readonly<Record<string, unknown>>, attention: string, path: string): TrainConfig {
+function buildConfig(data: Readonly<Record<string, unknown>>, attention: { name: string; chosen: boolean }, path: string): TrainConfig {
   const present = (key: string) => (data[key] === undefined ? [] : [[key, data[key]]]);
   const aliased = Object.entries(KEY_ALIASES).flatMap(([alias, key]) => (data[key] === undefined ? present(alias) : []));
   const kept = {
@@ -64,7 +64,8 @@ function buildConfig(data: Readonly<Record<string, unknown>>, attention: string,
   const absolute = resolve(path);
   return {
     ...typed,
-    attn_implementation: attention,
+    attn_implementation: attention.name,
+    attention_lowering: attentionLowering(attention.name, attention.chosen),
     batch_size: (data.batch_size as number | undefined) ?? typed.micro_batch_size * typed.gradient_accumulation_steps,
     eval_batch_size: (data.eval_batch_size as number | undefined) ?? typed.micro_batch_size,
     base_model_config: baseModelConfig,

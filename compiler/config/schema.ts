@@ -11,6 +11,8 @@ import { MODEL_FEATURE_KEYS } from "./keys-model.ts";
 import { SCALE_FEATURE_KEYS } from "./keys-scale.ts";
 import { REMOVED_KEYS_SHAPE } from "./removed.ts";
 
+import type { AttentionLowering } from "./attention.ts";
+
 /** Keys that end up in a TrainConfig. */
 export const TRAIN_KEYS = { ...CORE_KEYS, ...MODEL_FEATURE_KEYS, ...SCALE_FEATURE_KEYS };
 
@@ -56,6 +58,8 @@ export type TrainConfig = Readonly<
   Omit<ParsedKeys, DerivedKey> & {
     /** Canonical attention backend ("sdpa" when nothing is set). */
     attn_implementation: string;
+    /** How trainc runs attention (the attention-lowering pass); "flash" when nothing is set. */
+    attention_lowering: AttentionLowering;
     /** micro_batch_size × gradient_accumulation_steps unless written in the file. */
     batch_size: number;
     eval_batch_size: number;

@@ -47,13 +47,20 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: T
     expectDim(k.shape[1]!, tq!, "attention with segments: key length");
   }
   if (attrs["causal"] as boolean) expectDim(k.shape[1]!, tq!, "causal attention: key length");
+  if (!(FUSED_ATTENTION as readonly unknown[]).includes(attrs["lowering"])) {
+    typeError(`attention lowering '${attrs["lowering"]}' is not one of ${FUSED_ATTENTION.join(", ")}`);
+  }
   return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
 }
+
+/** The fused kernels an attention node may run as (passes/attention-lowering.ts sets the attribute). */
+export const FUSED_ATTENTION = ["flash", "flex", "xformers"] as const;
 
 const ATTENTION_ATTRS = {
   causal: { kind: "bool", default: true },
   scale: { kind: "float" },
   window: { kind: "int", default: 0 },
+  lowering: { kind: "string", default: "flash" },
 } as const;
 
 const ROPE_ATTRS = {
@@ -120,7 +127,8 @@ export const MODEL_OPS = {
   attention: {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
       "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match. Causal " +
-      "attention and segments need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size).",
+      "attention and segments need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
+      "`lowering` (flash, flex, xformers) names the fused kernel that runs it and does not change its meaning.",
     arity: [3, 4], attrs: ATTENTION_ATTRS,
     infer: ([q, k, v, seg], attrs) => [checkAttention(q!, k!, v!, seg, attrs)],
   },

@@ -1,5 +1,6 @@
 // Attention backend selection: legacy flags map to Axolotl's canonical names, nothing set means sdpa, and the
-// ambiguous cases (two flags, a flag plus attn_implementation, short aliases, unknown names) are errors.
+// ambiguous cases (two flags, a flag plus attn_implementation, short aliases, unknown names) are errors. Each choice
+// gives trainc's lowering (attention_lowering): nothing set is the fused flash kernel, sdpa and eager the unfused form.
 
 import { describe, expect, it } from "vitest";
 import { attentionTraits, CANONICAL_ATTENTION, CONFIG_ERRORS } from "../../compiler/config/index.ts";
@@ -24,6 +25,13 @@ describe("attn_implementation", () => {
     const { config, warnings } = parse(withLines(`attn_implementation: ${name}`));
     expect(config.attn_implementation).toBe(name);
     expect(warnings).toEqual([]);
+  });
+
+  it.each([
+    [[], "flash"], [["attn_implementation: sdpa"], "sdpa"], [["sdp_attention: true"], "sdpa"], [["eager_attention: true"], "eager"],
+    [["attn_implementation: flash_attention_3"], "flash"], [["flex_attention: true"], "flex"], [["attn_implementation: xformers"], "xformers"],
+  ])("%j lowers attention as %s", (lines, lowering) => {
+    expect(parse(withLines(...lines)).config.attention_lowering).toBe(lowering);
   });
 
   it("ignores legacy flags set to false", () => {

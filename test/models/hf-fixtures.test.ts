@@ -5,7 +5,8 @@
 // transformers' float32 downcasts patched out, so only summation order differs); bf16 mixed precision (autocast:
 // bf16 linear layers and attention over f32 parameters, as `bf16: true` trains) within 5e-2 — on these tiny random
 // models bf16's 8-bit mantissa alone puts the logits 1-2e-2 and the worst gradients 2-4e-2 from float64 (with the
-// residual stream in bf16 too they were 7e-2, which this bound catches). Prints each case's worst ratios,
+// residual stream in bf16 too they were 7e-2, which this bound catches). f32 and bf16 also run with the unfused
+// attention (attention-lowering's sdpa: matmul, masked softmax, matmul). Prints each case's worst ratios,
 // llm.c style. A batch without position_ids means 0..T-1 in every row.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +17,8 @@ import type { DType } from "../../ir/dtype.ts";
 import { interpret } from "../../ir/interpret/index.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 import { buildGradsGraph } from "../../ir/train-step.ts";
+import { runForwardPasses } from "../../compiler/pipeline.ts";
+import type { AttentionLowering } from "../../passes/pass.ts";
 import { relativeError } from "../harness/numeric.ts";
 
 const FIXTURES = new URL("../fixtures/hf/", import.meta.url).pathname;
@@ -27,11 +30,15 @@ interface Mode {
   readonly dtype: DType;
   readonly parameterDType: DType;
   readonly tolerance: number;
+  /** How attention runs (passes/attention-lowering.ts); default the fused op. */
+  readonly attention?: AttentionLowering;
 }
 const MODES: readonly Mode[] = [
   { name: "f32", dtype: "f32", parameterDType: "f32", tolerance: 1e-5 },
   { name: "f64", dtype: "f64", parameterDType: "f64", tolerance: 1e-10 },
   { name: "bf16 mixed", dtype: "bf16", parameterDType: "f32", tolerance: 5e-2 },
+  { name: "f32, unfused attention (sdpa)", dtype: "f32", parameterDType: "f32", tolerance: 1e-5, attention: "sdpa" },
+  { name: "bf16 mixed, unfused attention (sdpa)", dtype: "bf16", parameterDType: "f32", tolerance: 5e-2, attention: "sdpa" },
 ];
 
 
@@ -49,7 +56,7 @@ function runCase(name: string, mode: Mode): { errors: Map<string, number>; outpu
   const dir = join(FIXTURES, name);
   const model = loadModel(dir, { dtype: mode.dtype, parameterDType: mode.parameterDType });
   const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
-  const graph = buildGradsGraph(model.forward, Object.keys(model.parameters));
+  const graph = buildGradsGraph(runForwardPasses(model.forward, { attention: mode.attention ?? "flash" }), Object.keys(model.parameters));
   const out = interpret(graph, { ...readBatch(dir), ...model.parameters });
   const errors = new Map<string, number>();
   for (const [key, expected] of Object.entries(reference)) {

@@ -8,33 +8,15 @@
 
 import { numel, attrNumber, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
 import type { KernelSource } from "../../kernel.ts";
-import { workgroupReduce, workgroupScratch } from "../language.ts";
+import { rowLse } from "./rows.ts";
 import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
-
-/** The row's log-sum-exp, shared by both kernels, over the language's workgroup reductions. */
-const rowLse = (subgroups: boolean) => `${workgroupScratch("float", 256).text}
-
-${workgroupReduce("max", "float", 256, subgroups)}
-
-${workgroupReduce("sum", "float", 256, subgroups)}
-
-// logsumexp of row r (its max when that is not finite), the same value in every thread.
-fn row_lse(r: i32, t: u32) -> f32 {
-  var top = -0x1.fffffep+127f;  // the lowest f32: WGSL lets an implementation assume no infinities arise
-  for (var j: i32 = i32(t); j < V; j += 256) { top = max(top, logits[r * V + j]); }
-  let m = trainc_block_max(top, i32(t));
-  var sum = 0.0;
-  for (var j: i32 = i32(t); j < V; j += 256) { sum += exp(logits[r * V + j] - m); }
-  let total = trainc_block_sum(sum, i32(t));
-  return select(m, m + log(total), abs(m) != trainc_inf());
-}`;
 
 function constants(a: Anchor, rows: number, classes: number, subgroups: boolean): string {
   return `const V: i32 = ${classes};  // classes
 const ROWS: i32 = ${rows};
 const IGNORE: i32 = ${attrNumber(a, "ignore_index")};  // ignore_index
 
-${rowLse(subgroups)}`;
+${rowLse(subgroups, "V", (j) => `logits[r * V + ${j}]`)}`;
 }
 
 /** cross_entropy(logits [..., V], targets [...]) -> loss [...]. */

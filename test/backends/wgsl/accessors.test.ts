@@ -16,12 +16,11 @@ import { renderWgslKernel } from "../../../backends/wgsl/kernels.ts";
 import { readBatch } from "../../../compiler/commands/grads.ts";
 import { importModel } from "../../../compiler/commands/inputs.ts";
 import { readSafetensors } from "../../../compiler/import/safetensors.ts";
-import { runGraphPasses } from "../../../compiler/pipeline.ts";
+import { lowerGrads } from "../../../compiler/pipeline.ts";
 import { gradsWgsl } from "../../../compiler/wgsl-run.ts";
 import { GraphBuilder } from "../../../ir/builder.ts";
 import { halfToFloat } from "../../../ir/half.ts";
 import { roundTo } from "../../../ir/tensor.ts";
-import { buildGradsGraph } from "../../../ir/train-step.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { HF_FIXTURES } from "../../harness/train-step.ts";
 import { deviceTitle, probeWebGpu } from "../../harness/webgpu.ts";
@@ -117,7 +116,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("tensors bound in parts on WebGPU", ope
     "transformers within 1e-4", async () => {
     const dir = join(HF_FIXTURES, "llama_packed");
     const model = importModel(dir, { compute: "f32", parameters: "f32" });
-    const module = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] });
+    const module = { graphs: [lowerGrads(model.forward, Object.keys(model.parameters))] };
     const got = await gradsWgsl(module.graphs[0]!, model.parameters, readBatch(join(dir, "batch.safetensors")), work,
       () => undefined, { maxBindingBytes: 4096, maxBufferBytes: 32768 });
     const program = readFileSync(join(work, "program.js"), "utf8");

@@ -4,8 +4,8 @@
 // ||a - b|| / ||b||. Prints each case's worst ratio. In f16 (fp16: true, through shader-f16), every case within 5e-3
 // of the cpu target's f16 (the interpreter rounding every f16 value as the kernels do; 7e-4 to 2e-3 today) and within
 // 2e-2 of the float64 reference: f16 keeps 11 significant bits, and these models' worst tensors come out 3e-3 to 9e-3
-// from float64. Without an adapter the suite
-// skips (test/harness/webgpu.ts).
+// from float64. Four cases also run with the unfused attention (sdpa lowering) in f32, within 1e-4. Without an
+// adapter the suite skips (test/harness/webgpu.ts).
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,10 +13,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { grads, readBatch } from "../../../compiler/commands/grads.ts";
 import { importModel } from "../../../compiler/commands/inputs.ts";
-import { runGraphPasses } from "../../../compiler/pipeline.ts";
+import { lowerGrads } from "../../../compiler/pipeline.ts";
 import { gradsWgsl } from "../../../compiler/wgsl-run.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
-import { buildGradsGraph } from "../../../ir/train-step.ts";
 import { readSafetensors } from "../../../compiler/import/safetensors.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { HF_FIXTURES } from "../../harness/train-step.ts";
@@ -47,12 +46,29 @@ describe.skipIf(!opened.gpu)(deviceTitle("trainc grads --target wgsl on the Hugg
   }, 600_000);
 });
 
+/** Cases with the unfused attention (attention-lowering's sdpa): documents, GQA, a sliding window, head dim 64. */
+const UNFUSED = ["llama_packed", "llama_rope_default", "mistral_sliding_window", "llama_head_dim64"];
+
+describe.skipIf(!opened.gpu)(deviceTitle("grads on WebGPU with the unfused attention (sdpa)", opened.gpu !== undefined), () => {
+  it.each(UNFUSED)("%s: within 1e-4 of transformers", async (name) => {
+    const dir = join(HF_FIXTURES, name);
+    const model = importModel(dir, { compute: "f32", parameters: "f32" });
+    const graph = lowerGrads(model.forward, Object.keys(model.parameters), { attention: "sdpa" });
+    expect(graph.nodes.some((n) => n.op === "attention")).toBe(false);
+    const got = await gradsWgsl(graph, model.parameters, readBatch(join(dir, "batch.safetensors")), join(work, `${name}-sdpa`), () => undefined);
+    const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
+    const worst = Math.max(...Object.entries(reference).map(([k, want]) => relativeError(got[k]!, want)));
+    console.log(`${name} sdpa: worst ${worst.toExponential(2)} from transformers`);
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  }, 600_000);
+});
+
 describe.skipIf(!f16)(deviceTitle("grads in f16 on WebGPU (shader-f16) on the Hugging Face fixtures", f16), () => {
   it.each(manifest.cases.map((c) => c.name))("%s: within 5e-3 of the cpu target's f16 and 2e-2 of transformers", async (name) => {
     const dir = join(HF_FIXTURES, name);
     const model = importModel(dir, { compute: "f16", parameters: "f32" });
     const batch = readBatch(join(dir, "batch.safetensors"));
-    const graph = runGraphPasses({ graphs: [buildGradsGraph(model.forward, Object.keys(model.parameters))] }).graphs[0]!;
+    const graph = lowerGrads(model.forward, Object.keys(model.parameters));
     const got = await gradsWgsl(graph, model.parameters, batch, join(work, `${name}-f16`), () => undefined);
     const cpu = interpret(graph, { ...batch, ...model.parameters });
     const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");

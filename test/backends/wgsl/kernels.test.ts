@@ -7,7 +7,8 @@
 // workgroup), which that small step never reaches, have cases of their own: sums, means and maxima of f32 and i32 (not
 // NaN propagation: WGSL leaves NaN behaviour to the implementation, and lavapipe's max drops NaNs in either strategy),
 // each through workgroup memory alone and, where the device offers subgroups (lavapipe does), through subgroup
-// operations, as are the cross-entropy kernels. AdamW with the fp16 loss scaler's skip, both ways. A program using
+// operations, as are the cross-entropy kernels and softmax / logsumexp (along the last and a middle axis). AdamW
+// with the fp16 loss scaler's skip, both ways. A program using
 // subgroups refuses a device without them (E5708). The language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
 
@@ -110,12 +111,23 @@ function reduceKernel(op: "reduce_sum" | "reduce_mean" | "reduce_max", dtype: "f
   return partition(b.build()).kernels.find((k) => k.kind === "reduce")!;
 }
 
+/** One `softmax` or `logsumexp` kernel along `axis` of an f32 tensor of `shape`. */
+function lineKernel(op: "softmax" | "logsumexp", shape: number[], axis: number): Kernel {
+  const b = new GraphBuilder("lines");
+  const x = b.input("x", "f32", shape);
+  b.output("y", b.op(op, [x], { axis }));
+  return partition(b.build()).kernels.find((k) => k.kind === op)!;
+}
+
 const REDUCTIONS: [string, Kernel][] = [
   ["row sum of squares, 1000 per row", reduceKernel("reduce_sum", "f32", [37, 1000], [1])],
   ["row max, 300 per row", reduceKernel("reduce_max", "f32", [9, 300], [1])],
   ["row sum of i32, 999 per row", reduceKernel("reduce_sum", "i32", [5, 999], [1])],
   ["column mean over 700 rows, 40 columns (a partial workgroup)", reduceKernel("reduce_mean", "f32", [700, 40], [0])],
   ["column max over 129 rows, 70 columns", reduceKernel("reduce_max", "f32", [129, 70], [0])],
+  ["row softmax, 700 per row (attention's scores)", lineKernel("softmax", [2, 3, 700], -1)],
+  ["row softmax along a middle axis, 300 long", lineKernel("softmax", [4, 300, 5], 1)],
+  ["row logsumexp, 513 per row", lineKernel("logsumexp", [6, 513], 1)],
 ];
 
 describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !== undefined), () => {

@@ -1,0 +1,94 @@
+// softmax and logsumexp along one axis on WebGPU, as ir/interpret/reduce.ts defines them, and the row log-sum-exp
+// they share with the cross-entropy kernels (loss.ts). A tensor is seen as [OUTER, N, INNER] around the axis; a
+// workgroup per line (grid-stride over the OUTER x INNER lines) reduces the line's max and then its sum of
+// exponentials through workgroup memory (the language's workgroup reductions, wgsl/language.ts; through subgroup
+// operations where the device offers them), in f32.
+// Invariant: a line's maximum starts at f32's lowest, not -inf (WGSL lets an implementation assume no infinities), so
+// a line of lowest-valued entries (masked scores) still gives finite, uniform probabilities.
+
+import { numel, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
+import type { KernelSource } from "../../kernel.ts";
+import { workgroupReduce, workgroupScratch } from "../language.ts";
+import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
+
+/**
+ * WGSL helpers defining row_lse(r, t): the log-sum-exp of line r (its max when that is not finite), the same value in
+ * every thread of the workgroup. `length` names the line's length; `at(j)` is the expression of element j of line r.
+ */
+export function rowLse(subgroups: boolean, length: string, at: (j: string) => string): string {
+  return `${workgroupScratch("float", 256).text}
+
+${workgroupReduce("max", "float", 256, subgroups)}
+
+${workgroupReduce("sum", "float", 256, subgroups)}
+
+fn row_lse(r: i32, t: u32) -> f32 {
+  var top = -0x1.fffffep+127f;  // the lowest f32: WGSL lets an implementation assume no infinities arise
+  for (var j: i32 = i32(t); j < ${length}; j += 256) { top = max(top, ${at("j")}); }
+  let m = trainc_block_max(top, i32(t));
+  var sum = 0.0;
+  for (var j: i32 = i32(t); j < ${length}; j += 256) { sum += exp(${at("j")} - m); }
+  let total = trainc_block_sum(sum, i32(t));
+  return select(m, m + log(total), abs(m) != trainc_inf());
+}`;
+}
+
+/** [OUTER, N, INNER] of `shape` around `axis`. */
+function lines(a: Anchor): { outer: number; n: number; inner: number } {
+  const shape = a.args[0]!.shape as number[];
+  const raw = a.node.attrs["axis"] as number;
+  const axis = raw < 0 ? raw + shape.length : raw;
+  return { outer: numel(shape.slice(0, axis)), n: shape[axis]!, inner: numel(shape.slice(axis + 1)) };
+}
+
+/** The constants and row_lse of a line kernel over input `x`: element j of line r sits at BASE(r) + j * INNER. */
+function lineHelpers(a: Anchor, subgroups: boolean): { helpers: string; count: number } {
+  const { outer, n, inner } = lines(a);
+  const helpers = `const N: i32 = ${n};  // the axis' length
+const INNER: i32 = ${inner};
+const LINES: i32 = ${outer * inner};
+
+fn line_base(r: i32) -> i32 { return (r / INNER) * N * INNER + r % INNER; }
+
+${rowLse(subgroups, "N", (j) => `x[line_base(r) + ${j} * INNER]`)}`;
+  return { helpers, count: outer * inner };
+}
+
+/** softmax(x) along `axis`. */
+export function renderWgslSoftmax(a: Anchor, subgroups = false): KernelSource {
+  const x = a.args[0]!;
+  const y = writtenResult(a, 0);
+  const { helpers, count } = lineHelpers(a, subgroups);
+  return makeWgslKernel({
+    anchor: a, kind: "softmax", roles: [["x", x], ["y", y]],
+    summary: `softmax of ${count} lines of ${lines(a).n} along axis ${a.node.attrs["axis"]}, a workgroup per line`,
+    helpers,
+    body: `  for (var r: i32 = i32(wg.x); r < LINES; r += i32(groups.x)) {
+    let lse = row_lse(r, lid.x);
+    for (var j: i32 = i32(lid.x); j < N; j += 256) {
+      let at = line_base(r) + j * INNER;
+      y[at] = exp(x[at] - lse);
+    }
+  }`,
+    grid: [Math.min(count, MAX_WORKGROUPS), 1, 1],
+    flops: 4 * numel(x.shape), bytes: paramBytes([x, y]),
+  });
+}
+
+/** logsumexp(x) along `axis` (keepdims does not change the memory layout). */
+export function renderWgslLogsumexp(a: Anchor, subgroups = false): KernelSource {
+  const x = a.args[0]!;
+  const y = writtenResult(a, 0);
+  const { helpers, count } = lineHelpers(a, subgroups);
+  return makeWgslKernel({
+    anchor: a, kind: "logsumexp", roles: [["x", x], ["y", y]],
+    summary: `logsumexp of ${count} lines of ${lines(a).n} along axis ${a.node.attrs["axis"]}, a workgroup per line`,
+    helpers,
+    body: `  for (var r: i32 = i32(wg.x); r < LINES; r += i32(groups.x)) {
+    let lse = row_lse(r, lid.x);
+    if (lid.x == 0u) { y[r] = lse; }
+  }`,
+    grid: [Math.min(count, MAX_WORKGROUPS), 1, 1],
+    flops: 3 * numel(x.shape), bytes: paramBytes([x, y]),
+  });
+}
