@@ -4,7 +4,7 @@
 // ||a - b|| / ||b||. Prints each case's worst ratio. In f16 (fp16: true, through shader-f16), every case within 5e-3
 // of the cpu target's f16 (the interpreter rounding every f16 value as the kernels do; 7e-4 to 2e-3 today) and within
 // 2e-2 of the float64 reference: f16 keeps 11 significant bits, and these models' worst tensors come out 3e-3 to 9e-3
-// from float64. Four cases also run with the unfused attention (sdpa lowering) in f32, within 1e-4. Without an
+// from float64. Five cases also run with the unfused attention (sdpa lowering) in f32, within 1e-4. Without an
 // adapter the suite skips (test/harness/webgpu.ts).
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -47,7 +47,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("trainc grads --target wgsl on the Hugg
 });
 
 /** Cases with the unfused attention (attention-lowering's sdpa): documents, GQA, a sliding window, head dim 64. */
-const UNFUSED = ["llama_packed", "llama_rope_default", "mistral_sliding_window", "llama_head_dim64"];
+const UNFUSED = ["llama_documents", "llama_packed", "llama_rope_default", "mistral_sliding_window", "llama_head_dim64"];
 
 describe.skipIf(!opened.gpu)(deviceTitle("grads on WebGPU with the unfused attention (sdpa)", opened.gpu !== undefined), () => {
   it.each(UNFUSED)("%s: within 1e-4 of transformers", async (name) => {
