@@ -195,11 +195,12 @@ ${d2h("results + 1", out("optimizer_step", "lr"))}
 }
 
 /**
- * The held-out batches and the evaluation after a step (its pinned buffers and, in the loop, `evaluate(step)`): every
- * batch through the captured @eval_step, the mean loss over their target tokens to the reporter.
+ * The held-out batches and the evaluations (its pinned buffers; `start`: the `evaluate` function and the evaluation
+ * before the first step; `run`: the one after a step, in the loop): every batch through the captured @eval_step, the
+ * mean loss over their target tokens to the reporter.
  */
-function evalSetup(t: TrainLayout): { buffers: string; run: string } {
-  if (!t.evaluates) return { buffers: "", run: "" };
+function evalSetup(t: TrainLayout): { buffers: string; start: string; run: string } {
+  if (!t.evaluates) return { buffers: "", start: "", run: "" };
   const buffers = String.raw`
     trainc::BatchFile eval_batches(path("eval_batches"), {${t.sizes.B}u, ${t.sizes.T}u, (int32_t)member(run, "vocab_size").number, (int32_t)member(run, "max_position").number});
     const int64_t eval_every = (int64_t)member(run, "eval_every").number;
@@ -207,29 +208,32 @@ function evalSetup(t: TrainLayout): { buffers: string; run: string } {
     int64_t* eval_count = nullptr;
     TRAINC_CUDA_CHECK(cudaMallocHost(&eval_loss_sum, sizeof(${t.lossType})));
     TRAINC_CUDA_CHECK(cudaMallocHost(&eval_count, sizeof(int64_t)));`;
+  const evaluate = String.raw`
+    const auto evaluate = [&](int64_t taken) {
+      double eval_loss = 0;
+      int64_t eval_targets = 0;
+      for (uint32_t e = 0; e < eval_batches.count(); e++) {
+        eval_batches.read(e, raw);
+        for (uint64_t i = 0; i < eval_batches.elements(); i++) batch[i] = raw[i];
+        evaluator.replay(stream);
+        TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+        eval_loss += (double)*eval_loss_sum;
+        eval_targets += *eval_count;
+      }
+      if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
+      reporter.eval({taken, eval_loss / (double)eval_targets, eval_targets});
+    };
+    evaluate(0);`;
   const run = String.raw`
-      if ((step + 1) % eval_every == 0 || step + 1 == steps) {
-        double eval_loss = 0;
-        int64_t eval_targets = 0;
-        for (uint32_t e = 0; e < eval_batches.count(); e++) {
-          eval_batches.read(e, raw);
-          for (uint64_t i = 0; i < eval_batches.elements(); i++) batch[i] = raw[i];
-          evaluator.replay(stream);
-          TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
-          eval_loss += (double)*eval_loss_sum;
-          eval_targets += *eval_count;
-        }
-        if (!trainc_check_device_error(kernel_of_site)) TRAINC_CUDA_CHECK(cudaGetLastError());
-        reporter.eval({step + 1, eval_loss / (double)eval_targets, eval_targets});
-      }`;
-  return { buffers, run };
+      if ((step + 1) % eval_every == 0 || step + 1 == steps) evaluate(step + 1);`;
+  return { buffers, start: evaluate, run };
 }
 
 /**
  * The step loop: replays (the first step profiled uncaptured with --profile), evaluations (`evaluate`: evalSetup's
  * run), metrics, checkpoints, summary.json.
  */
-const trainLoop = (evaluate: string) => String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));
+const trainLoop = (evaluation: { start: string; run: string }) => String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));${evaluation.start}
     trainc::RunSummary summary{{}, {}, {kPredictedBytes, kStateBytes + kActivationBytes + kWorkspaceBytes, 0},
                                gemms.count(trainc::GemmBackend::Generated), gemms.count(trainc::GemmBackend::Cublaslt)};
     uint64_t most_used = context_bytes;
@@ -260,7 +264,7 @@ const trainLoop = (evaluate: string) => String.raw`    trainc::Reporter reporter
       summary.step_tokens.push_back(inputs);
       if (step < 3) most_used = std::max(most_used, trainc::device_used_bytes());
       if (profiled) trainc::write_report_file(profile_file, profiler.json(gemms), "kernel profile");
-      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});${evaluate}
+      reporter.step({step + 1, epoch, loss / (double)targets, (double)results[1], (double)results[0], targets, inputs});${evaluation.run}
       if (save_every > 0 && (step + 1) % save_every == 0 && step + 1 < steps) save(out_dir + "/checkpoint-" + std::to_string(step + 1), true);
     }
     reporter.done();
@@ -317,7 +321,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
       if (whole_folder) trainc::save_checkpoint(checkpoint);
       else trainc::save_model_files(checkpoint);
     };
-` + trainLoop(evaluation.run) + String.raw`
+` + trainLoop(evaluation) + String.raw`
   });
 }
 `].join("\n\n");

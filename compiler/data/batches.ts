@@ -42,8 +42,6 @@ export interface BatchOptions {
   /** The tokenizer's pad id (pad_token, else eos_token); undefined is an error. */
   readonly padId: number | undefined;
   readonly seed: number;
-  /** Keep the rows' order instead of shuffling each epoch (evaluation batches); default false. */
-  readonly inOrder?: boolean;
 }
 
 /** Full micro batches in one epoch of `rowCount` rows. */
@@ -76,7 +74,7 @@ function* generateEpoch(
   options: BatchOptions,
   padId: number,
 ): Generator<Batch> {
-  const order = options.inOrder === true ? rows.map((_, i) => i) : shuffledIndices(rows.length, makeRandom(options.seed, epoch));
+  const order = shuffledIndices(rows.length, makeRandom(options.seed, epoch));
   const size = options.microBatchSize;
   const count = batchesPerEpoch(rows.length, size);
   for (let b = 0; b < count; b++) {

@@ -7,7 +7,7 @@
 import { attentionTraits } from "../config/attention.ts";
 import type { TrainConfig } from "../config/index.ts";
 import { fail } from "../diagnostics.ts";
-import { batchesPerEpoch, batchStream, epochBatches, requirePadId, type Batch, type EpochBatch } from "./batches.ts";
+import { batchesPerEpoch, batchStream, requirePadId, type Batch, type EpochBatch } from "./batches.ts";
 import { DataError } from "./codes.ts";
 import { collatePacked, packEpoch, type PackingOptions } from "./packing.ts";
 import type { TokenizedRow } from "./types.ts";
@@ -75,27 +75,22 @@ export function trainBatches(rows: readonly TokenizedRow[], layout: BatchLayout,
 }
 
 /**
- * The held-out rows as evaluation batches of `layout`: one pass in dataset order (Axolotl evaluates with a sequential
- * sampler), packed when training packs; the incomplete last batch is dropped. Throws 6213 when not one batch fills.
+ * The held-out rows as evaluation batches of `layout`, every row once, in dataset order (Axolotl evaluates with a
+ * sequential sampler): packed first-fit when training packs, else a row per batch row; each batch row is padded to
+ * the layout's length as packed rows are (collatePacked), and the last batch is filled up with rows of padding alone
+ * (no targets), so the static shape holds and no held-out row is left out. Throws 6213 when no row is held out.
  */
 export function evalBatches(rows: readonly TokenizedRow[], layout: BatchLayout, padId: number | undefined): Batch[] {
   const pad = requirePadId(padId);
-  const batches = layout.packing ? packedInOrder(rows, layout, layout.packing, pad)
-    : rows.length < layout.rows ? [] : [...epochBatches(rows, 0, { microBatchSize: layout.rows, sequenceLen: layout.length, padId: pad, seed: 0, inOrder: true })];
-  if (batches.length === 0) {
-    fail(
-      DataError.tooFewRows,
-      `the ${rows.length} rows held out for evaluation fill fewer than the ${layout.rows} rows of one batch`,
-      "raise val_set_size, or set it to 0 to train without evaluation",
-    );
+  if (rows.length === 0) {
+    fail(DataError.tooFewRows, "no rows are held out for evaluation", "raise val_set_size, or set it to 0 to train without evaluation");
   }
-  return batches;
-}
-
-function packedInOrder(rows: readonly TokenizedRow[], layout: BatchLayout, packing: PackingOptions, padId: number): Batch[] {
-  const { bins } = packEpoch(rows.map((r) => r.input_ids.length), 0, { ...packing, inOrder: true });
-  return Array.from({ length: bins.length / layout.rows },
-    (_, i) => collatePacked(bins.slice(i * layout.rows, (i + 1) * layout.rows), rows, layout.length, padId));
+  const bins = layout.packing ? packEpoch(rows.map((r) => r.input_ids.length), 0, { ...layout.packing, inOrder: true, binsPerBatch: 1 }).bins
+    : rows.map((_, i) => [i]);
+  return Array.from({ length: Math.ceil(bins.length / layout.rows) }, (_, i) => {
+    const members = bins.slice(i * layout.rows, (i + 1) * layout.rows);
+    return collatePacked([...members, ...Array.from({ length: layout.rows - members.length }, () => [])], rows, layout.length, pad);
+  });
 }
 
 function* packedStream(rows: readonly TokenizedRow[], layout: BatchLayout, packing: PackingOptions,

@@ -2,8 +2,8 @@
 // wgsl through WebGPU, in Node and in a browser): each optimizer step zeroes the gradient accumulators, runs
 // @micro_step on gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the
 // accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). With evaluation,
-// every `every` steps and after the last one, @eval_step runs on every held-out batch and the mean loss over their
-// target tokens is reported. A StepRunner says
+// before the first step (Axolotl's eval_on_start), every `every` steps and after the last one, @eval_step runs on
+// every held-out batch and the mean loss over their target tokens is reported. A StepRunner says
 // how a target runs the two graphs and where it keeps the state (interpreter-runner.ts for cpu,
 // backends/wgsl/runtime/trainer.ts for wgsl).
 // This file imports types only: the wgsl bundle ships it to the browser as JavaScript.
@@ -82,6 +82,7 @@ async function evaluate(runner: StepRunner, step: number, batches: readonly Batc
 
 /** Trains for `steps` optimizer steps. */
 export async function trainLoop(runner: StepRunner, options: LoopOptions): Promise<void> {
+  if (options.evaluation) options.evaluation.onEval(await evaluate(runner, 0, options.evaluation.batches));
   for (let step = 0; step < options.steps; step++) {
     runner.begin();
     let lossSum = 0;

@@ -22,14 +22,14 @@ export const CHARACTERS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+"
 /** max_position_embeddings of the model, also the tokenizer's model_max_length. */
 export const MAX_POSITIONS = 64;
 
-/** Every token in id order. */
-export function vocabulary(): string[] {
-  return [...Object.values(SPECIAL_TOKENS), ...CHARACTERS];
+/** Every token in id order: the special tokens, then `characters` (default: the example's). */
+export function vocabulary(characters: readonly string[] = CHARACTERS): string[] {
+  return [...Object.values(SPECIAL_TOKENS), ...characters];
 }
 
-/** The tokenizer.json object. */
-export function tokenizerJson(): Record<string, unknown> {
-  const tokens = vocabulary();
+/** The tokenizer.json object of a character-level tokenizer over `characters` (default: the example's). */
+export function tokenizerJson(characters: readonly string[] = CHARACTERS): Record<string, unknown> {
+  const tokens = vocabulary(characters);
   const idOf = (token: string): number => tokens.indexOf(token);
   const addedTokens = Object.values(SPECIAL_TOKENS).map((content) => ({
     id: idOf(content),
@@ -76,7 +76,7 @@ export function tokenizerJson(): Record<string, unknown> {
 }
 
 /** The tokenizer_config.json object: special tokens, BOS added and EOS not (completion rows get EOS from trainc). */
-export function tokenizerConfigJson(): Record<string, unknown> {
+export function tokenizerConfigJson(maxPositions = MAX_POSITIONS): Record<string, unknown> {
   return {
     tokenizer_class: "PreTrainedTokenizerFast",
     bos_token: SPECIAL_TOKENS.bos,
@@ -86,7 +86,7 @@ export function tokenizerConfigJson(): Record<string, unknown> {
     add_bos_token: true,
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
-    model_max_length: MAX_POSITIONS,
+    model_max_length: maxPositions,
   };
 }
 

@@ -39,7 +39,7 @@ test("a short training run", async () => {
   expect(Object.keys(trained.parameters)).toEqual(Object.keys(initial.parameters));
 });
 
-test("a packed run with a validation split evaluates at eval_steps and after the last step", async () => {
+test("a packed run with a validation split evaluates before the first step, at eval_steps and after the last", async () => {
   const out = join(tmp, "packed");
   const file = join(tmp, "packed.yml");
   writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
@@ -56,8 +56,8 @@ test("a packed run with a validation split evaluates at eval_steps and after the
   expect(stderr).toContain("25 steps of 1 packed row of 128 tokens");
   const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const evals = metrics.filter((m) => m.eval_loss !== undefined);
-  expect(evals.map((m) => m.step)).toEqual([10, 20, 25]);
+  expect(evals.map((m) => m.step)).toEqual([0, 10, 20, 25]);
   expect(new Set(evals.map((m) => m.eval_target_tokens)).size).toBe(1);
-  expect(evals[2].eval_loss).toBeLessThan(evals[0].eval_loss);
+  expect(evals[3].eval_loss).toBeLessThan(evals[0].eval_loss);
   expect(stderr).toMatch(/eval at step 25\/25 \| eval loss [\d.]+ \| [\d,]+ target tokens/);
 });

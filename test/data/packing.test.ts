@@ -2,11 +2,11 @@
 // max-tree first-fit against a plain quadratic one on random lengths, bin_size and group_size limits, epochs
 // (each row at most once, the incomplete last batch dropped, deterministic by seed), the efficiency, the packed row
 // (concatenated samples, position_ids restarting, padding as one more document), the layout Axolotl's rule gives,
-// and the errors.
+// evaluation batches (every held-out row once, packed or not), and the errors.
 import { describe, expect, it } from "vitest";
 import type { TrainConfig } from "../../compiler/config/index.ts";
 import { collatePacked, packEpoch, type PackingOptions } from "../../compiler/data/packing.ts";
-import { batchesInEpoch, batchLayout, describePacking, trainBatches } from "../../compiler/data/stream.ts";
+import { batchesInEpoch, batchLayout, describePacking, evalBatches, trainBatches } from "../../compiler/data/stream.ts";
 import type { TokenizedRow } from "../../compiler/data/types.ts";
 import { makeRandom, randomInt, shuffledIndices } from "../../compiler/random.ts";
 import { traincError } from "./helpers.ts";
@@ -142,5 +142,32 @@ describe("the batch layout", () => {
     const layout = batchLayout(config({ sample_packing: true, micro_batch_size: 2, sequence_len: 16 }));
     expect(traincError(() => trainBatches(rowsOf([5, 5]), layout, undefined, 42)).code).toBe(6211);
     expect(traincError(() => trainBatches(rowsOf([5, 5]), layout, 0, 42)).code).toBe(6213);
+  });
+});
+
+describe("evaluation batches", () => {
+  const config = (over: Partial<TrainConfig>) => ({
+    micro_batch_size: 4, sequence_len: 16, seed: 42, sample_packing_bin_size: 200, sample_packing_group_size: 100_000,
+    attn_implementation: "flash_attention_2", ...over,
+  }) as TrainConfig;
+  const rows = rowsOf([5, 9, 3, 12, 7, 2]);
+  const real = (batch: { labels: Int32Array; input_ids: Int32Array }, padId: number) => [...batch.input_ids].filter((id) => id !== padId).length;
+
+  it("cover every held-out row once, in order, the last batch filled with rows of padding alone", () => {
+    const batches = evalBatches(rows, batchLayout(config({})), 99);
+    expect(batches.map((b) => [b.size, b.length])).toEqual([[4, 16], [4, 16]]);
+    expect(batches.map((b) => b.tokens)).toEqual([29, 9]);
+    expect(batches[0]!.input_ids.slice(16, 21)).toEqual(Int32Array.from([100, 101, 102, 103, 104]));
+    expect([...batches[1]!.labels.slice(32)].every((l) => l === -100)).toBe(true);
+  });
+
+  it("pack in order when training packs, keeping every bin", () => {
+    const batches = evalBatches(rows, batchLayout(config({ sample_packing: true })), 99);
+    expect(batches.map((b) => [b.size, b.length])).toEqual([[1, 64]]);
+    expect(real(batches[0]!, 99)).toBe(38);
+  });
+
+  it("6213 when nothing is held out", () => {
+    expect(traincError(() => evalBatches([], batchLayout(config({})), 0)).code).toBe(6213);
   });
 });
