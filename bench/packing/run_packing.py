@@ -6,7 +6,7 @@ row one sample padded to 2048; `packed`: one row of 4 x 2048 tokens holding as m
 The run folders are written on the dev box by `trainc train <run>.yml --target cuda` (which fails there, having no
 GPU) and carried here without their weights; this script writes the same seeded random weights into both
 (transformers' LlamaForCausalLM init under --seed, float32, the names the binary loads), runs each binary, and
-prints and writes (results.json) per run: steps, real (non-pad) tokens per second over the steps after --skip, the
+prints and writes (results.json) per run: optimizer steps, real (non-pad) tokens per second over the steps after --skip, the
 share of batch slots holding real tokens, the eval loss before the first step (packing changes no loss, so the two
 must agree to bf16 noise) and after the last, and the mean train loss of the last ten steps.
 
@@ -52,19 +52,19 @@ def run(folder, name, out, cublaslt):
     if status != 0:
         raise SystemExit(f"{name}: the binary exited with {status}; see {name}.stderr.log")
     output = os.path.join(folder, name)
-    return {"summary": systems.read_json(os.path.join(output, "summary.json")),
+    return {"run": systems.read_json(os.path.join(run_dir, "run.json")), "summary": systems.read_json(os.path.join(output, "summary.json")),
             "metrics": systems.read_jsonl(os.path.join(output, "metrics.jsonl")), "wall_seconds": time.perf_counter() - start}
 
 
 def figures(result, rows, length, skip):
-    """The per-run figures of the module docstring."""
+    """The per-run figures of the module docstring; `rows` x `length` is one micro batch."""
     steps = [m for m in result["metrics"] if "loss" in m]
     evals = [m for m in result["metrics"] if "eval_loss" in m]
     seconds = result["summary"]["step_seconds"][skip:]
     tokens = [m["tokens"] for m in steps][skip:]
     all_tokens = sum(m["tokens"] for m in steps)
     return {"steps": len(steps), "tokens": all_tokens, "real_tokens_per_s": sum(tokens) / sum(seconds),
-            "slot_fill": all_tokens / (len(steps) * rows * length), "mean_step_ms": 1e3 * sum(seconds) / len(seconds),
+            "slot_fill": all_tokens / (len(steps) * result["run"]["accumulation"] * rows * length), "mean_step_ms": 1e3 * sum(seconds) / len(seconds),
             "eval_loss_start": evals[0]["eval_loss"], "eval_loss_end": evals[-1]["eval_loss"],
             "eval_steps": [e["step"] for e in evals], "train_loss_last10": sum(s["loss"] for s in steps[-10:]) / 10,
             "wall_seconds": result["wall_seconds"]}
