@@ -2,7 +2,8 @@
 // per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
 // targets. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
 // segments, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
-// of the end-to-end benchmark's model, with tile candidates for head dim 64.
+// of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
+// packed into one row of 16k, the issue's packed-batch benchmark.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
 
 import type { AttentionConfig, AttentionSpec } from "../../../backends/cuda/attention/index.ts";
@@ -22,6 +23,8 @@ export interface LabCase {
   readonly samples: "ends" | "all";
   /** What to beat, printed beside the timings. */
   readonly target: string;
+  /** With segments: the range of document lengths (default 1 to T/2; harness.cuh segment_ids). */
+  readonly documents?: { readonly min: number; readonly max: number };
 }
 
 const H200_TARGETS: Record<number, string> = {
@@ -105,5 +108,22 @@ function llama1b(): LabCase[] {
   }));
 }
 
+/**
+ * The issue's packed-batch benchmark: one row of 16,384 tokens holding documents of 64 to 2048 tokens (causal within
+ * each), bf16, d = 128, 32 heads; torch_sdpa.py --packed times torch's varlen (FA2) and FlexAttention on the same
+ * documents. TFLOP/s count only the pairs inside a document.
+ */
+function packed(): LabCase[] {
+  return [{
+    name: "packed-docs-T16384",
+    spec: { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true, scale: 1 / Math.sqrt(128),
+      window: 0, segments: true },
+    variants: BF16_VARIANTS,
+    samples: "ends",
+    target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents",
+    documents: { min: 64, max: 2048 },
+  }];
+}
+
 /** Case sets by name. */
-export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200, llama1b };
+export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200, llama1b, packed };

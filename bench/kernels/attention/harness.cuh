@@ -94,7 +94,10 @@ inline void* device_alloc(size_t bytes) {
   return p;
 }
 
-/** Documents of 1..T/2 tokens per batch row, numbered from 0 (the tests' scheme), from a fixed LCG. */
+/**
+ * Documents of doc_min..doc_max tokens (1..T/2 when doc_max is 0: the tests' scheme) per batch row, numbered from 0,
+ * the lengths from a fixed LCG (bench/kernels/attention/torch_sdpa.py draws the same ones); the last one is cut at T.
+ */
 inline std::vector<int> segment_ids(const Problem& p) {
   std::vector<int> ids(static_cast<size_t>(p.B) * p.Tq);
   unsigned state = 12345u;
@@ -102,18 +105,35 @@ inline std::vector<int> segment_ids(const Problem& p) {
     state = state * 1664525u + 1013904223u;
     return 1 + static_cast<int>((state >> 8) % n);
   };
+  const auto length = [&] { return p.doc_max > 0 ? p.doc_min - 1 + next(p.doc_max - p.doc_min + 1) : next(std::max(1, p.Tq / 2)); };
   for (int b = 0; b < p.B; ++b) {
-    int doc = 0, left = next(std::max(1, p.Tq / 2));
+    int doc = 0, left = length();
     for (int t = 0; t < p.Tq; ++t) {
       if (left == 0) {
         ++doc;
-        left = next(std::max(1, p.Tq / 2));
+        left = length();
       }
       ids[static_cast<size_t>(b) * p.Tq + t] = doc;
       --left;
     }
   }
   return ids;
+}
+
+/** Forward flops of the (query, key) pairs the mask leaves visible: 4 * Hq * D per pair (the useful work). */
+inline double visible_forward_flops(const Problem& p) {
+  const std::vector<int> ids = segment_ids(p);
+  double pairs = 0;
+  for (int b = 0; b < p.B; ++b) {
+    for (int i = 0; i < p.Tq; ++i) {
+      for (int j = 0; j < p.Tk; ++j) {
+        const bool seen = (!p.causal || j <= i) && (p.window == 0 || i - j < p.window) &&
+                          ids[static_cast<size_t>(b) * p.Tq + i] == ids[static_cast<size_t>(b) * p.Tq + j];
+        pairs += seen ? 1 : 0;
+      }
+    }
+  }
+  return 4.0 * p.Hq * p.D * pairs;
 }
 
 inline Buffers allocate(const Case& c) {

@@ -16,6 +16,8 @@ namespace lab {
 struct Problem {
   int B, Tq, Tk, Hq, Hk, D;
   int causal, window, segmented;
+  /** Document lengths are drawn from [doc_min, doc_max]; 0, 0: from [1, Tq/2] (harness.cuh segment_ids). */
+  int doc_min, doc_max;
   float scale;
 };
 

@@ -37,8 +37,10 @@ function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: b
   return `${f} bwd ${backward.Br}x${backward.Bc}/${backward.warps}w${mainloop}${isDefault ? " *" : ""}`;
 }
 
-function problem(s: AttentionSpec): string {
-  return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.segments)].join(", ")}, ` +
+function problem(c: LabCase): string {
+  const s = c.spec;
+  const docs = [c.documents?.min ?? 0, c.documents?.max ?? 0];
+  return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.segments), ...docs].join(", ")}, ` +
     `${Math.fround(s.scale).toPrecision(9)}f}`;
 }
 
@@ -80,7 +82,7 @@ static void backward_${id}(lab::Buffers& b, cudaStream_t s) {\n${backward.map(la
     parts.push(`static const lab::Variant variants_${i}[] = {\n${rows.join("\n")}\n};
 static const lab::Sample samples_${i}[] = {${samples(c)}};
 `);
-    entries.push(`  {"${c.name}", ${problem(s)}, ${s.dtype === "bf16"}, ${labForwardFlops(s)}.0, "${c.target}", ` +
+    entries.push(`  {"${c.name}", ${problem(c)}, ${s.dtype === "bf16"}, ${labForwardFlops(s)}.0, "${c.target}", ` +
       `variants_${i}, ${rows.length}, samples_${i}, sizeof(samples_${i}) / sizeof(samples_${i}[0])},`);
   });
   const harness = ["reference.cuh", "harness.cuh", "driver.cuh"]

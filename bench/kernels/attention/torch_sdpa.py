@@ -5,11 +5,17 @@ the median kept; fwd is the forward call, fwd+bwd the forward plus the backward.
 them (forward 4*B*T*T*H*D halved for causal; fwd+bwd 3.5 times that). Run it in the same job as attention_lab so the
 figures compare like for like:
 
-    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10]
+    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10] [--packed]
+
+With --packed it times instead the lab's `packed` case: one row of 16,384 tokens holding documents of 64 to 2048
+tokens (the lab's harness draws them; document_lengths below draws the same), causal within each, through torch's
+varlen attention (torch.nn.attention.varlen: FlashAttention-2 over cu_seqlens) and FlexAttention (compiled, with a
+causal + document block mask built once); TFLOP/s count only the pairs inside a document, as the lab does.
 
 Needs PyTorch with CUDA (the GPU machine has it). Prints one line per backend and length.
 """
 import argparse
+import inspect
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -35,13 +41,49 @@ def median_ms(fn, flush, repeats):
     return sorted(times)[len(times) // 2]
 
 
+def document_lengths(total, low, high):
+    """The lab harness's documents (harness.cuh segment_ids): lengths from its LCG in [low, high], the last cut."""
+    state, lengths = 12345, []
+    while sum(lengths) < total:
+        state = (state * 1664525 + 1013904223) % 2**32
+        lengths.append(min(low + (state >> 8) % (high - low + 1), total - sum(lengths)))
+    return lengths
+
+
+def packed(flush, repeats):
+    """varlen (FA2) and FlexAttention on the lab's packed case."""
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    from torch.nn.attention.varlen import varlen_attn
+    lengths = document_lengths(TOKENS, 64, 2048)
+    flops = 4 * HEADS * HEAD_DIM * sum(n * (n + 1) // 2 for n in lengths)
+    print(f"packed: {len(lengths)} documents of {min(lengths)} to {max(lengths)} tokens in one row of {TOKENS}")
+    q, k, v = (torch.randn(TOKENS, HEADS, HEAD_DIM, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+    dout = torch.randn(TOKENS, HEADS, HEAD_DIM, device="cuda", dtype=torch.bfloat16)
+    cu = torch.tensor([0] + [sum(lengths[:i + 1]) for i in range(len(lengths))], device="cuda", dtype=torch.int32)
+    causal = {"is_causal": True} if "is_causal" in inspect.signature(varlen_attn).parameters else {"window_size": (-1, 0)}
+    varlen = lambda: varlen_attn(q, k, v, cu, cu, max(lengths), max(lengths), **causal)
+    doc = torch.repeat_interleave(torch.arange(len(lengths), device="cuda"), torch.tensor(lengths, device="cuda"))
+    mask = create_block_mask(lambda b, h, i, j: (doc[i] == doc[j]) & (j <= i), None, None, TOKENS, TOKENS)
+    compiled = torch.compile(flex_attention)
+    qf, kf, vf, df = (x.transpose(0, 1).unsqueeze(0) for x in (q, k, v, dout))
+    flex = lambda: compiled(qf, kf, vf, block_mask=mask)
+    for name, forward, grad_out in (("varlen (FA2)", varlen, dout), ("flex", flex, df)):
+        both = lambda: torch.autograd.grad(forward(), (q, k, v), grad_out)
+        fwd, fwd_bwd = median_ms(forward, flush, repeats), median_ms(both, flush, repeats)
+        print(f"packed {name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
+              f"fwd+bwd {fwd_bwd:8.3f} ms {3.5 * flops / fwd_bwd / 1e9:6.1f} TFLOP/s (visible pairs)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--packed", action="store_true", help="the lab's packed-documents case instead")
     args = parser.parse_args()
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
     flush = torch.empty(2 * l2 // 4, dtype=torch.float32, device="cuda")
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    if args.packed:
+        return packed(flush, args.repeats)
     for t in (1024, 4096, 16384):
         b = TOKENS // t
         q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=torch.bfloat16, requires_grad=True)
