@@ -41,54 +41,43 @@ function lines(a: Anchor): { outer: number; n: number; inner: number } {
   return { outer: numel(shape.slice(0, axis)), n: shape[axis]!, inner: numel(shape.slice(axis + 1)) };
 }
 
-/** The constants and row_lse of a line kernel over input `x`: element j of line r sits at BASE(r) + j * INNER. */
-function lineHelpers(a: Anchor, subgroups: boolean): { helpers: string; count: number } {
+/**
+ * A kernel of `kind` over the lines of x: the constants and row_lse (element j of line r sits at BASE(r) + j * INNER),
+ * then, per line r (a workgroup each, grid-stride) with its log-sum-exp in `lse`, `perLine`.
+ */
+function lineKernel(a: Anchor, kind: "softmax" | "logsumexp", subgroups: boolean, perLine: string, flopsPerElement: number): KernelSource {
+  const x = a.args[0]!;
+  const y = writtenResult(a, 0);
   const { outer, n, inner } = lines(a);
-  const helpers = `const N: i32 = ${n};  // the axis' length
+  const count = outer * inner;
+  return makeWgslKernel({
+    anchor: a, kind, roles: [["x", x], ["y", y]],
+    summary: `${kind} of ${count} lines of ${n} along axis ${a.node.attrs["axis"]}, a workgroup per line`,
+    helpers: `const N: i32 = ${n};  // the axis' length
 const INNER: i32 = ${inner};
-const LINES: i32 = ${outer * inner};
+const LINES: i32 = ${count};
 
 fn line_base(r: i32) -> i32 { return (r / INNER) * N * INNER + r % INNER; }
 
-${rowLse(subgroups, "N", (j) => `x[line_base(r) + ${j} * INNER]`)}`;
-  return { helpers, count: outer * inner };
+${rowLse(subgroups, "N", (j) => `x[line_base(r) + ${j} * INNER]`)}`,
+    body: `  for (var r: i32 = i32(wg.x); r < LINES; r += i32(groups.x)) {
+    let lse = row_lse(r, lid.x);
+${perLine}
+  }`,
+    grid: [Math.min(count, MAX_WORKGROUPS), 1, 1],
+    flops: flopsPerElement * numel(x.shape), bytes: paramBytes([x, y]),
+  });
 }
 
 /** softmax(x) along `axis`. */
 export function renderWgslSoftmax(a: Anchor, subgroups = false): KernelSource {
-  const x = a.args[0]!;
-  const y = writtenResult(a, 0);
-  const { helpers, count } = lineHelpers(a, subgroups);
-  return makeWgslKernel({
-    anchor: a, kind: "softmax", roles: [["x", x], ["y", y]],
-    summary: `softmax of ${count} lines of ${lines(a).n} along axis ${a.node.attrs["axis"]}, a workgroup per line`,
-    helpers,
-    body: `  for (var r: i32 = i32(wg.x); r < LINES; r += i32(groups.x)) {
-    let lse = row_lse(r, lid.x);
-    for (var j: i32 = i32(lid.x); j < N; j += 256) {
+  return lineKernel(a, "softmax", subgroups, `    for (var j: i32 = i32(lid.x); j < N; j += 256) {
       let at = line_base(r) + j * INNER;
       y[at] = exp(x[at] - lse);
-    }
-  }`,
-    grid: [Math.min(count, MAX_WORKGROUPS), 1, 1],
-    flops: 4 * numel(x.shape), bytes: paramBytes([x, y]),
-  });
+    }`, 4);
 }
 
 /** logsumexp(x) along `axis` (keepdims does not change the memory layout). */
 export function renderWgslLogsumexp(a: Anchor, subgroups = false): KernelSource {
-  const x = a.args[0]!;
-  const y = writtenResult(a, 0);
-  const { helpers, count } = lineHelpers(a, subgroups);
-  return makeWgslKernel({
-    anchor: a, kind: "logsumexp", roles: [["x", x], ["y", y]],
-    summary: `logsumexp of ${count} lines of ${lines(a).n} along axis ${a.node.attrs["axis"]}, a workgroup per line`,
-    helpers,
-    body: `  for (var r: i32 = i32(wg.x); r < LINES; r += i32(groups.x)) {
-    let lse = row_lse(r, lid.x);
-    if (lid.x == 0u) { y[r] = lse; }
-  }`,
-    grid: [Math.min(count, MAX_WORKGROUPS), 1, 1],
-    flops: 3 * numel(x.shape), bytes: paramBytes([x, y]),
-  });
+  return lineKernel(a, "logsumexp", subgroups, `    if (lid.x == 0u) { y[r] = lse; }`, 3);
 }
