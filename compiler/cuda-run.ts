@@ -1,8 +1,9 @@
 // The cuda and hip targets' side of `trainc compile`, `trainc train` and `trainc grads` (one program, two toolchains:
-// backends/hip/program.ts): specializes the lowered train step to
-// (micro_batch_size, sequence_len), schedules and renders it (backends/cuda/program.ts), emits main.cu and builds it
-// (cached per content hash), writes the report; for a run it also writes the run folder the binary reads — initial
-// parameters, the batch file, config.json's text and run.json (paths relative to run.json) — and starts the binary.
+// backends/hip/program.ts): specializes the lowered train step to the plan's batch layout (B rows of T tokens:
+// micro_batch_size x sequence_len, or one packed row), schedules and renders it (backends/cuda/program.ts), emits
+// main.cu and builds it (cached per content hash), writes the report; for a run it also writes the run folder the
+// binary reads — initial parameters, the batch file (and with a validation split the eval batch file), config.json's
+// text and run.json (paths relative to run.json) — and starts the binary.
 //
 // Error codes defined here:
 //   5014  --arch of another target (an AMD arch for cuda, an NVIDIA one for hip)
@@ -20,7 +21,7 @@ import { archFeatures, buildProgram, type Built } from "../backends/cuda/build.t
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
 import { buildCudaProgram, cudaHooks, type CudaProgram } from "../backends/cuda/program.ts";
 import { buildHipProgram } from "../backends/hip/program.ts";
-import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
+import { writeBatchFile, writeEvalBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
@@ -116,7 +117,7 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
   const steps = plan.totalSteps * plan.config.gradient_accumulation_steps;
   writeBatchFile(join(run, "batches.bin"), take(planBatches(plan), steps), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
   const { evaluation } = reporting;
-  if (evaluation) writeBatchFile(join(run, "eval_batches.bin"), evaluation.batches.map((batch, index) => ({ epoch: 0, index, batch })), { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
+  if (evaluation) writeEvalBatchFile(join(run, "eval_batches.bin"), evaluation.batches, { length: c.sizes.T, padId: plan.tokenizer.special.pad ?? 0 });
   writeFileSync(join(run, "config.json"), plan.model.hf!.configText);
   const rel = (p: string) => relative(run, resolve(p));
   const vocab = plan.model.forward.types[plan.model.forward.inputs.find((i) => i.name === "model.embed_tokens.weight")!.id]!.shape[0];

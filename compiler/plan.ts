@@ -11,7 +11,7 @@
 import { optimizerSettings, lrScheduleParams, totalSteps, trainPrecision, describePrecision, type Precision } from "./config/derived.ts";
 import type { TrainConfig } from "./config/index.ts";
 import type { Batch, EpochBatch } from "./data/batches.ts";
-import { splitValidation } from "./data/split.ts";
+import { configSplit } from "./data/split.ts";
 import type { TokenizedRow } from "./data/types.ts";
 import type { LoadedDataset } from "./data/dataset.ts";
 import { batchesInEpoch, batchLayout, evalBatches, trainBatches, type BatchLayout } from "./data/stream.ts";
@@ -80,8 +80,7 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
       const tokenizer = configTokenizer(config);
       note("tokenizing datasets");
       const { dataset } = configDatasets(config, tokenizer, note);
-      const split = splitValidation(dataset.rows, config.val_set_size, config.seed,
-        config.shuffle_merged_datasets && config.curriculum_sampling !== true);
+      const split = configSplit(dataset.rows, config);
       if (split.eval.length > 0) note(`${split.eval.length} of ${dataset.rows.length} rows held out for evaluation (val_set_size ${config.val_set_size})`);
       data = { tokenizer, dataset: { ...dataset, rows: split.train }, evalRows: split.eval };
     }
@@ -137,9 +136,12 @@ export function planBatches(plan: Plan): Generator<EpochBatch> {
   return trainBatches(plan.dataset.rows, plan.layout, plan.tokenizer.special.pad, plan.config.seed);
 }
 
-/** The held-out rows as eval batches: one pass in dataset order, the layout of training (compiler/data/stream.ts). */
+/**
+ * The held-out rows as eval batches: one pass in dataset order, the layout of training, packed unless
+ * eval_sample_packing is false (compiler/data/stream.ts).
+ */
 export function planEvalBatches(plan: Plan): Batch[] {
-  return evalBatches(plan.evalRows, plan.layout, plan.tokenizer.special.pad);
+  return evalBatches(plan.evalRows, plan.layout, plan.tokenizer.special.pad, plan.config.eval_sample_packing !== false);
 }
 
 /** The program's batch sizes: B rows of T tokens. */

@@ -14,7 +14,7 @@ import { planEvaluation } from "./train/intervals.ts";
 import { stepReport } from "./program-report.ts";
 import { padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
-import { writeBatchFile } from "../backends/cuda/runtime/batch-file.ts";
+import { writeBatchFile, writeEvalBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import type { StepRunner } from "./train/loop.ts";
 import { openDevice } from "../backends/wgsl/device.ts";
 import { writeBundle } from "../backends/wgsl/host.ts";
@@ -163,7 +163,7 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
   writeBatchFile(join(out, "batches.bin"), take(planBatches(plan), plan.totalSteps * plan.config.gradient_accumulation_steps), { length: sizes.T, padId: pad });
   const evaluation = planEvaluation(plan);
   if (evaluation) {
-    writeBatchFile(join(out, "eval_batches.bin"), evaluation.batches.map((batch, index) => ({ epoch: 0, index, batch })), { length: sizes.T, padId: pad });
+    writeEvalBatchFile(join(out, "eval_batches.bin"), evaluation.batches, { length: sizes.T, padId: pad });
   }
   writeFileSync(join(out, "run.json"), `${JSON.stringify({
     title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module, scalerStart(plan)),

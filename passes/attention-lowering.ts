@@ -4,14 +4,16 @@
 // attributes), the unfused one becomes ops autodiff already knows.
 //
 //   flash, flex, xformers: the node keeps its meaning and gets {lowering = "<name>"} (flash is the default and is
-//     not printed); the schedule picks the kernel template by it.
+//     not printed), which names the fused kernel meant to run it. Today every target runs all three with its flash
+//     kernel (the flex and xformers kernels are not built; compiler/plan.ts says so when a config asks for them).
 //       %o = attention %q, %k, %v, %seg {scale = 0.25}  ->  %o = attention %q, %k, %v, %seg {lowering = "flex", scale = 0.25}
-//   sdpa, eager: the unfused reference, as transformers' eager attention computes it: scores = (q k^T) * scale in
-//     the compute dtype, the mask applied in f32 (masked scores set to f32's lowest), softmax in f32, rounded back,
-//     times v. GQA repeats each k/v head for its query heads. The mask [B,1,T,T] (causal, window, segments) is built
-//     once per distinct rule and shared by the layers.
+//   sdpa, eager: the unfused reference, as transformers' eager attention computes it: q k^T in the compute dtype,
+//     times the scale in f32 (PyTorch multiplies by the unrounded float) rounded to the compute dtype, then in f32
+//     the mask (masked scores set to f32's lowest) and the softmax, rounded back to the compute dtype, times v (for
+//     f32 the roundings are no-ops and cse-free casts disappear). GQA repeats each k/v head for its query heads. The mask [B,1,T,T] (causal, window, segments) is built once per distinct rule and
+//     shared by the layers.
 //       %o = attention %q, %k, %v, %seg {scale = s}  ->
-//         %qh = transpose %q {perm = [0, 2, 1, 3]} ; ... ; %p = softmax (where %mask, cast(%s), lowest) ;
+//         %qh = transpose %q {perm = [0, 2, 1, 3]} ; ... ; %p = softmax (where %mask, cast(%qk) * s, lowest) ;
 //         %o = transpose (matmul (cast %p), %vh) {perm = [0, 2, 1, 3]}
 // Expects a verified graph; guarantees a verified graph with the same inputs and outputs. The unfused form needs each
 // query to see at least one key, which holds for every attention the type rule allows (causal or segmented
@@ -54,8 +56,8 @@ function unfused(b: GraphBuilder, [q, k, v, segments]: readonly Value[], attrs: 
   const toHeads = (x: Value) => b.op("transpose", [x], { perm: [0, 2, 1, 3] });
   const shared = (x: Value) => toHeads(repeatHeads(b, x, heads!, kvHeads));
   const dtype = q!.type.dtype;
-  const scores = b.op("mul", [b.op("matmul", [toHeads(q!), shared(k!)], { transpose_b: true }), b.scalar(attrs["scale"] as number, dtype)]);
-  const wide = b.castTo(scores, "f32");
+  const products = b.castTo(b.op("matmul", [toHeads(q!), shared(k!)], { transpose_b: true }), "f32");
+  const wide = b.castTo(b.castTo(b.op("mul", [products, b.scalar(attrs["scale"] as number, "f32")]), dtype), "f32");
   const mask = visibility(b, segments, attrs, length!, k!.type.shape[1]!, masks);
   const masked = mask ? b.op("where", [mask, wide, b.scalar(LOWEST_F32, "f32")]) : wide;
   const probabilities = b.castTo(b.op("softmax", [masked], { axis: -1 }), dtype);

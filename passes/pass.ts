@@ -9,9 +9,9 @@
 import type { Graph } from "../ir/graph.ts";
 
 /**
- * How attention runs (the attention-lowering pass): `flash` a fused FlashAttention-2-style kernel; `flex` a
- * block-sparse kernel over a block mask built once per batch; `xformers` the memory-efficient kernel with its own
- * tiling; `sdpa` and `eager` the unfused reference (matmul, masked softmax, matmul).
+ * How attention runs (the attention-lowering pass): `flash` the fused FlashAttention-2-style kernel; `flex` and
+ * `xformers` name the block-sparse and the memory-efficient kernels (not built yet: they run as flash); `sdpa` and
+ * `eager` the unfused reference (matmul, masked softmax, matmul).
  */
 export type AttentionLowering = "flash" | "flex" | "xformers" | "sdpa" | "eager";
 

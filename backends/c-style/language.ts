@@ -33,7 +33,6 @@ export function operatorExpr(op: OperatorOp, args: readonly string[]): string {
   return op === "neg" || op === "not" ? `(${OPERATORS[op]}${args[0]})` : `(${args[0]} ${OPERATORS[op]} ${args[1]})`;
 }
 
-/** The compute kind of a dtype (see the invariant above). */
 /**
  * A finite float's digits as C and WGSL read them, without a type suffix: `2.0`, `-1.5e-1`; large whole numbers in
  * exponent form (`-3.4028234663852886e+38`, where `${value}.0` would not parse).
@@ -42,6 +41,7 @@ export function floatDigits(value: number): string {
   return Number.isInteger(value) && Math.abs(value) < 1e15 ? `${value}.0` : value.toExponential();
 }
 
+/** The compute kind of a dtype (see the invariant above). */
 export function computeKind(dtype: DType): ComputeKind {
   switch (dtype) {
     case "f64": return "double";

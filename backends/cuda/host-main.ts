@@ -1,7 +1,8 @@
 // main() of a generated CUDA program, per mode (trainMain, gradsMain). `train <run.json> [--profile <file.json>]` reads
 // run.json (written by `trainc train --target cuda`), loads the parameters, picks the backend of every GEMM
-// (runtime/gemm-choice.h: TRAINC_GEMM, TRAINC_CUBLASLT), captures @micro_step and @optimizer_step as CUDA graphs,
-// replays them for every step with the batches of the batch file, reports progress and metrics, writes Hugging Face
+// (runtime/gemm-choice.h: TRAINC_GEMM, TRAINC_CUBLASLT), captures @micro_step and @optimizer_step (and @eval_step, with
+// a validation split) as CUDA graphs, replays them for every step with the batches of the batch file (evaluating the
+// eval batch file before the first step, every eval_every steps and after the last), reports progress and metrics, writes Hugging Face
 // checkpoints and, at the end, <output_dir>/summary.json. With --profile, the first optimizer step (its first
 // micro_step and its optimizer_step) runs uncaptured with an event around every launch, and the per-kernel times go
 // to the file named; it is a real training step, so profiling changes no result. The formats of both files are in
@@ -233,7 +234,7 @@ function evalSetup(t: TrainLayout): { buffers: string; start: string; run: strin
  * The step loop: replays (the first step profiled uncaptured with --profile), evaluations (`evaluate`: evalSetup's
  * run), metrics, checkpoints, summary.json.
  */
-const trainLoop = (evaluation: { start: string; run: string }) => String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));${evaluation.start}
+const stepLoop = (evaluation: { start: string; run: string }) => String.raw`    trainc::Reporter reporter(steps, logging, out_dir + "/metrics.jsonl", stderr, trainc::is_terminal(stderr));${evaluation.start}
     trainc::RunSummary summary{{}, {}, {kPredictedBytes, kStateBytes + kActivationBytes + kWorkspaceBytes, 0},
                                gemms.count(trainc::GemmBackend::Generated), gemms.count(trainc::GemmBackend::Cublaslt)};
     uint64_t most_used = context_bytes;
@@ -273,7 +274,7 @@ const trainLoop = (evaluation: { start: string; run: string }) => String.raw`   
     trainc::write_report_file(out_dir + "/summary.json", trainc::summary_json(summary), "run summary");
     return 0;`;
 
-/** main.cu of a training program (graphs micro_step and optimizer_step). */
+/** main.cu of a training program (graphs micro_step and optimizer_step, and eval_step when the module has it). */
 export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number },
   arch = "sm_90"): string {
   const t = trainLayout(program, module, sizes);
@@ -321,7 +322,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
       if (whole_folder) trainc::save_checkpoint(checkpoint);
       else trainc::save_model_files(checkpoint);
     };
-` + trainLoop(evaluation) + String.raw`
+` + stepLoop(evaluation) + String.raw`
   });
 }
 `].join("\n\n");

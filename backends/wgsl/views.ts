@@ -34,7 +34,7 @@ export function shareViews(source: KernelSource, placementOf: (param: KernelPara
     return kept[k] ? `@group(0) @binding(${renumbered[k]}) ${rest}${line.endsWith("\n") ? "\n" : ""}` : "";
   });
   firstOf.forEach((f, i) => {
-    if (f !== i) code = code.replace(new RegExp(`\\b${identifiers.get(i)}\\b`, "g"), identifiers.get(f)!);
+    if (f !== i) code = code.replace(new RegExp(`(?<![.\\w])${identifiers.get(i)}\\b`, "g"), identifiers.get(f)!);
   });
   return { ...source, code, params: source.params.filter((_, i) => kept[i]) };
 }

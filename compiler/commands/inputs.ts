@@ -4,9 +4,11 @@
 // shapes are always known, values are read only when a command uses them (E2224 from load.ts when there are none).
 // Invariant: every failure here is a TraincError naming the key or path; nothing is written to disk.
 
+import { readFileSync } from "node:fs";
 import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
 import type { Precision } from "../config/derived.ts";
 import { fail } from "../diagnostics.ts";
+import { DataError } from "../data/codes.ts";
 import { prepareDatasets, type Prepared } from "../data/prepare.ts";
 import type { Batch } from "../data/batches.ts";
 import { loadModel, type ParameterType } from "../import/hf/load.ts";
@@ -76,12 +78,15 @@ export function configTokenizer(config: TrainConfig): HfTokenizer {
  * the dataset_prepared_path cache when the config sets one; `note` hears whether the cache was used.
  */
 export function configDatasets(config: TrainConfig, tokenizer: HfTokenizer, note: (message: string) => void = () => {}): Prepared {
-  const prepared = prepareDatasets(config.datasets ?? [], tokenizer, {
+  const entries = (config.datasets ?? []).map((entry, i) => entry.chat_template_jinja === undefined ? entry
+    : { ...entry, chat_template_jinja: jinjaText(config, `datasets[${i}].chat_template_jinja`, entry.chat_template_jinja) });
+  const prepared = prepareDatasets(entries, tokenizer, {
     sequenceLen: config.sequence_len,
     configDir: config.config_dir,
     excessLength: config.excess_length_strategy,
     format: {
-      trainOnInputs: config.train_on_inputs, chatTemplate: config.chat_template, chatTemplateJinja: config.chat_template_jinja,
+      trainOnInputs: config.train_on_inputs, chatTemplate: config.chat_template,
+      chatTemplateJinja: config.chat_template_jinja === undefined ? undefined : jinjaText(config, "chat_template_jinja", config.chat_template_jinja),
       chatTemplateKwargs: config.chat_template_kwargs,
     },
     preparedPath: config.dataset_prepared_path,
@@ -89,6 +94,20 @@ export function configDatasets(config: TrainConfig, tokenizer: HfTokenizer, note
   });
   if (prepared.cache) note(prepared.cache.hit ? `prepared data read from ${prepared.cache.dir}` : `prepared data cached in ${prepared.cache.dir}`);
   return prepared;
+}
+
+/**
+ * A chat_template_jinja value as template text: a value ending in `.jinja` names a file, looked up as every config
+ * path is (6217 naming `key` and the places tried when it is missing); anything else is the template itself.
+ */
+function jinjaText(config: TrainConfig, key: string, value: string): string {
+  if (!value.endsWith(".jinja")) return value;
+  const { path, tried } = resolveConfigPath(config, value);
+  if (path === undefined) {
+    fail(DataError.noChatTemplate, `${key}: the template file ${value} was not found; tried ${tried.join(" and ")}`,
+      `point ${key} at an existing .jinja file (relative to the current directory or the config), or give the template text`);
+  }
+  return readFileSync(path, "utf8");
 }
 
 /** A batch as the train-step graph's inputs (i64 tensors [B,T]). */

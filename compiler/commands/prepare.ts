@@ -3,7 +3,7 @@
 // and how the rows batch: the packing efficiency with sample_packing, else the share of batch slots that hold tokens.
 // Reads no model weights. Invariant: prints to stdout; writes nothing but the cache entry.
 import { describeStats } from "../data/dataset.ts";
-import { splitValidation } from "../data/split.ts";
+import { configSplit } from "../data/split.ts";
 import { batchesInEpoch, batchLayout, describeLayout, describePacking } from "../data/stream.ts";
 import type { TokenizedRow } from "../data/types.ts";
 import { configDatasets, configTokenizer, readConfig } from "./inputs.ts";
@@ -19,8 +19,7 @@ export function prepare(configFile: string): void {
   const tokenizer = configTokenizer(config);
   note("tokenizing datasets");
   const { dataset } = configDatasets(config, tokenizer, note);
-  const { train, eval: held } = splitValidation(dataset.rows, config.val_set_size, config.seed,
-    config.shuffle_merged_datasets && config.curriculum_sampling !== true);
+  const { train, eval: held } = configSplit(dataset.rows, config);
   const layout = batchLayout(config);
   const out: string[] = [`dataset: ${describeStats(dataset.stats)}`];
   if (held.length > 0) out.push(`split: ${train.length} rows for training, ${held.length} held out for evaluation (val_set_size ${config.val_set_size})`);
@@ -32,7 +31,7 @@ export function prepare(configFile: string): void {
 }
 
 /** Lines of a histogram of row lengths in BUCKETS equal buckets over 1..sequenceLen. */
-export function histogram(rows: readonly TokenizedRow[], sequenceLen: number): string[] {
+function histogram(rows: readonly TokenizedRow[], sequenceLen: number): string[] {
   const width = Math.ceil(sequenceLen / BUCKETS);
   const counts = new Array<number>(BUCKETS).fill(0);
   for (const row of rows) counts[Math.min(BUCKETS - 1, Math.floor((row.input_ids.length - 1) / width))]!++;

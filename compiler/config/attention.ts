@@ -55,7 +55,7 @@ const LOWERINGS: Readonly<Record<string, AttentionLowering>> = {
 export type { AttentionLowering } from "../../passes/pass.ts";
 
 /** The lowering of a canonical attn_implementation (`chosen` false: nothing was set, so trainc's default, flash). */
-export function attentionLowering(name: string, chosen: boolean): AttentionLowering {
+export function loweringOf(name: string, chosen: boolean): AttentionLowering {
   if (!chosen) return "flash";
   return LOWERINGS[name] ?? "flash";
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fail } from "../diagnostics.ts";
-import { attentionLowering, normalizeAttention } from "./attention.ts";
+import { loweringOf, normalizeAttention } from "./attention.ts";
 import { CONFIG_ERRORS } from "./codes.ts";
 import { failWithIssues } from "./issues.ts";
 import { IGNORED_KEY_GROUPS } from "./keys-ignored.ts";
@@ -65,7 +65,7 @@ function buildConfig(data: Readonly<Record<string, unknown>>, attention: { name:
   return {
     ...typed,
     attn_implementation: attention.name,
-    attention_lowering: attentionLowering(attention.name, attention.chosen),
+    attention_lowering: loweringOf(attention.name, attention.chosen),
     batch_size: (data.batch_size as number | undefined) ?? typed.micro_batch_size * typed.gradient_accumulation_steps,
     eval_batch_size: (data.eval_batch_size as number | undefined) ?? typed.micro_batch_size,
     base_model_config: baseModelConfig,

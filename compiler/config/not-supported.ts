@@ -69,7 +69,7 @@ export const NOT_SUPPORTED_YET: readonly PlannedFeature[] = [
   flag("chunked_cross_entropy", "chunked cross entropy"),
   ...LIGER_KERNELS.map((kernel) => flag(`liger_${kernel}`, "Liger kernels")),
   ...["mlp", "qkv", "o", "embedding"].map((part) => flag(`lora_${part}_kernel`, "fused LoRA kernels")),
-  flag("eval_sample_packing", "sample packing (for evaluation)"),
+  given("eot_tokens", "end-of-turn tokens other than EOS (chat_template)"),
   flag("batch_flattening", "batch flattening"),
   parallel("context_parallel_size", "context (sequence) parallelism"),
   parallel("sequence_parallel_degree", "context (sequence) parallelism"),

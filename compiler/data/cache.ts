@@ -16,7 +16,7 @@ import type { DatasetStats, LoadedDataset } from "./dataset.ts";
 import type { TokenizedRow } from "./types.ts";
 
 /** Bumped whenever preparation's output for the same inputs changes (a new format rule, a tokenization fix). */
-export const PREPARED_VERSION = 1;
+export const PREPARED_VERSION = 2;
 
 /** The files next to tokenizer.json that change how text is tokenized or templated. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"];
@@ -63,7 +63,10 @@ export function loadPrepared(root: string, key: string): LoadedDataset | undefin
   return { rows, stats: meta.stats };
 }
 
-/** Stores `dataset` under `key` in `root` (temporary folder, then rename); an existing entry is left as it is. */
+/**
+ * Stores `dataset` under `key` in `root` (temporary folder, then rename); an existing entry is left as it is, also one
+ * a concurrent run renamed into place first.
+ */
 export function storePrepared(root: string, key: string, dataset: LoadedDataset): void {
   const dir = join(root, key);
   if (existsSync(dir)) return;
@@ -86,16 +89,33 @@ export function storePrepared(root: string, key: string, dataset: LoadedDataset)
     writeFileSync(join(temporary, "rows.bin"), new Uint8Array(words.buffer));
     const meta: Meta = { version: PREPARED_VERSION, rows: rows.length, sources, stats: dataset.stats };
     writeFileSync(join(temporary, "meta.json"), `${JSON.stringify(meta, null, 1)}\n`);
-    renameSync(temporary, dir);
+    try {
+      renameSync(temporary, dir);
+    } catch (e) {
+      if (!existsSync(dir)) throw e;
+    }
   } finally {
     rmSync(temporary, { recursive: true, force: true });
   }
 }
 
-/** Removes temporary folders that an interrupted preparation left in `root`. */
+/** Removes temporary folders that an interrupted preparation left in `root` (those of processes no longer running). */
 export function sweepPrepared(root: string): void {
   if (!existsSync(root)) return;
-  for (const name of readdirSync(root)) if (name.startsWith(".") && name.endsWith(".tmp")) rmSync(join(root, name), { recursive: true, force: true });
+  for (const name of readdirSync(root)) {
+    const pid = /^\.[0-9a-f]+\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid !== undefined && !running(Number(pid))) rmSync(join(root, name), { recursive: true, force: true });
+  }
+}
+
+/** Whether a process with this id exists (signal 0 tests without sending anything). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 interface Meta {

@@ -10,15 +10,16 @@
 //   6207  a pre-tokenized row has bad input_ids / labels / attention_mask (file:line)
 //   6208  a row has no input_ids and its dataset has no `type` (file:line)
 //   6209  dataset `type` not supported yet
-//   6210  the tokenizer has no eos token, which completion rows end with
+//   6210  the tokenizer has no eos token, which completion and alpaca rows end with
 //   6211  no pad id (the tokenizer names neither pad_token nor eos_token)
 //   6212  a row is longer than sequence_len: excess_length_strategy `raise`, or rows given to batching unfiltered
 //   6213  fewer usable rows than micro_batch_size: not one batch per epoch
 //   6214  a batching parameter (sequence_len, micro_batch_size) is not a positive integer
 //   6215  a dataset entry has no path
 //   6216  a prepared dataset in dataset_prepared_path is damaged (names the folder to delete)
-//   6217  a chat_template dataset has no usable template (names the entry and what to set)
+//   6217  a chat_template dataset has no usable template, or its .jinja file is missing (names the key and what to set)
 //   6218  a chat_template row's messages are malformed, or the template fails to render them (file:line, field)
+//   6219  a dataset entry key its format does not read yet (names the entry and the key)
 
 /** The data path's error codes by name. */
 export const DataError = {
@@ -27,7 +28,7 @@ export const DataError = {
   badJsonLine: 6203,
   badJsonFile: 6204,
   rowNotObject: 6205,
-  missingTextField: 6206,
+  missingField: 6206,
   badTokenRow: 6207,
   untypedRowWithoutIds: 6208,
   unsupportedType: 6209,
@@ -40,4 +41,5 @@ export const DataError = {
   corruptPrepared: 6216,
   noChatTemplate: 6217,
   badChatRow: 6218,
+  unreadKey: 6219,
 } as const;

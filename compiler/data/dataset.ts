@@ -1,16 +1,18 @@
 // Loads the datasets of a training config into tokenized rows: resolve each entry's path, read its rows, tokenize
 // them with the entry's format (compiler/data/formats), then filter by length as Axolotl does: rows longer than
 // sequence_len are dropped (excess_length_strategy `drop`, the default), truncated (`truncate`) or an error (`raise`);
-// rows shorter than 2 tokens (Axolotl's min_sample_len default) are dropped, as they give no next-token target.
+// rows shorter than 2 tokens (Axolotl's min_sample_len default) are dropped, as they give no next-token target, and so
+// are rows with no trained token after the first (all labels -100: an alpaca row with an empty output, input_output
+// segments all unlabeled), as Axolotl's drop_no_trainable_tokens does; so every batch has at least one target.
 // Every entry's type and path are checked before any file is read, so a config mistake shows at once.
 // Takes plain parameters (entries, sequence length, the config's folder) so it does not depend on the config module.
 // Invariants: rows keep file order, entries in list order; the counts in DatasetStats add up
-// (read = rows + droppedLong + droppedShort; truncated rows are counted in rows).
+// (read = rows + droppedLong + droppedShort + droppedNoTargets; truncated rows are counted in rows).
 import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
 import { formatOf } from "./formats/index.ts";
 import { readRows, resolveDatasetPath, where, type SourceRow } from "./read-rows.ts";
-import type { DataTokenizer, DatasetEntry, FormatOptions, ObjectRow, TokenizedRow } from "./types.ts";
+import { IGNORE_INDEX, type DataTokenizer, type DatasetEntry, type FormatOptions, type ObjectRow, type TokenizedRow } from "./types.ts";
 
 /** Axolotl's `excess_length_strategy`: what happens to a row longer than sequence_len. */
 export type ExcessLengthStrategy = "drop" | "truncate" | "raise";
@@ -44,6 +46,8 @@ export interface DatasetStats {
   readonly tokens: number;
   readonly droppedLong: number;
   readonly droppedShort: number;
+  /** Rows whose labels train no token after the first. */
+  readonly droppedNoTargets: number;
   /** Kept rows that were cut to sequence_len (excess_length_strategy `truncate`). */
   readonly truncated: number;
   readonly sequenceLen: number;
@@ -113,10 +117,13 @@ function filterByLength(
   const kept: TokenizedRow[] = [];
   let droppedLong = 0;
   let droppedShort = 0;
+  let droppedNoTargets = 0;
   let truncated = 0;
   for (const row of rows) {
     const length = row.input_ids.length;
-    if (length > limit) {
+    if (length >= MIN_ROW_TOKENS && !row.labels.some((label, t) => t > 0 && t < limit && label !== IGNORE_INDEX)) {
+      droppedNoTargets++;
+    } else if (length > limit) {
       if (strategy === "drop") {
         droppedLong++;
         continue;
@@ -134,7 +141,7 @@ function filterByLength(
   const read = rows.length;
   return {
     rows: kept,
-    stats: { files, read, rows: kept.length, tokens, droppedLong, droppedShort, truncated, sequenceLen: limit },
+    stats: { files, read, rows: kept.length, tokens, droppedLong, droppedShort, droppedNoTargets, truncated, sequenceLen: limit },
   };
 }
 
@@ -160,5 +167,6 @@ export function describeStats(stats: DatasetStats): string {
   if (stats.droppedLong > 0) parts.push(`${stats.droppedLong} dropped: longer than sequence_len ${stats.sequenceLen}`);
   if (stats.truncated > 0) parts.push(`${stats.truncated} truncated to sequence_len ${stats.sequenceLen}`);
   if (stats.droppedShort > 0) parts.push(`${stats.droppedShort} dropped: shorter than ${MIN_ROW_TOKENS} tokens`);
+  if (stats.droppedNoTargets > 0) parts.push(`${stats.droppedNoTargets} dropped: no trained token`);
   return parts.join("; ");
 }

@@ -13,6 +13,13 @@ export interface Split<T> {
   readonly eval: readonly T[];
 }
 
+/** The split a config asks for: val_set_size, seed, shuffled unless shuffle_merged_datasets is false or curriculum_sampling. */
+export function configSplit<T>(rows: readonly T[], config: {
+  readonly val_set_size: number; readonly seed: number; readonly shuffle_merged_datasets: boolean; readonly curriculum_sampling?: boolean;
+}): Split<T> {
+  return splitValidation(rows, config.val_set_size, config.seed, config.shuffle_merged_datasets && config.curriculum_sampling !== true);
+}
+
 /** Splits `rows` by `size` (a fraction in [0, 1]); `shuffle` first when set. */
 export function splitValidation<T>(rows: readonly T[], size: number, seed: number, shuffle: boolean): Split<T> {
   if (size <= 0) return { train: rows, eval: [] };

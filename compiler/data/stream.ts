@@ -76,16 +76,17 @@ export function trainBatches(rows: readonly TokenizedRow[], layout: BatchLayout,
 
 /**
  * The held-out rows as evaluation batches of `layout`, every row once, in dataset order (Axolotl evaluates with a
- * sequential sampler): packed first-fit when training packs, else a row per batch row; each batch row is padded to
+ * sequential sampler): packed first-fit when training packs (unless `pack` is false: eval_sample_packing: false),
+ * else a row per batch row; each batch row is padded to
  * the layout's length as packed rows are (collatePacked), and the last batch is filled up with rows of padding alone
  * (no targets), so the static shape holds and no held-out row is left out. Throws 6213 when no row is held out.
  */
-export function evalBatches(rows: readonly TokenizedRow[], layout: BatchLayout, padId: number | undefined): Batch[] {
+export function evalBatches(rows: readonly TokenizedRow[], layout: BatchLayout, padId: number | undefined, pack = true): Batch[] {
   const pad = requirePadId(padId);
   if (rows.length === 0) {
     fail(DataError.tooFewRows, "no rows are held out for evaluation", "raise val_set_size, or set it to 0 to train without evaluation");
   }
-  const bins = layout.packing ? packEpoch(rows.map((r) => r.input_ids.length), 0, { ...layout.packing, inOrder: true, binsPerBatch: 1 }).bins
+  const bins = layout.packing && pack ? packEpoch(rows.map((r) => r.input_ids.length), 0, { ...layout.packing, inOrder: true, binsPerBatch: 1 }).bins
     : rows.map((_, i) => [i]);
   return Array.from({ length: Math.ceil(bins.length / layout.rows) }, (_, i) => {
     const members = bins.slice(i * layout.rows, (i + 1) * layout.rows);

@@ -23,6 +23,14 @@ export interface DatasetEntry {
   readonly field_messages?: string;
   /** chat_template: message key names, e.g. { role: "from", content: "value" }. */
   readonly message_property_mappings?: Readonly<Record<string, string>>;
+  /** chat_template: the older spellings of message_property_mappings' role and content. */
+  readonly message_field_role?: string;
+  readonly message_field_content?: string;
+  /** chat_template: template role -> the role names rows use for it, e.g. { user: [human], assistant: [gpt] }. */
+  readonly roles?: Readonly<Record<string, readonly string[]>>;
+  /** chat_template: per-message training flags (not read yet: refused, 6219). */
+  readonly message_field_training?: string;
+  readonly message_field_training_detail?: string;
   /** chat_template: roles whose turns are trained (default [assistant]). */
   readonly roles_to_train?: readonly string[];
   /** chat_template: which end-of-turn EOS tokens are trained (default `turn`). */

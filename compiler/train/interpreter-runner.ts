@@ -1,4 +1,4 @@
-// The cpu target's StepRunner (compiler/train/loop.ts): both graphs of the train step through the reference
+// The cpu target's StepRunner (compiler/train/loop.ts): the train step's graphs (and @eval_step) through the reference
 // interpreter, the state (parameters, accumulators, AdamW moments, and with fp16 the loss scaler's) as tensors.
 // Invariant: no tensor is mutated; each step's outputs replace the state.
 

@@ -2,7 +2,7 @@
 // wgsl through WebGPU, in Node and in a browser): each optimizer step zeroes the gradient accumulators, runs
 // @micro_step on gradient_accumulation_steps micro-batches (summing loss, token counts and gradients in the
 // accumulators), then @optimizer_step once (normalise by tokens, clip, AdamW at the scheduled lr). With evaluation,
-// before the first step (Axolotl's eval_on_start), every `every` steps and after the last one, @eval_step runs on
+// before the first step (as Axolotl sets eval_on_start), every `every` steps and after the last one, @eval_step runs on
 // every held-out batch and the mean loss over their target tokens is reported. A StepRunner says
 // how a target runs the two graphs and where it keeps the state (interpreter-runner.ts for cpu,
 // backends/wgsl/runtime/trainer.ts for wgsl).
@@ -27,7 +27,7 @@ export interface StepResult {
   readonly inputTokens: number;
 }
 
-/** How a target runs the train step's graphs and keeps its state (parameters, accumulators, AdamW moments). */
+/** How a target runs the train step's graphs (and @eval_step) and keeps its state (parameters, accumulators, AdamW moments). */
 export interface StepRunner {
   /** Zeroes the gradient accumulators. */
   begin(): void;

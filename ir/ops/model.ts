@@ -128,7 +128,7 @@ export const MODEL_OPS = {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
       "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match. Causal " +
       "attention and segments need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
-      "`lowering` (flash, flex, xformers) names the fused kernel that runs it and does not change its meaning.",
+      "`lowering` (flash, flex, xformers) names the fused kernel meant to run it and does not change its meaning.",
     arity: [3, 4], attrs: ATTENTION_ATTRS,
     infer: ([q, k, v, seg], attrs) => [checkAttention(q!, k!, v!, seg, attrs)],
   },

@@ -31,7 +31,7 @@ const ON: Readonly<Record<string, readonly string[]>> = {
     ),
   ),
   ...Object.fromEntries(["mlp", "qkv", "o", "embedding"].map((part) => [`lora_${part}_kernel`, [`lora_${part}_kernel: true`]])),
-  eval_sample_packing: ["eval_sample_packing: true"],
+  eot_tokens: ["eot_tokens: [\"<|eot_id|>\"]"],
   batch_flattening: ["batch_flattening: true"],
   context_parallel_size: ["context_parallel_size: 2", "attn_implementation: flash_attention_2"],
   sequence_parallel_degree: ["sequence_parallel_degree: 2"],
@@ -127,7 +127,7 @@ describe("switched-off features pass", () => {
       return ON[key]!.some((line) => line === `${key}: true`) ? `${key}: false` : `${key}:`;
     });
     const { config } = parse(withLines(...off));
-    expect([config.adapter, config.eval_sample_packing, config.gradient_checkpointing, config.context_parallel_size]).toEqual([undefined, false, false, 1]);
+    expect([config.adapter, config.load_in_4bit, config.gradient_checkpointing, config.context_parallel_size]).toEqual([undefined, false, false, 1]);
   });
 
   it("accepts fp16: true, alone and next to bf16: true (Axolotl turns fp16 off)", () => {

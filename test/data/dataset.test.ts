@@ -68,6 +68,14 @@ describe("pre-tokenized rows", () => {
     ]);
   });
 
+  it("are dropped, and counted, when no label after the first trains a token (nothing to predict)", () => {
+    tmp.write("untrained.jsonl", '{"input_ids": [1, 5, 2], "labels": [1, -100, -100]}\n{"input_ids": [1, 7, 2], "labels": [-100, -100, 2]}\n');
+    const { rows, stats } = load([{ path: "untrained.jsonl" }]);
+    expect(rows.map((row) => row.line)).toEqual([2]);
+    expect(stats).toMatchObject({ read: 2, rows: 1, droppedNoTargets: 1 });
+    expect(describeStats(stats)).toContain("1 dropped: no trained token");
+  });
+
   it("6207: an id outside the vocabulary, labels of the wrong length, a padded mask", () => {
     const file = tmp.write("badids.jsonl", '{"input_ids": [1, 5]}\n{"input_ids": [1, 18]}\n');
     const outside = traincError(() => load([{ path: file, type: null }]));

@@ -64,12 +64,14 @@ describe("alpaca", () => {
     }
   });
 
-  it("adds nothing for an empty output, and alpaca:chat uses the chat turn", () => {
-    const [empty] = rowsOf({ type: "alpaca" }, [{ instruction: "Hi", output: "" }]);
+  it("adds nothing for an empty output (a row then trains nothing and is dropped), and alpaca:chat uses the chat turn", () => {
+    expect(rowsOf({ type: "alpaca" }, [{ instruction: "Hi", output: "" }])).toEqual([]);
+    const [empty] = rowsOf({ type: "alpaca" }, [{ instruction: "Hi", output: "" }], { trainOnInputs: true });
     expect(empty!.input_ids).toEqual([BOS, ...chars(alpacaPrompt(instruct, "Hi", ""))]);
     const [chat] = rowsOf({ type: "alpaca:chat" }, [{ instruction: "Hi", input: "x", output: "yo" }]);
     expect(chat!.input_ids.slice(-6)).toEqual([...chars("ANT:yo"), EOS].slice(-6));
-    expect(alpacaPrompt(ALPACA_STYLES.chat, "Hi", "x").endsWith("USER: Hi\nx\nASSISTANT:")).toBe(true);
+    expect(alpacaPrompt(ALPACA_STYLES.chat, "Hi", "x")).toBe("SYSTEM: Below is an instruction that describes a task, paired " +
+      "with an input that provides further context. Write a response that appropriately completes the request.\nUSER: Hi\nx\nASSISTANT:");
   });
 
   it("6206: a row without instruction names file:line and the fields it has", () => {
@@ -143,6 +145,15 @@ describe("chat_template", () => {
     expect(dropped!.input_ids).toEqual([BOS, ...turn("user", "hi"), ...turn("assistant", "yo")]);
   });
 
+  it("reads the older key spellings and the entry's role names; refuses per-message training flags (6219)", () => {
+    const row = { turns: [{ speaker: "asker", text: "hi" }, { speaker: "bot", text: "yo" }] };
+    const entry = { type: "chat_template", field_messages: "turns", message_field_role: "speaker", message_field_content: "text",
+      roles: { user: ["asker"], assistant: ["bot"] } };
+    expect(rowsOf(entry, [row], {}, tokenizer)[0]!.input_ids).toEqual([BOS, ...turn("user", "hi"), ...turn("assistant", "yo")]);
+    const error = traincError(() => rowsOf({ ...entry, message_field_training: "train" }, [row], {}, tokenizer));
+    expect([error.code, error.message]).toEqual([6219, expect.stringContaining("datasets[0].message_field_training")]);
+  });
+
   it("takes chatml, a jinja text, or the config's chat_template over the tokenizer's", () => {
     const [chatml] = rowsOf({ type: "chat_template", chat_template: "chatml" }, [talk], {}, tokenizer);
     expect(chatml!.input_ids.slice(0, 16)).toEqual(chars("<|im_start|>user"));
@@ -152,6 +163,8 @@ describe("chat_template", () => {
     expect(jinja!.input_ids).toEqual(chars("[hi][yo][ok][k]"));
     const [global] = rowsOf({ type: "chat_template" }, [talk], { chatTemplate: "chatml" }, tokenizer);
     expect(global!.input_ids).toEqual(chatml!.input_ids);
+    const [own] = rowsOf({ type: "chat_template" }, [talk], { chatTemplate: "tokenizer_default" }, tokenizer);
+    expect(own!.input_ids).toEqual(ids);
   });
 
   it("6217: no template to use names the entry; 6218: a row the template rejects names file:line and the field", () => {

@@ -167,6 +167,11 @@ describe("evaluation batches", () => {
     expect(real(batches[0]!, 99)).toBe(38);
   });
 
+  it("hold one sample per row with eval_sample_packing: false, even when training packs", () => {
+    const batches = evalBatches(rows, batchLayout(config({ sample_packing: true })), 99, false);
+    expect(batches.map((b) => [b.size, b.length, b.tokens])).toEqual([[1, 64, 5], [1, 64, 9], [1, 64, 3], [1, 64, 12], [1, 64, 7], [1, 64, 2]]);
+  });
+
   it("6213 when nothing is held out", () => {
     expect(traincError(() => evalBatches([], batchLayout(config({})), 0)).code).toBe(6213);
   });

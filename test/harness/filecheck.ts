@@ -14,12 +14,16 @@ export interface Check {
 
 const DIRECTIVE = /\/\/\s*(CHECK(?:-NEXT|-SAME|-NOT|-LABEL)?):(.*)$/;
 
-/** The check directives of a golden file, with their line numbers. */
+/** Any `// CHECK...:` comment, known or not (an unknown one is an error, never silently skipped). */
+const ANY_DIRECTIVE = /\/\/\s*(CHECK[\w-]*):/;
+
+/** The check directives of a golden file, with their line numbers; throws on a directive this FileCheck lacks. */
 export function parseChecks(text: string): Check[] {
   const checks: Check[] = [];
   text.split("\n").forEach((line, i) => {
     const m = DIRECTIVE.exec(line);
     if (m) checks.push({ kind: m[1] as CheckKind, pattern: m[2]!.trim(), line: i + 1 });
+    else if (ANY_DIRECTIVE.test(line)) throw new Error(`line ${i + 1}: unknown directive ${ANY_DIRECTIVE.exec(line)![1]}`);
   });
   return checks;
 }

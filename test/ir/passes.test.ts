@@ -1,5 +1,5 @@
 // Golden tests for passes (MLIR-style): test/ir/<pass-name>/*.ir start with `// RUN: <pass>[,<pass>...]`, where a
-// pass may carry options (`attention-lowering{attention=sdpa}`: PassOptions keys); cases are separated by
+// pass may carry options (`attention-lowering{attention=sdpa}`: PassOptions keys, `;` between pairs); cases are separated by
 // `// -----`. Each case is parsed, run through the passes (verifying after each), printed and matched against its
 // CHECK lines; then input and output graphs run through the interpreter on the same random inputs and must agree
 // exactly, or within the pass's tolerance (semantic preservation). A test also requires a golden folder for every

@@ -6,7 +6,8 @@
 // bf16 linear layers and attention over f32 parameters, as `bf16: true` trains) within 5e-2 — on these tiny random
 // models bf16's 8-bit mantissa alone puts the logits 1-2e-2 and the worst gradients 2-4e-2 from float64 (with the
 // residual stream in bf16 too they were 7e-2, which this bound catches). f32 and bf16 also run with the unfused
-// attention (attention-lowering's sdpa: matmul, masked softmax, matmul). Prints each case's worst ratios,
+// attention (attention-lowering's sdpa: matmul, masked softmax, matmul; bf16 within 6e-2, see MODES). Prints each
+// case's worst ratios,
 // llm.c style. A batch without position_ids means 0..T-1 in every row.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,7 +39,9 @@ const MODES: readonly Mode[] = [
   { name: "f64", dtype: "f64", parameterDType: "f64", tolerance: 1e-10 },
   { name: "bf16 mixed", dtype: "bf16", parameterDType: "f32", tolerance: 5e-2 },
   { name: "f32, unfused attention (sdpa)", dtype: "f32", parameterDType: "f32", tolerance: 1e-5, attention: "sdpa" },
-  { name: "bf16 mixed, unfused attention (sdpa)", dtype: "bf16", parameterDType: "f32", tolerance: 5e-2, attention: "sdpa" },
+  // The unfused form rounds the scaled scores to bf16 before the softmax, as transformers' eager attention does (the
+  // fused kernel and torch's SDPA keep them in f32): one more bf16 rounding, 5.3e-2 on llama_rope_default.
+  { name: "bf16 mixed, unfused attention (sdpa)", dtype: "bf16", parameterDType: "f32", tolerance: 6e-2, attention: "sdpa" },
 ];
 
 

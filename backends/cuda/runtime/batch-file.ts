@@ -15,7 +15,7 @@
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { fail, TraincError } from "../../../compiler/diagnostics.ts";
-import { padBatchTo, type EpochBatch } from "../../../compiler/data/batches.ts";
+import { padBatchTo, type Batch, type EpochBatch } from "../../../compiler/data/batches.ts";
 
 /** First 8 bytes of every batch file. */
 export const BATCH_MAGIC = "TRNCBTCH";
@@ -35,6 +35,11 @@ export interface BatchPadding {
 /** Bytes of one record of a [rows, length] file. */
 export function batchRecordBytes(rows: number, length: number): number {
   return 8 + 12 * rows * length;
+}
+
+/** Writes the evaluation batches (one pass, epoch 0) to `path` as writeBatchFile does; returns how many it wrote. */
+export function writeEvalBatchFile(path: string, batches: readonly Batch[], padding: BatchPadding): number {
+  return writeBatchFile(path, batches.map((batch, index) => ({ epoch: 0, index, batch })), padding);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Dataset format `type: alpaca` (and `alpaca:chat`), as Axolotl's AlpacaPrompter + InstructionPromptTokenizingStrategy:
-// the prompt is the system text plus the turn template filled with the row's `instruction` and `input` (the
-// no-input variants when `input` is absent or empty), tokenized with the tokenizer's special tokens (BOS) and no EOS;
+// the prompt is the system text in the style's system format plus the turn template filled with the row's
+// `instruction` and `input` (the no-input variants when `input` is absent or empty), tokenized with the tokenizer's special tokens (BOS) and no EOS;
 // the response is the row's `output`, tokenized on its own with any leading BOS removed and EOS appended (an empty
 // output adds nothing). labels: -100 over the prompt unless train_on_inputs, the response's ids after it.
 // Difference from Axolotl: Axolotl cuts the prompt and the response to sequence_len each before joining them; here
@@ -9,28 +9,27 @@ import { IGNORE_INDEX, type Format } from "../types.ts";
 import { requireEos } from "./eos.ts";
 import { optionalString, stringField } from "./fields.ts";
 
-/** The prompt texts of one alpaca style. */
+/** The prompt texts of one alpaca style: `{system}` in systemFormat, `{instruction}` and `{input}` in the turns. */
 interface AlpacaStyle {
-  readonly system: string;
-  readonly systemNoInput: string;
+  readonly systemFormat: string;
   readonly turn: string;
   readonly turnNoInput: string;
 }
 
 const SYSTEM = "Below is an instruction that describes a task, paired with an input that provides further context. " +
-  "Write a response that appropriately completes the request.\n\n";
+  "Write a response that appropriately completes the request.";
 const SYSTEM_NO_INPUT = "Below is an instruction that describes a task. Write a response that appropriately completes " +
-  "the request.\n\n";
+  "the request.";
 
 /** Axolotl's prompt styles: `instruct` (type alpaca) and `chat` (type alpaca:chat). */
 export const ALPACA_STYLES = {
   instruct: {
-    system: SYSTEM, systemNoInput: SYSTEM_NO_INPUT,
+    systemFormat: "{system}\n\n",
     turn: "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
     turnNoInput: "### Instruction:\n{instruction}\n\n### Response:\n",
   },
   chat: {
-    system: SYSTEM, systemNoInput: SYSTEM_NO_INPUT,
+    systemFormat: "SYSTEM: {system}\n",
     turn: "USER: {instruction}\n{input}\nASSISTANT:",
     turnNoInput: "USER: {instruction}\nASSISTANT:",
   },
@@ -38,8 +37,10 @@ export const ALPACA_STYLES = {
 
 /** The prompt of an instruction and input in `style` (before the response). */
 export function alpacaPrompt(style: AlpacaStyle, instruction: string, input: string): string {
-  const fill = (template: string) => template.replace("{instruction}", () => instruction).replace("{input}", () => input);
-  return input ? style.system + fill(style.turn) : style.systemNoInput + fill(style.turnNoInput);
+  const fill = (template: string, values: Record<string, string>) =>
+    template.replace(/\{(system|instruction|input)\}/g, (_, key: string) => values[key]!);
+  const system = fill(style.systemFormat, { system: input ? SYSTEM : SYSTEM_NO_INPUT });
+  return system + fill(input ? style.turn : style.turnNoInput, { instruction, input });
 }
 
 /** The alpaca format in `style`. */

@@ -8,12 +8,14 @@
 // a turn is trained per train_on_eos: `turn` (default) after trained turns, `all` after every turn, `last` only the
 // conversation's last one, `none` never. No generation prompt is rendered.
 // The template: the entry's chat_template (default tokenizer_default): `tokenizer_default` is the tokenizer's own
-// (or the config's top-level chat_template / chat_template_jinja, which replace it), `jinja` the entry's
-// chat_template_jinja (text or a .jinja file), `chatml` the built-in ChatML, `tokenizer_default_fallback_chatml` the
-// tokenizer's own else ChatML.
+// (or what the config's top-level chat_template names, which replaces it as Axolotl does at tokenizer load), `jinja`
+// the entry's (else the config's) chat_template_jinja text (a .jinja file is read by the caller: compiler/commands/
+// inputs.ts), `chatml` the built-in ChatML, `tokenizer_default_fallback_chatml` the tokenizer's own else ChatML.
+// Message keys: message_property_mappings (or its older spellings message_field_role / message_field_content); role
+// names: the entry's `roles` (template role -> names rows use) over Axolotl's defaults (human, gpt, ...).
 // Error codes: 6217 no usable template (names the entry and what to set); 6218 a row's messages are malformed or the
-// template fails on them (names file:line and the field).
-import { existsSync, readFileSync } from "node:fs";
+// template fails on them (names file:line and the field); 6219 a key this format does not read yet
+// (message_field_training, message_field_training_detail).
 import { Template } from "@huggingface/jinja";
 import { fail } from "../../diagnostics.ts";
 import { DataError } from "../codes.ts";
@@ -45,6 +47,7 @@ const EOS_REACH = 3;
 
 /** Tokenizes each chat_template row. */
 export const chatTemplate: Format = (entry, tokenizer, options, index) => {
+  refuseUnread(entry, index);
   const template = compile(templateText(entry, tokenizer, options, index), entry, index);
   const field = entry.field_messages ?? "messages";
   const train = new Set(entry.roles_to_train ?? ["assistant"]);
@@ -102,8 +105,9 @@ function eosAfter(ids: readonly number[], from: number, eos: number | undefined)
 function readTurns(row: ObjectRow, entry: DatasetEntry, field: string): Turn[] {
   const list = row.value[field];
   if (!Array.isArray(list)) badRow(row, field, list === undefined ? `has no "${field}" field` : `"${field}" is not a list`);
-  const roleKey = entry.message_property_mappings?.["role"] ?? "role";
-  const contentKey = entry.message_property_mappings?.["content"] ?? "content";
+  const roleKey = entry.message_property_mappings?.["role"] ?? entry.message_field_role ?? "role";
+  const contentKey = entry.message_property_mappings?.["content"] ?? entry.message_field_content ?? "content";
+  const roleNames = { ...ROLE_NAMES, ...Object.fromEntries(Object.entries(entry.roles ?? {}).flatMap(([role, names]) => names.map((n) => [n, role]))) };
   const turns = list.map((message, i): Turn => {
     const m = message as Record<string, unknown> | null;
     const role = m?.[roleKey];
@@ -111,12 +115,21 @@ function readTurns(row: ObjectRow, entry: DatasetEntry, field: string): Turn[] {
     if (typeof m !== "object" || m === null || typeof role !== "string" || typeof content !== "string") {
       badRow(row, field, `${field}[${i}] is ${JSON.stringify(message)}, expected {"${roleKey}": "...", "${contentKey}": "..."}`);
     }
-    return { role: ROLE_NAMES[role] ?? role, content };
+    return { role: roleNames[role] ?? role, content };
   });
   const system = row.value["system"];
   if (turns[0]?.role !== "system" && typeof system === "string") turns.unshift({ role: "system", content: system });
   if (entry.drop_system_message === true && turns[0]?.role === "system") turns.shift();
   return turns;
+}
+
+/** 6219 for the entry keys this format does not read yet, rather than ignoring what they ask for. */
+function refuseUnread(entry: DatasetEntry, index: number): void {
+  const unread = (["message_field_training", "message_field_training_detail"] as const).filter((k) => entry[k] !== undefined);
+  if (unread.length > 0) {
+    fail(DataError.unreadKey, `datasets[${index}].${unread[0]}: per-message training flags are not read by trainc yet`,
+      `remove ${unread.join(" and ")}; roles_to_train and train_on_eos choose the trained turns`);
+  }
 }
 
 function render(template: Template, variables: Record<string, unknown>, row: ObjectRow, field: string): string {
@@ -140,7 +153,7 @@ function badRow(row: ObjectRow, field: string, problem: string): never {
 function templateText(entry: DatasetEntry, tokenizer: DataTokenizer, options: FormatOptions, index: number): string {
   const name = entry.chat_template ?? "tokenizer_default";
   const own = options.chatTemplate === undefined ? tokenizer.chatTemplate
-    : named(options.chatTemplate, options.chatTemplateJinja, undefined, "chat_template", index, entry);
+    : named(options.chatTemplate, options.chatTemplateJinja, tokenizer.chatTemplate, "chat_template", index, entry);
   return named(name, entry.chat_template_jinja ?? options.chatTemplateJinja, own, `datasets[${index}].chat_template`, index, entry);
 }
 
@@ -154,8 +167,7 @@ function named(name: string, jinja: string | undefined, own: string | undefined,
       "add a chat_template to tokenizer_config.json, or set chat_template: chatml, or chat_template: jinja with chat_template_jinja");
   }
   if (name === "jinja") {
-    if (jinja === undefined) return noTemplate(index, entry, `${key} is jinja but no chat_template_jinja is set`, "set chat_template_jinja to the template text or a .jinja file");
-    return jinja.endsWith(".jinja") && existsSync(jinja) ? readFileSync(jinja, "utf8") : jinja;
+    return jinja ?? noTemplate(index, entry, `${key} is jinja but no chat_template_jinja is set`, "set chat_template_jinja to the template text or a .jinja file");
   }
   return BUILT_IN[name] ?? noTemplate(index, entry, `${key} ${name} is not a template trainc has built in`,
     `use ${Object.keys(BUILT_IN).join(", ")}, tokenizer_default, or jinja with chat_template_jinja (the template's text)`);

@@ -31,11 +31,11 @@ export function listField(row: ObjectRow, key: string, format: string): unknown[
 }
 
 /** Fails with 6206 for field `key` of `row`, which should hold `what`; the fix names `entryKey` when given. */
-export function missing(row: ObjectRow, key: string, format: string, what: string, entryKey?: string): never {
+function missing(row: ObjectRow, key: string, format: string, what: string, entryKey?: string): never {
   const value = row.value[key];
   const found = value === undefined ? `no "${key}" field (fields: ${fieldList(row.value)})` : `"${key}" is not ${what}`;
   return fail(
-    DataError.missingTextField,
+    DataError.missingField,
     `${where(row)}: ${format} row has ${found}`,
     `give every row ${what} "${key}" field` +
       (entryKey === undefined ? "" : `, or set datasets[].${entryKey} to the field that holds it`),

@@ -25,7 +25,7 @@ function checkSegment(row: ObjectRow, segment: unknown, i: number): { label: boo
   const s = segment as { label?: unknown; text?: unknown } | null;
   if (typeof s !== "object" || s === null || typeof s.text !== "string" || typeof s.label !== "boolean") {
     fail(
-      DataError.missingTextField,
+      DataError.missingField,
       `${where(row)}: input_output row: segments[${i}] is ${JSON.stringify(segment)}, expected {"label": true|false, "text": "..."}`,
       "give every segment a boolean label (trained or not) and a text string",
     );
