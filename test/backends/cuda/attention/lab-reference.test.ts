@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   int n[9];
   for (int i = 0; i < 9; ++i) n[i] = std::atoi(argv[2 + i]);
-  const lab::Problem p{n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], static_cast<float>(std::atof(argv[11]))};
+  const lab::Problem p{n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], 0, 0, static_cast<float>(std::atof(argv[11]))};
   if (std::string(argv[12]) == "bf16") run<__nv_bfloat16>(dir, p);
   else run<float>(dir, p);
   return 0;
