@@ -7,7 +7,8 @@
 // workgroup), which that small step never reaches, have cases of their own: sums, means and maxima of f32 and i32 (not
 // NaN propagation: WGSL leaves NaN behaviour to the implementation, and lavapipe's max drops NaNs in either strategy),
 // each through workgroup memory alone and, where the device offers subgroups (lavapipe does), through subgroup
-// operations, as are the cross-entropy kernels and softmax / logsumexp (along the last and a middle axis). AdamW
+// operations, as are the cross-entropy kernels and softmax / logsumexp (along the last and a middle axis; softmax of
+// a fully masked line gives 1/N, as the interpreter does). AdamW
 // with the fp16 loss scaler's skip, both ways. A program using
 // subgroups refuses a device without them (E5708). The language table's refusals are checked without a device.
 // Without an adapter the device tests skip (test/harness/webgpu.ts).
@@ -145,6 +146,20 @@ describe.skipIf(!gpu)(deviceTitle("WGSL workgroup reductions on WebGPU", gpu !==
       { [out.name]: 4 * numel(kernel.graph.types[out.id]!.shape as number[]) });
     expect(relativeError(hostValues(got[out.name]!, kernel.graph.types[out.id]!.dtype), want[out.name]!)).toBeLessThan(2e-6);
   }, 60_000);
+});
+
+describe.skipIf(!gpu)(deviceTitle("softmax of a fully masked line on WebGPU", gpu !== undefined), () => {
+  test("a line of f32's lowest values (every score masked) gives 1/N each, as the interpreter does", async () => {
+    const kernel = lineKernel("softmax", [2, 300], -1);
+    const x: Tensor = { dtype: "f32", shape: [2, 300], data: Float32Array.from({ length: 600 }, (_, i) => (i < 300 ? -3.4028234663852886e38 : i % 7)) };
+    const [input, output] = [kernel.graph.inputs[0]!.name, kernel.graph.outputs[0]!.name];
+    const want = interpret(kernel.graph, { [input]: x });
+    const [source] = renderWgslKernel(kernel);
+    const got = await runKernel(gpu!, source!, { [input]: deviceBytes(x) }, { [output]: 4 * 600 });
+    const y = hostValues(got[output]!, "f32");
+    expect(Array.from(y).slice(0, 300).every((v) => Math.abs(v - 1 / 300) < 1e-9)).toBe(true);
+    expect(relativeError(y, want[output]!)).toBeLessThan(2e-6);
+  });
 });
 
 /** adamw over 300 f32 parameters with the loss scaler's skip operand. */
