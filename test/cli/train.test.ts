@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { runCli } from "../harness/cli.ts";
+import { exampleConfig } from "../harness/example.ts";
 import { loadModel } from "../../compiler/import/hf/load.ts";
 
 const example = join(import.meta.dirname, "../../examples/tiny-llama");
@@ -41,14 +42,8 @@ test("a short training run", async () => {
 
 test("a packed run with a validation split evaluates before the first step, at eval_steps and after the last", async () => {
   const out = join(tmp, "packed");
-  const file = join(tmp, "packed.yml");
-  writeFileSync(file, readFileSync(join(example, "config.yml"), "utf8")
-    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
-    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
-    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
-    .replace("micro_batch_size: 16", "micro_batch_size: 4")
-    .replace(/output_dir: .*/, `output_dir: ${out}\nsample_packing: true\nattn_implementation: flash_attention_2\n` +
-      "val_set_size: 0.02\neval_steps: 10"));
+  const file = exampleConfig(tmp, "packed", (text) => text.replace("micro_batch_size: 16", "micro_batch_size: 4") +
+    "sample_packing: true\nattn_implementation: flash_attention_2\nval_set_size: 0.02\neval_steps: 10\n");
   const { code, stderr } = await runCli(["train", file, "--max-steps", "25"]);
   expect(code, stderr).toBe(0);
   expect(stderr).toMatch(/sample packing: \d+ of 4900 rows in \d+ bins of 128 tokens .* efficiency 9\d\.\d%/);

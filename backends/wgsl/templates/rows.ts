@@ -8,6 +8,7 @@
 // as the interpreter does.
 
 import { numel, writtenResult, type Anchor } from "../../cuda/templates/anchor.ts";
+import { axisLayout } from "../../cuda/templates/rows.ts";
 import type { KernelSource } from "../../kernel.ts";
 import { workgroupReduce, workgroupScratch } from "../language.ts";
 import { MAX_WORKGROUPS, makeWgslKernel, paramBytes } from "./source.ts";
@@ -39,14 +40,6 @@ fn row_lse(r: i32, t: u32) -> f32 {
 }`;
 }
 
-/** [OUTER, N, INNER] of `shape` around `axis`. */
-function lines(a: Anchor): { outer: number; n: number; inner: number } {
-  const shape = a.args[0]!.shape as number[];
-  const raw = a.node.attrs["axis"] as number;
-  const axis = raw < 0 ? raw + shape.length : raw;
-  return { outer: numel(shape.slice(0, axis)), n: shape[axis]!, inner: numel(shape.slice(axis + 1)) };
-}
-
 /**
  * A kernel of `kind` over the lines of x: the constants and row_stat / row_lse (element j of line r sits at BASE(r) +
  * j * INNER), then `perLine` for each line r (a workgroup each, grid-stride).
@@ -54,7 +47,7 @@ function lines(a: Anchor): { outer: number; n: number; inner: number } {
 function lineKernel(a: Anchor, kind: "softmax" | "logsumexp", subgroups: boolean, perLine: string, flopsPerElement: number): KernelSource {
   const x = a.args[0]!;
   const y = writtenResult(a, 0);
-  const { outer, n, inner } = lines(a);
+  const [outer, n, inner] = axisLayout(x.shape as number[], a.node.attrs["axis"] as number);
   const count = outer * inner;
   return makeWgslKernel({
     anchor: a, kind, roles: [["x", x], ["y", y]],

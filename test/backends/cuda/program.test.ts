@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { runCli } from "../../harness/cli.ts";
+import { exampleConfig } from "../../harness/example.ts";
 import { HAVE_NVCC, NO_NVCC_REASON } from "./nvcc.ts";
 
 const root = join(import.meta.dirname, "../../..");
@@ -21,18 +22,9 @@ process.env["TRAINC_CACHE"] = join(tmp, "cache");
 
 const ARCHS = ["sm_90", "sm_90a"];
 
-/**
- * The example's config with absolute paths, so the test does not depend on the current directory; `extra` lines are
- * appended.
- */
-function exampleConfig(extra: readonly string[] = []): string {
-  const config = join(tmp, `example-${extra.length}.yml`);
-  writeFileSync(config, readFileSync(join(example, "config.yml"), "utf8")
-    .replace("base_model: ./model", `base_model: ${join(example, "model")}`)
-    .replace("tokenizer_config: ./tokenizer", `tokenizer_config: ${join(example, "tokenizer")}`)
-    .replace("path: ./data/train.jsonl", `path: ${join(example, "data/train.jsonl")}`)
-    .replace(/output_dir: .*/, `output_dir: ${join(tmp, "out")}`) + extra.map((line) => `${line}\n`).join(""));
-  return config;
+/** The example's config with absolute paths (test/harness/example.ts), `extra` lines appended. */
+function exampleWith(extra: readonly string[] = []): string {
+  return exampleConfig(tmp, `example-${extra.length}`, (text) => text + extra.map((line) => `${line}\n`).join(""));
 }
 
 /** The 1B config as it is in the repo, with base_model absolute (the dataset path is left as is: it is not read). */
@@ -96,7 +88,7 @@ function checkReport(report: Report, parameters: number): void {
 }
 
 test.skipIf(!HAVE_NVCC).each(ARCHS)("the example compiles to a CUDA training binary for %s", async (arch) => {
-  const { stdout, report } = await compile(exampleConfig(), arch, "example");
+  const { stdout, report } = await compile(exampleWith(), arch, "example");
   const parameters = llamaParameters(join(example, "model"));
   expect(stdout).toContain(`${parameters.toLocaleString("en-US")} parameters, ${report.kernels.length} kernel launches per step`);
   checkReport(report, parameters);
@@ -105,7 +97,7 @@ test.skipIf(!HAVE_NVCC).each(ARCHS)("the example compiles to a CUDA training bin
 }, 300_000);
 
 test.skipIf(!HAVE_NVCC)("the example with sample packing and a validation split compiles: one packed row, @eval_step built", async () => {
-  const config = exampleConfig(["sample_packing: true", "attn_implementation: flash_attention_2", "val_set_size: 0.05"]);
+  const config = exampleWith(["sample_packing: true", "attn_implementation: flash_attention_2", "val_set_size: 0.05"]);
   const { stdout, report } = await compile(config, "sm_90a", "example-packed");
   expect([report.micro_batch_size, report.sequence_len]).toEqual([1, 16 * 32]);
   const step = report.kernels.filter((k) => k.graph !== "eval_step").length;
