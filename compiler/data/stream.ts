@@ -77,9 +77,9 @@ export function trainBatches(rows: readonly TokenizedRow[], layout: BatchLayout,
 /**
  * The held-out rows as evaluation batches of `layout`, every row once, in dataset order (Axolotl evaluates with a
  * sequential sampler): packed first-fit when training packs (unless `pack` is false: eval_sample_packing: false),
- * else a row per batch row; each batch row is padded to
- * the layout's length as packed rows are (collatePacked), and the last batch is filled up with rows of padding alone
- * (no targets), so the static shape holds and no held-out row is left out. Throws 6213 when no row is held out.
+ * else a row per batch row; each batch row is padded to the layout's length as packed rows are (collatePacked), and
+ * the last batch is filled up with rows of padding alone (no targets), so the static shape holds and no held-out row
+ * is left out. Throws 6213 when no row is held out.
  */
 export function evalBatches(rows: readonly TokenizedRow[], layout: BatchLayout, padId: number | undefined, pack = true): Batch[] {
   const pad = requirePadId(padId);
