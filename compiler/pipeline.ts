@@ -2,6 +2,7 @@
 //
 //   import              model folder or ONNX file -> graph @forward (inputs input_ids, position_ids, parameters; output logits)
 //   attention-lowering  how attention runs (fused kernel, or the unfused reference), from attn_implementation
+//   packing-masks       fused attention over packed documents reads each position's document range, not ids
 //   train-step          forward + loss -> autodiff -> module {@micro_step, @optimizer_step[, @eval_step]} (ir/train-step.ts)
 //   cse                 merge identical nodes (autodiff repeats transposes, casts and constants)
 //   dce                 drop nodes no output needs
@@ -16,12 +17,14 @@ import { verifyModule } from "../ir/verify.ts";
 import { attentionLowering } from "../passes/attention-lowering.ts";
 import { cse } from "../passes/cse.ts";
 import { dce } from "../passes/dce.ts";
+import { packingMasks } from "../passes/packing-masks.ts";
 import { DEFAULT_PASS_OPTIONS, type Pass, type PassOptions } from "../passes/pass.ts";
 import { remat } from "../passes/remat.ts";
 
 /** The passes run on the forward graph, before train-step, in order. */
 export const FORWARD_PASSES: readonly Pass[] = [
   attentionLowering, // before autodiff: the unfused form is differentiated op by op
+  packingMasks, // after attention-lowering: only the fused kernels read ranges
 ];
 
 /** The passes run on every graph of the train-step module, in order. */

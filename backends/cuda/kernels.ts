@@ -7,6 +7,7 @@
 //
 // Error codes defined here:
 //   5308  attention whose value head dim differs from the query's (the FlashAttention kernels assume they are equal)
+//   5310  attention whose documents are segment ids, not ranges (every target's kernels read ranges: packing-masks)
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
@@ -70,6 +71,21 @@ function renderMatmul(kernel: Kernel): KernelSource[] {
   }];
 }
 
+/**
+ * Whether an `attention` or `attention_grad` kernel has documents; fails with 5310 when they are segment ids: the
+ * fused kernels of every target (cuda, hip, wgsl) read document ranges.
+ */
+export function hasDocumentRanges(kernel: Kernel): boolean {
+  const node = anchorNode(kernel);
+  const documents = node.args[kernel.kind === "attention" ? 3 : 4];
+  if (documents !== undefined && kernel.graph.types[documents]!.shape.length !== 3) {
+    fail(5310, `${kernel.name}: attention whose documents are segment ids has no fused kernel; the kernels read ` +
+      "document ranges [B,T,2]", "build the graph through the compiler pipeline (its packing-masks pass gives " +
+      "attention document_ranges of segment_ids), or lower attention unfused (attn_implementation: sdpa)");
+  }
+  return documents !== undefined;
+}
+
 /** The attention spec of an `attention` or `attention_grad` kernel. */
 export function attentionSpec(kernel: Kernel): AttentionSpec {
   const node = anchorNode(kernel);
@@ -78,12 +94,11 @@ export function attentionSpec(kernel: Kernel): AttentionSpec {
     fail(5308, `${kernel.name}: attention with a value head dim (${v![3]}) different from the query's (${q![3]}) has no CUDA kernel`,
       "use a model whose value and query head dims are equal, or train with --target cpu");
   }
-  const segments = node.args.length === (kernel.kind === "attention" ? 4 : 5);
   return {
     dtype: kernel.graph.types[node.args[0]!]!.dtype as "bf16" | "f32",
     B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
     causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
-    segments,
+    documents: hasDocumentRanges(kernel),
   };
 }
 
@@ -100,14 +115,14 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   const arg = (i: number) => inputName(kernel, node.args[i]!);
   if (kernel.kind === "attention") {
     const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
-    if (spec.segments) names["segments"] = arg(3);
+    if (spec.documents) names["ranges"] = arg(3);
     return [renamed(renderAttentionForward(spec), names)];
   }
   const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
   const names: Record<string, string> = {
     q: arg(0), k: arg(1), v: arg(2), dout: arg(3), out: kernel.extraReads![0]!, lse: kernel.extraReads![1]!, dq: dq!, dk: dk!, dv: dv!,
   };
-  if (spec.segments) names["segments"] = arg(4);
+  if (spec.documents) names["ranges"] = arg(4);
   for (const s of attentionScratch(kernel)) names[s.role] = s.name;
   return renderAttentionBackward(spec, defaultBackwardConfig(spec, features.wgmma)).map((source) => renamed(source, names));
 }

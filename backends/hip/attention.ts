@@ -7,7 +7,7 @@
 // delta is sum_j p_j dp_j over the recomputed probabilities, as the interpreter defines it, not rowsum(dout * out):
 // in bf16 the stored output is rounded, and where dp_j - delta cancels (near-uniform attention) that rounding
 // alone put dq and dk 50% off.
-// Same meaning as ir/interpret/attention.ts: causal, GQA, sliding window, document segments. Not tuned, and not run
+// Same meaning as ir/interpret/attention.ts: causal, GQA, sliding window, document ranges. Not tuned, and not run
 // on AMD hardware (none is available).
 // Invariants: parameters are schedule buffer names (the host binds them); every output element is written by one
 // thread; Dv == D.
@@ -34,14 +34,20 @@ function score(s: AttentionSpec): string {
       s *= SCALE;`;
 }
 
-/** `lo` and `hi`, the keys query i sees (inclusive). */
+/** `lo` and `hi`, the keys query i sees (inclusive): causal, window, and its document's range. */
 function keyRange(s: AttentionSpec): string {
-  return `    const int lo = ${s.window > 0 ? `trainc_max(0, i - ${s.window - 1})` : "0"};
-    const int hi = ${s.causal ? "trainc_min(i, TK - 1)" : "TK - 1"};`;
+  const lo = s.window > 0 ? `trainc_max(0, i - ${s.window - 1})` : "0";
+  const hi = s.causal ? "trainc_min(i, TK - 1)" : "TK - 1";
+  return `    const int lo = ${s.documents ? `trainc_max(${lo}, rg[2 * (b * TQ + i)])` : lo};
+    const int hi = ${s.documents ? `trainc_min(${hi}, rg[2 * (b * TQ + i) + 1] - 1)` : hi};`;
 }
 
-function segmentSkip(s: AttentionSpec, indent: string): string {
-  return s.segments ? `${indent}if (seg[b * TQ + i] != seg[b * TK + j]) continue;\n` : "";
+/** The queries key j is seen by (inclusive), the same rules from the key's side (ranges are symmetric runs). */
+function queryRange(s: AttentionSpec): string {
+  const lo = s.causal ? "j" : "0";
+  const hi = s.window > 0 ? `trainc_min(TQ - 1, j + ${s.window - 1})` : "TQ - 1";
+  return `    const int first = ${s.documents ? `trainc_max(${lo}, rg[2 * (b * TK + j)])` : lo};
+    const int last = ${s.documents ? `trainc_min(${hi}, rg[2 * (b * TK + j) + 1] - 1)` : hi};`;
 }
 
 /** A launch over `items` threads, grid-stride, at most 65535 blocks. */
@@ -80,8 +86,8 @@ function operands(k: Kernel, count: number): KernelParam[] {
 /** The forward kernel of an `attention` kernel: out and its side buffer lse. */
 export function renderPortableAttention(k: Kernel): KernelSource[] {
   const s = attentionSpec(k);
-  const ops = operands(k, s.segments ? 4 : 3);
-  const [q, kk, v, seg] = ops;
+  const ops = operands(k, s.documents ? 4 : 3);
+  const [q, kk, v, rg] = ops;
   const out = param(k, k.graph.outputs[0]!.name, "write");
   const lse = param(k, k.extraWrites![0]!, "write");
   const rows = s.B * s.Hq * s.Tq;
@@ -94,7 +100,7 @@ ${keyRange(s)}
     float acc[D] = {};
     float m = -CUDART_INF_F, l = 0.0f;
     for (int j = lo; j <= hi; ++j) {
-${segmentSkip(s, "      ")}      ${score(s)}
+      ${score(s)}
       const float top = fmaxf(m, s), correction = expf(m - top), p = expf(s - top);
       l = l * correction + p;
       const long long vo = ((b * TK + j) * HK + kvh) * (long long)D;
@@ -106,7 +112,7 @@ ${segmentSkip(s, "      ")}      ${score(s)}
     for (int d = 0; d < D; ++d) out[oo + d] = ${CUDA.store("acc[d] * inv", s.dtype)};
     lse[(b * HQ + h) * TQ + i] = l > 0.0f ? m + logf(l) : CUDART_INF_F;
   }`;
-  const roles: [string, KernelParam][] = [["q", q!], ["k", kk!], ["v", v!], ...(seg ? [["seg", seg] as [string, KernelParam]] : []),
+  const roles: [string, KernelParam][] = [["q", q!], ["k", kk!], ["v", v!], ...(rg ? [["rg", rg] as [string, KernelParam]] : []),
     ["out", out], ["lse", lse]];
   return [kernel("attention", `attention [${s.B}, ${s.Tq}, ${s.Hq}, ${s.D}], ${s.Hk} kv heads, a thread per query`, roles, body, rows,
     4 * rows * s.Tk * s.D / (s.causal ? 2 : 1))];
@@ -115,8 +121,8 @@ ${segmentSkip(s, "      ")}      ${score(s)}
 /** The backward kernels of an `attention_grad` kernel: row statistics, dq, then dk and dv. */
 export function renderPortableAttentionGrad(k: Kernel): KernelSource[] {
   const s = attentionSpec(k);
-  const ops = operands(k, s.segments ? 5 : 4);
-  const [q, kk, v, dout, seg] = ops;
+  const ops = operands(k, s.documents ? 5 : 4);
+  const [q, kk, v, dout, rg] = ops;
   const [dq, dk, dv] = k.graph.outputs.map((o) => param(k, o.name, "write"));
   const lse = param(k, k.extraReads![1]!, "read");
   const statsName = rowStatsScratch(k)[0]!.name;
@@ -125,7 +131,7 @@ export function renderPortableAttentionGrad(k: Kernel): KernelSource[] {
   const keys = s.B * s.Hk * s.Tk;
   const load = (x: string) => CUDA.load(x, s.dtype);
   const inputs: [string, KernelParam][] = [["q", q!], ["k", kk!], ["v", v!], ["dout", dout!],
-    ...(seg ? [["seg", seg] as [string, KernelParam]] : [])];
+    ...(rg ? [["rg", rg] as [string, KernelParam]] : [])];
   const flops = 4 * rows * s.Tk * s.D / (s.causal ? 2 : 1);
   const prep = kernel("attention_grad_stats", "attention gradient: each row's lse and delta = sum_j p_j (dout . v_j)",
     [...inputs, ["lse", lse!], ["stats", statsOut]], `${constants(s)}
@@ -137,7 +143,7 @@ export function renderPortableAttentionGrad(k: Kernel): KernelSource[] {
 ${keyRange(s)}
     float delta = 0.0f;
     for (int j = lo; j <= hi; ++j) {
-${segmentSkip(s, "      ")}      ${score(s)}
+      ${score(s)}
       const long long ko = ((b * TK + j) * HK + kvh) * (long long)D;
       float dp = 0.0f;
       for (int d = 0; d < D; ++d) dp += ${load("dout[oo + d]")} * ${load("v[ko + d]")};
@@ -156,7 +162,7 @@ ${segmentSkip(s, "      ")}      ${score(s)}
 ${keyRange(s)}
     float acc[D] = {};
     for (int j = lo; j <= hi; ++j) {
-${segmentSkip(s, "      ")}      ${score(s)}
+      ${score(s)}
       const float p = expf(s - row_lse);
       const long long ko = ((b * TK + j) * HK + kvh) * (long long)D;
       float dp = 0.0f;
@@ -172,10 +178,11 @@ ${segmentSkip(s, "      ")}      ${score(s)}
     const int j = item % TK, kvh = item / TK % HK;
     const long long b = item / ((long long)TK * HK);
     const long long ko = ((b * TK + j) * HK + kvh) * (long long)D;
+${queryRange(s)}
     float dk_acc[D] = {}, dv_acc[D] = {};
     for (int h = kvh * GROUP; h < (kvh + 1) * GROUP; ++h) {
-      for (int i = ${s.causal ? "j" : "0"}; i <= ${s.window > 0 ? `trainc_min(TQ - 1, j + ${s.window - 1})` : "TQ - 1"}; ++i) {
-${segmentSkip(s, "        ")}        ${score(s).replace(/\n      /g, "\n        ")}
+      for (int i = first; i <= last; ++i) {
+        ${score(s).replace(/\n      /g, "\n        ")}
         const long long row = (b * HQ + h) * TQ + i, qo = ((b * TQ + i) * HQ + h) * (long long)D;
         const float p = expf(s - stats[2 * row]);
         float dp = 0.0f;

@@ -24,7 +24,7 @@ import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/
 import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
 import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
 import { renderWgslLogsumexp, renderWgslSoftmax } from "./templates/rows.ts";
-import { renderWgslSegmentIds } from "./templates/scan.ts";
+import { renderWgslDocumentRanges, renderWgslSegmentIds } from "./templates/scan.ts";
 
 const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => KernelSource>> = {
   concat: renderWgslConcat,
@@ -37,6 +37,7 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => Kern
   rope_tables: renderWgslRopeTables,
   rope: renderWgslRope,
   segment_ids: renderWgslSegmentIds,
+  document_ranges: renderWgslDocumentRanges,
   softmax: renderWgslSoftmax,
   logsumexp: renderWgslLogsumexp,
 };

@@ -1,8 +1,10 @@
 // Scaled dot-product attention and its exact gradient, per (batch, query head, query) in double precision.
-// Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional segments (integers) [B,T]; query head h reads
-// key/value head floor(h / (Hq/Hk)). Key j is visible from query i when (not causal or j <= i), (window = 0 or
-// i - j < window) and (no segments or seg[b,i] == seg[b,j]). GQA needs Hq a multiple of Hk (6115, checked once
-// sizes are known); the op's type rule already guarantees Tq == Tk for causal attention and segments. A query that
+// Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional documents: segment ids (integers) [B,T] or
+// document ranges (i32) [B,T,2]; query head h reads key/value head floor(h / (Hq/Hk)). Key j is visible from query i
+// when (not causal or j <= i), (window = 0 or i - j < window) and i and j share a document: seg[b,i] == seg[b,j], or
+// start[b,i] <= j < end[b,i]. Ranges must partition [0,T) into runs, every position's range being the run holding it
+// (6123 otherwise: the kernels rely on it). GQA needs Hq a multiple of Hk (6115, checked once sizes are known); the
+// op's type rule already guarantees Tq == Tk for causal attention and documents. A query that
 // sees no key gives an output row of zeros (and no gradient). attention_grad recomputes the probabilities P and
 // returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q,
 // dv = P^T dout, summed over the query heads sharing a kv head.
@@ -15,10 +17,11 @@ interface Geometry {
   readonly B: number; readonly Tq: number; readonly Tk: number; readonly Hq: number; readonly Hk: number;
   readonly D: number; readonly Dv: number;
   readonly scale: number; readonly causal: boolean; readonly window: number;
-  readonly seg: TensorData | undefined;
+  /** Whether query i and key j of batch row b are in one document (always true without documents). */
+  readonly together: (b: number, i: number, j: number) => boolean;
 }
 
-function geometry(q: Tensor, k: Tensor, v: Tensor, seg: Tensor | undefined, ctx: EvalContext): Geometry {
+function geometry(q: Tensor, k: Tensor, v: Tensor, documents: Tensor | undefined, ctx: EvalContext): Geometry {
   const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
   const [, Tk, Hk] = k.shape as [number, number, number];
   const causal = ctx.attrs["causal"] as boolean;
@@ -26,7 +29,33 @@ function geometry(q: Tensor, k: Tensor, v: Tensor, seg: Tensor | undefined, ctx:
     ctx.fail(6115, `${Hq} query heads are not a multiple of ${Hk} key/value heads`, "check num_key_value_heads");
   }
   return { B, Tq, Tk, Hq, Hk, D, Dv: v.shape[3]!, scale: ctx.attrs["scale"] as number, causal,
-    window: ctx.int("window"), seg: seg?.data };
+    window: ctx.int("window"), together: togetherIn(documents, Tk, ctx) };
+}
+
+/** The document rule of the documents operand: none, equal segment ids, or checked ranges. */
+function togetherIn(documents: Tensor | undefined, T: number, ctx: EvalContext): Geometry["together"] {
+  if (!documents) return () => true;
+  const d = documents.data;
+  if (documents.shape.length === 2) return (b, i, j) => d[b * T + i] === d[b * T + j];
+  checkRanges(d, documents.shape[0]!, T, ctx);
+  return (b, i, j) => d[2 * (b * T + i)]! <= j && j < d[2 * (b * T + i) + 1]!;
+}
+
+/** Fails with 6123 unless each row's ranges are runs partitioning [0, T), every position's range holding it. */
+function checkRanges(d: TensorData, B: number, T: number, ctx: EvalContext): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const at = 2 * (b * T + t);
+      const [start, end] = [d[at]!, d[at + 1]!];
+      const continues = t > 0 && t < d[at - 1]!;
+      const ok = start <= t && t < end && end <= T &&
+        (continues ? start === d[at - 2] && end === d[at - 1] : start === t);
+      if (!ok) {
+        ctx.fail(6123, `attention document range [${start}, ${end}) at batch row ${b}, position ${t} does not ` +
+          "partition the row into runs", "build ranges with document_ranges (passes/packing-masks.ts does)");
+      }
+    }
+  }
 }
 
 /**
@@ -39,11 +68,10 @@ function probabilities(g: Geometry, q: TensorData, k: TensorData, b: number, h: 
   const qOff = ((b * g.Tq + i) * g.Hq + h) * g.D;
   const hi = g.causal ? Math.min(i, g.Tk - 1) : g.Tk - 1;
   const lo = g.window > 0 ? Math.max(0, i - g.window + 1) : 0;
-  const mySeg = g.seg ? g.seg[b * g.Tq + i] : 0;
   p.fill(0);
   let max = -Infinity;
   for (let j = lo; j <= hi; j++) {
-    if (g.seg && g.seg[b * g.Tk + j] !== mySeg) {
+    if (!g.together(b, i, j)) {
       p[j] = -Infinity;
       continue;
     }
@@ -74,8 +102,8 @@ function eachQuery(g: Geometry, q: TensorData, k: TensorData, p: Float64Array,
   }
 }
 
-const attention: Eval = ([q, k, v, seg], ctx) => {
-  const g = geometry(q!, k!, v!, seg, ctx);
+const attention: Eval = ([q, k, v, documents], ctx) => {
+  const g = geometry(q!, k!, v!, documents, ctx);
   const out = stageOut(ctx);
   const p = new Float64Array(g.Tk);
   const acc = new Float64Array(g.Dv);
@@ -94,8 +122,8 @@ const attention: Eval = ([q, k, v, seg], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
-const attentionGrad: Eval = ([q, k, v, dout, seg], ctx) => {
-  const g = geometry(q!, k!, v!, seg, ctx);
+const attentionGrad: Eval = ([q, k, v, dout, documents], ctx) => {
+  const g = geometry(q!, k!, v!, documents, ctx);
   const [qd, kd, vd, dod] = [q!.data, k!.data, v!.data, dout!.data];
   const dq = new Float64Array(qd.length);
   const dk = new Float64Array(kd.length);

@@ -1,9 +1,10 @@
-// Rotary embeddings (rope_tables, rope) and document segments (segment_ids).
+// Rotary embeddings (rope_tables, rope) and documents (segment_ids, document_ranges).
 // Meaning: rope_tables takes seq_len = max(positions) + 1 over the whole batch (0 for an empty batch), gets
 // (inv_freq, scaling) from ir/rope.ts, and writes cos[b,t,k] = cos[b,t,k + dim/2] = cos(pos[b,t] * inv_freq[k]) *
 // scaling (sin likewise), angles in double precision. rope is x*cos + rotate_half(x)*sin with
 // rotate_half(x)[d] = -x[d + D/2] for d < D/2 and x[d - D/2] otherwise. segment_ids: seg[b,0] = 0 and
-// seg[b,t] = seg[b,t-1] + (pos[b,t] != pos[b,t-1] + 1 ? 1 : 0).
+// seg[b,t] = seg[b,t-1] + (pos[b,t] != pos[b,t-1] + 1 ? 1 : 0). document_ranges: each position gets [start, end) of
+// the run of equal ids holding it (ids that decrease fail with 6122).
 
 import { TraincError } from "../../compiler/diagnostics.ts";
 import { ropeFrequencies, type RopeFrequencies } from "../rope.ts";
@@ -70,5 +71,28 @@ const segmentIds: Eval = ([pos], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
-/** Evaluations of rope_tables, rope and segment_ids. */
-export const MODEL_EVALS = { rope_tables: ropeTables, rope, segment_ids: segmentIds };
+const documentRanges: Eval = ([seg], ctx) => {
+  const [B, T] = seg!.shape as [number, number];
+  const d = seg!.data;
+  const out = stageOut(ctx);
+  for (let b = 0; b < B; b++) {
+    const row = b * T;
+    let start = 0;
+    for (let t = 1; t <= T; t++) {
+      if (t < T && d[row + t]! < d[row + t - 1]!) {
+        ctx.fail(6122, `segment ids decrease at batch row ${b}, position ${t} (${d[row + t - 1]} then ${d[row + t]})`,
+          "give document_ranges ids that never decrease along a row, as segment_ids makes them");
+      }
+      if (t < T && d[row + t] === d[row + t - 1]) continue;
+      for (let u = start; u < t; u++) {
+        out[2 * (row + u)] = start;
+        out[2 * (row + u) + 1] = t;
+      }
+      start = t;
+    }
+  }
+  return [seal(ctx.out[0]!, out)];
+};
+
+/** Evaluations of rope_tables, rope, segment_ids and document_ranges. */
+export const MODEL_EVALS = { rope_tables: ropeTables, rope, segment_ids: segmentIds, document_ranges: documentRanges };

@@ -18,10 +18,11 @@ function expectSameType(a: TensorType, b: TensorType, what: string): void {
 }
 
 /**
- * Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and optional segments i32 [B,Tq], and that causal or segmented
- * attention has Tk == Tq (the same number, or the same symbolic size); returns the output type.
+ * Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and the optional documents (segment ids [B,Tq] of any integer
+ * dtype, or document ranges i32 [B,Tq,2]), and that causal or document-masked attention has Tk == Tq (the same
+ * number, or the same symbolic size); returns the output type.
  */
-function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: TensorType | undefined,
+function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: TensorType | undefined,
   attrs: Attrs): TensorType {
   for (const [t, what] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
     expectRank(t, 4, `attention ${what} ([B,T,H,D])`);
@@ -39,18 +40,28 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, segments: T
   if (typeof hq === "number" && typeof hk === "number" && hq % hk !== 0) {
     typeError(`attention: ${hq} query heads are not a multiple of ${hk} key/value heads`);
   }
-  if (segments) {
-    expectInt(segments, "attention segments");
-    expectRank(segments, 2, "attention segments ([B,T])");
-    expectDim(segments.shape[0]!, b!, "attention segments batch");
-    expectDim(segments.shape[1]!, tq!, "attention segments length");
-    expectDim(k.shape[1]!, tq!, "attention with segments: key length");
+  if (documents) {
+    checkDocuments(documents, "attention documents");
+    expectDim(documents.shape[0]!, b!, "attention documents batch");
+    expectDim(documents.shape[1]!, tq!, "attention documents length");
+    expectDim(k.shape[1]!, tq!, "attention with documents: key length");
   }
   if (attrs["causal"] as boolean) expectDim(k.shape[1]!, tq!, "causal attention: key length");
   if (!(FUSED_ATTENTION as readonly unknown[]).includes(attrs["lowering"])) {
     typeError(`attention lowering '${attrs["lowering"]}' is not one of ${FUSED_ATTENTION.join(", ")}`);
   }
   return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
+}
+
+/** Documents are segment ids [B,T] (any integer dtype) or document ranges i32 [B,T,2]. */
+function checkDocuments(t: TensorType, what: string): void {
+  expectInt(t, what);
+  if (t.shape.length === 3) {
+    expectDType(t, "i32", `${what} (ranges)`);
+    expectDim(t.shape[2]!, 2, `${what} (ranges [B,T,2])`);
+  } else {
+    expectRank(t, 2, `${what} (segment ids [B,T] or ranges [B,T,2])`);
+  }
 }
 
 /** The fused kernels an attention node may run as (passes/attention-lowering.ts sets the attribute). */
@@ -124,17 +135,29 @@ export const MODEL_OPS = {
     arity: 1, attrs: {},
     infer: ([pos]) => (expectInt(pos!, "positions"), expectRank(pos!, 2, "positions ([B,T])"), [tensor("i32", pos!.shape)]),
   },
+  document_ranges: {
+    doc: "The document of each position as a range [start, end) [B,T,2] (i32), from segment ids [B,T] that never " +
+      "decrease along T (as segment_ids makes them): the positions holding the same id. Decreasing ids fail (6122).",
+    arity: 1, attrs: {},
+    infer: ([seg]) => {
+      expectInt(seg!, "document_ranges segment ids");
+      expectRank(seg!, 2, "document_ranges segment ids ([B,T])");
+      return [tensor("i32", [...seg!.shape, 2])];
+    },
+  },
   attention: {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
-      "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and segments match. Causal " +
-      "attention and segments need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
+      "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and, with the optional " +
+      "documents operand, i and j are in one document: equal segment ids [B,T], or start[i] <= j < end[i] for " +
+      "document ranges [B,T,2] (as document_ranges makes them: a partition of [0,T) into runs; 6123 otherwise). " +
+      "Causal attention and documents need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
       "`lowering` (flash, flex, xformers) names the fused kernel meant to run it and does not change its meaning.",
     arity: [3, 4], attrs: ATTENTION_ATTRS,
     infer: ([q, k, v, seg], attrs) => [checkAttention(q!, k!, v!, seg, attrs)],
   },
   attention_grad: {
     doc: "Gradients (dq, dk, dv) of attention given the output's gradient dout; same attributes and the same " +
-      "rules as attention (causal or segments need Tk == Tq).",
+      "rules as attention (causal or documents need Tk == Tq).",
     arity: [4, 5], attrs: ATTENTION_ATTRS,
     infer: ([q, k, v, dout, seg], attrs) => {
       expectSameType(dout!, checkAttention(q!, k!, v!, seg, attrs), "attention_grad dout");

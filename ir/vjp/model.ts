@@ -1,6 +1,6 @@
 // VJP rules of the model-level ops: rotary embedding, attention and cross-entropy.
 // Invariants: rope's rule is exact for any cos/sin tables (it differentiates the tables too); attention and
-// cross_entropy delegate to their dedicated gradient ops with the same attributes; segments and targets get none.
+// cross_entropy delegate to their dedicated gradient ops with the same attributes; documents and targets get none.
 
 import type { GraphBuilder, Value } from "../builder.ts";
 import { dimDivExact } from "../dim.ts";
@@ -34,10 +34,10 @@ const rope: Vjp = ({ b, args: [x, cos, sin], dys }) => {
   return [dx, sumHeads(mul(b, dy, x!)), sumHeads(mul(b, dy, rotateHalf(b, x!)))];
 };
 
-const attention: Vjp = ({ b, args: [q, k, v, segments], attrs, dys }) => {
-  const operands = segments ? [q!, k!, v!, onlyDy(dys), segments] : [q!, k!, v!, onlyDy(dys)];
+const attention: Vjp = ({ b, args: [q, k, v, documents], attrs, dys }) => {
+  const operands = documents ? [q!, k!, v!, onlyDy(dys), documents] : [q!, k!, v!, onlyDy(dys)];
   const [dq, dk, dv] = b.ops("attention_grad", operands, attrs);
-  return segments ? [dq, dk, dv, undefined] : [dq, dk, dv];
+  return documents ? [dq, dk, dv, undefined] : [dq, dk, dv];
 };
 
 const crossEntropy: Vjp = ({ b, args: [logits, targets], attrs, dys }) => {

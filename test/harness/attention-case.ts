@@ -1,5 +1,6 @@
-// A small attention problem for kernel tests: attention and attention_grad of random q, k, v, dout (and document
-// segments) in one graph, with the masks and head layout a case names.
+// A small attention problem for kernel tests: attention and attention_grad of random q, k, v, dout (and documents:
+// segment ids in, their document_ranges to the attention, as the packing-masks pass leaves them) in one graph, with
+// the masks and head layout a case names.
 
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { Graph } from "../../ir/graph.ts";
@@ -8,15 +9,18 @@ export interface AttentionCase {
   readonly name: string;
   readonly dtype: "f32" | "bf16" | "f16";
   readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
-  readonly causal: boolean; readonly window: number; readonly segments: boolean;
+  readonly causal: boolean; readonly window: number; readonly documents: boolean;
 }
 
-/** Outputs out (attention) and dq, dk, dv (attention_grad) of inputs q, k, v, dout [B,T,H,D] and seg [B,T] (i32). */
+/**
+ * Outputs out (attention) and dq, dk, dv (attention_grad) of inputs q, k, v, dout [B,T,H,D] and, with documents, seg
+ * [B,T] (i32 ids that never decrease).
+ */
 export function attentionCaseGraph(c: AttentionCase): Graph {
   const b = new GraphBuilder("attention_case");
   const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
     b.input(name, c.dtype, [c.B, c.T, h, c.D]));
-  const seg = c.segments ? [b.input("seg", "i32", [c.B, c.T])] : [];
+  const seg = c.documents ? [b.op("document_ranges", [b.input("seg", "i32", [c.B, c.T])])] : [];
   const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
   b.output("out", b.op("attention", [q!, k!, v!, ...seg], attrs));
   const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...seg], attrs);

@@ -1,5 +1,5 @@
 // attention and attention_grad against a naive per-head loop written here (explicit visibility predicate, explicit
-// softmax), covering GQA, causal + sliding window + document segments, Tq != Tk, queries that see no key, the type
+// softmax), covering GQA, causal + sliding window + document segments (ids and ranges), Tq != Tk, queries that see no key, the type
 // rule that causal attention needs Tk == Tq, and the gradient checked by central finite differences of the naive loop.
 
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,26 @@ describe("attention", () => {
     const out = runOp(feeds(packed, q, k, v), "attention", attrs(packed));
     expect(out.shape).toEqual([2, 6, 4, 2]);
     expectClose(out, naive(packed, q, k, v), 1e-14);
+  });
+
+  it("document ranges give what equal segment ids give", () => {
+    const runs: Case = { ...packed, seg: [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 2] };
+    const { q, k, v } = data(runs, 15);
+    const ranges = feed("i32", [2, 6, 2], [0, 3, 0, 3, 0, 3, 3, 6, 3, 6, 3, 6, 0, 2, 0, 2, 2, 5, 2, 5, 2, 5, 5, 6]);
+    for (const causal of [true, false]) {
+      const c = { ...runs, causal };
+      const [qf, kf, vf] = feeds(c, q, k, v);
+      expectClose(runOp([qf!, kf!, vf!, ranges], "attention", attrs(c)), naive(c, q, k, v), 1e-14);
+    }
+  });
+
+  it("rejects document ranges that are not runs partitioning the row", () => {
+    const c: Case = { B: 1, Tq: 3, Tk: 3, Hq: 1, Hk: 1, D: 1, Dv: 1, causal: true, window: 0, scale: 1 };
+    const [qf, kf, vf] = feeds(c, [1, 2, 3], [1, 2, 3], [1, 2, 3]);
+    for (const [bad, at] of [[[0, 2, 0, 3, 2, 3], 1], [[0, 1, 1, 3, 1, 2], 2], [[0, 1, 1, 4, 1, 4], 1]] as const) {
+      expectTrainc(() => runOp([qf!, kf!, vf!, feed("i32", [1, 3, 2], [...bad])], "attention", attrs(c)), 6123,
+        new RegExp(`batch row 0, position ${at} does not partition`));
+    }
   });
 
   it("plain causal, and non-causal with Tq != Tk", () => {

@@ -1,4 +1,4 @@
-// rope, rope_tables, segment_ids, adamw, lr_schedule and dequantize against hand-computed values.
+// rope, rope_tables, segment_ids, document_ranges, adamw, lr_schedule and dequantize against hand-computed values.
 
 import { describe, expect, it } from "vitest";
 import { toArray } from "../../ir/tensor.ts";
@@ -72,6 +72,19 @@ describe("segment_ids", () => {
     const out = runOp([feed("i64", [2, 6], [0, 1, 2, 0, 1, 5, 3, 4, 5, 6, 7, 8])], "segment_ids");
     expect(out.dtype).toBe("i32");
     expect(toArray(out)).toEqual([0, 0, 0, 1, 1, 2, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe("document_ranges", () => {
+  it("gives each position the run of its id", () => {
+    const out = runOp([feed("i32", [2, 5], [0, 0, 1, 1, 1, 3, 4, 4, 4, 9])], "document_ranges");
+    expect(out.shape).toEqual([2, 5, 2]);
+    expect(toArray(out)).toEqual([0, 2, 0, 2, 2, 5, 2, 5, 2, 5, 0, 1, 1, 4, 1, 4, 1, 4, 4, 5]);
+  });
+
+  it("fails on ids that decrease", () => {
+    expectTrainc(() => runOp([feed("i32", [1, 3], [0, 1, 0])], "document_ranges"), 6122,
+      /segment ids decrease at batch row 0, position 2 \(1 then 0\)/);
   });
 });
 

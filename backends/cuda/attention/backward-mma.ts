@@ -20,10 +20,10 @@
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { dqAccumulator } from "./backward-prep.ts";
 import { describeShape } from "./forward-mma.ts";
-import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
+import { maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
-  badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
+  badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
@@ -35,9 +35,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const pOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
   const dSOffset = pOffset + c.Br * c.Bc * 2;
   const rowOffset = dSOffset + c.Br * c.Bc * 2;
-  const flagOffset = rowOffset + 4 * c.Br * 4;
-  return { vOffset, qOffset, dOOffset, pOffset, dSOffset, rowOffset, flagOffset,
-    bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
+  return { vOffset, qOffset, dOOffset, pOffset, dSOffset, rowOffset, bytes: rowOffset + 4 * c.Br * 4 };
 }
 
 /** Warps along M and N of an [m x n] product: each warp tile a multiple of 16 x 16 and as square as possible. */
@@ -64,10 +62,10 @@ export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-sl
 /**
  * Which fragments load a step ahead (mma_steps), chosen so ptxas spills nothing: at D = 64 (128 x 128 tiles) every
  * operand; at D = 128 (64 x 128 tiles) all but the scores' A operands (Q, dO), whose second set would spill (the H200
- * lab measured this as fast as all ahead, 313-315 TFLOP/s fwd+bwd at T = 16k); with document segments at D > 64 none.
+ * lab measured this as fast as all ahead, 313-315 TFLOP/s fwd+bwd at T = 16k); with documents at D > 64 none.
  */
 function lookahead(s: AttentionSpec): { readonly any: boolean; readonly scoresA: boolean } {
-  return { any: !(s.segments && s.D > 64), scoresA: s.D <= 64 };
+  return { any: !(s.documents && s.D > 64), scoresA: s.D <= 64 };
 }
 
 /** f32 accumulators a thread may hold (dK, dV for the whole walk plus S, dP of one tile). */
@@ -102,18 +100,14 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
 }
 
 /**
- * Device code both bf16 backward kernels walk query tiles with: advance (the next flagged (head, query tile) of the
- * block's GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
+ * Device code both bf16 backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
+ * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
  */
-export const QUERY_WALK = `// Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const unsigned char* flags) {
-  while (true) {
-    if (++qb > hi) {
-      qb = lo;
-      if (++hh == GROUP) return false;
-    }
-    if (flags[qb - lo] != 0) return true;
-  }
+export const QUERY_WALK = `// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
+  if (++qb <= w.hi) return true;
+  qb = w.lo;
+  return ++hh < GROUP;
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
@@ -228,12 +222,12 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
 }`;
 
 function probabilities(s: AttentionSpec): string {
-  const segTest = s.segments ? " || i >= TQ || sg[i] != sg[j]" : "";
+  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
   return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
                                              const float* lse, const float* delta, __nv_bfloat16* sP,
                                              __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
-                                             int lane${s.segments ? ", const int* sg" : ""}) {
+                                             int lane${s.documents ? ", const int* rg" : ""}) {
   const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
 #pragma unroll
   for (int mt = 0; mt < S_MT; ++mt) {
@@ -249,7 +243,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
           p[e] = fast_exp2(fmaf(sc[mt][nt][2 * half + e], SCALE_LOG2, -row_lse));
           if (masked) {
             const int i = q0 + r, j = k0 + c0 + nt * 8 + (lane & 3) * 2 + e;
-            if (!visible(i, j)${segTest}) p[e] = 0.0f;
+            if (!visible(i, j)${docTest}) p[e] = 0.0f;
           }
           ds[e] = p[e] * (dp[mt][nt][2 * half + e] - row_delta);
         }
@@ -271,27 +265,24 @@ export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
 }
 
 /**
- * What both bf16 backward kernels do once their shared-memory pointers (sK, sV, sQ, sdO, sLse, sDelta, flags) are
- * set: start loading K and V, find the query tiles to visit and flag them, and start loading the first one.
+ * What both bf16 backward kernels do once their shared-memory pointers (sK, sV, sQ, sdO, sLse, sDelta) are set:
+ * start loading K and V, find the query tiles to visit, and start loading the first one.
  */
 export function walkSetup(s: AttentionSpec): string {
-  const seg = s.segments;
+  const docs = s.documents;
   return `  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
-  __syncthreads();
-  int hh = 0, qb = lo - 1, stage = 0;
-  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
+  const Walk w = walk(${docs ? "rg, " : ""}k0);
+  int hh = 0, qb = w.lo, stage = 0;
+  bool more = w.lo <= w.hi;
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();`;
 }
 
 function body(s: AttentionSpec, c: AttentionConfig): string {
-  const seg = s.segments;
+  const docs = s.documents;
   return `${blockCoordinates(s, c)}
   const int s_r0 = (warp % S_WM) * S_MT * 16, s_c0 = (warp / S_WM) * S_NT * 8;
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
@@ -305,7 +296,6 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
 ${walkSetup(s)}
 
   float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
@@ -314,12 +304,12 @@ ${walkSetup(s)}
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = flags[qb - lo] == 2;
+    const bool masked = needs_mask(w, qb);
     const int st = stage * BR;
     cp_async_wait<0>();
     __syncthreads();
     int nh = hh, nq = qb;
-    more = advance(nh, nq, lo, hi, flags);
+    more = advance(nh, nq, w);
     if (more) {
       const int nst = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + nst * D, sdO + nst * D, sLse + nst, sDelta + nst, b, kvh * GROUP + nh,
@@ -330,7 +320,7 @@ ${walkSetup(s)}
       float sc[S_MT][S_NT][4], dp[S_MT][S_NT][4];
       scores(sQ + st * D, sK, sc, s_r0, s_c0, lane);
       scores(sdO + st * D, sV, dp, s_r0, s_c0, lane);
-      softmax_grad(sc, dp, sLse + st, sDelta + st, sP, sdS, s_r0, s_c0, q0, k0, masked, lane${seg ? ", sg" : ""});
+      softmax_grad(sc, dp, sLse + st, sDelta + st, sP, sdS, s_r0, s_c0, q0, k0, masked, lane${docs ? ", rg" : ""});
     }
     __syncthreads();
     key_grad(sP, sdO + st * D, acc_v, k_r0, k_c0, lane);
@@ -389,7 +379,7 @@ export function backwardParams(s: AttentionSpec): KernelParam[] {
     { name: "dout", dtype: "bf16", access: "read" },
     { name: "lse", dtype: "f32", access: "read" },
     { name: "delta", dtype: "f32", access: "read" },
-    ...(s.segments ? [{ name: "segments", dtype: "i32", access: "read" } as const] : []),
+    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
     { name: dqAccumulator(s), dtype: "f32", access: "readwrite" },
     { name: "dk", dtype: "bf16", access: "write" },
     { name: "dv", dtype: "bf16", access: "write" },
@@ -419,12 +409,12 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "Q_WM", qm], ["int", "Q_MT", c.Br / qm / 16], ["int", "Q_NT", s.D / qn / 8],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
-      ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
+      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale], ["bool", "AHEAD", Number(ahead.any)],
       ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
-      "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2", ...(s.segments ? ["shfl_xor" as const] : [])],
+      "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2"],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), QUERY_WALK, HELPERS, probabilities(s)]
       .join("\n\n"),
     body: body(s, c),
@@ -437,9 +427,9 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
   });
 }
 
-/** Bytes the main backward kernel must move: q, k, v, dout, lse, delta (and segments) in; dq (f32), dk, dv out. */
+/** Bytes the main backward kernel must move: q, k, v, dout, lse, delta (and document ranges) in; dq (f32), dk, dv out. */
 export function backwardBytes(s: AttentionSpec): number {
   const e = elementBytes(s);
-  return (2 * queryElements(s) + 4 * keyElements(s)) * e + 2 * rowElements(s) * 4 + segmentBytes(s) +
+  return (2 * queryElements(s) + 4 * keyElements(s)) * e + 2 * rowElements(s) * 4 + documentBytes(s) +
     queryElements(s) * 4;
 }

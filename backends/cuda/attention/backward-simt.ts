@@ -11,7 +11,7 @@ import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { backwardBytes } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
 import { paddedRow } from "./forward-simt.ts";
-import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
+import { maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -19,8 +19,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const tile = c.Bc * paddedRow(s.D) * 4;
   const pOffset = 4 * tile;
   const rowOffset = pOffset + 2 * c.Br * (c.Bc + 4) * 4;
-  const flagOffset = rowOffset + 2 * c.Br * 4;
-  return { tile, pOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
+  return { tile, pOffset, rowOffset, bytes: rowOffset + 2 * c.Br * 4 };
 }
 
 /** Throws 5306/5307 unless Br = Bc = 4 * warps and shared memory fits. */
@@ -93,8 +92,8 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
 }`;
 
 function body(s: AttentionSpec): string {
-  const seg = s.segments;
-  const segTest = seg ? " || i >= TQ || sg[i] != sg[j]" : "";
+  const docs = s.documents;
+  const docTest = !docs ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
   return `  const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;
@@ -107,15 +106,12 @@ function body(s: AttentionSpec): string {
   float* sdS = sP + BR * PLD;
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   cp_async_commit();
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}k0, lo, hi, flags);
+  const Walk w = walk(${docs ? "rg, " : ""}k0);
   float acc_k[D / 8], acc_v[D / 8];
 #pragma unroll
   for (int c = 0; c < D / 8; ++c) acc_k[c] = acc_v[c] = 0.0f;
@@ -123,9 +119,8 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
   for (int hh = 0; hh < GROUP; ++hh) {
     const int h = kvh * GROUP + hh;
     const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
-    for (int qb = lo; qb <= hi; ++qb) {
+    for (int qb = w.lo; qb <= w.hi; ++qb) {
       __syncthreads();
-      if (flags[qb - lo] == 0) continue;
       const int q0 = qb * BR;
       load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
       load_rows<BR>(sdO, dout + q_head, q0, TQ, HQ * D);
@@ -141,12 +136,12 @@ ${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
       __syncthreads();
       float sc[KL], dp[KL];
       scores(sQ, sK, sdO, sV, sc, dp, row, cl);
-      const bool masked = flags[qb - lo] == 2;
+      const bool masked = needs_mask(w, qb);
 #pragma unroll
       for (int c = 0; c < KL; ++c) {
         const int i = q0 + row, j = k0 + cl + 8 * c;
         float p = exp2f(fmaf(sc[c], SCALE_LOG2, -sLse[row]));
-        if (masked && (!visible(i, j)${segTest})) p = 0.0f;
+        if (masked && (!visible(i, j)${docTest})) p = 0.0f;
         sP[row * PLD + cl + 8 * c] = p;
         sdS[row * PLD + cl + 8 * c] = p * (dp[c] - sDelta[row]);
       }
@@ -174,7 +169,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "dout", dtype: "f32", access: "read" },
     { name: "lse", dtype: "f32", access: "read" },
     { name: "delta", dtype: "f32", access: "read" },
-    ...(s.segments ? [{ name: "segments", dtype: "i32", access: "read" } as const] : []),
+    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
     { name: "dq", dtype: "f32", access: "readwrite" },
     { name: "dk", dtype: "f32", access: "write" },
     { name: "dv", dtype: "f32", access: "write" },
@@ -195,11 +190,10 @@ export function renderBackwardSimt(s: AttentionSpec, c: AttentionConfig): Kernel
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
       ["int", "KL", c.Bc / 8], ["int", "LD", paddedRow(s.D)], ["int", "PLD", c.Bc + 4],
       ["int", "TILE_BYTES", at.tile], ["int", "P_OFFSET", at.pOffset], ["int", "ROW_OFFSET", at.rowOffset],
-      ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
+      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale],
     ],
-    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "red_add_f32",
-      ...(s.segments ? ["shfl_xor" as const] : [])],
+    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "red_add_f32"],
     helpers: [renderMask(maskShape(s, c, "backward")), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tk, c.Bc), s.Hk, s.B],

@@ -22,7 +22,7 @@ import {
   backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
+import { maskShape, renderMask, tiles } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -37,8 +37,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const dOOffset = qOffset + 2 * tileBytes(c.Br, s.D);
   const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
   const rowOffset = dSOffset + c.Bc * c.Br * 2;
-  const flagOffset = rowOffset + 4 * c.Br * 4;
-  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "backward")) };
+  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, bytes: rowOffset + 4 * c.Br * 4 };
 }
 
 /** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
@@ -88,13 +87,13 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 }`;
 
 function probabilities(s: AttentionSpec): string {
-  const segTest = s.segments ? " || i >= TQ || sg[i] != sg[j]" : "";
+  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
   return `// From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
 // fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane${s.segments ? ", const int* sg" : ""}) {
+                                             int k0, bool masked, int lane${s.documents ? ", const int* rg" : ""}) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
 #pragma unroll
@@ -107,7 +106,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
         if (masked) {
           const int i = q0 + c + e, j = k0 + kr;
-          if (!visible(i, j)${segTest}) p[e] = 0.0f;
+          if (!visible(i, j)${docTest}) p[e] = 0.0f;
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
@@ -121,7 +120,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
 }
 
 function body(s: AttentionSpec, c: AttentionConfig): string {
-  const seg = s.segments;
+  const docs = s.documents;
   return `${blockCoordinates(s, c)}
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
@@ -132,7 +131,6 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
 ${walkSetup(s)}
 
   float acc_k[D / 2], acc_v[D / 2];
@@ -141,7 +139,7 @@ ${walkSetup(s)}
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = flags[qb - lo] == 2;
+    const bool masked = needs_mask(w, qb);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
@@ -150,7 +148,7 @@ ${walkSetup(s)}
     fence_proxy_async();
     __syncthreads();
     int nh = hh, nq = qb;
-    more = advance(nh, nq, lo, hi, flags);
+    more = advance(nh, nq, w);
     if (more) {
       const int next = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
@@ -174,7 +172,7 @@ ${walkSetup(s)}
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${seg ? ", sg" : ""});
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${docs ? ", rg" : ""});
     }
     wgmma_fence();
 #pragma unroll
@@ -247,13 +245,12 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
-      ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ["int", "FLAG_OFFSET", at.flagOffset],
+      ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
-      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
-      ...(s.segments ? ["shfl_xor" as const] : [])],
+      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols)],
     helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "backward")), QUERY_WALK, PRODUCTS,
       probabilities(s)].join("\n\n"),
     body: body(s, c),

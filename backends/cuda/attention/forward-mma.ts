@@ -10,10 +10,10 @@
 // start first while the blocks running together share that head's K and V in L2.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
-import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
+import { maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
-  badConfig, checkShared, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements, segmentBytes,
+  badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
@@ -22,7 +22,7 @@ import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 const MAX_ACCUMULATORS = 192;
 
 function sharedBytes(s: AttentionSpec, c: AttentionConfig): number {
-  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D) + flagBytes(maskShape(s, c, "forward"));
+  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D);
 }
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
@@ -140,10 +140,12 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
 }`;
 
 function maskHelper(s: AttentionSpec): string {
-  const segParams = s.segments ? ", const int* sg, const int (&seg_row)[MT][2]" : "";
-  const segTest = s.segments ? " && sg[j] == seg_row[mt][e >> 1]" : "";
-  return `// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0).
-__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane${segParams}) {
+  const docParams = !s.documents ? "" : `, const int (&doc_start)[MT][2]${s.causal ? "" : ", const int (&doc_end)[MT][2]"}`;
+  const docTest = !s.documents ? ""
+    : ` && j >= doc_start[mt][e >> 1]${s.causal ? "" : " && j < doc_end[mt][e >> 1]"}`;
+  return `// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0). A row's document is
+// [doc_start, doc_end); causal rows need no end (j <= i < end).
+__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane${docParams}) {
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -152,7 +154,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
       for (int e = 0; e < 4; ++e) {
         const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + (e >> 1) * 8;
         const int j = k0 + nt * 8 + (lane & 3) * 2 + (e & 1);
-        if (!(visible(i, j)${segTest})) s[mt][nt][e] = -INFINITY;
+        if (!(visible(i, j)${docTest})) s[mt][nt][e] = -INFINITY;
       }
     }
   }
@@ -160,7 +162,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
 }
 
 function body(s: AttentionSpec): string {
-  const seg = s.segments;
+  const docs = s.documents;
   return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -168,37 +170,30 @@ function body(s: AttentionSpec): string {
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
-  int lo, hi;
-  visit_range(q0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}q0, lo, hi, flags);
-  __syncthreads();
-  int n = hi;
-  while (n >= lo && flags[n - lo] == 0) --n;
-  if (n >= lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  const Walk w = walk(${docs ? "rg, " : ""}q0);
+  int n = w.hi;
+  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
-${seg ? "  int seg_row[MT][2];\n" : ""}#pragma unroll
+${docs ? `  int doc_start[MT][2]${s.causal ? "" : ", doc_end[MT][2]"};\n` : ""}#pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       m[mt][half] = -INFINITY;
       l[mt][half] = 0.0f;
-${seg ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
-      seg_row[mt][half] = i < TQ ? sg[i] : 0;
-` : ""}    }
+${docs ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
+      doc_start[mt][half] = i < TQ ? rg[2 * i] : 0;
+${s.causal ? "" : "      doc_end[mt][half] = i < TQ ? rg[2 * i + 1] : 0;\n"}` : ""}    }
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  while (n >= lo) {
-    int next = n - 1;
-    while (next >= lo && flags[next - lo] == 0) --next;
+  for (; n >= w.lo; --n) {
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -211,15 +206,14 @@ ${seg ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (next >= lo) load_rows<BC>(sK, k + kv_head, next * BC, TK, HK * D);
+    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (flags[n - lo] == 2) mask_tile(sc, q0, n * BC, warp, lane${seg ? ", sg, seg_row" : ""});
+    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();
     __syncthreads();
     pv(pk, sV, o, lane);
-    n = next;
   }
 
   cp_async_wait<0>();
@@ -253,7 +247,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "q", dtype: "bf16", access: "read" },
     { name: "k", dtype: "bf16", access: "read" },
     { name: "v", dtype: "bf16", access: "read" },
-    ...(s.segments ? [{ name: "segments", dtype: "i32", access: "read" } as const] : []),
+    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
     { name: "out", dtype: "bf16", access: "write" },
     { name: "lse", dtype: "f32", access: "write" },
   ];
@@ -274,7 +268,7 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "MT", mTiles],
       ["int", "NT", c.Bc / 8], ["int", "NQ", tiles(s.Tq, c.Br)], ["int", "K_OFFSET", kOffset],
-      ["int", "V_OFFSET", vOffset], ["int", "FLAG_OFFSET", vOffset + tileBytes(c.Bc, s.D)],
+      ["int", "V_OFFSET", vOffset],
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
@@ -290,15 +284,15 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
   });
 }
 
-/** Bytes the forward pass must move: q, k, v (and segments) read once, out and lse written once. */
+/** Bytes the forward pass must move: q, k, v (and document ranges) read once, out and lse written once. */
 export function forwardBytes(s: AttentionSpec): number {
   const e = elementBytes(s);
-  return (2 * queryElements(s) + 2 * keyElements(s)) * e + rowElements(s) * 4 + segmentBytes(s);
+  return (2 * queryElements(s) + 2 * keyElements(s)) * e + rowElements(s) * 4 + documentBytes(s);
 }
 
 /** Sizes and masking of a spec in one phrase, for kernel summaries. */
 export function describeShape(s: AttentionSpec): string {
-  const mask = [s.causal ? "causal" : "", s.window > 0 ? `window ${s.window}` : "", s.segments ? "segments" : ""]
+  const mask = [s.causal ? "causal" : "", s.window > 0 ? `window ${s.window}` : "", s.documents ? "documents" : ""]
     .filter((x) => x !== "").join(", ");
   return `B=${s.B} Tq=${s.Tq} Tk=${s.Tk} Hq=${s.Hq} Hk=${s.Hk} D=${s.D}${mask === "" ? "" : `, ${mask}`}`;
 }

@@ -9,7 +9,7 @@
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { forwardBytes, describeShape } from "./forward-mma.ts";
-import { flagBytes, maskShape, renderMask, tiles } from "./mask.ts";
+import { maskShape, renderMask, tiles } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -25,8 +25,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const kOffset = c.Br * paddedRow(s.D) * 4;
   const vOffset = kOffset + c.Bc * paddedRow(s.D) * 4;
   const pOffset = vOffset + c.Bc * paddedRow(s.D) * 4;
-  const flagOffset = pOffset + c.Br * (c.Bc + 4) * 4;
-  return { kOffset, vOffset, pOffset, flagOffset, bytes: flagOffset + flagBytes(maskShape(s, c, "forward")) };
+  return { kOffset, vOffset, pOffset, bytes: pOffset + c.Br * (c.Bc + 4) * 4 };
 }
 
 /** Throws 5306/5307 unless the config fits the SIMT layout, registers and shared memory. */
@@ -122,23 +121,24 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
 }`;
 
 function maskHelper(s: AttentionSpec): string {
-  const segParams = s.segments ? ", const int* sg, const int (&seg_row)[RL]" : "";
-  const segTest = s.segments ? " && sg[j] == seg_row[r]" : "";
-  return `// Sets the scores of pairs that are not visible to -inf (lane rows from query i0, tile at key k0).
-__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl${segParams}) {
+  const docParams = !s.documents ? "" : `, const int (&doc_start)[RL]${s.causal ? "" : ", const int (&doc_end)[RL]"}`;
+  const docTest = !s.documents ? "" : ` && j >= doc_start[r]${s.causal ? "" : " && j < doc_end[r]"}`;
+  return `// Sets the scores of pairs that are not visible to -inf (lane rows from query i0, tile at key k0). A row's
+// document is [doc_start, doc_end); causal rows need no end (j <= i < end).
+__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl${docParams}) {
 #pragma unroll
   for (int r = 0; r < RL; ++r) {
 #pragma unroll
     for (int c = 0; c < KL; ++c) {
       const int i = i0 + r, j = k0 + cl + 8 * c;
-      if (!(visible(i, j)${segTest})) s[r][c] = -INFINITY;
+      if (!(visible(i, j)${docTest})) s[r][c] = -INFINITY;
     }
   }
 }`;
 }
 
 function body(s: AttentionSpec): string {
-  const seg = s.segments;
+  const docs = s.documents;
   return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -148,28 +148,25 @@ function body(s: AttentionSpec): string {
   float* sK = reinterpret_cast<float*>(smem + K_OFFSET);
   float* sV = reinterpret_cast<float*>(smem + V_OFFSET);
   float* sP = reinterpret_cast<float*>(smem + P_OFFSET);
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-${seg ? "  const int* sg = segments + static_cast<long long>(b) * TQ;\n" : ""}
+${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
   cp_async_commit();
-  int lo, hi;
-  visit_range(q0, lo, hi);
-  build_flags(${seg ? "sg, " : ""}q0, lo, hi, flags);
+  const Walk w = walk(${docs ? "rg, " : ""}q0);
 
   float o[RL][D / 8], m[RL], l[RL];
-${seg ? "  int seg_row[RL];\n" : ""}#pragma unroll
+${docs ? `  int doc_start[RL]${s.causal ? "" : ", doc_end[RL]"};\n` : ""}#pragma unroll
   for (int r = 0; r < RL; ++r) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
-${seg ? "    seg_row[r] = q0 + row + r < TQ ? sg[q0 + row + r] : 0;\n" : ""}#pragma unroll
+${docs ? `    doc_start[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r)] : 0;
+${s.causal ? "" : "    doc_end[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r) + 1] : 0;\n"}` : ""}#pragma unroll
     for (int c = 0; c < D / 8; ++c) o[r][c] = 0.0f;
   }
 
-  for (int n = hi; n >= lo; --n) {
+  for (int n = w.hi; n >= w.lo; --n) {
     __syncthreads();
-    if (flags[n - lo] == 0) continue;
     load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
     cp_async_commit();
@@ -177,7 +174,7 @@ ${seg ? "    seg_row[r] = q0 + row + r < TQ ? sg[q0 + row + r] : 0;\n" : ""}#pra
     __syncthreads();
     float sc[RL][KL];
     qk(sQ, sK, sc, row, cl);
-    if (flags[n - lo] == 2) mask_tile(sc, q0 + row, n * BC, cl${seg ? ", sg, seg_row" : ""});
+    if (needs_mask(w, n)) mask_tile(sc, q0 + row, n * BC, cl${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
     softmax_update(sc, m, l, o, sP, row, cl);
     __syncwarp();
     pv(sP, sV, o, row, cl);
@@ -205,7 +202,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "q", dtype: "f32", access: "read" },
     { name: "k", dtype: "f32", access: "read" },
     { name: "v", dtype: "f32", access: "read" },
-    ...(s.segments ? [{ name: "segments", dtype: "i32", access: "read" } as const] : []),
+    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
     { name: "out", dtype: "f32", access: "write" },
     { name: "lse", dtype: "f32", access: "write" },
   ];
@@ -226,7 +223,7 @@ export function renderForwardSimt(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "THREADS", threads], ["int", "RL", c.Br / (4 * c.warps)], ["int", "KL", c.Bc / 8],
       ["int", "LD", paddedRow(s.D)], ["int", "PLD", c.Bc + 4], ["int", "NQ", tiles(s.Tq, c.Br)],
       ["int", "K_OFFSET", at.kOffset], ["int", "V_OFFSET", at.vOffset], ["int", "P_OFFSET", at.pOffset],
-      ["int", "FLAG_OFFSET", at.flagOffset], ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
+      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "shfl_xor"],
     helpers: [renderMask(maskShape(s, c, "forward")), maskHelper(s), HELPERS].join("\n\n"),

@@ -2,7 +2,7 @@
 // `attention_grad` nodes: renderAttentionForward (one kernel: out and lse) and renderAttentionBackward (kernels in
 // launch order: prep -> main -> [dq epilogue for bf16]), the default tile configs, and the buffers the schedule must
 // provide beyond the op's operands and results (lse from forward to backward; delta and, for bf16, dq_accum scratch).
-// Invariants: every kernel parameter is one of: q, k, v, segments, out, lse, dout, delta, dq_accum, dq, dk, dv;
+// Invariants: every kernel parameter is one of: q, k, v, ranges, out, lse, dout, delta, dq_accum, dq, dk, dv;
 // specs are checked (5301-5305) and configs checked (5306-5307) before anything is rendered.
 
 import type { KernelSource } from "../../kernel.ts";
@@ -29,7 +29,7 @@ export function defaultForwardConfig(s: AttentionSpec): AttentionConfig {
 /**
  * Default backward tiles. bf16 with wgmma (sm_90a): 128 keys (two warpgroups) x 64 query rows (the H200 lab: fwd+bwd
  * 350 TFLOP/s at T = 16k, d = 128, against 311-315 for the mma.sync kernel and 317 for torch's FA2; 462 against 450
- * at the Llama-3.2-1B shape with segments). bf16 on mma.sync: 128 keys x 64 query rows on 8 warps (FA2's choice for
+ * at the Llama-3.2-1B shape with documents). bf16 on mma.sync: 128 keys x 64 query rows on 8 warps (FA2's choice for
  * head dim 128; 32 x 32 warp tiles for the scores, 32 keys x 64 columns for dK and dV; 253 registers, no spills at
  * D = 128), 128 x 128 at D = 64 (the lab's llama1b set: backward 3.22 ms against 3.62 with 64 x 128, forward 0.93
  * against 1.05 ms with 128 x 128 forward tiles); f32 32 x 32 on 8 warps.

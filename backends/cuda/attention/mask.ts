@@ -1,16 +1,20 @@
 // Visibility of (query i, key j) pairs for the attention kernels, rendered as device code: which tiles of the other
-// side a block must visit (causal and window block skipping), a per-block flag table built in the prologue (skip /
-// no per-element mask / per-element mask, with blocks lying wholly in other documents skipped), and the per-element
-// predicate. The forward kernel owns a query tile and visits key tiles; the backward kernel owns a key tile and
-// visits query tiles.
-// Invariants: a visited tile whose flag is 1 contains only visible pairs (every key < Tk, causal, window and segment
-// rules hold for every pair), so the kernels may skip the per-element test there; flag 0 tiles hold no visible pair.
-// The segment skip compares [min, max] ranges of ids, so it is right for any ids, sorted or not.
+// side a block must visit (causal, window and document bounds), which of those need the per-element test, and the
+// static per-element predicate. The forward kernel owns a query tile and visits key tiles; the backward kernel owns a
+// key tile and visits query tiles.
+// Documents arrive as ranges (document_ranges, passes/packing-masks.ts): rg[2t], rg[2t+1] = [start, end) of the
+// document holding position t, one batch row's worth. They are runs partitioning [0, T), so starts and ends never
+// decrease along t, and i is in j's document exactly when j is in i's; a tile's documents are read from its first and
+// last rows alone, with no table and no id compares.
+// Invariants: every tile in [lo, hi] holds at least one visible pair (the pairs an owned tile may see form one
+// contiguous run of other-side rows); a tile for which needs_mask is false holds only visible pairs (key < Tk,
+// causal, window and document rules hold for every pair), so the kernels may skip the per-element test there.
 //
 // Device functions rendered here (in the kernel's detail namespace, after its constants):
-//   visit_range(own0, lo, hi)   inclusive range of other-side tile indices the owned tile may see (lo > hi: none)
-//   build_flags(seg, own0, lo, hi, flags)   every warp of the block fills flags[n - lo] for n in [lo, hi]
-//   visible(i, j)   the static part of the rule (key < Tk, causal, window); segments are compared by the caller
+//   walk([rg, ]own0)      the Walk of the owned tile at row own0: tiles [lo, hi] to visit, and the tiles
+//                         [full_lo, full_hi] among them that need no per-element test
+//   needs_mask(w, n)      whether visited tile n needs the per-element test
+//   visible(i, j)         the static part of the rule (key < Tk, causal, window); documents are compared by the caller
 
 import type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
@@ -24,13 +28,11 @@ export interface MaskShape {
   /** Rows of the owned tile and of each visited tile. */
   readonly own: number;
   readonly other: number;
-  readonly warps: number;
 }
 
 /** The mask shape of a kernel with tile config `c`: the forward owns Br query rows, the backward Bc keys. */
 export function maskShape(s: AttentionSpec, c: AttentionConfig, role: Role): MaskShape {
-  return role === "forward" ? { spec: s, role, own: c.Br, other: c.Bc, warps: c.warps }
-    : { spec: s, role, own: c.Bc, other: c.Br, warps: c.warps };
+  return role === "forward" ? { spec: s, role, own: c.Br, other: c.Bc } : { spec: s, role, own: c.Bc, other: c.Br };
 }
 
 /** Number of tiles of `size` rows over `length` rows. */
@@ -38,79 +40,77 @@ export function tiles(length: number, size: number): number {
   return Math.ceil(length / size);
 }
 
-function rangeFunction(m: MaskShape): string {
+/** C++ expressions of the first and last other-side rows the owned rows [own0, last] may see, before documents. */
+function staticRows(m: MaskShape): { first: string; last: string } {
   const s = m.spec;
   if (m.role === "forward") {
-    const lo = s.window > 0 ? `max(0, own0 - ${s.window - 1}) / ${m.other}` : "0";
-    const hi = s.causal ? `(min(own0 + ${m.own}, ${s.Tq}) - 1) / ${m.other}` : `${tiles(s.Tk, m.other) - 1}`;
-    return `// Key tiles [lo, hi] that query rows [own0, own0 + ${m.own}) may see.
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = ${lo};
-  hi = ${hi};
-}`;
+    return {
+      first: s.window > 0 ? `max(0, own0 - ${s.window - 1})` : "0",
+      last: s.causal ? "last" : `${s.Tk - 1}`,
+    };
   }
-  const lo = s.causal ? `own0 / ${m.other}` : "0";
-  const last = tiles(s.Tq, m.other) - 1;
-  const hi = s.window > 0 ? `min(${last}, (min(own0 + ${m.own}, ${s.Tk}) - 1 + ${s.window - 1}) / ${m.other})`
-    : `${last}`;
-  return `// Query tiles [lo, hi] that may see key rows [own0, own0 + ${m.own}).
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = ${lo};
-  hi = ${hi};
-}`;
+  return {
+    first: s.causal ? "own0" : "0",
+    last: s.window > 0 ? `min(${s.Tq - 1}, last + ${s.window - 1})` : `${s.Tq - 1}`,
+  };
 }
 
-/** C++ expression: does the tile pair need the per-element test for causal, window or the key tail? */
-function staticMaskExpr(m: MaskShape): string {
+/**
+ * C++ bounds on the visited tiles n that hold only visible pairs: n >= every `lower`, n <= every `upper` (the owned
+ * rows are [own0, last]; `start` and `end` are the document bounds every owned row shares, with documents).
+ * Under a causal mask the forward's unmasked tiles lie below every owned row (so inside its document's end) and the
+ * backward's above every owned key (so past its document's start): only the other document bound can cut them.
+ */
+function fullTiles(m: MaskShape): { lower: string[]; upper: string[] } {
+  const s = m.spec, o = m.other;
+  const lower: string[] = [], upper: string[] = [];
+  if (m.role === "forward") {
+    upper.push(`${Math.floor(s.Tk / o) - 1}`);
+    if (s.causal) upper.push(`(own0 + 1) / ${o} - 1`);
+    if (s.window > 0) lower.push(`last >= ${s.window} ? (last - ${s.window}) / ${o} + 1 : 0`);
+  } else {
+    if (s.Tk % m.own !== 0) upper.push(`own0 + ${m.own} > ${s.Tk} ? -1 : ${tiles(s.Tq, o)}`);
+    if (s.causal) lower.push(`(last + ${o - 1}) / ${o}`);
+    if (s.window > 0) upper.push(`(own0 + ${s.window}) / ${o} - 1`);
+  }
+  if (s.documents) {
+    if (!s.causal || m.role === "forward") lower.push(`(start + ${o - 1}) / ${o}`);
+    if (!s.causal || m.role === "backward") upper.push(`end / ${o} - 1`);
+  }
+  return { lower, upper };
+}
+
+/** max(...) or min(...) of C++ int expressions, nested; `empty` when there are none. */
+function fold(f: "max" | "min", terms: readonly string[], empty: string): string {
+  return terms.length === 0 ? empty : terms.reduce((acc, t) => `${f}(${acc}, ${t})`);
+}
+
+function walkFunction(m: MaskShape): string {
   const s = m.spec;
-  const other0 = `n * ${m.other}`;
-  const [q0, k0, qRows, kRows] = m.role === "forward" ? ["own0", other0, m.own, m.other]
-    : [other0, "own0", m.other, m.own];
-  const terms = [`${k0} + ${kRows} > ${s.Tk}`];
-  if (s.causal) terms.push(`min(${k0} + ${kRows}, ${s.Tk}) - 1 > ${q0}`);
-  if (s.window > 0) terms.push(`${k0} <= min(${q0} + ${qRows}, ${s.Tq}) - 1 - ${s.window}`);
-  return terms.map((t) => `(${t})`).join(" || ");
+  const ownLength = m.role === "forward" ? s.Tq : s.Tk;
+  const { first, last } = staticRows(m);
+  const [side, others] = m.role === "forward" ? ["query", "key"] : ["key", "query"];
+  const firstVisible = s.documents ? `max(${first}, rg[2 * own0])` : first;
+  const lastVisible = !s.documents || (m.role === "forward" && s.causal) ? last : `min(${last}, rg[2 * last + 1] - 1)`;
+  const full = fullTiles(m);
+  const bounds = [["start", "rg[2 * last]"], ["end", "rg[2 * own0 + 1]"]]
+    .filter(([name]) => [...full.lower, ...full.upper].some((t) => new RegExp(`\\b${name}\\b`).test(t)));
+  const documents = bounds.map(([name, value]) => `\n  const int ${name} = ${value};`).join("") +
+    (bounds.length > 0 ? "  // every owned row's document holds [start, end)" : "");
+  return `// The ${others} tiles [lo, hi] that ${side} rows [own0, own0 + ${m.own}) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(${s.documents ? "const int* rg, " : ""}int own0) {
+  const int last = min(own0 + ${m.own}, ${ownLength}) - 1;${documents}
+  return Walk{(${firstVisible}) / ${m.other}, (${lastVisible}) / ${m.other},
+              ${fold("max", full.lower, "0")}, ${fold("min", full.upper, `${tiles(m.role === "forward" ? s.Tk : s.Tq, m.other)}`)}};
 }
 
-function segmentRange(name: string, first: string, rows: number, length: number): string {
-  return `  int ${name}_min = INT_MAX, ${name}_max = INT_MIN;
-  for (int r = lane; r < ${rows}; r += 32) {
-    if (${first} + r < ${length}) {
-      const int id = seg[${first} + r];
-      ${name}_min = min(${name}_min, id);
-      ${name}_max = max(${name}_max, id);
-    }
-  }
-  for (int m = 16; m > 0; m >>= 1) {
-    ${name}_min = min(${name}_min, shfl_xor(${name}_min, m));
-    ${name}_max = max(${name}_max, shfl_xor(${name}_max, m));
-  }`;
-}
-
-function flagsFunction(m: MaskShape): string {
-  const s = m.spec;
-  const length = s.Tq;
-  if (!s.segments) {
-    return `// flags[n - lo] for visited tiles n in [lo, hi]: 1 = every pair visible, 2 = per-element test.
-__device__ __forceinline__ void build_flags(int own0, int lo, int hi, unsigned char* flags) {
-  for (int n = lo + static_cast<int>(threadIdx.x); n <= hi; n += ${m.warps * 32}) {
-    flags[n - lo] = (${staticMaskExpr(m)}) ? 2 : 1;
-  }
-}`;
-  }
-  return `// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
-// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
-__device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-${segmentRange("own", "own0", m.own, length)}
-  for (int n = lo + warp; n <= hi; n += ${m.warps}) {
-    const int other0 = n * ${m.other};
-  ${segmentRange("other", "other0", m.other, length).replaceAll("\n", "\n  ")}
-    unsigned char flag = (${staticMaskExpr(m)}) ? 2 : 1;
-    if (other_max < own_min || other_min > own_max) flag = 0;
-    else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
-    if (lane == 0) flags[n - lo] = flag;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }`;
 }
 
@@ -118,19 +118,13 @@ function visibleFunction(s: AttentionSpec): string {
   const terms = [`j < ${s.Tk}`];
   if (s.causal) terms.push("j <= i");
   if (s.window > 0) terms.push(`i - j < ${s.window}`);
-  return `// Key j visible from query i by the static rules (segments are compared by the caller).
+  return `// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return ${terms.join(" && ")};
 }`;
 }
 
-/** Device code of visit_range, build_flags and visible for one kernel. */
+/** Device code of walk, needs_mask and visible for one kernel. */
 export function renderMask(m: MaskShape): string {
-  return [rangeFunction(m), flagsFunction(m), visibleFunction(m.spec)].join("\n\n");
-}
-
-/** Bytes of the flag table: one per tile of the visited side. */
-export function flagBytes(m: MaskShape): number {
-  const length = m.role === "forward" ? m.spec.Tk : m.spec.Tq;
-  return Math.ceil(tiles(length, m.other) / 16) * 16;
+  return [walkFunction(m), visibleFunction(m.spec)].join("\n\n");
 }

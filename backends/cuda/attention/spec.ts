@@ -1,7 +1,7 @@
 // What an attention kernel computes (AttentionSpec: the `attention` / `attention_grad` node with every size made a
 // number by the schedule) and how it is tiled (AttentionConfig), with the checks that reject what the generators
 // cannot build. Sits between backends/schedule (which builds specs from IR nodes) and the CUDA renderers here.
-// Invariants: a spec that passes checkSpec has Hq % Hk == 0, Tq == Tk when causal or segmented, a positive finite
+// Invariants: a spec that passes checkSpec has Hq % Hk == 0, Tq == Tk when causal or with documents, a positive finite
 // scale, and a head dim the dtype's path supports; a config that passes checkForwardConfig / checkBackwardConfig
 // fits the register layout its renderer assumes and the sm_90 shared-memory limit.
 //
@@ -9,7 +9,7 @@
 //   5301  dtype other than bf16 or f32
 //   5302  head dim the kernel path does not support
 //   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
-//   5304  causal attention or segments with Tq != Tk
+//   5304  causal attention or documents with Tq != Tk
 //   5305  scale not positive and finite, or window negative
 //   5306  tile config whose shape does not fit the kernel's warp layout
 //   5307  tile config whose shared memory exceeds what one block may use on sm_90
@@ -17,8 +17,9 @@
 import { fail } from "../../../compiler/diagnostics.ts";
 
 /**
- * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], segments i32 [B,Tq] when `segments`. The op
- * allows v a head dim of its own; these kernels need it equal to q's (the schedule must not build a spec otherwise).
+ * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], document ranges i32 [B,Tq,2] when
+ * `documents` (mask.ts). The op allows v a head dim of its own; these kernels need it equal to q's (the schedule must
+ * not build a spec otherwise).
  */
 export interface AttentionSpec {
   readonly dtype: "bf16" | "f32";
@@ -32,7 +33,8 @@ export interface AttentionSpec {
   readonly scale: number;
   /** 0 = no window; otherwise key j is visible from query i only when i - j < window. */
   readonly window: number;
-  readonly segments: boolean;
+  /** Queries see only keys of their own document, given as ranges [start, end) per position. */
+  readonly documents: boolean;
 }
 
 /**
@@ -75,9 +77,9 @@ export function checkSpec(s: AttentionSpec): void {
       "check num_attention_heads and num_key_value_heads in the model's config.json");
   }
   checkHeadDim(s);
-  if ((s.causal || s.segments) && s.Tq !== s.Tk) {
-    fail(5304, `${describe(s)}: ${s.causal ? "causal attention" : "segments"} need as many keys as queries`,
-      "use Tq == Tk (self-attention) or non-causal attention without segments");
+  if ((s.causal || s.documents) && s.Tq !== s.Tk) {
+    fail(5304, `${describe(s)}: ${s.causal ? "causal attention" : "documents"} need as many keys as queries`,
+      "use Tq == Tk (self-attention) or non-causal attention without documents");
   }
   if (!Number.isFinite(s.scale) || s.scale <= 0) {
     fail(5305, `${describe(s)}: scale ${s.scale} must be positive and finite`,
@@ -127,7 +129,7 @@ export function checkShared(kernel: string, c: AttentionConfig, bytes: number): 
   }
 }
 
-/** Number of (query, key) pairs that causal and window masking leave visible (segments are data: not counted). */
+/** Number of (query, key) pairs that causal and window masking leave visible (documents are data: not counted). */
 export function visiblePairs(s: AttentionSpec): number {
   let pairs = 0;
   for (let i = 0; i < s.Tq; i++) {
@@ -163,7 +165,7 @@ export function rowElements(s: AttentionSpec): number {
   return s.B * s.Hq * s.Tq;
 }
 
-/** Bytes of the segment ids (0 when the spec has none). */
-export function segmentBytes(s: AttentionSpec): number {
-  return s.segments ? s.B * s.Tq * 4 : 0;
+/** Bytes of the document ranges (0 when the spec has none). */
+export function documentBytes(s: AttentionSpec): number {
+  return s.documents ? s.B * s.Tq * 8 : 0;
 }

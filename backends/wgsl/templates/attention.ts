@@ -1,6 +1,8 @@
 // Attention and its gradient on WebGPU (ir/interpret/attention.ts): q [B,Tq,Hq,D], k and v [B,Tk,Hk,D], optional
-// document segments [B,T]; query head h reads kv head h / (Hq/Hk); key j is visible from query i when (not causal or
-// j <= i), (no window or i - j < window) and the segments match. In f32, a thread per row; a workgroup takes 256
+// document ranges [B,T,2] (passes/packing-masks.ts); query head h reads kv head h / (Hq/Hk); key j is visible from
+// query i when (not causal or j <= i), (no window or i - j < window) and j is in i's document. Ranges are runs, so a
+// row's visible keys stay one interval and a block's rows see one interval too, read from its first and last rows.
+// In f32, a thread per row; a workgroup takes 256
 // consecutive rows of one head and walks the keys (or, for dk and dv, the queries) its rows can see in tiles that its
 // threads load together into workgroup memory, so each key is read from memory once per 256 queries. Tiles fit
 // WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
@@ -12,37 +14,50 @@
 // by side into the scratch `stats` [B,Hq,Tq,2]; (2) a thread per query computes dq; (3) a thread per key and kv head
 // sums dk and dv over the query heads of its group and the queries that see it. (2) and (3) recompute
 // p = exp(scale * q.k - lse), which is 0 for rows that see no key. Keeping lse and delta in one buffer holds every
-// kernel to WebGPU's default 8 storage buffers, document segments included.
+// kernel to WebGPU's default 8 storage buffers, document ranges included.
 // Invariants: Dv == D (kernels.ts refuses others first); every output element is written by exactly one thread;
 // barriers sit only in loops whose bounds are the same for the whole workgroup.
 
 import type { Kernel } from "../../schedule/partition.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
+import { hasDocumentRanges } from "../../cuda/kernels.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
 
 interface Geometry {
   readonly B: number; readonly Tq: number; readonly Tk: number; readonly Hq: number; readonly Hk: number; readonly D: number;
-  readonly causal: boolean; readonly window: number; readonly scale: number; readonly segments: boolean;
+  readonly causal: boolean; readonly window: number; readonly scale: number; readonly documents: boolean;
 }
 
-function geometry(a: Anchor, operands: number): Geometry {
+function geometry(kernel: Kernel, a: Anchor): Geometry {
   const [q, k] = a.args;
   const [B, Tq, Hq, D] = q!.shape as [number, number, number, number];
   const [, Tk, Hk] = k!.shape as [number, number, number];
   return { B, Tq, Tk, Hq, Hk, D, causal: a.node.attrs["causal"] as boolean, window: a.node.attrs["window"] as number,
-    scale: a.node.attrs["scale"] as number, segments: a.args.length > operands };
+    scale: a.node.attrs["scale"] as number, documents: hasDocumentRanges(kernel) };
 }
 
 /** WebGPU's guaranteed workgroup memory (maxComputeWorkgroupStorageSize), in bytes. */
 const WORKGROUP_BYTES = 16384;
 
-/** Rows per tile when each tile row holds `floats` f32 values: a power of two, at most 64, within WORKGROUP_BYTES. */
-export function tileRows(floats: number): number {
+/**
+ * Rows per tile when each tile row holds `floats` f32 values and `reserved` bytes hold other workgroup variables: a
+ * power of two, at most 64, within WORKGROUP_BYTES.
+ */
+export function tileRows(floats: number, reserved = 0): number {
   let rows = 64;
-  while (rows > 1 && rows * floats * 4 > WORKGROUP_BYTES) rows /= 2;
+  while (rows > 1 && rows * floats * 4 + reserved > WORKGROUP_BYTES) rows /= 2;
   return rows;
+}
+
+/** Rows per key tile (k and v rows) and per query tile (q and dout rows plus the rows' lse and delta). */
+function keyTileRows(g: Geometry): number {
+  return tileRows(2 * g.D, boundsBytes(g));
+}
+
+function queryTileRows(g: Geometry): number {
+  return tileRows(2 * g.D + 2, boundsBytes(g));
 }
 
 function constants(g: Geometry, tile: number): string {
@@ -81,20 +96,49 @@ ${indent}  ${tile}[e] = ${src}[((b * ${t} + row) * ${h} + ${head}) * D + e % D];
 ${indent}}`;
 }
 
-/** The keys query i sees, as WGSL `lo`, `hi` (inclusive) and a skip test for document segments. */
-function keyRange(g: Geometry): string {
-  const range = (i: string) => [g.window > 0 ? `max(0, ${i} - ${g.window - 1})` : "0", g.causal ? `min(${i}, TK - 1)` : "TK - 1"];
-  const [lo, hi] = range("r");
-  const [tileLo, tileHi] = [range("first")[0], range("last")[1]];
-  return `    let lo = ${lo};  // the keys this thread's query sees
-    let hi = ${hi};
-    let keys_lo = ${tileLo};  // the keys any query of the block sees
-    let keys_hi = ${tileHi};`;
+/** `lo` and `hi` clamped to the document of row `t` (of length `length`): [start, end) read from rg. */
+function inDocument(g: Geometry, [lo, hi]: readonly [string, string], t: string, length: string): [string, string] {
+  if (!g.documents) return [lo, hi];
+  const at = `2 * (b * ${length} + min(${t}, ${length} - 1))`;
+  return [`max(${lo}, rg[${at}])`, `min(${hi}, rg[${at} + 1] - 1)`];
 }
 
-/** WGSL statement skipping key j of query i in another document (empty without segments). */
-function segmentSkip(g: Geometry, i: string, j: string, indent = "        "): string {
-  return g.segments ? `${indent}if (seg[b * TQ + ${i}] != seg[b * TK + ${j}]) { continue; }\n` : "";
+/**
+ * WGSL lets `${name}_lo` and `${name}_hi`, the block's loop bounds. Values read from a storage buffer are not uniform
+ * to WGSL, so with documents thread 0 computes them and the workgroup reads them back with workgroupUniformLoad
+ * (after a barrier: the previous block's reads must be done).
+ */
+function blockBounds(g: Geometry, name: string, lo: string, hi: string): string {
+  if (!g.documents) return `    let ${name}_lo = ${lo};
+    let ${name}_hi = ${hi};`;
+  return `    workgroupBarrier();
+    if (lid.x == 0u) {
+      bounds[0] = ${lo};
+      bounds[1] = ${hi};
+    }
+    let ${name}_lo = workgroupUniformLoad(&bounds[0]);
+    let ${name}_hi = workgroupUniformLoad(&bounds[1]);`;
+}
+
+/** The workgroup variable blockBounds hands uniform bounds through (none without documents), and its bytes. */
+function boundsDeclaration(g: Geometry): string {
+  return g.documents ? "\nvar<workgroup> bounds: array<i32, 2>;" : "";
+}
+
+function boundsBytes(g: Geometry): number {
+  return g.documents ? 8 : 0;
+}
+
+/** The keys query r sees and the keys any query of the block sees, as WGSL `lo`, `hi`, `keys_lo`, `keys_hi`. */
+function keyRange(g: Geometry): string {
+  const range = (i: string): [string, string] =>
+    [g.window > 0 ? `max(0, ${i} - ${g.window - 1})` : "0", g.causal ? `min(${i}, TK - 1)` : "TK - 1"];
+  const [lo, hi] = inDocument(g, range("r"), "r", "TQ");
+  const tileLo = inDocument(g, range("first"), "first", "TQ")[0];
+  const tileHi = inDocument(g, range("last"), "last", "TQ")[1];
+  return `    let lo = ${lo};  // the keys this thread's query sees
+    let hi = ${hi};
+${blockBounds(g, "keys", tileLo, tileHi)}  // the keys any query of the block sees`;
 }
 
 /** The side buffers of an attention kernel and its backward pass, as kernel parameters: f32 but the forward's output. */
@@ -102,8 +146,8 @@ function side(name: string, access: KernelParam["access"], dtype: KernelParam["d
   return { name, dtype, access };
 }
 
-function segmentRole(a: Anchor, operands: number): Role[] {
-  return a.args.length > operands ? [["seg", a.args[operands]!]] : [];
+function documentRole(a: Anchor, operands: number): Role[] {
+  return a.args.length > operands ? [["rg", a.args[operands]!]] : [];
 }
 
 /** Workgroups for `work` blocks of 256 rows: one each, at most 65535 (the loop strides over the rest). */
@@ -113,11 +157,11 @@ function blockGrid(work: number): [number, number, number] {
 
 /** The module-scope declarations of a kernel that walks keys in tiles: constants and the k and v tiles. */
 function keyTileDeclarations(g: Geometry): string {
-  const tile = tileRows(2 * g.D);
+  const tile = keyTileRows(g);
   return `${constants(g, tile)}
 
 var<workgroup> k_tile: array<f32, ${tile * g.D}>;
-var<workgroup> v_tile: array<f32, ${tile * g.D}>;`;
+var<workgroup> v_tile: array<f32, ${tile * g.D}>;${boundsDeclaration(g)}`;
 }
 
 /** Blocks of 256 queries over every (batch, query head). */
@@ -140,7 +184,7 @@ ${keyRange(g)}
 }
 
 /** The walk over the block's keys, a tile at a time: `body` runs for every key j the thread's query sees. */
-function keyTileLoop(g: Geometry, body: string): string {
+function keyTileLoop(body: string): string {
   return `    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
       workgroupBarrier();
 ${loadTile("k_tile", "k", "TK", "HK", "kvh")}
@@ -149,7 +193,7 @@ ${loadTile("v_tile", "v", "TK", "HK", "kvh")}
       for (var jj: i32 = 0; jj < TILE; jj++) {
         let j = t0 + jj;
         if (!live || j < lo || j > hi) { continue; }
-${segmentSkip(g, "r", "j")}${body}
+${body}
       }
     }`;
 }
@@ -157,21 +201,21 @@ ${segmentSkip(g, "r", "j")}${body}
 /** The forward kernel: out and lse (side buffer `lse`) of q, k, v. */
 export function renderWgslAttention(kernel: Kernel): KernelSource {
   const a = anchorOf(kernel, "attention");
-  const g = geometry(a, 3);
+  const g = geometry(kernel, a);
   const [q, k, v] = a.args;
   const out = writtenResult(a, 0);
   const lse = side(kernel.extraWrites![0]!, "write");
   const rows = g.B * g.Hq * g.Tq;
   return makeWgslKernel({
     anchor: a, kind: "attention", extra: [lse],
-    roles: [["q", q!], ["k", k!], ["v", v!], ...segmentRole(a, 3), ["out", out], ["lse", lse]],
-    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${tileRows(2 * g.D)}`,
+    roles: [["q", q!], ["k", k!], ["v", v!], ...documentRole(a, 3), ["out", out], ["lse", lse]],
+    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${keyTileRows(g)}`,
     helpers: keyTileDeclarations(g),
     body: `${queryPrologue(g)}
     var acc: array<f32, ${g.D}>;
     var m = -F32_MAX;
     var l = 0.0;
-${keyTileLoop(g, `        var s = 0.0;
+${keyTileLoop(`        var s = 0.0;
         for (var d: i32 = 0; d < D; d++) { s += qv[d] * k_tile[jj * D + d]; }
         s *= SCALE;
         let top = max(m, s);
@@ -195,14 +239,14 @@ ${keyTileLoop(g, `        var s = 0.0;
 /** The backward kernels: the rows' statistics, dq, then dk and dv. */
 export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
   const a = anchorOf(kernel, "attention_grad");
-  const g = geometry(a, 4);
+  const g = geometry(kernel, a);
   const [q, k, v, dout] = a.args as Slot[];
   const [dq, dk, dv] = [0, 1, 2].map((r) => writtenResult(a, r));
   const [out, lse] = [side(kernel.extraReads![0]!, "read", q!.dtype), side(kernel.extraReads![1]!, "read")];
   const scratch = rowStatsScratch(kernel)[0]!.name;
   const [stats, statsRead] = [side(scratch, "write"), side(scratch, "read")];
   const rows = g.B * g.Hq * g.Tq;
-  const inputs: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...segmentRole(a, 4)];
+  const inputs: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...documentRole(a, 4)];
   const flops = 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1);
   const prep = makeWgslKernel({
     anchor: a, kind: "attention_grad_stats", extra: [out!, lse!, stats],
@@ -226,7 +270,7 @@ const HQ: i32 = ${g.Hq};`,
   const dqKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dq", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dq", dq!]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${tileRows(2 * g.D)}`,
+    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${keyTileRows(g)}`,
     helpers: keyTileDeclarations(g),
     body: `${queryPrologue(g)}
     let row = (b * HQ + h) * TQ + min(r, TQ - 1);
@@ -235,7 +279,7 @@ const HQ: i32 = ${g.Hq};`,
     var gv: array<f32, ${g.D}>;
     for (var d: i32 = 0; d < D; d++) { gv[d] = dout[qo + d]; }
     var acc: array<f32, ${g.D}>;
-${keyTileLoop(g, `        var s = 0.0;
+${keyTileLoop(`        var s = 0.0;
         var dp = 0.0;
         for (var d: i32 = 0; d < D; d++) {
           s += qv[d] * k_tile[jj * D + d];
@@ -250,9 +294,9 @@ ${keyTileLoop(g, `        var s = 0.0;
     grid: blockGrid(queryBlocks(g)), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
   });
   const kWork = g.B * g.Hk * Math.ceil(g.Tk / 256);
-  const qTile = tileRows(2 * g.D + 2);
-  const queries = (j: string, edge: "lo" | "hi") => edge === "lo" ? (g.causal ? j : "0")
-    : (g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1");
+  const qTile = queryTileRows(g);
+  const queries = (j: string): [string, string] => inDocument(g,
+    [g.causal ? j : "0", g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1"], j, "TK");
   const dkvKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dkv", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dk", dk!], ["dv", dv!]],
@@ -261,15 +305,14 @@ ${keyTileLoop(g, `        var s = 0.0;
 
 var<workgroup> q_tile: array<f32, ${qTile * g.D}>;
 var<workgroup> g_tile: array<f32, ${qTile * g.D}>;
-var<workgroup> s_tile: array<f32, ${qTile * 2}>;`,
+var<workgroup> s_tile: array<f32, ${qTile * 2}>;${boundsDeclaration(g)}`,
     body: `${blockLoop("TK", "HK", kWork)}
     let kvh = head;
     let j = r;
     let ko = ((b * TK + min(j, TK - 1)) * HK + kvh) * D;
-    let lo = ${queries("j", "lo")};  // the queries that see this thread's key
-    let hi = ${queries("j", "hi")};
-    let queries_lo = ${queries("first", "lo")};  // the queries that see any key of the block
-    let queries_hi = ${queries("last", "hi")};
+    let lo = ${queries("j")[0]};  // the queries that see this thread's key
+    let hi = ${queries("j")[1]};
+${blockBounds(g, "queries", queries("first")[0], queries("last")[1])}  // the queries that see any key of the block
     var kv: array<f32, ${g.D}>;
     var vv: array<f32, ${g.D}>;
     for (var d: i32 = 0; d < D; d++) {
@@ -290,7 +333,7 @@ ${loadTile("g_tile", "dout", "TQ", "HQ", "h", "        ")}
         for (var ii: i32 = 0; ii < TILE; ii++) {
           let i = t0 + ii;
           if (!live || i < lo || i > hi) { continue; }
-${segmentSkip(g, "i", "j", "          ")}          var s = 0.0;
+          var s = 0.0;
           var dp = 0.0;
           for (var d: i32 = 0; d < D; d++) {
             s += q_tile[ii * D + d] * kv[d];

@@ -1,7 +1,7 @@
 // The attention lab's cases. `h200`: the issue's kernel benchmark (causal, bf16, d = 128, 32 heads, 16,384 tokens
 // per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
 // targets. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
-// segments, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
+// documents, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
 // of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
 // packed into one row of 16k, the issue's packed-batch benchmark.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
@@ -23,7 +23,7 @@ export interface LabCase {
   readonly samples: "ends" | "all";
   /** What to beat, printed beside the timings. */
   readonly target: string;
-  /** With segments: the range of document lengths (default 1 to T/2; harness.cuh segment_ids). */
+  /** With documents: the range of document lengths (default 1 to T/2; harness.cuh segment_ids). */
   readonly documents?: { readonly min: number; readonly max: number };
 }
 
@@ -54,7 +54,7 @@ function h200(): LabCase[] {
   return [1024, 4096, 16384].map((T) => ({
     name: `h200-causal-T${T}`,
     spec: { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
-      scale: 1 / Math.sqrt(128), window: 0, segments: false },
+      scale: 1 / Math.sqrt(128), window: 0, documents: false },
     variants: BF16_VARIANTS,
     samples: "ends",
     target: `fwd / fwd+bwd TFLOP/s to beat: ${H200_TARGETS[T]}`,
@@ -68,19 +68,19 @@ function small(name: string, spec: Omit<AttentionSpec, "scale">, variants: reado
 function check(): LabCase[] {
   return [
     small("f32-gqa-causal", { dtype: "f32", B: 2, Tq: 300, Tk: 300, Hq: 8, Hk: 2, D: 64, causal: true, window: 0,
-      segments: false }, [{ forward: { Br: 32, Bc: 32, warps: 4 }, backward: { Br: 16, Bc: 16, warps: 4 } }]),
+      documents: false }, [{ forward: { Br: 32, Bc: 32, warps: 4 }, backward: { Br: 16, Bc: 16, warps: 4 } }]),
     small("f32-window-cross", { dtype: "f32", B: 1, Tq: 200, Tk: 333, Hq: 4, Hk: 4, D: 128, causal: false,
-      window: 50, segments: false }),
-    small("f32-segments-window", { dtype: "f32", B: 2, Tq: 500, Tk: 500, Hq: 4, Hk: 1, D: 96, causal: true,
-      window: 64, segments: true }),
+      window: 50, documents: false }),
+    small("f32-documents-window", { dtype: "f32", B: 2, Tq: 500, Tk: 500, Hq: 4, Hk: 1, D: 96, causal: true,
+      window: 64, documents: true }),
     small("f32-d256", { dtype: "f32", B: 1, Tq: 129, Tk: 129, Hq: 2, Hk: 1, D: 256, causal: false, window: 0,
-      segments: false }),
-    small("bf16-gqa-segments", { dtype: "bf16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
-      window: 0, segments: true }, BF16_VARIANTS),
+      documents: false }),
+    small("bf16-gqa-documents", { dtype: "bf16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
+      window: 0, documents: true }, BF16_VARIANTS),
     small("bf16-d64-window", { dtype: "bf16", B: 1, Tq: 777, Tk: 777, Hq: 4, Hk: 4, D: 64, causal: true, window: 100,
-      segments: false }, BF16_VARIANTS),
+      documents: false }, BF16_VARIANTS),
     small("bf16-cross", { dtype: "bf16", B: 3, Tq: 130, Tk: 77, Hq: 6, Hk: 3, D: 128, causal: false, window: 0,
-      segments: false }),
+      documents: false }),
   ];
 }
 
@@ -97,11 +97,11 @@ const D64_VARIANTS: readonly Variant[] = [
 ];
 
 /** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without
- * the document segments the train step always passes. */
+ * the documents the train step always passes. */
 function llama1b(): LabCase[] {
-  return [true, false].map((segments) => ({
-    name: `llama1b-T4096${segments ? "-segments" : ""}`,
-    spec: { dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 64, causal: true, scale: 1 / 8, window: 0, segments },
+  return [true, false].map((documents) => ({
+    name: `llama1b-T4096${documents ? "-documents" : ""}`,
+    spec: { dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 64, causal: true, scale: 1 / 8, window: 0, documents },
     variants: D64_VARIANTS,
     samples: "ends",
     target: "",
@@ -117,7 +117,7 @@ function packed(): LabCase[] {
   return [{
     name: "packed-docs-T16384",
     spec: { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true, scale: 1 / Math.sqrt(128),
-      window: 0, segments: true },
+      window: 0, documents: true },
     variants: BF16_VARIANTS,
     samples: "ends",
     target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents",

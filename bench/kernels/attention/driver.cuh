@@ -152,7 +152,7 @@ inline bool run_case(const Case& c, const Options& o, void* flush, size_t flush_
   }
   const double limit = c.bf16 ? 2e-2 : 1e-5;
   // With documents, only the pairs inside one document count (h200-baselines.md's count otherwise).
-  const double flops = c.p.segmented ? visible_forward_flops(c.p) : c.forward_flops;
+  const double flops = c.p.documents ? visible_forward_flops(c.p) : c.forward_flops;
   bool ok = true;
   for (int i = 0; i < c.variant_count; ++i) {
     const Variant& v = c.variants[i];
@@ -166,7 +166,7 @@ inline bool run_case(const Case& c, const Options& o, void* flush, size_t flush_
       const double fwd = median_ms([&] { v.forward(b, 0); }, o.repeats, flush, flush_bytes);
       const double all = median_ms([&] { v.forward(b, 0); v.backward(b, 0); }, o.repeats, flush, flush_bytes);
       std::printf(" | fwd %8.3f ms %6.1f TFLOP/s | fwd+bwd %8.3f ms %6.1f TFLOP/s%s", fwd, flops / fwd / 1e9, all,
-                  3.5 * flops / all / 1e9, c.p.segmented ? " (visible pairs)" : "");
+                  3.5 * flops / all / 1e9, c.p.documents ? " (visible pairs)" : "");
     }
     std::printf("%s%s\n", *c.target ? " | " : "", c.target);
   }

@@ -29,7 +29,8 @@ namespace lab {
 /** Device buffers of one case, named as the kernels' parameters. */
 struct Buffers {
   void *q, *k, *v, *dout, *out, *dq, *dk, *dv;
-  int* segments;
+  int* segments;  // ids, for the references
+  int* ranges;    // [start, end) of each position's document, for the kernels (document_ranges of the ids)
   float *lse, *delta, *dq_accum;
 };
 
@@ -120,6 +121,22 @@ inline std::vector<int> segment_ids(const Problem& p) {
   return ids;
 }
 
+/** The document range [start, end) of each position, as pairs: what document_ranges makes of the ids. */
+inline std::vector<int> document_ranges(const Problem& p, const std::vector<int>& ids) {
+  std::vector<int> ranges(ids.size() * 2);
+  for (int b = 0; b < p.B; ++b) {
+    const size_t row = static_cast<size_t>(b) * p.Tq;
+    for (int start = 0, end; start < p.Tq; start = end) {
+      for (end = start + 1; end < p.Tq && ids[row + end] == ids[row + start]; ++end) {}
+      for (int t = start; t < end; ++t) {
+        ranges[2 * (row + t)] = start;
+        ranges[2 * (row + t) + 1] = end;
+      }
+    }
+  }
+  return ranges;
+}
+
 /** Forward flops of the (query, key) pairs the mask leaves visible: 4 * Hq * D per pair (the useful work). */
 inline double visible_forward_flops(const Problem& p) {
   const std::vector<int> ids = segment_ids(p);
@@ -152,8 +169,10 @@ inline Buffers allocate(const Case& c) {
   b.delta = static_cast<float*>(device_alloc(rows * 4));
   b.dq_accum = static_cast<float*>(device_alloc(c.bf16 ? nq * 4 : 16));
   b.segments = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 4));
-  const std::vector<int> ids = segment_ids(p);
+  b.ranges = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 8));
+  const std::vector<int> ids = segment_ids(p), ranges = document_ranges(p, ids);
   LAB_CHECK(cudaMemcpy(b.segments, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+  LAB_CHECK(cudaMemcpy(b.ranges, ranges.data(), ranges.size() * 4, cudaMemcpyHostToDevice));
   void* inputs[] = {b.q, b.k, b.v, b.dout};
   const size_t counts[] = {nq, nk, nk, nq};
   const float spreads[] = {2.0f, 2.0f, 1.0f, 1.0f};
@@ -166,7 +185,7 @@ inline Buffers allocate(const Case& c) {
 }
 
 inline void release(Buffers& b) {
-  void* all[] = {b.q, b.k, b.v, b.dout, b.out, b.dq, b.dk, b.dv, b.lse, b.delta, b.dq_accum, b.segments};
+  void* all[] = {b.q, b.k, b.v, b.dout, b.out, b.dq, b.dk, b.dv, b.lse, b.delta, b.dq_accum, b.segments, b.ranges};
   for (void* p : all) LAB_CHECK(cudaFree(p));
 }
 

@@ -1,6 +1,6 @@
 // Device side of the attention lab: seeded input fill and naive float64 reference kernels for attention and its
 // gradient, one warp per query row (or key row), written from the op's definition (ir/interpret/attention.ts):
-// key j is visible from query i when (not causal or j <= i), (window == 0 or i - j < window) and segments match;
+// key j is visible from query i when (not causal or j <= i), (window == 0 or i - j < window) and the segment ids match;
 // GQA query head h reads kv head h / (Hq / Hk); a query that sees no key gives 0 and lse = +inf.
 // The references share nothing with the generated kernels: no tiling, no online-softmax tricks in f32, delta taken
 // as sum_j P_ij dP_ij (the kernels use rowsum(dout * out)).
@@ -15,7 +15,7 @@ namespace lab {
 /** One attention problem at run time (the generated kernels have these sizes baked in). */
 struct Problem {
   int B, Tq, Tk, Hq, Hk, D;
-  int causal, window, segmented;
+  int causal, window, documents;
   /** Document lengths are drawn from [doc_min, doc_max]; 0, 0: from [1, Tq/2] (harness.cuh segment_ids). */
   int doc_min, doc_max;
   float scale;
@@ -47,7 +47,7 @@ __global__ void fill(T* p, long long n, unsigned seed, float spread) {
 
 __device__ inline bool visible(const Problem& p, const int* seg, int b, int i, int j) {
   if (j >= p.Tk || (p.causal && j > i) || (p.window > 0 && i - j >= p.window)) return false;
-  return !p.segmented || seg[static_cast<long long>(b) * p.Tq + i] == seg[static_cast<long long>(b) * p.Tq + j];
+  return !p.documents || seg[static_cast<long long>(b) * p.Tq + i] == seg[static_cast<long long>(b) * p.Tq + j];
 }
 
 __device__ inline double warp_sum(double x) {

@@ -40,7 +40,7 @@ function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: b
 function problem(c: LabCase): string {
   const s = c.spec;
   const docs = [c.documents?.min ?? 0, c.documents?.max ?? 0];
-  return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.segments), ...docs].join(", ")}, ` +
+  return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.documents), ...docs].join(", ")}, ` +
     `${Math.fround(s.scale).toPrecision(9)}f}`;
 }
 

@@ -1,7 +1,7 @@
 // The HIP target's own kernels, the ones that replace CUDA's PTX (backends/hip/gemm.ts, attention.ts), run on the CPU
 // emulation of the CUDA dialect (test/harness/cuda-emu.ts) and match the interpreter: every matmul of the llama_packed
 // train step, and attention forward and backward (output and dq, dk, dv) on small cases with causal masks, GQA,
-// sliding windows, document segments, f32 and bf16. No AMD GPU exists to run them on; this is what checks their
+// sliding windows, documents, f32 and bf16. No AMD GPU exists to run them on; this is what checks their
 // meaning. The rest of a HIP program is the CUDA one (its tests cover it). Representative sources have a snapshot
 // (UPDATE_GOLDENS=1 rewrites it).
 
@@ -57,10 +57,11 @@ function bufferSizes(p: Partition): Map<string, number> {
 }
 
 const CASES: readonly AttentionCase[] = [
-  { name: "causal GQA with document segments, f32", dtype: "f32", B: 2, T: 9, Hq: 4, Hk: 2, D: 8, causal: true, window: 0, segments: true },
-  { name: "sliding window, f32", dtype: "f32", B: 1, T: 12, Hq: 2, Hk: 1, D: 16, causal: true, window: 4, segments: false },
-  { name: "not causal, bf16", dtype: "bf16", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, segments: false },
-  { name: "not causal, f32", dtype: "f32", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, segments: false },
+  { name: "causal GQA with documents, f32", dtype: "f32", B: 2, T: 9, Hq: 4, Hk: 2, D: 8, causal: true, window: 0, documents: true },
+  { name: "sliding window, f32", dtype: "f32", B: 1, T: 12, Hq: 2, Hk: 1, D: 16, causal: true, window: 4, documents: false },
+  { name: "not causal, bf16", dtype: "bf16", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, documents: false },
+  { name: "not causal, window, documents, f32", dtype: "f32", B: 2, T: 11, Hq: 2, Hk: 1, D: 8, causal: false, window: 3, documents: true },
+  { name: "not causal, f32", dtype: "f32", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, documents: false },
 ];
 
 /** attention and attention_grad of one case, partitioned with the HIP target's side and scratch buffers. */
@@ -91,10 +92,10 @@ describe.skipIf(EMU_MISSING !== undefined)(`HIP kernels on the CPU emulation${EM
   test.each(CASES)("attention forward and backward: $name", (c) => {
     const p = attentionGraph(c);
     const sources = p.kernels.flatMap((k) => HIP_HOOKS.render(k));
-    expect(sources.map((s) => s.name.replace(/_[0-9a-f]{16}$/, ""))).toEqual(
-      ["attention", "attention_grad_stats", "attention_grad_dq", "attention_grad_dkv"]);
+    expect(sources.map((s) => s.name.replace(/_[0-9a-f]{12,16}$/, ""))).toEqual([...(c.documents ? ["document_ranges"] : []),
+      "attention", "attention_grad_stats", "attention_grad_dq", "attention_grad_dkv"]);
     const inputs = randomInputs(p.source, 7);
-    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 4) };
+    if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 4) };
     const want = interpret(p.source, inputs);
     const outputs = ["out", "dq", "dk", "dv"].map((o) => p.outputs.get(o)!);
     const run = runEmulated(join(dir, `attention-${c.name.replace(/\W+/g, "-")}.cu`), program(sources, inputs, bufferSizes(p), outputs));

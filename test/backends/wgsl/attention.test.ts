@@ -24,10 +24,11 @@ const work = mkdtempSync(join(tmpdir(), "trainc-wgsl-attention-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const CASES: readonly AttentionCase[] = [
-  { name: "two query blocks, GQA, causal, segments (D=16)", dtype: "f32", B: 1, T: 300, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, segments: true },
-  { name: "sliding window across tiles (D=64)", dtype: "f32", B: 2, T: 130, Hq: 2, Hk: 1, D: 64, causal: true, window: 50, segments: false },
-  { name: "not causal, many tiles (D=128)", dtype: "f32", B: 1, T: 70, Hq: 2, Hk: 2, D: 128, causal: false, window: 0, segments: false },
-  { name: "f16, GQA, causal, segments (D=64)", dtype: "f16", B: 2, T: 150, Hq: 4, Hk: 2, D: 64, causal: true, window: 0, segments: true },
+  { name: "two query blocks, GQA, causal, documents (D=16)", dtype: "f32", B: 1, T: 300, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, documents: true },
+  { name: "sliding window across tiles (D=64)", dtype: "f32", B: 2, T: 130, Hq: 2, Hk: 1, D: 64, causal: true, window: 50, documents: false },
+  { name: "not causal, many tiles (D=128)", dtype: "f32", B: 1, T: 70, Hq: 2, Hk: 2, D: 128, causal: false, window: 0, documents: false },
+  { name: "not causal, window, documents (D=16)", dtype: "f32", B: 2, T: 280, Hq: 2, Hk: 1, D: 16, causal: false, window: 40, documents: true },
+  { name: "f16, GQA, causal, documents (D=64)", dtype: "f16", B: 2, T: 150, Hq: 4, Hk: 2, D: 64, causal: true, window: 0, documents: true },
 ];
 
 test("tiles fit 16 KiB of workgroup memory", () => {
@@ -39,7 +40,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("WGSL attention on WebGPU", opened.gpu 
   test.each(CASES)("$name: out, dq, dk and dv match the interpreter", async (c) => {
     const g = attentionCaseGraph(c);
     const inputs = randomInputs(g, 3);
-    if (c.segments) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 90) };
+    if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 90) };
     const want = interpret(g, inputs);
     const run = await openWgsl({ graphs: [g] }, join(work, c.name.replace(/\W+/g, "-")), c.name, () => undefined);
     try {

@@ -14,10 +14,10 @@ import {
 
 const llama: AttentionSpec = {
   dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 128, causal: true, scale: 1 / Math.sqrt(128), window: 0,
-  segments: false,
+  documents: false,
 };
 const tiny: AttentionSpec = {
-  dtype: "f32", B: 16, Tq: 32, Tk: 32, Hq: 4, Hk: 2, D: 16, causal: true, scale: 0.25, window: 0, segments: true,
+  dtype: "f32", B: 16, Tq: 32, Tk: 32, Hq: 4, Hk: 2, D: 16, causal: true, scale: 0.25, window: 0, documents: true,
 };
 
 function errorOf(f: () => unknown): TraincError {
@@ -40,7 +40,7 @@ describe("attention spec checks", () => {
     ["B = 0", { B: 0 }, 5303, /B = 0 is not a positive integer/],
     ["symbolic T", { Tq: 4096.5 }, 5303, /Tq = 4096.5/],
     ["causal Tq != Tk", { Tk: 2048 }, 5304, /causal attention need as many keys/],
-    ["segments Tq != Tk", { causal: false, segments: true, Tk: 2048 }, 5304, /segments need as many keys/],
+    ["documents Tq != Tk", { causal: false, documents: true, Tk: 2048 }, 5304, /documents need as many keys/],
     ["scale 0", { scale: 0 }, 5305, /scale 0 must be positive/],
     ["window -1", { window: -1 }, 5305, /window -1/],
   ];
@@ -92,8 +92,8 @@ describe("attention config checks", () => {
 
   const specs: AttentionSpec[] = [
     llama, { ...llama, D: 64 }, { ...llama, Hk: 32, Tq: 1024, Tk: 1024, B: 16 },
-    { ...llama, segments: true, window: 4096 },
-    { ...llama, causal: false, Tq: 77, Tk: 130 }, tiny, { ...tiny, D: 256, segments: false }, { ...tiny, D: 8 },
+    { ...llama, documents: true, window: 4096 },
+    { ...llama, causal: false, Tq: 77, Tk: 130 }, tiny, { ...tiny, D: 256, documents: false }, { ...tiny, D: 8 },
   ];
   it.each(specs.map((s) => [`${s.dtype} D=${s.D} T=${s.Tq}x${s.Tk}`, s] as const))("defaults render: %s", (_, s) => {
     expect(() => renderAttentionForward(s, defaultForwardConfig(s))).not.toThrow();
@@ -110,8 +110,8 @@ describe("attention config checks", () => {
       ["attn_bwd_prep", "attn_bwd_wgmma", "attn_bwd_dq"]);
     expect(wgmma[1]!.params).toEqual(renderAttentionBackward(llama)[1]!.params);
     expect(wgmma[1]!.block).toEqual([256, 1, 1]);
-    // 1024 bytes of alignment slack, K and V, Q and dO double-buffered, dS, lse and delta double-buffered, the flags.
-    expect(wgmma[1]!.sharedBytes).toBe(1024 + 2 * 128 * 128 * 2 + 4 * 64 * 128 * 2 + 128 * 64 * 2 + 4 * 64 * 4 + 64);
+    // 1024 bytes of alignment slack, K and V, Q and dO double-buffered, dS, lse and delta double-buffered.
+    expect(wgmma[1]!.sharedBytes).toBe(1024 + 2 * 128 * 128 * 2 + 4 * 64 * 128 * 2 + 128 * 64 * 2 + 4 * 64 * 4);
   });
 
   it("picks square warp tiles for the backward products", () => {
@@ -126,7 +126,7 @@ describe("attention launch facts", () => {
     const k = renderAttentionForward(llama);
     expect(k.grid).toEqual([32, 32, 4]);
     expect(k.block).toEqual([128, 1, 1]);
-    expect(k.sharedBytes).toBe(128 * 128 * 2 + 2 * 64 * 128 * 2 + 64);
+    expect(k.sharedBytes).toBe(128 * 128 * 2 + 2 * 64 * 128 * 2);
     expect(k.params.map((p) => `${p.name}:${p.dtype}:${p.access}`)).toEqual(
       ["q:bf16:read", "k:bf16:read", "v:bf16:read", "out:bf16:write", "lse:f32:write"]);
     expect(k.flops).toBe(4 * 4 * 32 * 128 * (4096 * 4097) / 2);
@@ -152,7 +152,7 @@ describe("attention launch facts", () => {
     const f32 = renderAttentionBackward(tiny);
     expect(f32.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(["attn_bwd_prep", "attn_bwd"]);
     expect(f32[1]!.params.map((p) => p.name)).toEqual(
-      ["q", "k", "v", "dout", "lse", "delta", "segments", "dq", "dk", "dv"]);
+      ["q", "k", "v", "dout", "lse", "delta", "ranges", "dq", "dk", "dv"]);
     expect(attentionBuffers(llama).map((b) => `${b.name}[${b.shape.join(",")}]:${b.role}`)).toEqual(
       ["lse[4,32,4096]:forward-output", "delta[4,32,4096]:scratch", "dq_accum[4,4096,32,128]:scratch"]);
     expect(attentionBuffers(tiny).map((b) => b.name)).toEqual(["lse", "delta"]);

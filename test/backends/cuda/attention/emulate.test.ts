@@ -3,7 +3,7 @@
 // out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
 // (catches a copy into, or a write to, a buffer other warps still read). Cases cover both dtypes, default and other
-// tile configs, GQA, causal and sliding-window masks, document segments, Tq != Tk, tails of every tile, head dims 40
+// tile configs, GQA, causal and sliding-window masks, document ranges, Tq != Tk, tails of every tile, head dims 40
 // to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded
 // to bf16).
 
@@ -15,7 +15,9 @@ import {
 } from "../../../../backends/cuda/attention/index.ts";
 import { relativeError } from "../../../harness/numeric.ts";
 import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
-import { decode, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs } from "./reference.ts";
+import {
+  decode, documentRanges, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
+} from "./reference.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
 
@@ -34,25 +36,25 @@ const f32 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward
 
 const CASES: Case[] = [
   bf16("bf16-causal-gqa-d64-defaults", { B: 1, Tq: 150, Tk: 150, Hq: 4, Hk: 2, D: 64, causal: true, window: 0,
-    segments: false }),
-  bf16("bf16-segments-window-d128", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: true, window: 40,
-    segments: true }, { Br: 64, Bc: 32, warps: 4 }, { Br: 32, Bc: 64, warps: 4 }),
-  bf16("bf16-cross-d128", { B: 1, Tq: 70, Tk: 100, Hq: 4, Hk: 2, D: 128, causal: false, window: 0, segments: false },
+    documents: false }),
+  bf16("bf16-documents-window-d128", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: true, window: 40,
+    documents: true }, { Br: 64, Bc: 32, warps: 4 }, { Br: 32, Bc: 64, warps: 4 }),
+  bf16("bf16-cross-d128", { B: 1, Tq: 70, Tk: 100, Hq: 4, Hk: 2, D: 128, causal: false, window: 0, documents: false },
     { Br: 128, Bc: 128, warps: 8 }, { Br: 128, Bc: 64, warps: 8 }),
   bf16("bf16-rows-seeing-nothing", { B: 1, Tq: 100, Tk: 40, Hq: 2, Hk: 2, D: 64, causal: false, window: 20,
-    segments: false }),
+    documents: false }),
   bf16("bf16-wgmma-causal-gqa-d128", { B: 1, Tq: 150, Tk: 150, Hq: 4, Hk: 2, D: 128, causal: true, window: 0,
-    segments: false }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
-  bf16("bf16-wgmma-segments-window-d64", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 64, causal: true, window: 40,
-    segments: true }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
-  bf16("bf16-wgmma-128-query-rows-segments-d64", { B: 1, Tq: 300, Tk: 300, Hq: 4, Hk: 1, D: 64, causal: true,
-    window: 0, segments: true }, undefined, { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }),
+    documents: false }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
+  bf16("bf16-wgmma-documents-window-d64", { B: 2, Tq: 100, Tk: 100, Hq: 2, Hk: 1, D: 64, causal: true, window: 40,
+    documents: true }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
+  bf16("bf16-wgmma-128-query-rows-documents-d64", { B: 1, Tq: 300, Tk: 300, Hq: 4, Hk: 1, D: 64, causal: true,
+    window: 0, documents: true }, undefined, { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }),
   bf16("bf16-wgmma-cross-one-warpgroup-d128", { B: 1, Tq: 70, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: false,
-    window: 0, segments: false }, undefined, { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" }),
-  f32("f32-causal-window-segments-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
-    segments: true }),
-  f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, segments: false }),
-  f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, segments: false },
+    window: 0, documents: false }, undefined, { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" }),
+  f32("f32-causal-window-documents-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
+    documents: true }),
+  f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, documents: false }),
+  f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, documents: false },
     { Br: 16, Bc: 8, warps: 2 }, { Br: 8, Bc: 8, warps: 2 }),
 ];
 
@@ -66,7 +68,7 @@ function emuCase(c: Case, x: Inputs): EmuCase {
     kernels: [renderAttentionForward(s, c.forward ?? defaultForwardConfig(s)),
       ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
     inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
-      ...(x.seg ? { segments: encode("i32", x.seg) } : {}) },
+      ...(x.seg ? { ranges: encode("i32", documentRanges(x.seg, s.B, s.Tq)) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
       ...(dtype === "bf16" ? { dq_accum: x.q.length * 4 } : {}) },
   };

@@ -95,10 +95,10 @@ int main(int argc, char** argv) {
 `;
 
 const SPECS: [string, AttentionSpec][] = [
-  ["f32 causal GQA window segments", { dtype: "f32", B: 2, Tq: 37, Tk: 37, Hq: 4, Hk: 2, D: 40, causal: true,
-    scale: 0.3, window: 9, segments: true }],
+  ["f32 causal GQA window documents", { dtype: "f32", B: 2, Tq: 37, Tk: 37, Hq: 4, Hk: 2, D: 40, causal: true,
+    scale: 0.3, window: 9, documents: true }],
   ["bf16 cross, rows that see nothing", { dtype: "bf16", B: 1, Tq: 30, Tk: 20, Hq: 2, Hk: 1, D: 64, causal: false,
-    scale: 0.125, window: 12, segments: false }],
+    scale: 0.125, window: 12, documents: false }],
 ];
 
 function values(bytes: Buffer): Float64Array {
@@ -124,7 +124,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "lab reference kernels, emulated, against 
       writeFileSync(join(dir, name), encode(s.dtype, data));
     }
     writeFileSync(join(dir, "seg"), encode("i32", x.seg ?? new Int32Array(s.B * s.Tq)));
-    const dims = [s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.segments)].map(String);
+    const dims = [s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.documents)].map(String);
     execFileSync(exe, [dir, ...dims, String(s.scale), s.dtype], { stdio: "pipe", timeout: 120_000 });
     const read = (name: string) => values(readFileSync(join(dir, name)));
     const [dq, dk, dv] = referenceGrads(s, x);

@@ -1,5 +1,6 @@
 // Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to bf16 when the spec is bf16),
-// document segment ids, byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
+// document segment ids (the references compare ids; the kernels read the ids' document ranges), byte encodings of
+// buffers, the interpreter's attention / attention_grad (the meaning of the
 // op) and a naive log-sum-exp per row (the forward kernel's second output, which the IR op does not have).
 // Invariant: references are computed in f64 from exactly the values the kernels read.
 
@@ -43,13 +44,27 @@ function segments(spec: AttentionSpec, seed: number): Int32Array {
   return ids;
 }
 
+/** The document range [start, end) of each position of never-decreasing ids, as pairs: what document_ranges gives. */
+export function documentRanges(seg: Int32Array, B: number, T: number): Int32Array {
+  const ranges = new Int32Array(2 * B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      let [start, end] = [t, t + 1];
+      while (start > 0 && seg[b * T + start - 1] === seg[b * T + t]) start--;
+      while (end < T && seg[b * T + end] === seg[b * T + t]) end++;
+      ranges.set([start, end], 2 * (b * T + t));
+    }
+  }
+  return ranges;
+}
+
 /** Seeded inputs for a spec. */
 export function makeInputs(spec: AttentionSpec, seed: number): Inputs {
   const nq = spec.B * spec.Tq * spec.Hq * spec.D;
   const nk = spec.B * spec.Tk * spec.Hk * spec.D;
   return {
     q: values(spec, nq, seed, 2), k: values(spec, nk, seed + 1, 2), v: values(spec, nk, seed + 2, 1),
-    dout: values(spec, nq, seed + 3, 1), seg: spec.segments ? segments(spec, seed + 4) : undefined,
+    dout: values(spec, nq, seed + 3, 1), seg: spec.documents ? segments(spec, seed + 4) : undefined,
   };
 }
 

@@ -24,17 +24,17 @@ function snapshotText(kernel: KernelSource): string {
 
 const llama: AttentionSpec = {
   dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 128, causal: true, scale: 1 / Math.sqrt(128), window: 0,
-  segments: false,
+  documents: false,
 };
-const packedWindow: AttentionSpec = { ...llama, D: 64, Hk: 32, segments: true, window: 1024 };
+const packedWindow: AttentionSpec = { ...llama, D: 64, Hk: 32, documents: true, window: 1024 };
 const tiny: AttentionSpec = {
-  dtype: "f32", B: 16, Tq: 32, Tk: 32, Hq: 4, Hk: 2, D: 16, causal: true, scale: 0.25, window: 0, segments: true,
+  dtype: "f32", B: 16, Tq: 32, Tk: 32, Hq: 4, Hk: 2, D: 16, causal: true, scale: 0.25, window: 0, documents: true,
 };
 
 const SPECS: [string, AttentionSpec][] = [
   ["llama-bf16-gqa-causal", llama],
-  ["bf16-d64-segments-window", packedWindow],
-  ["tiny-f32-gqa-segments", tiny],
+  ["bf16-d64-documents-window", packedWindow],
+  ["tiny-f32-gqa-documents", tiny],
 ];
 
 const CASES = SPECS.flatMap(([name, spec]) => {

@@ -54,7 +54,7 @@ extern "C" __global__ void __launch_bounds__(256) fused_889ec655c168e39c(const f
   }
 }
 
-// ===== k47_fused
+// ===== k48_fused
 extern "C" __global__ void __launch_bounds__(256) fused_0fe3d2620ece6de3(const int* __restrict__ p0, unsigned char* __restrict__ p1) {
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < 46LL; i += (long long)gridDim.x * blockDim.x) {
     const int v0 = p0[(i / 23) * 24 + (0 + (i % 23))];
@@ -64,7 +64,7 @@ extern "C" __global__ void __launch_bounds__(256) fused_0fe3d2620ece6de3(const i
   }
 }
 
-// ===== k60_reduce
+// ===== k61_reduce
 extern "C" __global__ void __launch_bounds__(256) reduce_4abbe6ba6eb35451(const float* __restrict__ p0, float* __restrict__ p1, void* workspace) {
   __shared__ float partial[8];
   for (long long job = blockIdx.x; job < 2LL; job += gridDim.x) {
@@ -87,7 +87,7 @@ extern "C" __global__ void __launch_bounds__(256) reduce_4abbe6ba6eb35451(const 
   }
 }
 
-// ===== k25_fused
+// ===== k26_fused
 extern "C" __global__ void __launch_bounds__(256) fused_4128fcd21b0cefb5(const __nv_bfloat16* __restrict__ p0, const __nv_bfloat16* __restrict__ p1, __nv_bfloat16* __restrict__ p2) {
   for (long long base = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 8; base < 2097152LL; base += ((long long)gridDim.x * blockDim.x) * 8) {
     const trainc_vec<8, __nv_bfloat16> x0 = *reinterpret_cast<const trainc_vec<8, __nv_bfloat16>*>(p0 + base);

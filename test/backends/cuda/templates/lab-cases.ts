@@ -76,6 +76,8 @@ function scanAndCopyCases(): LabCase[] {
     plain("cumsum u8 [2,40] wraps", kernelOf("cumsum", [["u8", [2, 40]]], { axis: 1 })),
     plain("segment_ids i64 [4,2048] 2 tiles", kernelOf("segment_ids", [["i64", [4, 2048]]])),
     plain("segment_ids i32 [2,7]", kernelOf("segment_ids", [["i32", [2, 7]]])),
+    plain("document_ranges i32 [4,2048]", kernelOf("document_ranges", [["i32", [4, 2048]]])),
+    plain("document_ranges i64 [2,7]", kernelOf("document_ranges", [["i64", [2, 7]]])),
     plain("concat f32 3 parts axis 1, 16-byte words",
       kernelOf("concat", [["f32", [2, 3, 8]], ["f32", [2, 5, 8]], ["f32", [2, 1, 8]]], { axis: 1 })),
     plain("concat bf16 [3,5]+[3,3] axis -1, 2-byte words", kernelOf("concat", [["bf16", [3, 5]], ["bf16", [3, 3]]], { axis: -1 })),

@@ -48,6 +48,15 @@ function packedPositions(rand: Random, t: StaticType): number[] {
   }, []);
 }
 
+/** Segment ids that never decrease along a row: a new document at about one position in 20. */
+function packedIds(rand: Random, t: StaticType): number[] {
+  const len = t.shape.at(-1)!;
+  return Array.from({ length: numel(t.shape) }, (_, i) => i % len).reduce<number[]>((out, col) => {
+    out.push(col === 0 ? 0 : out.at(-1)! + (rand() < 0.05 ? 1 : 0));
+    return out;
+  }, []);
+}
+
 /** Valid values for operand `i` of the anchor node. */
 function operandValues(a: Anchor, i: number, rand: Random): number[] {
   const t = a.args[i]!;
@@ -65,6 +74,7 @@ function operandValues(a: Anchor, i: number, rand: Random): number[] {
       return integers(rand, n, 0, a.args[0]!.shape.at(axis)!);
     }
     case "rope_tables:0": case "segment_ids:0": return packedPositions(rand, t);
+    case "document_ranges:0": return packedIds(rand, t);
     case "adamw:3": return uniform(rand, n, 0, 1e-3);
     case "adamw:4": return [1e-2];
     case "adamw:5": return [3];

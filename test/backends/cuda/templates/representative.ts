@@ -19,6 +19,7 @@ export function representativeKernels(): Record<string, Kernel> {
     "cumsum-tiled": kernelOf("cumsum", [["i64", [4, 4096]]], { axis: 1, exclusive: true }),
     "cumsum-lines": kernelOf("cumsum", [["f32", [2, 300, 3]]], { axis: 1, reverse: true }),
     "segment_ids": kernelOf("segment_ids", [["i64", [4, 4096]]]),
+    "document_ranges": kernelOf("document_ranges", [["i32", [4, 4096]]]),
     "concat": kernelOf("concat", [["bf16", [4, 4096, 8, 64]], ["bf16", [4, 4096, 8, 64]]], { axis: -1 }),
     "gather": kernelOf("gather", [["f32", [5, 7, 6]], ["i64", [2, 3]]], { axis: 1 }),
     "embedding": kernelOf("embedding", [["bf16", [128256, 2048]], ["i64", [4, 4096]]]),

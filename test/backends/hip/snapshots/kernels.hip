@@ -36,20 +36,57 @@ extern "C" __global__ void __launch_bounds__(256) matmul_6db44d6957b7241b(const 
   }
 }
 
-// ===== attention_28a3192c47f3b8c2
+// ===== document_ranges_4aba8f849190
+// document_ranges: document range [start, end) of each position of [2, 9] i32 segment ids
+namespace document_ranges_4aba8f849190_detail {
+
+
+
+constexpr long long COUNT = 18;
+constexpr int T = 9;
+
+}  // namespace document_ranges_4aba8f849190_detail
+
+extern "C" __global__ void __launch_bounds__(256) document_ranges_4aba8f849190(
+    const int* __restrict__ in0,
+    int* __restrict__ out0) {
+  using namespace document_ranges_4aba8f849190_detail;
+  const int* const seg = in0;
+  int* const ranges = out0;
+  const long long item = static_cast<long long>(blockIdx.x) * 256 + threadIdx.x;
+  if (item >= COUNT) return;
+  const long long base = item / T * T;
+  const int t = static_cast<int>(item - base);
+  const auto id = seg[item];
+  int lo = 0, hi = t;  // the first position holding id is in [lo, hi]
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (seg[base + mid] < id) lo = mid + 1; else hi = mid;
+  }
+  ranges[2 * item] = lo;
+  lo = t + 1;
+  hi = T;  // one past the last position holding id is in [lo, hi]
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (seg[base + mid] <= id) lo = mid + 1; else hi = mid;
+  }
+  ranges[2 * item + 1] = lo;
+}
+
+
+// ===== attention_e790ad5b5fe508bd
 // attention [2, 9, 4, 8], 2 kv heads, a thread per query
-extern "C" __global__ void __launch_bounds__(256) attention_28a3192c47f3b8c2(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ seg, float* __restrict__ out, float* __restrict__ lse) {
+extern "C" __global__ void __launch_bounds__(256) attention_e790ad5b5fe508bd(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ rg, float* __restrict__ out, float* __restrict__ lse) {
   constexpr int D = 8, TQ = 9, TK = 9, HQ = 4, HK = 2, GROUP = 2;
   constexpr float SCALE = 3.5355339059327373e-1f;
   for (long long item = blockIdx.x * (long long)blockDim.x + threadIdx.x; item < 72LL; item += (long long)gridDim.x * blockDim.x) {
     const int i = item % TQ, h = item / TQ % HQ, kvh = h / GROUP;
     const long long b = item / ((long long)TQ * HQ);
-    const int lo = 0;
-    const int hi = trainc_min(i, TK - 1);
+    const int lo = trainc_max(0, rg[2 * (b * TQ + i)]);
+    const int hi = trainc_min(trainc_min(i, TK - 1), rg[2 * (b * TQ + i) + 1] - 1);
     float acc[D] = {};
     float m = -CUDART_INF_F, l = 0.0f;
     for (int j = lo; j <= hi; ++j) {
-      if (seg[b * TQ + i] != seg[b * TK + j]) continue;
       float s = 0.0f;
       for (int d = 0; d < D; ++d) s += q[((b * TQ + i) * HQ + h) * (long long)D + d] * k[((b * TK + j) * HK + kvh) * (long long)D + d];
       s *= SCALE;
@@ -66,9 +103,9 @@ extern "C" __global__ void __launch_bounds__(256) attention_28a3192c47f3b8c2(con
   }
 }
 
-// ===== attention_grad_stats_f21619f60602c763
+// ===== attention_grad_stats_a786aaf676c1a70c
 // attention gradient: each row's lse and delta = sum_j p_j (dout . v_j)
-extern "C" __global__ void __launch_bounds__(256) attention_grad_stats_f21619f60602c763(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ seg, const float* __restrict__ lse, float* __restrict__ stats) {
+extern "C" __global__ void __launch_bounds__(256) attention_grad_stats_a786aaf676c1a70c(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ rg, const float* __restrict__ lse, float* __restrict__ stats) {
   constexpr int D = 8, TQ = 9, TK = 9, HQ = 4, HK = 2, GROUP = 2;
   constexpr float SCALE = 3.5355339059327373e-1f;
   for (long long item = blockIdx.x * (long long)blockDim.x + threadIdx.x; item < 72LL; item += (long long)gridDim.x * blockDim.x) {
@@ -76,11 +113,10 @@ extern "C" __global__ void __launch_bounds__(256) attention_grad_stats_f21619f60
     const long long b = item / ((long long)TQ * HQ);
     const long long oo = ((b * TQ + i) * HQ + h) * (long long)D;
     const float row_lse = lse[item];
-    const int lo = 0;
-    const int hi = trainc_min(i, TK - 1);
+    const int lo = trainc_max(0, rg[2 * (b * TQ + i)]);
+    const int hi = trainc_min(trainc_min(i, TK - 1), rg[2 * (b * TQ + i) + 1] - 1);
     float delta = 0.0f;
     for (int j = lo; j <= hi; ++j) {
-      if (seg[b * TQ + i] != seg[b * TK + j]) continue;
       float s = 0.0f;
       for (int d = 0; d < D; ++d) s += q[((b * TQ + i) * HQ + h) * (long long)D + d] * k[((b * TK + j) * HK + kvh) * (long long)D + d];
       s *= SCALE;
@@ -94,9 +130,9 @@ extern "C" __global__ void __launch_bounds__(256) attention_grad_stats_f21619f60
   }
 }
 
-// ===== attention_grad_dq_7dde0d318bf1a21e
+// ===== attention_grad_dq_46cf556facec98d9
 // attention gradient: dq, a thread per query
-extern "C" __global__ void __launch_bounds__(256) attention_grad_dq_7dde0d318bf1a21e(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ seg, const float* __restrict__ stats, float* __restrict__ dq) {
+extern "C" __global__ void __launch_bounds__(256) attention_grad_dq_46cf556facec98d9(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ rg, const float* __restrict__ stats, float* __restrict__ dq) {
   constexpr int D = 8, TQ = 9, TK = 9, HQ = 4, HK = 2, GROUP = 2;
   constexpr float SCALE = 3.5355339059327373e-1f;
   for (long long item = blockIdx.x * (long long)blockDim.x + threadIdx.x; item < 72LL; item += (long long)gridDim.x * blockDim.x) {
@@ -104,11 +140,10 @@ extern "C" __global__ void __launch_bounds__(256) attention_grad_dq_7dde0d318bf1
     const long long b = item / ((long long)TQ * HQ);
     const long long oo = ((b * TQ + i) * HQ + h) * (long long)D, row = (b * HQ + h) * TQ + i;
     const float row_lse = stats[2 * row], delta = stats[2 * row + 1];
-    const int lo = 0;
-    const int hi = trainc_min(i, TK - 1);
+    const int lo = trainc_max(0, rg[2 * (b * TQ + i)]);
+    const int hi = trainc_min(trainc_min(i, TK - 1), rg[2 * (b * TQ + i) + 1] - 1);
     float acc[D] = {};
     for (int j = lo; j <= hi; ++j) {
-      if (seg[b * TQ + i] != seg[b * TK + j]) continue;
       float s = 0.0f;
       for (int d = 0; d < D; ++d) s += q[((b * TQ + i) * HQ + h) * (long long)D + d] * k[((b * TK + j) * HK + kvh) * (long long)D + d];
       s *= SCALE;
@@ -123,19 +158,20 @@ extern "C" __global__ void __launch_bounds__(256) attention_grad_dq_7dde0d318bf1
   }
 }
 
-// ===== attention_grad_dkv_302511b7f5a993fe
+// ===== attention_grad_dkv_4f04ce9271fbcbfb
 // attention gradient: dk and dv, a thread per key and kv head
-extern "C" __global__ void __launch_bounds__(256) attention_grad_dkv_302511b7f5a993fe(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ seg, const float* __restrict__ stats, float* __restrict__ dk, float* __restrict__ dv) {
+extern "C" __global__ void __launch_bounds__(256) attention_grad_dkv_4f04ce9271fbcbfb(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ dout, const int* __restrict__ rg, const float* __restrict__ stats, float* __restrict__ dk, float* __restrict__ dv) {
   constexpr int D = 8, TQ = 9, TK = 9, HQ = 4, HK = 2, GROUP = 2;
   constexpr float SCALE = 3.5355339059327373e-1f;
   for (long long item = blockIdx.x * (long long)blockDim.x + threadIdx.x; item < 36LL; item += (long long)gridDim.x * blockDim.x) {
     const int j = item % TK, kvh = item / TK % HK;
     const long long b = item / ((long long)TK * HK);
     const long long ko = ((b * TK + j) * HK + kvh) * (long long)D;
+    const int first = trainc_max(j, rg[2 * (b * TK + j)]);
+    const int last = trainc_min(TQ - 1, rg[2 * (b * TK + j) + 1] - 1);
     float dk_acc[D] = {}, dv_acc[D] = {};
     for (int h = kvh * GROUP; h < (kvh + 1) * GROUP; ++h) {
-      for (int i = j; i <= TQ - 1; ++i) {
-        if (seg[b * TQ + i] != seg[b * TK + j]) continue;
+      for (int i = first; i <= last; ++i) {
         float s = 0.0f;
         for (int d = 0; d < D; ++d) s += q[((b * TQ + i) * HQ + h) * (long long)D + d] * k[((b * TK + j) * HK + kvh) * (long long)D + d];
         s *= SCALE;

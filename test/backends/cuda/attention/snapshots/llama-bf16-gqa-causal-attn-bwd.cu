@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_da89f273345b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164928,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_801cea1192c1","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":164864,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_da89f273345b_detail {
+namespace attn_bwd_801cea1192c1_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -30,7 +30,6 @@ constexpr int DO_OFFSET = 98304;
 constexpr int P_OFFSET = 131072;
 constexpr int DS_OFFSET = 147456;
 constexpr int ROW_OFFSET = 163840;
-constexpr int FLAG_OFFSET = 164864;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -153,33 +152,32 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   }
 }
 
-// Query tiles [lo, hi] that may see key rows [own0, own0 + 128).
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = own0 / 64;
-  hi = 63;
+// The query tiles [lo, hi] that key rows [own0, own0 + 128) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(int own0) {
+  const int last = min(own0 + 128, 4096) - 1;
+  return Walk{(own0) / 64, (4095) / 64,
+              (last + 63) / 64, 64};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 1 = every pair visible, 2 = per-element test.
-__device__ __forceinline__ void build_flags(int own0, int lo, int hi, unsigned char* flags) {
-  for (int n = lo + static_cast<int>(threadIdx.x); n <= hi; n += 256) {
-    flags[n - lo] = ((own0 + 128 > 4096) || (min(own0 + 128, 4096) - 1 > n * 64)) ? 2 : 1;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i;
 }
 
-// Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const unsigned char* flags) {
-  while (true) {
-    if (++qb > hi) {
-      qb = lo;
-      if (++hh == GROUP) return false;
-    }
-    if (flags[qb - lo] != 0) return true;
-  }
+// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
+  if (++qb <= w.hi) return true;
+  qb = w.lo;
+  return ++hh < GROUP;
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
@@ -325,9 +323,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_da89f273345b_detail
+}  // namespace attn_bwd_801cea1192c1_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_da89f273345b(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_801cea1192c1(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -337,7 +335,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_da89f273345b(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_da89f273345b_detail;
+  using namespace attn_bwd_801cea1192c1_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -353,17 +351,13 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_da89f273345b(
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
 
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(k0, lo, hi, flags);
-  __syncthreads();
-  int hh = 0, qb = lo - 1, stage = 0;
-  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
+  const Walk w = walk(k0);
+  int hh = 0, qb = w.lo, stage = 0;
+  bool more = w.lo <= w.hi;
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();
 
@@ -373,12 +367,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_da89f273345b(
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = flags[qb - lo] == 2;
+    const bool masked = needs_mask(w, qb);
     const int st = stage * BR;
     cp_async_wait<0>();
     __syncthreads();
     int nh = hh, nq = qb;
-    more = advance(nh, nq, lo, hi, flags);
+    more = advance(nh, nq, w);
     if (more) {
       const int nst = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + nst * D, sdO + nst * D, sLse + nst, sDelta + nst, b, kvh * GROUP + nh,

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_04fe1948000e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65600,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_028d78e4f085","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65536,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_04fe1948000e_detail {
+namespace attn_fwd_028d78e4f085_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -19,7 +19,6 @@ constexpr int NT = 8;
 constexpr int NQ = 32;
 constexpr int K_OFFSET = 32768;
 constexpr int V_OFFSET = 49152;
-constexpr int FLAG_OFFSET = 65536;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LN2 = 0.693147182f;
 
@@ -139,25 +138,29 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   }
 }
 
-// Key tiles [lo, hi] that query rows [own0, own0 + 128) may see.
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = 0;
-  hi = (min(own0 + 128, 4096) - 1) / 64;
+// The key tiles [lo, hi] that query rows [own0, own0 + 128) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(int own0) {
+  const int last = min(own0 + 128, 4096) - 1;
+  return Walk{(0) / 64, (last) / 64,
+              0, min(63, (own0 + 1) / 64 - 1)};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 1 = every pair visible, 2 = per-element test.
-__device__ __forceinline__ void build_flags(int own0, int lo, int hi, unsigned char* flags) {
-  for (int n = lo + static_cast<int>(threadIdx.x); n <= hi; n += 128) {
-    flags[n - lo] = ((n * 64 + 64 > 4096) || (min(n * 64 + 64, 4096) - 1 > own0)) ? 2 : 1;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i;
 }
 
-// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0).
+// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0). A row's document is
+// [doc_start, doc_end); causal rows need no end (j <= i < end).
 __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane) {
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
@@ -269,15 +272,15 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_04fe1948000e_detail
+}  // namespace attn_fwd_028d78e4f085_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_04fe1948000e(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_028d78e4f085(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_04fe1948000e_detail;
+  using namespace attn_fwd_028d78e4f085_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -285,18 +288,13 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_04fe1948000e(
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
-  int lo, hi;
-  visit_range(q0, lo, hi);
-  build_flags(q0, lo, hi, flags);
-  __syncthreads();
-  int n = hi;
-  while (n >= lo && flags[n - lo] == 0) --n;
-  if (n >= lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  const Walk w = walk(q0);
+  int n = w.hi;
+  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
@@ -311,9 +309,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_04fe1948000e(
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  while (n >= lo) {
-    int next = n - 1;
-    while (next >= lo && flags[next - lo] == 0) --next;
+  for (; n >= w.lo; --n) {
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -326,15 +322,14 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_04fe1948000e(
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (next >= lo) load_rows<BC>(sK, k + kv_head, next * BC, TK, HK * D);
+    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (flags[n - lo] == 2) mask_tile(sc, q0, n * BC, warp, lane);
+    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane);
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();
     __syncthreads();
     pv(pk, sV, o, lane);
-    n = next;
   }
 
   cp_async_wait<0>();

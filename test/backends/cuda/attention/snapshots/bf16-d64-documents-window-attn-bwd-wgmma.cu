@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_f1804c3eff76","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":84032,"flops":300689653760,"bytes":541130752}
+// KernelSource {"name":"attn_bwd_wgmma_1d8f3323130d","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":83968,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_f1804c3eff76_detail {
+// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 2 warpgroups
+namespace attn_bwd_wgmma_1d8f3323130d_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -23,7 +23,6 @@ constexpr int Q_OFFSET = 32768;
 constexpr int DO_OFFSET = 49152;
 constexpr int DS_OFFSET = 65536;
 constexpr int ROW_OFFSET = 81920;
-constexpr int FLAG_OFFSET = 82944;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -68,12 +67,6 @@ __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
-}
-
-// The value v of lane (lane ^ mask) of the warp (all 32 lanes take part).
-template <typename T>
-__device__ __forceinline__ T shfl_xor(T v, int mask) {
-  return __shfl_xor_sync(0xffffffffu, v, mask);
 }
 
 // p[0] += a, p[1] += b atomically (p 8-byte aligned, global memory; one vector reduction on sm_90).
@@ -205,63 +198,33 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   }
 }
 
-// Query tiles [lo, hi] that may see key rows [own0, own0 + 128).
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = own0 / 64;
-  hi = min(63, (min(own0 + 128, 4096) - 1 + 1023) / 64);
+// The query tiles [lo, hi] that key rows [own0, own0 + 128) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(const int* rg, int own0) {
+  const int last = min(own0 + 128, 4096) - 1;
+  const int end = rg[2 * own0 + 1];  // every owned row's document holds [start, end)
+  return Walk{(max(own0, rg[2 * own0])) / 64, (min(min(4095, last + 1023), rg[2 * last + 1] - 1)) / 64,
+              (last + 63) / 64, min((own0 + 1024) / 64 - 1, end / 64 - 1)};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
-// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
-__device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  int own_min = INT_MAX, own_max = INT_MIN;
-  for (int r = lane; r < 128; r += 32) {
-    if (own0 + r < 4096) {
-      const int id = seg[own0 + r];
-      own_min = min(own_min, id);
-      own_max = max(own_max, id);
-    }
-  }
-  for (int m = 16; m > 0; m >>= 1) {
-    own_min = min(own_min, shfl_xor(own_min, m));
-    own_max = max(own_max, shfl_xor(own_max, m));
-  }
-  for (int n = lo + warp; n <= hi; n += 8) {
-    const int other0 = n * 64;
-    int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 64; r += 32) {
-      if (other0 + r < 4096) {
-        const int id = seg[other0 + r];
-        other_min = min(other_min, id);
-        other_max = max(other_max, id);
-      }
-    }
-    for (int m = 16; m > 0; m >>= 1) {
-      other_min = min(other_min, shfl_xor(other_min, m));
-      other_max = max(other_max, shfl_xor(other_max, m));
-    }
-    unsigned char flag = ((own0 + 128 > 4096) || (min(own0 + 128, 4096) - 1 > n * 64) || (own0 <= min(n * 64 + 64, 4096) - 1 - 1024)) ? 2 : 1;
-    if (other_max < own_min || other_min > own_max) flag = 0;
-    else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
-    if (lane == 0) flags[n - lo] = flag;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i && i - j < 1024;
 }
 
-// Next (head in group, query tile) to visit after (hh, qb), skipping tiles flagged 0; false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, int lo, int hi, const unsigned char* flags) {
-  while (true) {
-    if (++qb > hi) {
-      qb = lo;
-      if (++hh == GROUP) return false;
-    }
-    if (flags[qb - lo] != 0) return true;
-  }
+// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
+  if (++qb <= w.hi) return true;
+  qb = w.lo;
+  return ++hh < GROUP;
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
@@ -304,7 +267,7 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane, const int* sg) {
+                                             int k0, bool masked, int lane, const int* rg) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
 #pragma unroll
@@ -317,7 +280,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
         if (masked) {
           const int i = q0 + c + e, j = k0 + kr;
-          if (!visible(i, j) || i >= TQ || sg[i] != sg[j]) p[e] = 0.0f;
+          if (!visible(i, j) || i >= rg[2 * j + 1]) p[e] = 0.0f;
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
@@ -329,20 +292,20 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_f1804c3eff76_detail
+}  // namespace attn_bwd_wgmma_1d8f3323130d_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_1d8f3323130d(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const __nv_bfloat16* __restrict__ dout,
     const float* __restrict__ lse,
     const float* __restrict__ delta,
-    const int* __restrict__ segments,
+    const int* __restrict__ ranges,
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_f1804c3eff76_detail;
+  using namespace attn_bwd_wgmma_1d8f3323130d_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -355,18 +318,14 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-  const int* sg = segments + static_cast<long long>(b) * TQ;
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(sg, k0, lo, hi, flags);
-  __syncthreads();
-  int hh = 0, qb = lo - 1, stage = 0;
-  bool more = lo <= hi && advance(hh, qb, lo, hi, flags);
+  const Walk w = walk(rg, k0);
+  int hh = 0, qb = w.lo, stage = 0;
+  bool more = w.lo <= w.hi;
   if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
   cp_async_commit();
 
@@ -376,7 +335,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = flags[qb - lo] == 2;
+    const bool masked = needs_mask(w, qb);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
@@ -385,7 +344,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76
     fence_proxy_async();
     __syncthreads();
     int nh = hh, nq = qb;
-    more = advance(nh, nq, lo, hi, flags);
+    more = advance(nh, nq, w);
     if (more) {
       const int next = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
@@ -409,7 +368,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f1804c3eff76
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, sg);
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, rg);
     }
     wgmma_fence();
 #pragma unroll

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_3a7aecc87cfd","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49184,"flops":120275861504,"bytes":270598144}
+// KernelSource {"name":"attn_fwd_b2fc4441806a","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, segments; tiles Br=128 Bc=128, 4 warps
-namespace attn_fwd_3a7aecc87cfd_detail {
+// attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 4 warps
+namespace attn_fwd_b2fc4441806a_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -19,7 +19,6 @@ constexpr int NT = 16;
 constexpr int NQ = 32;
 constexpr int K_OFFSET = 16384;
 constexpr int V_OFFSET = 32768;
-constexpr int FLAG_OFFSET = 49152;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LN2 = 0.693147182f;
 
@@ -139,56 +138,31 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   }
 }
 
-// Key tiles [lo, hi] that query rows [own0, own0 + 128) may see.
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = max(0, own0 - 1023) / 128;
-  hi = (min(own0 + 128, 4096) - 1) / 128;
+// The key tiles [lo, hi] that query rows [own0, own0 + 128) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(const int* rg, int own0) {
+  const int last = min(own0 + 128, 4096) - 1;
+  const int start = rg[2 * last];  // every owned row's document holds [start, end)
+  return Walk{(max(max(0, own0 - 1023), rg[2 * own0])) / 128, (last) / 128,
+              max(last >= 1024 ? (last - 1024) / 128 + 1 : 0, (start + 127) / 128), min(31, (own0 + 1) / 128 - 1)};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
-// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
-__device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  int own_min = INT_MAX, own_max = INT_MIN;
-  for (int r = lane; r < 128; r += 32) {
-    if (own0 + r < 4096) {
-      const int id = seg[own0 + r];
-      own_min = min(own_min, id);
-      own_max = max(own_max, id);
-    }
-  }
-  for (int m = 16; m > 0; m >>= 1) {
-    own_min = min(own_min, shfl_xor(own_min, m));
-    own_max = max(own_max, shfl_xor(own_max, m));
-  }
-  for (int n = lo + warp; n <= hi; n += 4) {
-    const int other0 = n * 128;
-    int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 128; r += 32) {
-      if (other0 + r < 4096) {
-        const int id = seg[other0 + r];
-        other_min = min(other_min, id);
-        other_max = max(other_max, id);
-      }
-    }
-    for (int m = 16; m > 0; m >>= 1) {
-      other_min = min(other_min, shfl_xor(other_min, m));
-      other_max = max(other_max, shfl_xor(other_max, m));
-    }
-    unsigned char flag = ((n * 128 + 128 > 4096) || (min(n * 128 + 128, 4096) - 1 > own0) || (n * 128 <= min(own0 + 128, 4096) - 1 - 1024)) ? 2 : 1;
-    if (other_max < own_min || other_min > own_max) flag = 0;
-    else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
-    if (lane == 0) flags[n - lo] = flag;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i && i - j < 1024;
 }
 
-// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0).
-__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane, const int* sg, const int (&seg_row)[MT][2]) {
+// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0). A row's document is
+// [doc_start, doc_end); causal rows need no end (j <= i < end).
+__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane, const int (&doc_start)[MT][2]) {
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -197,7 +171,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
       for (int e = 0; e < 4; ++e) {
         const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + (e >> 1) * 8;
         const int j = k0 + nt * 8 + (lane & 3) * 2 + (e & 1);
-        if (!(visible(i, j) && sg[j] == seg_row[mt][e >> 1])) s[mt][nt][e] = -INFINITY;
+        if (!(visible(i, j) && j >= doc_start[mt][e >> 1])) s[mt][nt][e] = -INFINITY;
       }
     }
   }
@@ -299,16 +273,16 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_3a7aecc87cfd_detail
+}  // namespace attn_fwd_b2fc4441806a_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_3a7aecc87cfd(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_b2fc4441806a(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
-    const int* __restrict__ segments,
+    const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_3a7aecc87cfd_detail;
+  using namespace attn_fwd_b2fc4441806a_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -316,23 +290,18 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_3a7aecc87cfd(
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-  const int* sg = segments + static_cast<long long>(b) * TQ;
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
-  int lo, hi;
-  visit_range(q0, lo, hi);
-  build_flags(sg, q0, lo, hi, flags);
-  __syncthreads();
-  int n = hi;
-  while (n >= lo && flags[n - lo] == 0) --n;
-  if (n >= lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  const Walk w = walk(rg, q0);
+  int n = w.hi;
+  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
-  int seg_row[MT][2];
+  int doc_start[MT][2];
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -340,15 +309,13 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_3a7aecc87cfd(
       m[mt][half] = -INFINITY;
       l[mt][half] = 0.0f;
       const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
-      seg_row[mt][half] = i < TQ ? sg[i] : 0;
+      doc_start[mt][half] = i < TQ ? rg[2 * i] : 0;
     }
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  while (n >= lo) {
-    int next = n - 1;
-    while (next >= lo && flags[next - lo] == 0) --next;
+  for (; n >= w.lo; --n) {
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -361,15 +328,14 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_3a7aecc87cfd(
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (next >= lo) load_rows<BC>(sK, k + kv_head, next * BC, TK, HK * D);
+    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (flags[n - lo] == 2) mask_tile(sc, q0, n * BC, warp, lane, sg, seg_row);
+    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane, doc_start);
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();
     __syncthreads();
     pv(pk, sV, o, lane);
-    n = next;
   }
 
   cp_async_wait<0>();

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_e56760270c05","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32784,"flops":2162688,"bytes":403456}
+// KernelSource {"name":"attn_fwd_4083a47b30c4","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32768,"flops":2162688,"bytes":405504}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, segments; tiles Br=64 Bc=64, 8 warps
-namespace attn_fwd_e56760270c05_detail {
+// attention forward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=64 Bc=64, 8 warps
+namespace attn_fwd_4083a47b30c4_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -24,7 +24,6 @@ constexpr int NQ = 1;
 constexpr int K_OFFSET = 5120;
 constexpr int V_OFFSET = 10240;
 constexpr int P_OFFSET = 15360;
-constexpr int FLAG_OFFSET = 32768;
 constexpr float SCALE_LOG2 = 0.360673755f;
 constexpr float LN2 = 0.693147182f;
 
@@ -62,62 +61,37 @@ __device__ __forceinline__ T shfl_xor(T v, int mask) {
   return __shfl_xor_sync(0xffffffffu, v, mask);
 }
 
-// Key tiles [lo, hi] that query rows [own0, own0 + 64) may see.
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = 0;
-  hi = (min(own0 + 64, 32) - 1) / 64;
+// The key tiles [lo, hi] that query rows [own0, own0 + 64) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(const int* rg, int own0) {
+  const int last = min(own0 + 64, 32) - 1;
+  const int start = rg[2 * last];  // every owned row's document holds [start, end)
+  return Walk{(max(0, rg[2 * own0])) / 64, (last) / 64,
+              (start + 63) / 64, min(-1, (own0 + 1) / 64 - 1)};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
-// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
-__device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  int own_min = INT_MAX, own_max = INT_MIN;
-  for (int r = lane; r < 64; r += 32) {
-    if (own0 + r < 32) {
-      const int id = seg[own0 + r];
-      own_min = min(own_min, id);
-      own_max = max(own_max, id);
-    }
-  }
-  for (int m = 16; m > 0; m >>= 1) {
-    own_min = min(own_min, shfl_xor(own_min, m));
-    own_max = max(own_max, shfl_xor(own_max, m));
-  }
-  for (int n = lo + warp; n <= hi; n += 8) {
-    const int other0 = n * 64;
-    int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 64; r += 32) {
-      if (other0 + r < 32) {
-        const int id = seg[other0 + r];
-        other_min = min(other_min, id);
-        other_max = max(other_max, id);
-      }
-    }
-    for (int m = 16; m > 0; m >>= 1) {
-      other_min = min(other_min, shfl_xor(other_min, m));
-      other_max = max(other_max, shfl_xor(other_max, m));
-    }
-    unsigned char flag = ((n * 64 + 64 > 32) || (min(n * 64 + 64, 32) - 1 > own0)) ? 2 : 1;
-    if (other_max < own_min || other_min > own_max) flag = 0;
-    else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
-    if (lane == 0) flags[n - lo] = flag;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 32 && j <= i;
 }
 
-// Sets the scores of pairs that are not visible to -inf (lane rows from query i0, tile at key k0).
-__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl, const int* sg, const int (&seg_row)[RL]) {
+// Sets the scores of pairs that are not visible to -inf (lane rows from query i0, tile at key k0). A row's
+// document is [doc_start, doc_end); causal rows need no end (j <= i < end).
+__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl, const int (&doc_start)[RL]) {
 #pragma unroll
   for (int r = 0; r < RL; ++r) {
 #pragma unroll
     for (int c = 0; c < KL; ++c) {
       const int i = i0 + r, j = k0 + cl + 8 * c;
-      if (!(visible(i, j) && sg[j] == seg_row[r])) s[r][c] = -INFINITY;
+      if (!(visible(i, j) && j >= doc_start[r])) s[r][c] = -INFINITY;
     }
   }
 }
@@ -198,16 +172,16 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
   }
 }
 
-}  // namespace attn_fwd_e56760270c05_detail
+}  // namespace attn_fwd_4083a47b30c4_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_e56760270c05(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4083a47b30c4(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
-    const int* __restrict__ segments,
+    const int* __restrict__ ranges,
     float* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_e56760270c05_detail;
+  using namespace attn_fwd_4083a47b30c4_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -217,31 +191,27 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_e56760270c05(
   float* sK = reinterpret_cast<float*>(smem + K_OFFSET);
   float* sV = reinterpret_cast<float*>(smem + V_OFFSET);
   float* sP = reinterpret_cast<float*>(smem + P_OFFSET);
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-  const int* sg = segments + static_cast<long long>(b) * TQ;
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
   cp_async_commit();
-  int lo, hi;
-  visit_range(q0, lo, hi);
-  build_flags(sg, q0, lo, hi, flags);
+  const Walk w = walk(rg, q0);
 
   float o[RL][D / 8], m[RL], l[RL];
-  int seg_row[RL];
+  int doc_start[RL];
 #pragma unroll
   for (int r = 0; r < RL; ++r) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
-    seg_row[r] = q0 + row + r < TQ ? sg[q0 + row + r] : 0;
+    doc_start[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r)] : 0;
 #pragma unroll
     for (int c = 0; c < D / 8; ++c) o[r][c] = 0.0f;
   }
 
-  for (int n = hi; n >= lo; --n) {
+  for (int n = w.hi; n >= w.lo; --n) {
     __syncthreads();
-    if (flags[n - lo] == 0) continue;
     load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
     cp_async_commit();
@@ -249,7 +219,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_e56760270c05(
     __syncthreads();
     float sc[RL][KL];
     qk(sQ, sK, sc, row, cl);
-    if (flags[n - lo] == 2) mask_tile(sc, q0 + row, n * BC, cl, sg, seg_row);
+    if (needs_mask(w, n)) mask_tile(sc, q0 + row, n * BC, cl, doc_start);
     softmax_update(sc, m, l, o, sP, row, cl);
     __syncwarp();
     pv(sP, sV, o, row, cl);

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_69ca88fbec8f","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"segments","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19728,"flops":5406720,"bytes":673792}
+// KernelSource {"name":"attn_bwd_78a12ffb559c","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, segments; tiles Br=32 Bc=32, 8 warps
-namespace attn_bwd_69ca88fbec8f_detail {
+// attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=32 Bc=32, 8 warps
+namespace attn_bwd_78a12ffb559c_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -21,7 +21,6 @@ constexpr int PLD = 36;
 constexpr int TILE_BYTES = 2560;
 constexpr int P_OFFSET = 10240;
 constexpr int ROW_OFFSET = 19456;
-constexpr int FLAG_OFFSET = 19712;
 constexpr float SCALE_LOG2 = 0.360673755f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.250000000f;
@@ -54,61 +53,29 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
 }
 
-// The value v of lane (lane ^ mask) of the warp (all 32 lanes take part).
-template <typename T>
-__device__ __forceinline__ T shfl_xor(T v, int mask) {
-  return __shfl_xor_sync(0xffffffffu, v, mask);
-}
-
 // *p += a atomically (global memory; the result is not read, so this compiles to a reduction).
 __device__ __forceinline__ void red_add_f32(float* p, float a) {
   atomicAdd(p, a);
 }
 
-// Query tiles [lo, hi] that may see key rows [own0, own0 + 32).
-__device__ __forceinline__ void visit_range(int own0, int& lo, int& hi) {
-  lo = own0 / 32;
-  hi = 0;
+// The query tiles [lo, hi] that key rows [own0, own0 + 32) may see (lo > hi: none), and the
+// tiles [full_lo, full_hi] among them whose every pair is visible.
+struct Walk {
+  int lo, hi, full_lo, full_hi;
+};
+__device__ __forceinline__ Walk walk(const int* rg, int own0) {
+  const int last = min(own0 + 32, 32) - 1;
+  const int end = rg[2 * own0 + 1];  // every owned row's document holds [start, end)
+  return Walk{(max(own0, rg[2 * own0])) / 32, (min(31, rg[2 * last + 1] - 1)) / 32,
+              (last + 31) / 32, end / 32 - 1};
 }
 
-// flags[n - lo] for visited tiles n in [lo, hi]: 0 = no pair in one document (skipped), 1 = every pair
-// visible, 2 = per-element test. seg is this batch row's ids; ranges of ids that do not meet share no document.
-__device__ __forceinline__ void build_flags(const int* seg, int own0, int lo, int hi, unsigned char* flags) {
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  int own_min = INT_MAX, own_max = INT_MIN;
-  for (int r = lane; r < 32; r += 32) {
-    if (own0 + r < 32) {
-      const int id = seg[own0 + r];
-      own_min = min(own_min, id);
-      own_max = max(own_max, id);
-    }
-  }
-  for (int m = 16; m > 0; m >>= 1) {
-    own_min = min(own_min, shfl_xor(own_min, m));
-    own_max = max(own_max, shfl_xor(own_max, m));
-  }
-  for (int n = lo + warp; n <= hi; n += 8) {
-    const int other0 = n * 32;
-    int other_min = INT_MAX, other_max = INT_MIN;
-    for (int r = lane; r < 32; r += 32) {
-      if (other0 + r < 32) {
-        const int id = seg[other0 + r];
-        other_min = min(other_min, id);
-        other_max = max(other_max, id);
-      }
-    }
-    for (int m = 16; m > 0; m >>= 1) {
-      other_min = min(other_min, shfl_xor(other_min, m));
-      other_max = max(other_max, shfl_xor(other_max, m));
-    }
-    unsigned char flag = ((own0 + 32 > 32) || (min(own0 + 32, 32) - 1 > n * 32)) ? 2 : 1;
-    if (other_max < own_min || other_min > own_max) flag = 0;
-    else if (other_min != other_max || own_min != own_max || other_min != own_min) flag = 2;
-    if (lane == 0) flags[n - lo] = flag;
-  }
+// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
+__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
+  return n < w.full_lo || n > w.full_hi;
 }
 
-// Key j visible from query i by the static rules (segments are compared by the caller).
+// Key j visible from query i by the static rules (documents are compared by the caller).
 __device__ __forceinline__ bool visible(int i, int j) {
   return j < 32 && j <= i;
 }
@@ -172,20 +139,20 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
   }
 }
 
-}  // namespace attn_bwd_69ca88fbec8f_detail
+}  // namespace attn_bwd_78a12ffb559c_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_69ca88fbec8f(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
     const float* __restrict__ dout,
     const float* __restrict__ lse,
     const float* __restrict__ delta,
-    const int* __restrict__ segments,
+    const int* __restrict__ ranges,
     float* __restrict__ dq,
     float* __restrict__ dk,
     float* __restrict__ dv) {
-  using namespace attn_bwd_69ca88fbec8f_detail;
+  using namespace attn_bwd_78a12ffb559c_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;
@@ -198,16 +165,13 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_69ca88fbec8f(
   float* sdS = sP + BR * PLD;
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + BR;
-  unsigned char* flags = smem + FLAG_OFFSET;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-  const int* sg = segments + static_cast<long long>(b) * TQ;
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   cp_async_commit();
-  int lo, hi;
-  visit_range(k0, lo, hi);
-  build_flags(sg, k0, lo, hi, flags);
+  const Walk w = walk(rg, k0);
   float acc_k[D / 8], acc_v[D / 8];
 #pragma unroll
   for (int c = 0; c < D / 8; ++c) acc_k[c] = acc_v[c] = 0.0f;
@@ -215,9 +179,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_69ca88fbec8f(
   for (int hh = 0; hh < GROUP; ++hh) {
     const int h = kvh * GROUP + hh;
     const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
-    for (int qb = lo; qb <= hi; ++qb) {
+    for (int qb = w.lo; qb <= w.hi; ++qb) {
       __syncthreads();
-      if (flags[qb - lo] == 0) continue;
       const int q0 = qb * BR;
       load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
       load_rows<BR>(sdO, dout + q_head, q0, TQ, HQ * D);
@@ -233,12 +196,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_69ca88fbec8f(
       __syncthreads();
       float sc[KL], dp[KL];
       scores(sQ, sK, sdO, sV, sc, dp, row, cl);
-      const bool masked = flags[qb - lo] == 2;
+      const bool masked = needs_mask(w, qb);
 #pragma unroll
       for (int c = 0; c < KL; ++c) {
         const int i = q0 + row, j = k0 + cl + 8 * c;
         float p = exp2f(fmaf(sc[c], SCALE_LOG2, -sLse[row]));
-        if (masked && (!visible(i, j) || i >= TQ || sg[i] != sg[j])) p = 0.0f;
+        if (masked && (!visible(i, j) || i >= rg[2 * j + 1])) p = 0.0f;
         sP[row * PLD + cl + 8 * c] = p;
         sdS[row * PLD + cl + 8 * c] = p * (dp[c] - sDelta[row]);
       }
