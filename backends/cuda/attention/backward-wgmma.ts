@@ -87,13 +87,15 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 }`;
 
 function probabilities(s: AttentionSpec): string {
-  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
+  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < doc_start[half]"} || i >= doc_end[half]`;
+  const docParams = !s.documents ? "" : `${s.causal ? "" : ", const int (&doc_start)[2]"}, const int (&doc_end)[2]`;
   return `// From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
-// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS.
+// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. The thread's
+// two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane${s.documents ? ", const int* rg" : ""}) {
+                                             int k0, bool masked, int lane${docParams}) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
 #pragma unroll
@@ -119,6 +121,17 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
 }`;
 }
 
+/** Statements loading the document bounds of the thread's two keys into registers (0 past Tk: nothing visible). */
+function keyDocuments(s: AttentionSpec): string {
+  return `  int doc_end[2]${s.causal ? "" : ", doc_start[2]"};
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int j = k0 + kr0 + (lane >> 2) + 8 * half;
+    doc_end[half] = j < TK ? rg[2 * j + 1] : 0;
+${s.causal ? "" : "    doc_start[half] = j < TK ? rg[2 * j] : 0;\n"}  }
+`;
+}
+
 function body(s: AttentionSpec, c: AttentionConfig): string {
   const docs = s.documents;
   return `${blockCoordinates(s, c)}
@@ -136,7 +149,7 @@ ${walkSetup(s)}
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
-
+${docs ? keyDocuments(s) : ""}
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
     const bool masked = needs_mask(w, qb);
@@ -172,7 +185,7 @@ ${walkSetup(s)}
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${docs ? ", rg" : ""});
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${docs ? `${s.causal ? "" : ", doc_start"}, doc_end` : ""});
     }
     wgmma_fence();
 #pragma unroll

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_1d8f3323130d","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":83968,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_bcd48429e4a6","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":83968,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_1d8f3323130d_detail {
+namespace attn_bwd_wgmma_bcd48429e4a6_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -263,11 +263,12 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 }
 
 // From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
-// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS.
+// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. The thread's
+// two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane, const int* rg) {
+                                             int k0, bool masked, int lane, const int (&doc_end)[2]) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
 #pragma unroll
@@ -280,7 +281,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
         if (masked) {
           const int i = q0 + c + e, j = k0 + kr;
-          if (!visible(i, j) || i >= rg[2 * j + 1]) p[e] = 0.0f;
+          if (!visible(i, j) || i >= doc_end[half]) p[e] = 0.0f;
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
@@ -292,9 +293,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_1d8f3323130d_detail
+}  // namespace attn_bwd_wgmma_bcd48429e4a6_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_1d8f3323130d(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_bcd48429e4a6(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -305,7 +306,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_1d8f3323130d
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_1d8f3323130d_detail;
+  using namespace attn_bwd_wgmma_bcd48429e4a6_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -332,6 +333,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_1d8f3323130d
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
+  int doc_end[2];
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int j = k0 + kr0 + (lane >> 2) + 8 * half;
+    doc_end[half] = j < TK ? rg[2 * j + 1] : 0;
+  }
 
   while (more) {
     const int h = kvh * GROUP + hh, q0 = qb * BR;
@@ -368,7 +375,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_1d8f3323130d
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, rg);
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, doc_end);
     }
     wgmma_fence();
 #pragma unroll
