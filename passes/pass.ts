@@ -9,9 +9,9 @@
 import type { Graph } from "../ir/graph.ts";
 
 /**
- * How attention runs (the attention-lowering pass): `flash` the fused FlashAttention-2-style kernel; `flex` and
- * `xformers` name the block-sparse and the memory-efficient kernels (not built yet: they run as flash); `sdpa` and
- * `eager` the unfused reference (matmul, masked softmax, matmul).
+ * How attention runs (the attention-lowering pass): `flash` the fused FlashAttention-2-style kernel; `flex` the
+ * block-sparse kernel reading a block table (cuda; other targets run it as flash); `xformers` the memory-efficient
+ * kernel (not built yet: it runs as flash); `sdpa` and `eager` the unfused reference (matmul, masked softmax, matmul).
  */
 export type AttentionLowering = "flash" | "flex" | "xformers" | "sdpa" | "eager";
 

@@ -99,6 +99,7 @@ export function attentionSpec(kernel: Kernel): AttentionSpec {
     B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
     causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
     documents: hasDocumentRanges(kernel),
+    blocks: node.args.length === (kernel.kind === "attention" ? 5 : 6),
   };
 }
 
@@ -116,6 +117,7 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   if (kernel.kind === "attention") {
     const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
     if (spec.documents) names["ranges"] = arg(3);
+    if (spec.blocks) names["blocks"] = arg(4);
     return [renamed(renderAttentionForward(spec), names)];
   }
   const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
@@ -123,6 +125,7 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
     q: arg(0), k: arg(1), v: arg(2), dout: arg(3), out: kernel.extraReads![0]!, lse: kernel.extraReads![1]!, dq: dq!, dk: dk!, dv: dv!,
   };
   if (spec.documents) names["ranges"] = arg(4);
+  if (spec.blocks) names["blocks"] = arg(5);
   for (const s of attentionScratch(kernel)) names[s.role] = s.name;
   return renderAttentionBackward(spec, defaultBackwardConfig(spec, features.wgmma)).map((source) => renamed(source, names));
 }

@@ -1,10 +1,13 @@
 // Legalization for the CUDA kernels: rewrites a specialized graph so every attention (and attention gradient) has a
-// kernel. Two rules, applied together:
+// kernel. Three rules, applied together:
 //   - bf16 attention whose head dim the tensor-core kernels do not take runs in f32: its bf16 operands are cast up
 //     and its results cast back down (a mixed-precision model with small heads, like the example's head_dim 16);
 //   - a head dim the f32 kernels do not take (not a multiple of 8) is zero-padded up to one: q, k, v (and dout)
 //     get zero columns, which add nothing to the scores and give zero output columns, and the results are sliced
-//     back (the softmax scale stays the model's).
+//     back (the softmax scale stays the model's);
+//   - attention lowered as flex (passes/attention-lowering.ts) over document ranges gets its block table: block_mask of
+//     the ranges under its causal and window rules, built once per (ranges, rules) and read by every layer's forward
+//     and backward kernels, which then visit only the listed blocks (the sizes are numbers here, as block_mask needs).
 // Invariants: the result computes what the input computes, up to the rounding of the f32 attention (at least as
 // precise); each operand is transformed once, so the forward and backward kernels of one attention read the same
 // q, k, v buffers (backends/schedule/side-buffers.ts pairs them by those names, and the backward reads the
@@ -57,10 +60,18 @@ function narrow(b: GraphBuilder, v: Value, like: TensorType): Value {
   return b.castTo(sliced, like.dtype);
 }
 
-/** Rebuilds `graph` with every attention planFor selects run at its plan. */
+/** Whether `node` is a flex attention over document ranges that has no block table yet. */
+function needsBlocks(graph: Graph, node: Node): boolean {
+  const documents = node.args[node.op === "attention" ? 3 : 4];
+  return ATTENTION_OPS.has(node.op) && node.attrs["lowering"] === "flex" && documents !== undefined &&
+    graph.types[documents]!.shape.length === 3 && node.args.length === (node.op === "attention" ? 4 : 5);
+}
+
+/** Rebuilds `graph` with every attention planFor selects run at its plan, and flex attention given its block table. */
 function legalizeGraph(graph: Graph): Graph {
   const plans = graph.nodes.map((n) => planFor(graph, n));
-  if (plans.every((p) => p === undefined)) return graph;
+  const flex = graph.nodes.map((n) => needsBlocks(graph, n));
+  if (plans.every((p) => p === undefined) && !flex.includes(true)) return graph;
   const b = new GraphBuilder(graph.name);
   const map = declareInputs(b, graph);
   const widened = new Map<ValueId, Value>();
@@ -70,9 +81,18 @@ function legalizeGraph(graph: Graph): Graph {
     if (!widened.has(v)) widened.set(v, widen(b, map.get(v)!, plan.headDim));
     return widened.get(v)!;
   };
+  const tables = new Map<string, Value>();
+  const blocksOf = (node: Node): Value => {
+    const ranges = node.args[node.op === "attention" ? 3 : 4]!;
+    const rules = { causal: node.attrs["causal"] as boolean, window: node.attrs["window"] as number };
+    const key = JSON.stringify([ranges, rules]);
+    if (!tables.has(key)) tables.set(key, b.op("block_mask", [map.get(ranges)!], rules));
+    return tables.get(key)!;
+  };
   graph.nodes.forEach((node, i) => {
     const plan = plans[i];
     const args = node.args.map((a) => (plan ? wide(a, plan) : map.get(a)!));
+    if (flex[i]) args.push(blocksOf(node));
     const results = b.ops(node.op, args, node.attrs);
     node.results.forEach((id, j) => {
       map.set(id, plan ? narrow(b, results[j]!, graph.types[id]!) : results[j]!);

@@ -3,13 +3,15 @@
 // document ranges (i32) [B,T,2]; query head h reads key/value head floor(h / (Hq/Hk)). Key j is visible from query i
 // when (not causal or j <= i), (window = 0 or i - j < window) and i and j share a document: seg[b,i] == seg[b,j], or
 // start[b,i] <= j < end[b,i]. Ranges must partition [0,T) into runs, every position's range being the run holding it
-// (6123 otherwise: the kernels rely on it). GQA needs Hq a multiple of Hk (6115, checked once sizes are known); the
-// op's type rule already guarantees Tq == Tk for causal attention and documents. A query that
-// sees no key gives an output row of zeros (and no gradient). attention_grad recomputes the probabilities P and
+// (6123 otherwise: the kernels rely on it). With a block table (block_mask), only pairs in listed blocks are visible.
+// GQA needs Hq a multiple of Hk (6115, checked once sizes are known); the op's type rule already guarantees Tq == Tk
+// for causal attention and documents. A query that sees no key gives an output row of zeros (and no gradient). attention_grad recomputes the probabilities P and
 // returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q,
 // dv = P^T dout, summed over the query heads sharing a kv head.
 
 import type { Tensor, TensorData } from "../tensor.ts";
+import { ATTENTION_BLOCK } from "../ops/model.ts";
+import { listedIn } from "./block-mask.ts";
 import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
 
 /** Sizes and masking rules of one attention node. */
@@ -21,7 +23,8 @@ interface Geometry {
   readonly together: (b: number, i: number, j: number) => boolean;
 }
 
-function geometry(q: Tensor, k: Tensor, v: Tensor, documents: Tensor | undefined, ctx: EvalContext): Geometry {
+function geometry(q: Tensor, k: Tensor, v: Tensor, documents: Tensor | undefined, blocks: Tensor | undefined,
+  ctx: EvalContext): Geometry {
   const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
   const [, Tk, Hk] = k.shape as [number, number, number];
   const causal = ctx.attrs["causal"] as boolean;
@@ -29,7 +32,14 @@ function geometry(q: Tensor, k: Tensor, v: Tensor, documents: Tensor | undefined
     ctx.fail(6115, `${Hq} query heads are not a multiple of ${Hk} key/value heads`, "check num_key_value_heads");
   }
   return { B, Tq, Tk, Hq, Hk, D, Dv: v.shape[3]!, scale: ctx.attrs["scale"] as number, causal,
-    window: ctx.int("window"), together: togetherIn(documents, Tk, ctx) };
+    window: ctx.int("window"), together: withBlocks(togetherIn(documents, Tk, ctx), blocks, ctx) };
+}
+
+/** The document rule further restricted to the listed blocks of a block table, when there is one. */
+function withBlocks(together: Geometry["together"], blocks: Tensor | undefined, ctx: EvalContext): Geometry["together"] {
+  if (!blocks) return together;
+  const listed = listedIn(blocks, ctx);
+  return (b, i, j) => together(b, i, j) && listed(b, Math.floor(i / ATTENTION_BLOCK), Math.floor(j / ATTENTION_BLOCK));
 }
 
 /** The document rule of the documents operand: none, equal segment ids, or checked ranges. */
@@ -102,8 +112,8 @@ function eachQuery(g: Geometry, q: TensorData, k: TensorData, p: Float64Array,
   }
 }
 
-const attention: Eval = ([q, k, v, documents], ctx) => {
-  const g = geometry(q!, k!, v!, documents, ctx);
+const attention: Eval = ([q, k, v, documents, blocks], ctx) => {
+  const g = geometry(q!, k!, v!, documents, blocks, ctx);
   const out = stageOut(ctx);
   const p = new Float64Array(g.Tk);
   const acc = new Float64Array(g.Dv);
@@ -122,8 +132,8 @@ const attention: Eval = ([q, k, v, documents], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
-const attentionGrad: Eval = ([q, k, v, dout, documents], ctx) => {
-  const g = geometry(q!, k!, v!, documents, ctx);
+const attentionGrad: Eval = ([q, k, v, dout, documents, blocks], ctx) => {
+  const g = geometry(q!, k!, v!, documents, blocks, ctx);
   const [qd, kd, vd, dod] = [q!.data, k!.data, v!.data, dout!.data];
   const dq = new Float64Array(qd.length);
   const dk = new Float64Array(kd.length);

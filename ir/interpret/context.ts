@@ -23,6 +23,7 @@
 //   6121 gather index out of range                        (gather.ts)
 //   6122 document_ranges of segment ids that decrease     (model.ts)
 //   6123 attention document ranges that are not runs partitioning the row   (attention.ts)
+//   6124 attention blocks whose counts or entries are out of range   (block-mask.ts)
 //   9101 an evaluation returned a result of the wrong type (index.ts; a bug in trainc)
 
 import { TraincError } from "../../compiler/diagnostics.ts";

@@ -9,6 +9,7 @@ import type { Graph, ValueId } from "../graph.ts";
 import type { OpName } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
 import { ATTENTION_EVALS } from "./attention.ts";
+import { BLOCK_MASK_EVALS } from "./block-mask.ts";
 import { bindInputs } from "./bind.ts";
 import { BINARY_EVALS } from "./binary.ts";
 import { EvalContext, type Eval, type OutSpec } from "./context.ts";
@@ -28,7 +29,7 @@ import { UNARY_EVALS } from "./unary.ts";
 /** The evaluation of every op. */
 export const EVALS: Readonly<Record<OpName, Eval>> = Object.freeze({
   ...UNARY_EVALS, ...BINARY_EVALS, ...CREATE_EVALS, ...REDUCE_EVALS, ...CUMSUM_EVALS, ...STRUCTURAL_EVALS,
-  ...GATHER_EVALS, ...MATMUL_EVALS, ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...MODEL_EVALS,
+  ...GATHER_EVALS, ...MATMUL_EVALS, ...EMBEDDING_EVALS, ...LOSS_EVALS, ...ATTENTION_EVALS, ...BLOCK_MASK_EVALS, ...MODEL_EVALS,
   ...OPTIM_EVALS, ...QUANT_EVALS,
 } satisfies Record<OpName, Eval>);
 

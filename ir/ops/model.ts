@@ -23,7 +23,7 @@ function expectSameType(a: TensorType, b: TensorType, what: string): void {
  * number, or the same symbolic size); returns the output type.
  */
 function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: TensorType | undefined,
-  attrs: Attrs): TensorType {
+  blocks: TensorType | undefined, attrs: Attrs): TensorType {
   for (const [t, what] of [[q, "q"], [k, "k"], [v, "v"]] as const) {
     expectRank(t, 4, `attention ${what} ([B,T,H,D])`);
     expectFloat(t, `attention ${what}`);
@@ -46,11 +46,29 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: 
     expectDim(documents.shape[1]!, tq!, "attention documents length");
     expectDim(k.shape[1]!, tq!, "attention with documents: key length");
   }
+  if (blocks) {
+    if (!documents || documents.shape.length !== 3) typeError("attention blocks need document ranges before them");
+    expectDType(blocks, "i32", "attention blocks");
+    expectRank(blocks, 4, "attention blocks ([B,2,nB,nB+1])");
+    const n = blockCount(tq!, "attention blocks");
+    for (const [i, want] of [b!, 2, n, n + 1].entries()) expectDim(blocks.shape[i]!, want, "attention blocks");
+  }
   if (attrs["causal"] as boolean) expectDim(k.shape[1]!, tq!, "causal attention: key length");
   if (!(FUSED_ATTENTION as readonly unknown[]).includes(attrs["lowering"])) {
     typeError(`attention lowering '${attrs["lowering"]}' is not one of ${FUSED_ATTENTION.join(", ")}`);
   }
   return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
+}
+
+/** Rows and columns of one block of a block mask (FlexAttention's default block size). */
+export const ATTENTION_BLOCK = 128;
+
+/** Blocks of ATTENTION_BLOCK positions over a length that must be a number. */
+function blockCount(length: Dim, what: string): number {
+  if (typeof length !== "number") {
+    typeError(`${what}: length ${length} must be a number (block masks are built after the batch shape is fixed)`);
+  }
+  return Math.ceil(length / ATTENTION_BLOCK);
 }
 
 /** Documents are segment ids [B,T] (any integer dtype) or document ranges i32 [B,T,2]. */
@@ -145,22 +163,38 @@ export const MODEL_OPS = {
       return [tensor("i32", [...seg!.shape, 2])];
     },
   },
+  block_mask: {
+    doc: `Which blocks of ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} (query, key) pairs hold a visible pair, from document ranges ` +
+      "[B,T,2] and the causal and window rules of attention: i32 [B,2,nB,nB+1] with nB = ceil(T/" +
+      `${ATTENTION_BLOCK}). [b,0,qb] lists the key blocks query block qb sees, [b,1,kb] the query blocks that see key ` +
+      "block kb: a count, then the blocks in ascending order, each as 2 * block + 1 when every pair of it (within T) " +
+      "is visible and 2 * block when only some are, then -1. T must be a number.",
+    arity: 1, attrs: { causal: { kind: "bool", default: true }, window: { kind: "int", default: 0 } },
+    infer: ([ranges]) => {
+      checkDocuments(ranges!, "block_mask documents");
+      if (ranges!.shape.length !== 3) typeError("block_mask takes document ranges [B,T,2], not segment ids");
+      const n = blockCount(ranges!.shape[1]!, "block_mask");
+      return [tensor("i32", [ranges!.shape[0]!, 2, n, n + 1])];
+    },
+  },
   attention: {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
       "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and, with the optional " +
       "documents operand, i and j are in one document: equal segment ids [B,T], or start[i] <= j < end[i] for " +
       "document ranges [B,T,2] (as document_ranges makes them: a partition of [0,T) into runs; 6123 otherwise). " +
       "Causal attention and documents need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
+      "An optional blocks operand after document ranges (block_mask of the same rules) restricts the pairs to the " +
+      `listed ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} blocks; it changes nothing when built from the same ranges and rules. ` +
       "`lowering` (flash, flex, xformers) names the fused kernel meant to run it and does not change its meaning.",
-    arity: [3, 4], attrs: ATTENTION_ATTRS,
-    infer: ([q, k, v, seg], attrs) => [checkAttention(q!, k!, v!, seg, attrs)],
+    arity: [3, 5], attrs: ATTENTION_ATTRS,
+    infer: ([q, k, v, documents, blocks], attrs) => [checkAttention(q!, k!, v!, documents, blocks, attrs)],
   },
   attention_grad: {
     doc: "Gradients (dq, dk, dv) of attention given the output's gradient dout; same attributes and the same " +
       "rules as attention (causal or documents need Tk == Tq).",
-    arity: [4, 5], attrs: ATTENTION_ATTRS,
-    infer: ([q, k, v, dout, seg], attrs) => {
-      expectSameType(dout!, checkAttention(q!, k!, v!, seg, attrs), "attention_grad dout");
+    arity: [4, 6], attrs: ATTENTION_ATTRS,
+    infer: ([q, k, v, dout, documents, blocks], attrs) => {
+      expectSameType(dout!, checkAttention(q!, k!, v!, documents, blocks, attrs), "attention_grad dout");
       return [q!, k!, v!];
     },
   },

@@ -34,10 +34,9 @@ const rope: Vjp = ({ b, args: [x, cos, sin], dys }) => {
   return [dx, sumHeads(mul(b, dy, x!)), sumHeads(mul(b, dy, rotateHalf(b, x!)))];
 };
 
-const attention: Vjp = ({ b, args: [q, k, v, documents], attrs, dys }) => {
-  const operands = documents ? [q!, k!, v!, onlyDy(dys), documents] : [q!, k!, v!, onlyDy(dys)];
-  const [dq, dk, dv] = b.ops("attention_grad", operands, attrs);
-  return documents ? [dq, dk, dv, undefined] : [dq, dk, dv];
+const attention: Vjp = ({ b, args: [q, k, v, ...masks], attrs, dys }) => {
+  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, onlyDy(dys), ...masks], attrs);
+  return [dq, dk, dv, ...masks.map(() => undefined)];
 };
 
 const crossEntropy: Vjp = ({ b, args: [logits, targets], attrs, dys }) => {

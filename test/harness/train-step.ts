@@ -9,6 +9,7 @@ import type { Graph, Module } from "../../ir/graph.ts";
 import type { Tensor } from "../../ir/tensor.ts";
 import { randomInputs } from "./random.ts";
 import type { TrainStepOptions } from "../../ir/train-step.ts";
+import { DEFAULT_PASS_OPTIONS, type PassOptions } from "../../passes/pass.ts";
 
 /** The Hugging Face fixture folders (test/fixtures/hf/<case>). */
 export const HF_FIXTURES = join(import.meta.dirname, "../fixtures/hf");
@@ -20,11 +21,13 @@ export const TEST_OPTIMIZER: Omit<TrainStepOptions, "trainable"> = {
   maxGradNorm: 1,
 };
 
-/** The model in folder `dir` (in `precision`) and its train-step module, specialized to `sizes`. */
+/** The model in folder `dir` (in `precision`) and its train-step module (lowered with `passes`), specialized to `sizes`. */
 export function specializedTrainStep(dir: string, precision: ForwardOptions, sizes = { B: 2, T: 8 },
-  optimizer: Omit<TrainStepOptions, "trainable"> = TEST_OPTIMIZER): { model: LoadedModel; module: Module } {
+  optimizer: Omit<TrainStepOptions, "trainable"> = TEST_OPTIMIZER, passes: PassOptions = DEFAULT_PASS_OPTIONS):
+  { model: LoadedModel; module: Module } {
   const model = loadModel(dir, precision);
-  const module = specializeModule(lowerTrainStep(model.forward, { ...optimizer, trainable: Object.keys(model.parameters) }), sizes);
+  const trainStep = lowerTrainStep(model.forward, { ...optimizer, trainable: Object.keys(model.parameters) }, passes);
+  const module = specializeModule(trainStep, sizes);
   return { model, module };
 }
 

@@ -85,6 +85,22 @@ describe("attention", () => {
     }
   });
 
+  it("with the block table of block_mask, gives what it gives without (causal or not, with a window)", () => {
+    const T = 300;
+    const docs = [0, 150, 170, 300];
+    const ranges = Array.from({ length: T }, (_, t) => { const d = docs.findIndex((e) => e > t); return [docs[d - 1]!, docs[d]!]; }).flat();
+    const seg = Array.from({ length: T }, (_, t) => docs.findIndex((e) => e > t));
+    for (const [causal, window] of [[true, 0], [false, 0], [true, 140], [false, 60]] as const) {
+      const c: Case = { B: 1, Tq: T, Tk: T, Hq: 2, Hk: 1, D: 2, Dv: 2, causal, window, scale: 0.5, seg };
+      const { q, k, v } = data(c, 70);
+      const [qf, kf, vf] = feeds(c, q, k, v);
+      const rf = feed("i32", [1, T, 2], ranges);
+      const out = run([qf!, kf!, vf!, rf], (b, x, y, z, r) =>
+        [b.op("attention", [x!, y!, z!, r!, b.op("block_mask", [r!], { causal, window })], attrs(c))])[0]!;
+      expectClose(out, naive(c, q, k, v), 1e-13);
+    }
+  });
+
   it("plain causal, and non-causal with Tq != Tk", () => {
     const causal: Case = { ...packed, window: 0, seg: undefined };
     const a = data(causal, 20);

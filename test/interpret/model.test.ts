@@ -88,6 +88,24 @@ describe("document_ranges", () => {
   });
 });
 
+describe("block_mask", () => {
+  it("lists the visible blocks of each query block and key block, full ones odd", () => {
+    // Documents [0, 200) and [200, 300): 3 blocks of 128 positions (the last one 44 long).
+    const ranges = Array.from({ length: 300 }, (_, t) => (t < 200 ? [0, 200] : [200, 300])).flat();
+    const table = (causal: boolean, window = 0) =>
+      toArray(runOp([feed("i32", [1, 300, 2], ranges)], "block_mask", { causal, window }));
+    const rows = (t: number[]) => Array.from({ length: 6 }, (_, r) => t.slice(4 * r, 4 * r + 4));
+    // Causal: query block 0 sees key block 0 partly (the diagonal); block 1 sees 0 fully (its rows 128-199 are in
+    // document 0 but rows 200-255 are not), so partly, and itself partly; block 2 sees block 1 partly and itself partly.
+    expect(rows(table(true))).toEqual([[1, 0, -1, -1], [2, 0, 2, -1], [2, 2, 4, -1], [2, 0, 2, -1], [2, 2, 4, -1], [1, 4, -1, -1]]);
+    // Not causal: block 0 sees block 0 fully (rows and keys 0-127 all in document 0) and block 1 partly; block 2
+    // (rows and keys 256-299, all in document 1) sees itself fully. The second half is the same, transposed.
+    expect(rows(table(false))).toEqual([[2, 1, 2, -1], [3, 0, 2, 4], [2, 2, 5, -1], [2, 1, 2, -1], [3, 0, 2, 4], [2, 2, 5, -1]]);
+    // A window of 10 keeps only the diagonal blocks and the first rows of each block looking one block back.
+    expect(rows(table(true, 10))[1]).toEqual([2, 0, 2, -1]);
+  });
+});
+
 describe("adamw", () => {
   /** The op doc's formula, written out. */
   function reference(p: number, g: number, m: number, v: number, lr: number, step: number,

@@ -20,7 +20,7 @@
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { dqAccumulator } from "./backward-prep.ts";
 import { describeShape } from "./forward-mma.ts";
-import { maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
@@ -35,7 +35,8 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const pOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
   const dSOffset = pOffset + c.Br * c.Bc * 2;
   const rowOffset = dSOffset + c.Br * c.Bc * 2;
-  return { vOffset, qOffset, dOOffset, pOffset, dSOffset, rowOffset, bytes: rowOffset + 4 * c.Br * 4 };
+  const listOffset = rowOffset + 4 * c.Br * 4;
+  return { vOffset, qOffset, dOOffset, pOffset, dSOffset, rowOffset, listOffset, bytes: listOffset + listBytes(s) };
 }
 
 /** Warps along M and N of an [m x n] product: each warp tile a multiple of 16 x 16 and as square as possible. */
@@ -103,10 +104,10 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
  * Device code both bf16 backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
  * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
  */
-export const QUERY_WALK = `// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
-  if (++qb <= w.hi) return true;
-  qb = w.lo;
+export const QUERY_WALK = `// Next (head in group, walk position in [w.lo, w.hi]) to visit after (hh, f); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
+  if (++f <= w.hi) return true;
+  f = w.lo;
   return ++hh < GROUP;
 }
 
@@ -269,15 +270,14 @@ export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
  * start loading K and V, find the query tiles to visit, and start loading the first one.
  */
 export function walkSetup(s: AttentionSpec): string {
-  const docs = s.documents;
   return `  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
+
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
-  const Walk w = walk(${docs ? "rg, " : ""}k0);
-  int hh = 0, qb = w.lo, stage = 0;
+${walkStatements(s, "k0")}
+  int hh = 0, f = w.lo, stage = 0;
   bool more = w.lo <= w.hi;
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
+  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, tile_at(w, f) * BR);
   cp_async_commit();`;
 }
 
@@ -303,17 +303,17 @@ ${walkSetup(s)}
   zero(acc_v);
 
   while (more) {
-    const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = needs_mask(w, qb);
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
+    const bool masked = needs_mask(w, f);
     const int st = stage * BR;
     cp_async_wait<0>();
     __syncthreads();
-    int nh = hh, nq = qb;
-    more = advance(nh, nq, w);
+    int nh = hh, nf = f;
+    more = advance(nh, nf, w);
     if (more) {
       const int nst = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + nst * D, sdO + nst * D, sLse + nst, sDelta + nst, b, kvh * GROUP + nh,
-                      nq * BR);
+                      tile_at(w, nf) * BR);
     }
     cp_async_commit();
     {
@@ -345,7 +345,7 @@ ${walkSetup(s)}
       }
     }
     hh = nh;
-    qb = nq;
+    f = nf;
     stage ^= 1;
   }
 
@@ -379,7 +379,7 @@ export function backwardParams(s: AttentionSpec): KernelParam[] {
     { name: "dout", dtype: "bf16", access: "read" },
     { name: "lse", dtype: "f32", access: "read" },
     { name: "delta", dtype: "f32", access: "read" },
-    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
+    ...maskParams(s),
     { name: dqAccumulator(s), dtype: "f32", access: "readwrite" },
     { name: "dk", dtype: "bf16", access: "write" },
     { name: "dv", dtype: "bf16", access: "write" },
@@ -408,7 +408,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "K_WM", km], ["int", "K_MT", c.Bc / km / 16], ["int", "K_NT", s.D / kn / 8],
       ["int", "Q_WM", qm], ["int", "Q_MT", c.Br / qm / 16], ["int", "Q_NT", s.D / qn / 8],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
-      ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
+      ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale], ["bool", "AHEAD", Number(ahead.any)],
       ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)],

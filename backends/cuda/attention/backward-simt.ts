@@ -11,7 +11,7 @@ import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { backwardBytes } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
 import { paddedRow } from "./forward-simt.ts";
-import { maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -19,7 +19,8 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const tile = c.Bc * paddedRow(s.D) * 4;
   const pOffset = 4 * tile;
   const rowOffset = pOffset + 2 * c.Br * (c.Bc + 4) * 4;
-  return { tile, pOffset, rowOffset, bytes: rowOffset + 2 * c.Br * 4 };
+  const listOffset = rowOffset + 2 * c.Br * 4;
+  return { tile, pOffset, rowOffset, listOffset, bytes: listOffset + listBytes(s) };
 }
 
 /** Throws 5306/5307 unless Br = Bc = 4 * warps and shared memory fits. */
@@ -107,11 +108,11 @@ function body(s: AttentionSpec): string {
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + BR;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
+
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   cp_async_commit();
-  const Walk w = walk(${docs ? "rg, " : ""}k0);
+${walkStatements(s, "k0")}
   float acc_k[D / 8], acc_v[D / 8];
 #pragma unroll
   for (int c = 0; c < D / 8; ++c) acc_k[c] = acc_v[c] = 0.0f;
@@ -119,9 +120,9 @@ ${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""
   for (int hh = 0; hh < GROUP; ++hh) {
     const int h = kvh * GROUP + hh;
     const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
-    for (int qb = w.lo; qb <= w.hi; ++qb) {
+    for (int f = w.lo; f <= w.hi; ++f) {
       __syncthreads();
-      const int q0 = qb * BR;
+      const int q0 = tile_at(w, f) * BR;
       load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
       load_rows<BR>(sdO, dout + q_head, q0, TQ, HQ * D);
       cp_async_commit();
@@ -136,7 +137,7 @@ ${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""
       __syncthreads();
       float sc[KL], dp[KL];
       scores(sQ, sK, sdO, sV, sc, dp, row, cl);
-      const bool masked = needs_mask(w, qb);
+      const bool masked = needs_mask(w, f);
 #pragma unroll
       for (int c = 0; c < KL; ++c) {
         const int i = q0 + row, j = k0 + cl + 8 * c;
@@ -169,7 +170,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "dout", dtype: "f32", access: "read" },
     { name: "lse", dtype: "f32", access: "read" },
     { name: "delta", dtype: "f32", access: "read" },
-    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
+    ...maskParams(s),
     { name: "dq", dtype: "f32", access: "readwrite" },
     { name: "dk", dtype: "f32", access: "write" },
     { name: "dv", dtype: "f32", access: "write" },
@@ -189,7 +190,7 @@ export function renderBackwardSimt(s: AttentionSpec, c: AttentionConfig): Kernel
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
       ["int", "KL", c.Bc / 8], ["int", "LD", paddedRow(s.D)], ["int", "PLD", c.Bc + 4],
-      ["int", "TILE_BYTES", at.tile], ["int", "P_OFFSET", at.pOffset], ["int", "ROW_OFFSET", at.rowOffset],
+      ["int", "TILE_BYTES", at.tile], ["int", "P_OFFSET", at.pOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale],
     ],

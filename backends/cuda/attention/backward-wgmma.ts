@@ -22,7 +22,7 @@ import {
   backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskShape, renderMask, tiles } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -37,7 +37,8 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const dOOffset = qOffset + 2 * tileBytes(c.Br, s.D);
   const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
   const rowOffset = dSOffset + c.Bc * c.Br * 2;
-  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, bytes: rowOffset + 4 * c.Br * 4 };
+  const listOffset = rowOffset + 4 * c.Br * 4;
+  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, bytes: listOffset + listBytes(s) };
 }
 
 /** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
@@ -151,8 +152,8 @@ ${walkSetup(s)}
   zero(acc_v);
 ${docs ? keyDocuments(s) : ""}
   while (more) {
-    const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = needs_mask(w, qb);
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
+    const bool masked = needs_mask(w, f);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
@@ -160,12 +161,12 @@ ${docs ? keyDocuments(s) : ""}
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
-    int nh = hh, nq = qb;
-    more = advance(nh, nq, w);
+    int nh = hh, nf = f;
+    more = advance(nh, nf, w);
     if (more) {
       const int next = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
-                      kvh * GROUP + nh, nq * BR);
+                      kvh * GROUP + nh, tile_at(w, nf) * BR);
     }
     cp_async_commit();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
@@ -221,7 +222,7 @@ ${docs ? keyDocuments(s) : ""}
       }
     }
     hh = nh;
-    qb = nq;
+    f = nf;
     stage ^= 1;
   }
 
@@ -258,7 +259,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
-      ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset],
+      ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",

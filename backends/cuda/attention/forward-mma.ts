@@ -10,7 +10,7 @@
 // start first while the blocks running together share that head's K and V in L2.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
-import { maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
@@ -22,7 +22,7 @@ import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 const MAX_ACCUMULATORS = 192;
 
 function sharedBytes(s: AttentionSpec, c: AttentionConfig): number {
-  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D);
+  return tileBytes(c.Br, s.D) + 2 * tileBytes(c.Bc, s.D) + listBytes(s);
 }
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
@@ -172,11 +172,11 @@ function body(s: AttentionSpec): string {
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
+
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
-  const Walk w = walk(${docs ? "rg, " : ""}q0);
-  int n = w.hi;
-  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+${walkStatements(s, "q0")}
+  int f = w.hi;
+  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
@@ -193,7 +193,8 @@ ${s.causal ? "" : "      doc_end[mt][half] = i < TQ ? rg[2 * i + 1] : 0;\n"}` : 
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  for (; n >= w.lo; --n) {
+  for (; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -206,9 +207,9 @@ ${s.causal ? "" : "      doc_end[mt][half] = i < TQ ? rg[2 * i + 1] : 0;\n"}` : 
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
+    if (f > w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
+    if (needs_mask(w, f)) mask_tile(sc, q0, n * BC, warp, lane${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();
@@ -247,7 +248,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "q", dtype: "bf16", access: "read" },
     { name: "k", dtype: "bf16", access: "read" },
     { name: "v", dtype: "bf16", access: "read" },
-    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
+    ...maskParams(s),
     { name: "out", dtype: "bf16", access: "write" },
     { name: "lse", dtype: "f32", access: "write" },
   ];
@@ -268,7 +269,7 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "MT", mTiles],
       ["int", "NT", c.Bc / 8], ["int", "NQ", tiles(s.Tq, c.Br)], ["int", "K_OFFSET", kOffset],
-      ["int", "V_OFFSET", vOffset],
+      ["int", "V_OFFSET", vOffset], ...listConstant(s, vOffset + tileBytes(c.Bc, s.D)),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
@@ -292,7 +293,7 @@ export function forwardBytes(s: AttentionSpec): number {
 
 /** Sizes and masking of a spec in one phrase, for kernel summaries. */
 export function describeShape(s: AttentionSpec): string {
-  const mask = [s.causal ? "causal" : "", s.window > 0 ? `window ${s.window}` : "", s.documents ? "documents" : ""]
+  const mask = [s.causal ? "causal" : "", s.window > 0 ? `window ${s.window}` : "", s.documents ? "documents" : "", s.blocks ? "block table" : ""]
     .filter((x) => x !== "").join(", ");
   return `B=${s.B} Tq=${s.Tq} Tk=${s.Tk} Hq=${s.Hq} Hk=${s.Hk} D=${s.D}${mask === "" ? "" : `, ${mask}`}`;
 }

@@ -9,7 +9,7 @@
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { forwardBytes, describeShape } from "./forward-mma.ts";
-import { maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -25,7 +25,8 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const kOffset = c.Br * paddedRow(s.D) * 4;
   const vOffset = kOffset + c.Bc * paddedRow(s.D) * 4;
   const pOffset = vOffset + c.Bc * paddedRow(s.D) * 4;
-  return { kOffset, vOffset, pOffset, bytes: pOffset + c.Br * (c.Bc + 4) * 4 };
+  const listOffset = pOffset + c.Br * (c.Bc + 4) * 4;
+  return { kOffset, vOffset, pOffset, listOffset, bytes: listOffset + listBytes(s) };
 }
 
 /** Throws 5306/5307 unless the config fits the SIMT layout, registers and shared memory. */
@@ -150,10 +151,10 @@ function body(s: AttentionSpec): string {
   float* sP = reinterpret_cast<float*>(smem + P_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-${docs ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : ""}
+
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
   cp_async_commit();
-  const Walk w = walk(${docs ? "rg, " : ""}q0);
+${walkStatements(s, "q0")}
 
   float o[RL][D / 8], m[RL], l[RL];
 ${docs ? `  int doc_start[RL]${s.causal ? "" : ", doc_end[RL]"};\n` : ""}#pragma unroll
@@ -165,7 +166,8 @@ ${s.causal ? "" : "    doc_end[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r) + 
     for (int c = 0; c < D / 8; ++c) o[r][c] = 0.0f;
   }
 
-  for (int n = w.hi; n >= w.lo; --n) {
+  for (int f = w.hi; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
     __syncthreads();
     load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -174,7 +176,7 @@ ${s.causal ? "" : "    doc_end[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r) + 
     __syncthreads();
     float sc[RL][KL];
     qk(sQ, sK, sc, row, cl);
-    if (needs_mask(w, n)) mask_tile(sc, q0 + row, n * BC, cl${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
+    if (needs_mask(w, f)) mask_tile(sc, q0 + row, n * BC, cl${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
     softmax_update(sc, m, l, o, sP, row, cl);
     __syncwarp();
     pv(sP, sV, o, row, cl);
@@ -202,7 +204,7 @@ function params(s: AttentionSpec): KernelParam[] {
     { name: "q", dtype: "f32", access: "read" },
     { name: "k", dtype: "f32", access: "read" },
     { name: "v", dtype: "f32", access: "read" },
-    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
+    ...maskParams(s),
     { name: "out", dtype: "f32", access: "write" },
     { name: "lse", dtype: "f32", access: "write" },
   ];
@@ -222,7 +224,7 @@ export function renderForwardSimt(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "WARPS", c.warps],
       ["int", "THREADS", threads], ["int", "RL", c.Br / (4 * c.warps)], ["int", "KL", c.Bc / 8],
       ["int", "LD", paddedRow(s.D)], ["int", "PLD", c.Bc + 4], ["int", "NQ", tiles(s.Tq, c.Br)],
-      ["int", "K_OFFSET", at.kOffset], ["int", "V_OFFSET", at.vOffset], ["int", "P_OFFSET", at.pOffset],
+      ["int", "K_OFFSET", at.kOffset], ["int", "V_OFFSET", at.vOffset], ["int", "P_OFFSET", at.pOffset], ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "shfl_xor"],

@@ -2,7 +2,7 @@
 // `attention_grad` nodes: renderAttentionForward (one kernel: out and lse) and renderAttentionBackward (kernels in
 // launch order: prep -> main -> [dq epilogue for bf16]), the default tile configs, and the buffers the schedule must
 // provide beyond the op's operands and results (lse from forward to backward; delta and, for bf16, dq_accum scratch).
-// Invariants: every kernel parameter is one of: q, k, v, ranges, out, lse, dout, delta, dq_accum, dq, dk, dv;
+// Invariants: every kernel parameter is one of: q, k, v, ranges, blocks, out, lse, dout, delta, dq_accum, dq, dk, dv;
 // specs are checked (5301-5305) and configs checked (5306-5307) before anything is rendered.
 
 import type { KernelSource } from "../../kernel.ts";
@@ -12,7 +12,8 @@ import { dqAccumulator, renderBackwardDq, renderBackwardPrep } from "./backward-
 import { renderBackwardSimt } from "./backward-simt.ts";
 import { renderForwardMma } from "./forward-mma.ts";
 import { renderForwardSimt } from "./forward-simt.ts";
-import { checkSpec, type AttentionConfig, type AttentionSpec } from "./spec.ts";
+import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
+import { badConfig, checkSpec, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
 export type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
@@ -40,10 +41,18 @@ export function defaultBackwardConfig(s: AttentionSpec, wgmma = false): Attentio
   return { Br: 32, Bc: 32, warps: 8 };
 }
 
+/** With a block table, every tile must lie inside one block: tile sizes dividing ATTENTION_BLOCK (5306). */
+function checkBlockTiles(kernel: string, s: AttentionSpec, c: AttentionConfig): void {
+  if (s.blocks && (ATTENTION_BLOCK % c.Br !== 0 || ATTENTION_BLOCK % c.Bc !== 0)) {
+    badConfig(kernel, c, `with a block table (flex) Br and Bc must divide its block of ${ATTENTION_BLOCK}`);
+  }
+}
+
 /** The forward kernel: out [B,Tq,Hq,D] in the spec's dtype and lse f32 [B,Hq,Tq]. */
 export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig = defaultForwardConfig(s)):
   KernelSource {
   checkSpec(s);
+  checkBlockTiles("attention forward", s, config);
   return s.dtype === "bf16" ? renderForwardMma(s, config) : renderForwardSimt(s, config);
 }
 
@@ -51,6 +60,7 @@ export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig
 export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfig = defaultBackwardConfig(s)):
   KernelSource[] {
   checkSpec(s);
+  checkBlockTiles("attention backward", s, config);
   if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
   return [renderBackwardPrep(s), main, renderBackwardDq(s)];

@@ -1,21 +1,25 @@
 // Visibility of (query i, key j) pairs for the attention kernels, rendered as device code: which tiles of the other
-// side a block must visit (causal, window and document bounds), which of those need the per-element test, and the
-// static per-element predicate. The forward kernel owns a query tile and visits key tiles; the backward kernel owns a
-// key tile and visits query tiles.
+// side a block must visit (causal, window and document bounds, or a block table), which of those need the
+// per-element test, and the static per-element predicate. The forward kernel owns a query tile and visits key tiles;
+// the backward kernel owns a key tile and visits query tiles.
 // Documents arrive as ranges (document_ranges, passes/packing-masks.ts): rg[2t], rg[2t+1] = [start, end) of the
 // document holding position t, one batch row's worth. They are runs partitioning [0, T), so starts and ends never
 // decrease along t, and i is in j's document exactly when j is in i's; a tile's documents are read from its first and
-// last rows alone, with no table and no id compares.
-// Invariants: every tile in [lo, hi] holds at least one visible pair (the pairs an owned tile may see form one
-// contiguous run of other-side rows); a tile for which needs_mask is false holds only visible pairs (key < Tk,
-// causal, window and document rules hold for every pair), so the kernels may skip the per-element test there.
+// last rows alone, with no table and no id compares. With a block table (block_mask, the flex lowering), the walk
+// visits the listed blocks of the owned tile's block instead, and full blocks skip the per-element test.
+// Invariants: without a block table every tile in [lo, hi] holds at least one visible pair (the pairs an owned tile
+// may see form one contiguous run of other-side rows); a tile for which needs_mask is false holds only visible pairs
+// (key < Tk, causal, window and document rules hold for every pair), so the kernels may skip the per-element test
+// there. Tiles lie inside one block of the table (the tile sizes divide it: backends/cuda/attention/index.ts).
 //
 // Device functions rendered here (in the kernel's detail namespace, after its constants):
-//   walk([rg, ]own0)      the Walk of the owned tile at row own0: tiles [lo, hi] to visit, and the tiles
-//                         [full_lo, full_hi] among them that need no per-element test
-//   needs_mask(w, n)      whether visited tile n needs the per-element test
+//   walk(...)             the Walk of the owned tile at row own0: walk positions [lo, hi] (walkStatements calls it)
+//   tile_at(w, f)         the other-side tile at walk position f (f itself without a block table)
+//   needs_mask(w, f)      whether that tile needs the per-element test
 //   visible(i, j)         the static part of the rule (key < Tk, causal, window); documents are compared by the caller
 
+import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
+import type { KernelParam } from "../../kernel.ts";
 import type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
 /** Which side of the pair a block owns. */
@@ -85,7 +89,8 @@ function fold(f: "max" | "min", terms: readonly string[], empty: string): string
   return terms.length === 0 ? empty : terms.reduce((acc, t) => `${f}(${acc}, ${t})`);
 }
 
-function walkFunction(m: MaskShape): string {
+/** The walk of a range walk: positions are tiles, [lo, hi] from the rules and the documents. */
+function rangeWalk(m: MaskShape): string {
   const s = m.spec;
   const ownLength = m.role === "forward" ? s.Tq : s.Tk;
   const { first, last } = staticRows(m);
@@ -108,10 +113,54 @@ __device__ __forceinline__ Walk walk(${s.documents ? "const int* rg, " : ""}int 
               ${fold("max", full.lower, "0")}, ${fold("min", full.upper, `${tiles(m.role === "forward" ? s.Tk : s.Tq, m.other)}`)}};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }`;
+}
+
+/**
+ * The walk of a block table (block_mask, flex): positions run over the listed blocks of the owned tile's block and
+ * the tiles inside each. Full blocks need no per-element test, except where a tile reaches past the keys.
+ */
+function blockWalk(m: MaskShape): string {
+  const s = m.spec;
+  const sub = ATTENTION_BLOCK / m.other;
+  const half = m.role === "forward" ? 0 : 1;
+  const tail = m.role === "forward"
+    ? (s.Tk % m.other === 0 ? "" : ` || (tile_at(w, f) + 1) * ${m.other} > ${s.Tk}`)
+    : (s.Tk % m.own === 0 ? "" : " || w.past_keys");
+  const pastKeys = m.role === "backward" && s.Tk % m.own !== 0;
+  const [side, others] = m.role === "forward" ? ["query", "key"] : ["key", "query"];
+  const blocks = tiles(s.Tq, ATTENTION_BLOCK);
+  return `// The ${others} tiles that ${side} rows [own0, own0 + ${m.own}) visit: walk positions [lo, hi] cover the listed
+// blocks of their block (bl: this batch row's block table), ${sub} tile${sub > 1 ? "s" : ""} each. walk copies the list into
+// shared memory (every thread of the block must call it), where the walk reads it.
+struct Walk {
+  int lo, hi;
+  const int* list;  // the listed blocks: 2 * block + (1 when every pair of it is visible)${pastKeys ? "\n  bool past_keys;  // the owned keys reach past Tk" : ""}
+};
+__device__ __forceinline__ Walk walk(const int* bl, int own0, int* shared_list) {
+  const int* list = bl + (${half === 0 ? "" : `${blocks} + `}own0 / ${ATTENTION_BLOCK}) * ${blocks + 1};
+  for (int e = static_cast<int>(threadIdx.x); e <= ${blocks}; e += static_cast<int>(blockDim.x)) shared_list[e] = list[e];
+  __syncthreads();
+  return Walk{0, shared_list[0] * ${sub} - 1, shared_list + 1${pastKeys ? `, own0 + ${m.own} > ${s.Tk}` : ""}};
+}
+
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk& w, int f) {
+  return (w.list[f / ${sub}] >> 1) * ${sub} + f % ${sub};
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return (w.list[f / ${sub}] & 1) == 0${tail};
+}`;
+}
+
+function walkFunction(m: MaskShape): string {
+  return m.spec.blocks ? blockWalk(m) : rangeWalk(m);
 }
 
 function visibleFunction(s: AttentionSpec): string {
@@ -124,7 +173,37 @@ __device__ __forceinline__ bool visible(int i, int j) {
 }`;
 }
 
-/** Device code of walk, needs_mask and visible for one kernel. */
+/** The kernel parameters of the masks a spec reads: document ranges, then the block table. */
+export function maskParams(s: AttentionSpec): KernelParam[] {
+  return [
+    ...(s.documents ? [{ name: "ranges", dtype: "i32", access: "read" } as const] : []),
+    ...(s.blocks ? [{ name: "blocks", dtype: "i32", access: "read" } as const] : []),
+  ];
+}
+
+/**
+ * Kernel statements, after `b` (the batch row) and `smem` (shared memory) are known: pointers to this row's document
+ * ranges (rg) and block table (bl) where the spec has them, then `const Walk w` for the tile owned from row `own`.
+ */
+export function walkStatements(s: AttentionSpec, own: string): string {
+  const table = 2 * tiles(s.Tq, ATTENTION_BLOCK) * (tiles(s.Tq, ATTENTION_BLOCK) + 1);
+  const args = s.blocks ? ["bl", own, "reinterpret_cast<int*>(smem + LIST_OFFSET)"] : s.documents ? ["rg", own] : [own];
+  return (s.documents ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : "") +
+    (s.blocks ? `  const int* bl = blocks + static_cast<long long>(b) * ${table};\n` : "") +
+    `  const Walk w = walk(${args.join(", ")});`;
+}
+
+/** Shared memory for the owned block's list of a block table (0 without one), 16-byte aligned. */
+export function listBytes(s: AttentionSpec): number {
+  return s.blocks ? Math.ceil((tiles(s.Tq, ATTENTION_BLOCK) + 1) / 4) * 16 : 0;
+}
+
+/** The kernel constant walkStatements reads: where the list goes in shared memory (none without a block table). */
+export function listConstant(s: AttentionSpec, offset: number): [string, string, number][] {
+  return s.blocks ? [["int", "LIST_OFFSET", offset]] : [];
+}
+
+/** Device code of walk, tile_at, needs_mask and visible for one kernel. */
 export function renderMask(m: MaskShape): string {
   return [walkFunction(m), visibleFunction(m.spec)].join("\n\n");
 }

@@ -9,7 +9,7 @@
 //   5301  dtype other than bf16 or f32
 //   5302  head dim the kernel path does not support
 //   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
-//   5304  causal attention or documents with Tq != Tk
+//   5304  causal attention or documents with Tq != Tk, or a block table without document ranges
 //   5305  scale not positive and finite, or window negative
 //   5306  tile config whose shape does not fit the kernel's warp layout
 //   5307  tile config whose shared memory exceeds what one block may use on sm_90
@@ -35,6 +35,8 @@ export interface AttentionSpec {
   readonly window: number;
   /** Queries see only keys of their own document, given as ranges [start, end) per position. */
   readonly documents: boolean;
+  /** The kernels visit only the blocks a block table lists (block_mask, the flex lowering; needs documents). */
+  readonly blocks?: boolean;
 }
 
 /**
@@ -77,6 +79,9 @@ export function checkSpec(s: AttentionSpec): void {
       "check num_attention_heads and num_key_value_heads in the model's config.json");
   }
   checkHeadDim(s);
+  if (s.blocks && !s.documents) {
+    fail(5304, `${describe(s)}: a block table needs document ranges`, "build attention through the compiler pipeline");
+  }
   if ((s.causal || s.documents) && s.Tq !== s.Tk) {
     fail(5304, `${describe(s)}: ${s.causal ? "causal attention" : "documents"} need as many keys as queries`,
       "use Tq == Tk (self-attention) or non-causal attention without documents");

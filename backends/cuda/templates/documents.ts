@@ -1,10 +1,15 @@
-// document_ranges (ir/interpret/model.ts): for segment ids that never decrease along a row, each position's document
-// as [start, end), written as the pair out[2t], out[2t + 1]. A thread per position finds both ends by binary search
-// over its row (log2 T reads, coalesced across the warp's neighbouring positions), so a long document costs no thread
-// more than a short one and no scan is needed.
-// Invariant: every element of the result is written. Ids that decrease give unspecified ranges (the interpreter fails
-// with 6122); the compiler only builds document_ranges of segment_ids (passes/packing-masks.ts), which never decrease.
+// The document tables attention reads. document_ranges (ir/interpret/model.ts): for segment ids that never decrease
+// along a row, each position's document as [start, end), written as the pair out[2t], out[2t + 1]. A thread per
+// position finds both ends by binary search over its row (log2 T reads, coalesced across the warp's neighbouring
+// positions), so a long document costs no thread more than a short one and no scan is needed. Ids that decrease give
+// unspecified ranges (the interpreter fails with 6122); the compiler only builds document_ranges of segment_ids
+// (passes/packing-masks.ts), which never decrease.
+// block_mask (ir/interpret/block-mask.ts): a warp per list (batch row, half, block): its lanes classify 32 candidate
+// blocks at a time, each by walking the query block's rows (every row sees one interval of keys), and a ballot packs
+// the visible ones into the list in ascending order. Built once per step; every flex attention kernel reads it.
+// Invariant: every element of each result is written.
 
+import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
 import { numel, writtenResult, type Anchor } from "./anchor.ts";
 import { grid1d, makeKernel } from "./source.ts";
 
@@ -41,6 +46,61 @@ constexpr int T = ${t};`,
     body,
     threads: 256,
     grid: grid1d(count, 256),
+    flops: 0,
+  });
+}
+
+const BLOCK_MASK_BODY = `  const int warp = static_cast<int>((blockIdx.x * 256 + threadIdx.x) / 32), lane = threadIdx.x % 32;
+  if (warp >= LISTS) return;  // whole warps
+  const int r = warp % NB, half = warp / NB % 2;
+  const int* rg = ranges + static_cast<long long>(warp / (2 * NB)) * T * 2;
+  int* list = blocks + static_cast<long long>(warp) * (NB + 1);
+  int count = 0;
+  for (int o0 = 0; o0 < NB; o0 += 32) {
+    const int o = o0 + lane;
+    const int qb = half == 0 ? r : o, kb = half == 0 ? o : r;
+    const int kind = o < NB ? classify(rg, qb, kb) : 0;
+    const unsigned visible = __ballot_sync(0xffffffffu, kind != 0);
+    if (kind != 0) list[1 + count + __popc(visible & ((1u << lane) - 1u))] = 2 * o + (kind == 2 ? 1 : 0);
+    count += __popc(visible);
+  }
+  for (int e = count + 1 + lane; e <= NB; e += 32) list[e] = -1;
+  if (lane == 0) list[0] = count;`;
+
+/** block_mask(document ranges [B, T, 2]) -> [B, 2, nB, nB + 1]. */
+export function renderBlockMask(a: Anchor) {
+  const ranges = a.args[0]!;
+  const [batch, t] = ranges.shape as [number, number];
+  const n = Math.ceil(t / ATTENTION_BLOCK);
+  const causal = a.node.attrs["causal"] as boolean;
+  const window = a.node.attrs["window"] as number;
+  const lists = batch * 2 * n;
+  const detail = `constexpr int T = ${t};
+constexpr int NB = ${n};  // blocks of ${ATTENTION_BLOCK} positions
+constexpr int LISTS = ${lists};
+
+// 0: no visible pair in (query block qb, key block kb); 1: some; 2: every pair within T.
+__device__ __forceinline__ int classify(const int* rg, int qb, int kb) {
+  const int k0 = kb * ${ATTENTION_BLOCK}, k1 = trainc_min(T, k0 + ${ATTENTION_BLOCK}) - 1;
+  bool any = false, all = true;
+  for (int i = qb * ${ATTENTION_BLOCK}; i < trainc_min(T, (qb + 1) * ${ATTENTION_BLOCK}); ++i) {
+    const int lo = ${window > 0 ? `trainc_max(rg[2 * i], i - ${window - 1})` : "rg[2 * i]"};
+    const int hi = ${causal ? "trainc_min(i, rg[2 * i + 1] - 1)" : "rg[2 * i + 1] - 1"};
+    any = any || trainc_max(lo, k0) <= trainc_min(hi, k1);
+    all = all && lo <= k0 && hi >= k1;
+  }
+  return any ? (all ? 2 : 1) : 0;
+}`;
+  return makeKernel({
+    anchor: a,
+    summary: `visible blocks of ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} (query, key) pairs over [${batch}, ${t}] document ranges` +
+      `${causal ? ", causal" : ""}${window > 0 ? `, window ${window}` : ""}, a warp per list`,
+    detail,
+    helpers: [],
+    roles: [["ranges", ranges], ["blocks", writtenResult(a, 0)]],
+    body: BLOCK_MASK_BODY,
+    threads: 256,
+    grid: grid1d(lists * 32, 256),
     flops: 0,
   });
 }

@@ -77,6 +77,10 @@ function check(): LabCase[] {
       documents: false }),
     small("bf16-gqa-documents", { dtype: "bf16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
       window: 0, documents: true }, BF16_VARIANTS),
+    small("bf16-flex-documents-window", { dtype: "bf16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
+      window: 300, documents: true, blocks: true }),
+    small("f32-flex-documents", { dtype: "f32", B: 1, Tq: 600, Tk: 600, Hq: 2, Hk: 1, D: 64, causal: false, window: 0,
+      documents: true, blocks: true }),
     small("bf16-d64-window", { dtype: "bf16", B: 1, Tq: 777, Tk: 777, Hq: 4, Hk: 4, D: 64, causal: true, window: 100,
       documents: false }, BF16_VARIANTS),
     small("bf16-cross", { dtype: "bf16", B: 3, Tq: 130, Tk: 77, Hq: 6, Hk: 3, D: 128, causal: false, window: 0,
@@ -110,19 +114,19 @@ function llama1b(): LabCase[] {
 
 /**
  * The issue's packed-batch benchmark: one row of 16,384 tokens holding documents of 64 to 2048 tokens (causal within
- * each), bf16, d = 128, 32 heads; torch_sdpa.py --packed times torch's varlen (FA2) and FlexAttention on the same
- * documents. TFLOP/s count only the pairs inside a document.
+ * each), bf16, d = 128, 32 heads, as flash (document ranges) and as flex (a block table); torch_sdpa.py --packed
+ * times torch's varlen (FA2) and FlexAttention on the same documents. TFLOP/s count only the pairs inside a document.
  */
 function packed(): LabCase[] {
-  return [{
-    name: "packed-docs-T16384",
+  return [false, true].map((blocks) => ({
+    name: `packed-docs-T16384${blocks ? "-flex" : ""}`,
     spec: { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true, scale: 1 / Math.sqrt(128),
-      window: 0, documents: true },
+      window: 0, documents: true, blocks },
     variants: BF16_VARIANTS,
     samples: "ends",
     target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents",
     documents: { min: 64, max: 2048 },
-  }];
+  }));
 }
 
 /** Case sets by name. */

@@ -31,6 +31,7 @@ struct Buffers {
   void *q, *k, *v, *dout, *out, *dq, *dk, *dv;
   int* segments;  // ids, for the references
   int* ranges;    // [start, end) of each position's document, for the kernels (document_ranges of the ids)
+  int* blocks;    // the block table of the ranges (flex kernels; block_mask's layout)
   float *lse, *delta, *dq_accum;
 };
 
@@ -137,6 +138,38 @@ inline std::vector<int> document_ranges(const Problem& p, const std::vector<int>
   return ranges;
 }
 
+/**
+ * What block_mask builds from the ranges (ir/interpret/block-mask.ts): per batch row, for each query block the key
+ * blocks holding a visible pair and for each key block the query blocks, each list a count then 2 * block + full.
+ */
+inline std::vector<int> block_table(const Problem& p, const std::vector<int>& ranges) {
+  const int n = (p.Tq + p.block - 1) / p.block, T = p.Tq;
+  std::vector<int> table(static_cast<size_t>(p.B) * 2 * n * (n + 1), -1);
+  for (int b = 0; b < p.B; ++b) {
+    for (int half = 0; half < 2; ++half) {
+      for (int r = 0; r < n; ++r) {
+        int* list = table.data() + ((static_cast<size_t>(b) * 2 + half) * n + r) * (n + 1);
+        int count = 0;
+        for (int o = 0; o < n; ++o) {
+          const int qb = half == 0 ? r : o, kb = half == 0 ? o : r;
+          const int k0 = kb * p.block, k1 = std::min(T, k0 + p.block) - 1;
+          bool any = false, all = true;
+          for (int i = qb * p.block; i < std::min(T, (qb + 1) * p.block); ++i) {
+            const int* rg = ranges.data() + (static_cast<size_t>(b) * T + i) * 2;
+            const int lo = p.window > 0 ? std::max(rg[0], i - p.window + 1) : rg[0];
+            const int hi = p.causal ? std::min(i, rg[1] - 1) : rg[1] - 1;
+            any = any || std::max(lo, k0) <= std::min(hi, k1);
+            all = all && lo <= k0 && hi >= k1;
+          }
+          if (any) list[1 + count++] = 2 * o + (all ? 1 : 0);
+        }
+        list[0] = count;
+      }
+    }
+  }
+  return table;
+}
+
 /** Forward flops of the (query, key) pairs the mask leaves visible: 4 * Hq * D per pair (the useful work). */
 inline double visible_forward_flops(const Problem& p) {
   const std::vector<int> ids = segment_ids(p);
@@ -173,6 +206,9 @@ inline Buffers allocate(const Case& c) {
   const std::vector<int> ids = segment_ids(p), ranges = document_ranges(p, ids);
   LAB_CHECK(cudaMemcpy(b.segments, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
   LAB_CHECK(cudaMemcpy(b.ranges, ranges.data(), ranges.size() * 4, cudaMemcpyHostToDevice));
+  const std::vector<int> table = p.block > 0 ? block_table(p, ranges) : std::vector<int>(4);
+  b.blocks = static_cast<int*>(device_alloc(table.size() * 4));
+  LAB_CHECK(cudaMemcpy(b.blocks, table.data(), table.size() * 4, cudaMemcpyHostToDevice));
   void* inputs[] = {b.q, b.k, b.v, b.dout};
   const size_t counts[] = {nq, nk, nk, nq};
   const float spreads[] = {2.0f, 2.0f, 1.0f, 1.0f};
@@ -185,7 +221,7 @@ inline Buffers allocate(const Case& c) {
 }
 
 inline void release(Buffers& b) {
-  void* all[] = {b.q, b.k, b.v, b.dout, b.out, b.dq, b.dk, b.dv, b.lse, b.delta, b.dq_accum, b.segments, b.ranges};
+  void* all[] = {b.q, b.k, b.v, b.dout, b.out, b.dq, b.dk, b.dv, b.lse, b.delta, b.dq_accum, b.segments, b.ranges, b.blocks};
   for (void* p : all) LAB_CHECK(cudaFree(p));
 }
 

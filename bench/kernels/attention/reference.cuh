@@ -19,6 +19,8 @@ struct Problem {
   /** Document lengths are drawn from [doc_min, doc_max]; 0, 0: from [1, Tq/2] (harness.cuh segment_ids). */
   int doc_min, doc_max;
   float scale;
+  /** With a block table (flex): its block size (harness.cuh block_table); 0: none. */
+  int block;
 };
 
 constexpr int MAX_LANE_ELEMENTS = 8;

@@ -12,6 +12,7 @@ import {
   type AttentionConfig, type AttentionSpec,
 } from "../../../backends/cuda/attention/index.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
+import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
 import type { LabCase } from "./cases.ts";
 import { archFeatures } from "../../../backends/cuda/build.ts";
 import { LAB_ARCH, labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
@@ -41,7 +42,7 @@ function problem(c: LabCase): string {
   const s = c.spec;
   const docs = [c.documents?.min ?? 0, c.documents?.max ?? 0];
   return `{${[s.B, s.Tq, s.Tk, s.Hq, s.Hk, s.D, Number(s.causal), s.window, Number(s.documents), ...docs].join(", ")}, ` +
-    `${Math.fround(s.scale).toPrecision(9)}f}`;
+    `${Math.fround(s.scale).toPrecision(9)}f, ${s.blocks ? ATTENTION_BLOCK : 0}}`;
 }
 
 /** Forward flops as h200-baselines.md counts them: 4 * B * Tq * Tk * Hq * D, halved when causal. */

@@ -2,7 +2,8 @@
 // tensor-core kernels do not take runs its attention in f32, each bf16 operand cast up once (so forward and backward
 // kernels pair on the same buffers); a head dim of 12 (not a multiple of 8) is zero-padded to 16, in f32 and in bf16.
 // Each legalized graph computes what it did (interpreter, random inputs) and its partition runs in order to the same
-// outputs. Graphs needing nothing are returned as they are.
+// outputs. Flex attention gets one block table, shared by every layer, and computes exactly what it did. Graphs
+// needing nothing are returned as they are.
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { runPartition } from "../../../backends/cpu/run-schedule.ts";
@@ -16,7 +17,7 @@ import type { Tensor } from "../../../ir/tensor.ts";
 import { verifyGraph } from "../../../ir/verify.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
-import { HF_FIXTURES, specializedTrainStep } from "../../harness/train-step.ts";
+import { HF_FIXTURES, specializedTrainStep, TEST_OPTIMIZER, trainStepInputs } from "../../harness/train-step.ts";
 
 
 function microStep(name: string, dtype: DType): Graph {
@@ -72,6 +73,25 @@ describe("legalizeForCuda", () => {
       expect(relativeError(got[o.name]!, want[o.name]!), o.name).toBeLessThan(dtype === "f32" ? 1e-6 : 1e-2);
       expect(relativeError(scheduled[o.name]!, got[o.name]!), o.name).toBe(0);
     }
+  });
+
+  test("flex attention gets one block table, built once and read by every layer's forward and backward", () => {
+    const { module } = specializedTrainStep(join(HF_FIXTURES, "llama_packed"), { dtype: "f32", parameterDType: "f32" },
+      { B: 1, T: 300 }, TEST_OPTIMIZER, { attention: "flex" });
+    const graph = module.graphs[0]!;
+    const legal = legalizeForCuda({ graphs: [graph] }).graphs[0]!;
+    const tables = legal.nodes.filter((n) => n.op === "block_mask");
+    expect(tables.map((n) => legal.types[n.results[0]!]!.shape)).toEqual([[1, 2, 3, 4]]);
+    const attentions = legal.nodes.filter((n) => n.op === "attention" || n.op === "attention_grad");
+    expect(attentions.length).toBeGreaterThanOrEqual(4);
+    expect(attentions.every((n) => n.args.at(-1) === tables[0]!.results[0])).toBe(true);
+    const inputs = trainStepInputs(graph, 9);
+    const starts = [0, 100, 130, 260];
+    inputs["position_ids"] = { ...inputs["position_ids"]!, data: inputs["position_ids"]!.data.map((_, t) =>
+      t - starts.filter((s) => s <= t).at(-1)!) };
+    const want = interpret(graph, inputs);
+    const got = interpret(legal, inputs);
+    for (const o of graph.outputs) expect(relativeError(got[o.name]!, want[o.name]!), o.name).toBe(0);
   });
 
   test("graphs whose attention the kernels take are returned unchanged", () => {

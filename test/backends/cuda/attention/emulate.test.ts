@@ -3,9 +3,9 @@
 // out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
 // (catches a copy into, or a write to, a buffer other warps still read). Cases cover both dtypes, default and other
-// tile configs, GQA, causal and sliding-window masks, document ranges, Tq != Tk, tails of every tile, head dims 40
-// to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact, outputs and P rounded
-// to bf16).
+// tile configs, GQA, causal and sliding-window masks, document ranges, block tables (flex), Tq != Tk, tails of every
+// tile, head dims 40 to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact,
+// outputs and P rounded to bf16).
 
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ import {
 import { relativeError } from "../../../harness/numeric.ts";
 import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
 import {
-  decode, documentRanges, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
+  blockTable, decode, documentRanges, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
 } from "./reference.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
@@ -53,6 +53,12 @@ const CASES: Case[] = [
     window: 0, documents: false }, undefined, { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" }),
   f32("f32-causal-window-documents-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
     documents: true }),
+  bf16("bf16-flex-documents-d128", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 1, D: 128, causal: true, window: 0,
+    documents: true, blocks: true }),
+  bf16("bf16-flex-wgmma-window-d64", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 1, D: 64, causal: true, window: 90,
+    documents: true, blocks: true }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
+  f32("f32-flex-not-causal-window-d16", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 16, causal: false, window: 70,
+    documents: true, blocks: true }),
   f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, documents: false }),
   f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, documents: false },
     { Br: 16, Bc: 8, warps: 2 }, { Br: 8, Bc: 8, warps: 2 }),
@@ -68,7 +74,8 @@ function emuCase(c: Case, x: Inputs): EmuCase {
     kernels: [renderAttentionForward(s, c.forward ?? defaultForwardConfig(s)),
       ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
     inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
-      ...(x.seg ? { ranges: encode("i32", documentRanges(x.seg, s.B, s.Tq)) } : {}) },
+      ...(x.seg ? { ranges: encode("i32", documentRanges(x.seg, s.B, s.Tq)) } : {}),
+      ...(x.seg && s.blocks ? { blocks: encode("i32", blockTable(s, documentRanges(x.seg, s.B, s.Tq))) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
       ...(dtype === "bf16" ? { dq_accum: x.q.length * 4 } : {}) },
   };

@@ -3,7 +3,8 @@
 // bf16 check case, for both backward mainloops (wgmma, the lab's default on sm_90a, and mma.sync, the default on
 // other archs), proves the lab compiles and links for sm_90a; its `-Xptxas -v` report gives registers and spills of
 // every default kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two
-// blocks per SM.
+// blocks per SM. One measured exception: the bf16 D = 128 forward with a block table (flex) spills up to 96 bytes at
+// that register budget (the H200 lab: 234.7 TFLOP/s on the packed case, against 211.7 for 128 x 32 tiles that fit).
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,12 +14,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASE_SETS } from "../../../../bench/kernels/attention/cases.ts";
 import { LAB_ARCH, labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
 import { renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
+import type { KernelSource } from "../../../../backends/kernel.ts";
 import { HAVE_NVCC } from "../nvcc.ts";
 import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 
 const TITLE = "attention kernels and lab under nvcc";
+
+/** Bytes a default kernel may spill: none, except the bf16 D = 128 forward with a block table (see the header). */
+function spillBudget(kernel: KernelSource): number {
+  const flexForward = kernel.name.startsWith("attn_fwd") && kernel.code.includes("block table") &&
+    kernel.code.includes("bf16 tensor cores") && kernel.code.includes("constexpr int D = 128;");
+  return flexForward ? 96 : 0;
+}
 
 /** Resource usage ptxas reports for one kernel. */
 interface Usage {
@@ -62,7 +71,7 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
     expect(build.output).not.toMatch(/warning/);
   });
 
-  it("reports registers and spills of every default kernel; none spills", () => {
+  it("reports registers and spills of every default kernel; none spills beyond its budget", () => {
     const usage = parsePtxas(build.output);
     const rows = kernels.map(({ lab, kernel }) => {
       const u = usage.get(kernel.name);
@@ -71,17 +80,17 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
         `${u!.spilled} bytes spilled`;
     });
     console.log(`ptxas, ${LAB_ARCH}, default configs:\n${rows.join("\n")}`);
-    for (const { kernel } of kernels) expect(usage.get(kernel.name)!.spilled, kernel.name).toBe(0);
+    for (const { kernel } of kernels) expect(usage.get(kernel.name)!.spilled, kernel.name).toBeLessThanOrEqual(spillBudget(kernel));
   });
 
-  it("bf16 D = 128 forward: no spills and at most 255 registers at 128 threads (two blocks per SM)", () => {
+  it("bf16 D = 128 forward: no spills (flex: its budget) and at most 255 registers at 128 threads (two blocks per SM)", () => {
     const usage = parsePtxas(build.output);
     const forward = kernels.filter(({ kernel }) => kernel.name.startsWith("attn_fwd") &&
       kernel.code.includes("bf16 tensor cores") && kernel.code.includes("constexpr int D = 128;"));
     expect(forward.length).toBeGreaterThan(0);
     for (const { kernel } of forward) {
       expect(kernel.block[0]).toBe(128);
-      expect(usage.get(kernel.name)!.spilled).toBe(0);
+      expect(usage.get(kernel.name)!.spilled).toBeLessThanOrEqual(spillBudget(kernel));
       expect(usage.get(kernel.name)!.registers).toBeLessThanOrEqual(255);
     }
   });

@@ -58,6 +58,15 @@ export function documentRanges(seg: Int32Array, B: number, T: number): Int32Arra
   return ranges;
 }
 
+/** The block table block_mask builds from document ranges under the spec's rules (the interpreter's). */
+export function blockTable(spec: AttentionSpec, ranges: Int32Array): Int32Array {
+  const g = new GraphBuilder("blocks");
+  const input = g.input("ranges", "i32", [spec.B, spec.Tq, 2]);
+  g.output("blocks", g.op("block_mask", [input], { causal: spec.causal, window: spec.window }));
+  const result = interpret(g.build(), { ranges: fromArray("i32", [spec.B, spec.Tq, 2], ranges) });
+  return Int32Array.from(toArray(result["blocks"]!) as number[]);
+}
+
 /** Seeded inputs for a spec. */
 export function makeInputs(spec: AttentionSpec, seed: number): Inputs {
   const nq = spec.B * spec.Tq * spec.Hq * spec.D;

@@ -35,6 +35,7 @@ const SPECS: [string, AttentionSpec][] = [
   ["llama-bf16-gqa-causal", llama],
   ["bf16-d64-documents-window", packedWindow],
   ["tiny-f32-gqa-documents", tiny],
+  ["llama-bf16-flex", { ...llama, documents: true, blocks: true }],
 ];
 
 const CASES = SPECS.flatMap(([name, spec]) => {

@@ -25,6 +25,7 @@ function operandFill(a: Anchor, i: number): Fill {
     case "cross_entropy:1": case "cross_entropy_grad:1": return spread(a.args[0]!.shape.at(-1)!);
     case "gather:1": return spread(a.args[0]!.shape.at(attrs["axis"] as number)!);
     case "rope_tables:0": case "segment_ids:0": case "document_ranges:0": return { start: 0, stride: 1, mod: t.shape.at(-1)! };
+    case "block_mask:0": return { start: 0, stride: 1, mod: t.shape.at(-2)! };
     case "adamw:5": case "lr_schedule:0": return { start: 3, stride: 0, mod: 1 };
   }
   return { byte: isFloat(t.dtype) ? FLOAT_BYTE : 1 };

@@ -57,6 +57,19 @@ function packedIds(rand: Random, t: StaticType): number[] {
   }, []);
 }
 
+/** Document ranges [start, end) per position (pairs) of packedIds' documents. */
+function packedRanges(rand: Random, t: StaticType): number[] {
+  const len = t.shape.at(-2)!;
+  const ids = packedIds(rand, { ...t, shape: t.shape.slice(0, -1) });
+  return ids.flatMap((id, i) => {
+    const row = i - (i % len);
+    let [start, end] = [i, i + 1];
+    while (start > row && ids[start - 1] === id) start--;
+    while (end < row + len && ids[end] === id) end++;
+    return [start - row, end - row];
+  });
+}
+
 /** Valid values for operand `i` of the anchor node. */
 function operandValues(a: Anchor, i: number, rand: Random): number[] {
   const t = a.args[i]!;
@@ -75,6 +88,7 @@ function operandValues(a: Anchor, i: number, rand: Random): number[] {
     }
     case "rope_tables:0": case "segment_ids:0": return packedPositions(rand, t);
     case "document_ranges:0": return packedIds(rand, t);
+    case "block_mask:0": return packedRanges(rand, t);
     case "adamw:3": return uniform(rand, n, 0, 1e-3);
     case "adamw:4": return [1e-2];
     case "adamw:5": return [3];

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_290b9208c690","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":165888,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_fa3bf00fb763","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":165888,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 8 warps
-namespace attn_bwd_290b9208c690_detail {
+namespace attn_bwd_fa3bf00fb763_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -164,9 +164,12 @@ __device__ __forceinline__ Walk walk(const int* rg, int own0) {
               (last + 127) / 128, min((own0 + 1024) / 128 - 1, end / 128 - 1)};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -174,10 +177,10 @@ __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i && i - j < 1024;
 }
 
-// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
-  if (++qb <= w.hi) return true;
-  qb = w.lo;
+// Next (head in group, walk position in [w.lo, w.hi]) to visit after (hh, f); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
+  if (++f <= w.hi) return true;
+  f = w.lo;
   return ++hh < GROUP;
 }
 
@@ -324,9 +327,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_290b9208c690_detail
+}  // namespace attn_bwd_fa3bf00fb763_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_290b9208c690(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_fa3bf00fb763(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -337,7 +340,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_290b9208c690(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_290b9208c690_detail;
+  using namespace attn_bwd_fa3bf00fb763_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -354,14 +357,14 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_290b9208c690(
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const Walk w = walk(rg, k0);
-  int hh = 0, qb = w.lo, stage = 0;
+  int hh = 0, f = w.lo, stage = 0;
   bool more = w.lo <= w.hi;
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
+  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, tile_at(w, f) * BR);
   cp_async_commit();
 
   float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
@@ -369,17 +372,17 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_290b9208c690(
   zero(acc_v);
 
   while (more) {
-    const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = needs_mask(w, qb);
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
+    const bool masked = needs_mask(w, f);
     const int st = stage * BR;
     cp_async_wait<0>();
     __syncthreads();
-    int nh = hh, nq = qb;
-    more = advance(nh, nq, w);
+    int nh = hh, nf = f;
+    more = advance(nh, nf, w);
     if (more) {
       const int nst = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + nst * D, sdO + nst * D, sLse + nst, sDelta + nst, b, kvh * GROUP + nh,
-                      nq * BR);
+                      tile_at(w, nf) * BR);
     }
     cp_async_commit();
     {
@@ -411,7 +414,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_290b9208c690(
       }
     }
     hh = nh;
-    qb = nq;
+    f = nf;
     stage ^= 1;
   }
 

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_b2fc4441806a","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_1ee0c10090af","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 4 warps
-namespace attn_fwd_b2fc4441806a_detail {
+namespace attn_fwd_1ee0c10090af_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -150,9 +150,12 @@ __device__ __forceinline__ Walk walk(const int* rg, int own0) {
               max(last >= 1024 ? (last - 1024) / 128 + 1 : 0, (start + 127) / 128), min(31, (own0 + 1) / 128 - 1)};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -273,16 +276,16 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_b2fc4441806a_detail
+}  // namespace attn_fwd_1ee0c10090af_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_b2fc4441806a(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_1ee0c10090af(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_b2fc4441806a_detail;
+  using namespace attn_fwd_1ee0c10090af_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -292,12 +295,12 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_b2fc4441806a(
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const Walk w = walk(rg, q0);
-  int n = w.hi;
-  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  int f = w.hi;
+  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
@@ -315,7 +318,8 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_b2fc4441806a(
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  for (; n >= w.lo; --n) {
+  for (; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -328,9 +332,9 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_b2fc4441806a(
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
+    if (f > w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane, doc_start);
+    if (needs_mask(w, f)) mask_tile(sc, q0, n * BC, warp, lane, doc_start);
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_2fb4910c1daf","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149504,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_wgmma_a3a7b5f152b1","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149504,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_2fb4910c1daf_detail {
+namespace attn_bwd_wgmma_a3a7b5f152b1_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -196,9 +196,12 @@ __device__ __forceinline__ Walk walk(int own0) {
               (last + 63) / 64, 64};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -206,10 +209,10 @@ __device__ __forceinline__ bool visible(int i, int j) {
   return j < 4096 && j <= i;
 }
 
-// Next (head in group, query tile in [w.lo, w.hi]) to visit after (hh, qb); false when done.
-__device__ __forceinline__ bool advance(int& hh, int& qb, const Walk& w) {
-  if (++qb <= w.hi) return true;
-  qb = w.lo;
+// Next (head in group, walk position in [w.lo, w.hi]) to visit after (hh, f); false when done.
+__device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
+  if (++f <= w.hi) return true;
+  f = w.lo;
   return ++hh < GROUP;
 }
 
@@ -279,9 +282,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_2fb4910c1daf_detail
+}  // namespace attn_bwd_wgmma_a3a7b5f152b1_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_a3a7b5f152b1(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -291,7 +294,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_2fb4910c1daf_detail;
+  using namespace attn_bwd_wgmma_a3a7b5f152b1_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -309,9 +312,9 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   const Walk w = walk(k0);
-  int hh = 0, qb = w.lo, stage = 0;
+  int hh = 0, f = w.lo, stage = 0;
   bool more = w.lo <= w.hi;
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, qb * BR);
+  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, tile_at(w, f) * BR);
   cp_async_commit();
 
   float acc_k[D / 2], acc_v[D / 2];
@@ -319,8 +322,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf
   zero(acc_v);
 
   while (more) {
-    const int h = kvh * GROUP + hh, q0 = qb * BR;
-    const bool masked = needs_mask(w, qb);
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
+    const bool masked = needs_mask(w, f);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
@@ -328,12 +331,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
-    int nh = hh, nq = qb;
-    more = advance(nh, nq, w);
+    int nh = hh, nf = f;
+    more = advance(nh, nf, w);
     if (more) {
       const int next = (stage ^ 1) * BR;
       load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
-                      kvh * GROUP + nh, nq * BR);
+                      kvh * GROUP + nh, tile_at(w, nf) * BR);
     }
     cp_async_commit();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
@@ -389,7 +392,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_2fb4910c1daf
       }
     }
     hh = nh;
-    qb = nq;
+    f = nf;
     stage ^= 1;
   }
 

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_028d78e4f085","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65536,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_15cc767c778a","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65536,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_028d78e4f085_detail {
+namespace attn_fwd_15cc767c778a_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -149,9 +149,12 @@ __device__ __forceinline__ Walk walk(int own0) {
               0, min(63, (own0 + 1) / 64 - 1)};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -272,15 +275,15 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_028d78e4f085_detail
+}  // namespace attn_fwd_15cc767c778a_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_028d78e4f085(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_15cc767c778a(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_028d78e4f085_detail;
+  using namespace attn_fwd_15cc767c778a_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -293,8 +296,8 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_028d78e4f085(
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
   const Walk w = walk(q0);
-  int n = w.hi;
-  if (n >= w.lo) load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
+  int f = w.hi;
+  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
@@ -309,7 +312,8 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_028d78e4f085(
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
 
-  for (; n >= w.lo; --n) {
+  for (; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
     cp_async_wait<0>();
     __syncthreads();
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -322,9 +326,9 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_028d78e4f085(
     }
     qk(sQ, sK, sc, warp, lane);
     __syncthreads();
-    if (n > w.lo) load_rows<BC>(sK, k + kv_head, (n - 1) * BC, TK, HK * D);
+    if (f > w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (needs_mask(w, n)) mask_tile(sc, q0, n * BC, warp, lane);
+    if (needs_mask(w, f)) mask_tile(sc, q0, n * BC, warp, lane);
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_78a12ffb559c","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
+// KernelSource {"name":"attn_bwd_16ffa9ab0325","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=32 Bc=32, 8 warps
-namespace attn_bwd_78a12ffb559c_detail {
+namespace attn_bwd_16ffa9ab0325_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -70,9 +70,12 @@ __device__ __forceinline__ Walk walk(const int* rg, int own0) {
               (last + 31) / 32, end / 32 - 1};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -139,9 +142,9 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
   }
 }
 
-}  // namespace attn_bwd_78a12ffb559c_detail
+}  // namespace attn_bwd_16ffa9ab0325_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_16ffa9ab0325(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
@@ -152,7 +155,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
     float* __restrict__ dq,
     float* __restrict__ dk,
     float* __restrict__ dv) {
-  using namespace attn_bwd_78a12ffb559c_detail;
+  using namespace attn_bwd_16ffa9ab0325_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;
@@ -166,11 +169,11 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + BR;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
   load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   cp_async_commit();
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const Walk w = walk(rg, k0);
   float acc_k[D / 8], acc_v[D / 8];
 #pragma unroll
@@ -179,9 +182,9 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
   for (int hh = 0; hh < GROUP; ++hh) {
     const int h = kvh * GROUP + hh;
     const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
-    for (int qb = w.lo; qb <= w.hi; ++qb) {
+    for (int f = w.lo; f <= w.hi; ++f) {
       __syncthreads();
-      const int q0 = qb * BR;
+      const int q0 = tile_at(w, f) * BR;
       load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
       load_rows<BR>(sdO, dout + q_head, q0, TQ, HQ * D);
       cp_async_commit();
@@ -196,7 +199,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_78a12ffb559c(
       __syncthreads();
       float sc[KL], dp[KL];
       scores(sQ, sK, sdO, sV, sc, dp, row, cl);
-      const bool masked = needs_mask(w, qb);
+      const bool masked = needs_mask(w, f);
 #pragma unroll
       for (int c = 0; c < KL; ++c) {
         const int i = q0 + row, j = k0 + cl + 8 * c;

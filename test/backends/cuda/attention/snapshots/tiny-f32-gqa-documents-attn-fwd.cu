@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_4083a47b30c4","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32768,"flops":2162688,"bytes":405504}
+// KernelSource {"name":"attn_fwd_3d8bcd6c8b25","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32768,"flops":2162688,"bytes":405504}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=64 Bc=64, 8 warps
-namespace attn_fwd_4083a47b30c4_detail {
+namespace attn_fwd_3d8bcd6c8b25_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -73,9 +73,12 @@ __device__ __forceinline__ Walk walk(const int* rg, int own0) {
               (start + 63) / 64, min(-1, (own0 + 1) / 64 - 1)};
 }
 
-// Whether visited tile n holds a pair that is not visible (so the per-element test must run there).
-__device__ __forceinline__ bool needs_mask(const Walk& w, int n) {
-  return n < w.full_lo || n > w.full_hi;
+// The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
+__device__ __forceinline__ int tile_at(const Walk&, int f) {
+  return f;
+}
+__device__ __forceinline__ bool needs_mask(const Walk& w, int f) {
+  return f < w.full_lo || f > w.full_hi;
 }
 
 // Key j visible from query i by the static rules (documents are compared by the caller).
@@ -172,16 +175,16 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
   }
 }
 
-}  // namespace attn_fwd_4083a47b30c4_detail
+}  // namespace attn_fwd_3d8bcd6c8b25_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4083a47b30c4(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_3d8bcd6c8b25(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
     const int* __restrict__ ranges,
     float* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_4083a47b30c4_detail;
+  using namespace attn_fwd_3d8bcd6c8b25_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -193,10 +196,10 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4083a47b30c4(
   float* sP = reinterpret_cast<float*>(smem + P_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
 
   load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
   cp_async_commit();
+  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const Walk w = walk(rg, q0);
 
   float o[RL][D / 8], m[RL], l[RL];
@@ -210,7 +213,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4083a47b30c4(
     for (int c = 0; c < D / 8; ++c) o[r][c] = 0.0f;
   }
 
-  for (int n = w.hi; n >= w.lo; --n) {
+  for (int f = w.hi; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
     __syncthreads();
     load_rows<BC>(sK, k + kv_head, n * BC, TK, HK * D);
     load_rows<BC>(sV, v + kv_head, n * BC, TK, HK * D);
@@ -219,7 +223,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4083a47b30c4(
     __syncthreads();
     float sc[RL][KL];
     qk(sQ, sK, sc, row, cl);
-    if (needs_mask(w, n)) mask_tile(sc, q0 + row, n * BC, cl, doc_start);
+    if (needs_mask(w, f)) mask_tile(sc, q0 + row, n * BC, cl, doc_start);
     softmax_update(sc, m, l, o, sP, row, cl);
     __syncwarp();
     pv(sP, sV, o, row, cl);
