@@ -5,7 +5,8 @@
 // across tiles. One document_ranges is built per segment_ids value and shared by every layer.
 //   %seg = segment_ids %pos ; %o = attention %q, %k, %v, %seg {scale = s}  ->
 //     %seg = segment_ids %pos ; %r = document_ranges %seg ; %o = attention %q, %k, %v, %r {scale = s}
-// Other documents operands (ids from elsewhere, which may repeat out of order) are left as they are. Next-token
+// Other documents operands (ids from elsewhere, which may repeat out of order) are left as they are: only the unfused
+// lowering runs them (the fused kernels refuse ids, 5310: backends/schedule/documents.ts). Next-token
 // targets across documents are already dropped where the train step builds the loss (ir/train-step/loss.ts).
 // Runs on the forward graph after attention-lowering (the unfused reference builds its mask from the ids) and before
 // train-step, so attention_grad gets the ranges from autodiff.
@@ -14,11 +15,10 @@
 
 import { GraphBuilder, type Value } from "../ir/builder.ts";
 import type { Graph } from "../ir/graph.ts";
+import { attentionDocuments } from "../ir/ops/model.ts";
 import { declareInputs, declareOutputs } from "../ir/rebuild.ts";
 import type { Pass } from "./pass.ts";
 
-/** Operand index of the documents of each op that takes them. */
-const DOCUMENTS_OPERAND: Readonly<Record<string, number>> = { attention: 3, attention_grad: 4 };
 
 function run(graph: Graph): Graph {
   const b = new GraphBuilder(graph.name);
@@ -26,9 +26,9 @@ function run(graph: Graph): Graph {
   const fromSegmentIds = new Set(graph.nodes.filter((n) => n.op === "segment_ids").map((n) => n.results[0]!));
   const ranges = new Map<number, Value>();
   for (const node of graph.nodes) {
-    const at = DOCUMENTS_OPERAND[node.op];
-    const args = node.args.map((a, i) => {
-      if (i !== at || !fromSegmentIds.has(a)) return map.get(a)!;
+    const at = node.op === "attention" || node.op === "attention_grad" ? attentionDocuments(node) : undefined;
+    const args = node.args.map((a) => {
+      if (a !== at || !fromSegmentIds.has(a)) return map.get(a)!;
       const known = ranges.get(a) ?? b.op("document_ranges", [map.get(a)!]);
       ranges.set(a, known);
       return known;

@@ -7,7 +7,6 @@
 //
 // Error codes defined here:
 //   5308  attention whose value head dim differs from the query's (the FlashAttention kernels assume they are equal)
-//   5310  attention whose documents are segment ids, not ranges (every target's kernels read ranges: packing-masks)
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
@@ -23,6 +22,8 @@ import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
 import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
+import { attentionBlocks } from "../../ir/ops/model.ts";
+import { hasDocumentRanges } from "../schedule/documents.ts";
 
 function renamed(source: KernelSource, names: Readonly<Record<string, string>>): KernelSource {
   const params = source.params.map((p): KernelParam => {
@@ -71,21 +72,6 @@ function renderMatmul(kernel: Kernel): KernelSource[] {
   }];
 }
 
-/**
- * Whether an `attention` or `attention_grad` kernel has documents; fails with 5310 when they are segment ids: the
- * fused kernels of every target (cuda, hip, wgsl) read document ranges.
- */
-export function hasDocumentRanges(kernel: Kernel): boolean {
-  const node = anchorNode(kernel);
-  const documents = node.args[kernel.kind === "attention" ? 3 : 4];
-  if (documents !== undefined && kernel.graph.types[documents]!.shape.length !== 3) {
-    fail(5310, `${kernel.name}: attention whose documents are segment ids has no fused kernel; the kernels read ` +
-      "document ranges [B,T,2]", "build the graph through the compiler pipeline (its packing-masks pass gives " +
-      "attention document_ranges of segment_ids), or lower attention unfused (attn_implementation: sdpa)");
-  }
-  return documents !== undefined;
-}
-
 /** The attention spec of an `attention` or `attention_grad` kernel. */
 export function attentionSpec(kernel: Kernel): AttentionSpec {
   const node = anchorNode(kernel);
@@ -99,7 +85,7 @@ export function attentionSpec(kernel: Kernel): AttentionSpec {
     B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
     causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
     documents: hasDocumentRanges(kernel),
-    blocks: node.args.length === (kernel.kind === "attention" ? 5 : 6),
+    blocks: attentionBlocks(node) !== undefined,
   };
 }
 

@@ -18,6 +18,7 @@
 
 import { GraphBuilder, type Value } from "../../ir/builder.ts";
 import type { Graph, Module, Node, TensorType, ValueId } from "../../ir/graph.ts";
+import { attentionBlocks, attentionDocuments } from "../../ir/ops/model.ts";
 import { declareInputs, declareOutputs } from "../../ir/rebuild.ts";
 import { fail } from "../../compiler/diagnostics.ts";
 import { F32_HEAD_DIM_STEP, F32_MAX_HEAD_DIM, TENSOR_CORE_HEAD_DIMS } from "./attention/spec.ts";
@@ -62,15 +63,18 @@ function narrow(b: GraphBuilder, v: Value, like: TensorType): Value {
 
 /** Whether `node` is a flex attention over document ranges that has no block table yet. */
 function needsBlocks(graph: Graph, node: Node): boolean {
-  const documents = node.args[node.op === "attention" ? 3 : 4];
-  return ATTENTION_OPS.has(node.op) && node.attrs["lowering"] === "flex" && documents !== undefined &&
-    graph.types[documents]!.shape.length === 3 && node.args.length === (node.op === "attention" ? 4 : 5);
+  if (!ATTENTION_OPS.has(node.op) || node.attrs["lowering"] !== "flex") return false;
+  const documents = attentionDocuments(node);
+  return documents !== undefined && graph.types[documents]!.shape.length === 3 && attentionBlocks(node) === undefined;
 }
 
-/** Rebuilds `graph` with every attention planFor selects run at its plan, and flex attention given its block table. */
-function legalizeGraph(graph: Graph): Graph {
+/**
+ * Rebuilds `graph` with every attention planFor selects run at its plan, and (with `blockTables`) flex attention
+ * given its block table.
+ */
+function legalizeGraph(graph: Graph, blockTables: boolean): Graph {
   const plans = graph.nodes.map((n) => planFor(graph, n));
-  const flex = graph.nodes.map((n) => needsBlocks(graph, n));
+  const flex = graph.nodes.map((n) => blockTables && needsBlocks(graph, n));
   if (plans.every((p) => p === undefined) && !flex.includes(true)) return graph;
   const b = new GraphBuilder(graph.name);
   const map = declareInputs(b, graph);
@@ -83,7 +87,7 @@ function legalizeGraph(graph: Graph): Graph {
   };
   const tables = new Map<string, Value>();
   const blocksOf = (node: Node): Value => {
-    const ranges = node.args[node.op === "attention" ? 3 : 4]!;
+    const ranges = attentionDocuments(node)!;
     const rules = { causal: node.attrs["causal"] as boolean, window: node.attrs["window"] as number };
     const key = JSON.stringify([ranges, rules]);
     if (!tables.has(key)) tables.set(key, b.op("block_mask", [map.get(ranges)!], rules));
@@ -103,7 +107,7 @@ function legalizeGraph(graph: Graph): Graph {
   return b.build();
 }
 
-/** The module with every graph legalized for the CUDA kernels. */
-export function legalizeForCuda(module: Module): Module {
-  return { ...module, graphs: module.graphs.map(legalizeGraph) };
+/** The module with every graph legalized for the CUDA kernels (block tables for flex: the CUDA kernels', not HIP's). */
+export function legalizeForCuda(module: Module, blockTables = true): Module {
+  return { ...module, graphs: module.graphs.map((g) => legalizeGraph(g, blockTables)) };
 }

@@ -42,6 +42,8 @@ export interface CudaProgram {
 export interface KernelHooks {
   readonly render: (kernel: Kernel) => KernelSource[];
   readonly scratchOf: (kernel: Kernel) => readonly Scratch[];
+  /** Whether flex attention gets a block table (the CUDA kernels walk one; HIP's run flex as flash). */
+  readonly blockTables: boolean;
 }
 
 /** The CUDA target's hooks for an arch with `features`: backends/cuda/kernels.ts, FlashAttention's backward scratch. */
@@ -49,12 +51,13 @@ export function cudaHooks(features: ArchFeatures): KernelHooks {
   return {
     render: (k) => renderKernel(k, features),
     scratchOf: (k) => (k.kind === "attention_grad" ? attentionScratch(k) : []),
+    blockTables: true,
   };
 }
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for CUDA (or, with its hooks, HIP). */
 export function buildCudaProgram(module: Module, hooks: KernelHooks): CudaProgram {
-  const partitions = legalizeForCuda(module).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), hooks.scratchOf));
+  const partitions = legalizeForCuda(module, hooks.blockTables).graphs.map((g) => addScratch(shareInPlace(addSideBuffers(partition(g))), hooks.scratchOf));
   const memory = planMemory(partitions);
   const graphs = partitions.map((p, i): CompiledGraph => {
     const kernels = p.kernels.map((kernel) => ({ kernel, sources: hooks.render(kernel) }));

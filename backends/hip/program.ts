@@ -25,6 +25,7 @@ function render(kernel: Kernel) {
 export const HIP_HOOKS: KernelHooks = {
   render,
   scratchOf: rowStatsScratch,
+  blockTables: false,
 };
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for HIP. */

@@ -1,6 +1,6 @@
 // Side buffers: results a kernel template produces beyond its op's meaning, kept for a later kernel. Today one
 // case: FlashAttention's backward pass needs the forward's output and log-sum-exp (f32 [B,Hq,T]), so each
-// attention_grad kernel is paired with the attention kernel of the same q, k, v, segments and attributes; the forward
+// attention_grad kernel is paired with the attention kernel of the same q, k, v, documents and attributes; the forward
 // writes `lse.<out>` and the backward reads the forward's output and that buffer. The memory plan sees these reads
 // and writes (Kernel.extraReads / extraWrites), so the buffers live until the backward kernel. An attention kernel
 // with no backward (a forward-only graph such as @eval_step) writes its lse all the same, into a buffer nobody reads,

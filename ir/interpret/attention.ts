@@ -5,9 +5,9 @@
 // start[b,i] <= j < end[b,i]. Ranges must partition [0,T) into runs, every position's range being the run holding it
 // (6123 otherwise: the kernels rely on it). With a block table (block_mask), only pairs in listed blocks are visible.
 // GQA needs Hq a multiple of Hk (6115, checked once sizes are known); the op's type rule already guarantees Tq == Tk
-// for causal attention and documents. A query that sees no key gives an output row of zeros (and no gradient). attention_grad recomputes the probabilities P and
-// returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T: dq = scale * dS k, dk = scale * dS^T q,
-// dv = P^T dout, summed over the query heads sharing a kv head.
+// for causal attention and documents. A query that sees no key gives an output row of zeros (and no gradient).
+// attention_grad recomputes the probabilities P and returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T:
+// dq = scale * dS k, dk = scale * dS^T q, dv = P^T dout, summed over the query heads sharing a kv head.
 
 import type { Tensor, TensorData } from "../tensor.ts";
 import { ATTENTION_BLOCK } from "../ops/model.ts";

@@ -1,6 +1,6 @@
 // block_mask: which ATTENTION_BLOCK x ATTENTION_BLOCK blocks of (query, key) pairs hold a visible pair, for the flex
 // lowering (ir/ops/model.ts has the layout). Each query row i sees one interval of keys, [lo_i, hi_i]: from its
-// document's start (or i - window + 1) to i when causal, else to its document's end - 1. A block holds a visible pair
+// document's start (max(start, i - window + 1) with a window) to i when causal, else to its document's end - 1. A block holds a visible pair
 // when some row's interval meets the block's keys, and is full when every row's interval covers them.
 // Also reads a block table back for attention (6124 when it is malformed).
 // Invariants: lists are ascending; the two halves describe the same blocks, with the same full bit; the result for

@@ -1,6 +1,7 @@
-// Ops that carry a transformer's and an optimizer's meaning as single units: rotary embeddings, document
-// segments, attention (with its gradient), cross-entropy (with its gradient), the embedding gradient, AdamW, the LR
-// schedule and 4-bit dequantization. Layouts: activations are [B,T,H,D] (batch, time, heads, head dim).
+// Ops that carry a transformer's and an optimizer's meaning as single units: rotary embeddings, documents (segment
+// ids, document ranges, block masks), attention (with its gradient), cross-entropy (with its gradient), the embedding
+// gradient, AdamW, the LR schedule and 4-bit dequantization. Layouts: activations are [B,T,H,D] (batch, time, heads,
+// head dim).
 
 import { DTYPES, isFloat } from "../dtype.ts";
 import { shapeNumel, type Dim } from "../dim.ts";
@@ -58,6 +59,21 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: 
     typeError(`attention lowering '${attrs["lowering"]}' is not one of ${FUSED_ATTENTION.join(", ")}`);
   }
   return tensor(q.dtype, [b!, tq!, hq!, v.shape[3]!]);
+}
+
+/** Operand positions of attention's optional masks: documents, then blocks (attention_grad has dout before them). */
+function maskOperand(node: { op: string; args: readonly number[] }, which: 0 | 1): number | undefined {
+  return node.args[(node.op === "attention" ? 3 : 4) + which];
+}
+
+/** The documents operand (segment ids or ranges) of an attention or attention_grad node, if any. */
+export function attentionDocuments(node: { op: string; args: readonly number[] }): number | undefined {
+  return maskOperand(node, 0);
+}
+
+/** The block-table operand (block_mask) of an attention or attention_grad node, if any. */
+export function attentionBlocks(node: { op: string; args: readonly number[] }): number | undefined {
+  return maskOperand(node, 1);
 }
 
 /** Rows and columns of one block of a block mask (FlexAttention's default block size). */
@@ -168,7 +184,8 @@ export const MODEL_OPS = {
       "[B,T,2] and the causal and window rules of attention: i32 [B,2,nB,nB+1] with nB = ceil(T/" +
       `${ATTENTION_BLOCK}). [b,0,qb] lists the key blocks query block qb sees, [b,1,kb] the query blocks that see key ` +
       "block kb: a count, then the blocks in ascending order, each as 2 * block + 1 when every pair of it (within T) " +
-      "is visible and 2 * block when only some are, then -1. T must be a number.",
+      "is visible and 2 * block when only some are, then -1. T must be a number. Attention's meaning reads the first " +
+      "half; the second must be its transpose (the backward kernels walk it).",
     arity: 1, attrs: { causal: { kind: "bool", default: true }, window: { kind: "int", default: 0 } },
     infer: ([ranges]) => {
       checkDocuments(ranges!, "block_mask documents");

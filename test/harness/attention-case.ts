@@ -20,10 +20,10 @@ export function attentionCaseGraph(c: AttentionCase): Graph {
   const b = new GraphBuilder("attention_case");
   const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
     b.input(name, c.dtype, [c.B, c.T, h, c.D]));
-  const seg = c.documents ? [b.op("document_ranges", [b.input("seg", "i32", [c.B, c.T])])] : [];
+  const documents = c.documents ? [b.op("document_ranges", [b.input("seg", "i32", [c.B, c.T])])] : [];
   const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
-  b.output("out", b.op("attention", [q!, k!, v!, ...seg], attrs));
-  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...seg], attrs);
+  b.output("out", b.op("attention", [q!, k!, v!, ...documents], attrs));
+  const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...documents], attrs);
   b.output("dq", dq!);
   b.output("dk", dk!);
   b.output("dv", dv!);

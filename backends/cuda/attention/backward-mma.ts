@@ -20,7 +20,9 @@
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { dqAccumulator } from "./backward-prep.ts";
 import { describeShape } from "./forward-mma.ts";
-import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
+import {
+  listBytes, listConstant, maskParams, maskShape, outsideKeyDocument, renderMask, tiles, walkStatements,
+} from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
@@ -223,7 +225,7 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
 }`;
 
 function probabilities(s: AttentionSpec): string {
-  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
+  const docTest = outsideKeyDocument(s);
   return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
                                              const float* lse, const float* delta, __nv_bfloat16* sP,

@@ -11,7 +11,9 @@ import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { backwardBytes } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
 import { paddedRow } from "./forward-simt.ts";
-import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
+import {
+  listBytes, listConstant, maskParams, maskShape, outsideKeyDocument, renderMask, tiles, walkStatements,
+} from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -93,8 +95,7 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
 }`;
 
 function body(s: AttentionSpec): string {
-  const docs = s.documents;
-  const docTest = !docs ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
+  const docTest = outsideKeyDocument(s);
   return `  const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;
@@ -190,7 +191,8 @@ export function renderBackwardSimt(s: AttentionSpec, c: AttentionConfig): Kernel
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
       ["int", "KL", c.Bc / 8], ["int", "LD", paddedRow(s.D)], ["int", "PLD", c.Bc + 4],
-      ["int", "TILE_BYTES", at.tile], ["int", "P_OFFSET", at.pOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
+      ["int", "TILE_BYTES", at.tile], ["int", "P_OFFSET", at.pOffset], ["int", "ROW_OFFSET", at.rowOffset],
+      ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale],
     ],

@@ -61,13 +61,13 @@ function staticRows(m: MaskShape): { first: string; last: string } {
 
 /**
  * C++ bounds on the visited tiles n that hold only visible pairs: n >= every `lower`, n <= every `upper` (the owned
- * rows are [own0, last]; `start` and `end` are the document bounds every owned row shares, with documents).
+ * rows are [own0, last]), and the statements declaring the document bounds they use (`start`, `end`).
  * Under a causal mask the forward's unmasked tiles lie below every owned row (so inside its document's end) and the
  * backward's above every owned key (so past its document's start): only the other document bound can cut them.
  */
-function fullTiles(m: MaskShape): { lower: string[]; upper: string[] } {
+function fullTiles(m: MaskShape): { lower: string[]; upper: string[]; bounds: string[] } {
   const s = m.spec, o = m.other;
-  const lower: string[] = [], upper: string[] = [];
+  const lower: string[] = [], upper: string[] = [], bounds: string[] = [];
   if (m.role === "forward") {
     upper.push(`${Math.floor(s.Tk / o) - 1}`);
     if (s.causal) upper.push(`(own0 + 1) / ${o} - 1`);
@@ -77,11 +77,15 @@ function fullTiles(m: MaskShape): { lower: string[]; upper: string[] } {
     if (s.causal) lower.push(`(last + ${o - 1}) / ${o}`);
     if (s.window > 0) upper.push(`(own0 + ${s.window}) / ${o} - 1`);
   }
-  if (s.documents) {
-    if (!s.causal || m.role === "forward") lower.push(`(start + ${o - 1}) / ${o}`);
-    if (!s.causal || m.role === "backward") upper.push(`end / ${o} - 1`);
+  if (s.documents && (!s.causal || m.role === "forward")) {
+    lower.push(`(start + ${o - 1}) / ${o}`);
+    bounds.push("const int start = rg[2 * last];  // every owned row's document starts by here");
   }
-  return { lower, upper };
+  if (s.documents && (!s.causal || m.role === "backward")) {
+    upper.push(`end / ${o} - 1`);
+    bounds.push("const int end = rg[2 * own0 + 1];  // and ends no earlier than here");
+  }
+  return { lower, upper, bounds };
 }
 
 /** max(...) or min(...) of C++ int expressions, nested; `empty` when there are none. */
@@ -89,7 +93,7 @@ function fold(f: "max" | "min", terms: readonly string[], empty: string): string
   return terms.length === 0 ? empty : terms.reduce((acc, t) => `${f}(${acc}, ${t})`);
 }
 
-/** The walk of a range walk: positions are tiles, [lo, hi] from the rules and the documents. */
+/** The walk without a block table: positions are tiles, [lo, hi] from the rules and the documents. */
 function rangeWalk(m: MaskShape): string {
   const s = m.spec;
   const ownLength = m.role === "forward" ? s.Tq : s.Tk;
@@ -98,10 +102,8 @@ function rangeWalk(m: MaskShape): string {
   const firstVisible = s.documents ? `max(${first}, rg[2 * own0])` : first;
   const lastVisible = !s.documents || (m.role === "forward" && s.causal) ? last : `min(${last}, rg[2 * last + 1] - 1)`;
   const full = fullTiles(m);
-  const bounds = [["start", "rg[2 * last]"], ["end", "rg[2 * own0 + 1]"]]
-    .filter(([name]) => [...full.lower, ...full.upper].some((t) => new RegExp(`\\b${name}\\b`).test(t)));
-  const documents = bounds.map(([name, value]) => `\n  const int ${name} = ${value};`).join("") +
-    (bounds.length > 0 ? "  // every owned row's document holds [start, end)" : "");
+  const otherTiles = tiles(m.role === "forward" ? s.Tk : s.Tq, m.other);
+  const documents = full.bounds.map((statement) => `\n  ${statement}`).join("");
   return `// The ${others} tiles [lo, hi] that ${side} rows [own0, own0 + ${m.own}) may see (lo > hi: none), and the
 // tiles [full_lo, full_hi] among them whose every pair is visible.
 struct Walk {
@@ -110,7 +112,7 @@ struct Walk {
 __device__ __forceinline__ Walk walk(${s.documents ? "const int* rg, " : ""}int own0) {
   const int last = min(own0 + ${m.own}, ${ownLength}) - 1;${documents}
   return Walk{(${firstVisible}) / ${m.other}, (${lastVisible}) / ${m.other},
-              ${fold("max", full.lower, "0")}, ${fold("min", full.upper, `${tiles(m.role === "forward" ? s.Tk : s.Tq, m.other)}`)}};
+              ${fold("max", full.lower, "0")}, ${fold("min", full.upper, `${otherTiles}`)}};
 }
 
 // The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
@@ -136,16 +138,19 @@ function blockWalk(m: MaskShape): string {
   const pastKeys = m.role === "backward" && s.Tk % m.own !== 0;
   const [side, others] = m.role === "forward" ? ["query", "key"] : ["key", "query"];
   const blocks = tiles(s.Tq, ATTENTION_BLOCK);
+  const pastKeysField = pastKeys ? "\n  bool past_keys;  // the owned keys reach past Tk" : "";
   return `// The ${others} tiles that ${side} rows [own0, own0 + ${m.own}) visit: walk positions [lo, hi] cover the listed
-// blocks of their block (bl: this batch row's block table), ${sub} tile${sub > 1 ? "s" : ""} each. walk copies the list into
-// shared memory (every thread of the block must call it), where the walk reads it.
+// blocks of their block (bl: this batch row's block table), ${sub} tile${sub > 1 ? "s" : ""} each. walk copies the
+// list into shared memory (every thread of the block must call it), where the walk reads it.
 struct Walk {
   int lo, hi;
-  const int* list;  // the listed blocks: 2 * block + (1 when every pair of it is visible)${pastKeys ? "\n  bool past_keys;  // the owned keys reach past Tk" : ""}
+  const int* list;  // the listed blocks: 2 * block + (1 when every pair of it is visible)${pastKeysField}
 };
 __device__ __forceinline__ Walk walk(const int* bl, int own0, int* shared_list) {
   const int* list = bl + (${half === 0 ? "" : `${blocks} + `}own0 / ${ATTENTION_BLOCK}) * ${blocks + 1};
-  for (int e = static_cast<int>(threadIdx.x); e <= ${blocks}; e += static_cast<int>(blockDim.x)) shared_list[e] = list[e];
+  for (int e = static_cast<int>(threadIdx.x); e <= ${blocks}; e += static_cast<int>(blockDim.x)) {
+    shared_list[e] = list[e];
+  }
   __syncthreads();
   return Walk{0, shared_list[0] * ${sub} - 1, shared_list + 1${pastKeys ? `, own0 + ${m.own} > ${s.Tk}` : ""}};
 }
@@ -201,6 +206,14 @@ export function listBytes(s: AttentionSpec): number {
 /** The kernel constant walkStatements reads: where the list goes in shared memory (none without a block table). */
 export function listConstant(s: AttentionSpec, offset: number): [string, string, number][] {
   return s.blocks ? [["int", "LIST_OFFSET", offset]] : [];
+}
+
+/**
+ * The C++ terms (joined with ||) by which query i is outside key j's document, reading rg (the backward kernels' per-
+ * element test; causal pairs i >= j are past the key's start already), or "" without documents.
+ */
+export function outsideKeyDocument(s: AttentionSpec): string {
+  return !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
 }
 
 /** Device code of walk, tile_at, needs_mask and visible for one kernel. */

@@ -11,7 +11,7 @@
 //   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
 //   5304  causal attention or documents with Tq != Tk, or a block table without document ranges
 //   5305  scale not positive and finite, or window negative
-//   5306  tile config whose shape does not fit the kernel's warp layout
+//   5306  tile config whose shape does not fit the kernel's warp layout (or, with a block table, does not divide a block)
 //   5307  tile config whose shared memory exceeds what one block may use on sm_90
 
 import { fail } from "../../../compiler/diagnostics.ts";

@@ -2,10 +2,9 @@
 // document ranges [B,T,2] (passes/packing-masks.ts); query head h reads kv head h / (Hq/Hk); key j is visible from
 // query i when (not causal or j <= i), (no window or i - j < window) and j is in i's document. Ranges are runs, so a
 // row's visible keys stay one interval and a block's rows see one interval too, read from its first and last rows.
-// In f32, a thread per row; a workgroup takes 256
-// consecutive rows of one head and walks the keys (or, for dk and dv, the queries) its rows can see in tiles that its
-// threads load together into workgroup memory, so each key is read from memory once per 256 queries. Tiles fit
-// WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
+// In f32, a thread per row; a workgroup takes 256 consecutive rows of one head and walks the keys (or, for dk and dv,
+// the queries) its rows can see in tiles that its threads load together into workgroup memory, so each key is read
+// from memory once per 256 queries. Tiles fit WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
 // forward: a thread per query runs the online softmax over its visible keys, writes the output row and the row's
 // log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse =
 // the largest f32, so the backward pass's exp(s - lse) is 0 there. The sentinels are finite: WGSL lets an
@@ -20,7 +19,7 @@
 
 import type { Kernel } from "../../schedule/partition.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
-import { hasDocumentRanges } from "../../cuda/kernels.ts";
+import { hasDocumentRanges } from "../../schedule/documents.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";

@@ -1,7 +1,7 @@
 // The WGSL attention kernels (backends/wgsl/templates/attention.ts) through a whole WebGPU program, forward and
 // backward, against the interpreter, on shapes the model fixtures do not reach: more queries than one workgroup's 256,
 // more keys than one tile (tiles shrink as the head dim grows: 64 rows at D=16, 32 at D=64, 16 at D=128), GQA,
-// causal and sliding-window masks, document segments, and a non-causal case. f32 within 1e-5; an f16 case (shader-f16:
+// causal and sliding-window masks, document ranges (causal, and not causal with a window), and a non-causal case. f32 within 1e-5; an f16 case (shader-f16:
 // q, k, v, dout and the results stored in f16, computed in f32) within 2e-3 of the interpreter's f16.
 // Without an adapter the suite skips (test/harness/webgpu.ts).
 

@@ -1,6 +1,6 @@
 // The attention lab's float64 reference kernels (bench/kernels/attention/reference.cuh) run on the CPU through the
 // emulation in emu/ and agree with the interpreter on out, lse, dq, dk and dv, for every (batch, kv head) slice of
-// small specs with GQA, causal and window masks, segments and Tq != Tk. The lab's verdict on the GPU rests on them.
+// small specs with GQA, causal and window masks, documents (segment ids) and Tq != Tk. The lab's verdict on the GPU rests on them.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";

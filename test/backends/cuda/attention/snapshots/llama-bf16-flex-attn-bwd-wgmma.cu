@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_9a63ccda01ce","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_7633235d04a7","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_9a63ccda01ce_detail {
+namespace attn_bwd_wgmma_7633235d04a7_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -187,15 +187,17 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
 }
 
 // The query tiles that key rows [own0, own0 + 128) visit: walk positions [lo, hi] cover the listed
-// blocks of their block (bl: this batch row's block table), 2 tiles each. walk copies the list into
-// shared memory (every thread of the block must call it), where the walk reads it.
+// blocks of their block (bl: this batch row's block table), 2 tiles each. walk copies the
+// list into shared memory (every thread of the block must call it), where the walk reads it.
 struct Walk {
   int lo, hi;
   const int* list;  // the listed blocks: 2 * block + (1 when every pair of it is visible)
 };
 __device__ __forceinline__ Walk walk(const int* bl, int own0, int* shared_list) {
   const int* list = bl + (32 + own0 / 128) * 33;
-  for (int e = static_cast<int>(threadIdx.x); e <= 32; e += static_cast<int>(blockDim.x)) shared_list[e] = list[e];
+  for (int e = static_cast<int>(threadIdx.x); e <= 32; e += static_cast<int>(blockDim.x)) {
+    shared_list[e] = list[e];
+  }
   __syncthreads();
   return Walk{0, shared_list[0] * 2 - 1, shared_list + 1};
 }
@@ -286,9 +288,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_9a63ccda01ce_detail
+}  // namespace attn_bwd_wgmma_7633235d04a7_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a63ccda01ce(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7633235d04a7(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -300,7 +302,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a63ccda01ce
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_9a63ccda01ce_detail;
+  using namespace attn_bwd_wgmma_7633235d04a7_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

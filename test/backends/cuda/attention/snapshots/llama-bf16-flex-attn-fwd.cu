@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_e0e363e22f6e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65680,"flops":549890031616,"bytes":337772544}
+// KernelSource {"name":"attn_fwd_60fe7fe9ede9","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65680,"flops":549890031616,"bytes":337772544}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_e0e363e22f6e_detail {
+namespace attn_fwd_60fe7fe9ede9_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -140,15 +140,17 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
 }
 
 // The key tiles that query rows [own0, own0 + 128) visit: walk positions [lo, hi] cover the listed
-// blocks of their block (bl: this batch row's block table), 2 tiles each. walk copies the list into
-// shared memory (every thread of the block must call it), where the walk reads it.
+// blocks of their block (bl: this batch row's block table), 2 tiles each. walk copies the
+// list into shared memory (every thread of the block must call it), where the walk reads it.
 struct Walk {
   int lo, hi;
   const int* list;  // the listed blocks: 2 * block + (1 when every pair of it is visible)
 };
 __device__ __forceinline__ Walk walk(const int* bl, int own0, int* shared_list) {
   const int* list = bl + (own0 / 128) * 33;
-  for (int e = static_cast<int>(threadIdx.x); e <= 32; e += static_cast<int>(blockDim.x)) shared_list[e] = list[e];
+  for (int e = static_cast<int>(threadIdx.x); e <= 32; e += static_cast<int>(blockDim.x)) {
+    shared_list[e] = list[e];
+  }
   __syncthreads();
   return Walk{0, shared_list[0] * 2 - 1, shared_list + 1};
 }
@@ -279,9 +281,9 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
   }
 }
 
-}  // namespace attn_fwd_e0e363e22f6e_detail
+}  // namespace attn_fwd_60fe7fe9ede9_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_e0e363e22f6e(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_60fe7fe9ede9(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -289,7 +291,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_e0e363e22f6e(
     const int* __restrict__ blocks,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_e0e363e22f6e_detail;
+  using namespace attn_fwd_60fe7fe9ede9_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

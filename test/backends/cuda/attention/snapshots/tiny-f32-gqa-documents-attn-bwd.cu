@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_16ffa9ab0325","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
+// KernelSource {"name":"attn_bwd_4707d1415c7a","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=32 Bc=32, 8 warps
-namespace attn_bwd_16ffa9ab0325_detail {
+namespace attn_bwd_4707d1415c7a_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -65,7 +65,7 @@ struct Walk {
 };
 __device__ __forceinline__ Walk walk(const int* rg, int own0) {
   const int last = min(own0 + 32, 32) - 1;
-  const int end = rg[2 * own0 + 1];  // every owned row's document holds [start, end)
+  const int end = rg[2 * own0 + 1];  // and ends no earlier than here
   return Walk{(max(own0, rg[2 * own0])) / 32, (min(31, rg[2 * last + 1] - 1)) / 32,
               (last + 31) / 32, end / 32 - 1};
 }
@@ -142,9 +142,9 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
   }
 }
 
-}  // namespace attn_bwd_16ffa9ab0325_detail
+}  // namespace attn_bwd_4707d1415c7a_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_16ffa9ab0325(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_4707d1415c7a(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
@@ -155,7 +155,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_16ffa9ab0325(
     float* __restrict__ dq,
     float* __restrict__ dk,
     float* __restrict__ dv) {
-  using namespace attn_bwd_16ffa9ab0325_detail;
+  using namespace attn_bwd_4707d1415c7a_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;
