@@ -22,7 +22,7 @@ import {
   backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { listBytes, listConstant, maskShape, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -88,15 +88,14 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 }`;
 
 function probabilities(s: AttentionSpec): string {
-  const docTest = !s.documents ? "" : `${s.causal ? "" : " || i < doc_start[half]"} || i >= doc_end[half]`;
-  const docParams = !s.documents ? "" : `${s.causal ? "" : ", const int (&doc_start)[2]"}, const int (&doc_end)[2]`;
+  const docs = ownedDocuments(s, "backward");
   return `// From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
 // fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. The thread's
 // two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane${docParams}) {
+                                             int k0, bool masked, int lane${docs.params("[2]")}) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
 #pragma unroll
@@ -109,7 +108,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
         if (masked) {
           const int i = q0 + c + e, j = k0 + kr;
-          if (!visible(i, j)${docTest}) p[e] = 0.0f;
+          if (!(visible(i, j)${docs.inside("[half]")})) p[e] = 0.0f;
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
@@ -124,17 +123,16 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
 
 /** Statements loading the document bounds of the thread's two keys into registers (0 past Tk: nothing visible). */
 function keyDocuments(s: AttentionSpec): string {
-  return `  int doc_end[2]${s.causal ? "" : ", doc_start[2]"};
+  const docs = ownedDocuments(s, "backward");
+  return `  ${docs.declare("[2]")}
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int j = k0 + kr0 + (lane >> 2) + 8 * half;
-    doc_end[half] = j < TK ? rg[2 * j + 1] : 0;
-${s.causal ? "" : "    doc_start[half] = j < TK ? rg[2 * j] : 0;\n"}  }
+${docs.load("[half]", "j", "TK").map((line) => `    ${line}\n`).join("")}  }
 `;
 }
 
 function body(s: AttentionSpec, c: AttentionConfig): string {
-  const docs = s.documents;
   return `${blockCoordinates(s, c)}
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
@@ -150,7 +148,7 @@ ${walkSetup(s)}
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
-${docs ? keyDocuments(s) : ""}
+${s.documents ? keyDocuments(s) : ""}
   while (more) {
     const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
@@ -186,7 +184,7 @@ ${docs ? keyDocuments(s) : ""}
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${docs ? `${s.causal ? "" : ", doc_start"}, doc_end` : ""});
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${ownedDocuments(s, "backward").args});
     }
     wgmma_fence();
 #pragma unroll

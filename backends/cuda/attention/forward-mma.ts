@@ -10,7 +10,9 @@
 // start first while the blocks running together share that head's K and V in L2.
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
-import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
+import {
+  listBytes, listConstant, maskParams, maskShape, ownedDocuments, renderMask, tiles, walkStatements,
+} from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
   badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
@@ -140,12 +142,10 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
 }`;
 
 function maskHelper(s: AttentionSpec): string {
-  const docParams = !s.documents ? "" : `, const int (&doc_start)[MT][2]${s.causal ? "" : ", const int (&doc_end)[MT][2]"}`;
-  const docTest = !s.documents ? ""
-    : ` && j >= doc_start[mt][e >> 1]${s.causal ? "" : " && j < doc_end[mt][e >> 1]"}`;
+  const docs = ownedDocuments(s, "forward");
   return `// Sets the scores of pairs that are not visible to -inf (tile at query row q0, key row k0). A row's document is
 // [doc_start, doc_end); causal rows need no end (j <= i < end).
-__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane${docParams}) {
+__device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0, int warp, int lane${docs.params("[MT][2]")}) {
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -154,7 +154,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
       for (int e = 0; e < 4; ++e) {
         const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + (e >> 1) * 8;
         const int j = k0 + nt * 8 + (lane & 3) * 2 + (e & 1);
-        if (!(visible(i, j)${docTest})) s[mt][nt][e] = -INFINITY;
+        if (!(visible(i, j)${docs.inside("[mt][e >> 1]")})) s[mt][nt][e] = -INFINITY;
       }
     }
   }
@@ -162,7 +162,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
 }
 
 function body(s: AttentionSpec): string {
-  const docs = s.documents;
+  const docs = ownedDocuments(s, "forward");
   return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -180,15 +180,14 @@ ${walkStatements(s, "q0")}
   cp_async_commit();
 
   float o[MT][D / 8][4], m[MT][2], l[MT][2];
-${docs ? `  int doc_start[MT][2]${s.causal ? "" : ", doc_end[MT][2]"};\n` : ""}#pragma unroll
+${docs.declare("[MT][2]") === "" ? "" : `  ${docs.declare("[MT][2]")}\n`}#pragma unroll
   for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       m[mt][half] = -INFINITY;
       l[mt][half] = 0.0f;
-${docs ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
-      doc_start[mt][half] = i < TQ ? rg[2 * i] : 0;
-${s.causal ? "" : "      doc_end[mt][half] = i < TQ ? rg[2 * i + 1] : 0;\n"}` : ""}    }
+${s.documents ? `      const int i = q0 + (warp * MT + mt) * 16 + (lane >> 2) + half * 8;
+${docs.load("[mt][half]", "i", "TQ").map((line) => `      ${line}\n`).join("")}` : ""}    }
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) o[mt][dt][0] = o[mt][dt][1] = o[mt][dt][2] = o[mt][dt][3] = 0.0f;
   }
@@ -209,7 +208,7 @@ ${s.causal ? "" : "      doc_end[mt][half] = i < TQ ? rg[2 * i + 1] : 0;\n"}` : 
     __syncthreads();
     if (f > w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
     cp_async_commit();
-    if (needs_mask(w, f)) mask_tile(sc, q0, n * BC, warp, lane${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
+    if (needs_mask(w, f)) mask_tile(sc, q0, n * BC, warp, lane${docs.args});
     unsigned pk[MT][NT][2];
     softmax_update(sc, m, l, o, pk);
     cp_async_wait<1>();

@@ -9,7 +9,9 @@
 
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { forwardBytes, describeShape } from "./forward-mma.ts";
-import { listBytes, listConstant, maskParams, maskShape, renderMask, tiles, walkStatements } from "./mask.ts";
+import {
+  listBytes, listConstant, maskParams, maskShape, ownedDocuments, renderMask, tiles, walkStatements,
+} from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
@@ -122,24 +124,23 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
 }`;
 
 function maskHelper(s: AttentionSpec): string {
-  const docParams = !s.documents ? "" : `, const int (&doc_start)[RL]${s.causal ? "" : ", const int (&doc_end)[RL]"}`;
-  const docTest = !s.documents ? "" : ` && j >= doc_start[r]${s.causal ? "" : " && j < doc_end[r]"}`;
+  const docs = ownedDocuments(s, "forward");
   return `// Sets the scores of pairs that are not visible to -inf (lane rows from query i0, tile at key k0). A row's
 // document is [doc_start, doc_end); causal rows need no end (j <= i < end).
-__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl${docParams}) {
+__device__ __forceinline__ void mask_tile(float (&s)[RL][KL], int i0, int k0, int cl${docs.params("[RL]")}) {
 #pragma unroll
   for (int r = 0; r < RL; ++r) {
 #pragma unroll
     for (int c = 0; c < KL; ++c) {
       const int i = i0 + r, j = k0 + cl + 8 * c;
-      if (!(visible(i, j)${docTest})) s[r][c] = -INFINITY;
+      if (!(visible(i, j)${docs.inside("[r]")})) s[r][c] = -INFINITY;
     }
   }
 }`;
 }
 
 function body(s: AttentionSpec): string {
-  const docs = s.documents;
+  const docs = ownedDocuments(s, "forward");
   return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -157,12 +158,11 @@ function body(s: AttentionSpec): string {
 ${walkStatements(s, "q0")}
 
   float o[RL][D / 8], m[RL], l[RL];
-${docs ? `  int doc_start[RL]${s.causal ? "" : ", doc_end[RL]"};\n` : ""}#pragma unroll
+${docs.declare("[RL]") === "" ? "" : `  ${docs.declare("[RL]")}\n`}#pragma unroll
   for (int r = 0; r < RL; ++r) {
     m[r] = -INFINITY;
     l[r] = 0.0f;
-${docs ? `    doc_start[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r)] : 0;
-${s.causal ? "" : "    doc_end[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r) + 1] : 0;\n"}` : ""}#pragma unroll
+${docs.load("[r]", "q0 + row + r", "TQ").map((line) => `    ${line}\n`).join("")}#pragma unroll
     for (int c = 0; c < D / 8; ++c) o[r][c] = 0.0f;
   }
 
@@ -176,7 +176,7 @@ ${s.causal ? "" : "    doc_end[r] = q0 + row + r < TQ ? rg[2 * (q0 + row + r) + 
     __syncthreads();
     float sc[RL][KL];
     qk(sQ, sK, sc, row, cl);
-    if (needs_mask(w, f)) mask_tile(sc, q0 + row, n * BC, cl${docs ? `, doc_start${s.causal ? "" : ", doc_end"}` : ""});
+    if (needs_mask(w, f)) mask_tile(sc, q0 + row, n * BC, cl${docs.args});
     softmax_update(sc, m, l, o, sP, row, cl);
     __syncwarp();
     pv(sP, sV, o, row, cl);

@@ -216,6 +216,30 @@ export function outsideKeyDocument(s: AttentionSpec): string {
   return !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
 }
 
+/**
+ * The document bounds a kernel keeps in registers per owned row (forward: query rows; wgmma backward: its keys), as
+ * C++ text. Causal pairs need only one bound: a query's keys j <= i never pass its document's end, and a key's queries
+ * i >= j never precede its document's start. `dims` is the arrays' extent ("[MT][2]"), `at` an element ("[mt][half]").
+ */
+export function ownedDocuments(s: AttentionSpec, role: Role) {
+  const names = !s.documents ? [] : s.causal ? [role === "forward" ? "start" : "end"] : ["start", "end"];
+  const other = role === "forward" ? "j" : "i";
+  return {
+    /** Declarations `int doc_start[...], doc_end[...];` (empty without documents). */
+    declare: (dims: string) => (names.length === 0 ? "" : `int ${names.map((n) => `doc_${n}${dims}`).join(", ")};`),
+    /** Stores of the bounds of position `t` (0 past `length`: nothing visible) into element `at`. */
+    load: (at: string, t: string, length: string) => names.map((n) =>
+      `doc_${n}${at} = ${t} < ${length} ? rg[2 * ${t.includes(" ") ? `(${t})` : t}${n === "end" ? " + 1" : ""}] : 0;`),
+    /** Parameters passing the arrays by reference, each preceded by ", ". */
+    params: (dims: string) => names.map((n) => `, const int (&doc_${n})${dims}`).join(""),
+    /** Arguments passing them, each preceded by ", ". */
+    args: names.map((n) => `, doc_${n}`).join(""),
+    /** Terms, each preceded by " && ", true when the other side's row (j forward, i backward) is in the document. */
+    inside: (at: string) =>
+      names.map((n) => (n === "start" ? ` && ${other} >= doc_start${at}` : ` && ${other} < doc_end${at}`)).join(""),
+  };
+}
+
 /** Device code of walk, tile_at, needs_mask and visible for one kernel. */
 export function renderMask(m: MaskShape): string {
   return [walkFunction(m), visibleFunction(m.spec)].join("\n\n");

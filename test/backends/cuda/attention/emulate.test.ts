@@ -13,10 +13,11 @@ import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
   type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/index.ts";
+import { blockTable, documentRanges } from "../../../harness/documents.ts";
 import { relativeError } from "../../../harness/numeric.ts";
 import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
 import {
-  blockTable, decode, documentRanges, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
+  decode, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
 } from "./reference.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
@@ -75,7 +76,8 @@ function emuCase(c: Case, x: Inputs): EmuCase {
       ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
     inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
       ...(x.seg ? { ranges: encode("i32", documentRanges(x.seg, s.B, s.Tq)) } : {}),
-      ...(x.seg && s.blocks ? { blocks: encode("i32", blockTable(s, documentRanges(x.seg, s.B, s.Tq))) } : {}) },
+      ...(x.seg && s.blocks ? { blocks: encode("i32", blockTable(documentRanges(x.seg, s.B, s.Tq), s.B, s.Tq,
+        { causal: s.causal, window: s.window })) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
       ...(dtype === "bf16" ? { dq_accum: x.q.length * 4 } : {}) },
   };

@@ -1,6 +1,6 @@
 // Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to bf16 when the spec is bf16),
-// document segment ids (the references compare ids; the kernels read the ids' document ranges), byte encodings of
-// buffers, the interpreter's attention / attention_grad (the meaning of the
+// document segment ids (the references compare ids; the kernels read the ids' document ranges, test/harness/
+// documents.ts), byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
 // op) and a naive log-sum-exp per row (the forward kernel's second output, which the IR op does not have).
 // Invariant: references are computed in f64 from exactly the values the kernels read.
 
@@ -42,29 +42,6 @@ function segments(spec: AttentionSpec, seed: number): Int32Array {
     }
   }
   return ids;
-}
-
-/** The document range [start, end) of each position of never-decreasing ids, as pairs: what document_ranges gives. */
-export function documentRanges(seg: Int32Array, B: number, T: number): Int32Array {
-  const ranges = new Int32Array(2 * B * T);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      let [start, end] = [t, t + 1];
-      while (start > 0 && seg[b * T + start - 1] === seg[b * T + t]) start--;
-      while (end < T && seg[b * T + end] === seg[b * T + t]) end++;
-      ranges.set([start, end], 2 * (b * T + t));
-    }
-  }
-  return ranges;
-}
-
-/** The block table block_mask builds from document ranges under the spec's rules (the interpreter's). */
-export function blockTable(spec: AttentionSpec, ranges: Int32Array): Int32Array {
-  const g = new GraphBuilder("blocks");
-  const input = g.input("ranges", "i32", [spec.B, spec.Tq, 2]);
-  g.output("blocks", g.op("block_mask", [input], { causal: spec.causal, window: spec.window }));
-  const result = interpret(g.build(), { ranges: fromArray("i32", [spec.B, spec.Tq, 2], ranges) });
-  return Int32Array.from(toArray(result["blocks"]!) as number[]);
 }
 
 /** Seeded inputs for a spec. */

@@ -14,6 +14,7 @@ import type { DType } from "../../../../ir/dtype.ts";
 import type { Attrs } from "../../../../ir/graph.ts";
 import type { OpName } from "../../../../ir/ops/index.ts";
 import { fromArray, type Tensor } from "../../../../ir/tensor.ts";
+import { documentRanges } from "../../../harness/documents.ts";
 import { specializedTrainStep } from "../../../harness/train-step.ts";
 
 type Operand = readonly [DType, readonly number[]];
@@ -59,15 +60,8 @@ function packedIds(rand: Random, t: StaticType): number[] {
 
 /** Document ranges [start, end) per position (pairs) of packedIds' documents. */
 function packedRanges(rand: Random, t: StaticType): number[] {
-  const len = t.shape.at(-2)!;
-  const ids = packedIds(rand, { ...t, shape: t.shape.slice(0, -1) });
-  return ids.flatMap((id, i) => {
-    const row = i - (i % len);
-    let [start, end] = [i, i + 1];
-    while (start > row && ids[start - 1] === id) start--;
-    while (end < row + len && ids[end] === id) end++;
-    return [start - row, end - row];
-  });
+  const [rows, len] = t.shape as [number, number];
+  return [...documentRanges(packedIds(rand, { ...t, shape: [rows, len] }), rows, len)];
 }
 
 /** Valid values for operand `i` of the anchor node. */

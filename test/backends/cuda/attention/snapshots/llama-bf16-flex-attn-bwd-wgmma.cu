@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_7633235d04a7","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_41159e7167b8","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_7633235d04a7_detail {
+namespace attn_bwd_wgmma_41159e7167b8_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -276,7 +276,7 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
         if (masked) {
           const int i = q0 + c + e, j = k0 + kr;
-          if (!visible(i, j) || i >= doc_end[half]) p[e] = 0.0f;
+          if (!(visible(i, j) && i < doc_end[half])) p[e] = 0.0f;
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
@@ -288,9 +288,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_7633235d04a7_detail
+}  // namespace attn_bwd_wgmma_41159e7167b8_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7633235d04a7(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -302,7 +302,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_7633235d04a7
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_7633235d04a7_detail;
+  using namespace attn_bwd_wgmma_41159e7167b8_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
