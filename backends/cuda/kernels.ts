@@ -13,7 +13,7 @@ import { renderFused, renderReduce } from "../c-style/fused.ts";
 import type { KernelParam, KernelSource, LibraryGemm } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
-  attentionBuffers, defaultBackwardConfig, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
+  attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
 } from "./attention/index.ts";
 import type { ArchFeatures } from "./build.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
@@ -104,7 +104,7 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
     const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
     if (spec.documents) names["ranges"] = arg(3);
     if (spec.blocks) names["blocks"] = arg(4);
-    return [renamed(renderAttentionForward(spec), names)];
+    return [renamed(renderAttentionForward(spec, defaultForwardConfig(spec, features.wgmma)), names)];
   }
   const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
   const names: Record<string, string> = {

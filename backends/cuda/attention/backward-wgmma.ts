@@ -26,10 +26,7 @@ import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles }
 import { wgmmaPrimitive } from "./primitives.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
-import { renderTileHelpers, tileBytes, tileStepOk } from "./tile.ts";
-
-/** Bytes one wgmma 128-byte-swizzle region must be aligned to, and the slack asked for to align the base. */
-const ALIGN = 1024;
+import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
 
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
@@ -64,28 +61,8 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   }
   if (c.Bc !== 16 * c.warps) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (16 * warps)");
   if (!tileStepOk(s.D, c.warps * 32, c.Br)) badConfig(kernel, c, "the block's 16-byte copies must cover Br rows");
-  checkShared(kernel, c, ALIGN + layout(s, c).bytes);
+  checkShared(kernel, c, SW128_ALIGN + layout(s, c).bytes);
 }
-
-const PRODUCTS = `// Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
-// span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
-template <int ROWS>
-__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
-  return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
-}
-
-// Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
-// 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
-template <int ROWS>
-__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
-  return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
-}
-
-template <int N>
-__device__ __forceinline__ void zero(float (&acc)[N]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i) acc[i] = 0.0f;
-}`;
 
 function probabilities(s: AttentionSpec): string {
   const docs = ownedDocuments(s, "backward");
@@ -263,13 +240,13 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols)],
-    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "backward")), QUERY_WALK, PRODUCTS,
+    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "backward")), QUERY_WALK, WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),
     body: body(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
     threads,
     minBlocks: 1,
-    sharedBytes: ALIGN + at.bytes,
+    sharedBytes: SW128_ALIGN + at.bytes,
     flops: 2.5 * forwardFlops(s),
     bytes: backwardBytes(s),
   });

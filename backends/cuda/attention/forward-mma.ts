@@ -242,7 +242,8 @@ ${docs.load("[mt][half]", "i", "TQ").map((line) => `      ${line}\n`).join("")}`
   store_rows<BR>(out + q_head, sQ, q0, TQ, HQ * D);`;
 }
 
-function params(s: AttentionSpec): KernelParam[] {
+/** The forward kernels' parameters: q, k, v, the masks, out and lse. */
+export function forwardParams(s: AttentionSpec): KernelParam[] {
   return [
     { name: "q", dtype: "bf16", access: "read" },
     { name: "k", dtype: "bf16", access: "read" },
@@ -263,7 +264,7 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
   return makeKernel({
     prefix: "attn_fwd",
     summary: `attention forward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
-    params: params(s),
+    params: forwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "MT", mTiles],

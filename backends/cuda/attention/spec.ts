@@ -47,7 +47,7 @@ export interface AttentionConfig {
   readonly Br: number;
   readonly Bc: number;
   readonly warps: number;
-  /** The bf16 backward's tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
+  /** The bf16 kernels' tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
   readonly mainloop?: "mma" | "wgmma";
 }
 

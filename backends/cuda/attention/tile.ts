@@ -89,3 +89,31 @@ export function tileStepOk(d: number, threads: number, rows: number): boolean {
   const step = tileStep(d, threads);
   return Number.isInteger(step) && step % 8 === 0 && rows % step === 0;
 }
+
+/** Alignment (bytes) of `sw128` tiles that wgmma reads: its 128-byte swizzle repeats every 1024 bytes. Kernels ask
+ * for this much more shared memory and align the base (shared_base_1024). */
+export const SW128_ALIGN = 1024;
+
+/**
+ * Device code of the wgmma operand descriptors over `sw128` tiles (k_major, n_major) and of zero(acc), for the wgmma
+ * kernels (needs the wgmma_desc primitive).
+ */
+export const WGMMA_OPERANDS = `// Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
+// span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
+template <int ROWS>
+__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
+  return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
+}
+
+// Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
+// 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
+template <int ROWS>
+__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
+  return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
+}
+
+template <int N>
+__device__ __forceinline__ void zero(float (&acc)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) acc[i] = 0.0f;
+}`;

@@ -41,7 +41,15 @@ function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
   return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } }];
 }
 
+/** Beside the default forward (on the lab's sm_90a, wgmma with two warpgroups): other wgmma tiles, and the mma.sync
+ * forward with its default tiles (what sm_80-sm_90 builds use). */
+function forwardVariants(mmaDefault: AttentionConfig): Variant[] {
+  return [{ forward: mmaDefault }, { forward: { Br: 128, Bc: 64, warps: 8, mainloop: "wgmma" } },
+    { forward: { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" } }];
+}
+
 const BF16_VARIANTS: readonly Variant[] = [
+  ...forwardVariants({ Br: 128, Bc: 64, warps: 4 }),
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
   { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
@@ -90,6 +98,7 @@ function check(): LabCase[] {
 
 /** Tile configs tried on the Llama-3.2-1B shape (head dim 64 leaves room for wider tiles than d = 128). */
 const D64_VARIANTS: readonly Variant[] = [
+  ...forwardVariants({ Br: 128, Bc: 128, warps: 4 }),
   { forward: { Br: 128, Bc: 128, warps: 8 }, backward: { Br: 128, Bc: 64, warps: 8 } },
   { forward: { Br: 256, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 4 } },
   { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 4 } },

@@ -33,9 +33,8 @@ function setup(k: KernelSource): string {
 }
 
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
-  const f = `fwd ${forward.Br}x${forward.Bc}/${forward.warps}w`;
-  const mainloop = backward.mainloop === "wgmma" ? " wgmma" : "";
-  return `${f} bwd ${backward.Br}x${backward.Bc}/${backward.warps}w${mainloop}${isDefault ? " *" : ""}`;
+  const tiling = (c: AttentionConfig) => `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}`;
+  return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 
 function problem(c: LabCase): string {
@@ -65,10 +64,11 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
   const entries: string[] = [];
   cases.forEach((c, i) => {
     const s = c.spec;
-    const backward = defaultBackwardConfig(s, archFeatures(LAB_ARCH).wgmma);
-    const variants = [{ forward: defaultForwardConfig(s), backward },
+    const wgmma = archFeatures(LAB_ARCH).wgmma;
+    const forward = defaultForwardConfig(s, wgmma), backward = defaultBackwardConfig(s, wgmma);
+    const variants = [{ forward, backward },
       ...(choice === "all" ? c.variants : []).map((v) => ({
-        forward: v.forward ?? defaultForwardConfig(s), backward: v.backward ?? backward }))];
+        forward: v.forward ?? forward, backward: v.backward ?? backward }))];
     const rows = variants.map((v, j) => {
       const forward = renderAttentionForward(s, v.forward);
       const backward = renderAttentionBackward(s, v.backward);

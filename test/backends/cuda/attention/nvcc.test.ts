@@ -1,7 +1,7 @@
 // nvcc checks of the attention kernels (no GPU here: compile and link only). One build of the lab with the default
 // configs of the H200 benchmark case at T = 4k (1k and 16k differ only in baked-in sizes) and of every small f32 and
-// bf16 check case, for both backward mainloops (wgmma, the lab's default on sm_90a, and mma.sync, the default on
-// other archs), proves the lab compiles and links for sm_90a; its `-Xptxas -v` report gives registers and spills of
+// bf16 check case, for both mainloops (wgmma, the lab's default on sm_90a, and mma.sync, the default on other
+// archs), proves the lab compiles and links for sm_90a; its `-Xptxas -v` report gives registers and spills of
 // every default kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two
 // blocks per SM. One measured exception: the bf16 D = 128 forward with a block table (flex) spills up to 96 bytes at
 // that register budget (the H200 lab: 234.7 TFLOP/s on the packed case, against 211.7 for 128 x 32 tiles that fit).
@@ -48,8 +48,9 @@ function parsePtxas(output: string): Map<string, Usage> {
 
 describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not installed on this machine`, () => {
   const cases = [...CASE_SETS["h200"]!().filter((c) => c.spec.Tq === 4096), ...CASE_SETS["check"]!()]
-    .map((c) => ({ ...c, variants: [{ backward: defaultBackwardConfig(c.spec) }] }));
-  const kernels = cases.flatMap((c) => [renderAttentionForward(c.spec, defaultForwardConfig(c.spec)),
+    .map((c) => ({ ...c, variants: [{ forward: defaultForwardConfig(c.spec), backward: defaultBackwardConfig(c.spec) }] }));
+  const kernels = cases.flatMap((c) => [renderAttentionForward(c.spec, defaultForwardConfig(c.spec, true)),
+    renderAttentionForward(c.spec, defaultForwardConfig(c.spec)),
     ...renderAttentionBackward(c.spec, defaultBackwardConfig(c.spec, true)),
     ...renderAttentionBackward(c.spec, defaultBackwardConfig(c.spec))].map((k) => ({ lab: c.name, kernel: k })));
   let dir: string;

@@ -1,5 +1,5 @@
 // Snapshot tests of rendered attention kernels: each KernelSource (launch facts as a JSON comment, then the code) of
-// a few representative specs (bf16 ones with both backward mainloops) is compared with snapshots/<case>-<kernel>.cu. After an intended change, rewrite them
+// a few representative specs (bf16 ones with both mainloops) is compared with snapshots/<case>-<kernel>.cu. After an intended change, rewrite them
 // with
 //   UPDATE_GOLDENS=1 npx vitest run test/backends/cuda/attention
 // and review the diff like code.
@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  defaultBackwardConfig, renderAttentionBackward, renderAttentionForward,
+  defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 import type { AttentionSpec } from "../../../../backends/cuda/attention/spec.ts";
 import type { KernelSource } from "../../../../backends/kernel.ts";
@@ -39,7 +39,10 @@ const SPECS: [string, AttentionSpec][] = [
 ];
 
 const CASES = SPECS.flatMap(([name, spec]) => {
-  const wgmma = spec.dtype === "bf16" ? [renderAttentionBackward(spec, defaultBackwardConfig(spec, true))[1]!] : [];
+  const wgmma = spec.dtype === "bf16"
+    ? [renderAttentionForward(spec, defaultForwardConfig(spec, true)),
+      renderAttentionBackward(spec, defaultBackwardConfig(spec, true))[1]!]
+    : [];
   const kernels = [renderAttentionForward(spec), ...renderAttentionBackward(spec), ...wgmma];
   return kernels.map((k) => [`${name}-${k.name.replace(/_[0-9a-f]{12}$/, "").replaceAll("_", "-")}`, k] as const);
 });
