@@ -7,13 +7,20 @@
 //     (stored N-major) from shared memory: no ldmatrix at all;
 //   - the products of consecutive tiles overlap: each iteration issues S[n] = Q K[n]^T, then O += P[n-1] V[n-1], and
 //     runs the softmax of S[n] while the second product is still on the tensor cores (O is rescaled after it lands);
-//   - K and V are double-buffered: the copies of K for the next tile and V for this one start as the iteration starts
-//     and land during it.
+//   - K and V are double-buffered. Two ways to fill them (AttentionConfig.producer):
+//       without a producer, every thread copies K for the next tile and V for this one as an iteration starts, and a
+//       block barrier per iteration orders copies and products;
+//       with one (warp specialization, FlashAttention-3's scheme), one more warpgroup only copies: it fills a buffer
+//       once the computing warpgroups have freed it ("empty" mbarriers), and announces the copy when it lands ("full"
+//       mbarriers, cp.async.mbarrier.arrive), so loads run ahead and the computing warpgroups never meet at a block
+//       barrier; setmaxnreg gives the producer few registers and the computing threads the rest.
 // Every tile is in wgmma's 128-byte-swizzle layout (tile.ts `sw128`) on a 1024-byte boundary; cp.async copies that
-// wgmma reads are published with fence.proxy.async before the barrier that orders them.
+// wgmma reads are published to wgmma's async proxy with fence.proxy.async (by the copying thread before a block
+// barrier, or by the reading thread after its mbarrier wait).
 // Invariants: checkForwardWgmma holds; the grid is (ceil(Tq/Br), Hq, B) with blockIdx.x counted from the last query
-// tile, as forward-mma.ts; rows past Tq are computed but never stored; keys past Tk are masked (needs_mask); the kernel
-// needs sm_90a (wgmma does not exist on sm_90 without the `a`).
+// tile, as forward-mma.ts; rows past Tq are computed but never stored; keys past Tk are masked (needs_mask); the
+// producer and the computing threads walk the same tiles in the same order; the kernel needs sm_90a (wgmma does not
+// exist on sm_90 without the `a`).
 
 import type { KernelSource } from "../../kernel.ts";
 import { describeShape, forwardBytes, forwardParams } from "./forward-mma.ts";
@@ -25,11 +32,27 @@ import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
 
+/** Buffers of K and V each (double-buffered). */
+const STAGES = 2;
+
+/** Computing warpgroups (64 query rows each) of a config: with a producer, one warpgroup of `warps` only loads. */
+function computeGroups(c: AttentionConfig): number {
+  return c.warps / 4 - (c.producer ? 1 : 0);
+}
+
+/** Register budgets (setmaxnreg) of the producer and of each computing thread: what the 64K-register file leaves. */
+const PRODUCER_REGISTERS = 96;
+function computeRegisters(c: AttentionConfig): number {
+  return Math.min(240, Math.floor((65536 - 128 * PRODUCER_REGISTERS) / (128 * computeGroups(c)) / 8) * 8);
+}
+
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const kOffset = tileBytes(c.Br, s.D);
-  const vOffset = kOffset + 2 * tileBytes(c.Bc, s.D);
-  const listOffset = vOffset + 2 * tileBytes(c.Bc, s.D);
-  return { kOffset, vOffset, listOffset, bytes: listOffset + listBytes(s) };
+  const vOffset = kOffset + STAGES * tileBytes(c.Bc, s.D);
+  const listOffset = vOffset + STAGES * tileBytes(c.Bc, s.D);
+  const barOffset = listOffset + listBytes(s);
+  const bars = c.producer ? 1 + 4 * STAGES : 0;
+  return { kOffset, vOffset, listOffset, barOffset, bytes: barOffset + 8 * bars };
 }
 
 /** f32 accumulators (S and O) plus packed P registers a thread may hold. */
@@ -38,8 +61,11 @@ const MAX_REGISTERS = 176;
 /** Throws 5306/5307 unless the config fits this kernel: 64 query rows per warpgroup, wgmma widths, registers. */
 export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention forward (wgmma)";
-  if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8 (one or two warpgroups)");
-  if (c.Br !== 16 * c.warps) badConfig(kernel, c, "Br must be 64 query rows per warpgroup (16 * warps)");
+  const groups = computeGroups(c);
+  if (c.warps % 4 !== 0 || groups < 1 || groups > 2) {
+    badConfig(kernel, c, `warps must be 4 or 8 (one or two warpgroups)${c.producer ? ", plus 4 for the producer" : ""}`);
+  }
+  if (c.Br !== 64 * groups) badConfig(kernel, c, "Br must be 64 query rows per computing warpgroup");
   if (!(WGMMA_SS as readonly number[]).includes(c.Bc)) {
     badConfig(kernel, c, `Bc must be one of ${WGMMA_SS.join(", ")} (the width of S = Q K^T on wgmma)`);
   }
@@ -48,12 +74,15 @@ export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
     badConfig(kernel, c, `each thread would hold ${c.Bc / 2 + s.D / 2 + c.Bc / 4} registers of S, O and P ` +
       `(at most ${MAX_REGISTERS})`);
   }
-  if (!tileStepOk(s.D, c.warps * 32, c.Bc)) badConfig(kernel, c, "the block's 16-byte copies must cover Bc rows");
+  const loaders = c.producer ? 128 : c.warps * 32;
+  if (!tileStepOk(s.D, loaders, c.Bc) || !tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, groups * 128, c.Br)) {
+    badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");
+  }
   checkShared(kernel, c, SW128_ALIGN + layout(s, c).bytes);
 }
 
-/** Device functions: the masked-score test and the online softmax over one thread's part of S. */
-function helpers(s: AttentionSpec): string {
+/** Device functions: the masked-score test, the online softmax over one thread's part of S, the two products. */
+function helpers(s: AttentionSpec, c: AttentionConfig): string {
   const docs = ownedDocuments(s, "forward");
   return `// Sets the scores of pairs that are not visible to -inf. The thread holds rows i0 and i0 + 8 (half 0, 1) and, per
 // 8-key tile nt, keys k0 + 8nt + 2(lane % 4) + {0, 1}: sc[4 nt + 2 half + e]. A row's document is [doc_start,
@@ -101,15 +130,17 @@ __device__ __forceinline__ bool softmax_update(float (&sc)[BC / 2], float (&m)[2
   return raised;
 }
 
-// P as the A fragments of O += P V: k-step t covers keys 16t..16t+15 (8-key tiles 2t and 2t + 1).
-__device__ __forceinline__ void pack_probabilities(const float (&sc)[BC / 2], unsigned (&pk)[BC / 16][4]) {
+// Issues S = Q K^T for the warpgroup's 64 query rows and one tile of K, without waiting.
+__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfloat16* sQ, const __nv_bfloat16* tK,
+                                             int wg) {
+  zero(sc);
+  fence_operands(sc);
+  wgmma_fence();
 #pragma unroll
-  for (int nt = 0; nt < BC / 8; ++nt) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
-    }
+  for (int kk = 0; kk < D / 16; ++kk) {
+    ${wgmmaPrimitive("ss", c.Bc)}<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(tK, 0, kk));
   }
+  wgmma_commit();
 }
 
 // Issues O += P V over one tile of V (the warpgroup's 64 rows, every column), without waiting.
@@ -117,90 +148,74 @@ __device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)
 #pragma unroll
   for (int t = 0; t < BC / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(o, pk[t], n_major<BC>(tV, 0, t));
   wgmma_commit();
+}
+
+// Once S of key tile k0 has landed: masks it where needed, folds it into the softmax state, waits for the O += P V in
+// flight, rescales O where a row raised its max, and packs this tile's P as the A fragments of the next O += P V
+// (k-step t covers keys 16t..16t+15).
+__device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 2], float (&m)[2], float (&l)[2],
+                                            unsigned (&pk)[BC / 16][4], bool masked, int i0, int k0,
+                                            int lane${docs.params("[2]")}) {
+  fence_operands(sc);
+  if (masked) mask_tile(sc, i0, k0, lane${docs.args});
+  float corr[2];
+  const bool raised = softmax_update(sc, m, l, corr);
+  wgmma_wait<0>();
+  fence_operands(o);
+  if (any_sync(raised)) {
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
+    }
+  }
+#pragma unroll
+  for (int nt = 0; nt < BC / 8; ++nt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
+    }
+  }
 }`;
 }
 
-function body(s: AttentionSpec, c: AttentionConfig): string {
-  const docs = ownedDocuments(s, "forward");
-  const loadDocs = docs.load("[half]", "i", "TQ").map((line) => `    ${line}\n`).join("");
-  return `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
+/** Statements every variant starts with: coordinates, shared-memory tiles, head offsets. */
+const COORDINATES = `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
-  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // this thread's rows: row0 and row0 + 8
+  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
-  const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
+  const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;`;
 
-  load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
-${walkStatements(s, "q0")}
-  int f = w.hi;
-  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
-  cp_async_commit();
-
-  float o[D / 2], m[2], l[2];
+/** Declarations and initial values of a computing thread's O, softmax state, P and document bounds. */
+function state(s: AttentionSpec): string {
+  const docs = ownedDocuments(s, "forward");
+  const loadDocs = docs.load("[half]", "i", "TQ").map((line) => `    ${line}\n`).join("");
+  return `  float o[D / 2], m[2], l[2];
   unsigned pk[BC / 16][4];
 ${docs.declare("[2]") === "" ? "" : `  ${docs.declare("[2]")}\n`}  zero(o);
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     m[half] = -INFINITY;
     l[half] = 0.0f;
-${s.documents ? `    const int i = q0 + row0 + 8 * half;\n${loadDocs}` : ""}  }
+${s.documents ? `    const int i = q0 + row0 + 8 * half;\n${loadDocs}` : ""}  }`;
+}
 
-  int stage = 0;
-  for (; f >= w.lo; --f) {
-    const int n = tile_at(w, f);
-    const bool pending = f < w.hi;  // the previous tile's O += P V is still to do
-    cp_async_wait<0>();
-    fence_proxy_async();
-    __syncthreads();
-    if (f > w.lo) load_rows<BC>(sK + (stage ^ 1) * BC * D, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
-    load_rows<BC>(sV + stage * BC * D, v + kv_head, n * BC, TK, HK * D);
-    cp_async_commit();
-    float sc[BC / 2];
-    zero(sc);
-    fence_operands(sc);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      ${wgmmaPrimitive("ss", c.Bc)}<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(sK + stage * BC * D, 0, kk));
-    }
-    wgmma_commit();
-    if (pending) {
-      issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
-      wgmma_wait<1>();
-    } else {
-      wgmma_wait<0>();
-    }
-    fence_operands(sc);
-    if (needs_mask(w, f)) mask_tile(sc, q0 + row0, n * BC, lane${docs.args});
-    float corr[2];
-    const bool raised = softmax_update(sc, m, l, corr);
-    wgmma_wait<0>();
-    fence_operands(o);
-    if (any_sync(raised)) {
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
-      }
-    }
-    pack_probabilities(sc, pk);
-    stage ^= 1;
-  }
+/** The call finishing the tile at walk position f (key tile n). */
+function finish(s: AttentionSpec): string {
+  return `finish_tile(sc, o, m, l, pk, needs_mask(w, f), q0 + row0, n * BC, lane${ownedDocuments(s, "forward").args});`;
+}
 
-  cp_async_wait<0>();
-  fence_proxy_async();
-  __syncthreads();
-  if (w.hi >= w.lo) {
-    wgmma_fence();
-    issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
-    wgmma_wait<0>();
-    fence_operands(o);
-  }
-  // Every warpgroup's products that read sQ have landed (before the barrier above): stage O through it.
+/**
+ * Statements of the epilogue after the last O += P V: lse, then O / l staged through sQ (free once every computing
+ * thread passed \`sync\`) and stored.
+ */
+function epilogue(sync: string): string {
+  return `  ${sync};  // every product reading sQ has landed
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     float sum = l[half];
@@ -217,32 +232,164 @@ ${s.documents ? `    const int i = q0 + row0 + 8 * half;\n${loadDocs}` : ""}  }
           pack_bf16(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
     }
   }
-  __syncthreads();
+  ${sync};
   store_rows<BR>(out + q_head, sQ, q0, TQ, HQ * D);`;
+}
+
+/** Every thread loads and computes; K[next] and V[this] are copied during each iteration, between block barriers. */
+function sharedBody(s: AttentionSpec): string {
+  return `${COORDINATES}
+
+  load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+${walkStatements(s, "q0")}
+  int f = w.hi;
+  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
+  cp_async_commit();
+${state(s)}
+
+  int stage = 0;
+  for (; f >= w.lo; --f) {
+    const int n = tile_at(w, f);
+    cp_async_wait<0>();
+    fence_proxy_async();
+    __syncthreads();
+    if (f > w.lo) load_rows<BC>(sK + (stage ^ 1) * BC * D, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
+    load_rows<BC>(sV + stage * BC * D, v + kv_head, n * BC, TK, HK * D);
+    cp_async_commit();
+    float sc[BC / 2];
+    issue_scores(sc, sQ, sK + stage * BC * D, wg);
+    if (f < w.hi) {  // the previous tile's O += P V
+      issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
+      wgmma_wait<1>();
+    } else {
+      wgmma_wait<0>();
+    }
+    ${finish(s)}
+    stage ^= 1;
+  }
+
+  cp_async_wait<0>();
+  fence_proxy_async();
+  __syncthreads();
+  if (w.hi >= w.lo) {
+    wgmma_fence();
+    issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
+    wgmma_wait<0>();
+    fence_operands(o);
+  }
+${epilogue("__syncthreads()")}`;
+}
+
+/**
+ * Warp-specialized: the last warpgroup (the producer) copies Q once and K, V tile by tile into STAGES buffers, each
+ * copy announced on a "full" mbarrier when it lands; the others compute, and free a buffer on its "empty" mbarrier
+ * once the product reading it has landed. mbarriers (8 bytes each from BAR_OFFSET): q full, then per stage K full,
+ * V full, K empty, V empty.
+ */
+function producerBody(s: AttentionSpec): string {
+  return `${COORDINATES}
+  unsigned long long* bars = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET);
+  unsigned long long* q_full = bars;
+  unsigned long long* k_full = bars + 1;
+  unsigned long long* v_full = k_full + STAGES;
+  unsigned long long* k_empty = v_full + STAGES;
+  unsigned long long* v_empty = k_empty + STAGES;
+  if (threadIdx.x == 0) {
+    mbar_init(q_full, 128);
+#pragma unroll
+    for (int st = 0; st < STAGES; ++st) {
+      mbar_init(k_full + st, 128);
+      mbar_init(v_full + st, 128);
+      mbar_init(k_empty + st, COMPUTE_THREADS);
+      mbar_init(v_empty + st, COMPUTE_THREADS);
+    }
+  }
+  __syncthreads();
+${walkStatements(s, "q0")}
+
+  if (wg == COMPUTE_GROUPS) {
+    setmaxnreg_dec<PRODUCER_REGISTERS>();
+    load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+    cp_async_arrive(q_full);
+    for (int f = w.hi, t = 0; f >= w.lo; --f, ++t) {
+      const int st = t % STAGES, row = tile_at(w, f) * BC;
+      const unsigned free_phase = ((t / STAGES) & 1) ^ 1;
+      mbar_wait(k_empty + st, free_phase);
+      load_rows<BC>(sK + st * BC * D, k + kv_head, row, TK, HK * D);
+      cp_async_arrive(k_full + st);
+      mbar_wait(v_empty + st, free_phase);
+      load_rows<BC>(sV + st * BC * D, v + kv_head, row, TK, HK * D);
+      cp_async_arrive(v_full + st);
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
+    return;
+  }
+
+  setmaxnreg_inc<COMPUTE_REGISTERS>();
+${state(s)}
+  mbar_wait(q_full, 0);
+  int t = 0;
+  for (int f = w.hi; f >= w.lo; --f, ++t) {
+    const int n = tile_at(w, f), st = t % STAGES, prev = (t + STAGES - 1) % STAGES;
+    mbar_wait(k_full + st, (t / STAGES) & 1);
+    fence_proxy_async();
+    float sc[BC / 2];
+    issue_scores(sc, sQ, sK + st * BC * D, wg);
+    if (t > 0) {  // the previous tile's O += P V
+      mbar_wait(v_full + prev, ((t - 1) / STAGES) & 1);
+      fence_proxy_async();
+      issue_pv(o, pk, sV + prev * BC * D);
+      wgmma_wait<1>();
+    } else {
+      wgmma_wait<0>();
+    }
+    mbar_arrive(k_empty + st);
+    ${finish(s)}
+    if (t > 0) mbar_arrive(v_empty + prev);
+  }
+  if (t > 0) {
+    const int prev = (t - 1) % STAGES;
+    mbar_wait(v_full + prev, ((t - 1) / STAGES) & 1);
+    fence_proxy_async();
+    wgmma_fence();
+    issue_pv(o, pk, sV + prev * BC * D);
+    wgmma_wait<0>();
+    fence_operands(o);
+  }
+${epilogue("named_sync(1, COMPUTE_THREADS)")}`;
 }
 
 /** The bf16 forward kernel on wgmma for a checked spec and config. */
 export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): KernelSource {
   checkForwardWgmma(s, c);
   const threads = c.warps * 32;
+  const computeThreads = computeGroups(c) * 128;
   const at = layout(s, c);
+  const producer: [string, string, number][] = c.producer
+    ? [["int", "STAGES", STAGES], ["int", "BAR_OFFSET", at.barOffset], ["int", "COMPUTE_GROUPS", computeGroups(c)],
+      ["int", "COMPUTE_THREADS", computeThreads], ["int", "PRODUCER_REGISTERS", PRODUCER_REGISTERS],
+      ["int", "COMPUTE_REGISTERS", computeRegisters(c)]]
+    : [];
   return makeKernel({
     prefix: "attn_fwd_wgmma",
     summary: `attention forward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
-      `${c.warps / 4} warpgroups`,
+      `${computeGroups(c)} computing warpgroups${c.producer ? " and a producer" : ""}`,
     params: forwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "NQ", tiles(s.Tq, c.Br)],
       ["int", "K_OFFSET", at.kOffset], ["int", "V_OFFSET", at.vOffset], ...listConstant(s, at.listOffset),
-      ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
+      ...producer, ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async_commit", "cp_async_wait", "pack_bf16", "fast_exp2",
       "shfl_xor", "any_sync", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
-      "fence_operands", wgmmaPrimitive("ss", c.Bc), wgmmaPrimitive("rs", s.D)],
-    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "forward")), WGMMA_OPERANDS,
-      helpers(s)].join("\n\n"),
-    body: body(s, c),
+      "fence_operands", wgmmaPrimitive("ss", c.Bc), wgmmaPrimitive("rs", s.D),
+      ...(c.producer ? ["mbar_init", "mbar_wait", "mbar_arrive", "cp_async_arrive", "named_sync", "setmaxnreg_inc",
+        "setmaxnreg_dec"] as const : [])],
+    helpers: [renderTileHelpers(s.D, computeThreads, "sw128", c.producer ? 128 : undefined),
+      renderMask(maskShape(s, c, "forward")), WGMMA_OPERANDS, helpers(s, c)].join("\n\n"),
+    body: c.producer ? producerBody(s) : sharedBody(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],
     threads,
     minBlocks: 1,

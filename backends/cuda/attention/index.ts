@@ -19,16 +19,20 @@ import { badConfig, checkSpec, type AttentionConfig, type AttentionSpec } from "
 export type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
 /**
- * Default forward tiles. bf16 with wgmma (sm_90a): 128 query rows (two warpgroups) x 128 keys at D = 128, 64 x 128 (one
- * warpgroup) at D = 64 (the H200 lab: 450 against 375 TFLOP/s for mma.sync at T = 16k, d = 128; 381 against 314 at the
- * Llama-3.2-1B shape, 245 against 179 with documents). bf16 on mma.sync:
+ * Default forward tiles. bf16 with wgmma (sm_90a): at D = 128, 128 query rows (two computing warpgroups) x 128 keys
+ * with a producer warpgroup (the H200 lab, causal: 601 / 527 TFLOP/s at T = 16k / 4k, against 449 / 399 without the
+ * producer, 377 / 350 for mma.sync, 618 / 570 for cuDNN); at D = 64, 64 x 128 on one warpgroup without a producer
+ * (379 against 341 with one and 314 for mma.sync at the Llama-3.2-1B shape; 245 against 189 and 179 with documents).
+ * bf16 on mma.sync:
  * FA2's choice for head dims 64 and 128 on sm80+ and the largest that ptxas fits without spills (253 registers at
  * D = 128): 128 query rows x 64 keys on 4 warps (two m16 tiles per warp; 128 keys at D = 64, see
  * defaultBackwardConfig). f32: 64 x 64 on 8 warps (32 x 32 for D > 128).
  */
 export function defaultForwardConfig(s: AttentionSpec, wgmma = false): AttentionConfig {
   if (s.dtype === "bf16" && wgmma) {
-    return s.D <= 64 ? { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" } : { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" };
+    return s.D <= 64
+      ? { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" }
+      : { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true };
   }
   if (s.dtype === "bf16") return s.D <= 64 ? { Br: 128, Bc: 128, warps: 4 } : { Br: 128, Bc: 64, warps: 4 };
   return s.D > 128 ? { Br: 32, Bc: 32, warps: 4 } : { Br: 64, Bc: 64, warps: 8 };

@@ -1,6 +1,6 @@
 // The device helpers the attention kernels build on: asynchronous copies, ldmatrix, bf16 mma.sync, bf16 packing,
-// exp2, warp shuffles, vector atomics and Hopper's warpgroup MMA (wgmma, sm_90a), each a small inline function (inline
-// PTX where CUDA C++ has no spelling).
+// exp2, warp shuffles, vector atomics, and Hopper's warpgroup MMA (wgmma), mbarriers, named barriers and register
+// budgets (sm_90a), each a small inline function (inline PTX where CUDA C++ has no spelling).
 // A kernel renders only the helpers it uses, inside its own `<name>_detail` namespace (backends/kernel.ts).
 // Invariants: every helper is one self-contained definition keyed by its name, so a test can swap each one for a
 // CPU emulation of the same contract; helpers that touch shared memory take generic pointers to shared memory.
@@ -10,7 +10,8 @@ export type Primitive =
   | "shared_base" | "smem_addr" | "cp_async16" | "cp_async4" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4"
   | "ldsm_x4_t" | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
   | "red_add_f32x2" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
-  | "wgmma_wait" | "fence_operands" | WgmmaPrimitive;
+  | "wgmma_wait" | "fence_operands" | "mbar_init" | "mbar_wait" | "mbar_arrive" | "cp_async_arrive" | "named_sync"
+  | "setmaxnreg_inc" | "setmaxnreg_dec" | WgmmaPrimitive;
 
 /** Widths N of the wgmma m64nNk16 helpers: wgmma_ss_nN (both operands in shared memory), wgmma_rs_nN (A in registers). */
 export const WGMMA_SS = [32, 64, 128] as const;
@@ -187,6 +188,40 @@ __device__ __forceinline__ void fence_operands(float (&d)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
 }`,
+  mbar_init: `// Sets up the mbarrier at bar (8 bytes of shared memory, 8-byte aligned) for \`count\` arrivals per phase, in
+// phase 0. One thread calls it; a barrier of the block must follow before any thread uses bar.
+__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\\n" :: "r"(smem_addr(bar)), "r"(count) : "memory");
+}`,
+  mbar_wait: `// Waits until the phase of parity \`parity\` of the mbarrier has completed (a fresh barrier is in phase 0, so
+// waiting for parity 1 returns at once).
+__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+  asm volatile("{\\n.reg .pred done;\\nWAIT:\\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\\n"
+               "@!done bra WAIT;\\n}\\n" :: "r"(smem_addr(bar)), "r"(parity) : "memory");
+}`,
+  mbar_arrive: `// Counts one arrival of this thread on the mbarrier's current phase (release: its earlier accesses are ordered before).
+__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\\n" :: "r"(smem_addr(bar)) : "memory");
+}`,
+  cp_async_arrive: `// Counts one arrival on the mbarrier once every cp.async this thread started so far has landed (the barrier's
+// count must include it: noinc).
+__device__ __forceinline__ void cp_async_arrive(unsigned long long* bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\\n" :: "r"(smem_addr(bar)) : "memory");
+}`,
+  named_sync: `// Barrier \`id\` (1-15; 0 is __syncthreads) over \`count\` threads, whole warps: waits until that many arrived.
+__device__ __forceinline__ void named_sync(int id, int count) {
+  asm volatile("bar.sync %0, %1;\\n" :: "r"(id), "r"(count) : "memory");
+}`,
+  setmaxnreg_inc: `// Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\\n" :: "n"(N));
+}`,
+  setmaxnreg_dec: `// Lowers this warpgroup's register budget to N per thread, freeing registers for the other warpgroups.
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\\n" :: "n"(N));
+}`,
   ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, wgmmaSs(n)])),
   ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, wgmmaRs(n)])),
 } as Record<Primitive, string>;
@@ -196,7 +231,8 @@ const ORDER = Object.keys(PRIMITIVES) as Primitive[];
 /** Helpers that others call. */
 const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
   cp_async16: ["smem_addr"], cp_async4: ["smem_addr"], ldsm_x4: ["smem_addr"], ldsm_x4_t: ["smem_addr"],
-  shared_base_1024: ["smem_addr"], wgmma_desc: ["smem_addr"],
+  shared_base_1024: ["smem_addr"], wgmma_desc: ["smem_addr"], mbar_init: ["smem_addr"], mbar_wait: ["smem_addr"],
+  mbar_arrive: ["smem_addr"], cp_async_arrive: ["smem_addr"],
 };
 
 /** The CUDA text of the given helpers and those they call, in dependency order, each once. */

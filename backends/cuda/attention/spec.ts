@@ -49,6 +49,11 @@ export interface AttentionConfig {
   readonly warps: number;
   /** The bf16 kernels' tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
   readonly mainloop?: "mma" | "wgmma";
+  /**
+   * wgmma forward only: one more warpgroup (counted in `warps`) loads the tiles through mbarriers while the others
+   * compute (warp specialization), instead of every thread loading between block barriers.
+   */
+  readonly producer?: boolean;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -117,7 +122,7 @@ function checkHeadDim(s: AttentionSpec): void {
 
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
-  return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}`;
+  return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

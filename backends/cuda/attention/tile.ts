@@ -34,27 +34,33 @@ __device__ __forceinline__ int swz_pair(int row, int hi) {
 }`;
 }
 
-/** Device code of swz, load_rows and store_rows for rows of `d` bf16 in `layout`, loaded by `threads` threads. */
-export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows"): string {
+/**
+ * Device code of swz, load_rows and store_rows for rows of `d` bf16 in `layout`: tiles are stored by threads
+ * [0, threads) and loaded by the same threads, or, given `producer` (a thread count), by threads counted by their
+ * index modulo `producer` (a producer warpgroup).
+ */
+export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows", producer?: number): string {
   const chunks = d / 8;
   const swz = layout === "sw128" ? "swz<ROWS>" : "swz";
+  const loaders = producer ?? threads;
+  const index = producer === undefined ? "static_cast<int>(threadIdx.x)" : `(static_cast<int>(threadIdx.x) % ${producer})`;
   // Elements between a thread's successive rows (threads / chunks rows further on).
-  const pitch = (threads / chunks) * (layout === "sw128" ? 64 : d);
+  const pitch = (n: number) => (n / chunks) * (layout === "sw128" ? 64 : d);
   return `${offsetFunctions(d, layout)}
 
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
 // and consecutive rows are \`stride\` elements apart; rows at or past \`limit\` are zero-filled. Each thread copies
-// one chunk column every ${threads / chunks} rows, so its addresses advance by constants (no per-copy arithmetic).
+// one chunk column every ${loaders / chunks} rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
                                           long long stride) {
-  const int r = static_cast<int>(threadIdx.x) / ${chunks}, chunk = static_cast<int>(threadIdx.x) % ${chunks};
+  const int r = ${index} / ${chunks}, chunk = ${index} % ${chunks};
   const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
   __nv_bfloat16* to = tile + ${swz}(r, chunk);
 #pragma unroll
-  for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
-    const bool ok = row0 + r + it * ${threads / chunks} < limit;
-    cp_async16(to + it * ${pitch}, ok ? from + it * ${threads / chunks} * stride : src, ok);
+  for (int it = 0; it < ROWS / ${loaders / chunks}; ++it) {
+    const bool ok = row0 + r + it * ${loaders / chunks} < limit;
+    cp_async16(to + it * ${pitch(loaders)}, ok ? from + it * ${loaders / chunks} * stride : src, ok);
   }
 }
 
@@ -68,7 +74,7 @@ __device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat
   for (int it = 0; it < ROWS / ${threads / chunks}; ++it) {
     if (row0 + r + it * ${threads / chunks} < limit) {
       *reinterpret_cast<uint4*>(dst + (row0 + r + it * ${threads / chunks}) * stride + chunk * 8) =
-          *reinterpret_cast<const uint4*>(tile + ${swz}(r, chunk) + it * ${pitch});
+          *reinterpret_cast<const uint4*>(tile + ${swz}(r, chunk) + it * ${pitch(threads)});
     }
   }
 }`;

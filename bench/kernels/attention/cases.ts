@@ -41,11 +41,14 @@ function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
   return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } }];
 }
 
-/** Beside the default forward (on the lab's sm_90a, wgmma with two warpgroups): other wgmma tiles, and the mma.sync
- * forward with its default tiles (what sm_80-sm_90 builds use). */
+/** Beside the default forward (on the lab's sm_90a, wgmma): other wgmma tiles, with and without a producer warpgroup,
+ * and the mma.sync forward with its default tiles (what sm_80-sm_90 builds use). */
 function forwardVariants(mmaDefault: AttentionConfig): Variant[] {
   return [{ forward: mmaDefault }, { forward: { Br: 128, Bc: 64, warps: 8, mainloop: "wgmma" } },
-    { forward: { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" } }];
+    { forward: { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" } },
+    { forward: { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
+    { forward: { Br: 128, Bc: 64, warps: 12, mainloop: "wgmma", producer: true } },
+    { forward: { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", producer: true } }];
 }
 
 const BF16_VARIANTS: readonly Variant[] = [

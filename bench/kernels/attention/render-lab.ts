@@ -33,7 +33,8 @@ function setup(k: KernelSource): string {
 }
 
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
-  const tiling = (c: AttentionConfig) => `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}`;
+  const tiling = (c: AttentionConfig) =>
+    `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}`;
   return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 

@@ -38,6 +38,13 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   wgmma_commit: "inline void wgmma_commit() {}",
   wgmma_wait: "template <int N>\ninline void wgmma_wait() {}",
   fence_operands: "template <int N>\ninline void fence_operands(float (&)[N]) {}",
+  mbar_init: "inline void mbar_init(unsigned long long* bar, unsigned count) { emu_mbar_init(bar, count); }",
+  mbar_wait: "inline void mbar_wait(unsigned long long* bar, unsigned parity) { emu_mbar_wait(bar, parity); }",
+  mbar_arrive: "inline void mbar_arrive(unsigned long long* bar) { emu_mbar_arrive(bar); }",
+  cp_async_arrive: "inline void cp_async_arrive(unsigned long long* bar) { emu_cp_async_arrive(bar); }",
+  named_sync: "inline void named_sync(int id, int count) { emu_named_sync(id, count); }",
+  setmaxnreg_inc: "template <int N>\ninline void setmaxnreg_inc() {}",
+  setmaxnreg_dec: "template <int N>\ninline void setmaxnreg_dec() {}",
   ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
     `wgmma_ss_n${n}(float (&d)[${n / 2}], unsigned long long da, unsigned long long db) ` +
     `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB); }`])),

@@ -7,8 +7,9 @@
 // one scheduler per worker thread; atomics take a lock. cp.async copies are queued per thread and land when that
 // thread waits for their group (the latest moment the hardware allows: a missing wait reads stale shared memory), or
 // with EMU_COPIES=eager when issued (the earliest: a copy into a buffer other warps still read corrupts it). Shared
-// memory starts as 0xff bytes (NaN in f32 and bf16), so reading what nobody wrote shows up as NaN. A barrier that can
-// never complete aborts the run. The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts)
+// memory starts as 0xff bytes (NaN in f32 and bf16), so reading what nobody wrote shows up as NaN. mbarriers and named
+// barriers park a fiber until their phase completes; cp.async.mbarrier.arrive lands the thread's copies, then arrives.
+// A barrier that can never complete aborts the run. The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts)
 // for the emu_* functions here.
 // Invariant: only kernels whose warp collectives are reached by all 32 lanes together run correctly (as on a GPU).
 #pragma once
@@ -25,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -72,12 +74,20 @@ struct Warp {
   alignas(16) unsigned char slot[32][64];
 };
 
+/** An mbarrier: arrivals still expected in the current phase, the phase number, and the fibers waiting on it. */
+struct MBarrier {
+  int expected = 0, pending = 0, phase = 0;
+  std::vector<int> waiters;
+};
+
 struct Block {
   Block(int threads, size_t shared) : warps(static_cast<size_t>(threads + 31) / 32), smem(shared + 16, 0xff) {
     bar.size = threads;
     for (Warp& w : warps) w.bar.size = 32;
   }
   Barrier bar;
+  Barrier named[16];
+  std::map<const void*, MBarrier> mbarriers;
   std::vector<Warp> warps;
   std::vector<unsigned char> smem;
   emu_dim3 index, dim, grid;
@@ -95,16 +105,25 @@ inline std::mutex atomics;
 inline int lane() { return current->index.x % 32; }
 inline Warp& warp() { return block->warps[static_cast<size_t>(current->index.x / 32)]; }
 
+// Parks the current fiber on `waiters` until wake_all releases it.
+inline void park(std::vector<int>& waiters) {
+  waiters.push_back(current->index.x);
+  block->runnable[static_cast<size_t>(current->index.x)] = false;
+  if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
+}
+
+inline void wake_all(std::vector<int>& waiters) {
+  for (int w : waiters) block->runnable[static_cast<size_t>(w)] = true;
+  waiters.clear();
+}
+
 inline void wait(Barrier& b) {
   if (++b.arrived == b.size) {
     b.arrived = 0;
-    for (int w : b.waiters) block->runnable[static_cast<size_t>(w)] = true;
-    b.waiters.clear();
+    wake_all(b.waiters);
     return;
   }
-  b.waiters.push_back(current->index.x);
-  block->runnable[static_cast<size_t>(current->index.x)] = false;
-  if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
+  park(b.waiters);
 }
 
 // Publishes this lane's value to the warp; call read() after, then done().
@@ -242,6 +261,47 @@ inline void emu_cp_async_wait(size_t pending) {
     emu::land(groups.front());
     groups.erase(groups.begin());
   }
+}
+
+// mbarriers live beside shared memory (keyed by address); a phase completes when its last expected arrival comes.
+inline emu::MBarrier& emu_mbar(const void* bar) {
+  auto it = emu::block->mbarriers.find(bar);
+  if (it == emu::block->mbarriers.end()) {
+    std::fprintf(stderr, "emu: mbarrier used before mbar_init\n");
+    std::abort();
+  }
+  return it->second;
+}
+
+inline void emu_mbar_init(unsigned long long* bar, unsigned count) {
+  emu::block->mbarriers[bar] = emu::MBarrier{static_cast<int>(count), static_cast<int>(count), 0, {}};
+}
+
+inline void emu_mbar_arrive(unsigned long long* bar) {
+  emu::MBarrier& m = emu_mbar(bar);
+  if (--m.pending == 0) {
+    ++m.phase;
+    m.pending = m.expected;
+    emu::wake_all(m.waiters);
+  }
+}
+
+inline void emu_mbar_wait(unsigned long long* bar, unsigned parity) {
+  while ((emu_mbar(bar).phase & 1) == static_cast<int>(parity & 1)) emu::park(emu_mbar(bar).waiters);
+}
+
+// The arrival comes when this thread's copies land: here they land at once, then it arrives.
+inline void emu_cp_async_arrive(unsigned long long* bar) {
+  emu::land(emu::current->open_group);
+  for (auto& g : emu::current->committed) emu::land(g);
+  emu::current->committed.clear();
+  emu_mbar_arrive(bar);
+}
+
+inline void emu_named_sync(int id, int count) {
+  emu::Barrier& b = emu::block->named[id];
+  b.size = count;
+  emu::wait(b);
 }
 
 inline unsigned emu_pair(const unsigned short* p, int i) { return p[i] | (static_cast<unsigned>(p[i + 1]) << 16); }

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_wgmma_f24ca78b0535","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_wgmma_21d4a865dfca","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 1 warpgroups
-namespace attn_fwd_wgmma_f24ca78b0535_detail {
+// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 1 computing warpgroups
+namespace attn_fwd_wgmma_21d4a865dfca_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -269,15 +269,17 @@ __device__ __forceinline__ bool softmax_update(float (&sc)[BC / 2], float (&m)[2
   return raised;
 }
 
-// P as the A fragments of O += P V: k-step t covers keys 16t..16t+15 (8-key tiles 2t and 2t + 1).
-__device__ __forceinline__ void pack_probabilities(const float (&sc)[BC / 2], unsigned (&pk)[BC / 16][4]) {
+// Issues S = Q K^T for the warpgroup's 64 query rows and one tile of K, without waiting.
+__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfloat16* sQ, const __nv_bfloat16* tK,
+                                             int wg) {
+  zero(sc);
+  fence_operands(sc);
+  wgmma_fence();
 #pragma unroll
-  for (int nt = 0; nt < BC / 8; ++nt) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
-    }
+  for (int kk = 0; kk < D / 16; ++kk) {
+    wgmma_ss_n128<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(tK, 0, kk));
   }
+  wgmma_commit();
 }
 
 // Issues O += P V over one tile of V (the warpgroup's 64 rows, every column), without waiting.
@@ -287,20 +289,48 @@ __device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)
   wgmma_commit();
 }
 
-}  // namespace attn_fwd_wgmma_f24ca78b0535_detail
+// Once S of key tile k0 has landed: masks it where needed, folds it into the softmax state, waits for the O += P V in
+// flight, rescales O where a row raised its max, and packs this tile's P as the A fragments of the next O += P V
+// (k-step t covers keys 16t..16t+15).
+__device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 2], float (&m)[2], float (&l)[2],
+                                            unsigned (&pk)[BC / 16][4], bool masked, int i0, int k0,
+                                            int lane, const int (&doc_start)[2]) {
+  fence_operands(sc);
+  if (masked) mask_tile(sc, i0, k0, lane, doc_start);
+  float corr[2];
+  const bool raised = softmax_update(sc, m, l, corr);
+  wgmma_wait<0>();
+  fence_operands(o);
+  if (any_sync(raised)) {
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
+    }
+  }
+#pragma unroll
+  for (int nt = 0; nt < BC / 8; ++nt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
+    }
+  }
+}
 
-extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_f24ca78b0535(
+}  // namespace attn_fwd_wgmma_21d4a865dfca_detail
+
+extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_21d4a865dfca(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_f24ca78b0535_detail;
+  using namespace attn_fwd_wgmma_21d4a865dfca_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
-  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // this thread's rows: row0 and row0 + 8
+  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
@@ -314,7 +344,6 @@ extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_f24ca78b0535
   int f = w.hi;
   if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
   cp_async_commit();
-
   float o[D / 2], m[2], l[2];
   unsigned pk[BC / 16][4];
   int doc_start[2];
@@ -330,7 +359,6 @@ extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_f24ca78b0535
   int stage = 0;
   for (; f >= w.lo; --f) {
     const int n = tile_at(w, f);
-    const bool pending = f < w.hi;  // the previous tile's O += P V is still to do
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
@@ -338,34 +366,14 @@ extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_f24ca78b0535
     load_rows<BC>(sV + stage * BC * D, v + kv_head, n * BC, TK, HK * D);
     cp_async_commit();
     float sc[BC / 2];
-    zero(sc);
-    fence_operands(sc);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      wgmma_ss_n128<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(sK + stage * BC * D, 0, kk));
-    }
-    wgmma_commit();
-    if (pending) {
+    issue_scores(sc, sQ, sK + stage * BC * D, wg);
+    if (f < w.hi) {  // the previous tile's O += P V
       issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
       wgmma_wait<1>();
     } else {
       wgmma_wait<0>();
     }
-    fence_operands(sc);
-    if (needs_mask(w, f)) mask_tile(sc, q0 + row0, n * BC, lane, doc_start);
-    float corr[2];
-    const bool raised = softmax_update(sc, m, l, corr);
-    wgmma_wait<0>();
-    fence_operands(o);
-    if (any_sync(raised)) {
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
-      }
-    }
-    pack_probabilities(sc, pk);
+    finish_tile(sc, o, m, l, pk, needs_mask(w, f), q0 + row0, n * BC, lane, doc_start);
     stage ^= 1;
   }
 
@@ -378,7 +386,7 @@ extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_f24ca78b0535
     wgmma_wait<0>();
     fence_operands(o);
   }
-  // Every warpgroup's products that read sQ have landed (before the barrier above): stage O through it.
+  __syncthreads();  // every product reading sQ has landed
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     float sum = l[half];

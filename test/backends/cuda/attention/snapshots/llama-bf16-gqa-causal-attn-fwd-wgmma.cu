@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_wgmma_9f30bfc5e366","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[256,1,1],"sharedBytes":164864,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_wgmma_95fc122d4d6c","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":164936,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=128, 2 warpgroups
-namespace attn_fwd_wgmma_9f30bfc5e366_detail {
+// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
+namespace attn_fwd_wgmma_95fc122d4d6c_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -17,6 +17,12 @@ constexpr int BC = 128;
 constexpr int NQ = 32;
 constexpr int K_OFFSET = 32768;
 constexpr int V_OFFSET = 98304;
+constexpr int STAGES = 2;
+constexpr int BAR_OFFSET = 163840;
+constexpr int COMPUTE_GROUPS = 2;
+constexpr int COMPUTE_THREADS = 256;
+constexpr int PRODUCER_REGISTERS = 96;
+constexpr int COMPUTE_REGISTERS = 208;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LN2 = 0.693147182f;
 
@@ -114,6 +120,47 @@ __device__ __forceinline__ void fence_operands(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
 }
 
+// Sets up the mbarrier at bar (8 bytes of shared memory, 8-byte aligned) for `count` arrivals per phase, in
+// phase 0. One thread calls it; a barrier of the block must follow before any thread uses bar.
+__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(smem_addr(bar)), "r"(count) : "memory");
+}
+
+// Waits until the phase of parity `parity` of the mbarrier has completed (a fresh barrier is in phase 0, so
+// waiting for parity 1 returns at once).
+__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+  asm volatile("{\n.reg .pred done;\nWAIT:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra WAIT;\n}\n" :: "r"(smem_addr(bar)), "r"(parity) : "memory");
+}
+
+// Counts one arrival of this thread on the mbarrier's current phase (release: its earlier accesses are ordered before).
+__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Counts one arrival on the mbarrier once every cp.async this thread started so far has landed (the barrier's
+// count must include it: noinc).
+__device__ __forceinline__ void cp_async_arrive(unsigned long long* bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Barrier `id` (1-15; 0 is __syncthreads) over `count` threads, whole warps: waits until that many arrived.
+__device__ __forceinline__ void named_sync(int id, int count) {
+  asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
+}
+
+// Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
+// Lowers this warpgroup's register budget to N per thread, freeing registers for the other warpgroups.
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
 // d += A B for the warpgroup on the tensor cores (wgmma m64n128k16, bf16 in, f32 accumulate), A [64 x 16] and
 // B [16 x 128] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
 // (else K-major). d holds this thread's part of the [64 x 128] accumulator in mma.sync's C layout, n8 tile by tile.
@@ -149,17 +196,17 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
-// one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
+// one chunk column every 8 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
                                           long long stride) {
-  const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
+  const int r = (static_cast<int>(threadIdx.x) % 128) / 16, chunk = (static_cast<int>(threadIdx.x) % 128) % 16;
   const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
   __nv_bfloat16* to = tile + swz<ROWS>(r, chunk);
 #pragma unroll
-  for (int it = 0; it < ROWS / 16; ++it) {
-    const bool ok = row0 + r + it * 16 < limit;
-    cp_async16(to + it * 1024, ok ? from + it * 16 * stride : src, ok);
+  for (int it = 0; it < ROWS / 8; ++it) {
+    const bool ok = row0 + r + it * 8 < limit;
+    cp_async16(to + it * 512, ok ? from + it * 8 * stride : src, ok);
   }
 }
 
@@ -268,15 +315,17 @@ __device__ __forceinline__ bool softmax_update(float (&sc)[BC / 2], float (&m)[2
   return raised;
 }
 
-// P as the A fragments of O += P V: k-step t covers keys 16t..16t+15 (8-key tiles 2t and 2t + 1).
-__device__ __forceinline__ void pack_probabilities(const float (&sc)[BC / 2], unsigned (&pk)[BC / 16][4]) {
+// Issues S = Q K^T for the warpgroup's 64 query rows and one tile of K, without waiting.
+__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfloat16* sQ, const __nv_bfloat16* tK,
+                                             int wg) {
+  zero(sc);
+  fence_operands(sc);
+  wgmma_fence();
 #pragma unroll
-  for (int nt = 0; nt < BC / 8; ++nt) {
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
-    }
+  for (int kk = 0; kk < D / 16; ++kk) {
+    wgmma_ss_n128<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(tK, 0, kk));
   }
+  wgmma_commit();
 }
 
 // Issues O += P V over one tile of V (the warpgroup's 64 rows, every column), without waiting.
@@ -286,32 +335,92 @@ __device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)
   wgmma_commit();
 }
 
-}  // namespace attn_fwd_wgmma_9f30bfc5e366_detail
+// Once S of key tile k0 has landed: masks it where needed, folds it into the softmax state, waits for the O += P V in
+// flight, rescales O where a row raised its max, and packs this tile's P as the A fragments of the next O += P V
+// (k-step t covers keys 16t..16t+15).
+__device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 2], float (&m)[2], float (&l)[2],
+                                            unsigned (&pk)[BC / 16][4], bool masked, int i0, int k0,
+                                            int lane) {
+  fence_operands(sc);
+  if (masked) mask_tile(sc, i0, k0, lane);
+  float corr[2];
+  const bool raised = softmax_update(sc, m, l, corr);
+  wgmma_wait<0>();
+  fence_operands(o);
+  if (any_sync(raised)) {
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
+    }
+  }
+#pragma unroll
+  for (int nt = 0; nt < BC / 8; ++nt) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
+    }
+  }
+}
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_wgmma_9f30bfc5e366(
+}  // namespace attn_fwd_wgmma_95fc122d4d6c_detail
+
+extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_95fc122d4d6c(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_9f30bfc5e366_detail;
+  using namespace attn_fwd_wgmma_95fc122d4d6c_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
-  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // this thread's rows: row0 and row0 + 8
+  const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
   __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
   __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-
-  load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+  unsigned long long* bars = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET);
+  unsigned long long* q_full = bars;
+  unsigned long long* k_full = bars + 1;
+  unsigned long long* v_full = k_full + STAGES;
+  unsigned long long* k_empty = v_full + STAGES;
+  unsigned long long* v_empty = k_empty + STAGES;
+  if (threadIdx.x == 0) {
+    mbar_init(q_full, 128);
+#pragma unroll
+    for (int st = 0; st < STAGES; ++st) {
+      mbar_init(k_full + st, 128);
+      mbar_init(v_full + st, 128);
+      mbar_init(k_empty + st, COMPUTE_THREADS);
+      mbar_init(v_empty + st, COMPUTE_THREADS);
+    }
+  }
+  __syncthreads();
   const Walk w = walk(q0);
-  int f = w.hi;
-  if (f >= w.lo) load_rows<BC>(sK, k + kv_head, tile_at(w, f) * BC, TK, HK * D);
-  cp_async_commit();
 
+  if (wg == COMPUTE_GROUPS) {
+    setmaxnreg_dec<PRODUCER_REGISTERS>();
+    load_rows<BR>(sQ, q + q_head, q0, TQ, HQ * D);
+    cp_async_arrive(q_full);
+    for (int f = w.hi, t = 0; f >= w.lo; --f, ++t) {
+      const int st = t % STAGES, row = tile_at(w, f) * BC;
+      const unsigned free_phase = ((t / STAGES) & 1) ^ 1;
+      mbar_wait(k_empty + st, free_phase);
+      load_rows<BC>(sK + st * BC * D, k + kv_head, row, TK, HK * D);
+      cp_async_arrive(k_full + st);
+      mbar_wait(v_empty + st, free_phase);
+      load_rows<BC>(sV + st * BC * D, v + kv_head, row, TK, HK * D);
+      cp_async_arrive(v_full + st);
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
+    return;
+  }
+
+  setmaxnreg_inc<COMPUTE_REGISTERS>();
   float o[D / 2], m[2], l[2];
   unsigned pk[BC / 16][4];
   zero(o);
@@ -320,59 +429,36 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_wgmma_9f30bfc5e366
     m[half] = -INFINITY;
     l[half] = 0.0f;
   }
-
-  int stage = 0;
-  for (; f >= w.lo; --f) {
-    const int n = tile_at(w, f);
-    const bool pending = f < w.hi;  // the previous tile's O += P V is still to do
-    cp_async_wait<0>();
+  mbar_wait(q_full, 0);
+  int t = 0;
+  for (int f = w.hi; f >= w.lo; --f, ++t) {
+    const int n = tile_at(w, f), st = t % STAGES, prev = (t + STAGES - 1) % STAGES;
+    mbar_wait(k_full + st, (t / STAGES) & 1);
     fence_proxy_async();
-    __syncthreads();
-    if (f > w.lo) load_rows<BC>(sK + (stage ^ 1) * BC * D, k + kv_head, tile_at(w, f - 1) * BC, TK, HK * D);
-    load_rows<BC>(sV + stage * BC * D, v + kv_head, n * BC, TK, HK * D);
-    cp_async_commit();
     float sc[BC / 2];
-    zero(sc);
-    fence_operands(sc);
-    wgmma_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      wgmma_ss_n128<0, 0>(sc, k_major<BR>(sQ, 64 * wg, kk), k_major<BC>(sK + stage * BC * D, 0, kk));
-    }
-    wgmma_commit();
-    if (pending) {
-      issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
+    issue_scores(sc, sQ, sK + st * BC * D, wg);
+    if (t > 0) {  // the previous tile's O += P V
+      mbar_wait(v_full + prev, ((t - 1) / STAGES) & 1);
+      fence_proxy_async();
+      issue_pv(o, pk, sV + prev * BC * D);
       wgmma_wait<1>();
     } else {
       wgmma_wait<0>();
     }
-    fence_operands(sc);
-    if (needs_mask(w, f)) mask_tile(sc, q0 + row0, n * BC, lane);
-    float corr[2];
-    const bool raised = softmax_update(sc, m, l, corr);
-    wgmma_wait<0>();
-    fence_operands(o);
-    if (any_sync(raised)) {
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) o[4 * dt + e] *= corr[e >> 1];
-      }
-    }
-    pack_probabilities(sc, pk);
-    stage ^= 1;
+    mbar_arrive(k_empty + st);
+    finish_tile(sc, o, m, l, pk, needs_mask(w, f), q0 + row0, n * BC, lane);
+    if (t > 0) mbar_arrive(v_empty + prev);
   }
-
-  cp_async_wait<0>();
-  fence_proxy_async();
-  __syncthreads();
-  if (w.hi >= w.lo) {
+  if (t > 0) {
+    const int prev = (t - 1) % STAGES;
+    mbar_wait(v_full + prev, ((t - 1) / STAGES) & 1);
+    fence_proxy_async();
     wgmma_fence();
-    issue_pv(o, pk, sV + (stage ^ 1) * BC * D);
+    issue_pv(o, pk, sV + prev * BC * D);
     wgmma_wait<0>();
     fence_operands(o);
   }
-  // Every warpgroup's products that read sQ have landed (before the barrier above): stage O through it.
+  named_sync(1, COMPUTE_THREADS);  // every product reading sQ has landed
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     float sum = l[half];
@@ -389,6 +475,6 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_wgmma_9f30bfc5e366
           pack_bf16(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
     }
   }
-  __syncthreads();
+  named_sync(1, COMPUTE_THREADS);
   store_rows<BR>(out + q_head, sQ, q0, TQ, HQ * D);
 }
