@@ -106,7 +106,13 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
  * Device code both bf16 backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
  * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
  */
-export const QUERY_WALK = `// Next (head in group, walk position in [w.lo, w.hi]) to visit after (hh, f); false when done.
+/**
+ * Device code of advance (the walk over query tiles of every head in the group) and load_query_tile, copied by all
+ * THREADS threads or, given `producer` (a thread count), by a producer warpgroup (producer.ts).
+ */
+export function queryWalk(producer?: number): string {
+  const index = producer === undefined ? "static_cast<int>(threadIdx.x)" : `static_cast<int>(threadIdx.x) % ${producer}`;
+  return `// Next (head in group, walk position in [w.lo, w.hi]) to visit after (hh, f); false when done.
 __device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
   if (++f <= w.hi) return true;
   f = w.lo;
@@ -120,13 +126,14 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
   load_rows<BR>(sdO, dout + head, q0, TQ, HQ * D);
-  for (int r = static_cast<int>(threadIdx.x); r < 2 * BR; r += THREADS) {
+  for (int r = ${index}; r < 2 * BR; r += ${producer ?? "THREADS"}) {
     const int row = r % BR;
     const bool ok = q0 + row < TQ;
     const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
     cp_async4((r < BR ? sLse : sDelta) + row, ok ? src : lse, ok);
   }
 }`;
+}
 
 const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
 // swz; swz_p_pair is its swz_pair (tile.ts).
@@ -417,7 +424,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
       "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2"],
-    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), QUERY_WALK, HELPERS, probabilities(s)]
+    helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), queryWalk(), HELPERS, probabilities(s)]
       .join("\n\n"),
     body: body(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],

@@ -19,23 +19,46 @@
 
 import type { KernelSource } from "../../kernel.ts";
 import {
-  backwardBytes, backwardParams, blockCoordinates, launchOrder, QUERY_WALK, walkSetup,
+  backwardBytes, backwardParams, blockCoordinates, launchOrder, queryWalk, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles } from "./mask.ts";
+import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles, walkStatements } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
+import {
+  mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants, type MBarrierArray,
+  type ProducerPlan,
+} from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
 
+/** The producer's plan (producer.ts): copy loops rolled, so the computing threads keep 232 registers. */
+const PRODUCER: ProducerPlan = { registers: 40, rolled: true };
+
+/** The producer kernel's mbarriers: K and V copied; per stage, a query tile copied ("full") and read ("empty"). */
+const MBARRIERS: readonly MBarrierArray[] = [
+  { name: "kv_full", stages: 1, arrivals: "PRODUCER" }, { name: "q_full", stages: 2, arrivals: "PRODUCER" },
+  { name: "q_empty", stages: 2, arrivals: "COMPUTE" },
+];
+
+/** Computing warpgroups (64 keys each) of a config: with a producer, one warpgroup of `warps` only loads. */
+function computeGroups(c: AttentionConfig): number {
+  return c.warps / 4 - (c.producer ? 1 : 0);
+}
+
+/** Shared memory: K, V; two stages of Q, dO; dS (two stages with a producer); lse and delta; the block list; mbarriers. */
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
   const qOffset = 2 * vOffset;
   const dOOffset = qOffset + 2 * tileBytes(c.Br, s.D);
   const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
-  const rowOffset = dSOffset + c.Bc * c.Br * 2;
+  const rowOffset = dSOffset + (c.producer ? 2 : 1) * c.Bc * c.Br * 2;
   const listOffset = rowOffset + 4 * c.Br * 4;
-  return { vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, bytes: listOffset + listBytes(s) };
+  const barOffset = listOffset + listBytes(s);
+  return {
+    vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset,
+    bytes: barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0),
+  };
 }
 
 /** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
@@ -46,21 +69,27 @@ const MAX_ACCUMULATORS = 192;
  * with Br = 128 (two warpgroups) each computes its 64 rows and every column.
  */
 function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number; readonly cols: number } {
-  return c.Br === 64 ? { rows: 0, cols: s.D / (c.warps / 4) } : { rows: 64, cols: s.D };
+  return c.Br === 64 ? { rows: 0, cols: s.D / computeGroups(c) } : { rows: 64, cols: s.D };
 }
 
 /** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
 export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention backward (wgmma)";
-  if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8 (one or two warpgroups)");
-  if (c.Br !== 64 && !(c.Br === 128 && c.warps === 8)) {
+  const groups = computeGroups(c);
+  if (c.warps % 4 !== 0 || groups < 1 || groups > 2) {
+    badConfig(kernel, c, `warps must be 4 or 8 (one or two warpgroups)${c.producer ? ", plus 4 for the producer" : ""}`);
+  }
+  if (c.Br !== 64 && !(c.Br === 128 && groups === 2)) {
     badConfig(kernel, c, "Br must be 64, or 128 with two warpgroups (dQ puts the queries on wgmma's M, 64 per warpgroup)");
   }
   if (c.Br + s.D > MAX_ACCUMULATORS) {
     badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
-  if (c.Bc !== 16 * c.warps) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (16 * warps)");
-  if (!tileStepOk(s.D, c.warps * 32, c.Br)) badConfig(kernel, c, "the block's 16-byte copies must cover Br rows");
+  if (c.Bc !== 64 * groups) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (computing warpgroup, with a producer)");
+  const loaders = c.producer ? PRODUCER_THREADS : c.warps * 32;
+  if (!tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, loaders, c.Bc)) {
+    badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");
+  }
   checkShared(kernel, c, SW128_ALIGN + layout(s, c).bytes);
 }
 
@@ -109,7 +138,8 @@ ${docs.load("[half]", "j", "TK").map((line) => `    ${line}\n`).join("")}  }
 `;
 }
 
-function body(s: AttentionSpec, c: AttentionConfig): string {
+/** Statements every variant starts with: coordinates, the thread's place in its warpgroup, shared-memory tiles. */
+function coordinates(s: AttentionSpec, c: AttentionConfig): string {
   return `${blockCoordinates(s, c)}
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
@@ -119,32 +149,32 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
-  float* sDelta = sLse + 2 * BR;
-${walkSetup(s)}
+  float* sDelta = sLse + 2 * BR;`;
+}
 
-  float acc_k[D / 2], acc_v[D / 2];
+/** The accumulators of dK and dV, zeroed, and the document bounds of the thread's two keys. */
+function keyState(s: AttentionSpec): string {
+  return `  float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
-${s.documents ? keyDocuments(s) : ""}
-  while (more) {
-    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
+${s.documents ? keyDocuments(s) : ""}`;
+}
+
+/** Pointers to the query tile of stage \`stage\` (tQ, tdO, tLse, tDelta), its coordinates (h, q0) and whether it needs the mask. */
+const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
-    const float* tDelta = sDelta + stage * BR;
-    cp_async_wait<0>();
-    fence_proxy_async();
-    __syncthreads();
-    int nh = hh, nf = f;
-    more = advance(nh, nf, w);
-    if (more) {
-      const int next = (stage ^ 1) * BR;
-      load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
-                      kvh * GROUP + nh, tile_at(w, nf) * BR);
-    }
-    cp_async_commit();
-    unsigned pa[BR / 16][4], dsa[BR / 16][4];
+    const float* tDelta = sDelta + stage * BR;`;
+
+/**
+ * The products of one query tile, once its copies are visible to wgmma: S^T and dP^T, then P^T and dS^T (dS^T into
+ * tdS), dV and dK, then (after \`sync\`, once every warpgroup's dS is in tdS) dQ, added into dq_accum. \`released\` runs
+ * once every product has landed (the query tile is no longer read).
+ */
+function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: string): string {
+  return `    unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
       zero(sc);
@@ -161,7 +191,7 @@ ${s.documents ? keyDocuments(s) : ""}
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane${ownedDocuments(s, "backward").args});
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, masked, lane${ownedDocuments(s, "backward").args});
     }
     wgmma_fence();
 #pragma unroll
@@ -170,20 +200,20 @@ ${s.documents ? keyDocuments(s) : ""}
     for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
-    __syncthreads();
+    ${sync};
     float part[DQ_N / 2];
     zero(part);
     fence_operands(part);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
-      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(sdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
+      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
-    fence_operands(part);
+    fence_operands(part);${released === "" ? "" : `\n    ${released}`}
     float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -195,14 +225,11 @@ ${s.documents ? keyDocuments(s) : ""}
                         part[4 * nt + 2 * half + 1]);
         }
       }
-    }
-    hh = nh;
-    f = nf;
-    stage ^= 1;
-  }
+    }`;
+}
 
-  cp_async_wait<0>();
-#pragma unroll
+/** Statements storing dK (scaled) and dV of the thread's two keys. */
+const KEY_STORES = `#pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;
     if (k0 + kr < TK) {
@@ -216,6 +243,84 @@ ${s.documents ? keyDocuments(s) : ""}
       }
     }
   }`;
+
+/** Every thread loads and computes: the next query tile is copied during each iteration, between block barriers. */
+function sharedBody(s: AttentionSpec, c: AttentionConfig): string {
+  return `${coordinates(s, c)}
+${walkSetup(s)}
+
+${keyState(s)}
+  while (more) {
+${QUERY_TILE}
+    __nv_bfloat16* tdS = sdS;
+    cp_async_wait<0>();
+    fence_proxy_async();
+    __syncthreads();
+    int nh = hh, nf = f;
+    more = advance(nh, nf, w);
+    if (more) {
+      const int next = (stage ^ 1) * BR;
+      load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
+                      kvh * GROUP + nh, tile_at(w, nf) * BR);
+    }
+    cp_async_commit();
+${products(s, c, "__syncthreads()", "")}
+    hh = nh;
+    f = nf;
+    stage ^= 1;
+  }
+
+  cp_async_wait<0>();
+${KEY_STORES}`;
+}
+
+/**
+ * Warp-specialized (producer.ts): the producer copies K and V once, then the query tiles (Q, dO, lse, delta) of the
+ * walk into two stages, each announced on q_full when it lands and refilled once q_empty says every product reading
+ * it has landed. dS is double-buffered, so the one barrier left (among the computing threads, before dQ) also keeps a
+ * warpgroup from overwriting the dS another one still reads.
+ */
+function producerBody(s: AttentionSpec, c: AttentionConfig): string {
+  return `${coordinates(s, c)}
+${mbarrierSetup(MBARRIERS)}
+  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
+${walkStatements(s, "k0")}
+
+  if (wg == COMPUTE_GROUPS) {
+    setmaxnreg_dec<PRODUCER_REGISTERS>();
+    load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
+    load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+    cp_async_arrive(kv_full);
+    int hh = 0, f = w.lo;
+    bool more = w.lo <= w.hi;
+    for (int t = 0; more; ++t) {
+      const int stage = t % 2;
+      mbar_wait(q_empty + stage, ((t / 2) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
+    return;
+  }
+
+  setmaxnreg_inc<COMPUTE_REGISTERS>();
+${keyState(s)}
+  mbar_wait(kv_full, 0);
+  int hh = 0, f = w.lo;
+  bool more = w.lo <= w.hi;
+  for (int t = 0; more; ++t) {
+    const int stage = t % 2;
+${QUERY_TILE}
+    __nv_bfloat16* tdS = sdS + stage * BC * BR;
+    mbar_wait(q_full + stage, (t / 2) & 1);
+    fence_proxy_async();
+${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
+    more = advance(hh, f, w);
+  }
+${KEY_STORES}`;
 }
 
 /** The main bf16 backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
@@ -224,25 +329,31 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
   const threads = c.warps * 32;
   const at = layout(s, c);
   const dq = dqSplit(s, c);
+  const groups = computeGroups(c);
   return makeKernel({
     prefix: "attn_bwd_wgmma",
     summary: `attention backward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
-      `${c.warps / 4} warpgroups`,
+      `${groups} computing warpgroup${groups > 1 ? "s" : ""}${c.producer ? " and a producer" : ""}`,
     params: backwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
-      ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc], ["int", "THREADS", threads],
+      ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc],
+      ...(c.producer ? [] : [["int", "THREADS", threads] as [string, string, number]]),
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
+      ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
-      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols)],
-    helpers: [renderTileHelpers(s.D, threads, "sw128"), renderMask(maskShape(s, c, "backward")), QUERY_WALK, WGMMA_OPERANDS,
+      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
+      ...(c.producer ? PRODUCER_PRIMITIVES : [])],
+    helpers: [renderTileHelpers(s.D, groups * 128, "sw128",
+      c.producer ? { threads: PRODUCER_THREADS, rolled: PRODUCER.rolled } : undefined),
+      renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),
-    body: body(s, c),
+    body: c.producer ? producerBody(s, c) : sharedBody(s, c),
     grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
     threads,
     minBlocks: 1,

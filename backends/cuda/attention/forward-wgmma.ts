@@ -28,6 +28,10 @@ import {
   listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles, walkStatements,
 } from "./mask.ts";
 import { wgmmaPrimitive, WGMMA_RS, WGMMA_SS } from "./primitives.ts";
+import {
+  mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants, type MBarrierArray,
+  type ProducerPlan,
+} from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
@@ -35,15 +39,22 @@ import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS }
 /** Buffers of K and V each (double-buffered). */
 const STAGES = 2;
 
+/**
+ * The producer's plan (producer.ts): copy loops unrolled, 56 registers (the computing threads get 224; with a block
+ * table the producer spills about 40 bytes of addresses).
+ */
+const PRODUCER: ProducerPlan = { registers: 56, rolled: false };
+
+/** The producer kernel's mbarriers: Q copied; per stage, K and V copied ("full") and read ("empty"). */
+const MBARRIERS: readonly MBarrierArray[] = [
+  { name: "q_full", stages: 1, arrivals: "PRODUCER" }, { name: "k_full", stages: STAGES, arrivals: "PRODUCER" },
+  { name: "v_full", stages: STAGES, arrivals: "PRODUCER" }, { name: "k_empty", stages: STAGES, arrivals: "COMPUTE" },
+  { name: "v_empty", stages: STAGES, arrivals: "COMPUTE" },
+];
+
 /** Computing warpgroups (64 query rows each) of a config: with a producer, one warpgroup of `warps` only loads. */
 function computeGroups(c: AttentionConfig): number {
   return c.warps / 4 - (c.producer ? 1 : 0);
-}
-
-/** Register budgets (setmaxnreg) of the producer and of each computing thread: what the 64K-register file leaves. */
-const PRODUCER_REGISTERS = 96;
-function computeRegisters(c: AttentionConfig): number {
-  return Math.min(240, Math.floor((65536 - 128 * PRODUCER_REGISTERS) / (128 * computeGroups(c)) / 8) * 8);
 }
 
 function layout(s: AttentionSpec, c: AttentionConfig) {
@@ -51,8 +62,7 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = kOffset + STAGES * tileBytes(c.Bc, s.D);
   const listOffset = vOffset + STAGES * tileBytes(c.Bc, s.D);
   const barOffset = listOffset + listBytes(s);
-  const bars = c.producer ? 1 + 4 * STAGES : 0;
-  return { kOffset, vOffset, listOffset, barOffset, bytes: barOffset + 8 * bars };
+  return { kOffset, vOffset, listOffset, barOffset, bytes: barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0) };
 }
 
 /** f32 accumulators (S and O) plus packed P registers a thread may hold. */
@@ -74,7 +84,7 @@ export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
     badConfig(kernel, c, `each thread would hold ${c.Bc / 2 + s.D / 2 + c.Bc / 4} registers of S, O and P ` +
       `(at most ${MAX_REGISTERS})`);
   }
-  const loaders = c.producer ? 128 : c.warps * 32;
+  const loaders = c.producer ? PRODUCER_THREADS : c.warps * 32;
   if (!tileStepOk(s.D, loaders, c.Bc) || !tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, groups * 128, c.Br)) {
     badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");
   }
@@ -281,30 +291,13 @@ ${epilogue("__syncthreads()")}`;
 }
 
 /**
- * Warp-specialized: the last warpgroup (the producer) copies Q once and K, V tile by tile into STAGES buffers, each
- * copy announced on a "full" mbarrier when it lands; the others compute, and free a buffer on its "empty" mbarrier
- * once the product reading it has landed. mbarriers (8 bytes each from BAR_OFFSET): q full, then per stage K full,
- * V full, K empty, V empty.
+ * Warp-specialized (producer.ts): the producer copies Q once and K, V tile by tile into STAGES buffers, each copy
+ * announced on a "full" mbarrier when it lands; the computing warpgroups free a buffer on its "empty" mbarrier once
+ * the product reading it has landed.
  */
 function producerBody(s: AttentionSpec): string {
   return `${COORDINATES}
-  unsigned long long* bars = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET);
-  unsigned long long* q_full = bars;
-  unsigned long long* k_full = bars + 1;
-  unsigned long long* v_full = k_full + STAGES;
-  unsigned long long* k_empty = v_full + STAGES;
-  unsigned long long* v_empty = k_empty + STAGES;
-  if (threadIdx.x == 0) {
-    mbar_init(q_full, 128);
-#pragma unroll
-    for (int st = 0; st < STAGES; ++st) {
-      mbar_init(k_full + st, 128);
-      mbar_init(v_full + st, 128);
-      mbar_init(k_empty + st, COMPUTE_THREADS);
-      mbar_init(v_empty + st, COMPUTE_THREADS);
-    }
-  }
-  __syncthreads();
+${mbarrierSetup(MBARRIERS)}
 ${walkStatements(s, "q0")}
 
   if (wg == COMPUTE_GROUPS) {
@@ -367,14 +360,12 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
   const computeThreads = computeGroups(c) * 128;
   const at = layout(s, c);
   const producer: [string, string, number][] = c.producer
-    ? [["int", "STAGES", STAGES], ["int", "BAR_OFFSET", at.barOffset], ["int", "COMPUTE_GROUPS", computeGroups(c)],
-      ["int", "COMPUTE_THREADS", computeThreads], ["int", "PRODUCER_REGISTERS", PRODUCER_REGISTERS],
-      ["int", "COMPUTE_REGISTERS", computeRegisters(c)]]
+    ? [["int", "STAGES", STAGES], ...producerConstants(computeGroups(c), PRODUCER, at.barOffset)]
     : [];
   return makeKernel({
     prefix: "attn_fwd_wgmma",
     summary: `attention forward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
-      `${computeGroups(c)} computing warpgroups${c.producer ? " and a producer" : ""}`,
+      `${computeGroups(c)} computing warpgroup${computeGroups(c) > 1 ? "s" : ""}${c.producer ? " and a producer" : ""}`,
     params: forwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
@@ -385,9 +376,9 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
     primitives: ["shared_base_1024", "cp_async16", "cp_async_commit", "cp_async_wait", "pack_bf16", "fast_exp2",
       "shfl_xor", "any_sync", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Bc), wgmmaPrimitive("rs", s.D),
-      ...(c.producer ? ["mbar_init", "mbar_wait", "mbar_arrive", "cp_async_arrive", "named_sync", "setmaxnreg_inc",
-        "setmaxnreg_dec"] as const : [])],
-    helpers: [renderTileHelpers(s.D, computeThreads, "sw128", c.producer ? 128 : undefined),
+      ...(c.producer ? PRODUCER_PRIMITIVES : [])],
+    helpers: [renderTileHelpers(s.D, computeThreads, "sw128",
+      c.producer ? { threads: PRODUCER_THREADS, rolled: PRODUCER.rolled } : undefined),
       renderMask(maskShape(s, c, "forward")), WGMMA_OPERANDS, helpers(s, c)].join("\n\n"),
     body: c.producer ? producerBody(s) : sharedBody(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],

@@ -40,14 +40,19 @@ export function defaultForwardConfig(s: AttentionSpec, wgmma = false): Attention
 
 /**
  * Default backward tiles. bf16 with wgmma (sm_90a): 128 keys (two warpgroups) x 64 query rows (the H200 lab: fwd+bwd
- * 350 TFLOP/s at T = 16k, d = 128, against 311-315 for the mma.sync kernel and 317 for torch's FA2; 462 against 450
- * at the Llama-3.2-1B shape with documents). bf16 on mma.sync: 128 keys x 64 query rows on 8 warps (FA2's choice for
- * head dim 128; 32 x 32 warp tiles for the scores, 32 keys x 64 columns for dK and dV; 253 registers, no spills at
- * D = 128), 128 x 128 at D = 64 (the lab's llama1b set: backward 3.22 ms against 3.62 with 64 x 128, forward 0.93
- * against 1.05 ms with 128 x 128 forward tiles); f32 32 x 32 on 8 warps.
+ * 350 TFLOP/s at T = 16k, d = 128, against 311-315 for the mma.sync kernel and 317 for torch's FA2; a producer
+ * warpgroup changes it by -2% to +2% at d = 128); at D = 64, 128 x 128 with a producer warpgroup (302 against 279
+ * TFLOP/s fwd+bwd at the Llama-3.2-1B shape, 199 against 191 with documents). bf16 on mma.sync: 128 keys x 64 query
+ * rows on 8 warps (FA2's choice for head dim 128; 32 x 32 warp tiles for the scores, 32 keys x 64 columns for dK and
+ * dV; 253 registers, no spills at D = 128), 128 x 128 at D = 64 (the lab's llama1b set: backward 3.22 ms against 3.62
+ * with 64 x 128, forward 0.93 against 1.05 ms with 128 x 128 forward tiles); f32 32 x 32 on 8 warps.
  */
 export function defaultBackwardConfig(s: AttentionSpec, wgmma = false): AttentionConfig {
-  if (s.dtype === "bf16" && wgmma) return { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
+  if (s.dtype === "bf16" && wgmma) {
+    return s.D <= 64
+      ? { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }
+      : { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
+  }
   if (s.dtype === "bf16") return s.D <= 64 ? { Br: 128, Bc: 128, warps: 8 } : { Br: 64, Bc: 128, warps: 8 };
   return { Br: 32, Bc: 32, warps: 8 };
 }

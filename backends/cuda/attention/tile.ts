@@ -34,16 +34,23 @@ __device__ __forceinline__ int swz_pair(int row, int hi) {
 }`;
 }
 
+/** Threads that copy tiles when they are not the block's computing threads (a producer warpgroup, producer.ts). */
+export interface Loaders {
+  /** Their count; a loader's index is its thread index modulo this. */
+  readonly threads: number;
+  /** Whether the copy loop stays rolled (fewer registers). */
+  readonly rolled: boolean;
+}
+
 /**
  * Device code of swz, load_rows and store_rows for rows of `d` bf16 in `layout`: tiles are stored by threads
- * [0, threads) and loaded by the same threads, or, given `producer` (a thread count), by threads counted by their
- * index modulo `producer` (a producer warpgroup).
+ * [0, threads) and loaded by the same threads, or by `producer`.
  */
-export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows", producer?: number): string {
+export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows", producer?: Loaders): string {
   const chunks = d / 8;
   const swz = layout === "sw128" ? "swz<ROWS>" : "swz";
-  const loaders = producer ?? threads;
-  const index = producer === undefined ? "static_cast<int>(threadIdx.x)" : `(static_cast<int>(threadIdx.x) % ${producer})`;
+  const loaders = producer?.threads ?? threads;
+  const index = producer === undefined ? "static_cast<int>(threadIdx.x)" : `(static_cast<int>(threadIdx.x) % ${loaders})`;
   // Elements between a thread's successive rows (threads / chunks rows further on).
   const pitch = (n: number) => (n / chunks) * (layout === "sw128" ? 64 : d);
   return `${offsetFunctions(d, layout)}
@@ -57,7 +64,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
   const int r = ${index} / ${chunks}, chunk = ${index} % ${chunks};
   const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
   __nv_bfloat16* to = tile + ${swz}(r, chunk);
-#pragma unroll
+#pragma unroll${producer?.rolled ? " 1" : ""}
   for (int it = 0; it < ROWS / ${loaders / chunks}; ++it) {
     const bool ok = row0 + r + it * ${loaders / chunks} < limit;
     cp_async16(to + it * ${pitch(loaders)}, ok ? from + it * ${loaders / chunks} * stride : src, ok);

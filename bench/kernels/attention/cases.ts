@@ -35,10 +35,12 @@ const H200_TARGETS: Record<number, string> = {
 
 /**
  * Beside the default backward (on the lab's sm_90a, wgmma with two warpgroups): the mma.sync backward with its
- * default tiles at head dim 128 or 64 (what sm_80-sm_90 builds use), and wgmma with one warpgroup (64 keys).
+ * default tiles at head dim 128 or 64 (what sm_80-sm_90 builds use), wgmma with one warpgroup (64 keys), and wgmma
+ * with a producer warpgroup.
  */
 function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
-  return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } }];
+  return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } },
+    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } }];
 }
 
 /** Beside the default forward (on the lab's sm_90a, wgmma): other wgmma tiles, with and without a producer warpgroup,
@@ -109,6 +111,7 @@ const D64_VARIANTS: readonly Variant[] = [
   { backward: { Br: 128, Bc: 64, warps: 4 } },
   { backward: { Br: 64, Bc: 64, warps: 8 } },
   { backward: { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" } },
+  { backward: { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
   ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }),
 ];
 

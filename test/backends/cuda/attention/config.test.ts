@@ -8,6 +8,7 @@ import {
   attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
+import { computeRegisters, PRODUCER_THREADS } from "../../../../backends/cuda/attention/producer.ts";
 import {
   forwardFlops, visiblePairs, type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/spec.ts";
@@ -174,5 +175,24 @@ describe("attention launch facts", () => {
       renderAttentionForward({ ...llama, scale: 0.1 }), renderAttentionForward(llama, { Br: 128, Bc: 32, warps: 4 })]
       .map((k) => k.name));
     expect(names.size).toBe(4);
+  });
+});
+
+describe("producer warpgroup register split (setmaxnreg)", () => {
+  // setmaxnreg.inc waits until the registers it asks for are free: the computing threads may take no more than the
+  // producer's setmaxnreg.dec gave back from the launch-bounds allocation (a larger ask hangs the kernel).
+  it.each([[1, 40, true], [2, 40, true], [1, 56, false], [2, 56, false], [2, 96, false]] as const)(
+    "%i computing warpgroups, producer at %i registers", (groups, registers, rolled) => {
+      const start = Math.min(240, Math.floor(65536 / ((groups + 1) * 128) / 8) * 8);
+      const compute = computeRegisters(groups, { registers, rolled });
+      expect(compute % 8).toBe(0);
+      expect(compute).toBeLessThanOrEqual(240);
+      expect((compute - start) * groups * 128).toBeLessThanOrEqual((start - registers) * PRODUCER_THREADS);
+      expect(compute * groups * 128 + registers * PRODUCER_THREADS).toBeLessThanOrEqual(65536);
+    });
+
+  it("gives two computing warpgroups 224 registers beside the forward's producer and 232 beside the backward's", () => {
+    expect(computeRegisters(2, { registers: 56, rolled: false })).toBe(224);
+    expect(computeRegisters(2, { registers: 40, rolled: true })).toBe(232);
   });
 });

@@ -4,7 +4,8 @@
 // archs), proves the lab compiles and links for sm_90a; its `-Xptxas -v` report gives registers and spills of
 // every default kernel, printed as a table: none may spill, and the bf16 D = 128 forward must leave room for two
 // blocks per SM. One measured exception: the bf16 D = 128 forward with a block table (flex) spills up to 96 bytes at
-// that register budget (the H200 lab: 234.7 TFLOP/s on the packed case, against 211.7 for 128 x 32 tiles that fit).
+// that register budget (the H200 lab: 234.7 TFLOP/s on the packed case, against 211.7 for 128 x 32 tiles that fit),
+// and its wgmma version (producer.ts) about 40 in the producer's copy addresses.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,7 +26,7 @@ const TITLE = "attention kernels and lab under nvcc";
 /** Bytes a default kernel may spill: none, except the bf16 D = 128 forward with a block table (see the header). */
 function spillBudget(kernel: KernelSource): number {
   const flexForward = kernel.name.startsWith("attn_fwd") && kernel.code.includes("block table") &&
-    kernel.code.includes("bf16 tensor cores") && kernel.code.includes("constexpr int D = 128;");
+    kernel.code.includes("constexpr int D = 128;");
   return flexForward ? 96 : 0;
 }
 

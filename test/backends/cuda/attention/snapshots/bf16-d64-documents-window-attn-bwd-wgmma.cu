@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_02d81bb570b9","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":83968,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_aca1a908d18b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_02d81bb570b9_detail {
+// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
+namespace attn_bwd_wgmma_aca1a908d18b_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -12,17 +12,21 @@ constexpr int HQ = 32;
 constexpr int HK = 32;
 constexpr int D = 64;
 constexpr int GROUP = 1;
-constexpr int BR = 64;
+constexpr int BR = 128;
 constexpr int BC = 128;
-constexpr int THREADS = 256;
-constexpr int DQ_N = 32;
-constexpr int DQ_M = 0;
-constexpr int DQ_C = 32;
+constexpr int DQ_N = 64;
+constexpr int DQ_M = 64;
+constexpr int DQ_C = 0;
 constexpr int V_OFFSET = 16384;
 constexpr int Q_OFFSET = 32768;
-constexpr int DO_OFFSET = 49152;
-constexpr int DS_OFFSET = 65536;
-constexpr int ROW_OFFSET = 81920;
+constexpr int DO_OFFSET = 65536;
+constexpr int DS_OFFSET = 98304;
+constexpr int ROW_OFFSET = 163840;
+constexpr int BAR_OFFSET = 165888;
+constexpr int COMPUTE_GROUPS = 2;
+constexpr int COMPUTE_THREADS = 256;
+constexpr int PRODUCER_REGISTERS = 40;
+constexpr int COMPUTE_REGISTERS = 232;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -121,17 +125,45 @@ __device__ __forceinline__ void fence_operands(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
 }
 
-// d += A B for the warpgroup on the tensor cores (wgmma m64n32k16, bf16 in, f32 accumulate), A [64 x 16] and
-// B [16 x 32] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
-// (else K-major). d holds this thread's part of the [64 x 32] accumulator in mma.sync's C layout, n8 tile by tile.
-// Asynchronous: d may be read only after wgmma_wait and fence_operands.
-template <int TA, int TB>
-__device__ __forceinline__ void wgmma_ss_n32(float (&d)[16], unsigned long long da, unsigned long long db) {
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
-               "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, %16, %17, "
-               "p, 1, 1, %19, %20;\n}\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-               : "l"(da), "l"(db), "r"(1), "n"(TA), "n"(TB));
+// Sets up the mbarrier at bar (8 bytes of shared memory, 8-byte aligned) for `count` arrivals per phase, in
+// phase 0. One thread calls it; a barrier of the block must follow before any thread uses bar.
+__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(smem_addr(bar)), "r"(count) : "memory");
+}
+
+// Waits until the phase of parity `parity` of the mbarrier has completed (a fresh barrier is in phase 0, so
+// waiting for parity 1 returns at once).
+__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+  asm volatile("{\n.reg .pred done;\nWAIT:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra WAIT;\n}\n" :: "r"(smem_addr(bar)), "r"(parity) : "memory");
+}
+
+// Counts one arrival of this thread on the mbarrier's current phase (release: its earlier accesses are ordered before).
+__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Counts one arrival on the mbarrier once every cp.async this thread started so far has landed (the barrier's
+// count must include it: noinc).
+__device__ __forceinline__ void cp_async_arrive(unsigned long long* bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Barrier `id` (1-15; 0 is __syncthreads) over `count` threads, whole warps: waits until that many arrived.
+__device__ __forceinline__ void named_sync(int id, int count) {
+  asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
+}
+
+// Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
+// Lowers this warpgroup's register budget to N per thread, freeing registers for the other warpgroups.
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(N));
 }
 
 // d += A B for the warpgroup on the tensor cores (wgmma m64n64k16, bf16 in, f32 accumulate), A [64 x 16] and
@@ -144,6 +176,19 @@ __device__ __forceinline__ void wgmma_ss_n64(float (&d)[32], unsigned long long 
                "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, "
                "p, 1, 1, %35, %36;\n}\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+               : "l"(da), "l"(db), "r"(1), "n"(TA), "n"(TB));
+}
+
+// d += A B for the warpgroup on the tensor cores (wgmma m64n128k16, bf16 in, f32 accumulate), A [64 x 16] and
+// B [16 x 128] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
+// (else K-major). d holds this thread's part of the [64 x 128] accumulator in mma.sync's C layout, n8 tile by tile.
+// Asynchronous: d may be read only after wgmma_wait and fence_operands.
+template <int TA, int TB>
+__device__ __forceinline__ void wgmma_ss_n128(float (&d)[64], unsigned long long da, unsigned long long db) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, "
+               "p, 1, 1, %67, %68;\n}\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
                : "l"(da), "l"(db), "r"(1), "n"(TA), "n"(TB));
 }
 
@@ -169,17 +214,17 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
-// one chunk column every 32 rows, so its addresses advance by constants (no per-copy arithmetic).
+// one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
                                           long long stride) {
-  const int r = static_cast<int>(threadIdx.x) / 8, chunk = static_cast<int>(threadIdx.x) % 8;
+  const int r = (static_cast<int>(threadIdx.x) % 128) / 8, chunk = (static_cast<int>(threadIdx.x) % 128) % 8;
   const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
   __nv_bfloat16* to = tile + swz<ROWS>(r, chunk);
-#pragma unroll
-  for (int it = 0; it < ROWS / 32; ++it) {
-    const bool ok = row0 + r + it * 32 < limit;
-    cp_async16(to + it * 2048, ok ? from + it * 32 * stride : src, ok);
+#pragma unroll 1
+  for (int it = 0; it < ROWS / 16; ++it) {
+    const bool ok = row0 + r + it * 16 < limit;
+    cp_async16(to + it * 1024, ok ? from + it * 16 * stride : src, ok);
   }
 }
 
@@ -206,8 +251,8 @@ struct Walk {
 __device__ __forceinline__ Walk walk(const int* rg, int own0) {
   const int last = min(own0 + 128, 4096) - 1;
   const int end = rg[2 * own0 + 1];  // and ends no earlier than here
-  return Walk{(max(own0, rg[2 * own0])) / 64, (min(min(4095, last + 1023), rg[2 * last + 1] - 1)) / 64,
-              (last + 63) / 64, min((own0 + 1024) / 64 - 1, end / 64 - 1)};
+  return Walk{(max(own0, rg[2 * own0])) / 128, (min(min(4095, last + 1023), rg[2 * last + 1] - 1)) / 128,
+              (last + 127) / 128, min((own0 + 1024) / 128 - 1, end / 128 - 1)};
 }
 
 // The tile at walk position f, and whether it holds a pair that is not visible (so the per-element test must run).
@@ -237,7 +282,7 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
   load_rows<BR>(sdO, dout + head, q0, TQ, HQ * D);
-  for (int r = static_cast<int>(threadIdx.x); r < 2 * BR; r += THREADS) {
+  for (int r = static_cast<int>(threadIdx.x) % 128; r < 2 * BR; r += 128) {
     const int row = r % BR;
     const bool ok = q0 + row < TQ;
     const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
@@ -296,9 +341,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_02d81bb570b9_detail
+}  // namespace attn_bwd_wgmma_aca1a908d18b_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -309,7 +354,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_02d81bb570b9_detail;
+  using namespace attn_bwd_wgmma_aca1a908d18b_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -322,17 +367,40 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
   __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
+  unsigned long long* kv_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 0;
+  unsigned long long* q_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 1;
+  unsigned long long* q_empty = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 3;
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < 1; ++i) mbar_init(kv_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(q_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(q_empty + i, COMPUTE_THREADS);
+  }
+  __syncthreads();
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-
-  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
-  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const Walk w = walk(rg, k0);
-  int hh = 0, f = w.lo, stage = 0;
-  bool more = w.lo <= w.hi;
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, tile_at(w, f) * BR);
-  cp_async_commit();
 
+  if (wg == COMPUTE_GROUPS) {
+    setmaxnreg_dec<PRODUCER_REGISTERS>();
+    load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
+    load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+    cp_async_arrive(kv_full);
+    int hh = 0, f = w.lo;
+    bool more = w.lo <= w.hi;
+    for (int t = 0; more; ++t) {
+      const int stage = t % 2;
+      mbar_wait(q_empty + stage, ((t / 2) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
+    return;
+  }
+
+  setmaxnreg_inc<COMPUTE_REGISTERS>();
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
@@ -343,24 +411,20 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
     doc_end[half] = j < TK ? rg[2 * j + 1] : 0;
   }
 
-  while (more) {
+  mbar_wait(kv_full, 0);
+  int hh = 0, f = w.lo;
+  bool more = w.lo <= w.hi;
+  for (int t = 0; more; ++t) {
+    const int stage = t % 2;
     const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
-    cp_async_wait<0>();
+    __nv_bfloat16* tdS = sdS + stage * BC * BR;
+    mbar_wait(q_full + stage, (t / 2) & 1);
     fence_proxy_async();
-    __syncthreads();
-    int nh = hh, nf = f;
-    more = advance(nh, nf, w);
-    if (more) {
-      const int next = (stage ^ 1) * BR;
-      load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
-                      kvh * GROUP + nh, tile_at(w, nf) * BR);
-    }
-    cp_async_commit();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -370,15 +434,15 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
       fence_operands(dp);
       wgmma_fence();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) wgmma_ss_n64<0, 0>(sc, k_major<BC>(sK, 64 * wg, kk), k_major<BR>(tQ, 0, kk));
+      for (int kk = 0; kk < D / 16; ++kk) wgmma_ss_n128<0, 0>(sc, k_major<BC>(sK, 64 * wg, kk), k_major<BR>(tQ, 0, kk));
       wgmma_commit();
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) wgmma_ss_n64<0, 0>(dp, k_major<BC>(sV, 64 * wg, kk), k_major<BR>(tdO, 0, kk));
+      for (int kk = 0; kk < D / 16; ++kk) wgmma_ss_n128<0, 0>(dp, k_major<BC>(sV, 64 * wg, kk), k_major<BR>(tdO, 0, kk));
       wgmma_commit();
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, doc_end);
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, masked, lane, doc_end);
     }
     wgmma_fence();
 #pragma unroll
@@ -387,20 +451,21 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
     for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
-    __syncthreads();
+    named_sync(1, COMPUTE_THREADS);
     float part[DQ_N / 2];
     zero(part);
     fence_operands(part);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
-      wgmma_ss_n32<1, 1>(part, n_major<BC>(sdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
+      wgmma_ss_n64<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);
+    mbar_arrive(q_empty + stage);
     float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -413,12 +478,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_02d81bb570b9
         }
       }
     }
-    hh = nh;
-    f = nf;
-    stage ^= 1;
+    more = advance(hh, f, w);
   }
-
-  cp_async_wait<0>();
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;

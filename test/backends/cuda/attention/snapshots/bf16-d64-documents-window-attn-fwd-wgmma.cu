@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_wgmma_21d4a865dfca","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_wgmma_7fc95afc233e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 1 computing warpgroups
-namespace attn_fwd_wgmma_21d4a865dfca_detail {
+// attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 1 computing warpgroup
+namespace attn_fwd_wgmma_7fc95afc233e_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -317,16 +317,16 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   }
 }
 
-}  // namespace attn_fwd_wgmma_21d4a865dfca_detail
+}  // namespace attn_fwd_wgmma_7fc95afc233e_detail
 
-extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_21d4a865dfca(
+extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_7fc95afc233e(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_21d4a865dfca_detail;
+  using namespace attn_fwd_wgmma_7fc95afc233e_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_41159e7167b8","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_123362720683","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 warpgroups
-namespace attn_bwd_wgmma_41159e7167b8_detail {
+// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups
+namespace attn_bwd_wgmma_123362720683_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -288,9 +288,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_41159e7167b8_detail
+}  // namespace attn_bwd_wgmma_123362720683_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_123362720683(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -302,7 +302,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_41159e7167b8_detail;
+  using namespace attn_bwd_wgmma_123362720683_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -344,6 +344,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8
     const __nv_bfloat16* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
+    __nv_bfloat16* tdS = sdS;
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
@@ -372,7 +373,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, sdS, kr0, q0, k0, masked, lane, doc_end);
+      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, masked, lane, doc_end);
     }
     wgmma_fence();
 #pragma unroll
@@ -388,7 +389,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_41159e7167b8
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BC / 16; ++kk) {
-      wgmma_ss_n64<1, 1>(part, n_major<BC>(sdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
+      wgmma_ss_n64<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();

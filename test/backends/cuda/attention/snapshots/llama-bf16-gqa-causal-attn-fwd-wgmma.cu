@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_wgmma_95fc122d4d6c","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":164936,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_wgmma_7cbe4866ff91","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":164936,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_fwd_wgmma_95fc122d4d6c_detail {
+namespace attn_fwd_wgmma_7cbe4866ff91_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -363,15 +363,15 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   }
 }
 
-}  // namespace attn_fwd_wgmma_95fc122d4d6c_detail
+}  // namespace attn_fwd_wgmma_7cbe4866ff91_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_95fc122d4d6c(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_7cbe4866ff91(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_95fc122d4d6c_detail;
+  using namespace attn_fwd_wgmma_7cbe4866ff91_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
@@ -382,21 +382,17 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_95fc122d4d6c
   __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
-  unsigned long long* bars = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET);
-  unsigned long long* q_full = bars;
-  unsigned long long* k_full = bars + 1;
-  unsigned long long* v_full = k_full + STAGES;
-  unsigned long long* k_empty = v_full + STAGES;
-  unsigned long long* v_empty = k_empty + STAGES;
+  unsigned long long* q_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 0;
+  unsigned long long* k_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 1;
+  unsigned long long* v_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 3;
+  unsigned long long* k_empty = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 5;
+  unsigned long long* v_empty = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 7;
   if (threadIdx.x == 0) {
-    mbar_init(q_full, 128);
-#pragma unroll
-    for (int st = 0; st < STAGES; ++st) {
-      mbar_init(k_full + st, 128);
-      mbar_init(v_full + st, 128);
-      mbar_init(k_empty + st, COMPUTE_THREADS);
-      mbar_init(v_empty + st, COMPUTE_THREADS);
-    }
+    for (int i = 0; i < 1; ++i) mbar_init(q_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(k_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(v_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(k_empty + i, COMPUTE_THREADS);
+    for (int i = 0; i < 2; ++i) mbar_init(v_empty + i, COMPUTE_THREADS);
   }
   __syncthreads();
   const Walk w = walk(q0);
