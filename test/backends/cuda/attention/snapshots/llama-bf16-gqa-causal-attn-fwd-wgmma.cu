@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_fwd_wgmma_7cbe4866ff91","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":164936,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_wgmma_3361bc519771","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":164936,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_fwd_wgmma_7cbe4866ff91_detail {
+namespace attn_fwd_wgmma_3361bc519771_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -21,8 +21,8 @@ constexpr int STAGES = 2;
 constexpr int BAR_OFFSET = 163840;
 constexpr int COMPUTE_GROUPS = 2;
 constexpr int COMPUTE_THREADS = 256;
-constexpr int PRODUCER_REGISTERS = 96;
-constexpr int COMPUTE_REGISTERS = 208;
+constexpr int PRODUCER_REGISTERS = 56;
+constexpr int COMPUTE_REGISTERS = 224;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LN2 = 0.693147182f;
 
@@ -363,15 +363,15 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   }
 }
 
-}  // namespace attn_fwd_wgmma_7cbe4866ff91_detail
+}  // namespace attn_fwd_wgmma_3361bc519771_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_7cbe4866ff91(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_3361bc519771(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_7cbe4866ff91_detail;
+  using namespace attn_fwd_wgmma_3361bc519771_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
