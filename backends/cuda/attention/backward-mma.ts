@@ -104,10 +104,7 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
 
 /**
  * Device code both bf16 backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
- * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows).
- */
-/**
- * Device code of advance (the walk over query tiles of every head in the group) and load_query_tile, copied by all
+ * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows), copied by all
  * THREADS threads or, given `producer` (a thread count), by a producer warpgroup (producer.ts).
  */
 export function queryWalk(producer?: number): string {
@@ -275,8 +272,8 @@ export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
 }
 
 /**
- * What both bf16 backward kernels do once their shared-memory pointers (sK, sV, sQ, sdO, sLse, sDelta) are set:
- * start loading K and V, find the query tiles to visit, and start loading the first one.
+ * What the bf16 backward kernels without a producer do once their shared-memory pointers (sK, sV, sQ, sdO, sLse,
+ * sDelta) are set: start loading K and V, find the query tiles to visit, and start loading the first one.
  */
 export function walkSetup(s: AttentionSpec): string {
   return `  const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;

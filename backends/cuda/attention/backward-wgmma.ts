@@ -2,7 +2,7 @@
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
 // for each query head of its GQA group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
-//   - warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * warpgroups;
+//   - computing warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * computing warpgroups;
 //   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
 //   - P^T and dS^T = P^T (dP^T - delta) then sit in registers in exactly the layout of wgmma's A operand, so
@@ -12,8 +12,12 @@
 //     over all Bc keys (A = dS stored M-major, B = K stored N-major): with Br = 64 warpgroup g takes columns
 //     [g * D / warpgroups, ...), with Br = 128 query rows [64g, 64g + 64) (dqSplit).
 // Overlap within a query tile: dV and dK run on the tensor cores while the warpgroups meet at the barrier before dQ.
+// Tiles come in one of two ways (AttentionConfig.producer): every thread copies the next query tile between block
+// barriers, or a producer warpgroup copies them through mbarriers (producer.ts; see producerBody).
 // Every tile is in wgmma's 128-byte-swizzle layout (tile.ts `sw128`) on a 1024-byte boundary. Shared-memory writes
-// that wgmma reads (cp.async tiles, dS) are published with fence.proxy.async before the barrier that orders them.
+// that wgmma reads are published to its async proxy with fence.proxy.async: dS and, without a producer, the cp.async
+// tiles by the writing thread before the barrier that orders them; with one, the tiles by the reading thread after
+// its mbarrier wait.
 // Invariants: checkBackwardWgmma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
 // so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`).
 
@@ -25,35 +29,33 @@ import { describeShape } from "./forward-mma.ts";
 import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles, walkStatements } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import {
-  mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants, type MBarrierArray,
-  type ProducerPlan,
+  computeGroups, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants,
+  type MBarrierArray, type ProducerPlan,
 } from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
 
-/** The producer's plan (producer.ts): copy loops rolled, so the computing threads keep 232 registers. */
+/** The producer's plan (producer.ts): copy loops rolled, so two computing warpgroups keep 232 registers. */
 const PRODUCER: ProducerPlan = { registers: 40, rolled: true };
+
+/** Buffers of each query tile (Q, dO, lse, delta), and of dS with a producer; the loop without one flips stage ^ 1. */
+const STAGES = 2;
 
 /** The producer kernel's mbarriers: K and V copied; per stage, a query tile copied ("full") and read ("empty"). */
 const MBARRIERS: readonly MBarrierArray[] = [
-  { name: "kv_full", stages: 1, arrivals: "PRODUCER" }, { name: "q_full", stages: 2, arrivals: "PRODUCER" },
-  { name: "q_empty", stages: 2, arrivals: "COMPUTE" },
+  { name: "kv_full", stages: 1, arrivals: "PRODUCER" }, { name: "q_full", stages: STAGES, arrivals: "PRODUCER" },
+  { name: "q_empty", stages: STAGES, arrivals: "COMPUTE" },
 ];
-
-/** Computing warpgroups (64 keys each) of a config: with a producer, one warpgroup of `warps` only loads. */
-function computeGroups(c: AttentionConfig): number {
-  return c.warps / 4 - (c.producer ? 1 : 0);
-}
 
 /** Shared memory: K, V; two stages of Q, dO; dS (two stages with a producer); lse and delta; the block list; mbarriers. */
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
   const qOffset = 2 * vOffset;
-  const dOOffset = qOffset + 2 * tileBytes(c.Br, s.D);
-  const dSOffset = dOOffset + 2 * tileBytes(c.Br, s.D);
-  const rowOffset = dSOffset + (c.producer ? 2 : 1) * c.Bc * c.Br * 2;
-  const listOffset = rowOffset + 4 * c.Br * 4;
+  const dOOffset = qOffset + STAGES * tileBytes(c.Br, s.D);
+  const dSOffset = dOOffset + STAGES * tileBytes(c.Br, s.D);
+  const rowOffset = dSOffset + (c.producer ? STAGES : 1) * c.Bc * c.Br * 2;
+  const listOffset = rowOffset + 2 * STAGES * c.Br * 4;
   const barOffset = listOffset + listBytes(s);
   return {
     vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset,
@@ -294,8 +296,8 @@ ${walkStatements(s, "k0")}
     int hh = 0, f = w.lo;
     bool more = w.lo <= w.hi;
     for (int t = 0; more; ++t) {
-      const int stage = t % 2;
-      mbar_wait(q_empty + stage, ((t / 2) & 1) ^ 1);
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
       load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
                       sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
       cp_async_arrive(q_full + stage);
@@ -312,10 +314,10 @@ ${keyState(s)}
   int hh = 0, f = w.lo;
   bool more = w.lo <= w.hi;
   for (int t = 0; more; ++t) {
-    const int stage = t % 2;
+    const int stage = t % STAGES;
 ${QUERY_TILE}
     __nv_bfloat16* tdS = sdS + stage * BC * BR;
-    mbar_wait(q_full + stage, (t / 2) & 1);
+    mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
 ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
@@ -342,7 +344,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
-      ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset) : []),
+      ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",

@@ -29,8 +29,8 @@ import {
 } from "./mask.ts";
 import { wgmmaPrimitive, WGMMA_RS, WGMMA_SS } from "./primitives.ts";
 import {
-  mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants, type MBarrierArray,
-  type ProducerPlan,
+  computeGroups, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants,
+  type MBarrierArray, type ProducerPlan,
 } from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -40,7 +40,7 @@ import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS }
 const STAGES = 2;
 
 /**
- * The producer's plan (producer.ts): copy loops unrolled, 56 registers (the computing threads get 224; with a block
+ * The producer's plan (producer.ts): copy loops unrolled, 56 registers (two computing warpgroups get 224; with a block
  * table the producer spills about 40 bytes of addresses).
  */
 const PRODUCER: ProducerPlan = { registers: 56, rolled: false };
@@ -51,11 +51,6 @@ const MBARRIERS: readonly MBarrierArray[] = [
   { name: "v_full", stages: STAGES, arrivals: "PRODUCER" }, { name: "k_empty", stages: STAGES, arrivals: "COMPUTE" },
   { name: "v_empty", stages: STAGES, arrivals: "COMPUTE" },
 ];
-
-/** Computing warpgroups (64 query rows each) of a config: with a producer, one warpgroup of `warps` only loads. */
-function computeGroups(c: AttentionConfig): number {
-  return c.warps / 4 - (c.producer ? 1 : 0);
-}
 
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const kOffset = tileBytes(c.Br, s.D);
@@ -359,9 +354,7 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
   const threads = c.warps * 32;
   const computeThreads = computeGroups(c) * 128;
   const at = layout(s, c);
-  const producer: [string, string, number][] = c.producer
-    ? [["int", "STAGES", STAGES], ...producerConstants(computeGroups(c), PRODUCER, at.barOffset)]
-    : [];
+  const producer = c.producer ? producerConstants(computeGroups(c), PRODUCER, at.barOffset, STAGES) : [];
   return makeKernel({
     prefix: "attn_fwd_wgmma",
     summary: `attention forward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +

@@ -64,11 +64,19 @@ function checkBlockTiles(kernel: string, s: AttentionSpec, c: AttentionConfig): 
   }
 }
 
+/** A producer warpgroup exists only in the wgmma kernels (5306). */
+function checkProducer(kernel: string, s: AttentionSpec, c: AttentionConfig): void {
+  if (c.producer && (s.dtype !== "bf16" || c.mainloop !== "wgmma")) {
+    badConfig(kernel, c, "a producer warpgroup needs the bf16 wgmma kernels (mainloop wgmma)");
+  }
+}
+
 /** The forward kernel: out [B,Tq,Hq,D] in the spec's dtype and lse f32 [B,Hq,Tq]. */
 export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig = defaultForwardConfig(s)):
   KernelSource {
   checkSpec(s);
   checkBlockTiles("attention forward", s, config);
+  checkProducer("attention forward", s, config);
   if (s.dtype === "f32") return renderForwardSimt(s, config);
   return config.mainloop === "wgmma" ? renderForwardWgmma(s, config) : renderForwardMma(s, config);
 }
@@ -78,6 +86,7 @@ export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfi
   KernelSource[] {
   checkSpec(s);
   checkBlockTiles("attention backward", s, config);
+  checkProducer("attention backward", s, config);
   if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
   return [renderBackwardPrep(s), main, renderBackwardDq(s)];

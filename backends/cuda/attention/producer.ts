@@ -5,6 +5,8 @@
 // are numbered from 0 as in the kernels without a producer; "full" mbarriers count the producer's 128 arrivals (one
 // cp.async.mbarrier.arrive per thread), "empty" ones one arrival per computing thread.
 
+import type { AttentionConfig } from "./spec.ts";
+
 /** Threads of the producer warpgroup. */
 export const PRODUCER_THREADS = 128;
 
@@ -18,13 +20,27 @@ export interface ProducerPlan {
   readonly rolled: boolean;
 }
 
+/** Computing warpgroups of a config: with a producer, one warpgroup of `warps` only copies. */
+export function computeGroups(c: AttentionConfig): number {
+  return c.warps / 4 - (c.producer ? 1 : 0);
+}
+
 /**
- * Registers per computing thread (setmaxnreg.inc). Every thread starts with what the launch bounds give (the 64K-
- * register file over the block's threads, a multiple of 8); setmaxnreg.inc can only take what the producer's
- * setmaxnreg.dec gave back (asking for more waits forever), shared by the computing threads, at most 240.
+ * Registers every thread starts with: ptxas allocates the smaller of what the launch bounds allow (the 64K-register
+ * file over the block's threads, a multiple of 8) and the kernel's setmaxnreg.inc value (at most 240 here). The nvcc
+ * test checks this against ptxas's report.
+ */
+export function startRegisters(groups: number): number {
+  return Math.min(240, Math.floor(65536 / ((groups + 1) * 128) / 8) * 8);
+}
+
+/**
+ * Registers per computing thread (setmaxnreg.inc): setmaxnreg.inc can only take what the producer's setmaxnreg.dec
+ * gave back from the start allocation (asking for more waits forever, as the H200 showed), shared by the computing
+ * threads, at most 240.
  */
 export function computeRegisters(groups: number, plan: ProducerPlan): number {
-  const start = Math.min(240, Math.floor(65536 / ((groups + 1) * 128) / 8) * 8);
+  const start = startRegisters(groups);
   const freed = (start - plan.registers) * PRODUCER_THREADS;
   return Math.min(240, start + Math.floor(freed / (groups * 128) / 8) * 8);
 }
@@ -61,9 +77,14 @@ ${inits.join("\n")}
   __syncthreads();`;
 }
 
-/** Constants the producer kernels use, given their computing warpgroups, producer plan and where the mbarriers start. */
-export function producerConstants(groups: number, plan: ProducerPlan, barOffset: number): [string, string, number][] {
-  return [["int", "BAR_OFFSET", barOffset], ["int", "COMPUTE_GROUPS", groups], ["int", "COMPUTE_THREADS", groups * 128],
+/**
+ * Constants the producer kernels use, given their computing warpgroups, producer plan, where the mbarriers start and
+ * how many buffers a copied tile has.
+ */
+export function producerConstants(groups: number, plan: ProducerPlan, barOffset: number, stages: number):
+  [string, string, number][] {
+  return [["int", "STAGES", stages], ["int", "BAR_OFFSET", barOffset], ["int", "COMPUTE_GROUPS", groups],
+    ["int", "COMPUTE_THREADS", groups * 128],
     ["int", "PRODUCER_REGISTERS", plan.registers], ["int", "COMPUTE_REGISTERS", computeRegisters(groups, plan)]];
 }
 

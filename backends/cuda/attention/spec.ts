@@ -50,8 +50,8 @@ export interface AttentionConfig {
   /** The bf16 kernels' tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
   readonly mainloop?: "mma" | "wgmma";
   /**
-   * wgmma forward only: one more warpgroup (counted in `warps`) loads the tiles through mbarriers while the others
-   * compute (warp specialization), instead of every thread loading between block barriers.
+   * wgmma kernels only: one more warpgroup (counted in `warps`) loads the tiles through mbarriers while the others
+   * compute (warp specialization, producer.ts), instead of every thread loading between block barriers.
    */
   readonly producer?: boolean;
 }

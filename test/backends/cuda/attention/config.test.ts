@@ -8,7 +8,9 @@ import {
   attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
 import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
-import { computeRegisters, PRODUCER_THREADS } from "../../../../backends/cuda/attention/producer.ts";
+import {
+  computeRegisters, PRODUCER_THREADS, startRegisters,
+} from "../../../../backends/cuda/attention/producer.ts";
 import {
   forwardFlops, visiblePairs, type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/spec.ts";
@@ -183,13 +185,20 @@ describe("producer warpgroup register split (setmaxnreg)", () => {
   // producer's setmaxnreg.dec gave back from the launch-bounds allocation (a larger ask hangs the kernel).
   it.each([[1, 40, true], [2, 40, true], [1, 56, false], [2, 56, false], [2, 96, false]] as const)(
     "%i computing warpgroups, producer at %i registers", (groups, registers, rolled) => {
-      const start = Math.min(240, Math.floor(65536 / ((groups + 1) * 128) / 8) * 8);
+      const start = startRegisters(groups);
       const compute = computeRegisters(groups, { registers, rolled });
       expect(compute % 8).toBe(0);
       expect(compute).toBeLessThanOrEqual(240);
       expect((compute - start) * groups * 128).toBeLessThanOrEqual((start - registers) * PRODUCER_THREADS);
       expect(compute * groups * 128 + registers * PRODUCER_THREADS).toBeLessThanOrEqual(65536);
     });
+
+  it("refuses a producer warpgroup outside the bf16 wgmma kernels (5306)", () => {
+    const e = errorOf(() => renderAttentionForward(llama, { Br: 128, Bc: 64, warps: 12, producer: true }));
+    expect(e.code).toBe(5306);
+    expect(e.message).toMatch(/producer warpgroup needs the bf16 wgmma kernels/);
+    expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 12, producer: true })).code).toBe(5306);
+  });
 
   it("gives two computing warpgroups 224 registers beside the forward's producer and 232 beside the backward's", () => {
     expect(computeRegisters(2, { registers: 56, rolled: false })).toBe(224);

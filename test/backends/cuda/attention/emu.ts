@@ -35,8 +35,8 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   wgmma_desc: "inline unsigned long long wgmma_desc(const void* p, unsigned lbo, unsigned sbo) " +
     "{ return emu_wgmma_desc(p, lbo, sbo); }",
   wgmma_fence: "inline void wgmma_fence() {}",
-  wgmma_commit: "inline void wgmma_commit() {}",
-  wgmma_wait: "template <int N>\ninline void wgmma_wait() {}",
+  wgmma_commit: "inline void wgmma_commit() { emu_wgmma_commit(); }",
+  wgmma_wait: "template <int N>\ninline void wgmma_wait() { emu_wgmma_wait(N); }",
   fence_operands: "template <int N>\ninline void fence_operands(float (&)[N]) {}",
   mbar_init: "inline void mbar_init(unsigned long long* bar, unsigned count) { emu_mbar_init(bar, count); }",
   mbar_wait: "inline void mbar_wait(unsigned long long* bar, unsigned parity) { emu_mbar_wait(bar, parity); }",

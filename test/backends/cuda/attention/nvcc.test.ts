@@ -17,6 +17,7 @@ import { LAB_ARCH, labBuildArgs } from "../../../../bench/kernels/lab-cli.ts";
 import { renderLab } from "../../../../bench/kernels/attention/render-lab.ts";
 import type { KernelSource } from "../../../../backends/kernel.ts";
 import { HAVE_NVCC } from "../nvcc.ts";
+import { startRegisters } from "../../../../backends/cuda/attention/producer.ts";
 import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
 } from "../../../../backends/cuda/attention/index.ts";
@@ -83,6 +84,16 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? TITLE : `${TITLE}: skipped, nvcc is not 
     });
     console.log(`ptxas, ${LAB_ARCH}, default configs:\n${rows.join("\n")}`);
     for (const { kernel } of kernels) expect(usage.get(kernel.name)!.spilled, kernel.name).toBeLessThanOrEqual(spillBudget(kernel));
+  });
+
+  it("kernels with a producer warpgroup start with the registers producer.ts expects (setmaxnreg.inc relies on it)", () => {
+    const usage = parsePtxas(build.output);
+    const producers = kernels.filter(({ kernel }) => kernel.code.includes("and a producer"));
+    expect(producers.length).toBeGreaterThan(0);
+    for (const { kernel } of producers) {
+      const groups = kernel.block[0] / 128 - 1;
+      expect(usage.get(kernel.name)!.registers, kernel.name).toBe(startRegisters(groups));
+    }
   });
 
   it("bf16 D = 128 forward: no spills (flex: its budget) and at most 255 registers at 128 threads (two blocks per SM)", () => {

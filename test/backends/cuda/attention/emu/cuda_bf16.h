@@ -6,7 +6,8 @@
 // mma.sync) exchange values through a per-warp buffer between two warp barriers. Blocks are spread over the cores,
 // one scheduler per worker thread; atomics take a lock. cp.async copies are queued per thread and land when that
 // thread waits for their group (the latest moment the hardware allows: a missing wait reads stale shared memory), or
-// with EMU_COPIES=eager when issued (the earliest: a copy into a buffer other warps still read corrupts it). Shared
+// with EMU_COPIES=eager when issued (the earliest: a copy into a buffer other warps still read corrupts it). wgmma
+// products run when their thread waits for them (the latest moment), reading their operands then. Shared
 // memory starts as 0xff bytes (NaN in f32 and bf16), so reading what nobody wrote shows up as NaN. mbarriers and named
 // barriers park a fiber until their phase completes; cp.async.mbarrier.arrive lands the thread's copies, then arrives.
 // A barrier that can never complete aborts the run. The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts)
@@ -60,6 +61,8 @@ struct Fiber {
   emu_dim3 index;
   std::vector<Copy> open_group;
   std::vector<std::vector<Copy>> committed;
+  std::vector<std::function<void()>> open_products;  // wgmma issued since the last commit
+  std::vector<std::vector<std::function<void()>>> committed_products;
   bool done = false;
 };
 
@@ -112,6 +115,11 @@ inline void park(std::vector<int>& waiters) {
   if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
 }
 
+// Lets the scheduler pick the next fiber to run (the current one stays runnable).
+inline void yield() {
+  if (_setjmp(current->resume) == 0) _longjmp(scheduler_resume, 1);
+}
+
 inline void wake_all(std::vector<int>& waiters) {
   for (int w : waiters) block->runnable[static_cast<size_t>(w)] = true;
   waiters.clear();
@@ -151,6 +159,10 @@ inline void land(std::vector<Copy>& group) {
 
 inline void fiber_main() {
   (*body)();
+  if (!current->open_products.empty() || !current->committed_products.empty()) {
+    std::fprintf(stderr, "emu: thread %d returned with wgmma products it never waited for\n", current->index.x);
+    std::abort();
+  }
   land(current->open_group);
   for (auto& g : current->committed) land(g);
   current->committed.clear();
@@ -277,12 +289,16 @@ inline void emu_mbar_init(unsigned long long* bar, unsigned count) {
   emu::block->mbarriers[bar] = emu::MBarrier{static_cast<int>(count), static_cast<int>(count), 0, {}};
 }
 
+// The arrival that completes a phase yields, so the woken fibers may run before the arriving warp goes on (with
+// EMU_ORDER=reverse a producer warpgroup, the block's last threads, runs at once: it then overwrites a buffer the
+// computing threads released too early before they read it).
 inline void emu_mbar_arrive(unsigned long long* bar) {
   emu::MBarrier& m = emu_mbar(bar);
   if (--m.pending == 0) {
     ++m.phase;
     m.pending = m.expected;
     emu::wake_all(m.waiters);
+    emu::yield();
   }
 }
 
@@ -400,7 +416,7 @@ inline unsigned emu_wgmma_pair(unsigned long long desc, bool mn_major, int mn, i
 
 // d += A B with A [64 x 16] given as this lane's mma.sync A fragment (rows of its warp in the warpgroup) and B from db.
 template <int N>
-inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db, bool tb) {
+inline void emu_wgmma_rs_now(float* d, const unsigned (&a)[4], unsigned long long db, bool tb) {
   const int g = emu::lane() / 4, t = emu::lane() % 4;
   for (int j = 0; j < N / 8; ++j) {
     const unsigned b0 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t), b1 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t + 8);
@@ -408,12 +424,41 @@ inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned lon
   }
 }
 
+// wgmma runs when the issuing thread waits for its group (the latest moment the hardware allows), reading shared
+// memory, the A registers and the accumulators then: a buffer released, or an operand changed, before the wait shows
+// up as a wrong result. All 32 lanes of a warp wait together (wgmma.wait_group is .sync.aligned), so the warp
+// collectives inside line up.
+template <int N>
+inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db, bool tb) {
+  float* acc = d;
+  const unsigned* frag = a;
+  emu::current->open_products.push_back([=] {
+    emu_wgmma_rs_now<N>(acc, *reinterpret_cast<const unsigned(*)[4]>(frag), db, tb);
+  });
+}
+
 template <int N>
 inline void emu_wgmma_ss(float (&d)[N / 2], unsigned long long da, unsigned long long db, bool ta, bool tb) {
-  const int g = emu::lane() / 4, t = emu::lane() % 4, r0 = 16 * (static_cast<int>(emu::current->index.x) / 32 % 4);
-  unsigned a[4];
-  for (int i = 0; i < 4; ++i) a[i] = emu_wgmma_pair(da, ta, r0 + g + 8 * (i & 1), 2 * t + 8 * (i >> 1));
-  emu_wgmma_rs<N>(d, a, db, tb);
+  float* acc = d;
+  emu::current->open_products.push_back([=] {
+    const int g = emu::lane() / 4, t = emu::lane() % 4, r0 = 16 * (static_cast<int>(emu::current->index.x) / 32 % 4);
+    unsigned a[4];
+    for (int i = 0; i < 4; ++i) a[i] = emu_wgmma_pair(da, ta, r0 + g + 8 * (i & 1), 2 * t + 8 * (i >> 1));
+    emu_wgmma_rs_now<N>(acc, a, db, tb);
+  });
+}
+
+inline void emu_wgmma_commit() {
+  emu::current->committed_products.push_back(std::move(emu::current->open_products));
+  emu::current->open_products.clear();
+}
+
+inline void emu_wgmma_wait(size_t pending) {
+  auto& groups = emu::current->committed_products;
+  while (groups.size() > pending) {
+    for (auto& product : groups.front()) product();
+    groups.erase(groups.begin());
+  }
 }
 
 template <typename T>

@@ -1,10 +1,10 @@
-// KernelSource {"name":"attn_bwd_wgmma_aca1a908d18b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_0ac106470ab5","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_aca1a908d18b_detail {
+namespace attn_bwd_wgmma_0ac106470ab5_detail {
 
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
@@ -22,6 +22,7 @@ constexpr int Q_OFFSET = 32768;
 constexpr int DO_OFFSET = 65536;
 constexpr int DS_OFFSET = 98304;
 constexpr int ROW_OFFSET = 163840;
+constexpr int STAGES = 2;
 constexpr int BAR_OFFSET = 165888;
 constexpr int COMPUTE_GROUPS = 2;
 constexpr int COMPUTE_THREADS = 256;
@@ -341,9 +342,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_aca1a908d18b_detail
+}  // namespace attn_bwd_wgmma_0ac106470ab5_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_0ac106470ab5(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -354,7 +355,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_aca1a908d18b_detail;
+  using namespace attn_bwd_wgmma_0ac106470ab5_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -388,8 +389,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b
     int hh = 0, f = w.lo;
     bool more = w.lo <= w.hi;
     for (int t = 0; more; ++t) {
-      const int stage = t % 2;
-      mbar_wait(q_empty + stage, ((t / 2) & 1) ^ 1);
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
       load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
                       sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
       cp_async_arrive(q_full + stage);
@@ -415,7 +416,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b
   int hh = 0, f = w.lo;
   bool more = w.lo <= w.hi;
   for (int t = 0; more; ++t) {
-    const int stage = t % 2;
+    const int stage = t % STAGES;
     const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const __nv_bfloat16* tQ = sQ + stage * BR * D;
@@ -423,7 +424,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_aca1a908d18b
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
     __nv_bfloat16* tdS = sdS + stage * BC * BR;
-    mbar_wait(q_full + stage, (t / 2) & 1);
+    mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
