@@ -29,8 +29,8 @@ import { describeShape } from "./forward-mma.ts";
 import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles, walkStatements } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import {
-  computeGroups, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants,
-  type MBarrierArray, type ProducerPlan,
+  checkWarpgroups, computeGroups, describeWarpgroups, loadingThreads, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES,
+  PRODUCER_THREADS, producerConstants, producerLoaders, type MBarrierArray, type ProducerPlan,
 } from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -77,10 +77,8 @@ function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number;
 /** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
 export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention backward (wgmma)";
+  checkWarpgroups(kernel, c);
   const groups = computeGroups(c);
-  if (c.warps % 4 !== 0 || groups < 1 || groups > 2) {
-    badConfig(kernel, c, `warps must be 4 or 8 (one or two warpgroups)${c.producer ? ", plus 4 for the producer" : ""}`);
-  }
   if (c.Br !== 64 && !(c.Br === 128 && groups === 2)) {
     badConfig(kernel, c, "Br must be 64, or 128 with two warpgroups (dQ puts the queries on wgmma's M, 64 per warpgroup)");
   }
@@ -88,7 +86,7 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
     badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
   if (c.Bc !== 64 * groups) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (computing warpgroup, with a producer)");
-  const loaders = c.producer ? PRODUCER_THREADS : c.warps * 32;
+  const loaders = loadingThreads(c);
   if (!tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, loaders, c.Bc)) {
     badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");
   }
@@ -335,7 +333,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
   return makeKernel({
     prefix: "attn_bwd_wgmma",
     summary: `attention backward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
-      `${groups} computing warpgroup${groups > 1 ? "s" : ""}${c.producer ? " and a producer" : ""}`,
+      describeWarpgroups(c),
     params: backwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
@@ -351,8 +349,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
       ...(c.producer ? PRODUCER_PRIMITIVES : [])],
-    helpers: [renderTileHelpers(s.D, groups * 128, "sw128",
-      c.producer ? { threads: PRODUCER_THREADS, rolled: PRODUCER.rolled } : undefined),
+    helpers: [renderTileHelpers(s.D, groups * 128, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),
     body: c.producer ? producerBody(s, c) : sharedBody(s, c),

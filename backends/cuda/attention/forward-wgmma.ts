@@ -29,8 +29,8 @@ import {
 } from "./mask.ts";
 import { wgmmaPrimitive, WGMMA_RS, WGMMA_SS } from "./primitives.ts";
 import {
-  computeGroups, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES, PRODUCER_THREADS, producerConstants,
-  type MBarrierArray, type ProducerPlan,
+  checkWarpgroups, computeGroups, describeWarpgroups, loadingThreads, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES,
+  producerConstants, producerLoaders, type MBarrierArray, type ProducerPlan,
 } from "./producer.ts";
 import { makeKernel } from "./source.ts";
 import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
@@ -66,10 +66,8 @@ const MAX_REGISTERS = 176;
 /** Throws 5306/5307 unless the config fits this kernel: 64 query rows per warpgroup, wgmma widths, registers. */
 export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const kernel = "bf16 attention forward (wgmma)";
+  checkWarpgroups(kernel, c);
   const groups = computeGroups(c);
-  if (c.warps % 4 !== 0 || groups < 1 || groups > 2) {
-    badConfig(kernel, c, `warps must be 4 or 8 (one or two warpgroups)${c.producer ? ", plus 4 for the producer" : ""}`);
-  }
   if (c.Br !== 64 * groups) badConfig(kernel, c, "Br must be 64 query rows per computing warpgroup");
   if (!(WGMMA_SS as readonly number[]).includes(c.Bc)) {
     badConfig(kernel, c, `Bc must be one of ${WGMMA_SS.join(", ")} (the width of S = Q K^T on wgmma)`);
@@ -79,7 +77,7 @@ export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
     badConfig(kernel, c, `each thread would hold ${c.Bc / 2 + s.D / 2 + c.Bc / 4} registers of S, O and P ` +
       `(at most ${MAX_REGISTERS})`);
   }
-  const loaders = c.producer ? PRODUCER_THREADS : c.warps * 32;
+  const loaders = loadingThreads(c);
   if (!tileStepOk(s.D, loaders, c.Bc) || !tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, groups * 128, c.Br)) {
     badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");
   }
@@ -358,7 +356,7 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
   return makeKernel({
     prefix: "attn_fwd_wgmma",
     summary: `attention forward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
-      `${computeGroups(c)} computing warpgroup${computeGroups(c) > 1 ? "s" : ""}${c.producer ? " and a producer" : ""}`,
+      describeWarpgroups(c),
     params: forwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
@@ -370,8 +368,7 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
       "shfl_xor", "any_sync", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Bc), wgmmaPrimitive("rs", s.D),
       ...(c.producer ? PRODUCER_PRIMITIVES : [])],
-    helpers: [renderTileHelpers(s.D, computeThreads, "sw128",
-      c.producer ? { threads: PRODUCER_THREADS, rolled: PRODUCER.rolled } : undefined),
+    helpers: [renderTileHelpers(s.D, computeThreads, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "forward")), WGMMA_OPERANDS, helpers(s, c)].join("\n\n"),
     body: c.producer ? producerBody(s) : sharedBody(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],

@@ -5,7 +5,8 @@
 // are numbered from 0 as in the kernels without a producer; "full" mbarriers count the producer's 128 arrivals (one
 // cp.async.mbarrier.arrive per thread), "empty" ones one arrival per computing thread.
 
-import type { AttentionConfig } from "./spec.ts";
+import { badConfig, type AttentionConfig } from "./spec.ts";
+import type { Loaders } from "./tile.ts";
 
 /** Threads of the producer warpgroup. */
 export const PRODUCER_THREADS = 128;
@@ -23,6 +24,30 @@ export interface ProducerPlan {
 /** Computing warpgroups of a config: with a producer, one warpgroup of `warps` only copies. */
 export function computeGroups(c: AttentionConfig): number {
   return c.warps / 4 - (c.producer ? 1 : 0);
+}
+
+/** Throws 5306 unless a wgmma config has one or two computing warpgroups (plus the producer's, when it has one). */
+export function checkWarpgroups(kernel: string, c: AttentionConfig): void {
+  const groups = computeGroups(c);
+  if (c.warps % 4 !== 0 || groups < 1 || groups > 2) {
+    badConfig(kernel, c, `warps must be 4 or 8 (one or two warpgroups)${c.producer ? ", plus 4 for the producer" : ""}`);
+  }
+}
+
+/** Threads that copy the tiles: the producer's, or every thread of the block. */
+export function loadingThreads(c: AttentionConfig): number {
+  return c.producer ? PRODUCER_THREADS : c.warps * 32;
+}
+
+/** The tile loaders of a config (renderTileHelpers): the producer following `plan`, or none (every thread copies). */
+export function producerLoaders(c: AttentionConfig, plan: ProducerPlan): Loaders | undefined {
+  return c.producer ? { threads: PRODUCER_THREADS, rolled: plan.rolled } : undefined;
+}
+
+/** "2 computing warpgroups and a producer", for kernel summaries. */
+export function describeWarpgroups(c: AttentionConfig): string {
+  const groups = computeGroups(c);
+  return `${groups} computing warpgroup${groups > 1 ? "s" : ""}${c.producer ? " and a producer" : ""}`;
 }
 
 /**
