@@ -61,8 +61,9 @@ export interface GemmShape {
   readonly broadcastA: boolean;
   readonly broadcastB: boolean;
   /** Dtype of A and B. */
-  readonly inputDtype: "bf16" | "f32";
-  readonly outputDtype: "bf16" | "f32";
+  readonly inputDtype: "bf16" | "f16" | "f32";
+  /** Dtype of C: A's, or f32. */
+  readonly outputDtype: "bf16" | "f16" | "f32";
 }
 
 /** A GEMM a vendor library (cuBLASLt on CUDA) can compute in place of a generated kernel, on the same buffers. */

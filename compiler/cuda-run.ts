@@ -15,7 +15,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fail } from "./diagnostics.ts";
 import { take, type Batch } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
-import { batchSizes, planBatches, type Plan } from "./plan.ts";
+import { batchSizes, planBatches, scalerStart, type Plan } from "./plan.ts";
 import { stepReport } from "./program-report.ts";
 import { archFeatures, buildProgram, type Built } from "../backends/cuda/build.ts";
 import { gradsMain, trainMain } from "../backends/cuda/host-main.ts";
@@ -72,7 +72,7 @@ export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: 
   const module = specializeModule(plan.module, sizes);
   note(`scheduling and rendering kernels for B=${sizes.B}, T=${sizes.T}`);
   const program = programFor(module, arch);
-  const main = trainMain(program, module, sizes, arch);
+  const main = trainMain(program, module, sizes, arch, scalerStart(plan));
   if (!build) return { module, program, built: undefined, sizes };
   note(`building for ${arch}`);
   const built = buildProgram(main, arch, "train");

@@ -18,7 +18,7 @@ export interface TargetInfo {
 
 export const TARGETS: readonly TargetInfo[] = [
   { name: "cpu", bf16: false, f16: true, description: "the reference interpreter on the CPU" },
-  { name: "cuda", bf16: true, f16: false, description: "generated CUDA kernels built with nvcc" },
+  { name: "cuda", bf16: true, f16: true, description: "generated CUDA kernels built with nvcc" },
   { name: "hip", bf16: true, f16: false, description: "generated HIP kernels built with hipcc or clang-19 (compiled, never run: no AMD GPU)" },
   { name: "wgsl", bf16: false, f16: true, description: "generated WGSL kernels on WebGPU (Dawn in Node; f16 with shader-f16)" },
 ];

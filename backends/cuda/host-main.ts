@@ -20,6 +20,7 @@ import { findGraph, type Graph } from "../../ir/graph.ts";
 import { bytesOf, type Placement } from "../schedule/memory.ts";
 import { cString, graphFunction, programBody, programKernels } from "./host.ts";
 import type { CudaProgram } from "./program.ts";
+import { SCALER_STATE } from "../../ir/train-step/loss-scale.ts";
 
 function hostType(dtype: DType): string {
   switch (dtype) {
@@ -144,7 +145,8 @@ interface TrainLayout {
 function trainLayout(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number }): TrainLayout {
   const micro = findGraph(module, "micro_step");
   const state = (name: string) => program.memory.state.get(name)!;
-  const params = findGraph(module, "optimizer_step").inputs.map((i) => i.name).filter((n) => !/^(acc|m|v)\.|^(step|token_count)$/.test(n));
+  const params = findGraph(module, "optimizer_step").inputs.map((i) => i.name)
+    .filter((n) => !/^(acc|m|v)\.|^(step|token_count)$/.test(n) && !SCALER_NAMES.has(n));
   const lossType = micro.types[micro.outputs.find((o) => o.name === "loss_sum")!.id]!.dtype === "f64" ? "double" : "float";
   return { state, params, lossType, sizes, evaluates: module.graphs.some((g) => g.name === "eval_step") };
 }
@@ -274,9 +276,33 @@ const stepLoop = (evaluation: { start: string; run: string }) => String.raw`    
     trainc::write_report_file(out_dir + "/summary.json", trainc::summary_json(summary), "run summary");
     return 0;`;
 
-/** main.cu of a training program (graphs micro_step and optimizer_step, and eval_step when the module has it). */
+const SCALER_NAMES: ReadonlySet<string> = new Set(Object.values(SCALER_STATE).map((s) => s.name));
+
+/**
+ * Statements that set the fp16 loss scaler's state slots to their first values (`scaler`, compiler/plan.ts
+ * scalerStart; empty without loss scaling), on the stream after the state arena was zeroed, waiting for the copies.
+ */
+function scalerSetup(t: TrainLayout, scaler: Readonly<Record<string, number>>): string {
+  const entries = Object.values(SCALER_STATE).filter((s) => s.name in scaler);
+  if (entries.length === 0) return "";
+  const copies = entries.map((s, i) => {
+    const [type, value] = s.dtype === "f32" ? ["float", String(scaler[s.name])] : ["int64_t", `${scaler[s.name]}LL`];
+    return `      static const ${type} first${i} = ${value};  // ${s.name}
+      TRAINC_CUDA_CHECK(cudaMemcpyAsync(A.state + ${t.state(s.name).offset}ULL, &first${i}, sizeof first${i}, cudaMemcpyHostToDevice, stream));`;
+  });
+  return `
+    {  // the fp16 loss scaler's first state (ir/train-step/loss-scale.ts)
+${copies.join("\n")}
+      TRAINC_CUDA_CHECK(cudaStreamSynchronize(stream));
+    }`;
+}
+
+/**
+ * main.cu of a training program (graphs micro_step and optimizer_step, and eval_step when the module has it); `scaler`
+ * is the fp16 loss scaler's first state (empty without loss scaling).
+ */
 export function trainMain(program: CudaProgram, module: { graphs: readonly Graph[] }, sizes: { B: number; T: number },
-  arch = "sm_90"): string {
+  arch: string, scaler: Readonly<Record<string, number>>): string {
   const t = trainLayout(program, module, sizes);
   const evaluation = evalSetup(t);
   return [COMMON_HEAD, programKernels(program), programBody(program),
@@ -296,7 +322,7 @@ export function trainMain(program: CudaProgram, module: { graphs: readonly Graph
     const uint64_t context_bytes = trainc::device_used_bytes();  // before any allocation (summary.json)
 ` + SETUP + String.raw`
     const size_t param_count = sizeof kParams / sizeof kParams[0];
-    load_tensors(path("parameters"), kParams, param_count, A.state, stream);
+    load_tensors(path("parameters"), kParams, param_count, A.state, stream);${scalerSetup(t, scaler)}
 ` + CHOOSE_GEMMS + String.raw`
     trainc::BatchFile batches(path("batches"), {${sizes.B}u, ${sizes.T}u, (int32_t)member(run, "vocab_size").number, (int32_t)member(run, "max_position").number});
     int32_t* raw = nullptr;

@@ -127,7 +127,7 @@ function launchTable(launches: readonly Launch[]): string {
 
 /** The runtime's GemmLtShape of a library GEMM, as a C++ initializer. */
 export function gemmShape(g: LibraryGemm): string {
-  const type = (d: LibraryGemm["inputDtype"]) => (d === "bf16" ? "trainc::GemmType::BF16" : "trainc::GemmType::F32");
+  const type = (d: LibraryGemm["inputDtype"]) => `trainc::GemmType::${d.toUpperCase()}`;
   return `{${g.m}, ${g.n}, ${g.k}, ${g.transposeA}, ${g.transposeB}, ${type(g.inputDtype)}, ${type(g.outputDtype)}, ${g.batch}, ` +
     `${g.broadcastA}, ${g.broadcastB}}`;
 }

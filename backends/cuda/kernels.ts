@@ -81,7 +81,7 @@ export function attentionSpec(kernel: Kernel): AttentionSpec {
       "use a model whose value and query head dims are equal, or train with --target cpu");
   }
   return {
-    dtype: kernel.graph.types[node.args[0]!]!.dtype as "bf16" | "f32",
+    dtype: kernel.graph.types[node.args[0]!]!.dtype as AttentionSpec["dtype"],
     B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
     causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
     documents: hasDocumentRanges(kernel),

@@ -1,6 +1,6 @@
 // Legalization for the CUDA kernels: rewrites a specialized graph so every attention (and attention gradient) has a
 // kernel. Three rules, applied together:
-//   - bf16 attention whose head dim the tensor-core kernels do not take runs in f32: its bf16 operands are cast up
+//   - bf16 / f16 attention whose head dim the tensor-core kernels do not take runs in f32: its operands are cast up
 //     and its results cast back down (a mixed-precision model with small heads, like the example's head_dim 16);
 //   - a head dim the f32 kernels do not take (not a multiple of 8) is zero-padded up to one: q, k, v (and dout)
 //     get zero columns, which add nothing to the scores and give zero output columns, and the results are sliced
@@ -22,6 +22,7 @@ import { attentionBlocks, attentionDocuments } from "../../ir/ops/model.ts";
 import { declareInputs, declareOutputs } from "../../ir/rebuild.ts";
 import { fail } from "../../compiler/diagnostics.ts";
 import { F32_HEAD_DIM_STEP, F32_MAX_HEAD_DIM, TENSOR_CORE_HEAD_DIMS } from "./attention/spec.ts";
+import { isHalf } from "./half.ts";
 
 const ATTENTION_OPS = new Set(["attention", "attention_grad"]);
 
@@ -35,7 +36,7 @@ function planFor(graph: Graph, node: Node): Plan | undefined {
   if (!ATTENTION_OPS.has(node.op)) return undefined;
   const q = graph.types[node.args[0]!]!;
   const d = q.shape[3] as number;
-  const f32 = q.dtype === "f32" || (q.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(d));
+  const f32 = q.dtype === "f32" || (isHalf(q.dtype) && !TENSOR_CORE_HEAD_DIMS.includes(d));
   if (!f32) return undefined;
   const headDim = Math.ceil(d / F32_HEAD_DIM_STEP) * F32_HEAD_DIM_STEP;
   if (headDim > F32_MAX_HEAD_DIM) {
@@ -81,7 +82,7 @@ function legalizeGraph(graph: Graph, blockTables: boolean): Graph {
   const widened = new Map<ValueId, Value>();
   const wide = (v: ValueId, plan: Plan): Value => {
     const t = graph.types[v]!;
-    if (t.shape.length !== 4 || !(t.dtype === "bf16" || t.dtype === "f32")) return map.get(v)!;
+    if (t.shape.length !== 4 || !(isHalf(t.dtype) || t.dtype === "f32")) return map.get(v)!;
     if (!widened.has(v)) widened.set(v, widen(b, map.get(v)!, plan.headDim));
     return widened.get(v)!;
   };

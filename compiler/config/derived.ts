@@ -139,7 +139,7 @@ export function trainDType(config: Pick<TrainConfig, "bf16" | "fp16">, target: D
   if (config.fp16 === true) {
     if (!target.f16) {
       fail(CONFIG_ERRORS.FP16_UNAVAILABLE, `fp16: true, but the ${target.name} target does not train in f16 yet`,
-        "set bf16: true (bf16 mixed precision) on this target, or train fp16 on --target wgsl or cpu");
+        "set bf16: true (bf16 mixed precision) on this target, or train fp16 on --target cuda, wgsl or cpu");
     }
     return "f16";
   }

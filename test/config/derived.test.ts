@@ -15,7 +15,8 @@ import { learningRate } from "../../ir/lr-schedule.ts";
 import { parse, withLines } from "./helpers.ts";
 
 const CPU = { name: "cpu", bf16: false, f16: true };
-const CUDA = { name: "cuda", bf16: true, f16: false };
+const CUDA = { name: "cuda", bf16: true, f16: true };
+const HIP = { name: "hip", bf16: true, f16: false };
 
 describe("totalSteps", () => {
   it("uses max_steps when set", () => {
@@ -133,8 +134,9 @@ describe("trainDType", () => {
   it("uses f16 for fp16: true unless bf16 is true, where the target trains in f16 (E1013 elsewhere)", () => {
     expect(trainDType({ bf16: "auto", fp16: true }, CPU)).toBe("f16");
     expect(trainDType({ bf16: false, fp16: true }, CPU)).toBe("f16");
-    expect(() => trainDType({ bf16: false, fp16: true }, CUDA)).toThrow(
-      expect.objectContaining({ code: CONFIG_ERRORS.FP16_UNAVAILABLE, message: expect.stringContaining("cuda target") }),
+    expect(trainDType({ bf16: false, fp16: true }, CUDA)).toBe("f16");
+    expect(() => trainDType({ bf16: false, fp16: true }, HIP)).toThrow(
+      expect.objectContaining({ code: CONFIG_ERRORS.FP16_UNAVAILABLE, message: expect.stringContaining("hip target") }),
     );
   });
 

@@ -1,9 +1,9 @@
-// FlashAttention-2-style backward kernel for bf16 on the tensor cores. One block owns Bc keys of one (batch, kv head)
+// FlashAttention-2-style backward kernel for bf16 / f16 on the tensor cores. One block owns Bc keys of one (batch, kv head)
 // and keeps K, V in shared memory and dK, dV in registers (f32; warp w owns keys 16w..16w+15, so Bc = 16 * warps);
 // it walks every query tile that may see its keys, for each query head of its GQA group, so dK and dV are complete
 // sums without atomics. Per query tile (Q, dO, lse, delta double-buffered: the next tile loads during this one):
 //   S = Q K^T, dP = dO V^T            warps tile the [Br x Bc] scores as (Br/16) x (warps*16/Br)
-//   P = 2^(S*scale*log2e - lse*log2e), dS = P * (dP - delta)   (masked pairs: P = 0); P, dS -> shared (bf16)
+//   P = 2^(S*scale*log2e - lse*log2e), dS = P * (dP - delta)   (masked pairs: P = 0); P, dS -> shared (16-bit)
 //   dV += P^T dO, dK += dS^T Q       each warp its 16 keys, A fragments by ldmatrix.trans from P / dS
 //   dQ += dS K                       warps tile [Br x D]; f32 vector atomics into dq_accum (no extra pass over keys)
 // dq takes atomics rather than a second kernel that recomputes P per query tile: that would cost two more matmuls
@@ -83,7 +83,7 @@ function grids(s: AttentionSpec, c: AttentionConfig) {
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
 export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
-  const kernel = "bf16 attention backward";
+  const kernel = `${s.dtype} attention backward`;
   if (c.warps !== 4 && c.warps !== 8) badConfig(kernel, c, "warps must be 4 or 8");
   if (c.Bc !== 64 && c.Bc !== 128) badConfig(kernel, c, "Bc must be 64 or 128 (rows of the P tile are swizzled in 8s)");
   if (![32, 64, 128].includes(c.Br)) badConfig(kernel, c, "Br must be 32, 64 or 128");
@@ -103,7 +103,7 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
 }
 
 /**
- * Device code both bf16 backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
+ * Device code both 16-bit backward kernels walk query tiles with: advance (the next (head, query tile) of the block's
  * GQA group) and load_query_tile (Q, dO, lse and delta of one tile, asynchronously, through load_rows), copied by all
  * THREADS threads or, given `producer` (a thread count), by a producer warpgroup (producer.ts).
  */
@@ -117,8 +117,8 @@ __device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
-__device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __nv_bfloat16* dout, const float* lse,
-                                                const float* delta, __nv_bfloat16* sQ, __nv_bfloat16* sdO,
+__device__ __forceinline__ void load_query_tile(const half_t* q, const half_t* dout, const float* lse,
+                                                const float* delta, half_t* sQ, half_t* sdO,
                                                 float* sLse, float* sDelta, int b, int h, int q0) {
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
@@ -132,7 +132,7 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
 }`;
 }
 
-const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+const HELPERS = `// Element offset of chunk \`chunk\` of row \`row\` in a [BR][BC] 16-bit tile (P, dS), XOR-swizzled like
 // swz; swz_p_pair is its swz_pair (tile.ts).
 __device__ __forceinline__ int swz_p(int row, int chunk) {
   return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
@@ -170,8 +170,8 @@ __device__ __forceinline__ void mma_steps(float (&acc)[MT][NT][4], LoadA load_a,
       if (!AHEAD) load_b(k, np, b[0][np]);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(acc[mt][2 * np], a[ca][mt], b[cb][np][0], b[cb][np][1]);
-        mma_bf16(acc[mt][2 * np + 1], a[ca][mt], b[cb][np][2], b[cb][np][3]);
+        mma_16816(acc[mt][2 * np], a[ca][mt], b[cb][np][0], b[cb][np][1]);
+        mma_16816(acc[mt][2 * np + 1], a[ca][mt], b[cb][np][2], b[cb][np][3]);
       }
     }
   }
@@ -187,7 +187,7 @@ __device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
 }
 
 // acc = A B^T for this warp's S_MT*16 rows of A ([BR][D] tile, from r0) and S_NT*8 rows of B ([BC][D], from c0).
-__device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloat16* sB, float (&acc)[S_MT][S_NT][4],
+__device__ __forceinline__ void scores(const half_t* sA, const half_t* sB, float (&acc)[S_MT][S_NT][4],
                                        int r0, int c0, int lane) {
   const int ab = swz_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair(c0 + (lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
@@ -202,7 +202,7 @@ __device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloa
 
 // acc += T^T X for this warp's K_MT*16 keys (from k0) and K_NT*8 columns (from c0): T a [BR][BC] tile (P or dS),
 // X a [BR][D] tile (dO or Q). k0 and c0 are multiples of the warp tile, so XOR-ing them into the bases is exact.
-__device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfloat16* sX, float (&acc)[K_MT][K_NT][4],
+__device__ __forceinline__ void key_grad(const half_t* sT, const half_t* sX, float (&acc)[K_MT][K_NT][4],
                                          int k0, int c0, int lane) {
   const int ab = swz_p_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1) ^ k0;
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
@@ -215,7 +215,7 @@ __device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfl
 }
 
 // acc = dS K for this warp's Q_MT*16 query rows (from r0) and Q_NT*8 columns (from c0).
-__device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_bfloat16* sK,
+__device__ __forceinline__ void query_grad(const half_t* sdS, const half_t* sK,
                                            float (&acc)[Q_MT][Q_NT][4], int r0, int c0, int lane) {
   const int ab = swz_p_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
@@ -230,10 +230,10 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
 
 function probabilities(s: AttentionSpec): string {
   const docTest = outsideKeyDocument(s);
-  return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
+  return `// P and dS of this warp's score tile at (r0, c0) -> shared memory (16-bit); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
-                                             const float* lse, const float* delta, __nv_bfloat16* sP,
-                                             __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
+                                             const float* lse, const float* delta, half_t* sP,
+                                             half_t* sdS, int r0, int c0, int q0, int k0, bool masked,
                                              int lane${s.documents ? ", const int* rg" : ""}) {
   const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
 #pragma unroll
@@ -255,15 +255,15 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
           ds[e] = p[e] * (dp[mt][nt][2 * half + e] - row_delta);
         }
         const int at = (pb ^ (8 * nt)) + (mt * 16 + half * 8) * BC;
-        *reinterpret_cast<unsigned*>(sP + at) = pack_bf16(p[0], p[1]);
-        *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
+        *reinterpret_cast<unsigned*>(sP + at) = pack_half(p[0], p[1]);
+        *reinterpret_cast<unsigned*>(sdS + at) = pack_half(ds[0], ds[1]);
       }
     }
   }
 }`;
 }
 
-/** The first statements of both bf16 backward kernels: the block's key tile k0, kv head and batch, warp and lane. */
+/** The first statements of both 16-bit backward kernels: the block's key tile k0, kv head and batch, warp and lane. */
 export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
   const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
   return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
@@ -272,7 +272,7 @@ export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
 }
 
 /**
- * What the bf16 backward kernels without a producer do once their shared-memory pointers (sK, sV, sQ, sdO, sLse,
+ * What the 16-bit backward kernels without a producer do once their shared-memory pointers (sK, sV, sQ, sdO, sLse,
  * sDelta) are set: start loading K and V, find the query tiles to visit, and start loading the first one.
  */
 export function walkSetup(s: AttentionSpec): string {
@@ -294,12 +294,12 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
   const int q_r0 = (warp % Q_WM) * Q_MT * 16, q_c0 = (warp / Q_WM) * Q_NT * 8;
   unsigned char* smem = shared_base();
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem + Q_OFFSET);
-  __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
-  __nv_bfloat16* sP = reinterpret_cast<__nv_bfloat16*>(smem + P_OFFSET);
-  __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
+  half_t* sK = reinterpret_cast<half_t*>(smem);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem + Q_OFFSET);
+  half_t* sdO = reinterpret_cast<half_t*>(smem + DO_OFFSET);
+  half_t* sP = reinterpret_cast<half_t*>(smem + P_OFFSET);
+  half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
 ${walkSetup(s)}
@@ -366,8 +366,8 @@ ${walkSetup(s)}
         const int at = swz(k_r0 + mt * 16 + (lane >> 2) + half * 8, k_c0 / 8 + nt) + (lane & 3) * 2;
         const float* kk = acc_k[mt][nt] + 2 * half;
         const float* vv = acc_v[mt][nt] + 2 * half;
-        *reinterpret_cast<unsigned*>(sK + at) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
-        *reinterpret_cast<unsigned*>(sV + at) = pack_bf16(vv[0], vv[1]);
+        *reinterpret_cast<unsigned*>(sK + at) = pack_half(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(sV + at) = pack_half(vv[0], vv[1]);
       }
     }
   }
@@ -376,23 +376,23 @@ ${walkSetup(s)}
   store_rows<BC>(dv + kv_head, sV, k0, TK, HK * D);`;
 }
 
-/** Parameters of the main bf16 backward kernel, in order. */
+/** Parameters of the main 16-bit backward kernel, in order. */
 export function backwardParams(s: AttentionSpec): KernelParam[] {
   return [
-    { name: "q", dtype: "bf16", access: "read" },
-    { name: "k", dtype: "bf16", access: "read" },
-    { name: "v", dtype: "bf16", access: "read" },
-    { name: "dout", dtype: "bf16", access: "read" },
+    { name: "q", dtype: s.dtype, access: "read" },
+    { name: "k", dtype: s.dtype, access: "read" },
+    { name: "v", dtype: s.dtype, access: "read" },
+    { name: "dout", dtype: s.dtype, access: "read" },
     { name: "lse", dtype: "f32", access: "read" },
     { name: "delta", dtype: "f32", access: "read" },
     ...maskParams(s),
     { name: dqAccumulator(s), dtype: "f32", access: "readwrite" },
-    { name: "dk", dtype: "bf16", access: "write" },
-    { name: "dv", dtype: "bf16", access: "write" },
+    { name: "dk", dtype: s.dtype, access: "write" },
+    { name: "dv", dtype: s.dtype, access: "write" },
   ];
 }
 
-/** The main bf16 backward kernel (dK, dV, and dq added into dq_accum) for a checked spec and config. */
+/** The main 16-bit backward kernel (dK, dV, and dq added into dq_accum) for a checked spec and config. */
 export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelSource {
   checkBackwardMma(s, c);
   const threads = c.warps * 32;
@@ -404,7 +404,8 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
   const ahead = lookahead(s);
   return makeKernel({
     prefix: "attn_bwd",
-    summary: `attention backward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
+    dtype: s.dtype,
+    summary: `attention backward, ${s.dtype} tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
       `${c.warps} warps`,
     params: backwardParams(s),
     constants: [
@@ -420,7 +421,7 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)],
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
-      "mma_bf16", "pack_bf16", "fast_exp2", "red_add_f32x2"],
+      "mma_16816", "pack_half", "fast_exp2", "red_add_f32x2"],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), queryWalk(), HELPERS, probabilities(s)]
       .join("\n\n"),
     body: body(s, c),

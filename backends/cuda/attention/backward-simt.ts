@@ -185,6 +185,7 @@ export function renderBackwardSimt(s: AttentionSpec, c: AttentionConfig): Kernel
   const at = layout(s, c);
   return makeKernel({
     prefix: "attn_bwd",
+    dtype: s.dtype,
     summary: `attention backward, f32 SIMT: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
     params: params(s),
     constants: [

@@ -1,4 +1,4 @@
-// FlashAttention-style backward kernel for bf16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
+// FlashAttention-style backward kernel for bf16 / f16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
 // for each query head of its GQA group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
@@ -76,7 +76,7 @@ function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number;
 
 /** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
 export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
-  const kernel = "bf16 attention backward (wgmma)";
+  const kernel = `${s.dtype} attention backward (wgmma)`;
   checkWarpgroups(kernel, c);
   const groups = computeGroups(c);
   if (c.Br !== 64 && !(c.Br === 128 && groups === 2)) {
@@ -100,7 +100,7 @@ function probabilities(s: AttentionSpec): string {
 // two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
-                                             unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
+                                             unsigned (&dsa)[BR / 16][4], half_t* sdS, int kr0, int q0,
                                              int k0, bool masked, int lane${docs.params("[2]")}) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
@@ -118,10 +118,10 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
-      pa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(p[0], p[1]);
-      dsa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(ds[0], ds[1]);
+      pa[nt / 2][half + 2 * (nt % 2)] = pack_half(p[0], p[1]);
+      dsa[nt / 2][half + 2 * (nt % 2)] = pack_half(ds[0], ds[1]);
       const int at = (nt / 8) * BC * 64 + kr * 64 + (((nt % 8) ^ (kr & 7)) * 8) + (lane & 3) * 2;
-      *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
+      *reinterpret_cast<unsigned*>(sdS + at) = pack_half(ds[0], ds[1]);
     }
   }
 }`;
@@ -143,11 +143,11 @@ function coordinates(s: AttentionSpec, c: AttentionConfig): string {
   return `${blockCoordinates(s, c)}
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem + Q_OFFSET);
-  __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
-  __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
+  half_t* sK = reinterpret_cast<half_t*>(smem);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem + Q_OFFSET);
+  half_t* sdO = reinterpret_cast<half_t*>(smem + DO_OFFSET);
+  half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;`;
 }
@@ -163,8 +163,8 @@ ${s.documents ? keyDocuments(s) : ""}`;
 /** Pointers to the query tile of stage \`stage\` (tQ, tdO, tLse, tDelta), its coordinates (h, q0) and whether it needs the mask. */
 const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
-    const __nv_bfloat16* tQ = sQ + stage * BR * D;
-    const __nv_bfloat16* tdO = sdO + stage * BR * D;
+    const half_t* tQ = sQ + stage * BR * D;
+    const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;`;
 
@@ -238,8 +238,8 @@ const KEY_STORES = `#pragma unroll
       for (int nt = 0; nt < D / 8; ++nt) {
         const float* kk = acc_k + 4 * nt + 2 * half;
         const float* vv = acc_v + 4 * nt + 2 * half;
-        *reinterpret_cast<unsigned*>(dk + row + nt * 8) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
-        *reinterpret_cast<unsigned*>(dv + row + nt * 8) = pack_bf16(vv[0], vv[1]);
+        *reinterpret_cast<unsigned*>(dk + row + nt * 8) = pack_half(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(dv + row + nt * 8) = pack_half(vv[0], vv[1]);
       }
     }
   }`;
@@ -252,7 +252,7 @@ ${walkSetup(s)}
 ${keyState(s)}
   while (more) {
 ${QUERY_TILE}
-    __nv_bfloat16* tdS = sdS;
+    half_t* tdS = sdS;
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
@@ -314,7 +314,7 @@ ${keyState(s)}
   for (int t = 0; more; ++t) {
     const int stage = t % STAGES;
 ${QUERY_TILE}
-    __nv_bfloat16* tdS = sdS + stage * BC * BR;
+    half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
 ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
@@ -323,7 +323,7 @@ ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage)
 ${KEY_STORES}`;
 }
 
-/** The main bf16 backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
+/** The main 16-bit backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
 export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): KernelSource {
   checkBackwardWgmma(s, c);
   const threads = c.warps * 32;
@@ -332,7 +332,8 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
   const groups = computeGroups(c);
   return makeKernel({
     prefix: "attn_bwd_wgmma",
-    summary: `attention backward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
+    dtype: s.dtype,
+    summary: `attention backward, ${s.dtype} wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
       describeWarpgroups(c),
     params: backwardParams(s),
     constants: [
@@ -345,7 +346,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
-    primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_bf16",
+    primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",
       "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
       ...(c.producer ? PRODUCER_PRIMITIVES : [])],

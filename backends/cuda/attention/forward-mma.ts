@@ -1,4 +1,4 @@
-// FlashAttention-2-style forward kernel for bf16 on the tensor cores (mma.sync m16n8k16, ldmatrix, cp.async).
+// FlashAttention-2-style forward kernel for bf16 / f16 on the tensor cores (mma.sync m16n8k16, ldmatrix, cp.async).
 // One block owns Br query rows of one (batch, query head) and walks the key tiles it may see from the last to the
 // first (the masked diagonal tiles come first); each warp owns Br/warps rows (one or two m16 tiles) and keeps its
 // scores S, the running max m, the running sum l and the output O in registers (f32); Q stays in shared memory.
@@ -29,7 +29,7 @@ function sharedBytes(s: AttentionSpec, c: AttentionConfig): number {
 
 /** Throws 5306/5307 unless the config fits this kernel's warp layout, registers and shared memory. */
 export function checkForwardMma(s: AttentionSpec, c: AttentionConfig): void {
-  const kernel = "bf16 attention forward";
+  const kernel = `${s.dtype} attention forward`;
   if (![1, 2, 4, 8].includes(c.warps)) badConfig(kernel, c, "warps must be 1, 2, 4 or 8");
   const mTiles = c.Br / (16 * c.warps);
   if (mTiles !== 1 && mTiles !== 2) badConfig(kernel, c, "Br must be 16 or 32 rows per warp");
@@ -46,7 +46,7 @@ export function checkForwardMma(s: AttentionSpec, c: AttentionConfig): void {
 }
 
 const HELPERS = `// S = Q K^T for this warp's rows and the whole key tile.
-__device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16* sK, float (&s)[MT][NT][4], int warp,
+__device__ __forceinline__ void qk(const half_t* sQ, const half_t* sK, float (&s)[MT][NT][4], int warp,
                                    int lane) {
   const int qa = swz_pair(warp * MT * 16 + (lane & 15), lane >> 4);
   const int kb = swz_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
@@ -61,15 +61,15 @@ __device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16*
       ldsm_x4(b, sK + (kb ^ (16 * kk)) + np * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
-        mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+        mma_16816(s[mt][2 * np], a[mt], b[0], b[1]);
+        mma_16816(s[mt][2 * np + 1], a[mt], b[2], b[3]);
       }
     }
   }
 }
 
 // Online softmax: folds the tile's scores into m (log2 domain) and l, rescales O (skipped when no row of the warp
-// raised its max, the common case once the max has settled), and packs P = 2^(s*c - m) as bf16 pairs:
+// raised its max, the common case once the max has settled), and packs P = 2^(s*c - m) as 16-bit pairs:
 // p[mt][nt][half] holds row half*8 + lane/4 of n-tile nt (the halves of an mma A fragment).
 __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], float (&m)[MT][2], float (&l)[MT][2],
                                                float (&o)[MT][D / 8][4], unsigned (&p)[MT][NT][2]) {
@@ -95,7 +95,7 @@ __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], floa
         const float p0 = fast_exp2(fmaf(s[mt][nt][2 * half], SCALE_LOG2, -base));
         const float p1 = fast_exp2(fmaf(s[mt][nt][2 * half + 1], SCALE_LOG2, -base));
         sum += p0 + p1;
-        p[mt][nt][half] = pack_bf16(p0, p1);
+        p[mt][nt][half] = pack_half(p0, p1);
       }
       l[mt][half] = l[mt][half] * corr[mt][half] + sum;
     }
@@ -114,8 +114,8 @@ __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], floa
   }
 }
 
-// O += P V with P's packed bf16 pairs as the A fragments.
-__device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bfloat16* sV, float (&o)[MT][D / 8][4],
+// O += P V with P's packed 16-bit pairs as the A fragments.
+__device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const half_t* sV, float (&o)[MT][D / 8][4],
                                    int lane) {
   const int vb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4);
 #pragma unroll
@@ -134,8 +134,8 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
       ldsm_x4_t(b, sV + (vb ^ (16 * dp)) + kk * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
-        mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+        mma_16816(o[mt][2 * dp], a[mt], b[0], b[1]);
+        mma_16816(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
       }
     }
   }
@@ -167,9 +167,9 @@ function body(s: AttentionSpec): string {
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   unsigned char* smem = shared_base();
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem);
+  half_t* sK = reinterpret_cast<half_t*>(smem + K_OFFSET);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
 
@@ -234,7 +234,7 @@ ${docs.load("[mt][half]", "i", "TQ").map((line) => `      ${line}\n`).join("")}`
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
         *reinterpret_cast<unsigned*>(sQ + swz(row, dt) + (lane & 3) * 2) =
-            pack_bf16(o[mt][dt][2 * half] * inv, o[mt][dt][2 * half + 1] * inv);
+            pack_half(o[mt][dt][2 * half] * inv, o[mt][dt][2 * half + 1] * inv);
       }
     }
   }
@@ -245,16 +245,16 @@ ${docs.load("[mt][half]", "i", "TQ").map((line) => `      ${line}\n`).join("")}`
 /** The forward kernels' parameters: q, k, v, the masks, out and lse. */
 export function forwardParams(s: AttentionSpec): KernelParam[] {
   return [
-    { name: "q", dtype: "bf16", access: "read" },
-    { name: "k", dtype: "bf16", access: "read" },
-    { name: "v", dtype: "bf16", access: "read" },
+    { name: "q", dtype: s.dtype, access: "read" },
+    { name: "k", dtype: s.dtype, access: "read" },
+    { name: "v", dtype: s.dtype, access: "read" },
     ...maskParams(s),
-    { name: "out", dtype: "bf16", access: "write" },
+    { name: "out", dtype: s.dtype, access: "write" },
     { name: "lse", dtype: "f32", access: "write" },
   ];
 }
 
-/** The bf16 forward kernel for a checked spec and config. */
+/** The 16-bit forward kernel for a checked spec and config. */
 export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSource {
   checkForwardMma(s, c);
   const threads = c.warps * 32;
@@ -263,7 +263,8 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
   const vOffset = kOffset + tileBytes(c.Bc, s.D);
   return makeKernel({
     prefix: "attn_fwd",
-    summary: `attention forward, bf16 tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
+    dtype: s.dtype,
+    summary: `attention forward, ${s.dtype} tensor cores: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
     params: forwardParams(s),
     constants: [
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
@@ -272,8 +273,8 @@ export function renderForwardMma(s: AttentionSpec, c: AttentionConfig): KernelSo
       ["int", "V_OFFSET", vOffset], ...listConstant(s, vOffset + tileBytes(c.Bc, s.D)),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
-    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_bf16",
-      "pack_bf16", "fast_exp2", "shfl_xor", "any_sync"],
+    primitives: ["shared_base", "cp_async16", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t", "mma_16816",
+      "pack_half", "fast_exp2", "shfl_xor", "any_sync"],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "forward")), maskHelper(s), HELPERS].join("\n\n"),
     body: body(s),
     grid: [tiles(s.Tq, c.Br), s.Hq, s.B],

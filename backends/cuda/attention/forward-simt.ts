@@ -217,6 +217,7 @@ export function renderForwardSimt(s: AttentionSpec, c: AttentionConfig): KernelS
   const at = layout(s, c);
   return makeKernel({
     prefix: "attn_fwd",
+    dtype: s.dtype,
     summary: `attention forward, f32 SIMT: ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ${c.warps} warps`,
     params: params(s),
     constants: [

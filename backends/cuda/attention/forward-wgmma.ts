@@ -1,4 +1,4 @@
-// FlashAttention-style forward kernel for bf16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
+// FlashAttention-style forward kernel for bf16 / f16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
 // kernel (forward-mma.ts): one block owns Br query rows of one (batch, query head) and walks the key tiles it may see
 // from the last to the first. What changes:
 //   - warpgroup g (4 warps) owns query rows 64g..64g+63, so Br = 64 * warpgroups; S = Q K^T is one wgmma per 16
@@ -65,7 +65,7 @@ const MAX_REGISTERS = 176;
 
 /** Throws 5306/5307 unless the config fits this kernel: 64 query rows per warpgroup, wgmma widths, registers. */
 export function checkForwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
-  const kernel = "bf16 attention forward (wgmma)";
+  const kernel = `${s.dtype} attention forward (wgmma)`;
   checkWarpgroups(kernel, c);
   const groups = computeGroups(c);
   if (c.Br !== 64 * groups) badConfig(kernel, c, "Br must be 64 query rows per computing warpgroup");
@@ -134,7 +134,7 @@ __device__ __forceinline__ bool softmax_update(float (&sc)[BC / 2], float (&m)[2
 }
 
 // Issues S = Q K^T for the warpgroup's 64 query rows and one tile of K, without waiting.
-__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfloat16* sQ, const __nv_bfloat16* tK,
+__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const half_t* sQ, const half_t* tK,
                                              int wg) {
   zero(sc);
   fence_operands(sc);
@@ -147,7 +147,7 @@ __device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfl
 }
 
 // Issues O += P V over one tile of V (the warpgroup's 64 rows, every column), without waiting.
-__device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)[BC / 16][4], const __nv_bfloat16* tV) {
+__device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)[BC / 16][4], const half_t* tV) {
 #pragma unroll
   for (int t = 0; t < BC / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(o, pk[t], n_major<BC>(tV, 0, t));
   wgmma_commit();
@@ -176,7 +176,7 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   for (int nt = 0; nt < BC / 8; ++nt) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
+      pk[nt / 2][half + 2 * (nt % 2)] = pack_half(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
     }
   }
 }`;
@@ -188,9 +188,9 @@ const COORDINATES = `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * 
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
   const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem);
+  half_t* sK = reinterpret_cast<half_t*>(smem + K_OFFSET);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;`;
 
@@ -232,7 +232,7 @@ function epilogue(sync: string): string {
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) {
       *reinterpret_cast<unsigned*>(sQ + swz<BR>(row, dt) + (lane & 3) * 2) =
-          pack_bf16(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
+          pack_half(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
     }
   }
   ${sync};
@@ -346,7 +346,7 @@ ${state(s)}
 ${epilogue("named_sync(1, COMPUTE_THREADS)")}`;
 }
 
-/** The bf16 forward kernel on wgmma for a checked spec and config. */
+/** The 16-bit forward kernel on wgmma for a checked spec and config. */
 export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): KernelSource {
   checkForwardWgmma(s, c);
   const threads = c.warps * 32;
@@ -355,7 +355,8 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
   const producer = c.producer ? producerConstants(computeGroups(c), PRODUCER, at.barOffset, STAGES) : [];
   return makeKernel({
     prefix: "attn_fwd_wgmma",
-    summary: `attention forward, bf16 wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
+    dtype: s.dtype,
+    summary: `attention forward, ${s.dtype} wgmma (sm_90a): ${describeShape(s)}; tiles Br=${c.Br} Bc=${c.Bc}, ` +
       describeWarpgroups(c),
     params: forwardParams(s),
     constants: [
@@ -364,7 +365,7 @@ export function renderForwardWgmma(s: AttentionSpec, c: AttentionConfig): Kernel
       ["int", "K_OFFSET", at.kOffset], ["int", "V_OFFSET", at.vOffset], ...listConstant(s, at.listOffset),
       ...producer, ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LN2", Math.LN2],
     ],
-    primitives: ["shared_base_1024", "cp_async16", "cp_async_commit", "cp_async_wait", "pack_bf16", "fast_exp2",
+    primitives: ["shared_base_1024", "cp_async16", "cp_async_commit", "cp_async_wait", "pack_half", "fast_exp2",
       "shfl_xor", "any_sync", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Bc), wgmmaPrimitive("rs", s.D),
       ...(c.producer ? PRODUCER_PRIMITIVES : [])],

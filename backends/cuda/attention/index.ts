@@ -1,7 +1,7 @@
 // Entry points of the CUDA attention kernel generators, called by backends/schedule for `attention` and
 // `attention_grad` nodes: renderAttentionForward (one kernel: out and lse) and renderAttentionBackward (kernels in
-// launch order: prep -> main -> [dq epilogue for bf16]), the default tile configs, and the buffers the schedule must
-// provide beyond the op's operands and results (lse from forward to backward; delta and, for bf16, dq_accum scratch).
+// launch order: prep -> main -> [dq epilogue for bf16 / f16]), the default tile configs, and the buffers the schedule must
+// provide beyond the op's operands and results (lse from forward to backward; delta and, for bf16 / f16, dq_accum scratch).
 // Invariants: every kernel parameter is one of: q, k, v, ranges, blocks, out, lse, dout, delta, dq_accum, dq, dk, dv;
 // specs are checked (5301-5305) and configs checked (5306-5307) before anything is rendered.
 
@@ -14,46 +14,47 @@ import { renderForwardMma } from "./forward-mma.ts";
 import { renderForwardWgmma } from "./forward-wgmma.ts";
 import { renderForwardSimt } from "./forward-simt.ts";
 import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
+import { isHalf } from "../half.ts";
 import { badConfig, checkSpec, type AttentionConfig, type AttentionSpec } from "./spec.ts";
 
 export type { AttentionConfig, AttentionSpec } from "./spec.ts";
 
 /**
- * Default forward tiles. bf16 with wgmma (sm_90a): at D = 128, 128 query rows (two computing warpgroups) x 128 keys
+ * Default forward tiles (bf16 and f16 alike). 16-bit with wgmma (sm_90a): at D = 128, 128 query rows (two computing warpgroups) x 128 keys
  * with a producer warpgroup (the H200 lab, causal: 601 / 527 TFLOP/s at T = 16k / 4k, against 449 / 399 without the
  * producer, 377 / 350 for mma.sync, 618 / 570 for cuDNN); at D = 64, 64 x 128 on one warpgroup without a producer
  * (379 against 341 with one and 314 for mma.sync at the Llama-3.2-1B shape; 245 against 189 and 179 with documents).
- * bf16 on mma.sync:
+ * 16-bit on mma.sync:
  * FA2's choice for head dims 64 and 128 on sm80+ and the largest that ptxas fits without spills (253 registers at
  * D = 128): 128 query rows x 64 keys on 4 warps (two m16 tiles per warp; 128 keys at D = 64, see
  * defaultBackwardConfig). f32: 64 x 64 on 8 warps (32 x 32 for D > 128).
  */
 export function defaultForwardConfig(s: AttentionSpec, wgmma = false): AttentionConfig {
-  if (s.dtype === "bf16" && wgmma) {
+  if (isHalf(s.dtype) && wgmma) {
     return s.D <= 64
       ? { Br: 64, Bc: 128, warps: 4, mainloop: "wgmma" }
       : { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true };
   }
-  if (s.dtype === "bf16") return s.D <= 64 ? { Br: 128, Bc: 128, warps: 4 } : { Br: 128, Bc: 64, warps: 4 };
+  if (isHalf(s.dtype)) return s.D <= 64 ? { Br: 128, Bc: 128, warps: 4 } : { Br: 128, Bc: 64, warps: 4 };
   return s.D > 128 ? { Br: 32, Bc: 32, warps: 4 } : { Br: 64, Bc: 64, warps: 8 };
 }
 
 /**
- * Default backward tiles. bf16 with wgmma (sm_90a): 128 keys (two warpgroups) x 64 query rows (the H200 lab: fwd+bwd
+ * Default backward tiles (bf16 and f16 alike). 16-bit with wgmma (sm_90a): 128 keys (two warpgroups) x 64 query rows (the H200 lab: fwd+bwd
  * 350 TFLOP/s at T = 16k, d = 128, against 311-315 for the mma.sync kernel and 317 for torch's FA2; a producer
  * warpgroup changes it by -2% to +2% at d = 128); at D = 64, 128 x 128 with a producer warpgroup (302 against 279
- * TFLOP/s fwd+bwd at the Llama-3.2-1B shape, 199 against 191 with documents). bf16 on mma.sync: 128 keys x 64 query
+ * TFLOP/s fwd+bwd at the Llama-3.2-1B shape, 199 against 191 with documents). 16-bit on mma.sync: 128 keys x 64 query
  * rows on 8 warps (FA2's choice for head dim 128; 32 x 32 warp tiles for the scores, 32 keys x 64 columns for dK and
  * dV; 253 registers, no spills at D = 128), 128 x 128 at D = 64 (the lab's llama1b set: backward 3.22 ms against 3.62
  * with 64 x 128, forward 0.93 against 1.05 ms with 128 x 128 forward tiles); f32 32 x 32 on 8 warps.
  */
 export function defaultBackwardConfig(s: AttentionSpec, wgmma = false): AttentionConfig {
-  if (s.dtype === "bf16" && wgmma) {
+  if (isHalf(s.dtype) && wgmma) {
     return s.D <= 64
       ? { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }
       : { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
   }
-  if (s.dtype === "bf16") return s.D <= 64 ? { Br: 128, Bc: 128, warps: 8 } : { Br: 64, Bc: 128, warps: 8 };
+  if (isHalf(s.dtype)) return s.D <= 64 ? { Br: 128, Bc: 128, warps: 8 } : { Br: 64, Bc: 128, warps: 8 };
   return { Br: 32, Bc: 32, warps: 8 };
 }
 
@@ -66,8 +67,8 @@ function checkBlockTiles(kernel: string, s: AttentionSpec, c: AttentionConfig): 
 
 /** A producer warpgroup exists only in the wgmma kernels (5306). */
 function checkProducer(kernel: string, s: AttentionSpec, c: AttentionConfig): void {
-  if (c.producer && (s.dtype !== "bf16" || c.mainloop !== "wgmma")) {
-    badConfig(kernel, c, "a producer warpgroup needs the bf16 wgmma kernels (mainloop wgmma)");
+  if (c.producer && (!isHalf(s.dtype) || c.mainloop !== "wgmma")) {
+    badConfig(kernel, c, "a producer warpgroup needs the 16-bit wgmma kernels (mainloop wgmma)");
   }
 }
 
@@ -101,7 +102,7 @@ export interface AttentionBuffer {
   readonly role: "forward-output" | "scratch";
 }
 
-/** The extra buffers of the forward and backward kernels of a spec (lse; delta; dq_accum for bf16). */
+/** The extra buffers of the forward and backward kernels of a spec (lse; delta; dq_accum for bf16 / f16). */
 export function attentionBuffers(s: AttentionSpec): AttentionBuffer[] {
   const rows = [s.B, s.Hq, s.Tq];
   const buffers: AttentionBuffer[] = [

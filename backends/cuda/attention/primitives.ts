@@ -1,14 +1,18 @@
-// The device helpers the attention kernels build on: asynchronous copies, ldmatrix, bf16 mma.sync, bf16 packing,
+// The device helpers the attention kernels build on: asynchronous copies, ldmatrix, mma.sync, packing to 16 bits,
 // exp2, warp shuffles, vector atomics, and Hopper's warpgroup MMA (wgmma), mbarriers, named barriers and register
 // budgets (sm_90a), each a small inline function (inline PTX where CUDA C++ has no spelling).
 // A kernel renders only the helpers it uses, inside its own `<name>_detail` namespace (backends/kernel.ts).
+// The helpers on 16-bit floats (HALF_PRIMITIVES: mma, wgmma, packing, widening) exist for bf16 and for f16 alike,
+// with the kernel's type in their PTX; kernels spell that type half_t (source.ts).
 // Invariants: every helper is one self-contained definition keyed by its name, so a test can swap each one for a
 // CPU emulation of the same contract; helpers that touch shared memory take generic pointers to shared memory.
+
+import { HALF_TYPES, type HalfDType, type HalfType } from "../half.ts";
 
 /** Names of the helpers, in the order they are emitted (later ones may use earlier ones). */
 export type Primitive =
   | "shared_base" | "smem_addr" | "cp_async16" | "cp_async4" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4"
-  | "ldsm_x4_t" | "mma_bf16" | "pack_bf16" | "bf16_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
+  | "ldsm_x4_t" | "mma_16816" | "pack_half" | "half_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
   | "red_add_f32x2" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
   | "wgmma_wait" | "fence_operands" | "mbar_init" | "mbar_wait" | "mbar_arrive" | "cp_async_arrive" | "named_sync"
   | "setmaxnreg_inc" | "setmaxnreg_dec" | WgmmaPrimitive;
@@ -21,7 +25,7 @@ export type WgmmaPrimitive = `wgmma_ss_n${(typeof WGMMA_SS)[number]}` | `wgmma_r
 /** The wgmma helper for an m64nNk16 product whose A operand comes from shared memory (`ss`) or registers (`rs`). */
 export function wgmmaPrimitive(a: "ss" | "rs", n: number): WgmmaPrimitive {
   const name = `wgmma_${a}_n${n}`;
-  if (!(name in PRIMITIVES)) throw new Error(`no wgmma helper ${name}`);
+  if (!(name in primitiveSources(HALF_TYPES.bf16))) throw new Error(`no wgmma helper ${name}`);
   return name as WgmmaPrimitive;
 }
 
@@ -35,40 +39,65 @@ function accumulators(count: number): string {
   return Array.from({ length: count }, (_, i) => `"+f"(d[${i}])`).join(", ");
 }
 
-function wgmmaSs(n: number): string {
+function wgmmaSs(n: number, h: HalfType): string {
   const regs = n / 2;
-  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, bf16 in, f32 accumulate), A [64 x 16] and
+  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, ${h.ptx} in, f32 accumulate), A [64 x 16] and
 // B [16 x ${n}] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
 // (else K-major). d holds this thread's part of the [64 x ${n}] accumulator in mma.sync's C layout, n8 tile by tile.
 // Asynchronous: d may be read only after wgmma_wait and fence_operands.
 template <int TA, int TB>
 __device__ __forceinline__ void wgmma_ss_n${n}(float (&d)[${regs}], unsigned long long da, unsigned long long db) {
   asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 2}, 0;\\n"
-               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.bf16.bf16 ${operandList(0, regs)}, %${regs}, %${regs + 1}, "
+               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${h.ptx}.${h.ptx} ${operandList(0, regs)}, %${regs}, %${regs + 1}, "
                "p, 1, 1, %${regs + 3}, %${regs + 4};\\n}\\n"
                : ${accumulators(regs)}
                : "l"(da), "l"(db), "r"(1), "n"(TA), "n"(TB));
 }`;
 }
 
-function wgmmaRs(n: number): string {
+function wgmmaRs(n: number, h: HalfType): string {
   const regs = n / 2;
-  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, bf16 in, f32 accumulate), A [64 x 16] from
+  return `// d += A B for the warpgroup on the tensor cores (wgmma m64n${n}k16, ${h.ptx} in, f32 accumulate), A [64 x 16] from
 // registers (each warp its 16 rows, in mma.sync's A-fragment layout) and B [16 x ${n}] from shared memory through a
 // descriptor; TB = 1: B is stored N-major (else K-major). Asynchronous, like wgmma_ss_n*: a must stay unchanged and d
 // unread until wgmma_wait and fence_operands.
 template <int TB>
 __device__ __forceinline__ void wgmma_rs_n${n}(float (&d)[${regs}], const unsigned (&a)[4], unsigned long long db) {
   asm volatile("{\\n.reg .pred p;\\nsetp.ne.b32 p, %${regs + 5}, 0;\\n"
-               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.bf16.bf16 ${operandList(0, regs)}, ${operandList(regs, 4)}, "
+               "wgmma.mma_async.sync.aligned.m64n${n}k16.f32.${h.ptx}.${h.ptx} ${operandList(0, regs)}, ${operandList(regs, 4)}, "
                "%${regs + 4}, p, 1, 1, %${regs + 6};\\n}\\n"
                : ${accumulators(regs)}
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1), "n"(TB));
 }`;
 }
 
-/** CUDA text of each helper. Contracts are the comments above each definition. */
-export const PRIMITIVES: Readonly<Record<Primitive, string>> = {
+/** The helpers on the 16-bit type h: their text depends on it. */
+function halfPrimitives(h: HalfType): Record<HalfPrimitive, string> {
+  return {
+    mma_16816: `// d += a (16x16 ${h.ptx}, row) * b (16x8 ${h.ptx}, col), f32 accumulate: mma.sync m16n8k16.
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${h.ptx}.${h.ptx}.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}`,
+    pack_half: `// Two floats rounded to nearest-even ${h.ptx}, lo in the low half.
+__device__ __forceinline__ unsigned pack_half(float lo, float hi) {
+  unsigned r;
+  asm("cvt.rn.${h.ptx}x2.f32 %0, %1, %2;\\n" : "=r"(r) : "f"(hi), "f"(lo));
+  return r;
+}`,
+    half_to_f32: `// The float value of the ${h.ptx} bits b (exact).
+__device__ __forceinline__ float half_to_f32(unsigned short b) {
+${h.dtype === "bf16" ? "  return __uint_as_float(static_cast<unsigned>(b) << 16);" : "  return __half2float(__ushort_as_half(b));"}
+}`,
+    ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, wgmmaSs(n, h)])),
+    ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, wgmmaRs(n, h)])),
+  } as Record<HalfPrimitive, string>;
+}
+
+/** CUDA text of the helpers that do not depend on a 16-bit type. Contracts are the comments above each definition. */
+const TYPELESS: Readonly<Record<Exclude<Primitive, HalfPrimitive>, string>> = {
   shared_base: `// Base of the block's dynamic shared memory (128-byte aligned).
 __device__ __forceinline__ unsigned char* shared_base() {
   extern __shared__ __align__(128) unsigned char smem[];
@@ -107,23 +136,6 @@ __device__ __forceinline__ void ldsm_x4(unsigned (&r)[4], const void* row) {
 __device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], const void* row) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_addr(row)) : "memory");
-}`,
-  mma_bf16: `// d += a (16x16 bf16, row) * b (16x8 bf16, col), f32 accumulate: mma.sync m16n8k16.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}`,
-  pack_bf16: `// Two floats rounded to nearest-even bf16, lo in the low half.
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
-  unsigned r;
-  asm("cvt.rn.bf16x2.f32 %0, %1, %2;\\n" : "=r"(r) : "f"(hi), "f"(lo));
-  return r;
-}`,
-  bf16_to_f32: `// The float value of the bf16 bits b (exact).
-__device__ __forceinline__ float bf16_to_f32(unsigned short b) {
-  return __uint_as_float(static_cast<unsigned>(b) << 16);
 }`,
   fast_exp2: `// 2^x by the hardware approximation (relative error about 2^-22; 2^-inf = 0).
 __device__ __forceinline__ float fast_exp2(float x) {
@@ -222,11 +234,27 @@ template <int N>
 __device__ __forceinline__ void setmaxnreg_dec() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\\n" :: "n"(N));
 }`,
-  ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, wgmmaSs(n)])),
-  ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, wgmmaRs(n)])),
-} as Record<Primitive, string>;
+};
 
-const ORDER = Object.keys(PRIMITIVES) as Primitive[];
+/** The helpers whose text depends on the kernel's 16-bit type. */
+type HalfPrimitive = "mma_16816" | "pack_half" | "half_to_f32" | WgmmaPrimitive;
+
+const HALF_ONLY: ReadonlySet<Primitive> = new Set(Object.keys(halfPrimitives(HALF_TYPES.bf16)) as Primitive[]);
+
+/** CUDA text of every helper for kernels on the 16-bit type h. */
+export function primitiveSources(h: HalfType): Readonly<Record<Primitive, string>> {
+  const typed = halfPrimitives(h);
+  return Object.fromEntries(ORDER.map((n) => [n, n in typed ? typed[n as HalfPrimitive] : TYPELESS[n as keyof typeof TYPELESS]])) as
+    Record<Primitive, string>;
+}
+
+/** Emission order: as the helpers are listed in TYPELESS, mma and packing after ldmatrix, wgmma last. */
+const ORDER: readonly Primitive[] = (() => {
+  const typeless = Object.keys(TYPELESS) as Primitive[];
+  const at = typeless.indexOf("ldsm_x4_t") + 1;
+  const wgmma = [...WGMMA_SS.map((n) => `wgmma_ss_n${n}`), ...WGMMA_RS.map((n) => `wgmma_rs_n${n}`)] as Primitive[];
+  return [...typeless.slice(0, at), "mma_16816", "pack_half", "half_to_f32", ...typeless.slice(at), ...wgmma];
+})();
 
 /** Helpers that others call. */
 const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
@@ -235,12 +263,19 @@ const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
   mbar_arrive: ["smem_addr"], cp_async_arrive: ["smem_addr"],
 };
 
-/** The CUDA text of the given helpers and those they call, in dependency order, each once. */
-export function renderPrimitives(names: Iterable<Primitive>): string {
+/**
+ * The CUDA text of the given helpers and those they call, in dependency order, each once, for a kernel on `dtype`:
+ * helpers on 16-bit floats take its type (an f32 kernel asking for one is a generator bug).
+ */
+export function renderPrimitives(names: Iterable<Primitive>, dtype: HalfDType | "f32"): string {
   const wanted = new Set<Primitive>();
   for (const n of names) {
     wanted.add(n);
     for (const dep of NEEDS[n] ?? []) wanted.add(dep);
   }
-  return ORDER.filter((n) => wanted.has(n)).map((n) => PRIMITIVES[n]).join("\n\n");
+  if (dtype === "f32" && [...wanted].some((n) => HALF_ONLY.has(n))) {
+    throw new Error(`an f32 attention kernel asked for 16-bit helpers: ${[...wanted].filter((n) => HALF_ONLY.has(n)).join(", ")}`);
+  }
+  const sources = primitiveSources(HALF_TYPES[dtype === "f32" ? "bf16" : dtype]);
+  return ORDER.filter((n) => wanted.has(n)).map((n) => sources[n]).join("\n\n");
 }

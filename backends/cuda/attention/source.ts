@@ -6,6 +6,7 @@
 import { hashText } from "../../../ir/hash.ts";
 import type { DType } from "../../../ir/dtype.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
+import { HALF_TYPES, type HalfDType } from "../half.ts";
 import { renderPrimitives, type Primitive } from "./primitives.ts";
 
 /** Placeholder for the kernel name while the code is hashed. */
@@ -17,6 +18,8 @@ export interface KernelParts {
   readonly prefix: string;
   /** One line saying what the kernel computes, for the reader of the generated file. */
   readonly summary: string;
+  /** The element type of q, k, v and their gradients: a 16-bit kernel spells it half_t. */
+  readonly dtype: HalfDType | "f32";
   readonly params: readonly KernelParam[];
   /** Compile-time constants, emitted as `constexpr` in the detail namespace, in order (a bool as 0 or 1). */
   readonly constants: readonly (readonly [string, string, number])[];
@@ -34,7 +37,7 @@ export interface KernelParts {
   readonly bytes: number;
 }
 
-const C_TYPES: Partial<Record<DType, string>> = { bf16: "__nv_bfloat16", f32: "float", i32: "int" };
+const C_TYPES: Partial<Record<DType, string>> = { bf16: "__nv_bfloat16", f16: "__half", f32: "float", i32: "int" };
 
 /** The C element type of a kernel buffer. */
 export function cType(dtype: DType): string {
@@ -63,16 +66,18 @@ function formatConstant(type: string, value: number): string {
 }
 
 function render(parts: KernelParts, name: string): string {
+  const half = parts.dtype === "f32" ? "" : `typedef ${HALF_TYPES[parts.dtype].c} half_t;\n`;
   return `#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // ${parts.summary}
 namespace ${name}_detail {
 
-${constantList(parts.constants)}
+${half}${constantList(parts.constants)}
 
-${renderPrimitives(parts.primitives)}
+${renderPrimitives(parts.primitives, parts.dtype)}
 
 ${parts.helpers.trim()}
 

@@ -6,7 +6,7 @@
 // fits the register layout its renderer assumes and the sm_90 shared-memory limit.
 //
 // Error codes (5xxx backends; 530x is attention's block):
-//   5301  dtype other than bf16 or f32
+//   5301  dtype other than bf16, f16 or f32
 //   5302  head dim the kernel path does not support
 //   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
 //   5304  causal attention or documents with Tq != Tk, or a block table without document ranges
@@ -15,6 +15,7 @@
 //   5307  tile config whose shared memory exceeds what one block may use on sm_90
 
 import { fail } from "../../../compiler/diagnostics.ts";
+import { isHalf, type HalfDType } from "../half.ts";
 
 /**
  * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], document ranges i32 [B,Tq,2] when
@@ -22,7 +23,8 @@ import { fail } from "../../../compiler/diagnostics.ts";
  * not build a spec otherwise).
  */
 export interface AttentionSpec {
-  readonly dtype: "bf16" | "f32";
+  /** bf16 and f16 run on the tensor cores (HalfDType), f32 on the f32 kernels. */
+  readonly dtype: HalfDType | "f32";
   readonly B: number;
   readonly Tq: number;
   readonly Tk: number;
@@ -47,7 +49,7 @@ export interface AttentionConfig {
   readonly Br: number;
   readonly Bc: number;
   readonly warps: number;
-  /** The bf16 kernels' tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
+  /** The 16-bit kernels' tensor-core path: `mma` (mma.sync, any sm_80+; the default) or `wgmma` (sm_90a only). */
   readonly mainloop?: "mma" | "wgmma";
   /**
    * wgmma kernels only: one more warpgroup (counted in `warps`) loads the tiles through mbarriers while the others
@@ -68,9 +70,9 @@ function describe(s: AttentionSpec): string {
 
 /** Throws a TraincError (5301-5305) naming the first rule the spec breaks. */
 export function checkSpec(s: AttentionSpec): void {
-  if (s.dtype !== "bf16" && s.dtype !== "f32") {
-    fail(5301, `${describe(s)}: the CUDA attention kernels take bf16 or f32, not ${s.dtype}`,
-      "train with bf16: true (bf16) or bf16: false (f32)");
+  if (!isHalf(s.dtype) && s.dtype !== "f32") {
+    fail(5301, `${describe(s)}: the CUDA attention kernels take bf16, f16 or f32, not ${s.dtype}`,
+      "train with bf16: true (bf16), fp16: true (f16) or bf16: false (f32)");
   }
   const sizes = { B: s.B, Tq: s.Tq, Tk: s.Tk, Hq: s.Hq, Hk: s.Hk, D: s.D };
   for (const [key, value] of Object.entries(sizes)) {
@@ -101,7 +103,7 @@ export function checkSpec(s: AttentionSpec): void {
   }
 }
 
-/** Head dims the bf16 tensor-core kernels take (backends/cuda/legalize.ts runs other bf16 attention in f32). */
+/** Head dims the 16-bit tensor-core kernels take (backends/cuda/legalize.ts runs other bf16 / f16 attention in f32). */
 export const TENSOR_CORE_HEAD_DIMS: readonly number[] = [64, 128];
 
 /** Head dims the f32 kernels take are multiples of this (legalize.ts zero-pads others up to one) ... */
@@ -110,9 +112,9 @@ export const F32_HEAD_DIM_STEP = 8;
 export const F32_MAX_HEAD_DIM = 256;
 
 function checkHeadDim(s: AttentionSpec): void {
-  if (s.dtype === "bf16" && !TENSOR_CORE_HEAD_DIMS.includes(s.D)) {
-    fail(5302, `${describe(s)}: the bf16 tensor-core kernels take head dim 64 or 128, not ${s.D}`,
-      "use a model with head_dim 64 or 128, or train in f32 (bf16: false)");
+  if (isHalf(s.dtype) && !TENSOR_CORE_HEAD_DIMS.includes(s.D)) {
+    fail(5302, `${describe(s)}: the ${s.dtype} tensor-core kernels take head dim 64 or 128, not ${s.D}`,
+      "use a model with head_dim 64 or 128, or train in f32 (bf16: false, fp16: false)");
   }
   if (s.dtype === "f32" && (s.D % F32_HEAD_DIM_STEP !== 0 || s.D > F32_MAX_HEAD_DIM)) {
     fail(5302, `${describe(s)}: the f32 kernels take a head dim that is a multiple of 8 up to 256, not ${s.D}`,
@@ -157,7 +159,7 @@ export function forwardFlops(s: AttentionSpec): number {
 
 /** Bytes per element of the spec's dtype. */
 export function elementBytes(s: AttentionSpec): number {
-  return s.dtype === "bf16" ? 2 : 4;
+  return s.dtype === "f32" ? 4 : 2;
 }
 
 /** Elements of q (and of out, dout, dq). */

@@ -59,11 +59,11 @@ export function renderTileHelpers(d: number, threads: number, layout: TileLayout
 // and consecutive rows are \`stride\` elements apart; rows at or past \`limit\` are zero-filled. Each thread copies
 // one chunk column every ${loaders / chunks} rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
-__device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
+__device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
   const int r = ${index} / ${chunks}, chunk = ${index} % ${chunks};
-  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + ${swz}(r, chunk);
+  const half_t* from = src + (row0 + r) * stride + chunk * 8;
+  half_t* to = tile + ${swz}(r, chunk);
 #pragma unroll${producer?.rolled ? " 1" : ""}
   for (int it = 0; it < ROWS / ${loaders / chunks}; ++it) {
     const bool ok = row0 + r + it * ${loaders / chunks} < limit;
@@ -74,7 +74,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 // Copies tile rows [0, ROWS) to rows [row0, row0 + ROWS) of one head of dst (16 bytes per thread and step), skipping
 // rows at or past \`limit\`. The tile must be complete (a barrier after its last write).
 template <int ROWS>
-__device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
+__device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int row0, int limit,
                                            long long stride) {
   const int r = static_cast<int>(threadIdx.x) / ${chunks}, chunk = static_cast<int>(threadIdx.x) % ${chunks};
 #pragma unroll
@@ -114,14 +114,14 @@ export const SW128_ALIGN = 1024;
 export const WGMMA_OPERANDS = `// Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
 // span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
+__device__ __forceinline__ unsigned long long k_major(const half_t* tile, int r0, int kk) {
   return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
 }
 
 // Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
 // 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
+__device__ __forceinline__ unsigned long long n_major(const half_t* tile, int c0, int kk) {
   return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
 }
 

@@ -7,17 +7,19 @@
 // the flags buffer is zero between launches. Split s waits only for blocks of a lower linear index (splits run along
 // grid.y), which the GPU dispatches first, so the wait cannot deadlock.
 
+import { HALF_TYPES } from "../half.ts";
 import type { GemmConfig, GemmGeometry } from "./config.ts";
-import type { GemmSpec } from "./spec.ts";
+import type { GemmDtype, GemmSpec } from "./spec.ts";
 
-const cType = (dtype: GemmSpec["inputDtype"]): string => (dtype === "bf16" ? "__nv_bfloat16" : "float");
+/** The C type of a GEMM operand's elements. */
+export const gemmCType = (dtype: GemmDtype): string => (dtype === "f32" ? "float" : HALF_TYPES[dtype].c);
 
 /** Problem, tile and split constants (the mainloop adds its own). */
 export function commonConstants(spec: GemmSpec, config: GemmConfig, g: GemmGeometry): string {
   const aStride = spec.broadcastA ? 0 : spec.m * spec.k;
   const bStride = spec.broadcastB ? 0 : spec.k * spec.n;
-  return `typedef ${cType(spec.inputDtype)} in_t;
-typedef ${cType(spec.outputDtype)} out_t;
+  return `typedef ${gemmCType(spec.inputDtype)} in_t;
+typedef ${gemmCType(spec.outputDtype)} out_t;
 constexpr int M = ${spec.m}, N = ${spec.n}, K = ${spec.k};
 constexpr long long A_BATCH_STRIDE = ${aStride}LL, B_BATCH_STRIDE = ${bStride}LL, C_BATCH_STRIDE = ${spec.m * spec.n}LL;
 constexpr bool ACCUMULATE = ${spec.accumulate};
@@ -44,16 +46,17 @@ __device__ __forceinline__ void tile_coords(int t, int& tm, int& tn) {
 
 /** Scalar and W-wide loads (through L2) and stores of C for the output dtype. */
 function accessors(spec: GemmSpec, width: 2 | 4): string {
-  if (spec.outputDtype === "bf16") {
-    return `__device__ __forceinline__ float load1(const out_t* p) { return __bfloat162float(__ldcg(p)); }
-__device__ __forceinline__ void store1(out_t* p, float v) { *p = __float2bfloat16_rn(v); }
+  if (spec.outputDtype !== "f32") {
+    const h = HALF_TYPES[spec.outputDtype];
+    return `__device__ __forceinline__ float load1(const out_t* p) { return ${h.toFloat}(__ldcg(p)); }
+__device__ __forceinline__ void store1(out_t* p, float v) { *p = ${h.fromFloat}(v); }
 __device__ __forceinline__ void add_loaded(const out_t* p, float (&v)[2]) {
-  const float2 t = __bfloat1622float2(__ldcg(reinterpret_cast<const __nv_bfloat162*>(p)));
+  const float2 t = ${h.pairToFloat2}(__ldcg(reinterpret_cast<const ${h.pair}*>(p)));
   v[0] += t.x;
   v[1] += t.y;
 }
 __device__ __forceinline__ void store_vec(out_t* p, const float (&v)[2]) {
-  *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(v[0], v[1]);
+  *reinterpret_cast<${h.pair}*>(p) = ${h.floatsToPair}(v[0], v[1]);
 }
 `;
   }

@@ -1,5 +1,5 @@
 // Tunable configurations of the generated GEMM and the check that a configuration can run a spec. A config names its
-// mainloop: `mma` (bf16 tensor cores through mma.sync m16n8k16, ldmatrix, cp.async stages) or `simt` (f32 FMAs, for
+// mainloop: `mma` (bf16 / f16 tensor cores through mma.sync m16n8k16, ldmatrix, cp.async stages) or `simt` (f32 FMAs, for
 // the f32 mode that must match references to 1e-5); a wgmma mainloop joins later as a third kind. The autotuner
 // enumerates configs and keeps those with no problems; renderGemm throws the first problem as a TraincError.
 // Invariants: every size the kernel bakes in is derived here (gemmGeometry), so the renderer and the checks agree.
@@ -12,7 +12,7 @@
 //   5414  registers per thread (estimated) above 255, or per block above 64 K
 //   5415  a shared-memory tile row has no bank-conflict-free swizzle
 //   5416  pipeline stages outside 2..8
-//   5417  split-K with a bf16 output (partial sums are kept in C, so C must be f32)
+//   5417  split-K with a 16-bit output (partial sums are kept in C, so C must be f32)
 //   5418  split-K larger than the K tiles allow, or leaving a split with no K tile
 //   5419  a config field is not a positive integer
 
@@ -130,8 +130,8 @@ export function gemmConfigProblems(spec: GemmSpec, config: GemmConfig): GemmConf
 type Add = (code: number, message: string, fix: string) => void;
 
 function mmaProblems(spec: GemmSpec, c: MmaConfig, add: Add): void {
-  if (spec.inputDtype !== "bf16") {
-    add(5410, "the mma mainloop takes bf16 inputs", "use the simt mainloop for f32 (true f32 FMAs)");
+  if (spec.inputDtype === "f32") {
+    add(5410, "the mma mainloop takes bf16 or f16 inputs", "use the simt mainloop for f32 (true f32 FMAs)");
   }
   if (c.wm % 16 !== 0 || c.wn % 16 !== 0 || c.bk % 16 !== 0) {
     add(5411, "wm, wn and bk must be multiples of 16", "pick warp tiles and bk from 16, 32, 64, ...");
@@ -152,7 +152,7 @@ function mmaProblems(spec: GemmSpec, c: MmaConfig, add: Add): void {
 
 function simtProblems(spec: GemmSpec, c: SimtConfig, add: Add): void {
   if (spec.inputDtype !== "f32") {
-    add(5410, "the simt mainloop takes f32 inputs", "use the mma mainloop for bf16 (tensor cores)");
+    add(5410, "the simt mainloop takes f32 inputs", "use the mma mainloop for bf16 or f16 (tensor cores)");
   }
   if (c.tm % 4 !== 0 || c.tn % 4 !== 0 || c.bm % c.tm !== 0 || c.bn % c.tn !== 0 || c.bk % 4 !== 0) {
     add(5411, "tm and tn must be multiples of 4 dividing bm and bn, and bk a multiple of 4",
@@ -180,7 +180,7 @@ function resourceProblems(spec: GemmSpec, config: GemmConfig, add: Add): void {
 function splitProblems(spec: GemmSpec, config: GemmConfig, g: GemmGeometry, add: Add): void {
   if (config.splitK === 1) return;
   if (spec.outputDtype !== "f32") {
-    add(5417, "split-K keeps partial sums in C, which is bf16 here", "use splitK = 1 or an f32 output");
+    add(5417, `split-K keeps partial sums in C, which is ${spec.outputDtype} here`, "use splitK = 1 or an f32 output");
   }
   if (config.splitK > MAX_GRID_YZ || (config.splitK - 1) * g.kTilesPerSplit >= g.kTiles) {
     add(5418, `splitK = ${config.splitK} leaves a split with no K tile (${g.kTiles} tiles of ${config.bk})`,

@@ -1,4 +1,4 @@
-// The tensor-core mainloop (config kind `mma`): bf16 A and B, f32 accumulators, mma.sync m16n8k16. Each K tile of A
+// The tensor-core mainloop (config kind `mma`): bf16 or f16 A and B, f32 accumulators, mma.sync m16n8k16. Each K tile of A
 // and B goes global -> shared by cp.async into one of STAGES buffers (up to STAGES - 1 tiles in flight), then shared
 // -> registers by ldmatrix (.trans when the operand's contiguous axis is M or N rather than K), then into the warp's
 // WM x WN accumulators. Shared tiles keep the global operand's orientation, rows of TCOLS elements whose 16-byte
@@ -57,7 +57,7 @@ __device__ __forceinline__ int swizzle(int r, int c) {
 template <int COPY>
 __device__ __forceinline__ void copy_chunk(in_t* dst, const in_t* src, bool valid) {
   if constexpr (COPY == 1) {
-    *dst = valid ? *src : __float2bfloat16_rn(0.0f);
+    *dst = valid ? *src : in_t{};
   } else {
     cp_async<COPY * 2>(dst, src, valid);
   }
@@ -128,7 +128,7 @@ __device__ __forceinline__ void compute_stage(const in_t* sa, const in_t* sb, in
 #pragma unroll
     for (int mi = 0; mi < MI; ++mi) {
 #pragma unroll
-      for (int ni = 0; ni < NI; ++ni) mma_bf16(acc.v[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+      for (int ni = 0; ni < NI; ++ni) mma_16816(acc.v[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
     }
   }
 }

@@ -5,9 +5,15 @@
 // when `valid` is false and then reads nothing; cp_async_wait and ldmatrix are compiler memory barriers, so ordinary
 // shared stores are never moved across them; flag_wait / flag_release are gpu-scope acquire / release.
 
-/** The C++ text of the PTX layer (functions: shared_memory, cp_async<BYTES>, cp_async_commit, cp_async_wait<N>,
- * ldmatrix_x4, ldmatrix_x4_trans, mma_bf16, flag_wait, flag_release). */
-export const PTX_LAYER = `// Dynamic shared memory of the block.
+import { HALF_TYPES } from "../half.ts";
+import type { GemmSpec } from "./spec.ts";
+
+/** The C++ text of the PTX layer for `spec` (functions: shared_memory, cp_async<BYTES>, cp_async_commit,
+ * cp_async_wait<N>, ldmatrix_x4, ldmatrix_x4_trans, mma_16816 (on the 16-bit input type; bf16's for f32 kernels,
+ * which never call it), flag_wait, flag_release). */
+export function ptxLayer(spec: GemmSpec): string {
+  const input = HALF_TYPES[spec.inputDtype === "f32" ? "bf16" : spec.inputDtype].ptx;
+  return `// Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
   extern __shared__ __align__(128) unsigned char dynamic_smem[];
   return dynamic_smem;
@@ -51,9 +57,9 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* 
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)) : "memory");
 }
 
-// d += a (16x16, row) * b (16x8, col), bf16 in, f32 accumulate.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+// d += a (16x16, row) * b (16x8, col), ${input} in, f32 accumulate.
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${input}.${input}.f32 "
                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
@@ -72,3 +78,4 @@ __device__ __forceinline__ void flag_release(int* flag, int value) {
   asm volatile("st.release.gpu.global.b32 [%0], %1;\\n" :: "l"(flag), "r"(value) : "memory");
 }
 `;
+}

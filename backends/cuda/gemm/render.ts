@@ -10,21 +10,24 @@
 import { TraincError } from "../../../compiler/diagnostics.ts";
 import { hashText } from "../../../ir/hash.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
-import { commonConstants, epilogue, RASTER, RUN } from "./common.ts";
+import { commonConstants, epilogue, gemmCType, RASTER, RUN } from "./common.ts";
 import { describeConfig, gemmConfigProblems, gemmGeometry, type GemmConfig, type GemmGeometry } from "./config.ts";
 import { MMA_MAINLOOP, mmaConstants } from "./mma.ts";
-import { PTX_LAYER } from "./ptx.ts";
+import { ptxLayer } from "./ptx.ts";
 import { SIMT_LOADER, SIMT_MAINLOOP, simtConstants, simtOperands } from "./simt.ts";
-import { describeGemm, gemmBytes, gemmFlops, validateGemmSpec, type GemmSpec } from "./spec.ts";
+import { describeGemm, gemmBytes, gemmFlops, validateGemmSpec, type GemmDtype, type GemmSpec } from "./spec.ts";
 
 const PLACEHOLDER = "GEMM_KERNEL_NAME";
 
 /** The kernel for `spec` with `config` (see defaultGemmConfig for a good one). */
 export function renderGemm(spec: GemmSpec, config: GemmConfig): KernelSource {
-  return renderGemmWithLayer(spec, config, PTX_LAYER);
+  return renderGemmWithLayer(spec, config, ptxLayer(spec));
 }
 
-/** renderGemm with another device-instruction layer (same functions as PTX_LAYER), e.g. the tests' host emulation. */
+/**
+ * renderGemm with another device-instruction layer (same functions as ptxLayer's, which may use in_t and out_t),
+ * e.g. the tests' host emulation.
+ */
 export function renderGemmWithLayer(spec: GemmSpec, config: GemmConfig, layer: string): KernelSource {
   validateGemmSpec(spec);
   const problem = gemmConfigProblems(spec, config)[0];
@@ -67,7 +70,7 @@ function mainloopText(spec: GemmSpec, config: GemmConfig): { constants: string; 
 }
 
 function signature(spec: GemmSpec, params: readonly KernelParam[]): string {
-  const type = (p: KernelParam): string => (p.dtype === "bf16" ? "__nv_bfloat16" : p.dtype === "f32" ? "float" : "int");
+  const type = (p: KernelParam): string => (p.dtype === "i32" ? "int" : gemmCType(p.dtype as GemmDtype));
   const decl = (p: KernelParam): string => {
     if (p.name === "a" || p.name === "b") return `const ${type(p)}* __restrict__ ${p.name}`;
     return p.access === "read" ? `const ${type(p)}* ${p.name}` : `${type(p)}* ${p.name}`;
@@ -87,11 +90,13 @@ function assemble(spec: GemmSpec, config: GemmConfig, g: GemmGeometry, layer: st
   return `// trainc GEMM ${PLACEHOLDER}: ${describeGemm(spec)}; config ${describeConfig(config)}
 // grid (${g.tilesM * g.tilesN}, ${config.splitK}, ${spec.batch}), block ${g.threads}, dynamic shared memory ${g.sharedBytes} bytes${flags}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 namespace ${PLACEHOLDER}_detail {
 
+${commonConstants(spec, config, g)}
 ${layer}
-${commonConstants(spec, config, g)}${main.constants}
+${main.constants}
 ${RASTER}
 ${epilogue(spec, main.width)}
 ${main.body}

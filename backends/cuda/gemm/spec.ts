@@ -6,7 +6,7 @@
 //
 // Error codes defined here (the GEMM generator uses 5400-5419; from-matmul.ts and config.ts hold the others):
 //   5400  a size (m, n, k, batch) is not a positive integer
-//   5401  unsupported dtype combination
+//   5401  unsupported dtype combination (inputs bf16, f16 or f32; the output the inputs' dtype or f32)
 //   5402  batch larger than a CUDA grid allows
 
 import { fail } from "../../../compiler/diagnostics.ts";
@@ -14,6 +14,8 @@ import type { GemmShape } from "../../kernel.ts";
 
 /** Element types the GEMM reads (A, B) and writes (C). */
 export type GemmDtype = GemmShape["inputDtype"];
+
+const GEMM_DTYPES: readonly string[] = ["bf16", "f16", "f32"] satisfies readonly GemmDtype[];
 
 /** One generated GEMM: the problem (backends/kernel.ts) and whether it adds into C. */
 export interface GemmSpec extends GemmShape {
@@ -46,15 +48,15 @@ export function validateGemmSpec(spec: GemmSpec): void {
         "specialize the graph first (every size a number) and drop empty matmuls before scheduling");
     }
   }
-  if (spec.inputDtype === "f32" && spec.outputDtype === "bf16") {
-    fail(5401, `${describeGemm(spec)}: f32 inputs with a bf16 output are not generated`,
-      "compute the GEMM in f32 and cast the result, or cast A and B to bf16 first");
-  }
   for (const key of ["inputDtype", "outputDtype"] as const) {
-    if (spec[key] !== "bf16" && spec[key] !== "f32") {
-      fail(5401, `${describeGemm(spec)}: ${key} ${String(spec[key])} is not supported (bf16 or f32)`,
-        "cast the operands to bf16 or f32 before the matmul");
+    if (!GEMM_DTYPES.includes(spec[key])) {
+      fail(5401, `${describeGemm(spec)}: ${key} ${String(spec[key])} is not supported (bf16, f16 or f32)`,
+        "cast the operands to bf16, f16 or f32 before the matmul");
     }
+  }
+  if (spec.outputDtype !== "f32" && spec.outputDtype !== spec.inputDtype) {
+    fail(5401, `${describeGemm(spec)}: ${spec.inputDtype} inputs with a ${spec.outputDtype} output are not generated`,
+      `compute the GEMM into f32 or ${spec.inputDtype} and cast the result`);
   }
   if (spec.batch > MAX_GRID_YZ) {
     fail(5402, `${describeGemm(spec)}: batch ${spec.batch} exceeds the CUDA grid limit ${MAX_GRID_YZ}`,
@@ -75,7 +77,7 @@ export function describeGemm(spec: GemmSpec): string {
 
 /** Bytes of one element. */
 export function dtypeBytes(dtype: GemmDtype): number {
-  return dtype === "bf16" ? 2 : 4;
+  return dtype === "f32" ? 4 : 2;
 }
 
 /**

@@ -1,8 +1,8 @@
 // cuBLASLt as a run-time GEMM candidate beside the generated GEMMs: gemm_lt() computes the row-major
 //   C[M,N] = alpha * op(A) op(B) + beta * C      (op(A) is [M,K]: A is stored [M,K], or [K,M] when trans_a;
 //                                                  op(B) is [K,N]: B is stored [K,N], or [N,K] when trans_b)
-// for bf16 or f32 inputs and a bf16 or f32 C with f32 accumulation and f32 scales (CUBLAS_COMPUTE_32F: exact f32
-// math, no TF32), optionally over `batch` matrices that follow one another in each buffer (a broadcast operand is
+// for bf16, f16 or f32 inputs and a C of their type or f32 with f32 accumulation and f32 scales (CUBLAS_COMPUTE_32F:
+// exact f32 math, no TF32), optionally over `batch` matrices that follow one another in each buffer (a broadcast operand is
 // stored once and serves every batch entry: batch stride 0). It returns false with the reason when cuBLASLt is
 // missing or has no algorithm for the shape, so the caller falls back to a generated GEMM.
 // Row-major on a column-major library: a row-major [r,c] buffer is the column-major [c,r] matrix with ld = c, so
@@ -23,7 +23,7 @@
 
 namespace trainc {
 
-enum class GemmType { F32, BF16 };
+enum class GemmType { F32, BF16, F16 };
 
 /** A GEMM's shape and types (see the file comment for the layouts). */
 struct GemmLtShape {
@@ -130,7 +130,9 @@ class CublasLt {
     return &found->second;
   }
 
-  static cudaDataType_t cuda_type(GemmType t) { return t == GemmType::BF16 ? CUDA_R_16BF : CUDA_R_32F; }
+  static cudaDataType_t cuda_type(GemmType t) {
+    return t == GemmType::BF16 ? CUDA_R_16BF : t == GemmType::F16 ? CUDA_R_16F : CUDA_R_32F;
+  }
 
   void destroy(const Plan& p) const {
     if (p.desc != nullptr) api_.desc_destroy(p.desc);

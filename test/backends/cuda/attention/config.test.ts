@@ -35,7 +35,8 @@ function errorOf(f: () => unknown): TraincError {
 
 describe("attention spec checks", () => {
   const cases: [string, Partial<AttentionSpec> | Record<string, unknown>, number, RegExp][] = [
-    ["dtype f16", { dtype: "f16" }, 5301, /bf16 or f32, not f16/],
+    ["dtype f8e4m3", { dtype: "f8e4m3" }, 5301, /bf16, f16 or f32, not f8e4m3/],
+    ["f16 head dim 96", { dtype: "f16", D: 96 }, 5302, /f16 tensor-core kernels take head dim 64 or 128, not 96/],
     ["bf16 head dim 96", { D: 96 }, 5302, /head dim 64 or 128, not 96/],
     ["f32 head dim 20", { dtype: "f32", D: 20 }, 5302, /multiple of 8 up to 256, not 20/],
     ["f32 head dim 264", { dtype: "f32", D: 264 }, 5302, /not 264/],
@@ -193,10 +194,10 @@ describe("producer warpgroup register split (setmaxnreg)", () => {
       expect(compute * groups * 128 + registers * PRODUCER_THREADS).toBeLessThanOrEqual(65536);
     });
 
-  it("refuses a producer warpgroup outside the bf16 wgmma kernels (5306)", () => {
+  it("refuses a producer warpgroup outside the 16-bit wgmma kernels (5306)", () => {
     const e = errorOf(() => renderAttentionForward(llama, { Br: 128, Bc: 64, warps: 12, producer: true }));
     expect(e.code).toBe(5306);
-    expect(e.message).toMatch(/producer warpgroup needs the bf16 wgmma kernels/);
+    expect(e.message).toMatch(/producer warpgroup needs the 16-bit wgmma kernels/);
     expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 12, producer: true })).code).toBe(5306);
   });
 

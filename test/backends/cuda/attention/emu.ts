@@ -1,6 +1,6 @@
-// Runs rendered attention kernels on the CPU: swaps each CUDA primitive helper for its emulation (emu/cuda_bf16.h),
-// writes a g++ program that holds the kernels plus, per case, its buffers and launches in order, builds it once and
-// runs every case. This is how the generated CUDA is checked against the interpreter on a machine with no GPU.
+// Runs rendered attention kernels on the CPU: swaps each CUDA primitive helper (of bf16 or f16 kernels) for its
+// emulation (emu/cuda_bf16.h), writes a g++ program that holds the kernels plus, per case, its buffers and launches in
+// order, builds it once and runs every case. This is how the generated CUDA is checked against the interpreter on a machine with no GPU.
 // Invariants: a case's buffers are either inputs (bytes given) or outputs/scratch (allocated, filled with 0xff so
 // unwritten elements read as NaN); every kernel parameter names one of them.
 
@@ -9,8 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KernelSource } from "../../../../backends/kernel.ts";
-import { PRIMITIVES, WGMMA_RS, WGMMA_SS, type Primitive } from "../../../../backends/cuda/attention/primitives.ts";
+import { primitiveSources, WGMMA_RS, WGMMA_SS, type Primitive } from "../../../../backends/cuda/attention/primitives.ts";
+import { HALF_TYPES } from "../../../../backends/cuda/half.ts";
 import { cType } from "../../../../backends/cuda/attention/source.ts";
+
+/** Whether the kernel's half_t (source.ts) is f16, which the emulated 16-bit helpers decode by. */
+const F16 = "std::is_same<half_t, __half>::value";
 
 const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   shared_base: "inline unsigned char* shared_base() { return emu_shared_base(); }",
@@ -21,10 +25,10 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   cp_async_wait: "template <int N>\ninline void cp_async_wait() { emu_cp_async_wait(N); }",
   ldsm_x4: "inline void ldsm_x4(unsigned (&r)[4], const void* row) { emu_ldsm_x4(r, row, false); }",
   ldsm_x4_t: "inline void ldsm_x4_t(unsigned (&r)[4], const void* row) { emu_ldsm_x4(r, row, true); }",
-  mma_bf16: "inline void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) " +
-    "{ emu_mma_bf16(d, a, b0, b1); }",
-  pack_bf16: "inline unsigned pack_bf16(float lo, float hi) { return emu_pack_bf16(lo, hi); }",
-  bf16_to_f32: "inline float bf16_to_f32(unsigned short b) { return emu_bf16_to_f32(b); }",
+  mma_16816: "inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) " +
+    `{ emu_mma(d, a, b0, b1, ${F16}); }`,
+  pack_half: `inline unsigned pack_half(float lo, float hi) { return emu_pack(lo, hi, ${F16}); }`,
+  half_to_f32: `inline float half_to_f32(unsigned short b) { return emu_to_f32(b, ${F16}); }`,
   fast_exp2: "inline float fast_exp2(float x) { return std::exp2(x); }",
   shfl_xor: "template <typename T>\ninline T shfl_xor(T v, int mask) { return emu_shfl_xor(v, mask); }",
   any_sync: "inline bool any_sync(bool p) { return emu_any_sync(p); }",
@@ -47,10 +51,10 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   setmaxnreg_dec: "template <int N>\ninline void setmaxnreg_dec() {}",
   ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
     `wgmma_ss_n${n}(float (&d)[${n / 2}], unsigned long long da, unsigned long long db) ` +
-    `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB); }`])),
+    `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB, ${F16}); }`])),
   ...Object.fromEntries(WGMMA_RS.map((n) => [`wgmma_rs_n${n}`, `template <int TB>\ninline void ` +
     `wgmma_rs_n${n}(float (&d)[${n / 2}], const unsigned (&a)[4], unsigned long long db) ` +
-    `{ emu_wgmma_rs<${n}>(d, a, db, TB); }`])),
+    `{ emu_wgmma_rs<${n}>(d, a, db, TB, ${F16}); }`])),
 } as Record<Primitive, string>;
 
 /** One run: kernels launched in order over named buffers. */
@@ -65,8 +69,10 @@ export interface EmuCase {
 /** A kernel's code with every CUDA primitive replaced by its emulation; throws if one is not found verbatim. */
 export function emulated(code: string): string {
   let out = code;
-  for (const [name, text] of Object.entries(PRIMITIVES) as [Primitive, string][]) {
-    if (out.includes(text)) out = out.replace(text, EMU_PRIMITIVES[name]);
+  for (const half of Object.values(HALF_TYPES)) {
+    for (const [name, text] of Object.entries(primitiveSources(half)) as [Primitive, string][]) {
+      if (out.includes(text)) out = out.replace(text, EMU_PRIMITIVES[name]);
+    }
   }
   if (out.includes("asm")) throw new Error("a primitive was not swapped for its emulation");
   return out;

@@ -2,10 +2,10 @@
 // interpreter: out and lse of the forward kernel, then dq, dk, dv of the backward kernels fed with that forward's
 // out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
-// (catches a copy into, or a write to, a buffer other warps still read). Cases cover both dtypes, default and other
+// (catches a copy into, or a write to, a buffer other warps still read). Cases cover every dtype, default and other
 // tile configs, GQA, causal and sliding-window masks, document ranges, block tables (flex), Tq != Tk, tails of every
-// tile, head dims 40 to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16: inputs exact,
-// outputs and P rounded to bf16).
+// tile, head dims 40 to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16 and f16: inputs
+// exact, outputs and P rounded to 16 bits).
 
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
   type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/index.ts";
+import type { HalfDType } from "../../../../backends/cuda/half.ts";
 import { blockTable, documentRanges } from "../../../harness/documents.ts";
 import { relativeError } from "../../../harness/numeric.ts";
 import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
@@ -29,9 +30,11 @@ interface Case {
   readonly backward?: AttentionConfig;
 }
 
-const bf16 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward?: AttentionConfig,
-  backward?: AttentionConfig): Case => ({ name, spec: { ...spec, dtype: "bf16", scale: 1 / Math.sqrt(spec.D) }, forward,
-  backward });
+const half = (dtype: HalfDType) => (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">,
+  forward?: AttentionConfig, backward?: AttentionConfig): Case =>
+  ({ name, spec: { ...spec, dtype, scale: 1 / Math.sqrt(spec.D) }, forward, backward });
+const bf16 = half("bf16");
+const f16 = half("f16");
 const f32 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward?: AttentionConfig,
   backward?: AttentionConfig): Case => ({ name, spec: { ...spec, dtype: "f32", scale: 0.3 }, forward, backward });
 
@@ -66,6 +69,11 @@ const CASES: Case[] = [
     { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
   bf16("bf16-wgmma-producer-128-query-rows-window-d64", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 2, D: 64, causal: true,
     window: 100, documents: false }, undefined, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
+  f16("f16-documents-window-gqa-d128", { B: 2, Tq: 100, Tk: 100, Hq: 4, Hk: 2, D: 128, causal: true, window: 40,
+    documents: true }),
+  f16("f16-wgmma-producer-causal-d64", { B: 1, Tq: 200, Tk: 200, Hq: 2, Hk: 1, D: 64, causal: true, window: 0,
+    documents: false }, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", producer: true },
+    { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
   f32("f32-causal-window-documents-gqa-d40", { B: 2, Tq: 90, Tk: 90, Hq: 4, Hk: 2, D: 40, causal: true, window: 30,
     documents: true }),
   bf16("bf16-flex-documents-d128", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 1, D: 128, causal: true, window: 0,
@@ -82,7 +90,7 @@ const CASES: Case[] = [
 function emuCase(c: Case, x: Inputs): EmuCase {
   const s = c.spec;
   const dtype = s.dtype;
-  const e = dtype === "bf16" ? 2 : 4;
+  const e = dtype === "f32" ? 4 : 2;
   const rows = s.B * s.Hq * s.Tq * 4;
   return {
     name: c.name,
@@ -93,7 +101,7 @@ function emuCase(c: Case, x: Inputs): EmuCase {
       ...(x.seg && s.blocks ? { blocks: encode("i32", blockTable(documentRanges(x.seg, s.B, s.Tq), s.B, s.Tq,
         { causal: s.causal, window: s.window })) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
-      ...(dtype === "bf16" ? { dq_accum: x.q.length * 4 } : {}) },
+      ...(dtype !== "f32" ? { dq_accum: x.q.length * 4 } : {}) },
   };
 }
 
@@ -112,7 +120,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, a
     const s = c.spec;
     const x = inputs.get(c.name)!;
     const r = results.get(mode)!.get(c.name)!;
-    const tol = s.dtype === "bf16" ? 1e-2 : 1e-5;
+    const tol = s.dtype === "f32" ? 1e-5 : 1e-2;
     expect(relativeError(decode(s.dtype, r["out"]!), referenceOut(s, x)), "out").toBeLessThan(tol);
     expect(relativeError(decode("f32", r["lse"]!), referenceLse(s, x)), "lse").toBeLessThan(1e-5);
     const [dq, dk, dv] = referenceGrads(s, x);

@@ -1,4 +1,4 @@
-// Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to bf16 when the spec is bf16),
+// Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to the spec's 16-bit type),
 // document segment ids (the references compare ids; the kernels read the ids' document ranges, test/harness/
 // documents.ts), byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
 // op) and a naive log-sum-exp per row (the forward kernel's second output, which the IR op does not have).
@@ -9,6 +9,7 @@ import type { AttentionSpec } from "../../../../backends/cuda/attention/spec.ts"
 import { GraphBuilder } from "../../../../ir/builder.ts";
 import { interpret } from "../../../../ir/interpret/index.ts";
 import { fromArray, roundArray, toArray } from "../../../../ir/tensor.ts";
+import { floatToHalf, halfToFloat } from "../../../../ir/half.ts";
 
 /** Host copies of the kernels' inputs, as the exact values the kernels read. */
 export interface Inputs {
@@ -22,7 +23,7 @@ export interface Inputs {
 function values(spec: AttentionSpec, count: number, seed: number, spread: number): Float64Array {
   const next = makeRandom(seed);
   const raw = Array.from({ length: count }, () => spread * (2 * next() - 1));
-  return Float64Array.from(spec.dtype === "bf16" ? roundArray("bf16", raw) : Float32Array.from(raw));
+  return Float64Array.from(spec.dtype === "f32" ? Float32Array.from(raw) : roundArray(spec.dtype, raw));
 }
 
 /** Segment ids per batch row: documents of random lengths (1 to T/2 tokens), numbered from 0 in each row. */
@@ -55,8 +56,9 @@ export function makeInputs(spec: AttentionSpec, seed: number): Inputs {
 }
 
 /** Little-endian bytes of values in a kernel buffer's dtype. */
-export function encode(dtype: "bf16" | "f32" | "i32", data: ArrayLike<number>): Uint8Array {
+export function encode(dtype: AttentionSpec["dtype"] | "i32", data: ArrayLike<number>): Uint8Array {
   if (dtype === "i32") return new Uint8Array(Int32Array.from(data).buffer);
+  if (dtype === "f16") return new Uint8Array(Uint16Array.from(data, floatToHalf).buffer);
   const f32 = Float32Array.from(data);
   if (dtype === "f32") return new Uint8Array(f32.buffer);
   const bits = new Uint32Array(f32.buffer);
@@ -64,10 +66,11 @@ export function encode(dtype: "bf16" | "f32" | "i32", data: ArrayLike<number>): 
 }
 
 /** Values of a kernel buffer's bytes. */
-export function decode(dtype: "bf16" | "f32", bytes: Uint8Array): Float64Array {
+export function decode(dtype: AttentionSpec["dtype"], bytes: Uint8Array): Float64Array {
   const copy = bytes.slice();
   if (dtype === "f32") return Float64Array.from(new Float32Array(copy.buffer));
   const bits = new Uint16Array(copy.buffer);
+  if (dtype === "f16") return Float64Array.from(bits, halfToFloat);
   return Float64Array.from(new Float32Array(Uint32Array.from(bits, (b) => b << 16).buffer));
 }
 

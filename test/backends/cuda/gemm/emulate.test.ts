@@ -1,7 +1,7 @@
 // Generated GEMMs run on the CPU under emulation (emulate.ts, emu/): every operand layout, ragged M/N/K down to
 // copies of one element, batches with broadcast operands, accumulation into a separate or the same buffer, split-K,
 // several tile shapes, and the default configs of the tiny example's shapes. Each case must match a double-precision
-// reference (1e-5 for f32 outputs, 1e-2 for bf16), leave the split-K flags at zero and read ldmatrix rows without
+// reference (1e-5 for f32 outputs, 1e-2 for bf16 and f16), leave the split-K flags at zero and read ldmatrix rows without
 // bank conflicts, both with cp.async copies landing at issue and at their wait.
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ const simt = (o: Partial<SimtConfig> = {}): GemmConfig => ({
   mainloop: "simt", bm: 32, bn: 32, bk: 16, tm: 4, tn: 4, splitK: 1, groupM: 2, ...o,
 });
 const F32 = { inputDtype: "f32", outputDtype: "f32" } as const;
+const F16 = { inputDtype: "f16", outputDtype: "f16" } as const;
 
 function layouts(prefix: string, fields: GemmSpecFields, config: GemmConfig): EmuCase[] {
   return [false, true].flatMap((ta) => [false, true].map((tb) => ({
@@ -55,6 +56,9 @@ const CASES: EmuCase[] = [
   { name: "mma_broadcast_a_alias", spec: gemmSpec({ m: 40, n: 48, k: 64, batch: 2, broadcastA: true, accumulate: true }),
     config: mma(), alias: true },
   { name: "mma_accumulate_bf16", spec: gemmSpec({ m: 50, n: 66, k: 40, transposeB: true, accumulate: true }), config: mma() },
+  { name: "mma_f16", spec: gemmSpec({ m: 70, n: 48, k: 56, transposeB: true, ...F16 }), config: mma() },
+  { name: "mma_f16_split_f32", spec: gemmSpec({ m: 64, n: 40, k: 256, transposeA: true, inputDtype: "f16", outputDtype: "f32",
+    accumulate: true }), config: mma({ splitK: 2 }) },
   { name: "mma_warp64", spec: gemmSpec({ m: 130, n: 140, k: 64, transposeB: true }),
     config: mma({ bm: 128, bn: 128, wm: 64, wn: 64, stages: 4 }) },
   { name: "mma_8warps", spec: gemmSpec({ m: 130, n: 250, k: 200, transposeA: true }),

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KernelSource } from "../../../../backends/kernel.ts";
+import { gemmCType } from "../../../../backends/cuda/gemm/common.ts";
 import type { GemmConfig } from "../../../../backends/cuda/gemm/config.ts";
 import { gemmFlagCount, renderGemmWithLayer } from "../../../../backends/cuda/gemm/render.ts";
 import type { GemmSpec } from "../../../../backends/cuda/gemm/spec.ts";
@@ -37,12 +38,11 @@ export interface EmuResult {
   readonly ok: boolean;
 }
 
-const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : "float");
 
 function caseCode(c: EmuCase, kernel: KernelSource): string {
   const s = c.spec;
-  const inT = cType(s.inputDtype);
-  const outT = cType(s.outputDtype);
+  const inT = gemmCType(s.inputDtype);
+  const outT = gemmCType(s.outputDtype);
   const args = kernel.params.map((p) => p.name).join(", ");
   const flags = gemmFlagCount(s, c.config);
   const desc = [s.m, s.n, s.k, s.batch, s.transposeA, s.transposeB, s.broadcastA, s.broadcastB, s.accumulate,

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #define __global__
@@ -44,6 +45,7 @@ struct uint4 { unsigned x, y, z, w; };
 struct uint2 { unsigned x, y; };
 struct float4 { float x, y, z, w; };
 struct __nv_bfloat16 { unsigned short bits; };
+struct __half { unsigned short bits; };
 struct emu_dim3 { int x, y, z; };
 
 using std::max;
@@ -360,18 +362,50 @@ inline unsigned short emu_f32_to_bf16(float f) {
 inline float __bfloat162float(__nv_bfloat16 x) { return emu_bf16_to_f32(x.bits); }
 inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {emu_f32_to_bf16(x)}; }
 
-inline unsigned emu_pack_bf16(float lo, float hi) {
-  return emu_f32_to_bf16(lo) | (static_cast<unsigned>(emu_f32_to_bf16(hi)) << 16);
+// f16 bits -> float (exact: normals, subnormals, infinities; NaN stays NaN).
+inline float emu_f16_to_f32(unsigned short b) {
+  const int exponent = (b >> 10) & 0x1F, mantissa = b & 0x3FF;
+  const float sign = (b & 0x8000) ? -1.0f : 1.0f;
+  if (exponent == 0x1F) return mantissa ? NAN : sign * INFINITY;
+  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+  return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
 }
 
-// The half (0 low, 1 high) of a packed bf16 pair, as a float.
-inline float emu_half(unsigned v, int half) { return emu_bf16_to_f32(static_cast<unsigned short>(v >> (16 * half))); }
+// float -> f16 bits, rounded to nearest even, with subnormals and overflow to infinity.
+inline unsigned short emu_f32_to_f16(float f) {
+  const unsigned short sign = std::signbit(f) ? 0x8000 : 0;
+  if (std::isnan(f)) return sign | 0x7E00;
+  const float a = std::fabs(f);
+  if (a >= 65520.0f) return sign | 0x7C00;
+  const int e = a < 0x1p-14f ? -14 : std::ilogb(a);
+  const unsigned q = static_cast<unsigned>(std::nearbyint(std::ldexp(a, 10 - e)));
+  if (e == -14 && q < 0x400) return static_cast<unsigned short>(sign | q);
+  return static_cast<unsigned short>(sign | (((e + 15) << 10) + (q - 0x400)));
+}
+
+inline float __half2float(__half x) { return emu_f16_to_f32(x.bits); }
+inline __half __float2half_rn(float x) { return {emu_f32_to_f16(x)}; }
+inline __half __ushort_as_half(unsigned short b) { return {b}; }
+
+// The float value of 16 bits of the kernel's half type (f16 when f16, else bf16).
+inline float emu_to_f32(unsigned short b, bool f16) { return f16 ? emu_f16_to_f32(b) : emu_bf16_to_f32(b); }
+
+inline unsigned short emu_from_f32(float x, bool f16) { return f16 ? emu_f32_to_f16(x) : emu_f32_to_bf16(x); }
+
+inline unsigned emu_pack(float lo, float hi, bool f16) {
+  return emu_from_f32(lo, f16) | (static_cast<unsigned>(emu_from_f32(hi, f16)) << 16);
+}
+
+// The half (0 low, 1 high) of a packed pair, as a float.
+inline float emu_part(unsigned v, int half, bool f16) {
+  return emu_to_f32(static_cast<unsigned short>(v >> (16 * half)), f16);
+}
 
 struct EmuMma { unsigned a[4]; unsigned b[2]; };
 
-// mma.sync m16n8k16 row.col bf16 -> f32: A(r, k) sits in lane 4*(r%8) + (k%8)/2, register (r/8) + 2*(k/8), half k%2;
+// mma.sync m16n8k16 row.col bf16 (or f16 when f16) -> f32: A(r, k) sits in lane 4*(r%8) + (k%8)/2, register (r/8) + 2*(k/8), half k%2;
 // B(k, n) in lane 4*n + (k%8)/2, register k/8, half k%2; D(r, n) in lane 4*(r%8) + (n%8)/2, element 2*(r/8) + n%2.
-inline void emu_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+inline void emu_mma(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1, bool f16) {
   emu::publish(EmuMma{{a[0], a[1], a[2], a[3]}, {b0, b1}});
   const int g = emu::lane() / 4, t = emu::lane() % 4;
   for (int e = 0; e < 4; ++e) {
@@ -380,7 +414,7 @@ inline void emu_mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, uns
     for (int k = 0; k < 16; ++k) {
       const EmuMma fa = emu::read<EmuMma>(4 * (r % 8) + (k % 8) / 2);
       const EmuMma fb = emu::read<EmuMma>(4 * n + (k % 8) / 2);
-      sum += emu_half(fa.a[(r / 8) + 2 * (k / 8)], k % 2) * emu_half(fb.b[k / 8], k % 2);
+      sum += emu_part(fa.a[(r / 8) + 2 * (k / 8)], k % 2, f16) * emu_part(fb.b[k / 8], k % 2, f16);
     }
     d[e] += sum;
   }
@@ -416,11 +450,11 @@ inline unsigned emu_wgmma_pair(unsigned long long desc, bool mn_major, int mn, i
 
 // d += A B with A [64 x 16] given as this lane's mma.sync A fragment (rows of its warp in the warpgroup) and B from db.
 template <int N>
-inline void emu_wgmma_rs_now(float* d, const unsigned (&a)[4], unsigned long long db, bool tb) {
+inline void emu_wgmma_rs_now(float* d, const unsigned (&a)[4], unsigned long long db, bool tb, bool f16) {
   const int g = emu::lane() / 4, t = emu::lane() % 4;
   for (int j = 0; j < N / 8; ++j) {
     const unsigned b0 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t), b1 = emu_wgmma_pair(db, tb, 8 * j + g, 2 * t + 8);
-    emu_mma_bf16(*reinterpret_cast<float(*)[4]>(d + 4 * j), a, b0, b1);
+    emu_mma(*reinterpret_cast<float(*)[4]>(d + 4 * j), a, b0, b1, f16);
   }
 }
 
@@ -429,22 +463,22 @@ inline void emu_wgmma_rs_now(float* d, const unsigned (&a)[4], unsigned long lon
 // up as a wrong result. All 32 lanes of a warp wait together (wgmma.wait_group is .sync.aligned), so the warp
 // collectives inside line up.
 template <int N>
-inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db, bool tb) {
+inline void emu_wgmma_rs(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db, bool tb, bool f16) {
   float* acc = d;
   const unsigned* frag = a;
   emu::current->open_products.push_back([=] {
-    emu_wgmma_rs_now<N>(acc, *reinterpret_cast<const unsigned(*)[4]>(frag), db, tb);
+    emu_wgmma_rs_now<N>(acc, *reinterpret_cast<const unsigned(*)[4]>(frag), db, tb, f16);
   });
 }
 
 template <int N>
-inline void emu_wgmma_ss(float (&d)[N / 2], unsigned long long da, unsigned long long db, bool ta, bool tb) {
+inline void emu_wgmma_ss(float (&d)[N / 2], unsigned long long da, unsigned long long db, bool ta, bool tb, bool f16) {
   float* acc = d;
   emu::current->open_products.push_back([=] {
     const int g = emu::lane() / 4, t = emu::lane() % 4, r0 = 16 * (static_cast<int>(emu::current->index.x) / 32 % 4);
     unsigned a[4];
     for (int i = 0; i < 4; ++i) a[i] = emu_wgmma_pair(da, ta, r0 + g + 8 * (i & 1), 2 * t + 8 * (i >> 1));
-    emu_wgmma_rs_now<N>(acc, a, db, tb);
+    emu_wgmma_rs_now<N>(acc, a, db, tb, f16);
   });
 }
 

@@ -1,11 +1,13 @@
-// KernelSource {"name":"attn_fwd_wgmma_7fc95afc233e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_wgmma_df855ae95cb9","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[64,32,4],"block":[128,1,1],"sharedBytes":74752,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=64 Bc=128, 1 computing warpgroup
-namespace attn_fwd_wgmma_7fc95afc233e_detail {
+namespace attn_fwd_wgmma_df855ae95cb9_detail {
 
+typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
 constexpr int HQ = 32;
@@ -43,7 +45,7 @@ __device__ __forceinline__ void cp_async_wait() {
 }
 
 // Two floats rounded to nearest-even bf16, lo in the low half.
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+__device__ __forceinline__ unsigned pack_half(float lo, float hi) {
   unsigned r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
@@ -151,11 +153,11 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
 // one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
-__device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
+__device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 8, chunk = static_cast<int>(threadIdx.x) % 8;
-  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + swz<ROWS>(r, chunk);
+  const half_t* from = src + (row0 + r) * stride + chunk * 8;
+  half_t* to = tile + swz<ROWS>(r, chunk);
 #pragma unroll
   for (int it = 0; it < ROWS / 16; ++it) {
     const bool ok = row0 + r + it * 16 < limit;
@@ -166,7 +168,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 // Copies tile rows [0, ROWS) to rows [row0, row0 + ROWS) of one head of dst (16 bytes per thread and step), skipping
 // rows at or past `limit`. The tile must be complete (a barrier after its last write).
 template <int ROWS>
-__device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
+__device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int row0, int limit,
                                            long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 8, chunk = static_cast<int>(threadIdx.x) % 8;
 #pragma unroll
@@ -206,14 +208,14 @@ __device__ __forceinline__ bool visible(int i, int j) {
 // Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
 // span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
+__device__ __forceinline__ unsigned long long k_major(const half_t* tile, int r0, int kk) {
   return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
 }
 
 // Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
 // 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
+__device__ __forceinline__ unsigned long long n_major(const half_t* tile, int c0, int kk) {
   return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
 }
 
@@ -270,7 +272,7 @@ __device__ __forceinline__ bool softmax_update(float (&sc)[BC / 2], float (&m)[2
 }
 
 // Issues S = Q K^T for the warpgroup's 64 query rows and one tile of K, without waiting.
-__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfloat16* sQ, const __nv_bfloat16* tK,
+__device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const half_t* sQ, const half_t* tK,
                                              int wg) {
   zero(sc);
   fence_operands(sc);
@@ -283,7 +285,7 @@ __device__ __forceinline__ void issue_scores(float (&sc)[BC / 2], const __nv_bfl
 }
 
 // Issues O += P V over one tile of V (the warpgroup's 64 rows, every column), without waiting.
-__device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)[BC / 16][4], const __nv_bfloat16* tV) {
+__device__ __forceinline__ void issue_pv(float (&o)[D / 2], const unsigned (&pk)[BC / 16][4], const half_t* tV) {
 #pragma unroll
   for (int t = 0; t < BC / 16; ++t) wgmma_rs_n64<1>(o, pk[t], n_major<BC>(tV, 0, t));
   wgmma_commit();
@@ -312,29 +314,29 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   for (int nt = 0; nt < BC / 8; ++nt) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      pk[nt / 2][half + 2 * (nt % 2)] = pack_bf16(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
+      pk[nt / 2][half + 2 * (nt % 2)] = pack_half(sc[4 * nt + 2 * half], sc[4 * nt + 2 * half + 1]);
     }
   }
 }
 
-}  // namespace attn_fwd_wgmma_7fc95afc233e_detail
+}  // namespace attn_fwd_wgmma_df855ae95cb9_detail
 
-extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_7fc95afc233e(
+extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_df855ae95cb9(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_7fc95afc233e_detail;
+  using namespace attn_fwd_wgmma_df855ae95cb9_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
   const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem);
+  half_t* sK = reinterpret_cast<half_t*>(smem + K_OFFSET);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
 
@@ -400,7 +402,7 @@ extern "C" __global__ void __launch_bounds__(128, 1) attn_fwd_wgmma_7fc95afc233e
 #pragma unroll
     for (int dt = 0; dt < D / 8; ++dt) {
       *reinterpret_cast<unsigned*>(sQ + swz<BR>(row, dt) + (lane & 3) * 2) =
-          pack_bf16(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
+          pack_half(o[4 * dt + 2 * half] * inv, o[4 * dt + 2 * half + 1] * inv);
     }
   }
   __syncthreads();

@@ -1,11 +1,13 @@
-// KernelSource {"name":"attn_bwd_prep_e6c97dd28eee","params":[{"name":"out","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq_accum","dtype":"f32","access":"write"}],"grid":[32768,1,1],"block":[256,1,1],"sharedBytes":0,"flops":134217728,"bytes":538968064}
+// KernelSource {"name":"attn_bwd_prep_add1babe8ea0","params":[{"name":"out","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq_accum","dtype":"f32","access":"write"}],"grid":[32768,1,1],"block":[256,1,1],"sharedBytes":0,"flops":134217728,"bytes":538968064}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward prologue (bf16): delta = rowsum(dout * out), dq accumulator = 0; B=4 Tq=4096 Hq=32 D=128
-namespace attn_bwd_prep_e6c97dd28eee_detail {
+namespace attn_bwd_prep_add1babe8ea0_detail {
 
+typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
 constexpr int HQ = 32;
 constexpr int CHUNKS = 16;
@@ -14,7 +16,7 @@ constexpr int WARPS = 8;
 constexpr long long ROWS = 524288;
 
 // The float value of the bf16 bits b (exact).
-__device__ __forceinline__ float bf16_to_f32(unsigned short b) {
+__device__ __forceinline__ float half_to_f32(unsigned short b) {
   return __uint_as_float(static_cast<unsigned>(b) << 16);
 }
 
@@ -24,27 +26,27 @@ __device__ __forceinline__ T shfl_xor(T v, int mask) {
   return __shfl_xor_sync(0xffffffffu, v, mask);
 }
 
-// Sum of the products of the eight bf16 pairs of a and b, in f32.
+// Sum of the products of the eight 16-bit pairs of a and b, in f32.
 __device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
   const unsigned wa[4] = {a.x, a.y, a.z, a.w}, wb[4] = {b.x, b.y, b.z, b.w};
   float sum = 0.0f;
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
-    sum = fmaf(bf16_to_f32(static_cast<unsigned short>(wa[i])), bf16_to_f32(static_cast<unsigned short>(wb[i])), sum);
-    sum = fmaf(bf16_to_f32(static_cast<unsigned short>(wa[i] >> 16)),
-               bf16_to_f32(static_cast<unsigned short>(wb[i] >> 16)), sum);
+    sum = fmaf(half_to_f32(static_cast<unsigned short>(wa[i])), half_to_f32(static_cast<unsigned short>(wb[i])), sum);
+    sum = fmaf(half_to_f32(static_cast<unsigned short>(wa[i] >> 16)),
+               half_to_f32(static_cast<unsigned short>(wb[i] >> 16)), sum);
   }
   return sum;
 }
 
-}  // namespace attn_bwd_prep_e6c97dd28eee_detail
+}  // namespace attn_bwd_prep_add1babe8ea0_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_e6c97dd28eee(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_add1babe8ea0(
     const __nv_bfloat16* __restrict__ out,
     const __nv_bfloat16* __restrict__ dout,
     float* __restrict__ delta,
     float* __restrict__ dq_accum) {
-  using namespace attn_bwd_prep_e6c97dd28eee_detail;
+  using namespace attn_bwd_prep_add1babe8ea0_detail;
   const int lane = static_cast<int>(threadIdx.x) % 32, sub = lane % LANES;
   const long long row = (static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32) *
       (32 / LANES) + lane / LANES;

@@ -1,11 +1,13 @@
-// KernelSource {"name":"attn_bwd_e2fe7a010182","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":165008,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_e4afc6aa8cd9","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":165008,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 8 warps
-namespace attn_bwd_e2fe7a010182_detail {
+namespace attn_bwd_e4afc6aa8cd9_detail {
 
+typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
 constexpr int HQ = 32;
@@ -85,7 +87,7 @@ __device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], const void* row) {
 }
 
 // d += a (16x16 bf16, row) * b (16x8 bf16, col), f32 accumulate: mma.sync m16n8k16.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -93,7 +95,7 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], 
 }
 
 // Two floats rounded to nearest-even bf16, lo in the low half.
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+__device__ __forceinline__ unsigned pack_half(float lo, float hi) {
   unsigned r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
@@ -126,11 +128,11 @@ __device__ __forceinline__ int swz_pair(int row, int hi) {
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
 // one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
-__device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
+__device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
-  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + swz(r, chunk);
+  const half_t* from = src + (row0 + r) * stride + chunk * 8;
+  half_t* to = tile + swz(r, chunk);
 #pragma unroll
   for (int it = 0; it < ROWS / 16; ++it) {
     const bool ok = row0 + r + it * 16 < limit;
@@ -141,7 +143,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 // Copies tile rows [0, ROWS) to rows [row0, row0 + ROWS) of one head of dst (16 bytes per thread and step), skipping
 // rows at or past `limit`. The tile must be complete (a barrier after its last write).
 template <int ROWS>
-__device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
+__device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int row0, int limit,
                                            long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
 #pragma unroll
@@ -190,8 +192,8 @@ __device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
-__device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __nv_bfloat16* dout, const float* lse,
-                                                const float* delta, __nv_bfloat16* sQ, __nv_bfloat16* sdO,
+__device__ __forceinline__ void load_query_tile(const half_t* q, const half_t* dout, const float* lse,
+                                                const float* delta, half_t* sQ, half_t* sdO,
                                                 float* sLse, float* sDelta, int b, int h, int q0) {
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
@@ -204,7 +206,7 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
   }
 }
 
-// Element offset of chunk `chunk` of row `row` in a [BR][BC] bf16 tile (P, dS), XOR-swizzled like
+// Element offset of chunk `chunk` of row `row` in a [BR][BC] 16-bit tile (P, dS), XOR-swizzled like
 // swz; swz_p_pair is its swz_pair (tile.ts).
 __device__ __forceinline__ int swz_p(int row, int chunk) {
   return (row * (BC / 8) + (chunk ^ (row & 7))) * 8;
@@ -242,8 +244,8 @@ __device__ __forceinline__ void mma_steps(float (&acc)[MT][NT][4], LoadA load_a,
       if (!AHEAD) load_b(k, np, b[0][np]);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(acc[mt][2 * np], a[ca][mt], b[cb][np][0], b[cb][np][1]);
-        mma_bf16(acc[mt][2 * np + 1], a[ca][mt], b[cb][np][2], b[cb][np][3]);
+        mma_16816(acc[mt][2 * np], a[ca][mt], b[cb][np][0], b[cb][np][1]);
+        mma_16816(acc[mt][2 * np + 1], a[ca][mt], b[cb][np][2], b[cb][np][3]);
       }
     }
   }
@@ -259,7 +261,7 @@ __device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
 }
 
 // acc = A B^T for this warp's S_MT*16 rows of A ([BR][D] tile, from r0) and S_NT*8 rows of B ([BC][D], from c0).
-__device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloat16* sB, float (&acc)[S_MT][S_NT][4],
+__device__ __forceinline__ void scores(const half_t* sA, const half_t* sB, float (&acc)[S_MT][S_NT][4],
                                        int r0, int c0, int lane) {
   const int ab = swz_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair(c0 + (lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
@@ -274,7 +276,7 @@ __device__ __forceinline__ void scores(const __nv_bfloat16* sA, const __nv_bfloa
 
 // acc += T^T X for this warp's K_MT*16 keys (from k0) and K_NT*8 columns (from c0): T a [BR][BC] tile (P or dS),
 // X a [BR][D] tile (dO or Q). k0 and c0 are multiples of the warp tile, so XOR-ing them into the bases is exact.
-__device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfloat16* sX, float (&acc)[K_MT][K_NT][4],
+__device__ __forceinline__ void key_grad(const half_t* sT, const half_t* sX, float (&acc)[K_MT][K_NT][4],
                                          int k0, int c0, int lane) {
   const int ab = swz_p_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1) ^ k0;
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
@@ -287,7 +289,7 @@ __device__ __forceinline__ void key_grad(const __nv_bfloat16* sT, const __nv_bfl
 }
 
 // acc = dS K for this warp's Q_MT*16 query rows (from r0) and Q_NT*8 columns (from c0).
-__device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_bfloat16* sK,
+__device__ __forceinline__ void query_grad(const half_t* sdS, const half_t* sK,
                                            float (&acc)[Q_MT][Q_NT][4], int r0, int c0, int lane) {
   const int ab = swz_p_pair(r0 + (lane & 15), lane >> 4);
   const int bb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4) ^ c0;
@@ -300,10 +302,10 @@ __device__ __forceinline__ void query_grad(const __nv_bfloat16* sdS, const __nv_
       [&](int kk, int np, unsigned (&b)[4]) { ldsm_x4_t(b, sK + (bb ^ (16 * np)) + kk * 16 * D); });
 }
 
-// P and dS of this warp's score tile at (r0, c0) -> shared memory (bf16); masked pairs get P = 0.
+// P and dS of this warp's score tile at (r0, c0) -> shared memory (16-bit); masked pairs get P = 0.
 __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], const float (&dp)[S_MT][S_NT][4],
-                                             const float* lse, const float* delta, __nv_bfloat16* sP,
-                                             __nv_bfloat16* sdS, int r0, int c0, int q0, int k0, bool masked,
+                                             const float* lse, const float* delta, half_t* sP,
+                                             half_t* sdS, int r0, int c0, int q0, int k0, bool masked,
                                              int lane, const int* rg) {
   const int pb = swz_p(r0 + (lane >> 2), c0 / 8) + (lane & 3) * 2;
 #pragma unroll
@@ -325,16 +327,16 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
           ds[e] = p[e] * (dp[mt][nt][2 * half + e] - row_delta);
         }
         const int at = (pb ^ (8 * nt)) + (mt * 16 + half * 8) * BC;
-        *reinterpret_cast<unsigned*>(sP + at) = pack_bf16(p[0], p[1]);
-        *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
+        *reinterpret_cast<unsigned*>(sP + at) = pack_half(p[0], p[1]);
+        *reinterpret_cast<unsigned*>(sdS + at) = pack_half(ds[0], ds[1]);
       }
     }
   }
 }
 
-}  // namespace attn_bwd_e2fe7a010182_detail
+}  // namespace attn_bwd_e4afc6aa8cd9_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e2fe7a010182(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e4afc6aa8cd9(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -346,7 +348,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e2fe7a010182(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_e2fe7a010182_detail;
+  using namespace attn_bwd_e4afc6aa8cd9_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -354,12 +356,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e2fe7a010182(
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
   const int q_r0 = (warp % Q_WM) * Q_MT * 16, q_c0 = (warp / Q_WM) * Q_NT * 8;
   unsigned char* smem = shared_base();
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem + Q_OFFSET);
-  __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
-  __nv_bfloat16* sP = reinterpret_cast<__nv_bfloat16*>(smem + P_OFFSET);
-  __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
+  half_t* sK = reinterpret_cast<half_t*>(smem);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem + Q_OFFSET);
+  half_t* sdO = reinterpret_cast<half_t*>(smem + DO_OFFSET);
+  half_t* sP = reinterpret_cast<half_t*>(smem + P_OFFSET);
+  half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
@@ -436,8 +438,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_e2fe7a010182(
         const int at = swz(k_r0 + mt * 16 + (lane >> 2) + half * 8, k_c0 / 8 + nt) + (lane & 3) * 2;
         const float* kk = acc_k[mt][nt] + 2 * half;
         const float* vv = acc_v[mt][nt] + 2 * half;
-        *reinterpret_cast<unsigned*>(sK + at) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
-        *reinterpret_cast<unsigned*>(sV + at) = pack_bf16(vv[0], vv[1]);
+        *reinterpret_cast<unsigned*>(sK + at) = pack_half(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(sV + at) = pack_half(vv[0], vv[1]);
       }
     }
   }

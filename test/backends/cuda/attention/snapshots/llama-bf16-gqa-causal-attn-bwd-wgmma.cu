@@ -1,11 +1,13 @@
-// KernelSource {"name":"attn_bwd_wgmma_9a3fd8072498","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149504,"flops":1374725079040,"bytes":675282944}
+// KernelSource {"name":"attn_bwd_wgmma_f048cc9755be","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149504,"flops":1374725079040,"bytes":675282944}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=64 Bc=128, 2 computing warpgroups
-namespace attn_bwd_wgmma_9a3fd8072498_detail {
+namespace attn_bwd_wgmma_f048cc9755be_detail {
 
+typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
 constexpr int HQ = 32;
@@ -56,7 +58,7 @@ __device__ __forceinline__ void cp_async_wait() {
 }
 
 // Two floats rounded to nearest-even bf16, lo in the low half.
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+__device__ __forceinline__ unsigned pack_half(float lo, float hi) {
   unsigned r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
@@ -158,11 +160,11 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
 // one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
-__device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
+__device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
-  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + swz<ROWS>(r, chunk);
+  const half_t* from = src + (row0 + r) * stride + chunk * 8;
+  half_t* to = tile + swz<ROWS>(r, chunk);
 #pragma unroll
   for (int it = 0; it < ROWS / 16; ++it) {
     const bool ok = row0 + r + it * 16 < limit;
@@ -173,7 +175,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 // Copies tile rows [0, ROWS) to rows [row0, row0 + ROWS) of one head of dst (16 bytes per thread and step), skipping
 // rows at or past `limit`. The tile must be complete (a barrier after its last write).
 template <int ROWS>
-__device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
+__device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int row0, int limit,
                                            long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
 #pragma unroll
@@ -217,8 +219,8 @@ __device__ __forceinline__ bool advance(int& hh, int& f, const Walk& w) {
 }
 
 // Starts loading query tile q0 of head h, all asynchronously: Q and dO rows, lse and delta (0 past Tq).
-__device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __nv_bfloat16* dout, const float* lse,
-                                                const float* delta, __nv_bfloat16* sQ, __nv_bfloat16* sdO,
+__device__ __forceinline__ void load_query_tile(const half_t* q, const half_t* dout, const float* lse,
+                                                const float* delta, half_t* sQ, half_t* sdO,
                                                 float* sLse, float* sDelta, int b, int h, int q0) {
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
@@ -234,14 +236,14 @@ __device__ __forceinline__ void load_query_tile(const __nv_bfloat16* q, const __
 // Descriptor of k-step kk (16 columns) of a K-major [rows][D] tile, from row r0 (a multiple of 64): the 128-byte
 // span holding columns 16kk.. of 64-column block kk / 4, 32 bytes in per step; 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long k_major(const __nv_bfloat16* tile, int r0, int kk) {
+__device__ __forceinline__ unsigned long long k_major(const half_t* tile, int r0, int kk) {
   return wgmma_desc(tile + (kk / 4) * ROWS * 64 + r0 * 64 + (kk % 4) * 16, 16, 1024);
 }
 
 // Descriptor of k-step kk (rows 16kk..16kk+15) of an N-major [rows][cols] tile, from column c0 (a multiple of 8):
 // 64-column blocks ROWS * 128 bytes apart, 8-row groups 1024 bytes apart.
 template <int ROWS>
-__device__ __forceinline__ unsigned long long n_major(const __nv_bfloat16* tile, int c0, int kk) {
+__device__ __forceinline__ unsigned long long n_major(const half_t* tile, int c0, int kk) {
   return wgmma_desc(tile + (c0 / 64) * ROWS * 64 + c0 % 64 + kk * 16 * 64, ROWS * 128, 1024);
 }
 
@@ -256,7 +258,7 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 // two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
-                                             unsigned (&dsa)[BR / 16][4], __nv_bfloat16* sdS, int kr0, int q0,
+                                             unsigned (&dsa)[BR / 16][4], half_t* sdS, int kr0, int q0,
                                              int k0, bool masked, int lane) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
@@ -274,17 +276,17 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
         }
         ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
       }
-      pa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(p[0], p[1]);
-      dsa[nt / 2][half + 2 * (nt % 2)] = pack_bf16(ds[0], ds[1]);
+      pa[nt / 2][half + 2 * (nt % 2)] = pack_half(p[0], p[1]);
+      dsa[nt / 2][half + 2 * (nt % 2)] = pack_half(ds[0], ds[1]);
       const int at = (nt / 8) * BC * 64 + kr * 64 + (((nt % 8) ^ (kr & 7)) * 8) + (lane & 3) * 2;
-      *reinterpret_cast<unsigned*>(sdS + at) = pack_bf16(ds[0], ds[1]);
+      *reinterpret_cast<unsigned*>(sdS + at) = pack_half(ds[0], ds[1]);
     }
   }
 }
 
-}  // namespace attn_bwd_wgmma_9a3fd8072498_detail
+}  // namespace attn_bwd_wgmma_f048cc9755be_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a3fd8072498(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_f048cc9755be(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -294,17 +296,17 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a3fd8072498
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_9a3fd8072498_detail;
+  using namespace attn_bwd_wgmma_f048cc9755be_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem + Q_OFFSET);
-  __nv_bfloat16* sdO = reinterpret_cast<__nv_bfloat16*>(smem + DO_OFFSET);
-  __nv_bfloat16* sdS = reinterpret_cast<__nv_bfloat16*>(smem + DS_OFFSET);
+  half_t* sK = reinterpret_cast<half_t*>(smem);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem + Q_OFFSET);
+  half_t* sdO = reinterpret_cast<half_t*>(smem + DO_OFFSET);
+  half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
@@ -324,11 +326,11 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a3fd8072498
   while (more) {
     const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
-    const __nv_bfloat16* tQ = sQ + stage * BR * D;
-    const __nv_bfloat16* tdO = sdO + stage * BR * D;
+    const half_t* tQ = sQ + stage * BR * D;
+    const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
-    __nv_bfloat16* tdS = sdS;
+    half_t* tdS = sdS;
     cp_async_wait<0>();
     fence_proxy_async();
     __syncthreads();
@@ -407,8 +409,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_9a3fd8072498
       for (int nt = 0; nt < D / 8; ++nt) {
         const float* kk = acc_k + 4 * nt + 2 * half;
         const float* vv = acc_v + 4 * nt + 2 * half;
-        *reinterpret_cast<unsigned*>(dk + row + nt * 8) = pack_bf16(SCALE * kk[0], SCALE * kk[1]);
-        *reinterpret_cast<unsigned*>(dv + row + nt * 8) = pack_bf16(vv[0], vv[1]);
+        *reinterpret_cast<unsigned*>(dk + row + nt * 8) = pack_half(SCALE * kk[0], SCALE * kk[1]);
+        *reinterpret_cast<unsigned*>(dv + row + nt * 8) = pack_half(vv[0], vv[1]);
       }
     }
   }

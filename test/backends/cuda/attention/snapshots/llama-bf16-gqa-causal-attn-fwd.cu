@@ -1,11 +1,13 @@
-// KernelSource {"name":"attn_fwd_15cc767c778a","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65536,"flops":549890031616,"bytes":337641472}
+// KernelSource {"name":"attn_fwd_7f1a62325242","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65536,"flops":549890031616,"bytes":337641472}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_15cc767c778a_detail {
+namespace attn_fwd_7f1a62325242_detail {
 
+typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
 constexpr int TK = 4096;
 constexpr int HQ = 32;
@@ -64,7 +66,7 @@ __device__ __forceinline__ void ldsm_x4_t(unsigned (&r)[4], const void* row) {
 }
 
 // d += a (16x16 bf16, row) * b (16x8 bf16, col), f32 accumulate: mma.sync m16n8k16.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -72,7 +74,7 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], 
 }
 
 // Two floats rounded to nearest-even bf16, lo in the low half.
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
+__device__ __forceinline__ unsigned pack_half(float lo, float hi) {
   unsigned r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
@@ -111,11 +113,11 @@ __device__ __forceinline__ int swz_pair(int row, int hi) {
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
 // one chunk column every 8 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
-__device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat16* src, int row0, int limit,
+__device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
-  const __nv_bfloat16* from = src + (row0 + r) * stride + chunk * 8;
-  __nv_bfloat16* to = tile + swz(r, chunk);
+  const half_t* from = src + (row0 + r) * stride + chunk * 8;
+  half_t* to = tile + swz(r, chunk);
 #pragma unroll
   for (int it = 0; it < ROWS / 8; ++it) {
     const bool ok = row0 + r + it * 8 < limit;
@@ -126,7 +128,7 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* tile, const __nv_bfloat
 // Copies tile rows [0, ROWS) to rows [row0, row0 + ROWS) of one head of dst (16 bytes per thread and step), skipping
 // rows at or past `limit`. The tile must be complete (a barrier after its last write).
 template <int ROWS>
-__device__ __forceinline__ void store_rows(__nv_bfloat16* dst, const __nv_bfloat16* tile, int row0, int limit,
+__device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int row0, int limit,
                                            long long stride) {
   const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
 #pragma unroll
@@ -180,7 +182,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[MT][NT][4], int q0, int k0,
 }
 
 // S = Q K^T for this warp's rows and the whole key tile.
-__device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16* sK, float (&s)[MT][NT][4], int warp,
+__device__ __forceinline__ void qk(const half_t* sQ, const half_t* sK, float (&s)[MT][NT][4], int warp,
                                    int lane) {
   const int qa = swz_pair(warp * MT * 16 + (lane & 15), lane >> 4);
   const int kb = swz_pair((lane & 7) + ((lane >> 4) << 3), (lane >> 3) & 1);
@@ -195,15 +197,15 @@ __device__ __forceinline__ void qk(const __nv_bfloat16* sQ, const __nv_bfloat16*
       ldsm_x4(b, sK + (kb ^ (16 * kk)) + np * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
-        mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+        mma_16816(s[mt][2 * np], a[mt], b[0], b[1]);
+        mma_16816(s[mt][2 * np + 1], a[mt], b[2], b[3]);
       }
     }
   }
 }
 
 // Online softmax: folds the tile's scores into m (log2 domain) and l, rescales O (skipped when no row of the warp
-// raised its max, the common case once the max has settled), and packs P = 2^(s*c - m) as bf16 pairs:
+// raised its max, the common case once the max has settled), and packs P = 2^(s*c - m) as 16-bit pairs:
 // p[mt][nt][half] holds row half*8 + lane/4 of n-tile nt (the halves of an mma A fragment).
 __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], float (&m)[MT][2], float (&l)[MT][2],
                                                float (&o)[MT][D / 8][4], unsigned (&p)[MT][NT][2]) {
@@ -229,7 +231,7 @@ __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], floa
         const float p0 = fast_exp2(fmaf(s[mt][nt][2 * half], SCALE_LOG2, -base));
         const float p1 = fast_exp2(fmaf(s[mt][nt][2 * half + 1], SCALE_LOG2, -base));
         sum += p0 + p1;
-        p[mt][nt][half] = pack_bf16(p0, p1);
+        p[mt][nt][half] = pack_half(p0, p1);
       }
       l[mt][half] = l[mt][half] * corr[mt][half] + sum;
     }
@@ -248,8 +250,8 @@ __device__ __forceinline__ void softmax_update(const float (&s)[MT][NT][4], floa
   }
 }
 
-// O += P V with P's packed bf16 pairs as the A fragments.
-__device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bfloat16* sV, float (&o)[MT][D / 8][4],
+// O += P V with P's packed 16-bit pairs as the A fragments.
+__device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const half_t* sV, float (&o)[MT][D / 8][4],
                                    int lane) {
   const int vb = swz_pair((lane & 7) + (((lane >> 3) & 1) << 3), lane >> 4);
 #pragma unroll
@@ -268,29 +270,29 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const __nv_bf
       ldsm_x4_t(b, sV + (vb ^ (16 * dp)) + kk * 16 * D);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
-        mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+        mma_16816(o[mt][2 * dp], a[mt], b[0], b[1]);
+        mma_16816(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
       }
     }
   }
 }
 
-}  // namespace attn_fwd_15cc767c778a_detail
+}  // namespace attn_fwd_7f1a62325242_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_15cc767c778a(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_7f1a62325242(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_15cc767c778a_detail;
+  using namespace attn_fwd_7f1a62325242_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   unsigned char* smem = shared_base();
-  __nv_bfloat16* sQ = reinterpret_cast<__nv_bfloat16*>(smem);
-  __nv_bfloat16* sK = reinterpret_cast<__nv_bfloat16*>(smem + K_OFFSET);
-  __nv_bfloat16* sV = reinterpret_cast<__nv_bfloat16*>(smem + V_OFFSET);
+  half_t* sQ = reinterpret_cast<half_t*>(smem);
+  half_t* sK = reinterpret_cast<half_t*>(smem + K_OFFSET);
+  half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
   const long long q_head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   const long long kv_head = (static_cast<long long>(b) * TK * HK + h / GROUP) * D;
 
@@ -354,7 +356,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_15cc767c778a(
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
         *reinterpret_cast<unsigned*>(sQ + swz(row, dt) + (lane & 3) * 2) =
-            pack_bf16(o[mt][dt][2 * half] * inv, o[mt][dt][2 * half + 1] * inv);
+            pack_half(o[mt][dt][2 * half] * inv, o[mt][dt][2 * half + 1] * inv);
       }
     }
   }

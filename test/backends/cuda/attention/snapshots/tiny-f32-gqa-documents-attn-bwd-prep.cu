@@ -1,10 +1,11 @@
-// KernelSource {"name":"attn_bwd_prep_f797f4a009fe","params":[{"name":"out","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq","dtype":"f32","access":"write"}],"grid":[32,1,1],"block":[256,1,1],"sharedBytes":0,"flops":65536,"bytes":401408}
+// KernelSource {"name":"attn_bwd_prep_3bbd1b4bf109","params":[{"name":"out","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq","dtype":"f32","access":"write"}],"grid":[32,1,1],"block":[256,1,1],"sharedBytes":0,"flops":65536,"bytes":401408}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward prologue (f32): delta = rowsum(dout * out), dq accumulator = 0; B=16 Tq=32 Hq=4 D=16
-namespace attn_bwd_prep_f797f4a009fe_detail {
+namespace attn_bwd_prep_3bbd1b4bf109_detail {
 
 constexpr int TQ = 32;
 constexpr int HQ = 4;
@@ -25,14 +26,14 @@ __device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
          __uint_as_float(a.z) * __uint_as_float(b.z) + __uint_as_float(a.w) * __uint_as_float(b.w);
 }
 
-}  // namespace attn_bwd_prep_f797f4a009fe_detail
+}  // namespace attn_bwd_prep_3bbd1b4bf109_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_f797f4a009fe(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_3bbd1b4bf109(
     const float* __restrict__ out,
     const float* __restrict__ dout,
     float* __restrict__ delta,
     float* __restrict__ dq) {
-  using namespace attn_bwd_prep_f797f4a009fe_detail;
+  using namespace attn_bwd_prep_3bbd1b4bf109_detail;
   const int lane = static_cast<int>(threadIdx.x) % 32, sub = lane % LANES;
   const long long row = (static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32) *
       (32 / LANES) + lane / LANES;

@@ -1,10 +1,11 @@
-// KernelSource {"name":"attn_bwd_4707d1415c7a","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
+// KernelSource {"name":"attn_bwd_f1bb1d7b5aaf","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"dout","dtype":"f32","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"f32","access":"write"},{"name":"dv","dtype":"f32","access":"write"}],"grid":[1,2,16],"block":[256,1,1],"sharedBytes":19712,"flops":5406720,"bytes":675840}
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=32 Bc=32, 8 warps
-namespace attn_bwd_4707d1415c7a_detail {
+namespace attn_bwd_f1bb1d7b5aaf_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -142,9 +143,9 @@ __device__ __forceinline__ void query_grad(const float* sdS, const float* sK, fl
   }
 }
 
-}  // namespace attn_bwd_4707d1415c7a_detail
+}  // namespace attn_bwd_f1bb1d7b5aaf_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_4707d1415c7a(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_f1bb1d7b5aaf(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
@@ -155,7 +156,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_4707d1415c7a(
     float* __restrict__ dq,
     float* __restrict__ dk,
     float* __restrict__ dv) {
-  using namespace attn_bwd_4707d1415c7a_detail;
+  using namespace attn_bwd_f1bb1d7b5aaf_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int row = static_cast<int>(threadIdx.x) / 8, cl = static_cast<int>(threadIdx.x) % 8;

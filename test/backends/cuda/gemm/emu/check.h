@@ -3,13 +3,14 @@
 // `case <name> rel <relative error> flags <nonzero flags left> conflicts <ldmatrix bank conflicts> <ok|FAIL>`; the
 // vitest side parses it.
 // Invariants: a store-mode output starts as NaN, so an element the kernel never writes fails the case; the relative
-// error is ||C - ref|| / ||ref|| over every element (bf16 output: 1e-2, f32 output: 1e-5).
+// error is ||C - ref|| / ||ref|| over every element (bf16 or f16 output: 1e-2, f32 output: 1e-5).
 #pragma once
 
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 namespace check {
 
@@ -45,6 +46,8 @@ inline void store(float* p, float v) { *p = v; }
 inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 inline double load(const float* p) { return *p; }
 inline double load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+inline void store(__half* p, float v) { *p = __float2half_rn(v); }
+inline double load(const __half* p) { return __half2float(*p); }
 
 template <class T>
 T* random_buffer(size_t count) {

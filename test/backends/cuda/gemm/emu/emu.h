@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #define __global__
@@ -255,9 +257,18 @@ inline float bf16_bits_to_float(uint16_t bits) {
   return f;
 }
 
-// mma.sync m16n8k16 row.col: lane l (g = l / 4, q = l % 4) holds A rows g, g + 8 and k pairs 2q, 2q + 8; B column g,
-// k pairs 2q, 2q + 8; C/D rows g, g + 8, columns 2q, 2q + 1.
-inline void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+// The value of f16 bits (exact: normals, subnormals, infinities; NaN stays NaN).
+inline float f16_bits_to_float(uint16_t bits) {
+  const int exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
+  const float sign = (bits & 0x8000) ? -1.0f : 1.0f;
+  if (exponent == 0x1F) return mantissa ? std::numeric_limits<float>::quiet_NaN() : sign * INFINITY;
+  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+  return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
+}
+
+// mma.sync m16n8k16 row.col (bf16, or f16 when f16 is true): lane l (g = l / 4, q = l % 4) holds A rows g, g + 8
+// and k pairs 2q, 2q + 8; B column g, k pairs 2q, 2q + 8; C/D rows g, g + 8, columns 2q, 2q + 1.
+inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1, bool f16) {
   WarpSlots& w = warp_slots[current->tid / 32];
   const int lane = current->tid % 32;
   for (int i = 0; i < 4; ++i) w.a[lane][i] = a[i];
@@ -266,16 +277,17 @@ inline void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigne
   for (int i = 0; i < 4; ++i) w.c[lane][i] = d[i];
   sync_warp();
   float A[16][16], B[16][8];
+  const auto value = [f16](uint32_t bits) { return f16 ? f16_bits_to_float(bits) : bf16_bits_to_float(bits); };
   for (int l = 0; l < 32; ++l) {
     const int g = l / 4, q = l % 4;
     for (int i = 0; i < 4; ++i) {
       const int row = g + 8 * (i % 2), col = 2 * q + 8 * (i / 2);
-      A[row][col] = bf16_bits_to_float(w.a[l][i] & 0xFFFF);
-      A[row][col + 1] = bf16_bits_to_float(w.a[l][i] >> 16);
+      A[row][col] = value(w.a[l][i] & 0xFFFF);
+      A[row][col + 1] = value(w.a[l][i] >> 16);
     }
     for (int i = 0; i < 2; ++i) {
-      B[2 * q + 8 * i][g] = bf16_bits_to_float(w.b[l][i] & 0xFFFF);
-      B[2 * q + 8 * i + 1][g] = bf16_bits_to_float(w.b[l][i] >> 16);
+      B[2 * q + 8 * i][g] = value(w.b[l][i] & 0xFFFF);
+      B[2 * q + 8 * i + 1][g] = value(w.b[l][i] >> 16);
     }
   }
   const int g = lane / 4, q = lane % 4;

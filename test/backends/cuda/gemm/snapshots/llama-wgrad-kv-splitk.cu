@@ -1,9 +1,21 @@
-// KernelSource {"name":"gemm_21ad384a3a82297e","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c_in","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"readwrite"},{"name":"flags","dtype":"i32","access":"readwrite"}],"grid":[32,4,1],"block":[256,1,1],"sharedBytes":98304,"flops":34360786944,"bytes":92274688}
-// trainc GEMM gemm_21ad384a3a82297e: gemm bf16->f32 M=512 N=2048 K=16384 (A^T, +=C); config mma 128x256x32 w64x64 s4 k4 g8
+// KernelSource {"name":"gemm_2bff189c5457ece3","params":[{"name":"a","dtype":"bf16","access":"read"},{"name":"b","dtype":"bf16","access":"read"},{"name":"c_in","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"readwrite"},{"name":"flags","dtype":"i32","access":"readwrite"}],"grid":[32,4,1],"block":[256,1,1],"sharedBytes":98304,"flops":34360786944,"bytes":92274688}
+// trainc GEMM gemm_2bff189c5457ece3: gemm bf16->f32 M=512 N=2048 K=16384 (A^T, +=C); config mma 128x256x32 w64x64 s4 k4 g8
 // grid (32, 4, 1), block 256, dynamic shared memory 98304 bytes; flags: 32 ints, zero before the first launch
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
-namespace gemm_21ad384a3a82297e_detail {
+namespace gemm_2bff189c5457ece3_detail {
+
+typedef __nv_bfloat16 in_t;
+typedef float out_t;
+constexpr int M = 512, N = 2048, K = 16384;
+constexpr long long A_BATCH_STRIDE = 8388608LL, B_BATCH_STRIDE = 33554432LL, C_BATCH_STRIDE = 1048576LL;
+constexpr bool ACCUMULATE = true;
+constexpr int BM = 128, BN = 256, BK = 32, THREADS = 256;
+constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, GROUP_M = 8;
+constexpr int K_TILES = (K + BK - 1) / BK, SPLITS = 4;
+constexpr int K_TILES_PER_SPLIT = (K_TILES + SPLITS - 1) / SPLITS;
+constexpr bool M_TAIL = M % BM != 0, N_TAIL = N % BN != 0;
 
 // Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
@@ -50,7 +62,7 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* 
 }
 
 // d += a (16x16, row) * b (16x8, col), bf16 in, f32 accumulate.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -70,16 +82,6 @@ __device__ __forceinline__ void flag_release(int* flag, int value) {
   asm volatile("st.release.gpu.global.b32 [%0], %1;\n" :: "l"(flag), "r"(value) : "memory");
 }
 
-typedef __nv_bfloat16 in_t;
-typedef float out_t;
-constexpr int M = 512, N = 2048, K = 16384;
-constexpr long long A_BATCH_STRIDE = 8388608LL, B_BATCH_STRIDE = 33554432LL, C_BATCH_STRIDE = 1048576LL;
-constexpr bool ACCUMULATE = true;
-constexpr int BM = 128, BN = 256, BK = 32, THREADS = 256;
-constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, GROUP_M = 8;
-constexpr int K_TILES = (K + BK - 1) / BK, SPLITS = 4;
-constexpr int K_TILES_PER_SPLIT = (K_TILES + SPLITS - 1) / SPLITS;
-constexpr bool M_TAIL = M % BM != 0, N_TAIL = N % BN != 0;
 constexpr int WM = 64, WN = 64, WARPS_N = 4, STAGES = 4;
 constexpr int MI = WM / 16, NI = WN / 8;
 // Operands as global row-major [ROWS][COLS] matrices; a block's K tile of one is TROWS x TCOLS.
@@ -177,7 +179,7 @@ __device__ __forceinline__ int swizzle(int r, int c) {
 template <int COPY>
 __device__ __forceinline__ void copy_chunk(in_t* dst, const in_t* src, bool valid) {
   if constexpr (COPY == 1) {
-    *dst = valid ? *src : __float2bfloat16_rn(0.0f);
+    *dst = valid ? *src : in_t{};
   } else {
     cp_async<COPY * 2>(dst, src, valid);
   }
@@ -248,7 +250,7 @@ __device__ __forceinline__ void compute_stage(const in_t* sa, const in_t* sb, in
 #pragma unroll
     for (int mi = 0; mi < MI; ++mi) {
 #pragma unroll
-      for (int ni = 0; ni < NI; ++ni) mma_bf16(acc.v[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+      for (int ni = 0; ni < NI; ++ni) mma_16816(acc.v[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
     }
   }
 }
@@ -312,9 +314,9 @@ __device__ __forceinline__ void run(const in_t* a, const in_t* b, const out_t* c
   epilogue_done(flag, split);
 }
 
-}  // namespace gemm_21ad384a3a82297e_detail
+}  // namespace gemm_2bff189c5457ece3_detail
 
-extern "C" __global__ void __launch_bounds__(gemm_21ad384a3a82297e_detail::THREADS, 1)
-gemm_21ad384a3a82297e(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, const float* c_in, float* c, int* flags) {
-  gemm_21ad384a3a82297e_detail::run(a, b, c_in, c, flags);
+extern "C" __global__ void __launch_bounds__(gemm_2bff189c5457ece3_detail::THREADS, 1)
+gemm_2bff189c5457ece3(const __nv_bfloat16* __restrict__ a, const __nv_bfloat16* __restrict__ b, const float* c_in, float* c, int* flags) {
+  gemm_2bff189c5457ece3_detail::run(a, b, c_in, c, flags);
 }

@@ -1,9 +1,21 @@
-// KernelSource {"name":"gemm_79156b02d90c78ff","params":[{"name":"a","dtype":"f32","access":"read"},{"name":"b","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"write"}],"grid":[16,1,1],"block":[64,1,1],"sharedBytes":9216,"flops":1179648,"bytes":172544}
-// trainc GEMM gemm_79156b02d90c78ff: gemm f32->f32 M=512 N=18 K=64 (B^T); config simt 32x32x16 t4x4 k1 g8
+// KernelSource {"name":"gemm_eee0a8dd7caa7201","params":[{"name":"a","dtype":"f32","access":"read"},{"name":"b","dtype":"f32","access":"read"},{"name":"c","dtype":"f32","access":"write"}],"grid":[16,1,1],"block":[64,1,1],"sharedBytes":9216,"flops":1179648,"bytes":172544}
+// trainc GEMM gemm_eee0a8dd7caa7201: gemm f32->f32 M=512 N=18 K=64 (B^T); config simt 32x32x16 t4x4 k1 g8
 // grid (16, 1, 1), block 64, dynamic shared memory 9216 bytes
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
-namespace gemm_79156b02d90c78ff_detail {
+namespace gemm_eee0a8dd7caa7201_detail {
+
+typedef float in_t;
+typedef float out_t;
+constexpr int M = 512, N = 18, K = 64;
+constexpr long long A_BATCH_STRIDE = 32768LL, B_BATCH_STRIDE = 1152LL, C_BATCH_STRIDE = 9216LL;
+constexpr bool ACCUMULATE = false;
+constexpr int BM = 32, BN = 32, BK = 16, THREADS = 64;
+constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, GROUP_M = 8;
+constexpr int K_TILES = (K + BK - 1) / BK, SPLITS = 1;
+constexpr int K_TILES_PER_SPLIT = (K_TILES + SPLITS - 1) / SPLITS;
+constexpr bool M_TAIL = M % BM != 0, N_TAIL = N % BN != 0;
 
 // Dynamic shared memory of the block.
 __device__ __forceinline__ unsigned char* shared_memory() {
@@ -50,7 +62,7 @@ __device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], const void* 
 }
 
 // d += a (16x16, row) * b (16x8, col), bf16 in, f32 accumulate.
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+__device__ __forceinline__ void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -70,16 +82,6 @@ __device__ __forceinline__ void flag_release(int* flag, int value) {
   asm volatile("st.release.gpu.global.b32 [%0], %1;\n" :: "l"(flag), "r"(value) : "memory");
 }
 
-typedef float in_t;
-typedef float out_t;
-constexpr int M = 512, N = 18, K = 64;
-constexpr long long A_BATCH_STRIDE = 32768LL, B_BATCH_STRIDE = 1152LL, C_BATCH_STRIDE = 9216LL;
-constexpr bool ACCUMULATE = false;
-constexpr int BM = 32, BN = 32, BK = 16, THREADS = 64;
-constexpr int TILES_M = (M + BM - 1) / BM, TILES_N = (N + BN - 1) / BN, GROUP_M = 8;
-constexpr int K_TILES = (K + BK - 1) / BK, SPLITS = 1;
-constexpr int K_TILES_PER_SPLIT = (K_TILES + SPLITS - 1) / SPLITS;
-constexpr bool M_TAIL = M % BM != 0, N_TAIL = N % BN != 0;
 constexpr int TM = 4, TN = 4, RM = TM / 4, RN = TN / 4, THREADS_N = BN / TN, PAD = 4;
 constexpr int A_ROW = BM + PAD, B_ROW = BN + PAD, A_STAGE = BK * A_ROW, B_STAGE = BK * B_ROW;
 
@@ -315,9 +317,9 @@ __device__ __forceinline__ void run(const in_t* a, const in_t* b, const out_t* c
   epilogue_done(flag, split);
 }
 
-}  // namespace gemm_79156b02d90c78ff_detail
+}  // namespace gemm_eee0a8dd7caa7201_detail
 
-extern "C" __global__ void __launch_bounds__(gemm_79156b02d90c78ff_detail::THREADS, 1)
-gemm_79156b02d90c78ff(const float* __restrict__ a, const float* __restrict__ b, float* c) {
-  gemm_79156b02d90c78ff_detail::run(a, b, nullptr, c, nullptr);
+extern "C" __global__ void __launch_bounds__(gemm_eee0a8dd7caa7201_detail::THREADS, 1)
+gemm_eee0a8dd7caa7201(const float* __restrict__ a, const float* __restrict__ b, float* c) {
+  gemm_eee0a8dd7caa7201_detail::run(a, b, nullptr, c, nullptr);
 }
