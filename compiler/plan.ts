@@ -91,11 +91,12 @@ export function makePlan(imported: Imported, options: PlanOptions = {}): Plan {
   const steps = maxSteps ?? totalSteps(config, batchesInEpoch(readData().dataset.rows, layout));
   const trainStep = trainStepOptions(config, Object.keys(model.parameterTypes), steps, imported.precision);
   note("lowering the train step");
-  const unbuilt = config.attention_lowering === "xformers" || (config.attention_lowering === "flex" && imported.target.name !== "cuda");
+  const unbuilt = (config.attention_lowering === "xformers" || config.attention_lowering === "flex") &&
+    imported.target.name !== "cuda";
   if (unbuilt) {
-    note(`attn_implementation ${config.attn_implementation}: the ${config.attention_lowering} kernel is not built` +
-      `${config.attention_lowering === "flex" ? ` for the ${imported.target.name} target` : " yet"}, so attention runs as ` +
-      "trainc's fused flash kernel (same results; the lowering attribute records the choice)");
+    note(`attn_implementation ${config.attn_implementation}: the ${config.attention_lowering} kernel is not built ` +
+      `for the ${imported.target.name} target, so attention runs as trainc's fused flash kernel (same results; the ` +
+      "lowering attribute records the choice)");
   }
   const module = lowerTrainStep(model.forward, trainStep, { attention: config.attention_lowering }, options.onStage);
   return {

@@ -26,6 +26,7 @@ function hostType(dtype: DType): string {
   switch (dtype) {
     case "f32": return "trainc::Host::F32";
     case "bf16": return "trainc::Host::BF16";
+    case "f16": return "trainc::Host::F16";
     default: throw new Error(`parameters of dtype ${dtype} cannot be loaded by the CUDA runtime`);
   }
 }

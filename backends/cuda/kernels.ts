@@ -1,5 +1,5 @@
 // Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
-// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient through the FlashAttention generators, every other anchor op through its
+// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient through the FlashAttention generators (at xformers' tiles and split-key walk for the xformers lowering), every other anchor op through its
 // template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this file renames them to
 // the schedule's buffer names, which is how the host emitter binds them.
 // Invariants: every returned KernelSource's params name schedule buffers; a kernel may render to several sources,
@@ -13,7 +13,7 @@ import { renderFused, renderReduce } from "../c-style/fused.ts";
 import type { KernelParam, KernelSource, LibraryGemm } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
-  attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
+  attentionBuffers, loweringConfigs, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
 } from "./attention/index.ts";
 import type { ArchFeatures } from "./build.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
@@ -99,12 +99,13 @@ export function attentionScratch(kernel: Kernel): { name: string; role: string; 
 function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[] {
   const node = anchorNode(kernel);
   const spec = attentionSpec(kernel);
+  const configs = loweringConfigs(spec, node.attrs["lowering"], features.wgmma);
   const arg = (i: number) => inputName(kernel, node.args[i]!);
   if (kernel.kind === "attention") {
     const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
     if (spec.documents) names["ranges"] = arg(3);
     if (spec.blocks) names["blocks"] = arg(4);
-    return [renamed(renderAttentionForward(spec, defaultForwardConfig(spec, features.wgmma)), names)];
+    return [renamed(renderAttentionForward(spec, configs.forward), names)];
   }
   const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
   const names: Record<string, string> = {
@@ -113,7 +114,7 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   if (spec.documents) names["ranges"] = arg(4);
   if (spec.blocks) names["blocks"] = arg(5);
   for (const s of attentionScratch(kernel)) names[s.role] = s.name;
-  return renderAttentionBackward(spec, defaultBackwardConfig(spec, features.wgmma)).map((source) => renamed(source, names));
+  return renderAttentionBackward(spec, configs.backward).map((source) => renamed(source, names));
 }
 
 /** The CUDA sources of one schedule kernel for an arch with `features`, in launch order. */

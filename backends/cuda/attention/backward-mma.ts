@@ -57,9 +57,22 @@ export function warpGrid(m: number, n: number, warps: number): readonly [number,
 /** Most key tiles per head for which blocks launch key tile slowest (see the header). */
 const LONGEST_FIRST_TILES = 64;
 
-/** The order blocks launch in: key tiles slowest (longest first under a causal mask) or head by head. */
-export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-slowest" | "heads-slowest" {
+/**
+ * The order blocks launch in: key tiles slowest (longest first under a causal mask) or head by head; with key splits
+ * (xformers' walk) the splits of one head launch together.
+ */
+export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-slowest" | "heads-slowest" | "splits" {
+  if (c.keySplits !== undefined) return "splits";
   return s.causal && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
+}
+
+/** The backward grid: (key tiles or key splits, kv heads, batch) in launchOrder's order. */
+function backwardGrid(s: AttentionSpec, c: AttentionConfig): [number, number, number] {
+  switch (launchOrder(s, c)) {
+    case "splits": return [c.keySplits!, s.Hk, s.B];
+    case "key-tiles-slowest": return [s.Hk, s.B, tiles(s.Tk, c.Bc)];
+    case "heads-slowest": return [tiles(s.Tk, c.Bc), s.Hk, s.B];
+  }
 }
 
 /**
@@ -94,6 +107,9 @@ export function checkBackwardMma(s: AttentionSpec, c: AttentionConfig): void {
   const g = grids(s, c);
   if (!g.scores || !g.keys || !g.queries) {
     badConfig(kernel, c, "the warps cannot tile [Br x Bc], [Bc x D] and [Br x D] in multiples of 16 x 16");
+  }
+  if (c.keySplits !== undefined && !(Number.isInteger(c.keySplits) && c.keySplits >= 1 && c.keySplits <= tiles(s.Tk, c.Bc))) {
+    badConfig(kernel, c, `keySplits must be an integer from 1 to the ${tiles(s.Tk, c.Bc)} key tiles`);
   }
   const accumulators = (2 * c.Bc * s.D / g.keys[0] / g.keys[1] + 2 * c.Br * c.Bc / g.scores[0] / g.scores[1]) / 32;
   if (accumulators > MAX_ACCUMULATORS) {
@@ -263,11 +279,14 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
 }`;
 }
 
-/** The first statements of both 16-bit backward kernels: the block's key tile k0, kv head and batch, warp and lane. */
+/**
+ * The first statements of both 16-bit backward kernels: the block's key tile k0 (none with key splits: the tile
+ * loop sets it), kv head and batch, warp and lane.
+ */
 export function blockCoordinates(s: AttentionSpec, c: AttentionConfig): string {
   const [tile, head, batch] = launchOrder(s, c) === "key-tiles-slowest" ? ["z", "x", "y"] : ["x", "y", "z"];
-  return `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;
-  const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
+  const k0 = c.keySplits === undefined ? `  const int k0 = static_cast<int>(blockIdx.${tile}) * BC;\n` : "";
+  return `${k0}  const int kvh = static_cast<int>(blockIdx.${head}), b = static_cast<int>(blockIdx.${batch});
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;`;
 }
 
@@ -287,8 +306,20 @@ ${walkStatements(s, "k0")}
   cp_async_commit();`;
 }
 
+/**
+ * The block's key tiles around `tile` (statements for the key tile at k0): the one the grid gives it, or with key
+ * splits every KEY_SPLITS-th from its split, with a barrier between tiles (the next tile's copies overwrite the
+ * shared tiles the last one stored from).
+ */
+function keyTiles(c: AttentionConfig, tile: string): string {
+  if (c.keySplits === undefined) return tile;
+  return `  for (int k0 = static_cast<int>(blockIdx.x) * BC; k0 < TK; k0 += KEY_SPLITS * BC) {
+${tile.replace(/^(?=.)/gm, "  ")}
+    __syncthreads();
+  }`;
+}
+
 function body(s: AttentionSpec, c: AttentionConfig): string {
-  const docs = s.documents;
   return `${blockCoordinates(s, c)}
   const int s_r0 = (warp % S_WM) * S_MT * 16, s_c0 = (warp / S_WM) * S_NT * 8;
   const int k_r0 = (warp % K_WM) * K_MT * 16, k_c0 = (warp / K_WM) * K_NT * 8;
@@ -302,7 +333,13 @@ function body(s: AttentionSpec, c: AttentionConfig): string {
   half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
-${walkSetup(s)}
+${keyTiles(c, keyTile(s))}`;
+}
+
+/** One key tile's walk: dK and dV over every query tile that sees it, dq added into dq_accum, dK and dV stored. */
+function keyTile(s: AttentionSpec): string {
+  const docs = s.documents;
+  return `${walkSetup(s)}
 
   float acc_k[K_MT][K_NT][4], acc_v[K_MT][K_NT][4];
   zero(acc_k);
@@ -418,14 +455,14 @@ export function renderBackwardMma(s: AttentionSpec, c: AttentionConfig): KernelS
       ["int", "P_OFFSET", at.pOffset], ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E],
       ["float", "SCALE", s.scale], ["bool", "AHEAD", Number(ahead.any)],
-      ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)],
+      ["bool", "SCORES_A_AHEAD", Number(ahead.scoresA)], ...(c.keySplits ? [["int", "KEY_SPLITS", c.keySplits] as const] : []),
     ],
     primitives: ["shared_base", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "ldsm_x4", "ldsm_x4_t",
       "mma_16816", "pack_half", "fast_exp2", "red_add_f32x2"],
     helpers: [renderTileHelpers(s.D, threads), renderMask(maskShape(s, c, "backward")), queryWalk(), HELPERS, probabilities(s)]
       .join("\n\n"),
     body: body(s, c),
-    grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
+    grid: backwardGrid(s, c),
     threads,
     minBlocks: 1,
     sharedBytes: at.bytes,

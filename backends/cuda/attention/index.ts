@@ -58,6 +58,35 @@ export function defaultBackwardConfig(s: AttentionSpec, wgmma = false): Attentio
   return { Br: 32, Bc: 32, warps: 8 };
 }
 
+/**
+ * xformers' tiles and walk, for the xformers lowering (its CUTLASS memory-efficient kernels run their sm80 versions on
+ * Hopper too, so never wgmma; kernel_forward.h and kernel_backward.h's sm80 configs). Forward: 64 query rows x 64
+ * keys at D <= 64, 64 x 128 at D = 128 (4 warps of 16 rows here, where xformers tiles 32 x 32 per warp). Backward:
+ * 64 x 64 on 4 warps (its tile at D <= 64, and its fallback at D = 128, whose 128 x 128 on 16 warps this kernel's
+ * 8-warp layout lacks), walking keys as xformers does: a split per key tile, except one split walking every key tile
+ * of its head when B x Hq >= 256 and Tk <= 2 x 64 (attention_backward_generic.cu's num_splits_key). f32: the f32
+ * kernels' defaults.
+ */
+export function xformersConfigs(s: AttentionSpec): { forward: AttentionConfig; backward: AttentionConfig } {
+  if (!isHalf(s.dtype)) return { forward: defaultForwardConfig(s), backward: defaultBackwardConfig(s) };
+  const keyTiles = Math.ceil(s.Tk / XFORMERS_KEYS);
+  const keySplits = s.B * s.Hq >= 256 && keyTiles <= 2 ? 1 : keyTiles;
+  return {
+    forward: { Br: 64, Bc: s.D <= 64 ? 64 : 128, warps: 4 },
+    backward: { Br: 64, Bc: XFORMERS_KEYS, warps: 4, keySplits },
+  };
+}
+
+/** Keys per backward tile of xformers' walk. */
+const XFORMERS_KEYS = 64;
+
+/** The tiles of an attention of a lowering (passes/attention-lowering.ts): xformers' own, else the defaults. */
+export function loweringConfigs(s: AttentionSpec, lowering: unknown, wgmma: boolean):
+  { forward: AttentionConfig; backward: AttentionConfig } {
+  if (lowering === "xformers") return xformersConfigs(s);
+  return { forward: defaultForwardConfig(s, wgmma), backward: defaultBackwardConfig(s, wgmma) };
+}
+
 /** With a block table, every tile must lie inside one block: tile sizes dividing ATTENTION_BLOCK (5306). */
 function checkBlockTiles(kernel: string, s: AttentionSpec, c: AttentionConfig): void {
   if (s.blocks && (ATTENTION_BLOCK % c.Br !== 0 || ATTENTION_BLOCK % c.Bc !== 0)) {
@@ -72,12 +101,20 @@ function checkProducer(kernel: string, s: AttentionSpec, c: AttentionConfig): vo
   }
 }
 
+/** Key splits exist only in the mma.sync backward (5306). */
+function checkKeySplits(kernel: string, s: AttentionSpec, c: AttentionConfig, backward: boolean): void {
+  if (c.keySplits !== undefined && (!backward || !isHalf(s.dtype) || c.mainloop === "wgmma")) {
+    badConfig(kernel, c, "key splits exist only in the 16-bit mma.sync backward (mainloop mma)");
+  }
+}
+
 /** The forward kernel: out [B,Tq,Hq,D] in the spec's dtype and lse f32 [B,Hq,Tq]. */
 export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig = defaultForwardConfig(s)):
   KernelSource {
   checkSpec(s);
   checkBlockTiles("attention forward", s, config);
   checkProducer("attention forward", s, config);
+  checkKeySplits("attention forward", s, config, false);
   if (s.dtype === "f32") return renderForwardSimt(s, config);
   return config.mainloop === "wgmma" ? renderForwardWgmma(s, config) : renderForwardMma(s, config);
 }
@@ -88,6 +125,7 @@ export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfi
   checkSpec(s);
   checkBlockTiles("attention backward", s, config);
   checkProducer("attention backward", s, config);
+  checkKeySplits("attention backward", s, config, true);
   if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
   return [renderBackwardPrep(s), main, renderBackwardDq(s)];

@@ -56,6 +56,11 @@ export interface AttentionConfig {
    * compute (warp specialization, producer.ts), instead of every thread loading between block barriers.
    */
   readonly producer?: boolean;
+  /**
+   * The mma.sync backward only (xformers' split-key walk): blocks per (batch, kv head) along the keys, block `split`
+   * walking key tiles split, split + keySplits, ... one after another; absent: one block per key tile.
+   */
+  readonly keySplits?: number;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -124,7 +129,8 @@ function checkHeadDim(s: AttentionSpec): void {
 
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
-  return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}`;
+  return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}` +
+    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

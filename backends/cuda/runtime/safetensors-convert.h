@@ -1,6 +1,6 @@
 // Element conversions between stored safetensors dtypes and the program's host types, one chunk at a time:
-// decoding for the reader (F64/F32/F16/BF16 -> f32 or bf16; integer and bool dtypes -> i32) and encoding for the
-// writer (f32/bf16 -> F64/F32/F16/BF16; i32 -> I32).
+// decoding for the reader (F64/F32/F16/BF16 -> f32, bf16 or f16; integer and bool dtypes -> i32) and encoding for the
+// writer (f32/bf16/f16 -> F64/F32/F16/BF16; i32 -> I32).
 // Invariants: floats round to nearest even in one step (float-bits.h); an integer that i32 cannot hold is an error
 // (2110), never wrapped; chunks are unaligned byte buffers, read and written through memcpy.
 
@@ -77,6 +77,11 @@ inline void decode_chunk(const std::string& path, const std::string& name, Store
     }
   } else if (host == Host::F32) {
     for (size_t i = 0; i < n; i++) store<float>(out, i, stored_float(dtype, in, i));
+  } else if (host == Host::F16) {
+    for (size_t i = 0; i < n; i++) {
+      const double v = dtype == Stored::F64 ? load<double>(in, i) : stored_float(dtype, in, i);
+      store<uint16_t>(out, i, encode_half(v, kF16));
+    }
   } else if (dtype == Stored::F64) {
     for (size_t i = 0; i < n; i++) store<uint16_t>(out, i, encode_half(load<double>(in, i), kBF16));
   } else {
@@ -84,14 +89,16 @@ inline void decode_chunk(const std::string& path, const std::string& name, Store
   }
 }
 
-/** Encodes `n` host elements at `in` as `dtype` into `out` (dtype is float for f32/bf16 hosts, I32 for i32). */
+/** Encodes `n` host elements at `in` as `dtype` into `out` (dtype is float for f32/bf16/f16 hosts, I32 for i32). */
 inline void encode_chunk(Host host, const unsigned char* in, size_t n, Stored dtype, unsigned char* out) {
   for (size_t i = 0; i < n; i++) {
     if (host == Host::I32) {
       store<int32_t>(out, i, load<int32_t>(in, i));
       continue;
     }
-    const float v = host == Host::F32 ? load<float>(in, i) : bf16_to_f32(load<uint16_t>(in, i));
+    const float v = host == Host::F32   ? load<float>(in, i)
+                    : host == Host::F16 ? decode_half(load<uint16_t>(in, i), kF16)
+                                        : bf16_to_f32(load<uint16_t>(in, i));
     switch (dtype) {
       case Stored::F64: store<double>(out, i, v); break;
       case Stored::F32: store<float>(out, i, v); break;

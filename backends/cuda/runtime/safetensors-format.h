@@ -47,11 +47,13 @@ inline std::string known_stored_names() {
   return out;
 }
 
-/** How the program holds a tensor in host memory: f32, bf16 codes (uint16_t), or i32. */
-enum class Host { F32, BF16, I32 };
+/** How the program holds a tensor in host memory: f32, bf16 or f16 codes (uint16_t), or i32. */
+enum class Host { F32, BF16, F16, I32 };
 
-inline const char* host_name(Host h) { return h == Host::F32 ? "f32" : h == Host::BF16 ? "bf16" : "i32"; }
-inline size_t host_bytes(Host h) { return h == Host::BF16 ? 2 : 4; }
+inline const char* host_name(Host h) {
+  return h == Host::F32 ? "f32" : h == Host::BF16 ? "bf16" : h == Host::F16 ? "f16" : "i32";
+}
+inline size_t host_bytes(Host h) { return h == Host::BF16 || h == Host::F16 ? 2 : 4; }
 
 /** `[2,3]`, as the TypeScript messages print shapes. */
 inline std::string shape_text(const std::vector<uint64_t>& shape) {

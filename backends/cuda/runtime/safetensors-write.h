@@ -60,7 +60,7 @@ inline std::vector<Planned> plan_layout(const std::string& path, const std::vect
     if (t.name == "__metadata__" || repeated) {
       fail(2112, "cannot save tensor '" + t.name + "' to '" + path + "'", "tensor names must be unique; the name __metadata__ is reserved");
     }
-    const Stored own = t.host == Host::F32 ? Stored::F32 : Stored::BF16;
+    const Stored own = t.host == Host::F32 ? Stored::F32 : t.host == Host::F16 ? Stored::F16 : Stored::BF16;
     const Stored dtype = t.host == Host::I32 ? Stored::I32 : float_dtype.value_or(own);
     uint64_t count = 0;
     if (!element_count(t.shape, &count)) internal_error("tensor '" + t.name + "' has more than 2^64 elements");

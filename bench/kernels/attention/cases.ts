@@ -1,12 +1,13 @@
 // The attention lab's cases. `h200`: the issue's kernel benchmark (causal, bf16, d = 128, 32 heads, 16,384 tokens
 // per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
-// targets. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
+// targets; `f16`: the same shapes in f16, with the xformers lowering's kernels (xformersConfigs) as a variant;
+// `xformers`: the h200, llama1b and packed (flash) cases with only that variant. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
 // documents, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
 // of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
 // packed into one row of 16k, the issue's packed-batch benchmark.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
 
-import type { AttentionConfig, AttentionSpec } from "../../../backends/cuda/attention/index.ts";
+import { xformersConfigs, type AttentionConfig, type AttentionSpec } from "../../../backends/cuda/attention/index.ts";
 
 /** Forward and backward tile configs tried together; `undefined` = the default config. */
 export interface Variant {
@@ -63,15 +64,28 @@ const BF16_VARIANTS: readonly Variant[] = [
   ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }),
 ];
 
+/** The xformers lowering's kernels for `spec` (its tiles and split-key walk), as a variant. */
+function xformers(spec: AttentionSpec): Variant {
+  return xformersConfigs(spec);
+}
+
 function h200(): LabCase[] {
-  return [1024, 4096, 16384].map((T) => ({
-    name: `h200-causal-T${T}`,
-    spec: { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
-      scale: 1 / Math.sqrt(128), window: 0, documents: false },
-    variants: BF16_VARIANTS,
-    samples: "ends",
-    target: `fwd / fwd+bwd TFLOP/s to beat: ${H200_TARGETS[T]}`,
-  }));
+  return [1024, 4096, 16384].map((T) => {
+    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
+      scale: 1 / Math.sqrt(128), window: 0, documents: false };
+    return {
+      name: `h200-causal-T${T}`, spec, variants: BF16_VARIANTS, samples: "ends",
+      target: `fwd / fwd+bwd TFLOP/s to beat: ${H200_TARGETS[T]}`,
+    };
+  });
+}
+
+/** The h200 set's shapes in f16 (fp16: true), the default kernels and xformers'. */
+function f16(): LabCase[] {
+  return h200().map((c) => {
+    const spec: AttentionSpec = { ...c.spec, dtype: "f16" };
+    return { ...c, name: c.name.replace("h200", "f16"), spec, variants: [xformers(spec)] };
+  });
 }
 
 function small(name: string, spec: Omit<AttentionSpec, "scale">, variants: readonly Variant[] = []): LabCase {
@@ -98,6 +112,11 @@ function check(): LabCase[] {
       documents: false }, BF16_VARIANTS),
     small("bf16-cross", { dtype: "bf16", B: 3, Tq: 130, Tk: 77, Hq: 6, Hk: 3, D: 128, causal: false, window: 0,
       documents: false }),
+    small("f16-gqa-documents-window", { dtype: "f16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
+      window: 300, documents: true }, [{ backward: { Br: 64, Bc: 128, warps: 8 } }, { forward: { Br: 128, Bc: 64, warps: 4 } },
+      { backward: { Br: 64, Bc: 64, warps: 4, keySplits: 3 } }]),
+    small("f16-d64-xformers-one-split", { dtype: "f16", B: 8, Tq: 100, Tk: 100, Hq: 32, Hk: 8, D: 64, causal: true,
+      window: 0, documents: false }, [{ forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 64, Bc: 64, warps: 4, keySplits: 1 } }]),
   ];
 }
 
@@ -118,13 +137,14 @@ const D64_VARIANTS: readonly Variant[] = [
 /** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without
  * the documents the train step always passes. */
 function llama1b(): LabCase[] {
-  return [true, false].map((documents) => ({
-    name: `llama1b-T4096${documents ? "-documents" : ""}`,
-    spec: { dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 64, causal: true, scale: 1 / 8, window: 0, documents },
-    variants: D64_VARIANTS,
-    samples: "ends",
-    target: "",
-  }));
+  return [true, false].map((documents) => {
+    const spec: AttentionSpec = { dtype: "bf16", B: 4, Tq: 4096, Tk: 4096, Hq: 32, Hk: 8, D: 64, causal: true,
+      scale: 1 / 8, window: 0, documents };
+    return {
+      name: `llama1b-T4096${documents ? "-documents" : ""}`, spec, variants: D64_VARIANTS,
+      samples: "ends", target: "",
+    };
+  });
 }
 
 /**
@@ -133,16 +153,23 @@ function llama1b(): LabCase[] {
  * times torch's varlen (FA2) and FlexAttention on the same documents. TFLOP/s count only the pairs inside a document.
  */
 function packed(): LabCase[] {
-  return [false, true].map((blocks) => ({
-    name: `packed-docs-T16384${blocks ? "-flex" : ""}`,
-    spec: { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true, scale: 1 / Math.sqrt(128),
-      window: 0, documents: true, blocks },
-    variants: BF16_VARIANTS,
-    samples: "ends",
-    target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents",
-    documents: { min: 64, max: 2048 },
-  }));
+  return [false, true].map((blocks) => {
+    const spec: AttentionSpec = { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true,
+      scale: 1 / Math.sqrt(128), window: 0, documents: true, blocks };
+    return {
+      name: `packed-docs-T16384${blocks ? "-flex" : ""}`, spec,
+      variants: BF16_VARIANTS, samples: "ends",
+      target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents", documents: { min: 64, max: 2048 },
+    };
+  });
+}
+
+/** The h200, packed (document ranges) and llama1b cases with the xformers lowering's kernels as their one variant. */
+function xformersSet(): LabCase[] {
+  return [...h200(), packed()[0]!, ...llama1b()].map((c) => ({ ...c, variants: [xformers(c.spec)] }));
 }
 
 /** Case sets by name. */
-export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = { check, h200, llama1b, packed };
+export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = {
+  check, f16, h200, llama1b, packed, xformers: xformersSet,
+};

@@ -1,7 +1,7 @@
 // The attention lab's driver: references per sample, validation of one variant, timing, the report table and main.
 // See harness.cuh for the data it works on.
-// Invariants: outputs are poisoned (0xff bytes: NaN in f32 and bf16) before each validated run, so an element a
-// kernel never writes fails; thresholds are 1e-5 (f32) and 2e-2 (bf16) on ||a - ref|| / ||ref||.
+// Invariants: outputs are poisoned (0xff bytes: NaN in f32, bf16 and f16) before each validated run, so an element a
+// kernel never writes fails; thresholds are 1e-5 (f32) and 2e-2 (bf16, f16) on ||a - ref|| / ||ref||.
 #pragma once
 
 namespace lab {
@@ -36,9 +36,9 @@ Reference reference(const Case& c, const Buffers& b, Sample s) {
 }
 
 /** A kernel output copied to the host as doubles. */
-inline std::vector<double> fetch(const void* d, size_t n, bool bf16) {
+inline std::vector<double> fetch(const void* d, size_t n, Element element) {
   std::vector<double> h(n);
-  if (bf16) {
+  if (element == Element::BF16) {
     std::vector<unsigned short> raw(n);
     LAB_CHECK(cudaMemcpy(raw.data(), d, n * 2, cudaMemcpyDeviceToHost));
     for (size_t i = 0; i < n; ++i) {
@@ -47,6 +47,10 @@ inline std::vector<double> fetch(const void* d, size_t n, bool bf16) {
       std::memcpy(&f, &bits, 4);
       h[i] = f;
     }
+  } else if (element == Element::F16) {
+    std::vector<__half> raw(n);
+    LAB_CHECK(cudaMemcpy(raw.data(), d, n * 2, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; ++i) h[i] = __half2float(raw[i]);
   } else {
     std::vector<float> raw(n);
     LAB_CHECK(cudaMemcpy(raw.data(), d, n * 4, cudaMemcpyDeviceToHost));
@@ -68,19 +72,19 @@ struct Errors {
 inline Errors validate(const Case& c, Buffers& b, const Variant& v, const std::vector<Reference>& refs) {
   const Problem& p = c.p;
   const size_t nq = elements_q(p), nk = elements_k(p);
-  const size_t e = c.bf16 ? 2 : 4;
+  const size_t e = element_bytes(c.element);
   for (void* d : {b.out, b.dq}) LAB_CHECK(cudaMemset(d, 0xff, nq * e));
   for (void* d : {b.dk, b.dv}) LAB_CHECK(cudaMemset(d, 0xff, nk * e));
   LAB_CHECK(cudaMemset(b.lse, 0xff, elements_rows(p) * 4));
   LAB_CHECK(cudaMemset(b.delta, 0xff, elements_rows(p) * 4));
-  if (c.bf16) LAB_CHECK(cudaMemset(b.dq_accum, 0xff, nq * 4));
+  if (c.element != Element::F32) LAB_CHECK(cudaMemset(b.dq_accum, 0xff, nq * 4));
   v.forward(b, 0);
   v.backward(b, 0);
   LAB_CHECK(cudaGetLastError());
   LAB_CHECK(cudaDeviceSynchronize());
-  const std::vector<double> out = fetch(b.out, nq, c.bf16), dq = fetch(b.dq, nq, c.bf16);
-  const std::vector<double> dk = fetch(b.dk, nk, c.bf16), dv = fetch(b.dv, nk, c.bf16);
-  const std::vector<double> lse = fetch(b.lse, elements_rows(p), false);
+  const std::vector<double> out = fetch(b.out, nq, c.element), dq = fetch(b.dq, nq, c.element);
+  const std::vector<double> dk = fetch(b.dk, nk, c.element), dv = fetch(b.dv, nk, c.element);
+  const std::vector<double> lse = fetch(b.lse, elements_rows(p), Element::F32);
   Errors err;
   const int group = p.Hq / p.Hk;
   for (const Reference& r : refs) {
@@ -148,9 +152,13 @@ inline bool run_case(const Case& c, const Options& o, void* flush, size_t flush_
   Buffers b = allocate(c);
   std::vector<Reference> refs;
   for (int i = 0; i < c.sample_count; ++i) {
-    refs.push_back(c.bf16 ? reference<__nv_bfloat16>(c, b, c.samples[i]) : reference<float>(c, b, c.samples[i]));
+    switch (c.element) {
+      case Element::BF16: refs.push_back(reference<__nv_bfloat16>(c, b, c.samples[i])); break;
+      case Element::F16: refs.push_back(reference<__half>(c, b, c.samples[i])); break;
+      case Element::F32: refs.push_back(reference<float>(c, b, c.samples[i])); break;
+    }
   }
-  const double limit = c.bf16 ? 2e-2 : 1e-5;
+  const double limit = c.element != Element::F32 ? 2e-2 : 1e-5;
   // With documents, only the pairs inside one document count (h200-baselines.md's count otherwise).
   const double flops = c.p.documents ? visible_forward_flops(c.p) : c.forward_flops;
   bool ok = true;

@@ -46,10 +46,15 @@ struct Variant {
 /** (batch, kv head) slices the references cover; the kv head's whole GQA group is checked. */
 struct Sample { int b, kvh; };
 
+/** The element type of q, k, v, out and the gradients. */
+enum class Element { F32, BF16, F16 };
+
+inline size_t element_bytes(Element e) { return e == Element::F32 ? 4 : 2; }
+
 struct Case {
   const char* name;
   Problem p;
-  bool bf16;
+  Element element;
   double forward_flops;
   const char* target;
   const Variant* variants;
@@ -186,9 +191,15 @@ inline double visible_forward_flops(const Problem& p) {
   return 4.0 * p.Hq * p.D * pairs;
 }
 
+/** Seeded q, k, v, dout of element type T. */
+template <class T>
+inline void fill_inputs(void* const (&inputs)[4], const size_t (&counts)[4], const float (&spreads)[4]) {
+  for (int i = 0; i < 4; ++i) fill<<<1024, 256>>>(static_cast<T*>(inputs[i]), counts[i], 1u + i, spreads[i]);
+}
+
 inline Buffers allocate(const Case& c) {
   const Problem& p = c.p;
-  const size_t e = c.bf16 ? 2 : 4, nq = elements_q(p), nk = elements_k(p), rows = elements_rows(p);
+  const size_t e = element_bytes(c.element), nq = elements_q(p), nk = elements_k(p), rows = elements_rows(p);
   Buffers b{};
   b.q = device_alloc(nq * e);
   b.k = device_alloc(nk * e);
@@ -200,7 +211,7 @@ inline Buffers allocate(const Case& c) {
   b.dv = device_alloc(nk * e);
   b.lse = static_cast<float*>(device_alloc(rows * 4));
   b.delta = static_cast<float*>(device_alloc(rows * 4));
-  b.dq_accum = static_cast<float*>(device_alloc(c.bf16 ? nq * 4 : 16));
+  b.dq_accum = static_cast<float*>(device_alloc(c.element != Element::F32 ? nq * 4 : 16));
   b.segments = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 4));
   b.ranges = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 8));
   const std::vector<int> ids = segment_ids(p), ranges = document_ranges(p, ids);
@@ -212,9 +223,10 @@ inline Buffers allocate(const Case& c) {
   void* inputs[] = {b.q, b.k, b.v, b.dout};
   const size_t counts[] = {nq, nk, nk, nq};
   const float spreads[] = {2.0f, 2.0f, 1.0f, 1.0f};
-  for (int i = 0; i < 4; ++i) {
-    if (c.bf16) fill<<<1024, 256>>>(static_cast<__nv_bfloat16*>(inputs[i]), counts[i], 1u + i, spreads[i]);
-    else fill<<<1024, 256>>>(static_cast<float*>(inputs[i]), counts[i], 1u + i, spreads[i]);
+  switch (c.element) {
+    case Element::BF16: fill_inputs<__nv_bfloat16>(inputs, counts, spreads); break;
+    case Element::F16: fill_inputs<__half>(inputs, counts, spreads); break;
+    case Element::F32: fill_inputs<float>(inputs, counts, spreads); break;
   }
   LAB_CHECK(cudaGetLastError());
   return b;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cmath>
 
 namespace lab {
@@ -27,8 +28,10 @@ constexpr int MAX_LANE_ELEMENTS = 8;
 
 __device__ inline float to_float(float x) { return x; }
 __device__ inline float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+__device__ inline float to_float(__half x) { return __half2float(x); }
 __device__ inline void from_float(float x, float* p) { *p = x; }
 __device__ inline void from_float(float x, __nv_bfloat16* p) { *p = __float2bfloat16_rn(x); }
+__device__ inline void from_float(float x, __half* p) { *p = __float2half_rn(x); }
 
 /** Uniform in [-spread, spread) from a counter hash of (seed, i). */
 __device__ inline float hash_uniform(unsigned seed, unsigned long long i, float spread) {

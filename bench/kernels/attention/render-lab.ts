@@ -19,7 +19,7 @@ import { LAB_ARCH, labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f32: "float", i32: "int" };
+const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f16: "__half", f32: "float", i32: "int" };
 
 function launch(k: KernelSource): string {
   const args = k.params.map((p) =>
@@ -34,7 +34,8 @@ function setup(k: KernelSource): string {
 
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
   const tiling = (c: AttentionConfig) =>
-    `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}`;
+    `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}` +
+    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}`;
   return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 
@@ -84,7 +85,8 @@ static void backward_${id}(lab::Buffers& b, cudaStream_t s) {\n${backward.map(la
     parts.push(`static const lab::Variant variants_${i}[] = {\n${rows.join("\n")}\n};
 static const lab::Sample samples_${i}[] = {${samples(c)}};
 `);
-    entries.push(`  {"${c.name}", ${problem(c)}, ${s.dtype === "bf16"}, ${labForwardFlops(s)}.0, "${c.target}", ` +
+    entries.push(`  {"${c.name}", ${problem(c)}, lab::Element::${s.dtype.toUpperCase()}, ${labForwardFlops(s)}.0, ` +
+      `"${c.target}", ` +
       `variants_${i}, ${rows.length}, samples_${i}, sizeof(samples_${i}) / sizeof(samples_${i}[0])},`);
   });
   const harness = ["reference.cuh", "harness.cuh", "driver.cuh"]

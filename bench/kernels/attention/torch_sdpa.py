@@ -1,11 +1,12 @@
-"""Times torch's scaled_dot_product_attention backends on the attention lab's h200 cases, measured the way the lab
-measures (attention_lab's harness): causal, bf16, d = 128, 32 heads, 16,384 tokens per call (B = 16384 / T) at
+"""Times torch's scaled_dot_product_attention backends (FA2, cuDNN, and the memory-efficient one, xformers' kernels) on
+the attention lab's h200 cases, measured the way the lab measures (attention_lab's harness): causal, bf16 (--dtype
+float16: the lab's f16 set), d = 128, 32 heads, 16,384 tokens per call (B = 16384 / T) at
 T = 1k, 4k, 16k; 3 warm-up runs, then --repeats runs each after a write of twice the L2 size, timed with CUDA events,
 the median kept; fwd is the forward call, fwd+bwd the forward plus the backward. TFLOP/s as h200-baselines.md counts
 them (forward 4*B*T*T*H*D halved for causal; fwd+bwd 3.5 times that). Run it in the same job as attention_lab so the
 figures compare like for like:
 
-    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10] [--packed]
+    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10] [--packed] [--dtype float16]
 
 With --packed it times instead the lab's `packed` case: one row of 16,384 tokens holding documents of 64 to 2048
 tokens (the lab's harness draws them; document_lengths below draws the same), causal within each, through torch's
@@ -21,7 +22,8 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.functional import scaled_dot_product_attention
 
-BACKENDS = {"flash (FA2)": SDPBackend.FLASH_ATTENTION, "cuDNN": SDPBackend.CUDNN_ATTENTION}
+BACKENDS = {"flash (FA2)": SDPBackend.FLASH_ATTENTION, "cuDNN": SDPBackend.CUDNN_ATTENTION,
+            "mem-efficient": SDPBackend.EFFICIENT_ATTENTION}
 TOKENS, HEADS, HEAD_DIM = 16384, 32, 128
 
 
@@ -78,6 +80,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--packed", action="store_true", help="the lab's packed-documents case instead")
+    parser.add_argument("--dtype", choices=["bfloat16", "float16"], default="bfloat16",
+                        help="the element type of the h200 cases (the lab's f16 set: float16)")
     args = parser.parse_args()
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
     flush = torch.empty(2 * l2 // 4, dtype=torch.float32, device="cuda")
@@ -86,9 +90,9 @@ def main():
         return packed(flush, args.repeats)
     for t in (1024, 4096, 16384):
         b = TOKENS // t
-        q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-                   for _ in range(3))
-        dout = torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=torch.bfloat16)
+        dtype = getattr(torch, args.dtype)
+        q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype, requires_grad=True) for _ in range(3))
+        dout = torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype)
         flops = 4 * b * t * t * HEADS * HEAD_DIM / 2
         for name, backend in BACKENDS.items():
             with sdpa_kernel(backend):

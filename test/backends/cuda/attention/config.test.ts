@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { TraincError } from "../../../../compiler/diagnostics.ts";
 import {
-  attentionBuffers, defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
+  attentionBuffers, defaultBackwardConfig, defaultForwardConfig, loweringConfigs, renderAttentionBackward,
+  renderAttentionForward, xformersConfigs,
 } from "../../../../backends/cuda/attention/index.ts";
 import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
 import {
@@ -167,6 +168,30 @@ describe("attention launch facts", () => {
     expect(renderAttentionBackward(long)[1]!.grid).toEqual([128, 8, 1]);
     expect(renderAttentionBackward(long)[1]!.code).toContain("const int k0 = static_cast<int>(blockIdx.x) * BC;");
     expect(renderAttentionBackward({ ...llama, causal: false })[1]!.grid).toEqual([32, 8, 4]);
+  });
+
+  it("xformers: its own tiles, never wgmma, a split per key tile unless B x Hq >= 256 over at most two key tiles", () => {
+    expect(xformersConfigs(llama)).toEqual({
+      forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 64, Bc: 64, warps: 4, keySplits: 64 },
+    });
+    const short = { ...llama, B: 8, Tq: 128, Tk: 128, D: 64 };
+    expect(xformersConfigs(short).backward.keySplits).toBe(1);
+    expect(xformersConfigs(short).forward).toEqual({ Br: 64, Bc: 64, warps: 4 });
+    expect(loweringConfigs(llama, "xformers", true)).toEqual(xformersConfigs(llama));
+    expect(loweringConfigs(llama, "flash", true).backward.mainloop).toBe("wgmma");
+    const main = renderAttentionBackward(short, xformersConfigs(short).backward)[1]!;
+    expect(main.grid).toEqual([1, 8, 8]);
+    expect(main.code).toContain("for (int k0 = static_cast<int>(blockIdx.x) * BC; k0 < TK; k0 += KEY_SPLITS * BC) {");
+    expect(xformersConfigs(tiny)).toEqual({ forward: defaultForwardConfig(tiny), backward: defaultBackwardConfig(tiny) });
+  });
+
+  it("refuses key splits outside the 16-bit mma.sync backward, or more splits than key tiles (5306)", () => {
+    const splits = { Br: 64, Bc: 64, warps: 4, keySplits: 2 };
+    expect(errorOf(() => renderAttentionForward(llama, splits)).message).toMatch(/key splits exist only in the 16-bit/);
+    expect(errorOf(() => renderAttentionBackward(llama, { ...splits, warps: 8, mainloop: "wgmma" })).code).toBe(5306);
+    expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 8, keySplits: 1 })).code).toBe(5306);
+    expect(errorOf(() => renderAttentionBackward(llama, { ...splits, keySplits: 65 })).message)
+      .toMatch(/keySplits must be an integer from 1 to the 64 key tiles/);
   });
 
   it("names are content hashes: same spec, same kernel; any change, a new name", () => {

@@ -40,7 +40,7 @@ interface Dumped {
   tensors: { name: string; dtype: string; shape: number[]; values: number[] }[];
 }
 
-function dump(file: string, host: "f32" | "bf16" | "i32"): Dumped {
+function dump(file: string, host: "f32" | "bf16" | "f16" | "i32"): Dumped {
   const r = run(tool, ["dump", file, host]);
   expect(r.stderr).toBe("");
   return JSON.parse(r.stdout) as Dumped;
@@ -49,9 +49,11 @@ function dump(file: string, host: "f32" | "bf16" | "i32"): Dumped {
 const f32Bits = (values: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(values).buffer));
 
 /** The values TypeScript reads from `file` as `dtype`, in the C++ dump's encoding. */
-function expected(file: string, dtype: "f32" | "bf16" | "i32"): Record<string, number[]> {
+function expected(file: string, dtype: "f32" | "bf16" | "f16" | "i32"): Record<string, number[]> {
   const tensors = readSafetensors(file, dtype);
-  const encode = (v: ArrayLike<number>) => (dtype === "f32" ? f32Bits(v) : dtype === "bf16" ? Array.from(v, (x) => encodeFloat(x, 8, 7)) : Array.from(v));
+  const encode = (v: ArrayLike<number>) => (dtype === "f32" ? f32Bits(v)
+    : dtype === "bf16" ? Array.from(v, (x) => encodeFloat(x, 8, 7))
+    : dtype === "f16" ? Array.from(v, (x) => encodeFloat(x, 5, 10)) : Array.from(v));
   return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, encode(t.data)]));
 }
 
@@ -80,7 +82,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "C++ safetensors" : `C++ safetensors (skip
       writeSafetensors(integers, INTEGERS);
     });
 
-    it.each(["f32", "bf16"] as const)("as %s: the same values, rounded to nearest even in one step", (host) => {
+    it.each(["f32", "bf16", "f16"] as const)("as %s: the same values, rounded to nearest even in one step", (host) => {
       const got = dump(floats, host);
       const want = expected(floats, host);
       expect(Object.fromEntries(got.tensors.map((t) => [t.name, t.values]))).toEqual(want);
@@ -119,13 +121,13 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "C++ safetensors" : `C++ safetensors (skip
 
   describe("writes what the TypeScript writer writes", () => {
     const source = path("source");
-    /** What the C++ copy holds in memory: BF16 as bf16, other floats as f32, integers as i32. */
+    /** What the C++ copy holds in memory: BF16 as bf16, F16 as f16, other floats as f32, integers as i32. */
     const inMemory = (): Record<string, Tensor> => {
       const file = SafetensorsFile.open(source);
       try {
         return Object.fromEntries(file.names().map((name) => {
           const stored = file.info(name)!.dtype;
-          const dtype: DType = stored === "bf16" ? "bf16" : stored.startsWith("f") ? "f32" : "i32";
+          const dtype: DType = stored === "bf16" || stored === "f16" ? stored : stored.startsWith("f") ? "f32" : "i32";
           return [name, file.read(name, dtype)];
         }));
       } finally {

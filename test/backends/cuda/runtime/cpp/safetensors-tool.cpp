@@ -22,16 +22,17 @@ using trainc::Stored;
 Host host_of(const std::string& name) {
   if (name == "f32") return Host::F32;
   if (name == "bf16") return Host::BF16;
+  if (name == "f16") return Host::F16;
   return Host::I32;
 }
 
-/** Elements of a host buffer as JSON numbers: f32 bit patterns, bf16 codes, i32 values. */
+/** Elements of a host buffer as JSON numbers: f32 bit patterns, bf16 or f16 codes, i32 values. */
 std::string values_json(Host host, const std::vector<unsigned char>& data, uint64_t count) {
   std::string out = "[";
   for (uint64_t i = 0; i < count; i++) {
     if (i) out += ",";
     if (host == Host::F32) out += std::to_string(trainc::load<uint32_t>(data.data(), i));
-    else if (host == Host::BF16) out += std::to_string(trainc::load<uint16_t>(data.data(), i));
+    else if (host == Host::BF16 || host == Host::F16) out += std::to_string(trainc::load<uint16_t>(data.data(), i));
     else out += std::to_string(trainc::load<int32_t>(data.data(), i));
   }
   return out + "]";
@@ -57,7 +58,7 @@ int dump(const std::string& path, Host host) {
   return 0;
 }
 
-/** Reads every tensor of `in` (BF16 as bf16, other floats as f32, integers as i32) and writes them to `out`. */
+/** Reads every tensor of `in` (BF16 as bf16, F16 as f16, other floats as f32, integers as i32) and writes them to `out`. */
 int copy(const std::string& in, const std::string& out, const std::string& dtype) {
   trainc::SafetensorsReader reader(in);
   std::vector<std::vector<unsigned char>> buffers;
@@ -65,7 +66,10 @@ int copy(const std::string& in, const std::string& out, const std::string& dtype
   buffers.reserve(reader.tensors().size());
   for (const auto& t : reader.tensors()) {
     const auto& info = trainc::stored_info(t.dtype);
-    const Host host = !info.is_float ? Host::I32 : t.dtype == Stored::BF16 ? Host::BF16 : Host::F32;
+    const Host host = !info.is_float            ? Host::I32
+                      : t.dtype == Stored::BF16 ? Host::BF16
+                      : t.dtype == Stored::F16  ? Host::F16
+                                                : Host::F32;
     buffers.emplace_back(t.count * trainc::host_bytes(host));
     reader.read(t.name, host, buffers.back().data(), t.shape);
     tensors.push_back({t.name, t.shape, host, buffers.back().data()});
