@@ -57,19 +57,10 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const rowOffset = dSOffset + (c.producer ? STAGES : 1) * c.Bc * c.Br * 2;
   const listOffset = rowOffset + 2 * STAGES * c.Br * 4;
   const barOffset = listOffset + listBytes(s);
-  const stagingOffset = Math.ceil((barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0)) / 128) * 128;
   return {
-    vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset, stagingOffset,
-    bytes: stagingOffset + (c.dqBulk ? computeGroups(c) * 64 * stagingPitch(s, c) * 4 : 0),
+    vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset,
+    bytes: barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0),
   };
-}
-
-/**
- * Floats per row of a warpgroup's dQ staging tile (dqBulk): its DQ_N columns and 8 more, so the float2 stores of a
- * half-warp (4 rows, 8 bytes per lane) hit distinct banks; rows stay 16-byte aligned for the bulk reductions.
- */
-function stagingPitch(s: AttentionSpec, c: AttentionConfig): number {
-  return dqSplit(s, c).cols + 8;
 }
 
 /** f32 accumulators a thread may hold: S^T and dP^T of one tile plus dK and dV of the walk. */
@@ -178,50 +169,6 @@ const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const float* tDelta = sDelta + stage * BR;`;
 
 /**
- * Statements adding the warpgroup's part of dQ (\`part\`, rows DQ_M * wg + qr0 + lane / 4 (+ 8) of the query tile,
- * columns DQ_C * wg + ...) into dq_accum: f32 atomics per thread, or with dqBulk through the warpgroup's staging tile
- * and one bulk reduction per row, issued by its first warp (which waits for their reads before the next tile's
- * \`sync\`, so the tile is free again when any thread of it passes that barrier).
- */
-function dqAdd(c: AttentionConfig): string {
-  const row = "(static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg";
-  if (!c.dqBulk) {
-    return `    float* dst = dq_accum + ${row} + (lane & 3) * 2;
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
-      if (i < TQ) {
-#pragma unroll
-        for (int nt = 0; nt < DQ_N / 8; ++nt) {
-          red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[4 * nt + 2 * half],
-                        part[4 * nt + 2 * half + 1]);
-        }
-      }
-    }`;
-  }
-  return `    float* staging = reinterpret_cast<float*>(smem + STAGING_OFFSET) + wg * 64 * STAGING_PITCH;
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      float* at = staging + (qr0 + (lane >> 2) + 8 * half) * STAGING_PITCH + (lane & 3) * 2;
-#pragma unroll
-      for (int nt = 0; nt < DQ_N / 8; ++nt) {
-        *reinterpret_cast<float2*>(at + nt * 8) = make_float2(part[4 * nt + 2 * half], part[4 * nt + 2 * half + 1]);
-      }
-    }
-    fence_proxy_async();
-    named_sync(2 + wg, 128);
-    if (warp % 4 == 0) {
-      float* dst = dq_accum + ${row};
-#pragma unroll
-      for (int r = lane; r < 64; r += 32) {
-        const int i = q0 + DQ_M * wg + r;
-        if (i < TQ) bulk_reduce_add(dst + static_cast<long long>(i) * HQ * D, staging + r * STAGING_PITCH, DQ_N * 4);
-      }
-      bulk_commit();
-    }`;
-}
-
-/**
  * The products of one query tile, once its copies are visible to wgmma: S^T and dP^T, then P^T and dS^T (dS^T into
  * tdS), dV and dK, then (after \`sync\`, once every warpgroup's dS is in tdS) dQ, added into dq_accum. \`released\` runs
  * once every product has landed (the query tile is no longer read).
@@ -252,7 +199,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
 #pragma unroll
     for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
-    fence_proxy_async();${c.dqBulk ? "\n    if (warp % 4 == 0) bulk_wait_read<0>();" : ""}
+    fence_proxy_async();
     ${sync};
     float part[DQ_N / 2];
     zero(part);
@@ -267,12 +214,18 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-${dqAdd(c)}`;
-}
-
-/** With dqBulk, the statement that keeps the block alive until its last bulk reductions have landed. */
-function dqDrain(c: AttentionConfig): string {
-  return c.dqBulk ? "  if (warp % 4 == 0) bulk_wait<0>();\n" : "";
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
+      if (i < TQ) {
+#pragma unroll
+        for (int nt = 0; nt < DQ_N / 8; ++nt) {
+          red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[4 * nt + 2 * half],
+                        part[4 * nt + 2 * half + 1]);
+        }
+      }
+    }`;
 }
 
 /** Statements storing dK (scaled) and dV of the thread's two keys. */
@@ -318,7 +271,7 @@ ${products(s, c, "__syncthreads()", "")}
   }
 
   cp_async_wait<0>();
-${dqDrain(c)}${KEY_STORES}`;
+${KEY_STORES}`;
 }
 
 /**
@@ -367,7 +320,7 @@ ${QUERY_TILE}
 ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
   }
-${dqDrain(c)}${KEY_STORES}`;
+${KEY_STORES}`;
 }
 
 /** The main 16-bit backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
@@ -390,16 +343,13 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
-      ...(c.dqBulk ? [["int", "STAGING_OFFSET", at.stagingOffset], ["int", "STAGING_PITCH", stagingPitch(s, c)]] as
-        [string, string, number][] : []),
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",
-      "fast_exp2", ...(c.dqBulk ? [] : ["red_add_f32x2"] as const), "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
+      "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
-      ...(c.producer ? PRODUCER_PRIMITIVES : []),
-      ...(c.dqBulk ? ["named_sync", "bulk_reduce_add", "bulk_commit", "bulk_wait_read", "bulk_wait"] as const : [])],
+      ...(c.producer ? PRODUCER_PRIMITIVES : [])],
     helpers: [renderTileHelpers(s.D, groups * 128, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),

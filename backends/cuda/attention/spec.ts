@@ -61,12 +61,6 @@ export interface AttentionConfig {
    * walking key tiles split, split + keySplits, ... one after another; absent: one block per key tile.
    */
   readonly keySplits?: number;
-  /**
-   * The wgmma backward only: each warpgroup stages its part of dQ in shared memory and one of its warps adds it into
-   * dq_accum by the TMA's bulk reductions (cp.reduce.async.bulk, a row per instruction), instead of every thread
-   * issuing f32 atomics (FlashAttention-3's dQ path).
-   */
-  readonly dqBulk?: boolean;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -136,7 +130,7 @@ function checkHeadDim(s: AttentionSpec): void {
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
   return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}` +
-    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}${c.dqBulk ? " dqBulk" : ""}`;
+    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

@@ -49,11 +49,6 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   named_sync: "inline void named_sync(int id, int count) { emu_named_sync(id, count); }",
   setmaxnreg_inc: "template <int N>\ninline void setmaxnreg_inc() {}",
   setmaxnreg_dec: "template <int N>\ninline void setmaxnreg_dec() {}",
-  bulk_reduce_add: "inline void bulk_reduce_add(float* dst, const float* src, int bytes) " +
-    "{ emu_bulk_reduce_add(dst, src, bytes); }",
-  bulk_commit: "inline void bulk_commit() { emu_bulk_commit(); }",
-  bulk_wait_read: "template <int N>\ninline void bulk_wait_read() { emu_bulk_wait(N); }",
-  bulk_wait: "template <int N>\ninline void bulk_wait() { emu_bulk_wait(N); }",
   ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +
     `wgmma_ss_n${n}(float (&d)[${n / 2}], unsigned long long da, unsigned long long db) ` +
     `{ emu_wgmma_ss<${n}>(d, da, db, TA, TB, ${F16}); }`])),

@@ -44,8 +44,6 @@
 struct uint4 { unsigned x, y, z, w; };
 struct uint2 { unsigned x, y; };
 struct float4 { float x, y, z, w; };
-struct float2 { float x, y; };
-inline float2 make_float2(float x, float y) { return {x, y}; }
 struct __nv_bfloat16 { unsigned short bits; };
 struct __half { unsigned short bits; };
 struct emu_dim3 { int x, y, z; };
@@ -67,8 +65,6 @@ struct Fiber {
   std::vector<std::vector<Copy>> committed;
   std::vector<std::function<void()>> open_products;  // wgmma issued since the last commit
   std::vector<std::vector<std::function<void()>>> committed_products;
-  std::vector<std::function<void()>> open_bulk;  // bulk reductions issued since the last bulk commit
-  std::vector<std::vector<std::function<void()>>> committed_bulk;
   bool done = false;
 };
 
@@ -167,10 +163,6 @@ inline void fiber_main() {
   (*body)();
   if (!current->open_products.empty() || !current->committed_products.empty()) {
     std::fprintf(stderr, "emu: thread %d returned with wgmma products it never waited for\n", current->index.x);
-    std::abort();
-  }
-  if (!current->open_bulk.empty() || !current->committed_bulk.empty()) {
-    std::fprintf(stderr, "emu: thread %d returned with bulk reductions it never waited for\n", current->index.x);
     std::abort();
   }
   land(current->open_group);
@@ -525,30 +517,4 @@ inline bool emu_any_sync(bool p) {
 inline void emu_red_add(float* p, float a) {
   std::lock_guard<std::mutex> hold(emu::atomics);
   *p += a;
-}
-
-// cp.reduce.async.bulk ... add.f32, emulated at the latest moment the hardware allows: when the issuing thread waits
-// for its group (so a source overwritten before that wait shows up as a wrong result).
-inline void emu_bulk_reduce_add(float* dst, const float* src, int bytes) {
-  if (bytes % 16 != 0 || reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0) {
-    std::fprintf(stderr, "emu: bulk reduction of %d bytes from %p to %p is not 16-byte aligned\n", bytes,
-                 static_cast<const void*>(src), static_cast<void*>(dst));
-    std::abort();
-  }
-  emu::current->open_bulk.push_back([=] {
-    for (int e = 0; e < bytes / 4; ++e) emu_red_add(dst + e, src[e]);
-  });
-}
-
-inline void emu_bulk_commit() {
-  emu::current->committed_bulk.push_back(std::move(emu::current->open_bulk));
-  emu::current->open_bulk.clear();
-}
-
-inline void emu_bulk_wait(size_t pending) {
-  auto& groups = emu::current->committed_bulk;
-  while (groups.size() > pending) {
-    for (auto& op : groups.front()) op();
-    groups.erase(groups.begin());
-  }
 }
