@@ -7,6 +7,7 @@
 import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
 import { checkPositiveInteger } from "./dataset.ts";
+import { where } from "./read-rows.ts";
 import { makeRandom, shuffledIndices } from "../random.ts";
 import { IGNORE_INDEX, type TokenizedRow } from "./types.ts";
 
@@ -148,7 +149,7 @@ function checkOptions(rows: readonly TokenizedRow[], options: BatchOptions): num
   if (long !== undefined) {
     fail(
       DataError.rowTooLong,
-      `${long.file}:${long.line}: row has ${long.input_ids.length} tokens, more than sequence_len ${options.sequenceLen}`,
+      `${where(long)}: row has ${long.input_ids.length} tokens, more than sequence_len ${options.sequenceLen}`,
       "load rows with loadDatasets, which drops or truncates rows longer than sequence_len",
     );
   }

@@ -2,7 +2,7 @@
 // dataset file (and line where there is one) and says what to change.
 //
 //   6201  dataset file not found (names every path tried)
-//   6202  dataset file of a kind not read yet (not .json / .jsonl), or a folder
+//   6202  dataset file of a kind not read yet (not .json / .jsonl / .parquet), or a folder
 //   6203  a JSON Lines line is not valid JSON (file:line)
 //   6204  a .json file is not valid JSON, or not a list of rows (file:line:column)
 //   6205  a row is not a JSON object (file:line)
@@ -20,6 +20,7 @@
 //   6217  a chat_template dataset has no usable template, or its .jinja file is missing (names the key and what to set)
 //   6218  a chat_template row's messages are malformed, or the template fails to render them (file:line, field)
 //   6219  a dataset entry key its format does not read yet (names the entry and the key)
+//   6220  a Parquet file the reader cannot decode (names the file and the reader's message), or an integer past 2^53
 
 /** The data path's error codes by name. */
 export const DataError = {
@@ -42,4 +43,5 @@ export const DataError = {
   noChatTemplate: 6217,
   badChatRow: 6218,
   unreadKey: 6219,
+  badParquetFile: 6220,
 } as const;

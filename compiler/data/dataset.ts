@@ -91,7 +91,7 @@ function pathOf(entry: DatasetEntry, index: number): string {
   return fail(
     DataError.missingPath,
     `datasets[${index}] has no path`,
-    "set datasets[].path to a local .jsonl or .json file",
+    "set datasets[].path to a local .jsonl, .json or .parquet file",
   );
 }
 
@@ -148,7 +148,7 @@ function filterByLength(
 function rowTooLong(row: TokenizedRow, length: number, limit: number): never {
   return fail(
     DataError.rowTooLong,
-    `${row.file}:${row.line}: row has ${length} tokens, more than sequence_len ${limit}`,
+    `${where(row)}: row has ${length} tokens, more than sequence_len ${limit}`,
     "raise sequence_len, shorten the row, or set excess_length_strategy to drop or truncate",
   );
 }

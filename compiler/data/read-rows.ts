@@ -1,6 +1,7 @@
 // Reads the raw rows of one local dataset file, each with the line it starts on, for the format loaders.
 // `.jsonl` is JSON Lines (one row per non-blank line). `.json` is a JSON list of rows, or JSON Lines when the text does
-// not start with `[` (the Hugging Face json loader accepts both in a .json file).
+// not start with `[` (the Hugging Face json loader accepts both in a .json file). `.parquet` is a Parquet table, a row
+// per table row (parquet.ts), numbered from 1 in place of a line.
 // Also resolves a dataset path with the rule every config path follows (compiler/config/paths.ts).
 // Invariants: rows come in file order; `line` is 1-based; a malformed file throws before any row is returned.
 import { readFileSync, statSync } from "node:fs";
@@ -8,18 +9,22 @@ import { extname } from "node:path";
 import { resolveConfigPath } from "../config/paths.ts";
 import { fail } from "../diagnostics.ts";
 import { DataError } from "./codes.ts";
+import { readParquetObjects } from "./parquet.ts";
 
 /** One raw row and where it came from. */
 export interface SourceRow {
   readonly value: unknown;
   readonly file: string;
+  /** The 1-based line the row starts on; in a Parquet file, the row's 1-based number. */
   readonly line: number;
 }
 
-/** `file:line`, the way errors name a row. */
-export function where(row: SourceRow): string {
-  return `${row.file}:${row.line}`;
+/** `file:line` (`file row N` in a Parquet file), the way errors name a row. */
+export function where(row: Pick<SourceRow, "file" | "line">): string {
+  return isParquet(row.file) ? `${row.file} row ${row.line}` : `${row.file}:${row.line}`;
 }
+
+const isParquet = (file: string) => extname(file).toLowerCase() === ".parquet";
 
 /**
  * The file a dataset `path` names: an absolute path as is; a relative one against `cwd` first, then against
@@ -31,24 +36,25 @@ export function resolveDatasetPath(path: string, configDir: string | undefined, 
     fail(
       DataError.fileNotFound,
       `dataset path ${JSON.stringify(path)} not found (tried ${tried.join(", ")})`,
-      "give the path of a local .jsonl or .json file, relative to the current directory or to the config file; " +
+      "give the path of a local .jsonl, .json or .parquet file, relative to the current directory or to the config file; " +
         "trainc does not download datasets from a hub",
     );
   }
   return found;
 }
 
-/** Every row of a .jsonl or .json file, with its line number. */
+/** Every row of a .jsonl, .json or .parquet file, with its line (row) number. */
 export function readRows(file: string): SourceRow[] {
   const ext = extname(file).toLowerCase();
-  if (statSync(file).isDirectory() || (ext !== ".jsonl" && ext !== ".json")) {
+  if (statSync(file).isDirectory() || (ext !== ".jsonl" && ext !== ".json" && ext !== ".parquet")) {
     fail(
       DataError.unsupportedFile,
       `dataset ${file} is ${statSync(file).isDirectory() ? "a folder" : `a ${ext || "extensionless"} file`}; ` +
-        "trainc reads .jsonl and .json files for now",
+        "trainc reads .jsonl, .json and .parquet files",
       "convert the data to JSON Lines (one JSON object per line) and point datasets[].path at that file",
     );
   }
+  if (isParquet(file)) return readParquetObjects(file).map((value, i) => ({ value, file, line: i + 1 }));
   const text = readFileSync(file, "utf8").replace(/^\uFEFF/, "");
   const isList = ext === ".json" && text.trimStart().startsWith("[");
   return isList ? readJsonList(file, text) : readJsonLines(file, text);
