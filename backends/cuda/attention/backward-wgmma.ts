@@ -67,11 +67,22 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
 const MAX_ACCUMULATORS = 192;
 
 /**
- * How the warpgroups share dQ = dS K (M = Br queries): with Br = 64 each computes all rows and D / warpgroups columns;
- * with Br = 128 (two warpgroups) each computes its 64 rows and every column.
+ * How the warpgroups share dQ = dS K (M = Br queries, K = the Bc keys): with Br = 64 each computes all rows and
+ * D / warpgroups columns over every key, or with dqKeys every column over its own 64 keys; with Br = 128 (two
+ * warpgroups) each computes its 64 rows and every column over every key. Warpgroup g's product covers rows from
+ * rows * g, columns from cols * g when it takes a share of them, and key steps (16 keys) from keySteps * g when it
+ * takes only its own.
  */
-function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number; readonly cols: number } {
-  return c.Br === 64 ? { rows: 0, cols: s.D / computeGroups(c) } : { rows: 64, cols: s.D };
+function dqSplit(s: AttentionSpec, c: AttentionConfig) {
+  if (c.dqKeys) return { rows: 0, cols: s.D, columnShare: false, keySteps: 4, ownKeys: true };
+  return c.Br === 64
+    ? { rows: 0, cols: s.D / computeGroups(c), columnShare: true, keySteps: c.Bc / 16, ownKeys: false }
+    : { rows: 64, cols: s.D, columnShare: false, keySteps: c.Bc / 16, ownKeys: false };
+}
+
+/** The barrier before dQ: every warpgroup's dS written (\`all\`), or with dqKeys only this warpgroup's. */
+function dqBarrier(c: AttentionConfig, all: string): string {
+  return c.dqKeys ? "named_sync(2 + wg, 128)" : all;
 }
 
 /** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
@@ -82,6 +93,7 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   if (c.Br !== 64 && !(c.Br === 128 && groups === 2)) {
     badConfig(kernel, c, "Br must be 64, or 128 with two warpgroups (dQ puts the queries on wgmma's M, 64 per warpgroup)");
   }
+  if (c.dqKeys && c.Br !== 64) badConfig(kernel, c, "dqKeys needs Br = 64 (a warpgroup's dQ is then 64 x D)");
   if (c.Br + s.D > MAX_ACCUMULATORS) {
     badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
@@ -206,15 +218,20 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(part);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < BC / 16; ++kk) {
-      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
+    for (int kk = 0; kk < DQ_K; ++kk) {
+      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, DQ_KS * wg + kk),
+                                          n_major<BC>(sK, DQ_C * wg, DQ_KS * wg + kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
+${c.dqWide ? DQ_WIDE : DQ_PAIRS}`;
+}
+
+/** dQ into dq_accum: each thread's column pairs, one 8-byte atomic each. */
+const DQ_PAIRS = `    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
@@ -226,7 +243,25 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
         }
       }
     }`;
-}
+
+/**
+ * dQ into dq_accum by 16-byte atomics: of each two n8 tiles, the even lane of a pair adds 4 columns of the first
+ * (its pair and its partner's), the odd lane 4 of the second.
+ */
+const DQ_WIDE = `    const bool odd = (lane & 1) != 0;
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
+#pragma unroll
+      for (int nt = 0; nt < DQ_N / 8; nt += 2) {
+        const float* x = part + 4 * nt + 2 * half;
+        const float* y = x + 4;
+        const float r0 = shfl_xor(odd ? x[0] : y[0], 1), r1 = shfl_xor(odd ? x[1] : y[1], 1);
+        const float4 v = odd ? make_float4(r0, r1, y[0], y[1]) : make_float4(x[0], x[1], r0, r1);
+        if (i < TQ) red_add_f32x4(dst + static_cast<long long>(i) * HQ * D + (nt + (odd ? 1 : 0)) * 8, v);
+      }
+    }`;
 
 /** Statements storing dK (scaled) and dV of the thread's two keys. */
 const KEY_STORES = `#pragma unroll
@@ -264,7 +299,7 @@ ${QUERY_TILE}
                       kvh * GROUP + nh, tile_at(w, nf) * BR);
     }
     cp_async_commit();
-${products(s, c, "__syncthreads()", "")}
+${products(s, c, dqBarrier(c, "__syncthreads()"), "")}
     hh = nh;
     f = nf;
     stage ^= 1;
@@ -317,7 +352,7 @@ ${QUERY_TILE}
     half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
+${products(s, c, dqBarrier(c, "named_sync(1, COMPUTE_THREADS)"), "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
   }
 ${KEY_STORES}`;
@@ -340,16 +375,17 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc],
       ...(c.producer ? [] : [["int", "THREADS", threads] as [string, string, number]]),
-      ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
+      ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.columnShare ? dq.cols : 0],
+      ["int", "DQ_K", dq.keySteps], ["int", "DQ_KS", dq.ownKeys ? dq.keySteps : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",
-      "fast_exp2", "red_add_f32x2", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
+      "fast_exp2", ...(c.dqWide ? ["red_add_f32x4", "shfl_xor"] as const : ["red_add_f32x2"] as const), "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
-      ...(c.producer ? PRODUCER_PRIMITIVES : [])],
+      ...(c.producer ? PRODUCER_PRIMITIVES : c.dqKeys ? ["named_sync"] as const : [])],
     helpers: [renderTileHelpers(s.D, groups * 128, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),

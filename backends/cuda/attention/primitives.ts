@@ -13,7 +13,7 @@ import { HALF_TYPES, type HalfDType, type HalfType } from "../half.ts";
 export type Primitive =
   | "shared_base" | "smem_addr" | "cp_async16" | "cp_async4" | "cp_async_commit" | "cp_async_wait" | "ldsm_x4"
   | "ldsm_x4_t" | "mma_16816" | "pack_half" | "half_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
-  | "red_add_f32x2" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
+  | "red_add_f32x2" | "red_add_f32x4" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
   | "wgmma_wait" | "fence_operands" | "mbar_init" | "mbar_wait" | "mbar_arrive" | "cp_async_arrive" | "named_sync"
   | "setmaxnreg_inc" | "setmaxnreg_dec" | WgmmaPrimitive;
 
@@ -159,6 +159,10 @@ __device__ __forceinline__ void red_add_f32(float* p, float a) {
   red_add_f32x2: `// p[0] += a, p[1] += b atomically (p 8-byte aligned, global memory; one vector reduction on sm_90).
 __device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
   atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));
+}`,
+  red_add_f32x4: `// p[0..3] += v atomically (p 16-byte aligned, global memory; one vector reduction on sm_90).
+__device__ __forceinline__ void red_add_f32x4(float* p, float4 v) {
+  atomicAdd(reinterpret_cast<float4*>(p), v);
 }`,
   shared_base_1024: `// Base of the block's dynamic shared memory rounded up to a 1024-byte shared address (wgmma's 128-byte swizzle
 // repeats every 1024 bytes, so tiles it reads start on such a boundary); the kernel asks for 1024 bytes more.

@@ -44,6 +44,7 @@
 struct uint4 { unsigned x, y, z, w; };
 struct uint2 { unsigned x, y; };
 struct float4 { float x, y, z, w; };
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 struct __nv_bfloat16 { unsigned short bits; };
 struct __half { unsigned short bits; };
 struct emu_dim3 { int x, y, z; };
