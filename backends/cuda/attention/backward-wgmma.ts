@@ -1,7 +1,7 @@
 // FlashAttention-style backward kernel for bf16 / f16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
-// for each query head of its GQA group; dq goes by f32 atomics into dq_accum. What changes is who holds what:
+// for each query head of its GQA group; dq goes by 16-byte f32 atomics into dq_accum. What changes is who holds what:
 //   - computing warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * computing warpgroups;
 //   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
@@ -67,22 +67,13 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
 const MAX_ACCUMULATORS = 192;
 
 /**
- * How the warpgroups share dQ = dS K (M = Br queries, K = the Bc keys): with Br = 64 each computes all rows and
- * D / warpgroups columns over every key, or with dqKeys every column over its own 64 keys; with Br = 128 (two
- * warpgroups) each computes its 64 rows and every column over every key. Warpgroup g's product covers rows from
- * rows * g, columns from cols * g when it takes a share of them, and key steps (16 keys) from keySteps * g when it
- * takes only its own.
+ * How the warpgroups share dQ = dS K (M = Br queries): with Br = 64 each computes all rows and D / warpgroups columns;
+ * with Br = 128 (two warpgroups) each computes its 64 rows and every column. (Each warpgroup over its own 64 keys
+ * instead, so that none waits for another's dS, measured slower on the H200: it doubles the atomics, 336 -> 272
+ * TFLOP/s fwd+bwd at T = 4k, d = 128.)
  */
-function dqSplit(s: AttentionSpec, c: AttentionConfig) {
-  if (c.dqKeys) return { rows: 0, cols: s.D, columnShare: false, keySteps: 4, ownKeys: true };
-  return c.Br === 64
-    ? { rows: 0, cols: s.D / computeGroups(c), columnShare: true, keySteps: c.Bc / 16, ownKeys: false }
-    : { rows: 64, cols: s.D, columnShare: false, keySteps: c.Bc / 16, ownKeys: false };
-}
-
-/** The barrier before dQ: every warpgroup's dS written (\`all\`), or with dqKeys only this warpgroup's. */
-function dqBarrier(c: AttentionConfig, all: string): string {
-  return c.dqKeys ? "named_sync(2 + wg, 128)" : all;
+function dqSplit(s: AttentionSpec, c: AttentionConfig): { readonly rows: number; readonly cols: number } {
+  return c.Br === 64 ? { rows: 0, cols: s.D / computeGroups(c) } : { rows: 64, cols: s.D };
 }
 
 /** Throws 5306/5307 unless the config fits this kernel: Br 64 or 128, one or two warpgroups, registers, shared memory. */
@@ -93,7 +84,6 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   if (c.Br !== 64 && !(c.Br === 128 && groups === 2)) {
     badConfig(kernel, c, "Br must be 64, or 128 with two warpgroups (dQ puts the queries on wgmma's M, 64 per warpgroup)");
   }
-  if (c.dqKeys && c.Br !== 64) badConfig(kernel, c, "dqKeys needs Br = 64 (a warpgroup's dQ is then 64 x D)");
   if (c.Br + s.D > MAX_ACCUMULATORS) {
     badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
@@ -218,37 +208,25 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(part);
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < DQ_K; ++kk) {
-      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, DQ_KS * wg + kk),
-                                          n_major<BC>(sK, DQ_C * wg, DQ_KS * wg + kk));
+    for (int kk = 0; kk < BC / 16; ++kk) {
+      ${wgmmaPrimitive("ss", dqSplit(s, c).cols)}<1, 1>(part, n_major<BC>(tdS, DQ_M * wg, kk), n_major<BC>(sK, DQ_C * wg, kk));
     }
     wgmma_commit();
     wgmma_wait<0>();
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-${c.dqWide ? DQ_WIDE : DQ_PAIRS}`;
+${DQ_ADD}`;
 }
-
-/** dQ into dq_accum: each thread's column pairs, one 8-byte atomic each. */
-const DQ_PAIRS = `    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
-#pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
-      if (i < TQ) {
-#pragma unroll
-        for (int nt = 0; nt < DQ_N / 8; ++nt) {
-          red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[4 * nt + 2 * half],
-                        part[4 * nt + 2 * half + 1]);
-        }
-      }
-    }`;
 
 /**
  * dQ into dq_accum by 16-byte atomics: of each two n8 tiles, the even lane of a pair adds 4 columns of the first
- * (its pair and its partner's), the odd lane 4 of the second.
+ * (its pair and its partner's), the odd lane 4 of the second. The H200 lab measured this against one 8-byte atomic
+ * per column pair at +5% fwd+bwd (causal d = 128: 333 -> 349 TFLOP/s at T = 4k, 390 -> 413 at 16k; 301 -> 310 at the
+ * Llama-3.2-1B shape); staging dQ in shared memory for the TMA's bulk reductions, a row per instruction, was slower
+ * (331 -> 293 at 4k).
  */
-const DQ_WIDE = `    const bool odd = (lane & 1) != 0;
+const DQ_ADD = `    const bool odd = (lane & 1) != 0;
     float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -299,7 +277,7 @@ ${QUERY_TILE}
                       kvh * GROUP + nh, tile_at(w, nf) * BR);
     }
     cp_async_commit();
-${products(s, c, dqBarrier(c, "__syncthreads()"), "")}
+${products(s, c, "__syncthreads()", "")}
     hh = nh;
     f = nf;
     stage ^= 1;
@@ -352,7 +330,7 @@ ${QUERY_TILE}
     half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-${products(s, c, dqBarrier(c, "named_sync(1, COMPUTE_THREADS)"), "mbar_arrive(q_empty + stage);")}
+${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
   }
 ${KEY_STORES}`;
@@ -375,17 +353,16 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "TQ", s.Tq], ["int", "TK", s.Tk], ["int", "HQ", s.Hq], ["int", "HK", s.Hk], ["int", "D", s.D],
       ["int", "GROUP", s.Hq / s.Hk], ["int", "BR", c.Br], ["int", "BC", c.Bc],
       ...(c.producer ? [] : [["int", "THREADS", threads] as [string, string, number]]),
-      ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.columnShare ? dq.cols : 0],
-      ["int", "DQ_K", dq.keySteps], ["int", "DQ_KS", dq.ownKeys ? dq.keySteps : 0],
+      ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",
-      "fast_exp2", ...(c.dqWide ? ["red_add_f32x4", "shfl_xor"] as const : ["red_add_f32x2"] as const), "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
+      "fast_exp2", "red_add_f32x4", "shfl_xor", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
       "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
-      ...(c.producer ? PRODUCER_PRIMITIVES : c.dqKeys ? ["named_sync"] as const : [])],
+      ...(c.producer ? PRODUCER_PRIMITIVES : [])],
     helpers: [renderTileHelpers(s.D, groups * 128, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),

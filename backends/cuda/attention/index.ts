@@ -101,13 +101,6 @@ function checkProducer(kernel: string, s: AttentionSpec, c: AttentionConfig): vo
   }
 }
 
-/** dQ over each warpgroup's own keys exists only in the wgmma backward (5306). */
-function checkDqKeys(kernel: string, c: AttentionConfig, backward: boolean): void {
-  if (c.dqKeys && (!backward || c.mainloop !== "wgmma")) {
-    badConfig(kernel, c, "dQ over each warpgroup's own keys exists only in the wgmma backward (mainloop wgmma)");
-  }
-}
-
 /** Key splits exist only in the mma.sync backward (5306). */
 function checkKeySplits(kernel: string, s: AttentionSpec, c: AttentionConfig, backward: boolean): void {
   if (c.keySplits !== undefined && (!backward || !isHalf(s.dtype) || c.mainloop === "wgmma")) {
@@ -122,7 +115,6 @@ export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig
   checkBlockTiles("attention forward", s, config);
   checkProducer("attention forward", s, config);
   checkKeySplits("attention forward", s, config, false);
-  checkDqKeys("attention forward", config, false);
   if (s.dtype === "f32") return renderForwardSimt(s, config);
   return config.mainloop === "wgmma" ? renderForwardWgmma(s, config) : renderForwardMma(s, config);
 }
@@ -134,7 +126,6 @@ export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfi
   checkBlockTiles("attention backward", s, config);
   checkProducer("attention backward", s, config);
   checkKeySplits("attention backward", s, config, true);
-  checkDqKeys("attention backward", config, true);
   if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
   return [renderBackwardPrep(s), main, renderBackwardDq(s)];

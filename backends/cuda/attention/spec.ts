@@ -61,14 +61,6 @@ export interface AttentionConfig {
    * walking key tiles split, split + keySplits, ... one after another; absent: one block per key tile.
    */
   readonly keySplits?: number;
-  /**
-   * The wgmma backward with Br = 64 only: each warpgroup computes dQ over its own 64 keys (every column, so twice the
-   * atomics) instead of D / warpgroups columns over every key, so no warpgroup waits for another's dS (FlashAttention-3's
-   * split).
-   */
-  readonly dqKeys?: boolean;
-  /** The wgmma backward: dQ atomics of 16 bytes (lane pairs swap halves first) instead of 8. */
-  readonly dqWide?: boolean;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -138,7 +130,7 @@ function checkHeadDim(s: AttentionSpec): void {
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
   return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}` +
-    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}${c.dqKeys ? " dqKeys" : ""}${c.dqWide ? " dqWide" : ""}`;
+    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

@@ -41,11 +41,7 @@ const H200_TARGETS: Record<number, string> = {
  */
 function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
   return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } },
-    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
-    { backward: { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", dqKeys: true } },
-    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqKeys: true } },
-    { backward: { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", dqWide: true } },
-    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqWide: true } }];
+    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } }];
 }
 
 /** Beside the default forward (on the lab's sm_90a, wgmma): other wgmma tiles, with and without a producer warpgroup,
@@ -135,7 +131,6 @@ const D64_VARIANTS: readonly Variant[] = [
   { backward: { Br: 64, Bc: 64, warps: 8 } },
   { backward: { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" } },
   { backward: { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
-  { backward: { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqWide: true } },
   ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }),
 ];
 

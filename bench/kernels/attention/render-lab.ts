@@ -35,7 +35,7 @@ function setup(k: KernelSource): string {
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
   const tiling = (c: AttentionConfig) =>
     `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}` +
-    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}${c.dqKeys ? " dqk" : ""}${c.dqWide ? " v4" : ""}`;
+    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}`;
   return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_540dab57d66f","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_6b66262f069b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_540dab57d66f_detail {
+namespace attn_bwd_wgmma_6b66262f069b_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -76,9 +76,15 @@ __device__ __forceinline__ float fast_exp2(float x) {
   return y;
 }
 
-// p[0] += a, p[1] += b atomically (p 8-byte aligned, global memory; one vector reduction on sm_90).
-__device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
-  atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));
+// The value v of lane (lane ^ mask) of the warp (all 32 lanes take part).
+template <typename T>
+__device__ __forceinline__ T shfl_xor(T v, int mask) {
+  return __shfl_xor_sync(0xffffffffu, v, mask);
+}
+
+// p[0..3] += v atomically (p 16-byte aligned, global memory; one vector reduction on sm_90).
+__device__ __forceinline__ void red_add_f32x4(float* p, float4 v) {
+  atomicAdd(reinterpret_cast<float4*>(p), v);
 }
 
 // Base of the block's dynamic shared memory rounded up to a 1024-byte shared address (wgmma's 128-byte swizzle
@@ -344,9 +350,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_540dab57d66f_detail
+}  // namespace attn_bwd_wgmma_6b66262f069b_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_540dab57d66f(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6b66262f069b(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -357,7 +363,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_540dab57d66f
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_540dab57d66f_detail;
+  using namespace attn_bwd_wgmma_6b66262f069b_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -469,16 +475,18 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_540dab57d66f
     fence_operands(acc_k);
     fence_operands(part);
     mbar_arrive(q_empty + stage);
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 3) * 2;
+    const bool odd = (lane & 1) != 0;
+    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
-      if (i < TQ) {
 #pragma unroll
-        for (int nt = 0; nt < DQ_N / 8; ++nt) {
-          red_add_f32x2(dst + static_cast<long long>(i) * HQ * D + nt * 8, part[4 * nt + 2 * half],
-                        part[4 * nt + 2 * half + 1]);
-        }
+      for (int nt = 0; nt < DQ_N / 8; nt += 2) {
+        const float* x = part + 4 * nt + 2 * half;
+        const float* y = x + 4;
+        const float r0 = shfl_xor(odd ? x[0] : y[0], 1), r1 = shfl_xor(odd ? x[1] : y[1], 1);
+        const float4 v = odd ? make_float4(r0, r1, y[0], y[1]) : make_float4(x[0], x[1], r0, r1);
+        if (i < TQ) red_add_f32x4(dst + static_cast<long long>(i) * HQ * D + (nt + (odd ? 1 : 0)) * 8, v);
       }
     }
     more = advance(hh, f, w);
