@@ -117,7 +117,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, a
 
   beforeAll(() => {
     results = runEmulated(CASES.map((c) => emuCase(c, inputs.get(c.name)!)), modes);
-  }, 240_000);
+  }, 480_000);
 
   const runs = CASES.flatMap((c) => modes.map((mode) => [`${c.name}, ${mode}`, c, mode] as const));
   it.each(runs)("%s", (_, c, mode) => {

@@ -34,6 +34,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "../../half-bits.h"
+
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -346,52 +348,20 @@ inline float __uint_as_float(unsigned bits) {
   return f;
 }
 
-inline float emu_bf16_to_f32(unsigned short b) {
-  const unsigned bits = static_cast<unsigned>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-inline unsigned short emu_f32_to_bf16(float f) {
-  unsigned bits;
-  std::memcpy(&bits, &f, 4);
-  if (std::isnan(f)) return 0x7fc0;
-  return static_cast<unsigned short>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
-
-inline float __bfloat162float(__nv_bfloat16 x) { return emu_bf16_to_f32(x.bits); }
-inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {emu_f32_to_bf16(x)}; }
-
-// f16 bits -> float (exact: normals, subnormals, infinities; NaN stays NaN).
-inline float emu_f16_to_f32(unsigned short b) {
-  const int exponent = (b >> 10) & 0x1F, mantissa = b & 0x3FF;
-  const float sign = (b & 0x8000) ? -1.0f : 1.0f;
-  if (exponent == 0x1F) return mantissa ? NAN : sign * INFINITY;
-  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
-  return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-}
-
-// float -> f16 bits, rounded to nearest even, with subnormals and overflow to infinity.
-inline unsigned short emu_f32_to_f16(float f) {
-  const unsigned short sign = std::signbit(f) ? 0x8000 : 0;
-  if (std::isnan(f)) return sign | 0x7E00;
-  const float a = std::fabs(f);
-  if (a >= 65520.0f) return sign | 0x7C00;
-  const int e = a < 0x1p-14f ? -14 : std::ilogb(a);
-  const unsigned q = static_cast<unsigned>(std::nearbyint(std::ldexp(a, 10 - e)));
-  if (e == -14 && q < 0x400) return static_cast<unsigned short>(sign | q);
-  return static_cast<unsigned short>(sign | (((e + 15) << 10) + (q - 0x400)));
-}
-
-inline float __half2float(__half x) { return emu_f16_to_f32(x.bits); }
-inline __half __float2half_rn(float x) { return {emu_f32_to_f16(x)}; }
+inline float __bfloat162float(__nv_bfloat16 x) { return half_bits::bf16_to_float(x.bits); }
+inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {half_bits::float_to_bf16(x)}; }
+inline float __half2float(__half x) { return half_bits::f16_to_float(x.bits); }
+inline __half __float2half_rn(float x) { return {half_bits::float_to_f16(x)}; }
 inline __half __ushort_as_half(unsigned short b) { return {b}; }
 
 // The float value of 16 bits of the kernel's half type (f16 when f16, else bf16).
-inline float emu_to_f32(unsigned short b, bool f16) { return f16 ? emu_f16_to_f32(b) : emu_bf16_to_f32(b); }
+inline float emu_to_f32(unsigned short b, bool f16) {
+  return f16 ? half_bits::f16_to_float(b) : half_bits::bf16_to_float(b);
+}
 
-inline unsigned short emu_from_f32(float x, bool f16) { return f16 ? emu_f32_to_f16(x) : emu_f32_to_bf16(x); }
+inline unsigned short emu_from_f32(float x, bool f16) {
+  return f16 ? half_bits::float_to_f16(x) : half_bits::float_to_bf16(x);
+}
 
 inline unsigned emu_pack(float lo, float hi, bool f16) {
   return emu_from_f32(lo, f16) | (static_cast<unsigned>(emu_from_f32(hi, f16)) << 16);

@@ -17,9 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <limits>
 #include <type_traits>
 #include <vector>
+
+#include "../../half-bits.h"
 
 #define __global__
 #define __device__
@@ -250,22 +251,6 @@ inline void ldmatrix_x4(unsigned (&out)[4], const void* p, bool trans) {
   sync_warp();
 }
 
-inline float bf16_bits_to_float(uint16_t bits) {
-  const uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// The value of f16 bits (exact: normals, subnormals, infinities; NaN stays NaN).
-inline float f16_bits_to_float(uint16_t bits) {
-  const int exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
-  const float sign = (bits & 0x8000) ? -1.0f : 1.0f;
-  if (exponent == 0x1F) return mantissa ? std::numeric_limits<float>::quiet_NaN() : sign * INFINITY;
-  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
-  return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-}
-
 // mma.sync m16n8k16 row.col (bf16, or f16 when f16 is true): lane l (g = l / 4, q = l % 4) holds A rows g, g + 8
 // and k pairs 2q, 2q + 8; B column g, k pairs 2q, 2q + 8; C/D rows g, g + 8, columns 2q, 2q + 1.
 inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1, bool f16) {
@@ -277,7 +262,9 @@ inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsign
   for (int i = 0; i < 4; ++i) w.c[lane][i] = d[i];
   sync_warp();
   float A[16][16], B[16][8];
-  const auto value = [f16](uint32_t bits) { return f16 ? f16_bits_to_float(bits) : bf16_bits_to_float(bits); };
+  const auto value = [f16](uint32_t bits) {
+    return f16 ? half_bits::f16_to_float(static_cast<uint16_t>(bits)) : half_bits::bf16_to_float(static_cast<uint16_t>(bits));
+  };
   for (int l = 0; l < 32; ++l) {
     const int g = l / 4, q = l % 4;
     for (int i = 0; i < 4; ++i) {
