@@ -5,8 +5,9 @@
 //
 //   flash, flex, xformers: the node keeps its meaning and gets {lowering = "<name>"} (flash is the default and is
 //     not printed), which names the fused kernel meant to run it. flex is the block-sparse kernel on the cuda target
-//     (backends/cuda/legalize.ts gives it a block table); the xformers kernel is not built, and targets without a
-//     kernel for the lowering run their flash kernel (compiler/plan.ts says so when a config asks for one).
+//     (backends/cuda/legalize.ts gives it a block table), xformers its memory-efficient kernels at their own tiling
+//     (backends/cuda/attention/index.ts xformersConfigs); targets without a kernel for the lowering run their flash
+//     kernel (compiler/plan.ts says so when a config asks for one).
 //       %o = attention %q, %k, %v, %seg {scale = 0.25}  ->  %o = attention %q, %k, %v, %seg {lowering = "flex", scale = 0.25}
 //   sdpa, eager: the unfused reference, as transformers' eager attention computes it: q k^T in the compute dtype,
 //     times the scale in f32 (PyTorch multiplies by the unrounded float) rounded to the compute dtype, then in f32

@@ -11,7 +11,7 @@ import type { Graph } from "../ir/graph.ts";
 /**
  * How attention runs (the attention-lowering pass): `flash` the fused FlashAttention-2-style kernel; `flex` the
  * block-sparse kernel reading a block table (cuda; other targets run it as flash); `xformers` the memory-efficient
- * kernel (not built yet: it runs as flash); `sdpa` and `eager` the unfused reference (matmul, masked softmax, matmul).
+ * kernel at xformers' own tiling and walk (cuda; other targets run it as flash); `sdpa` and `eager` the unfused reference (matmul, masked softmax, matmul).
  */
 export type AttentionLowering = "flash" | "flex" | "xformers" | "sdpa" | "eager";
 

@@ -20,7 +20,7 @@
 //   6217  a chat_template dataset has no usable template, or its .jinja file is missing (names the key and what to set)
 //   6218  a chat_template row's messages are malformed, or the template fails to render them (file:line, field)
 //   6219  a dataset entry key its format does not read yet (names the entry and the key)
-//   6220  a Parquet file the reader cannot decode (names the file and the reader's message), or an integer past 2^53
+//   6220  a Parquet file the reader fails on (names the file and the reader's message), or an integer past 2^53
 
 /** The data path's error codes by name. */
 export const DataError = {

@@ -3,7 +3,9 @@
 // blocks on a shared flag (Atomics.wait) and then takes the worker's one message off its port (receiveMessageOnPort).
 // Values come back as the reader decodes them, except that 64-bit integers (BigInt) become numbers.
 // Invariants: the worker is terminated before this returns or throws; a file the reader cannot decode (bad magic,
-// a codec other than snappy or none, a cut file) throws 6220 naming the file; rows keep file order, numbered from 1.
+// a codec other than snappy or none, a cut file), or a table too large to hand over, throws 6220 naming the file;
+// rows keep file order. The worker answers in every case it can catch; if its thread dies outright (out of memory),
+// the wait ends after TIMEOUT_MS with 6220 saying so.
 
 import { receiveMessageOnPort, MessageChannel, Worker } from "node:worker_threads";
 import { fail } from "../diagnostics.ts";
@@ -12,22 +14,25 @@ import { DataError } from "./codes.ts";
 /** Longest a Parquet file may take to decode before the read is abandoned. */
 const TIMEOUT_MS = 10 * 60 * 1000;
 
-/** The worker: reads every row of workerData.path as objects, posts { rows } or { error }, then raises the flag. */
+/**
+ * The worker: reads every row of workerData.path as objects and posts { rows }, or { error } when reading or posting
+ * fails (posting a table too large to copy throws), and in every case then raises the flag.
+ */
 const WORKER = `
 const { workerData } = require("node:worker_threads");
 (async () => {
   const { path, port, flag, reader } = workerData;
-  let message;
+  const say = (error) => port.postMessage({ error: String((error && error.message) || error) });
   try {
     const { asyncBufferFromFile, parquetReadObjects } = await import(reader);
-    message = { rows: await parquetReadObjects({ file: await asyncBufferFromFile(path) }) };
+    port.postMessage({ rows: await parquetReadObjects({ file: await asyncBufferFromFile(path) }) });
   } catch (error) {
-    message = { error: String(error && error.message || error) };
+    try { say(error); } catch {}
+  } finally {
+    const state = new Int32Array(flag);
+    Atomics.store(state, 0, 1);
+    Atomics.notify(state, 0);
   }
-  port.postMessage(message);
-  const state = new Int32Array(flag);
-  Atomics.store(state, 0, 1);
-  Atomics.notify(state, 0);
 })();
 `;
 
@@ -41,14 +46,15 @@ export function readParquetObjects(file: string): Record<string, unknown>[] {
   });
   try {
     if (Atomics.wait(new Int32Array(flag), 0, 0, TIMEOUT_MS) === "timed-out") {
-      fail(DataError.badParquetFile, `${file}: reading the Parquet file took longer than ${TIMEOUT_MS / 60000} minutes`,
-        "check that the file is a Parquet file, or convert it to JSON Lines (.jsonl)");
+      fail(DataError.badParquetFile, `${file}: the Parquet reader gave no answer within ${TIMEOUT_MS / 60000} minutes ` +
+        "(it stops without one when its thread runs out of memory)",
+        "split the file into smaller Parquet files, or convert it to JSON Lines (.jsonl)");
     }
     const message = receiveMessageOnPort(port1)?.message as { rows?: Record<string, unknown>[]; error?: string };
     if (message?.rows === undefined) {
-      fail(DataError.badParquetFile, `${file}: not a Parquet file the reader can decode (${message?.error ?? "no answer"})`,
-        "write it with snappy compression or none (pandas and pyarrow's default is snappy), or convert it to JSON " +
-          "Lines (.jsonl)");
+      fail(DataError.badParquetFile, `${file}: the Parquet reader failed on it (${message?.error ?? "no answer"})`,
+        "check that it is a Parquet file written with snappy compression or none (pandas and pyarrow's default is " +
+          "snappy), split a very large one, or convert it to JSON Lines (.jsonl)");
     }
     return message.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v, file, k)])));
   } finally {

@@ -88,6 +88,10 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
     badConfig(kernel, c, `each thread would hold ${c.Br + s.D} f32 accumulators (at most ${MAX_ACCUMULATORS})`);
   }
   if (c.Bc !== 64 * groups) badConfig(kernel, c, "Bc must be 64 keys per warpgroup (computing warpgroup, with a producer)");
+  const dq = dqSplit(s, c);
+  if (dq.cols % 16 !== 0) {
+    badConfig(kernel, c, `each warpgroup's ${dq.cols} dQ columns must be whole pairs of n8 tiles (16-byte atomics)`);
+  }
   const loaders = loadingThreads(c);
   if (!tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, loaders, c.Bc)) {
     badConfig(kernel, c, "the 16-byte copies of the loading threads must cover Br and Bc rows");

@@ -1,7 +1,7 @@
-// Shared-memory tiles of bf16 rows for the tensor-core kernels: a swizzled layout that keeps ldmatrix and cp.async
-// free of bank conflicts, the cooperative asynchronous tile load from a [B,T,H,D] tensor, and the copy of a staged
-// tile back to global memory. Rendered as device code into a kernel's detail namespace.
-// Two layouts (TileLayout): `rows` keeps each row whole (D bf16 contiguous) for ldmatrix; `sw128` is wgmma's
+// Shared-memory tiles of 16-bit rows (bf16 or f16) for the tensor-core kernels: a swizzled layout that keeps ldmatrix
+// and cp.async free of bank conflicts, the cooperative asynchronous tile load from a [B,T,H,D] tensor, and the copy of
+// a staged tile back to global memory. Rendered as device code into a kernel's detail namespace.
+// Two layouts (TileLayout): `rows` keeps each row whole (D elements contiguous) for ldmatrix; `sw128` is wgmma's
 // 128-byte-swizzle canonical layout: the tile is cut into 64-column blocks, each ROWS rows of 128 bytes (block c
 // starts at c * ROWS * 128 bytes), so 8-row groups are 1024 bytes apart. At D = 64 the two are the same.
 // Invariants: logical 16-byte chunk c of row r lives at physical chunk (c ^ (r & 7)) of its 128-byte span (D/8 >= 8,
@@ -22,7 +22,7 @@ __device__ __forceinline__ int swz(int row, int chunk) {
   return (chunk / 8) * ROWS * 64 + (row * 8 + ((chunk % 8) ^ (row & 7))) * 8;
 }`;
   }
-  return `// Element offset of 16-byte chunk \`chunk\` of tile row \`row\` (rows of ${d} bf16, XOR-swizzled).
+  return `// Element offset of 16-byte chunk \`chunk\` of tile row \`row\` (rows of ${d} 16-bit elements, XOR-swizzled).
 __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * ${chunks} + (chunk ^ (row & 7))) * 8;
 }
@@ -43,7 +43,7 @@ export interface Loaders {
 }
 
 /**
- * Device code of swz, load_rows and store_rows for rows of `d` bf16 in `layout`: tiles are stored by threads
+ * Device code of swz, load_rows and store_rows for rows of `d` 16-bit elements in `layout`: tiles are stored by threads
  * [0, threads) and loaded by the same threads, or by `producer`.
  */
 export function renderTileHelpers(d: number, threads: number, layout: TileLayout = "rows", producer?: Loaders): string {
@@ -87,7 +87,7 @@ __device__ __forceinline__ void store_rows(half_t* dst, const half_t* tile, int 
 }`;
 }
 
-/** Bytes of a tile of `rows` rows of `d` bf16. */
+/** Bytes of a tile of `rows` rows of `d` 16-bit elements. */
 export function tileBytes(rows: number, d: number): number {
   return rows * d * 2;
 }
@@ -97,7 +97,10 @@ export function tileStep(d: number, threads: number): number {
   return threads / (d / 8);
 }
 
-/** Whether `threads` threads can load tiles of `rows` rows of `d` bf16 with renderTileHelpers' fixed-column scheme. */
+/**
+ * Whether `threads` threads can load tiles of `rows` rows of `d` 16-bit elements with renderTileHelpers' fixed-column
+ * scheme.
+ */
 export function tileStepOk(d: number, threads: number, rows: number): boolean {
   const step = tileStep(d, threads);
   return Number.isInteger(step) && step % 8 === 0 && rows % step === 0;

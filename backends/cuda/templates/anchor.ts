@@ -48,7 +48,8 @@ const C_TYPES: Readonly<Partial<Record<DType, string>>> = {
 
 function unsupported(dtype: DType, where: string): never {
   return fail(5600, `${where}: the CUDA kernel templates cannot hold ${dtype} tensors`,
-    "train in bf16 or f32 (set `bf16: true` or `bf16: false` in the config); 4-bit weights are dequantized first");
+    "train in bf16, f16 or f32 (`bf16: true`, `fp16: true` or `bf16: false` in the config); 4-bit weights are " +
+      "dequantized first");
 }
 
 /** The C type a buffer of `dtype` is stored as on the device: packed 4-bit codes are bytes (5600 for f8 formats). */

@@ -34,8 +34,7 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   any_sync: "inline bool any_sync(bool p) { return emu_any_sync(p); }",
   red_add_f32: "inline void red_add_f32(float* p, float a) { emu_red_add(p, a); }",
   red_add_f32x2: "inline void red_add_f32x2(float* p, float a, float b) { emu_red_add(p, a); emu_red_add(p + 1, b); }",
-  red_add_f32x4: "inline void red_add_f32x4(float* p, float4 v) " +
-    "{ emu_red_add(p, v.x); emu_red_add(p + 1, v.y); emu_red_add(p + 2, v.z); emu_red_add(p + 3, v.w); }",
+  red_add_f32x4: "inline void red_add_f32x4(float* p, float4 v) { emu_red_add4(p, v); }",
   shared_base_1024: "inline unsigned char* shared_base_1024() { return emu_shared_base(); }",
   fence_proxy_async: "inline void fence_proxy_async() {}",
   wgmma_desc: "inline unsigned long long wgmma_desc(const void* p, unsigned lbo, unsigned sbo) " +

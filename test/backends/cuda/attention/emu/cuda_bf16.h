@@ -489,3 +489,15 @@ inline void emu_red_add(float* p, float a) {
   std::lock_guard<std::mutex> hold(emu::atomics);
   *p += a;
 }
+
+// A 16-byte vector reduction: its address must be 16-byte aligned, as the hardware requires.
+inline void emu_red_add4(float* p, float4 v) {
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) {
+    std::fprintf(stderr, "emu: 16-byte atomic at %p, which is not 16-byte aligned\n", static_cast<void*>(p));
+    std::abort();
+  }
+  emu_red_add(p, v.x);
+  emu_red_add(p + 1, v.y);
+  emu_red_add(p + 2, v.z);
+  emu_red_add(p + 3, v.w);
+}

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_f42ddba0ff28","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":165888,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_0ffe8f059810","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[256,1,1],"sharedBytes":165888,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 8 warps
-namespace attn_bwd_f42ddba0ff28_detail {
+namespace attn_bwd_0ffe8f059810_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -112,7 +112,7 @@ __device__ __forceinline__ void red_add_f32x2(float* p, float a, float b) {
   atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));
 }
 
-// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 64 bf16, XOR-swizzled).
+// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 64 16-bit elements, XOR-swizzled).
 __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * 8 + (chunk ^ (row & 7))) * 8;
 }
@@ -329,9 +329,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[S_MT][S_NT][4], c
   }
 }
 
-}  // namespace attn_bwd_f42ddba0ff28_detail
+}  // namespace attn_bwd_0ffe8f059810_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_f42ddba0ff28(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_0ffe8f059810(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -342,7 +342,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_f42ddba0ff28(
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_f42ddba0ff28_detail;
+  using namespace attn_bwd_0ffe8f059810_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_fwd_dc153dea3aac","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_8e430c8d1f36","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 4 warps
-namespace attn_fwd_dc153dea3aac_detail {
+namespace attn_fwd_8e430c8d1f36_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -98,7 +98,7 @@ __device__ __forceinline__ bool any_sync(bool p) {
   return __any_sync(0xffffffffu, p);
 }
 
-// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 64 bf16, XOR-swizzled).
+// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 64 16-bit elements, XOR-swizzled).
 __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * 8 + (chunk ^ (row & 7))) * 8;
 }
@@ -278,16 +278,16 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const half_t*
   }
 }
 
-}  // namespace attn_fwd_dc153dea3aac_detail
+}  // namespace attn_fwd_8e430c8d1f36_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_dc153dea3aac(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_8e430c8d1f36(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_dc153dea3aac_detail;
+  using namespace attn_fwd_8e430c8d1f36_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_fwd_d5c528382531","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65680,"flops":549890031616,"bytes":337772544}
+// KernelSource {"name":"attn_fwd_1b9a74356f47","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":65680,"flops":549890031616,"bytes":337772544}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=128 Bc=64, 4 warps
-namespace attn_fwd_d5c528382531_detail {
+namespace attn_fwd_1b9a74356f47_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -99,7 +99,7 @@ __device__ __forceinline__ bool any_sync(bool p) {
   return __any_sync(0xffffffffu, p);
 }
 
-// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 128 bf16, XOR-swizzled).
+// Element offset of 16-byte chunk `chunk` of tile row `row` (rows of 128 16-bit elements, XOR-swizzled).
 __device__ __forceinline__ int swz(int row, int chunk) {
   return (row * 16 + (chunk ^ (row & 7))) * 8;
 }
@@ -283,9 +283,9 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const half_t*
   }
 }
 
-}  // namespace attn_fwd_d5c528382531_detail
+}  // namespace attn_fwd_1b9a74356f47_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_d5c528382531(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_1b9a74356f47(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -293,7 +293,7 @@ extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_d5c528382531(
     const int* __restrict__ blocks,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_d5c528382531_detail;
+  using namespace attn_fwd_1b9a74356f47_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
