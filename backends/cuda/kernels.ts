@@ -1,7 +1,8 @@
 // Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
-// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient through the FlashAttention generators (at xformers' tiles and split-key walk for the xformers lowering), every other anchor op through its
-// template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this file renames them to
-// the schedule's buffer names, which is how the host emitter binds them.
+// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient
+// through the FlashAttention generators (at xformers' tiles and split-key walk for the xformers lowering), every other
+// anchor op through its template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this
+// file renames them to the schedule's buffer names, which is how the host emitter binds them.
 // Invariants: every returned KernelSource's params name schedule buffers; a kernel may render to several sources,
 // launched in order (attention's backward pass).
 //

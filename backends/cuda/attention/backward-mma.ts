@@ -66,8 +66,8 @@ export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-sl
   return s.causal && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
 }
 
-/** The backward grid: (key tiles or key splits, kv heads, batch) in launchOrder's order. */
-function backwardGrid(s: AttentionSpec, c: AttentionConfig): [number, number, number] {
+/** The grid of both 16-bit backward kernels: (key tiles or key splits, kv heads, batch) in launchOrder's order. */
+export function backwardGrid(s: AttentionSpec, c: AttentionConfig): [number, number, number] {
   switch (launchOrder(s, c)) {
     case "splits": return [c.keySplits!, s.Hk, s.B];
     case "key-tiles-slowest": return [s.Hk, s.B, tiles(s.Tk, c.Bc)];

@@ -23,10 +23,10 @@
 
 import type { KernelSource } from "../../kernel.ts";
 import {
-  backwardBytes, backwardParams, blockCoordinates, launchOrder, queryWalk, walkSetup,
+  backwardBytes, backwardGrid, backwardParams, blockCoordinates, queryWalk, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
-import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, tiles, walkStatements } from "./mask.ts";
+import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, walkStatements } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import {
   checkWarpgroups, computeGroups, describeWarpgroups, loadingThreads, mbarrierBytes, mbarrierSetup, PRODUCER_PRIMITIVES,
@@ -371,7 +371,7 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,
       probabilities(s)].join("\n\n"),
     body: c.producer ? producerBody(s, c) : sharedBody(s, c),
-    grid: launchOrder(s, c) === "key-tiles-slowest" ? [s.Hk, s.B, tiles(s.Tk, c.Bc)] : [tiles(s.Tk, c.Bc), s.Hk, s.B],
+    grid: backwardGrid(s, c),
     threads,
     minBlocks: 1,
     sharedBytes: SW128_ALIGN + at.bytes,

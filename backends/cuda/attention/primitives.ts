@@ -2,7 +2,7 @@
 // exp2, warp shuffles, vector atomics, and Hopper's warpgroup MMA (wgmma), mbarriers, named barriers and register
 // budgets (sm_90a), each a small inline function (inline PTX where CUDA C++ has no spelling).
 // A kernel renders only the helpers it uses, inside its own `<name>_detail` namespace (backends/kernel.ts).
-// The helpers on 16-bit floats (HALF_PRIMITIVES: mma, wgmma, packing, widening) exist for bf16 and for f16 alike,
+// The helpers on 16-bit floats (halfPrimitives: mma, wgmma, packing, widening) exist for bf16 and for f16 alike,
 // with the kernel's type in their PTX; kernels spell that type half_t (source.ts).
 // Invariants: every helper is one self-contained definition keyed by its name, so a test can swap each one for a
 // CPU emulation of the same contract; helpers that touch shared memory take generic pointers to shared memory.
@@ -24,9 +24,8 @@ export type WgmmaPrimitive = `wgmma_ss_n${(typeof WGMMA_SS)[number]}` | `wgmma_r
 
 /** The wgmma helper for an m64nNk16 product whose A operand comes from shared memory (`ss`) or registers (`rs`). */
 export function wgmmaPrimitive(a: "ss" | "rs", n: number): WgmmaPrimitive {
-  const name = `wgmma_${a}_n${n}`;
-  if (!(name in primitiveSources(HALF_TYPES.bf16))) throw new Error(`no wgmma helper ${name}`);
-  return name as WgmmaPrimitive;
+  if (!(a === "ss" ? WGMMA_SS : WGMMA_RS).some((w) => w === n)) throw new Error(`no wgmma helper wgmma_${a}_n${n}`);
+  return `wgmma_${a}_n${n}` as WgmmaPrimitive;
 }
 
 /** `{%first, ..., %(first + count - 1)}`. */

@@ -37,7 +37,7 @@ export interface KernelParts {
   readonly bytes: number;
 }
 
-const C_TYPES: Partial<Record<DType, string>> = { bf16: "__nv_bfloat16", f16: "__half", f32: "float", i32: "int" };
+const C_TYPES: Partial<Record<DType, string>> = { bf16: HALF_TYPES.bf16.c, f16: HALF_TYPES.f16.c, f32: "float", i32: "int" };
 
 /** The C element type of a kernel buffer. */
 export function cType(dtype: DType): string {

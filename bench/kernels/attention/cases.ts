@@ -1,8 +1,9 @@
 // The attention lab's cases. `h200`: the issue's kernel benchmark (causal, bf16, d = 128, 32 heads, 16,384 tokens
 // per call at T = 1k, 4k, 16k), with the numbers h200-baselines.md measured for torch's FA2 and cuDNN backends as the
 // targets; `f16`: the same shapes in f16, with the xformers lowering's kernels (xformersConfigs) as a variant;
-// `xformers`: the h200, llama1b and packed (flash) cases with only that variant. `check`: small ragged cases that exercise what the benchmark does not: f32, GQA, sliding windows, document
-// documents, Tq != Tk, tails that are not a multiple of any tile, head dims 64, 96 and 256. `llama1b`: the attention
+// `xformers`: the h200, llama1b and packed (flash) cases with only that variant. `check`: small ragged cases that
+// exercise what the benchmark does not: f32 and f16, GQA, sliding windows, documents, Tq != Tk, tails that are not a
+// multiple of any tile, head dims 64, 96 and 256, xformers' key splits. `llama1b`: the attention
 // of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
 // packed into one row of 16k, the issue's packed-batch benchmark.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
@@ -64,11 +65,6 @@ const BF16_VARIANTS: readonly Variant[] = [
   ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }),
 ];
 
-/** The xformers lowering's kernels for `spec` (its tiles and split-key walk), as a variant. */
-function xformers(spec: AttentionSpec): Variant {
-  return xformersConfigs(spec);
-}
-
 function h200(): LabCase[] {
   return [1024, 4096, 16384].map((T) => {
     const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
@@ -84,7 +80,7 @@ function h200(): LabCase[] {
 function f16(): LabCase[] {
   return h200().map((c) => {
     const spec: AttentionSpec = { ...c.spec, dtype: "f16" };
-    return { ...c, name: c.name.replace("h200", "f16"), spec, variants: [xformers(spec)] };
+    return { ...c, name: c.name.replace("h200", "f16"), spec, variants: [xformersConfigs(spec)] };
   });
 }
 
@@ -166,7 +162,7 @@ function packed(): LabCase[] {
 
 /** The h200, packed (document ranges) and llama1b cases with the xformers lowering's kernels as their one variant. */
 function xformersSet(): LabCase[] {
-  return [...h200(), packed()[0]!, ...llama1b()].map((c) => ({ ...c, variants: [xformers(c.spec)] }));
+  return [...h200(), packed()[0]!, ...llama1b()].map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
 }
 
 /** Case sets by name. */

@@ -11,6 +11,7 @@ import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
   type AttentionConfig, type AttentionSpec,
 } from "../../../backends/cuda/attention/index.ts";
+import { cType } from "../../../backends/cuda/attention/source.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
 import type { LabCase } from "./cases.ts";
@@ -19,11 +20,9 @@ import { LAB_ARCH, labBuildArgs, type ConfigChoice } from "../lab-cli.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-const C_TYPES: Record<string, string> = { bf16: "__nv_bfloat16", f16: "__half", f32: "float", i32: "int" };
-
 function launch(k: KernelSource): string {
   const args = k.params.map((p) =>
-    `static_cast<${p.access === "read" ? "const " : ""}${C_TYPES[p.dtype]}*>(b.${p.name})`);
+    `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(b.${p.name})`);
   return `  ${k.name}<<<dim3(${k.grid.join(", ")}), dim3(${k.block.join(", ")}), ${k.sharedBytes}, s>>>(` +
     `${args.join(", ")});`;
 }

@@ -43,4 +43,8 @@ inline uint16_t float_to_f16(float f) {
   return static_cast<uint16_t>(sign | ((static_cast<uint32_t>(e + 15) << 10) + (q - 0x400)));
 }
 
+// The value of 16 bits of f16 (when f16) or bf16, and a float rounded to one of them.
+inline float to_float(uint16_t bits, bool f16) { return f16 ? f16_to_float(bits) : bf16_to_float(bits); }
+inline uint16_t from_float(float f, bool f16) { return f16 ? float_to_f16(f) : float_to_bf16(f); }
+
 }  // namespace half_bits

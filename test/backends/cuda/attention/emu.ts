@@ -28,7 +28,7 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   mma_16816: "inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) " +
     `{ emu_mma(d, a, b0, b1, ${F16}); }`,
   pack_half: `inline unsigned pack_half(float lo, float hi) { return emu_pack(lo, hi, ${F16}); }`,
-  half_to_f32: `inline float half_to_f32(unsigned short b) { return emu_to_f32(b, ${F16}); }`,
+  half_to_f32: `inline float half_to_f32(unsigned short b) { return half_bits::to_float(b, ${F16}); }`,
   fast_exp2: "inline float fast_exp2(float x) { return std::exp2(x); }",
   shfl_xor: "template <typename T>\ninline T shfl_xor(T v, int mask) { return emu_shfl_xor(v, mask); }",
   any_sync: "inline bool any_sync(bool p) { return emu_any_sync(p); }",

@@ -354,22 +354,14 @@ inline float __half2float(__half x) { return half_bits::f16_to_float(x.bits); }
 inline __half __float2half_rn(float x) { return {half_bits::float_to_f16(x)}; }
 inline __half __ushort_as_half(unsigned short b) { return {b}; }
 
-// The float value of 16 bits of the kernel's half type (f16 when f16, else bf16).
-inline float emu_to_f32(unsigned short b, bool f16) {
-  return f16 ? half_bits::f16_to_float(b) : half_bits::bf16_to_float(b);
-}
-
-inline unsigned short emu_from_f32(float x, bool f16) {
-  return f16 ? half_bits::float_to_f16(x) : half_bits::float_to_bf16(x);
-}
 
 inline unsigned emu_pack(float lo, float hi, bool f16) {
-  return emu_from_f32(lo, f16) | (static_cast<unsigned>(emu_from_f32(hi, f16)) << 16);
+  return half_bits::from_float(lo, f16) | (static_cast<unsigned>(half_bits::from_float(hi, f16)) << 16);
 }
 
 // The half (0 low, 1 high) of a packed pair, as a float.
 inline float emu_part(unsigned v, int half, bool f16) {
-  return emu_to_f32(static_cast<unsigned short>(v >> (16 * half)), f16);
+  return half_bits::to_float(static_cast<unsigned short>(v >> (16 * half)), f16);
 }
 
 struct EmuMma { unsigned a[4]; unsigned b[2]; };

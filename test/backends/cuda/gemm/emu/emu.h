@@ -262,9 +262,7 @@ inline void mma_16816(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsign
   for (int i = 0; i < 4; ++i) w.c[lane][i] = d[i];
   sync_warp();
   float A[16][16], B[16][8];
-  const auto value = [f16](uint32_t bits) {
-    return f16 ? half_bits::f16_to_float(static_cast<uint16_t>(bits)) : half_bits::bf16_to_float(static_cast<uint16_t>(bits));
-  };
+  const auto value = [f16](uint32_t bits) { return half_bits::to_float(static_cast<uint16_t>(bits), f16); };
   for (int l = 0; l < 32; ++l) {
     const int g = l / 4, q = l % 4;
     for (int i = 0; i < 4; ++i) {
