@@ -63,7 +63,7 @@ export function importFromConfig(configFile: string, target: TargetInfo, note: (
   const precision = trainPrecision(config, target);
   const modelPath = configPath(config, "base_model", config.base_model);
   note(`importing ${modelPath} (${describePrecision(precision)})`);
-  return { config, target, precision, model: importModel(modelPath, precision, note) };
+  return { config, target, precision, model: importModel(modelPath, { precision, prefixLm: config.prefix_lm }, note) };
 }
 
 /** Counts the steps (reading the data only when max_steps is unset) and lowers the train step of an imported model. */

@@ -29,8 +29,11 @@ export { IGNORE_INDEX, causalLmLoss, nextTokenTargets, type CausalLmLoss } from 
 export { decaysWeight, stateName, type AdamWOptions, type OptimizerOptions } from "./train-step/optimizer.ts";
 export { SCALER_STATE, initialScaler } from "./train-step/loss-scale.ts";
 
-/** Inputs of a forward graph that are batch data, not parameters. */
+/** Inputs every forward graph has that are batch data, not parameters. */
 const BATCH_INPUTS = ["input_ids", "position_ids"] as const;
+
+/** Batch inputs a forward graph may also take (labels: prefix-LM attention reads the prompt from them). */
+const OPTIONAL_BATCH_INPUTS = ["labels"] as const;
 
 /** Everything buildTrainStep needs besides the forward graph. */
 export interface TrainStepOptions extends OptimizerOptions {
@@ -118,7 +121,7 @@ function forwardWithLoss(b: GraphBuilder, forward: Graph, lossScaling = false) {
 /** The forward graph's parameter inputs (every input but the batch ones), in input order. */
 function parameters(forward: Graph): Param[] {
   return forward.inputs
-    .filter((i) => !(BATCH_INPUTS as readonly string[]).includes(i.name))
+    .filter((i) => !([...BATCH_INPUTS, ...OPTIONAL_BATCH_INPUTS] as readonly string[]).includes(i.name))
     .map((i) => ({ name: i.name, type: forward.types[i.id]! }));
 }
 

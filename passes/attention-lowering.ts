@@ -12,8 +12,9 @@
 //   sdpa, eager: the unfused reference, as transformers' eager attention computes it: q k^T in the compute dtype,
 //     times the scale in f32 (PyTorch multiplies by the unrounded float) rounded to the compute dtype, then in f32
 //     the mask (masked scores set to f32's lowest) and the softmax, rounded back to the compute dtype, times v (for
-//     f32 the roundings are no-ops and cse-free casts disappear). GQA repeats each k/v head for its query heads. The mask [B,1,T,T] (causal, window, segments) is built once per distinct rule and
-//     shared by the layers.
+//     f32 the roundings are no-ops and cse-free casts disappear). GQA repeats each k/v head for its query heads. The
+//     mask [B,1,T,T] (causal, window, and documents: equal segment ids, or keys inside the query's range for document
+//     or prefix-LM ranges) is built once per distinct rule and shared by the layers.
 //       %o = attention %q, %k, %v, %seg {scale = s}  ->
 //         %qh = transpose %q {perm = [0, 2, 1, 3]} ; ... ; %p = softmax (where %mask, cast(%qk) * s, lowest) ;
 //         %o = transpose (matmul (cast %p), %vh) {perm = [0, 2, 1, 3]}
@@ -94,14 +95,25 @@ function visibility(b: GraphBuilder, segments: Value | undefined, attrs: Attrs, 
   const rules: Value[] = [];
   if (causal) rules.push(b.op("le", [cols, rows]));
   if (window > 0) rules.push(b.op("lt", [b.op("sub", [rows, cols]), b.scalar(window, "i32")]));
-  if (segments) {
-    const [batch, length] = segments.type.shape as Dim[];
-    const seg = b.castTo(segments, "i32");
-    rules.push(b.op("eq", [b.op("reshape", [seg], { shape: [batch!, 1, length!, 1] }), b.op("reshape", [seg], { shape: [batch!, 1, 1, length!] })]));
-  }
+  if (segments) rules.push(segments.type.shape.length === 3 ? inRange(b, segments, cols) : sameSegment(b, segments));
   const mask = rules.reduce((all, rule) => b.op("and", [all, rule]));
   masks.set(key, mask);
   return mask;
+}
+
+/** seg[b,i] == seg[b,j] as [B,1,T,T], for segment ids [B,T]. */
+function sameSegment(b: GraphBuilder, segments: Value): Value {
+  const [batch, length] = segments.type.shape as Dim[];
+  const seg = b.castTo(segments, "i32");
+  return b.op("eq", [b.op("reshape", [seg], { shape: [batch!, 1, length!, 1] }), b.op("reshape", [seg], { shape: [batch!, 1, 1, length!] })]);
+}
+
+/** start[b,i] <= j < end[b,i] as [B,1,T,T], for ranges [B,T,2 or 4] (their first pair: the keys query i sees). */
+function inRange(b: GraphBuilder, ranges: Value, cols: Value): Value {
+  const [batch, length] = ranges.type.shape as Dim[];
+  const bound = (at: number) =>
+    b.op("reshape", [b.op("slice", [ranges], { axis: 2, start: at, end: at + 1 })], { shape: [batch!, 1, length!, 1] });
+  return b.op("and", [b.op("ge", [cols, bound(0)]), b.op("lt", [cols, bound(1)])]);
 }
 
 export const attentionLowering: Pass = {

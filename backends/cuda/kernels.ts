@@ -24,7 +24,7 @@ import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
 import { attentionBlocks } from "../../ir/ops/model.ts";
-import { hasDocumentRanges } from "../schedule/documents.ts";
+import { hasDocumentRanges, hasPrefixLmRanges } from "../schedule/documents.ts";
 
 function renamed(source: KernelSource, names: Readonly<Record<string, string>>): KernelSource {
   const params = source.params.map((p): KernelParam => {
@@ -86,6 +86,7 @@ export function attentionSpec(kernel: Kernel): AttentionSpec {
     B: q![0]!, Tq: q![1]!, Hq: q![2]!, D: q![3]!, Tk: k![1]!, Hk: k![2]!,
     causal: node.attrs["causal"] as boolean, scale: node.attrs["scale"] as number, window: node.attrs["window"] as number,
     documents: hasDocumentRanges(kernel),
+    prefix: hasPrefixLmRanges(kernel),
     blocks: attentionBlocks(node) !== undefined,
   };
 }

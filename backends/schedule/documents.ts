@@ -1,5 +1,7 @@
 // The documents operand of a scheduled attention kernel, as every target's fused kernels take it: document ranges
-// [B,T,2] (passes/packing-masks.ts makes them from segment_ids). Segment ids of any other origin may repeat out of
+// [B,T,2] (passes/packing-masks.ts makes them from segment_ids) or prefix-LM ranges [B,T,4] (prefix_lm_ranges,
+// compiler/import/hf/forward.ts with prefix_lm): a kernel owning queries reads their keys from the first pair, one
+// owning keys their queries from the second. Segment ids of any other origin may repeat out of
 // order, which ranges cannot express, so such attention runs only unfused (attn_implementation: sdpa or eager).
 //
 // Error codes defined here:
@@ -20,4 +22,10 @@ export function hasDocumentRanges(kernel: Kernel): boolean {
       "(attn_implementation: sdpa)");
   }
   return documents !== undefined;
+}
+
+/** Whether the documents of an `attention` or `attention_grad` kernel are prefix-LM ranges [B,T,4]. */
+export function hasPrefixLmRanges(kernel: Kernel): boolean {
+  const documents = attentionDocuments(kernel.graph.nodes.find((n) => n.op === kernel.kind)!);
+  return hasDocumentRanges(kernel) && kernel.graph.types[documents!]!.shape[2] === 4;
 }

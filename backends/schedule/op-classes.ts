@@ -21,7 +21,7 @@ export const OP_CLASS = {
   broadcast: "view", transpose: "view", slice: "view",
   reduce_sum: "reduce", reduce_max: "reduce", reduce_mean: "reduce",
   softmax: "anchor", logsumexp: "anchor", cumsum: "anchor", concat: "anchor", gather: "anchor",
-  embedding: "anchor", matmul: "anchor", rope_tables: "anchor", rope: "anchor", segment_ids: "anchor", document_ranges: "anchor", block_mask: "anchor",
+  embedding: "anchor", matmul: "anchor", rope_tables: "anchor", rope: "anchor", segment_ids: "anchor", document_ranges: "anchor", prefix_lm_ranges: "anchor", block_mask: "anchor",
   attention: "anchor", attention_grad: "anchor", cross_entropy: "anchor", cross_entropy_grad: "anchor",
   embedding_grad: "anchor", adamw: "anchor", lr_schedule: "anchor", dequantize: "anchor",
 } as const satisfies Record<OpName, OpClass>;

@@ -24,7 +24,9 @@ import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/
 import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
 import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
 import { renderWgslLogsumexp, renderWgslSoftmax } from "./templates/rows.ts";
-import { renderWgslDocumentRanges, renderWgslSegmentIds } from "./templates/scan.ts";
+import {
+  renderWgslCumsum, renderWgslDocumentRanges, renderWgslPrefixLmRanges, renderWgslSegmentIds,
+} from "./templates/scan.ts";
 
 const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => KernelSource>> = {
   concat: renderWgslConcat,
@@ -36,8 +38,10 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => Kern
   lr_schedule: renderWgslLrSchedule,
   rope_tables: renderWgslRopeTables,
   rope: renderWgslRope,
+  cumsum: renderWgslCumsum,
   segment_ids: renderWgslSegmentIds,
   document_ranges: renderWgslDocumentRanges,
+  prefix_lm_ranges: renderWgslPrefixLmRanges,
   softmax: renderWgslSoftmax,
   logsumexp: renderWgslLogsumexp,
 };

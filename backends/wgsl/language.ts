@@ -26,7 +26,8 @@ const STORAGE: Partial<Record<DType, string>> = { f32: "f32", f16: "f16", i32: "
 
 const COMPUTE: Partial<Record<ComputeKind, string>> = { float: "f32", int64: "i32", int32: "i32", bool: "bool" };
 
-function storage(dtype: DType): string {
+/** The WGSL element type the wgsl target stores `dtype` in (5700 when it cannot). */
+export function storage(dtype: DType): string {
   return STORAGE[dtype] ?? fail(5700, `the wgsl target cannot hold ${dtype} tensors (it stores f32, f16, i32 and bool)`,
     "train with --target cuda or cpu, or on wgsl with bf16: false (f32) or fp16: true (f16)");
 }

@@ -44,7 +44,7 @@ export async function grads(modelDir: string, options: GradsOptions): Promise<vo
   }
   const config = options.config === undefined ? undefined : readConfig(options.config);
   const precision = config === undefined ? { compute: "f32", parameters: "f32" } as const : trainPrecision(config, target);
-  const model = importModel(modelDir, precision);
+  const model = importModel(modelDir, { precision, prefixLm: config?.prefix_lm ?? false });
   const batch = readBatch(options.batch);
   const passes = config === undefined ? DEFAULT_PASS_OPTIONS : { attention: config.attention_lowering };
   const module = { graphs: [lowerGrads(model.forward, Object.keys(model.parameters), passes)] };

@@ -3,6 +3,10 @@
 // A Hugging Face folder without weights imports from config.json alone (one note says so): parameter dtypes and
 // shapes are always known, values are read only when a command uses them (E2224 from load.ts when there are none).
 // Invariant: every failure here is a TraincError naming the key or path; nothing is written to disk.
+//
+// Error codes defined here:
+//   2001  a path the config names does not exist
+//   2003  prefix_lm with an ONNX model
 
 import { readFileSync } from "node:fs";
 import { loadConfig, resolveConfigPath, type TrainConfig } from "../config/index.ts";
@@ -45,17 +49,29 @@ export interface ImportedModel {
   readonly hf?: { readonly configText: string; readonly dir: string };
 }
 
+/** How importModel builds the forward graph. */
+export interface ImportOptions {
+  readonly precision: Precision;
+  /** Prefix-LM attention (the config's prefix_lm; Hugging Face folders only, 2003 for ONNX). */
+  readonly prefixLm?: boolean;
+}
+
 /**
- * Imports the model at `path` (a Hugging Face folder, or an .onnx file) in `precision`; `note` hears that a folder
+ * Imports the model at `path` (a Hugging Face folder, or an .onnx file) as `options` say; `note` hears that a folder
  * has no weights.
  */
-export function importModel(path: string, precision: Precision, note: (message: string) => void = () => {}): ImportedModel {
+export function importModel(path: string, options: ImportOptions, note: (message: string) => void = () => {}): ImportedModel {
+  const { precision, prefixLm = false } = options;
   if (path.endsWith(".onnx")) {
+    if (prefixLm) {
+      fail(2003, `${path}: prefix_lm needs a Hugging Face model folder; an ONNX graph's attention is its own`,
+        "remove prefix_lm, or point base_model at the model's Hugging Face folder");
+    }
     const onnx = loadOnnx(path);
     const parameterTypes = Object.fromEntries(Object.entries(onnx.parameters).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape }]));
     return { path, forward: onnx.graph, parameterTypes, parameters: onnx.parameters };
   }
-  const model = loadModel(path, { dtype: precision.compute, parameterDType: precision.parameters });
+  const model = loadModel(path, { dtype: precision.compute, parameterDType: precision.parameters, prefixLm });
   for (const w of model.warnings) process.stderr.write(`warning: ${w}\n`);
   if (!model.hasWeights) {
     note(`no weights in ${path}: compiling from config.json; \`trainc train\` will need them — \`trainc init-model\` writes random ones`);

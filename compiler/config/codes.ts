@@ -53,6 +53,7 @@
 // | 1053 | PACKING_WITH_RL            | sample_packing together with rl                                          |
 // | 1054 | STREAMING_NEEDS_MAX_STEPS  | streaming / pretraining_dataset without max_steps                        |
 // | 1055 | MULTIPACK_BUFFER_BOTH      | pretrain_multipack_buffer_size with streaming_multipack_buffer_size      |
+// | 1056 | PREFIX_LM_TRAIN_ON_INPUTS  | prefix_lm (trainc's) with train_on_inputs: true, which masks no prompt   |
 
 /** The codes of every error compiler/config throws, by name (see the table above). */
 export const CONFIG_ERRORS = {
@@ -105,4 +106,5 @@ export const CONFIG_ERRORS = {
   PACKING_WITH_RL: 1053,
   STREAMING_NEEDS_MAX_STEPS: 1054,
   MULTIPACK_BUFFER_BOTH: 1055,
+  PREFIX_LM_TRAIN_ON_INPUTS: 1056,
 } as const;

@@ -1,6 +1,6 @@
 // Axolotl's cross-key rules, as data: each rule names the keys it relates, when it is broken, and what to change.
 // Sources: axolotl-config.md §0 and §18.3, and the validators they cite (S/validation.py, S/peft.py, S/config.py,
-// the CCE and Liger plugin args). Like Axolotl's `mode="before"` validators, rules read the values written in the
+// the CCE and Liger plugin args); PREFIX_LM_TRAIN_ON_INPUTS is trainc's, for its prefix_lm key. Like Axolotl's `mode="before"` validators, rules read the values written in the
 // file (after dropping nulls), not the defaults: `micro_batch_size` left out does not count as set.
 // "Set" means Python truthiness, as in Axolotl's `data.get(key)`: 0, false, "" and empty lists are not set.
 // Invariant: rules run in this order; the first broken rule is reported.
@@ -318,6 +318,14 @@ const DATA: readonly CrossKeyRule[] = [
     broken: (c) => c.batch_flattening === true && isSet(c.sample_packing),
     problem: "batch_flattening cannot be combined with sample_packing",
     fix: "remove batch_flattening (packing already removes padding), or set it to auto",
+  },
+  {
+    code: CONFIG_ERRORS.PREFIX_LM_TRAIN_ON_INPUTS,
+    keys: ["prefix_lm", "train_on_inputs"],
+    broken: both("prefix_lm", "train_on_inputs"),
+    problem: "prefix_lm (a trainc key) takes each sample's prefix from its masked prompt labels, and train_on_inputs " +
+      "masks none, so there would be no prefix",
+    fix: "set train_on_inputs: false, or remove prefix_lm",
   },
 ];
 

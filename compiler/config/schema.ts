@@ -1,5 +1,6 @@
 // The whole config schema and the TrainConfig type. The schema is strict: every key Axolotl documents is listed
-// (typed for what trainc reads or will read, loosely for keys it ignores), so any other key is an unknown key.
+// (typed for what trainc reads or will read, loosely for keys it ignores), and trainc's own few (keys-trainc.ts), so
+// any other key is an unknown key.
 // Invariant: the key groups are disjoint (test/config/schema.test.ts checks it); TrainConfig holds the core and
 // feature keys only: aliases, ignored, removed and legacy attention keys never reach it.
 
@@ -9,12 +10,13 @@ import { CORE_KEYS } from "./keys-core.ts";
 import { IGNORED_KEYS_SHAPE } from "./keys-ignored.ts";
 import { MODEL_FEATURE_KEYS } from "./keys-model.ts";
 import { SCALE_FEATURE_KEYS } from "./keys-scale.ts";
+import { TRAINC_KEYS } from "./keys-trainc.ts";
 import { REMOVED_KEYS_SHAPE } from "./removed.ts";
 
 import type { AttentionLowering } from "./attention.ts";
 
 /** Keys that end up in a TrainConfig. */
-export const TRAIN_KEYS = { ...CORE_KEYS, ...MODEL_FEATURE_KEYS, ...SCALE_FEATURE_KEYS };
+export const TRAIN_KEYS = { ...CORE_KEYS, ...MODEL_FEATURE_KEYS, ...SCALE_FEATURE_KEYS, ...TRAINC_KEYS };
 
 /**
  * Axolotl's second names for keys (pydantic aliases with populate_by_name): alias → key. A TrainConfig carries the

@@ -1,9 +1,12 @@
 // Scaled dot-product attention and its exact gradient, per (batch, query head, query) in double precision.
-// Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional documents: segment ids (integers) [B,T] or
-// document ranges (i32) [B,T,2]; query head h reads key/value head floor(h / (Hq/Hk)). Key j is visible from query i
-// when (not causal or j <= i), (window = 0 or i - j < window) and i and j share a document: seg[b,i] == seg[b,j], or
-// start[b,i] <= j < end[b,i]. Ranges must partition [0,T) into runs, every position's range being the run holding it
-// (6123 otherwise: the kernels rely on it). With a block table (block_mask), only pairs in listed blocks are visible.
+// Layouts: q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv], optional documents: segment ids (integers) [B,T],
+// document ranges (i32) [B,T,2] or prefix-LM ranges (i32) [B,T,4]; query head h reads key/value head
+// floor(h / (Hq/Hk)). Key j is visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and i
+// and j share a document: seg[b,i] == seg[b,j], or start[b,i] <= j < end[b,i] (the first pair of prefix-LM ranges).
+// Document ranges must partition [0,T) into runs, every position's range being the run holding it; prefix-LM ranges
+// must hold, at t, keys [klo, khi) with klo <= t < khi <= T, both never decreasing along T, then the queries [qlo, qhi)
+// that see key t (6123 otherwise: the kernels rely on it). With a block table (block_mask), only pairs in listed
+// blocks are visible.
 // GQA needs Hq a multiple of Hk (6115, checked once sizes are known); the op's type rule already guarantees Tq == Tk
 // for causal attention and documents. A query that sees no key gives an output row of zeros (and no gradient).
 // attention_grad recomputes the probabilities P and returns, with dS = P * (dP - rowsum(P * dP)) and dP = dout v^T:
@@ -47,8 +50,41 @@ function togetherIn(documents: Tensor | undefined, T: number, ctx: EvalContext):
   if (!documents) return () => true;
   const d = documents.data;
   if (documents.shape.length === 2) return (b, i, j) => d[b * T + i] === d[b * T + j];
-  checkRanges(d, documents.shape[0]!, T, ctx);
-  return (b, i, j) => d[2 * (b * T + i)]! <= j && j < d[2 * (b * T + i) + 1]!;
+  const width = documents.shape[2]!;
+  (width === 2 ? checkRanges : checkPrefixRanges)(d, documents.shape[0]!, T, ctx);
+  return (b, i, j) => d[width * (b * T + i)]! <= j && j < d[width * (b * T + i) + 1]!;
+}
+
+/** Fails with 6123: `subject` (the ranges at batch row b, position t) and what is wrong with it. */
+function badRanges(ctx: EvalContext, b: number, t: number, subject: string, problem: string): never {
+  return ctx.fail(6123, `attention ${subject} at batch row ${b}, position ${t} ${problem}`,
+    "build ranges with document_ranges (passes/packing-masks.ts does) or prefix_lm_ranges");
+}
+
+/**
+ * Fails with 6123 unless prefix-LM ranges [B,T,4] hold, at t, keys [klo, khi) with klo <= t < khi <= T, both never
+ * decreasing, then exactly the queries i with klo_i <= t < khi_i: with both bounds monotone, [first i with
+ * khi_i > t, one past the last i with klo_i <= t), found by two pointers.
+ */
+function checkPrefixRanges(d: TensorData, B: number, T: number, ctx: EvalContext): void {
+  for (let b = 0; b < B; b++) {
+    const at = (t: number, k: number) => d[4 * (b * T + t) + k]!;
+    let [first, last] = [0, 0];
+    for (let t = 0; t < T; t++) {
+      const [klo, khi] = [at(t, 0), at(t, 1)];
+      const monotone = t === 0 || (klo >= at(t - 1, 0) && khi >= at(t - 1, 1));
+      if (!(klo >= 0 && klo <= t && t < khi && khi <= T && monotone)) {
+        badRanges(ctx, b, t, `prefix-LM keys [${klo}, ${khi})`, "do not hold the position, or move back");
+      }
+    }
+    for (let t = 0; t < T; t++) {
+      while (at(first, 1) <= t) first++;
+      while (last + 1 < T && at(last + 1, 0) <= t) last++;
+      if (at(t, 2) !== first || at(t, 3) !== last + 1) {
+        badRanges(ctx, b, t, `prefix-LM queries [${at(t, 2)}, ${at(t, 3)})`, `are not the queries that see the key, [${first}, ${last + 1})`);
+      }
+    }
+  }
 }
 
 /** Fails with 6123 unless each row's ranges are runs partitioning [0, T), every position's range holding it. */
@@ -60,10 +96,7 @@ function checkRanges(d: TensorData, B: number, T: number, ctx: EvalContext): voi
       const continues = t > 0 && t < d[at - 1]!;
       const ok = start <= t && t < end && end <= T &&
         (continues ? start === d[at - 2] && end === d[at - 1] : start === t);
-      if (!ok) {
-        ctx.fail(6123, `attention document range [${start}, ${end}) at batch row ${b}, position ${t} does not ` +
-          "partition the row into runs", "build ranges with document_ranges (passes/packing-masks.ts does)");
-      }
+      if (!ok) badRanges(ctx, b, t, `document range [${start}, ${end})`, "does not partition the row into runs");
     }
   }
 }

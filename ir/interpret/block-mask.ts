@@ -1,7 +1,8 @@
 // block_mask: which ATTENTION_BLOCK x ATTENTION_BLOCK blocks of (query, key) pairs hold a visible pair, for the flex
 // lowering (ir/ops/model.ts has the layout). Each query row i sees one interval of keys, [lo_i, hi_i]: from its
-// document's start (max(start, i - window + 1) with a window) to i when causal, else to its document's end - 1. A block holds a visible pair
-// when some row's interval meets the block's keys, and is full when every row's interval covers them.
+// range's start (max(start, i - window + 1) with a window) to i when causal, else to its range's end - 1 (the range:
+// the document of document ranges [B,T,2], the keys of prefix-LM ranges [B,T,4]). A block holds a visible pair when
+// some row's interval meets the block's keys, and is full when every row's interval covers them.
 // Also reads a block table back for attention (6124 when it is malformed).
 // Invariants: lists are ascending; the two halves describe the same blocks, with the same full bit; the result for
 // ranges that are not runs is unspecified (attention rejects those first, 6123).
@@ -10,20 +11,26 @@ import { ATTENTION_BLOCK } from "../ops/model.ts";
 import type { Tensor, TensorData } from "../tensor.ts";
 import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
 
-/** The keys [lo, hi] query i of batch row b sees under the causal and window rules, inside its document range. */
-function keyInterval(ranges: TensorData, T: number, causal: boolean, window: number, b: number, i: number): [number, number] {
-  const [start, end] = [ranges[2 * (b * T + i)]!, ranges[2 * (b * T + i) + 1]!];
+/** Sizes and rules of one block_mask. */
+interface Rules {
+  readonly T: number; readonly width: number; readonly causal: boolean; readonly window: number;
+}
+
+/** The keys [lo, hi] query i of batch row b sees under the causal and window rules, inside its range. */
+function keyInterval(ranges: TensorData, { T, width, causal, window }: Rules, b: number, i: number): [number, number] {
+  const [start, end] = [ranges[width * (b * T + i)]!, ranges[width * (b * T + i) + 1]!];
   const lo = window > 0 ? Math.max(start, i - window + 1) : start;
   return [lo, causal ? Math.min(i, end - 1) : end - 1];
 }
 
 /** 0: no visible pair, 1: some, 2: every pair (within T) visible, for query block qb and key block kb. */
-function classify(ranges: TensorData, T: number, causal: boolean, window: number, b: number, qb: number, kb: number): number {
+function classify(ranges: TensorData, rules: Rules, b: number, qb: number, kb: number): number {
+  const T = rules.T;
   const [k0, k1] = [kb * ATTENTION_BLOCK, Math.min(T, (kb + 1) * ATTENTION_BLOCK) - 1];
   let any = false;
   let all = true;
   for (let i = qb * ATTENTION_BLOCK; i < Math.min(T, (qb + 1) * ATTENTION_BLOCK); i++) {
-    const [lo, hi] = keyInterval(ranges, T, causal, window, b, i);
+    const [lo, hi] = keyInterval(ranges, rules, b, i);
     any ||= Math.max(lo, k0) <= Math.min(hi, k1);
     all &&= lo <= k0 && hi >= k1;
   }
@@ -31,17 +38,16 @@ function classify(ranges: TensorData, T: number, causal: boolean, window: number
 }
 
 const blockMask: Eval = ([ranges], ctx) => {
-  const [B, T] = ranges!.shape as [number, number];
+  const [B, T, width] = ranges!.shape as [number, number, number];
   const n = Math.ceil(T / ATTENTION_BLOCK);
-  const causal = ctx.attrs["causal"] as boolean;
-  const window = ctx.int("window");
+  const rules: Rules = { T, width, causal: ctx.attrs["causal"] as boolean, window: ctx.int("window") };
   const out = stageOut(ctx);
   out.fill(-1);
   const row = (b: number, half: number, r: number) => ((b * 2 + half) * n + r) * (n + 1);
   for (let b = 0; b < B; b++) {
     for (let qb = 0; qb < n; qb++) {
       for (let kb = 0; kb < n; kb++) {
-        const kind = classify(ranges!.data, T, causal, window, b, qb, kb);
+        const kind = classify(ranges!.data, rules, b, qb, kb);
         if (kind === 0) continue;
         for (const [at, other] of [[row(b, 0, qb), kb], [row(b, 1, kb), qb]] as const) {
           out[at] = Math.max(0, out[at]!) + 1;

@@ -22,8 +22,9 @@
 //   6120 adamw step below 1                               (optim.ts)
 //   6121 gather index out of range                        (gather.ts)
 //   6122 document_ranges of segment ids that decrease     (model.ts)
-//   6123 attention document ranges that are not runs partitioning the row   (attention.ts)
+//   6123 attention ranges that are not runs partitioning the row, or not prefix-LM ranges   (attention.ts)
 //   6124 attention blocks whose counts or entries are out of range   (block-mask.ts)
+//   6125 prefix_lm_ranges of trained counts that decrease (model.ts)
 //   9101 an evaluation returned a result of the wrong type (index.ts; a bug in trainc)
 
 import { TraincError } from "../../compiler/diagnostics.ts";

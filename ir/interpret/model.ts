@@ -1,13 +1,16 @@
-// Rotary embeddings (rope_tables, rope) and documents (segment_ids, document_ranges).
+// Rotary embeddings (rope_tables, rope) and documents (segment_ids, document_ranges, prefix_lm_ranges).
 // Meaning: rope_tables takes seq_len = max(positions) + 1 over the whole batch (0 for an empty batch), gets
 // (inv_freq, scaling) from ir/rope.ts, and writes cos[b,t,k] = cos[b,t,k + dim/2] = cos(pos[b,t] * inv_freq[k]) *
 // scaling (sin likewise), angles in double precision. rope is x*cos + rotate_half(x)*sin with
 // rotate_half(x)[d] = -x[d + D/2] for d < D/2 and x[d - D/2] otherwise. segment_ids: seg[b,0] = 0 and
 // seg[b,t] = seg[b,t-1] + (pos[b,t] != pos[b,t-1] + 1 ? 1 : 0). document_ranges: each position gets [start, end) of
-// the run of equal ids holding it (ids that decrease fail with 6122).
+// the run of equal ids holding it (ids that decrease fail with 6122). prefix_lm_ranges: each document [s, e) has the
+// prefix [s, p), p its first position whose running count of trained positions exceeds the count before s; position
+// t gets [s, max(t + 1, p), t < p ? s : t, e) (counts that decrease fail with 6125).
 
 import { TraincError } from "../../compiler/diagnostics.ts";
 import { ropeFrequencies, type RopeFrequencies } from "../rope.ts";
+import type { TensorData } from "../tensor.ts";
 import { seal, stageOut, type Eval, type EvalContext } from "./context.ts";
 
 function frequencies(ctx: EvalContext, seqLen: number): RopeFrequencies {
@@ -94,5 +97,43 @@ const documentRanges: Eval = ([seg], ctx) => {
   return [seal(ctx.out[0]!, out)];
 };
 
-/** Evaluations of rope_tables, rope, segment_ids and document_ranges. */
-export const MODEL_EVALS = { rope_tables: ropeTables, rope, segment_ids: segmentIds, document_ranges: documentRanges };
+/** Fails with 6125 unless `trained` never decreases along a row of T positions. */
+function checkCounts(trained: TensorData, B: number, T: number, ctx: EvalContext): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) {
+      const at = b * T + t;
+      if (trained[at]! < trained[at - 1]!) {
+        ctx.fail(6125, `prefix_lm_ranges: trained counts decrease at batch row ${b}, position ${t} ` +
+          `(${trained[at - 1]} then ${trained[at]})`, "give a running count, e.g. cumsum(labels != -100) along T");
+      }
+    }
+  }
+}
+
+const prefixLmRanges: Eval = ([ranges, trained], ctx) => {
+  const [B, T] = trained!.shape as [number, number];
+  const [r, c] = [ranges!.data, trained!.data];
+  checkCounts(c, B, T, ctx);
+  const out = stageOut(ctx);
+  const prefixEnd = (b: number, s: number, e: number): number => {
+    const before = s > 0 ? c[b * T + s - 1]! : 0;
+    let p = s;
+    while (p < e && c[b * T + p] === before) p++;
+    return p;
+  };
+  for (let b = 0; b < B; b++) {
+    let [s, p] = [-1, 0];
+    for (let t = 0; t < T; t++) {
+      const at = b * T + t;
+      const e = r[2 * at + 1]!;
+      if (r[2 * at] !== s) [s, p] = [r[2 * at]!, prefixEnd(b, r[2 * at]!, e)];
+      out.set([s, Math.max(t + 1, p), t < p ? s : t, e], 4 * at);
+    }
+  }
+  return [seal(ctx.out[0]!, out)];
+};
+
+/** Evaluations of rope_tables, rope, segment_ids, document_ranges and prefix_lm_ranges. */
+export const MODEL_EVALS = {
+  rope_tables: ropeTables, rope, segment_ids: segmentIds, document_ranges: documentRanges, prefix_lm_ranges: prefixLmRanges,
+};

@@ -1,5 +1,5 @@
 // Ops that carry a transformer's and an optimizer's meaning as single units: rotary embeddings, documents (segment
-// ids, document ranges, block masks), attention (with its gradient), cross-entropy (with its gradient), the embedding
+// ids, document ranges, prefix-LM ranges, block masks), attention (with its gradient), cross-entropy (with its gradient), the embedding
 // gradient, AdamW, the LR schedule and 4-bit dequantization. Layouts: activations are [B,T,H,D] (batch, time, heads,
 // head dim).
 
@@ -20,7 +20,7 @@ function expectSameType(a: TensorType, b: TensorType, what: string): void {
 
 /**
  * Checks q [B,Tq,Hq,D], k [B,Tk,Hk,D], v [B,Tk,Hk,Dv] and the optional documents (segment ids [B,Tq] of any integer
- * dtype, or document ranges i32 [B,Tq,2]), and that causal or document-masked attention has Tk == Tq (the same
+ * dtype, document ranges i32 [B,Tq,2] or prefix-LM ranges i32 [B,Tq,4]), and that causal or document-masked attention has Tk == Tq (the same
  * number, or the same symbolic size); returns the output type.
  */
 function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: TensorType | undefined,
@@ -48,7 +48,7 @@ function checkAttention(q: TensorType, k: TensorType, v: TensorType, documents: 
     expectDim(k.shape[1]!, tq!, "attention with documents: key length");
   }
   if (blocks) {
-    if (!documents || documents.shape.length !== 3) typeError("attention blocks need document ranges before them");
+    if (!documents || documents.shape.length !== 3) typeError("attention blocks need document or prefix-LM ranges before them");
     expectDType(blocks, "i32", "attention blocks");
     expectRank(blocks, 4, "attention blocks ([B,2,nB,nB+1])");
     const n = blockCount(tq!, "attention blocks");
@@ -87,12 +87,14 @@ function blockCount(length: Dim, what: string): number {
   return Math.ceil(length / ATTENTION_BLOCK);
 }
 
-/** Documents are segment ids [B,T] (any integer dtype) or document ranges i32 [B,T,2]. */
+/** Documents are segment ids [B,T] (any integer dtype), document ranges i32 [B,T,2] or prefix-LM ranges i32 [B,T,4]. */
 function checkDocuments(t: TensorType, what: string): void {
   expectInt(t, what);
   if (t.shape.length === 3) {
     expectDType(t, "i32", `${what} (ranges)`);
-    expectDim(t.shape[2]!, 2, `${what} (ranges [B,T,2])`);
+    if (t.shape[2] !== 2 && t.shape[2] !== 4) {
+      typeError(`${what}: ${describe(t)} must be document ranges [B,T,2] or prefix-LM ranges [B,T,4]`);
+    }
   } else {
     expectRank(t, 2, `${what} (segment ids [B,T] or ranges [B,T,2])`);
   }
@@ -179,9 +181,27 @@ export const MODEL_OPS = {
       return [tensor("i32", [...seg!.shape, 2])];
     },
   },
+  prefix_lm_ranges: {
+    doc: "Prefix-LM ranges [B,T,4] (i32) from document ranges [B,T,2] and `trained` [B,T] (integers that never " +
+      "decrease along T: a running count of the positions trained on, e.g. cumsum(labels != -100)). The prefix of " +
+      "document [s, e) is [s, p), p being its first position t where trained[t] exceeds trained[s - 1] (0 when s = 0), " +
+      "or e. Position t gets [s, max(t + 1, p)), the keys query t sees (its document's prefix, itself and the keys " +
+      "before it), then [t < p ? s : t, e), the queries that see key t. Attention over them without the causal rule " +
+      "is prefix-LM attention: bidirectional over each document's prefix, causal after it. Counts that decrease fail (6125).",
+    arity: 2, attrs: {},
+    infer: ([ranges, trained]) => {
+      checkDocuments(ranges!, "prefix_lm_ranges document ranges");
+      if (ranges!.shape[2] !== 2) typeError(`prefix_lm_ranges takes document ranges [B,T,2], not ${describe(ranges!)}`);
+      expectInt(trained!, "prefix_lm_ranges trained");
+      expectRank(trained!, 2, "prefix_lm_ranges trained ([B,T])");
+      expectDim(trained!.shape[0]!, ranges!.shape[0]!, "prefix_lm_ranges trained batch");
+      expectDim(trained!.shape[1]!, ranges!.shape[1]!, "prefix_lm_ranges trained length");
+      return [tensor("i32", [ranges!.shape[0]!, ranges!.shape[1]!, 4])];
+    },
+  },
   block_mask: {
-    doc: `Which blocks of ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} (query, key) pairs hold a visible pair, from document ranges ` +
-      "[B,T,2] and the causal and window rules of attention: i32 [B,2,nB,nB+1] with nB = ceil(T/" +
+    doc: `Which blocks of ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} (query, key) pairs hold a visible pair, from document or ` +
+      "prefix-LM ranges [B,T,2 or 4] and the causal and window rules of attention: i32 [B,2,nB,nB+1] with nB = ceil(T/" +
       `${ATTENTION_BLOCK}). [b,0,qb] lists the key blocks query block qb sees, [b,1,kb] the query blocks that see key ` +
       "block kb: a count, then the blocks in ascending order, each as 2 * block + 1 when every pair of it (within T) " +
       "is visible and 2 * block when only some are, then -1. T must be a number. Attention's meaning reads the first " +
@@ -189,7 +209,7 @@ export const MODEL_OPS = {
     arity: 1, attrs: { causal: { kind: "bool", default: true }, window: { kind: "int", default: 0 } },
     infer: ([ranges]) => {
       checkDocuments(ranges!, "block_mask documents");
-      if (ranges!.shape.length !== 3) typeError("block_mask takes document ranges [B,T,2], not segment ids");
+      if (ranges!.shape.length !== 3) typeError("block_mask takes document or prefix-LM ranges, not segment ids");
       const n = blockCount(ranges!.shape[1]!, "block_mask");
       return [tensor("i32", [ranges!.shape[0]!, 2, n, n + 1])];
     },
@@ -198,7 +218,8 @@ export const MODEL_OPS = {
     doc: "softmax(scale * q k^T + mask) v per head; GQA shares each k/v head among Hq/Hk query heads. Key j is " +
       "visible from query i when (not causal or j <= i), (window = 0 or i - j < window) and, with the optional " +
       "documents operand, i and j are in one document: equal segment ids [B,T], or start[i] <= j < end[i] for " +
-      "document ranges [B,T,2] (as document_ranges makes them: a partition of [0,T) into runs; 6123 otherwise). " +
+      "document ranges [B,T,2] (as document_ranges makes them: a partition of [0,T) into runs; 6123 otherwise), or " +
+      "key j in query i's first pair of prefix-LM ranges [B,T,4] (as prefix_lm_ranges makes them; 6123 otherwise). " +
       "Causal attention and documents need as many keys as queries (Tk == Tq: equal numbers or the same symbolic size). " +
       "An optional blocks operand after document ranges (block_mask of the same rules) restricts the pairs to the " +
       `listed ${ATTENTION_BLOCK} x ${ATTENTION_BLOCK} blocks; it changes nothing when built from the same ranges and rules. ` +

@@ -12,7 +12,7 @@ import type { Vjp } from "./types.ts";
 
 const NO_GRADIENT = {
   not: "none", eq: "none", ne: "none", lt: "none", le: "none", gt: "none", ge: "none", and: "none", or: "none",
-  constant: "none", iota: "none", size: "none", segment_ids: "none", document_ranges: "none", block_mask: "none", rope_tables: "none", attention_grad: "none",
+  constant: "none", iota: "none", size: "none", segment_ids: "none", document_ranges: "none", prefix_lm_ranges: "none", block_mask: "none", rope_tables: "none", attention_grad: "none",
   cross_entropy_grad: "none", embedding_grad: "none", adamw: "none", lr_schedule: "none", dequantize: "none",
 } as const;
 

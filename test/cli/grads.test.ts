@@ -1,26 +1,29 @@
 // Acceptance: `trainc grads --target cpu` on every Hugging Face fixture (test/fixtures/hf) writes loss, logits and
-// every parameter gradient that match transformers' float64 reference within ||a-b||/||b|| <= 1e-5. Runs the CLI's
-// main() in-process, exactly as `npx trainc grads ...` does.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// every parameter gradient that match transformers' float64 reference within ||a-b||/||b|| <= 1e-5 (a prefix_lm case
+// with a config saying so). Runs the CLI's main() in-process, exactly as `npx trainc grads ...` does.
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { main } from "../../compiler/cli.ts";
 import { readSafetensors } from "../../compiler/import/safetensors.ts";
+import { fixtureCases, gradsConfig } from "../harness/hf-fixtures.ts";
 import { relativeError } from "../harness/numeric.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/hf");
-const cases = (JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] }).cases;
+const cases = fixtureCases();
 const out = mkdtempSync(join(tmpdir(), "trainc-grads-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 
 describe("trainc grads matches transformers", () => {
-  for (const { name } of cases) {
-    test(name, async () => {
-      const dir = join(FIXTURES, name);
-      const file = join(out, `${name}.safetensors`);
-      const code = await main(["grads", dir, "--batch", join(dir, "batch.safetensors"), "--out", file, "--target", "cpu"]);
+  for (const c of cases) {
+    test(c.name, async () => {
+      const dir = join(FIXTURES, c.name);
+      const file = join(out, `${c.name}.safetensors`);
+      const config = gradsConfig(c, out);
+      const code = await main(["grads", dir, "--batch", join(dir, "batch.safetensors"), "--out", file, "--target", "cpu",
+        ...(config ? ["--config", config] : [])]);
       expect(code).toBe(0);
       const got = readSafetensors(file);
       const want = readSafetensors(join(dir, "reference.safetensors"));

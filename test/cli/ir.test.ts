@@ -51,6 +51,28 @@ describe("trainc ir", () => {
     expect(parseModule(last).graphs.map((g) => g.name)).toEqual(["micro_step", "optimizer_step"]);
   });
 
+  test("prefix_lm: the forward graph takes labels, and every attention reads their prefix-LM ranges, not causal", async () => {
+    const prefix = join(tmp, "prefix.yml");
+    writeFileSync(prefix, `${readFileSync(llama, "utf8")}\nprefix_lm: true\n`);
+    const { code, stdout } = await runCli(["ir", prefix, "--after", "import"]);
+    expect(code).toBe(0);
+    const problem = fileCheck(parseChecks(`
+      // CHECK-LABEL: func @forward(
+      // CHECK: %labels: i64[B,T]
+      // CHECK: %[[SEG:[0-9]+]] = segment_ids %position_ids
+      // CHECK: ne %labels
+      // CHECK: %[[COUNT:[0-9]+]] = cumsum %{{[0-9]+}} {axis = 1}
+      // CHECK: %[[DOCS:[0-9]+]] = document_ranges %[[SEG]]
+      // CHECK: %[[PREFIX:[0-9]+]] = prefix_lm_ranges %[[DOCS]], %[[COUNT]] : i32[B,T,4]
+      // CHECK: attention %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %[[PREFIX]] {causal = false, scale = 0.25}
+      // CHECK: attention %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %[[PREFIX]] {causal = false, scale = 0.25}`), stdout);
+    expect(problem).toBeUndefined();
+    writeFileSync(prefix, `${readFileSync(llama, "utf8")}\nprefix_lm: true\ntrain_on_inputs: true\n`);
+    const refused = await runCli(["ir", prefix, "--after", "import"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error\[E1056\][\s\S]*set train_on_inputs: false, or remove prefix_lm/);
+  });
+
   test("json and dot", async () => {
     const json = JSON.parse((await runCli(["ir", llama, "--format", "json"])).stdout);
     expect(json.graphs.map((g: { name: string }) => g.name)).toEqual(["micro_step", "optimizer_step"]);
@@ -71,5 +93,9 @@ describe("trainc ir", () => {
     const lowered = await runCli(["ir", onnx]);
     expect(lowered.code).toBe(1);
     expect(lowered.stderr).toMatch(/error\[E2002\].*cannot train ONNX models yet/);
+    writeFileSync(onnx, `${readFileSync(onnx, "utf8")}\nprefix_lm: true\n`);
+    const prefixed = await runCli(["ir", onnx, "--after", "import"]);
+    expect(prefixed.code).toBe(1);
+    expect(prefixed.stderr).toMatch(/error\[E2003\].*prefix_lm needs a Hugging Face model folder/);
   });
 });

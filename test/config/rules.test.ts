@@ -47,6 +47,7 @@ const BROKEN: readonly [number, string, readonly string[]][] = [
   [E.STREAMING_NEEDS_MAX_STEPS, withLines("streaming: true"), ["streaming: true (line 8)", "max_steps (not set)"]],
   [E.MULTIPACK_BUFFER_BOTH, withLines("pretrain_multipack_buffer_size: 1000", "streaming_multipack_buffer_size: 1000"), ["pretrain_multipack_buffer_size: 1000 (line 8)", "streaming_multipack_buffer_size: 1000 (line 9)"]],
   [E.PACKING_WITH_RL, withLines("sample_packing: true", "rl: dpo"), ["sample_packing: true (line 8)", "rl: dpo (line 9)"]],
+  [E.PREFIX_LM_TRAIN_ON_INPUTS, withLines("prefix_lm: true", "train_on_inputs: true"), ["prefix_lm: true (line 8)", "train_on_inputs: true (line 9)"]],
   [E.BATCH_FLATTENING_PACKING, withLines("batch_flattening: true", "sample_packing: true"), ["batch_flattening: true (line 8)", "sample_packing: true (line 9)"]],
 ];
 

@@ -10,6 +10,7 @@ import { CORE_KEYS } from "../../compiler/config/keys-core.ts";
 import { IGNORED_KEY_GROUPS } from "../../compiler/config/keys-ignored.ts";
 import { MODEL_FEATURE_KEYS } from "../../compiler/config/keys-model.ts";
 import { SCALE_FEATURE_KEYS } from "../../compiler/config/keys-scale.ts";
+import { TRAINC_KEYS } from "../../compiler/config/keys-trainc.ts";
 import { REMOVED_KEYS_SHAPE } from "../../compiler/config/removed.ts";
 import { CROSS_KEY_RULES } from "../../compiler/config/rules-table.ts";
 import { CONFIG_SCHEMA, KEY_ALIASES, TRAIN_KEYS } from "../../compiler/config/schema.ts";
@@ -19,6 +20,7 @@ const GROUPS = {
   core: Object.keys(CORE_KEYS),
   model: Object.keys(MODEL_FEATURE_KEYS),
   scale: Object.keys(SCALE_FEATURE_KEYS),
+  trainc: Object.keys(TRAINC_KEYS),
   aliases: Object.keys(KEY_ALIASES),
   legacyAttention: Object.keys(LEGACY_ATTENTION_SHAPE),
   removed: Object.keys(REMOVED_KEYS_SHAPE),

@@ -1,6 +1,7 @@
 // A small attention problem for kernel tests: attention and attention_grad of random q, k, v, dout (and documents:
-// segment ids in, their document_ranges to the attention, as the packing-masks pass leaves them) in one graph, with
-// the masks and head layout a case names.
+// segment ids in, their document_ranges to the attention, as the packing-masks pass leaves them; with prefix, trained
+// flags in too and prefix_lm_ranges of their running count over non-causal attention, as prefix_lm builds it) in one
+// graph, with the masks and head layout a case names.
 
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { Graph } from "../../ir/graph.ts";
@@ -10,18 +11,24 @@ export interface AttentionCase {
   readonly dtype: "f32" | "bf16" | "f16";
   readonly B: number; readonly T: number; readonly Hq: number; readonly Hk: number; readonly D: number;
   readonly causal: boolean; readonly window: number; readonly documents: boolean;
+  /** Prefix-LM over the documents (needs documents; the case's causal is then the prefix-LM rule's). */
+  readonly prefix?: boolean;
 }
 
 /**
  * Outputs out (attention) and dq, dk, dv (attention_grad) of inputs q, k, v, dout [B,T,H,D] and, with documents, seg
- * [B,T] (i32 ids that never decrease).
+ * [B,T] (i32 ids that never decrease); with prefix also trained [B,T] (i32 flags, 0 or 1).
  */
 export function attentionCaseGraph(c: AttentionCase): Graph {
   const b = new GraphBuilder("attention_case");
   const [q, k, v, dout] = ([["q", c.Hq], ["k", c.Hk], ["v", c.Hk], ["dout", c.Hq]] as const).map(([name, h]) =>
     b.input(name, c.dtype, [c.B, c.T, h, c.D]));
-  const documents = c.documents ? [b.op("document_ranges", [b.input("seg", "i32", [c.B, c.T])])] : [];
-  const attrs = { causal: c.causal, scale: 1 / Math.sqrt(c.D), window: c.window };
+  const seg = c.documents ? b.input("seg", "i32", [c.B, c.T]) : undefined;
+  const trained = c.prefix === true ? b.input("trained", "i32", [c.B, c.T]) : undefined;
+  const ranges = seg ? [b.op("document_ranges", [seg])] : [];
+  const documents = !trained ? ranges
+    : [b.op("prefix_lm_ranges", [ranges[0]!, b.op("cumsum", [trained], { axis: 1 })])];
+  const attrs = { causal: c.causal && c.prefix !== true, scale: 1 / Math.sqrt(c.D), window: c.window };
   b.output("out", b.op("attention", [q!, k!, v!, ...documents], attrs));
   const [dq, dk, dv] = b.ops("attention_grad", [q!, k!, v!, dout!, ...documents], attrs);
   b.output("dq", dq!);
@@ -33,4 +40,9 @@ export function attentionCaseGraph(c: AttentionCase): Graph {
 /** Segment ids that start a new document every `length` positions of each row. */
 export function segmentIds(c: AttentionCase, length: number): Int32Array {
   return Int32Array.from({ length: c.B * c.T }, (_, i) => Math.floor((i % c.T) / length));
+}
+
+/** Trained flags for a prefix case: each position untrained (0, a prompt token) with probability about 0.6. */
+export function trainedFlags(c: AttentionCase, seed: number): Int32Array {
+  return Int32Array.from({ length: c.B * c.T }, (_, i) => ((i * 2654435761 + seed * 40503) >>> 0) % 5 < 3 ? 0 : 1);
 }

@@ -1,8 +1,10 @@
 // attention and attention_grad against a naive per-head loop written here (explicit visibility predicate, explicit
-// softmax), covering GQA, causal + sliding window + document segments (ids and ranges), Tq != Tk, queries that see no key, the type
+// softmax), covering GQA, causal + sliding window + document segments (ids and ranges), prefix-LM (ranges of
+// prefix_lm_ranges against the predicate "same document and (j <= i or j in the prefix)"), Tq != Tk, queries that see no key, the type
 // rule that causal attention needs Tk == Tq, and the gradient checked by central finite differences of the naive loop.
 
 import { describe, expect, it } from "vitest";
+import type { GraphBuilder, Value } from "../../ir/builder.ts";
 import { IRTypeError } from "../../ir/ops/index.ts";
 import { toArray } from "../../ir/tensor.ts";
 import { expectClose, expectTrainc, feed, random, run, runOp } from "./helpers.ts";
@@ -10,6 +12,8 @@ import { expectClose, expectTrainc, feed, random, run, runOp } from "./helpers.t
 interface Case {
   B: number; Tq: number; Tk: number; Hq: number; Hk: number; D: number; Dv: number;
   causal: boolean; window: number; scale: number; seg?: number[];
+  /** Prefix-LM: the end of each position's document prefix, whose keys every query of the document sees. */
+  prefix?: number[];
 }
 
 /** Naive attention on row-major [B,T,H,D] arrays. */
@@ -17,7 +21,8 @@ function naive(c: Case, q: number[], k: number[], v: number[]): number[] {
   const out = new Array<number>(c.B * c.Tq * c.Hq * c.Dv).fill(0);
   for (let b = 0; b < c.B; b++) for (let h = 0; h < c.Hq; h++) for (let i = 0; i < c.Tq; i++) {
     const kvh = Math.floor((h * c.Hk) / c.Hq);
-    const visible = (j: number) => (!c.causal || j <= i) && (c.window === 0 || i - j < c.window) &&
+    const visible = (j: number) => (!c.causal || j <= i || (c.prefix !== undefined && j < c.prefix[b * c.Tq + i]!)) &&
+      (c.window === 0 || i - j < c.window) &&
       (!c.seg || c.seg[b * c.Tq + i] === c.seg[b * c.Tk + j]);
     const js = [...Array(c.Tk).keys()].filter(visible);
     if (js.length === 0) continue;
@@ -50,7 +55,30 @@ function feeds(c: Case, q: number[], k: number[], v: number[]) {
   return c.seg ? [...f, feed("i32", [c.B, c.Tq], c.seg)] : f;
 }
 
-const attrs = (c: Case) => ({ causal: c.causal, window: c.window, scale: c.scale });
+const attrs = (c: Case) => ({ causal: c.causal && !c.prefix, window: c.window, scale: c.scale });
+
+/**
+ * A prefix-LM case over segment ids and per-position trained flags: the prefix ends where each document's leading run
+ * of untrained positions does. Returns the case and the graph computing the prefix-LM ranges from the two inputs.
+ */
+function prefixCase(base: Case, seg: number[], trained: number[]) {
+  const { B, Tq: T } = base;
+  const prefix = seg.map((id, at) => {
+    const row = Math.floor(at / T) * T;
+    let p = row + seg.slice(row, row + T).indexOf(id);
+    while (p < row + T && seg[p] === id && trained[p] === 0) p++;
+    return p - row;
+  });
+  const c: Case = { ...base, causal: true, seg, prefix };
+  const inputs = [feed("i32", [B, T], seg), feed("i32", [B, T], trained)];
+  const ranges = (b: GraphBuilder, s: Value, t: Value) =>
+    b.op("prefix_lm_ranges", [b.op("document_ranges", [s]), b.op("cumsum", [t], { axis: 1 })]);
+  return { c, inputs, ranges };
+}
+
+/** Two rows: documents [0,3) [3,7) [7,8) with prefixes of 2, 0 and 1; [0,5) [5,8) with 5 (all) and 2. */
+const prefixed = prefixCase({ B: 2, Tq: 8, Tk: 8, Hq: 4, Hk: 2, D: 3, Dv: 2, causal: true, window: 0, scale: 0.6 },
+  [0, 0, 0, 1, 1, 1, 1, 2, 0, 0, 0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
 const packed: Case = {
   B: 2, Tq: 6, Tk: 6, Hq: 4, Hk: 2, D: 3, Dv: 2, causal: true, window: 3, scale: 0.7,
@@ -99,6 +127,30 @@ describe("attention", () => {
         [b.op("attention", [x!, y!, z!, r!, b.op("block_mask", [r!], { causal, window })], attrs(c))])[0]!;
       expectClose(out, naive(c, q, k, v), 1e-13);
     }
+  });
+
+  it("prefix-LM ranges: each document's prefix seen by all its queries, the rest causal (with a block table too)", () => {
+    const { c, inputs, ranges } = prefixed;
+    const { q, k, v } = data(c, 80);
+    const [qf, kf, vf] = feeds(c, q, k, v);
+    for (const blocks of [false, true]) {
+      const out = run([qf!, kf!, vf!, ...inputs], (b, x, y, z, s, t) => {
+        const r = ranges(b, s!, t!);
+        const table = blocks ? [b.op("block_mask", [r], { causal: false, window: 0 })] : [];
+        return [b.op("attention", [x!, y!, z!, r, ...table], attrs(c))];
+      })[0]!;
+      expectClose(out, naive(c, q, k, v), 1e-14);
+    }
+  });
+
+  it("rejects prefix-LM ranges whose keys move back or whose queries are not the keys' transpose", () => {
+    const c: Case = { B: 1, Tq: 3, Tk: 3, Hq: 1, Hk: 1, D: 1, Dv: 1, causal: false, window: 0, scale: 1 };
+    const [qf, kf, vf] = feeds(c, [1, 2, 3], [1, 2, 3], [1, 2, 3]);
+    const attend = (r: number[]) => runOp([qf!, kf!, vf!, feed("i32", [1, 3, 4], r)], "attention", attrs(c));
+    expectTrainc(() => attend([0, 2, 0, 2, 0, 2, 0, 3, 1, 2, 2, 3]), 6123, /prefix-LM keys \[1, 2\) at batch row 0, position 2/);
+    expectTrainc(() => attend([0, 2, 0, 2, 0, 2, 0, 3, 2, 3, 2, 3]), 6123,
+      /prefix-LM queries \[0, 3\) at batch row 0, position 1 are not the queries that see the key, \[0, 2\)/);
+    expect(toArray(attend([0, 2, 0, 2, 0, 2, 0, 2, 2, 3, 2, 3]))).toHaveLength(3);
   });
 
   it("plain causal, and non-causal with Tq != Tk", () => {
@@ -173,4 +225,17 @@ describe("attention_grad", () => {
       expectClose(dv!, numeric(c, x, w, "v"), 1e-8);
     });
   }
+
+  it("equals finite differences of the naive loop: prefix-LM ranges", () => {
+    const { c, inputs, ranges } = prefixed;
+    const x = data(c, 90);
+    const w = random(c.B * c.Tq * c.Hq * c.Dv, 95);
+    const [qf, kf, vf] = feeds(c, x.q, x.k, x.v);
+    const dout = feed("f64", [c.B, c.Tq, c.Hq, c.Dv], w);
+    const [dq, dk, dv] = run([qf!, kf!, vf!, dout, ...inputs], (b, q, k, v, d, s, t) =>
+      b.ops("attention_grad", [q!, k!, v!, d!, ranges(b, s!, t!)], attrs(c)));
+    expectClose(dq!, numeric(c, x, w, "q"), 1e-8);
+    expectClose(dk!, numeric(c, x, w, "k"), 1e-8);
+    expectClose(dv!, numeric(c, x, w, "v"), 1e-8);
+  });
 });

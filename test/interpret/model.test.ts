@@ -1,4 +1,4 @@
-// rope, rope_tables, segment_ids, document_ranges, adamw, lr_schedule and dequantize against hand-computed values.
+// rope, rope_tables, segment_ids, document_ranges, prefix_lm_ranges, adamw, lr_schedule and dequantize against hand-computed values.
 
 import { describe, expect, it } from "vitest";
 import { toArray } from "../../ir/tensor.ts";
@@ -85,6 +85,22 @@ describe("document_ranges", () => {
   it("fails on ids that decrease", () => {
     expectTrainc(() => runOp([feed("i32", [1, 3], [0, 1, 0])], "document_ranges"), 6122,
       /segment ids decrease at batch row 0, position 2 \(1 then 0\)/);
+  });
+});
+
+describe("prefix_lm_ranges", () => {
+  it("gives each position its keys and the queries of its key, the document's leading untrained run as the prefix", () => {
+    // Documents [0, 3) and [3, 5); trained flags 0 0 1 | 0 0, so running counts 0 0 1 1 1: prefixes [0, 2) and [3, 5).
+    const ranges = feed("i32", [1, 5, 2], [0, 3, 0, 3, 0, 3, 3, 5, 3, 5]);
+    const out = runOp([ranges, feed("i32", [1, 5], [0, 0, 1, 1, 1])], "prefix_lm_ranges");
+    expect(out.shape).toEqual([1, 5, 4]);
+    expect(toArray(out)).toEqual([0, 2, 0, 3, 0, 2, 0, 3, 0, 3, 2, 3, 3, 5, 3, 5, 3, 5, 3, 5]);
+  });
+
+  it("fails on counts that decrease", () => {
+    const ranges = feed("i32", [1, 3, 2], [0, 3, 0, 3, 0, 3]);
+    expectTrainc(() => runOp([ranges, feed("i32", [1, 3], [0, 2, 1])], "prefix_lm_ranges"), 6125,
+      /trained counts decrease at batch row 0, position 2 \(2 then 1\)/);
   });
 });
 

@@ -8,8 +8,7 @@
 // residual stream in bf16 too they were 7e-2, which this bound catches). f32 and bf16 also run with the unfused
 // attention (attention-lowering's sdpa: matmul, masked softmax, matmul; bf16 within 6e-2, see MODES). Prints each
 // case's worst ratios,
-// llm.c style. A batch without position_ids means 0..T-1 in every row.
-import { readFileSync } from "node:fs";
+// llm.c style. A case the manifest marks prefix_lm loads with prefix-LM attention (the config's prefix_lm key). A batch without position_ids means 0..T-1 in every row.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../compiler/import/hf/load.ts";
@@ -20,11 +19,13 @@ import type { Tensor } from "../../ir/tensor.ts";
 import { buildGradsGraph } from "../../ir/train-step.ts";
 import { runForwardPasses } from "../../compiler/pipeline.ts";
 import type { AttentionLowering } from "../../passes/pass.ts";
+import { fixtureCases } from "../harness/hf-fixtures.ts";
 import { relativeError } from "../harness/numeric.ts";
 
 const FIXTURES = new URL("../fixtures/hf/", import.meta.url).pathname;
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] };
-const CASES = manifest.cases.map((c) => c.name);
+const CASES = fixtureCases().map((c) => c.name);
+/** Cases whose reference is prefix-LM attention (trainc's prefix_lm key). */
+const PREFIX_LM = new Set(fixtureCases().filter((c) => c.prefix_lm === true).map((c) => c.name));
 /** A precision the fixtures run in: compute dtype, parameter dtype, and the bound on every relative error. */
 interface Mode {
   readonly name: string;
@@ -57,7 +58,7 @@ function readBatch(dir: string): Record<string, Tensor> {
 /** Runs one case in `mode`; returns the relative error of every reference tensor and the model's warnings. */
 function runCase(name: string, mode: Mode): { errors: Map<string, number>; outputs: string[]; warnings: string[] } {
   const dir = join(FIXTURES, name);
-  const model = loadModel(dir, { dtype: mode.dtype, parameterDType: mode.parameterDType });
+  const model = loadModel(dir, { dtype: mode.dtype, parameterDType: mode.parameterDType, prefixLm: PREFIX_LM.has(name) });
   const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
   const graph = buildGradsGraph(runForwardPasses(model.forward, { attention: mode.attention ?? "flash" }), Object.keys(model.parameters));
   const out = interpret(graph, { ...readBatch(dir), ...model.parameters });

@@ -4,8 +4,12 @@
 // the backward kernel owns a key tile and visits query tiles.
 // Documents arrive as ranges (document_ranges, passes/packing-masks.ts): rg[2t], rg[2t+1] = [start, end) of the
 // document holding position t, one batch row's worth. They are runs partitioning [0, T), so starts and ends never
-// decrease along t, and i is in j's document exactly when j is in i's; a tile's documents are read from its first and
-// last rows alone, with no table and no id compares. With a block table (block_mask, the flex lowering), the walk
+// decrease along t, and i is in j's document exactly when j is in i's. Prefix-LM ranges (prefix_lm_ranges, spec
+// `prefix`) hold four per position, [klo, khi) the keys query t sees and [qlo, qhi) the queries that see key t: the
+// forward reads the first pair of its query rows, the backward the second of its keys (rangeAt), so each side reads
+// what documents would give it. Both pairs never decrease along t and hold t itself, which is all the walk needs: a
+// tile's ranges are read from its first and last rows alone, with no table and no id compares, and the causal
+// shortcuts below (a query's keys j <= i stay below its end, a key's queries i >= j above its start) still hold. With a block table (block_mask, the flex lowering), the walk
 // visits the listed blocks of the owned tile's block instead, and full blocks skip the per-element test.
 // Invariants: without a block table every tile in [lo, hi] holds at least one visible pair (the pairs an owned tile
 // may see form one contiguous run of other-side rows); a tile for which needs_mask is false holds only visible pairs
@@ -37,6 +41,21 @@ export interface MaskShape {
 /** The mask shape of a kernel with tile config `c`: the forward owns Br query rows, the backward Bc keys. */
 export function maskShape(s: AttentionSpec, c: AttentionConfig, role: Role): MaskShape {
   return role === "forward" ? { spec: s, role, own: c.Br, other: c.Bc } : { spec: s, role, own: c.Bc, other: c.Br };
+}
+
+/**
+ * C++ text of the start (or end) of the range of owned row `t` for a kernel in `role`: its document, or with prefix-LM
+ * ranges the keys a query sees (forward) or the queries that see a key (backward).
+ */
+function rangeAt(s: AttentionSpec, role: Role, t: string, bound: "start" | "end"): string {
+  const offset = (s.prefix && role === "backward" ? 2 : 0) + (bound === "end" ? 1 : 0);
+  const at = `${rangeWidth(s)} * ${t.includes(" ") ? `(${t})` : t}`;
+  return `rg[${offset === 0 ? at : `${at} + ${offset}`}]`;
+}
+
+/** Ranges per position: 2 (document ranges) or 4 (prefix-LM ranges). */
+function rangeWidth(s: AttentionSpec): number {
+  return s.prefix ? 4 : 2;
 }
 
 /** Number of tiles of `size` rows over `length` rows. */
@@ -79,11 +98,11 @@ function fullTiles(m: MaskShape): { lower: string[]; upper: string[]; bounds: st
   }
   if (s.documents && (!s.causal || m.role === "forward")) {
     lower.push(`(start + ${o - 1}) / ${o}`);
-    bounds.push("const int start = rg[2 * last];  // every owned row's document starts by here");
+    bounds.push(`const int start = ${rangeAt(s, m.role, "last", "start")};  // every owned row's range starts by here`);
   }
   if (s.documents && (!s.causal || m.role === "backward")) {
     upper.push(`end / ${o} - 1`);
-    bounds.push("const int end = rg[2 * own0 + 1];  // and ends no earlier than here");
+    bounds.push(`const int end = ${rangeAt(s, m.role, "own0", "end")};  // and ends no earlier than here`);
   }
   return { lower, upper, bounds };
 }
@@ -99,8 +118,9 @@ function rangeWalk(m: MaskShape): string {
   const ownLength = m.role === "forward" ? s.Tq : s.Tk;
   const { first, last } = staticRows(m);
   const [side, others] = m.role === "forward" ? ["query", "key"] : ["key", "query"];
-  const firstVisible = s.documents ? `max(${first}, rg[2 * own0])` : first;
-  const lastVisible = !s.documents || (m.role === "forward" && s.causal) ? last : `min(${last}, rg[2 * last + 1] - 1)`;
+  const firstVisible = s.documents ? `max(${first}, ${rangeAt(s, m.role, "own0", "start")})` : first;
+  const lastVisible = !s.documents || (m.role === "forward" && s.causal) ? last
+    : `min(${last}, ${rangeAt(s, m.role, "last", "end")} - 1)`;
   const full = fullTiles(m);
   const otherTiles = tiles(m.role === "forward" ? s.Tk : s.Tq, m.other);
   const documents = full.bounds.map((statement) => `\n  ${statement}`).join("");
@@ -193,7 +213,7 @@ export function maskParams(s: AttentionSpec): KernelParam[] {
 export function walkStatements(s: AttentionSpec, own: string): string {
   const table = 2 * tiles(s.Tq, ATTENTION_BLOCK) * (tiles(s.Tq, ATTENTION_BLOCK) + 1);
   const args = s.blocks ? ["bl", own, "reinterpret_cast<int*>(smem + LIST_OFFSET)"] : s.documents ? ["rg", own] : [own];
-  return (s.documents ? "  const int* rg = ranges + static_cast<long long>(b) * TQ * 2;\n" : "") +
+  return (s.documents ? `  const int* rg = ranges + static_cast<long long>(b) * TQ * ${rangeWidth(s)};\n` : "") +
     (s.blocks ? `  const int* bl = blocks + static_cast<long long>(b) * ${table};\n` : "") +
     `  const Walk w = walk(${args.join(", ")});`;
 }
@@ -213,7 +233,8 @@ export function listConstant(s: AttentionSpec, offset: number): [string, string,
  * element test; causal pairs i >= j are past the key's start already), or "" without documents.
  */
 export function outsideKeyDocument(s: AttentionSpec): string {
-  return !s.documents ? "" : `${s.causal ? "" : " || i < rg[2 * j]"} || i >= rg[2 * j + 1]`;
+  if (!s.documents) return "";
+  return `${s.causal ? "" : ` || i < ${rangeAt(s, "backward", "j", "start")}`} || i >= ${rangeAt(s, "backward", "j", "end")}`;
 }
 
 /**
@@ -229,7 +250,7 @@ export function ownedDocuments(s: AttentionSpec, role: Role) {
     declare: (dims: string) => (names.length === 0 ? "" : `int ${names.map((n) => `doc_${n}${dims}`).join(", ")};`),
     /** Stores of the bounds of position `t` (0 past `length`: nothing visible) into element `at`. */
     load: (at: string, t: string, length: string) => names.map((n) =>
-      `doc_${n}${at} = ${t} < ${length} ? rg[2 * ${t.includes(" ") ? `(${t})` : t}${n === "end" ? " + 1" : ""}] : 0;`),
+      `doc_${n}${at} = ${t} < ${length} ? ${rangeAt(s, role, t, n as "start" | "end")} : 0;`),
     /** Parameters passing the arrays by reference, each preceded by ", ". */
     params: (dims: string) => names.map((n) => `, const int (&doc_${n})${dims}`).join(""),
     /** Arguments passing them, each preceded by ", ". */

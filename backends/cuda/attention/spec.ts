@@ -9,7 +9,7 @@
 //   5301  dtype other than bf16, f16 or f32
 //   5302  head dim the kernel path does not support
 //   5303  query heads not a positive multiple of key/value heads, or a size that is not a positive integer
-//   5304  causal attention or documents with Tq != Tk, or a block table without document ranges
+//   5304  causal attention or documents with Tq != Tk, or a block table or prefix-LM without document ranges
 //   5305  scale not positive and finite, or window negative
 //   5306  tile config whose shape does not fit the kernel's warp layout (or, with a block table, does not divide a block)
 //   5307  tile config whose shared memory exceeds what one block may use on sm_90
@@ -19,7 +19,7 @@ import { isHalf, type HalfDType } from "../half.ts";
 
 /**
  * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], document ranges i32 [B,Tq,2] when
- * `documents` (mask.ts). The op allows v a head dim of its own; these kernels need it equal to q's (the schedule must
+ * `documents` (or prefix-LM ranges [B,Tq,4] with `prefix`; mask.ts). The op allows v a head dim of its own; these kernels need it equal to q's (the schedule must
  * not build a spec otherwise).
  */
 export interface AttentionSpec {
@@ -37,6 +37,11 @@ export interface AttentionSpec {
   readonly window: number;
   /** Queries see only keys of their own document, given as ranges [start, end) per position. */
   readonly documents: boolean;
+  /**
+   * The documents are prefix-LM ranges [klo, khi, qlo, qhi) per position instead (prefix_lm_ranges): the keys query t
+   * sees, then the queries that see key t (mask.ts reads the pair of the side a kernel walks).
+   */
+  readonly prefix?: boolean;
   /** The kernels visit only the blocks a block table lists (block_mask, the flex lowering; needs documents). */
   readonly blocks?: boolean;
 }
@@ -91,8 +96,9 @@ export function checkSpec(s: AttentionSpec): void {
       "check num_attention_heads and num_key_value_heads in the model's config.json");
   }
   checkHeadDim(s);
-  if (s.blocks && !s.documents) {
-    fail(5304, `${describe(s)}: a block table needs document ranges`, "build attention through the compiler pipeline");
+  if ((s.blocks || s.prefix) && !s.documents) {
+    fail(5304, `${describe(s)}: ${s.blocks ? "a block table" : "prefix-LM"} needs document ranges`,
+      "build attention through the compiler pipeline");
   }
   if ((s.causal || s.documents) && s.Tq !== s.Tk) {
     fail(5304, `${describe(s)}: ${s.causal ? "causal attention" : "documents"} need as many keys as queries`,
@@ -185,5 +191,5 @@ export function rowElements(s: AttentionSpec): number {
 
 /** Bytes of the document ranges (0 when the spec has none). */
 export function documentBytes(s: AttentionSpec): number {
-  return s.documents ? s.B * s.Tq * 8 : 0;
+  return s.documents ? s.B * s.Tq * (s.prefix ? 16 : 8) : 0;
 }

@@ -10,7 +10,7 @@ import { anchorOf, type Anchor } from "./anchor.ts";
 import { renderConcat, renderEmbedding, renderGather } from "./copy.ts";
 import { renderCrossEntropy, renderCrossEntropyGrad } from "./cross-entropy.ts";
 import { renderDequantize } from "./dequantize.ts";
-import { renderBlockMask, renderDocumentRanges } from "./documents.ts";
+import { renderBlockMask, renderDocumentRanges, renderPrefixLmRanges } from "./documents.ts";
 import { renderEmbeddingGrad } from "./embedding-grad.ts";
 import { renderAdamw, renderLrSchedule } from "./optim.ts";
 import { renderRope, renderRopeTables } from "./rope.ts";
@@ -29,6 +29,7 @@ const GENERATORS = {
   rope: renderRope,
   segment_ids: renderSegmentIds,
   document_ranges: renderDocumentRanges,
+  prefix_lm_ranges: renderPrefixLmRanges,
   block_mask: renderBlockMask,
   cross_entropy: renderCrossEntropy,
   cross_entropy_grad: renderCrossEntropyGrad,

@@ -1,7 +1,9 @@
 // Attention and its gradient on WebGPU (ir/interpret/attention.ts): q [B,Tq,Hq,D], k and v [B,Tk,Hk,D], optional
-// document ranges [B,T,2] (passes/packing-masks.ts); query head h reads kv head h / (Hq/Hk); key j is visible from
-// query i when (not causal or j <= i), (no window or i - j < window) and j is in i's document. Ranges are runs, so a
-// row's visible keys stay one interval and a block's rows see one interval too, read from its first and last rows.
+// document ranges [B,T,2] (passes/packing-masks.ts) or prefix-LM ranges [B,T,4] (prefix_lm_ranges); query head h
+// reads kv head h / (Hq/Hk); key j is visible from query i when (not causal or j <= i), (no window or i - j < window)
+// and j is in i's range. A query's range is its document, or its keys (the first pair of prefix-LM ranges); a key's
+// is its document, or its queries (the second pair). Both never decrease along T, so a row's visible keys (or
+// queries) stay one interval and a block's rows see one interval too, read from its first and last rows.
 // In f32, a thread per row; a workgroup takes 256 consecutive rows of one head and walks the keys (or, for dk and dv,
 // the queries) its rows can see in tiles that its threads load together into workgroup memory, so each key is read
 // from memory once per 256 queries. Tiles fit WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
@@ -19,7 +21,7 @@
 
 import type { Kernel } from "../../schedule/partition.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
-import { hasDocumentRanges } from "../../schedule/documents.ts";
+import { hasDocumentRanges, hasPrefixLmRanges } from "../../schedule/documents.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
 import type { KernelParam, KernelSource } from "../../kernel.ts";
 import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts";
@@ -27,6 +29,8 @@ import { f32, gridFor, makeWgslKernel, paramBytes, type Role } from "./source.ts
 interface Geometry {
   readonly B: number; readonly Tq: number; readonly Tk: number; readonly Hq: number; readonly Hk: number; readonly D: number;
   readonly causal: boolean; readonly window: number; readonly scale: number; readonly documents: boolean;
+  /** The documents are prefix-LM ranges [B,T,4]. */
+  readonly prefix: boolean;
 }
 
 function geometry(kernel: Kernel, a: Anchor): Geometry {
@@ -34,7 +38,7 @@ function geometry(kernel: Kernel, a: Anchor): Geometry {
   const [B, Tq, Hq, D] = q!.shape as [number, number, number, number];
   const [, Tk, Hk] = k!.shape as [number, number, number];
   return { B, Tq, Tk, Hq, Hk, D, causal: a.node.attrs["causal"] as boolean, window: a.node.attrs["window"] as number,
-    scale: a.node.attrs["scale"] as number, documents: hasDocumentRanges(kernel) };
+    scale: a.node.attrs["scale"] as number, documents: hasDocumentRanges(kernel), prefix: hasPrefixLmRanges(kernel) };
 }
 
 /** WebGPU's guaranteed workgroup memory (maxComputeWorkgroupStorageSize), in bytes. */
@@ -95,10 +99,15 @@ ${indent}  ${tile}[e] = ${src}[((b * ${t} + row) * ${h} + ${head}) * D + e % D];
 ${indent}}`;
 }
 
-/** `lo` and `hi` clamped to the document of row `t` (of length `length`): [start, end) read from rg. */
-function inDocument(g: Geometry, [lo, hi]: readonly [string, string], t: string, length: string): [string, string] {
+/**
+ * `lo` and `hi` clamped to the range of row `t` (of length `length`) on `side`: [start, end) read from rg, the row's
+ * document, or with prefix-LM ranges the keys a query sees or the queries that see a key.
+ */
+function inDocument(g: Geometry, [lo, hi]: readonly [string, string], t: string, length: string,
+  side: "query" | "key"): [string, string] {
   if (!g.documents) return [lo, hi];
-  const at = `2 * (b * ${length} + min(${t}, ${length} - 1))`;
+  const row = `${g.prefix ? 4 : 2} * (b * ${length} + min(${t}, ${length} - 1))`;
+  const at = g.prefix && side === "key" ? `${row} + 2` : row;
   return [`max(${lo}, rg[${at}])`, `min(${hi}, rg[${at} + 1] - 1)`];
 }
 
@@ -132,9 +141,9 @@ function boundsBytes(g: Geometry): number {
 function keyRange(g: Geometry): string {
   const range = (i: string): [string, string] =>
     [g.window > 0 ? `max(0, ${i} - ${g.window - 1})` : "0", g.causal ? `min(${i}, TK - 1)` : "TK - 1"];
-  const [lo, hi] = inDocument(g, range("r"), "r", "TQ");
-  const tileLo = inDocument(g, range("first"), "first", "TQ")[0];
-  const tileHi = inDocument(g, range("last"), "last", "TQ")[1];
+  const [lo, hi] = inDocument(g, range("r"), "r", "TQ", "query");
+  const tileLo = inDocument(g, range("first"), "first", "TQ", "query")[0];
+  const tileHi = inDocument(g, range("last"), "last", "TQ", "query")[1];
   return `    let lo = ${lo};  // the keys this thread's query sees
     let hi = ${hi};
 ${blockBounds(g, "keys", tileLo, tileHi)}  // the keys any query of the block sees`;
@@ -295,7 +304,7 @@ ${keyTileLoop(`        var s = 0.0;
   const kWork = g.B * g.Hk * Math.ceil(g.Tk / 256);
   const qTile = queryTileRows(g);
   const queries = (j: string): [string, string] => inDocument(g,
-    [g.causal ? j : "0", g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1"], j, "TK");
+    [g.causal ? j : "0", g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1"], j, "TK", "key");
   const dkvKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dkv", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dk", dk!], ["dv", dv!]],

@@ -10,6 +10,10 @@
 // runs in the compute dtype. Gradients reach each parameter through its cast's VJP, in the parameter dtype. With one
 // dtype for both the graph is the plain model in that dtype. B and T are symbolic. Documents packed into a row are separated by
 // segment_ids of position_ids, as transformers detects packed sequences when no attention mask is given.
+// With prefixLm (trainc's prefix_lm key; no transformers model does this) the graph also takes labels i64[B,T] after
+// position_ids: each document's prefix is its leading run of positions whose label is IGNORE_INDEX (the prompt that
+// train_on_inputs: false masks), attention sees the whole prefix from every position of the document and is causal
+// after it (prefix_lm_ranges, without the causal rule).
 // Invariant: the graph is built with GraphBuilder only, so it satisfies ir/graph.ts's invariants by construction.
 //
 // Error codes (this file):
@@ -19,6 +23,7 @@ import { fail } from "../../diagnostics.ts";
 import { GraphBuilder, type Value } from "../../../ir/builder.ts";
 import { DTYPES, isFloat, type DType } from "../../../ir/dtype.ts";
 import type { Graph } from "../../../ir/graph.ts";
+import { IGNORE_INDEX } from "../../../ir/train-step/loss.ts";
 import type { ModelSpec } from "./config.ts";
 import { modelParameters } from "./params.ts";
 
@@ -28,9 +33,11 @@ export interface ForwardOptions {
   readonly dtype: DType;
   /** Dtype the parameters are stored in (the graph's parameter inputs, the residual stream); default `dtype`. */
   readonly parameterDType?: DType;
+  /** Prefix-LM attention over each document's masked prompt (the graph then takes labels); default false. */
+  readonly prefixLm?: boolean;
 }
 
-/** Values every layer reads: the model's parameters by name, rope tables and document segments. */
+/** Values every layer reads: the model's parameters by name, rope tables and the documents attention reads. */
 interface Shared {
   readonly b: GraphBuilder;
   readonly spec: ModelSpec;
@@ -41,7 +48,9 @@ interface Shared {
   readonly weight: (name: string) => Value;
   readonly cos: Value;
   readonly sin: Value;
-  readonly segments: Value;
+  /** Segment ids, or prefix-LM ranges with prefixLm. */
+  readonly documents: Value;
+  readonly causal: boolean;
 }
 
 /** The forward graph of `spec`, computing in `options.dtype` over parameters in `options.parameterDType`. */
@@ -54,6 +63,7 @@ export function buildForward(spec: ModelSpec, options: ForwardOptions): Graph {
   const b = new GraphBuilder("forward");
   const ids = b.input("input_ids", "i64", ["B", "T"]);
   const positions = b.input("position_ids", "i64", ["B", "T"]);
+  const labels = options.prefixLm === true ? b.input("labels", "i64", ["B", "T"]) : undefined;
   const params: Record<string, Value> = {};
   for (const p of modelParameters(spec)) params[p.name] = b.input(p.name, stored, p.shape);
   const casts = new Map<string, Value>();
@@ -63,12 +73,20 @@ export function buildForward(spec: ModelSpec, options: ForwardOptions): Graph {
   };
   const [cos, sin] = b.ops("rope_tables", [positions], { ...spec.rope, dtype: stored }) as [Value, Value];
   const segments = b.op("segment_ids", [positions]);
-  const shared: Shared = { b, spec, params, compute, weight, cos, sin, segments };
+  const documents = labels ? prefixLmRanges(b, segments, labels) : segments;
+  const shared: Shared = { b, spec, params, compute, weight, cos, sin, documents, causal: !labels };
   let hidden = b.op("embedding", [params["model.embed_tokens.weight"]!, ids]);
   for (let layer = 0; layer < spec.numLayers; layer++) hidden = decoderLayer(shared, hidden, layer);
   hidden = rmsNorm(b, hidden, params["model.norm.weight"]!, spec.rmsNormEps);
   b.output("logits", linear(shared, hidden, spec.tieWordEmbeddings ? "model.embed_tokens" : "lm_head", false));
   return b.build();
+}
+
+/** Prefix-LM ranges of the documents of `segments`, each prefixed by its leading run of labels equal to IGNORE_INDEX. */
+function prefixLmRanges(b: GraphBuilder, segments: Value, labels: Value): Value {
+  const trained = b.castTo(b.op("ne", [labels, b.scalar(IGNORE_INDEX, labels.type.dtype)]), "i32");
+  const counts = b.op("cumsum", [trained], { axis: 1 });
+  return b.op("prefix_lm_ranges", [b.op("document_ranges", [segments]), counts]);
 }
 
 /** `a` + `b`, in the wider dtype of the two (PyTorch's type promotion for the residual adds). */
@@ -101,8 +119,8 @@ function attention(s: Shared, x: Value, layer: number): Value {
   }
   const rope = (x: Value) => b.op("rope", [b.castTo(x, s.cos.type.dtype), s.cos, s.sin]);
   const [qc, kc] = [rope(q), rope(k)].map((t) => b.castTo(t, s.compute)) as [Value, Value];
-  const out = b.op("attention", [qc, kc, v, s.segments], {
-    causal: true, scale: spec.headDim ** -0.5, window: spec.slidingWindows[layer]!,
+  const out = b.op("attention", [qc, kc, v, s.documents], {
+    causal: s.causal, scale: spec.headDim ** -0.5, window: spec.slidingWindows[layer]!,
   });
   const merged = b.op("reshape", [out], { shape: ["B", "T", spec.numHeads * spec.headDim] });
   return linear(s, merged, `${name}.o_proj`, spec.oBias);

@@ -115,7 +115,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("tensors bound in parts on WebGPU", ope
   test("grads of llama_packed planned within a 4 KiB binding size and 32 KiB buffers (each arena several) match " +
     "transformers within 1e-4", async () => {
     const dir = join(HF_FIXTURES, "llama_packed");
-    const model = importModel(dir, { compute: "f32", parameters: "f32" });
+    const model = importModel(dir, { precision: { compute: "f32", parameters: "f32" } });
     const module = { graphs: [lowerGrads(model.forward, Object.keys(model.parameters))] };
     const got = await gradsWgsl(module.graphs[0]!, model.parameters, readBatch(join(dir, "batch.safetensors")), work,
       () => undefined, { maxBindingBytes: 4096, maxBufferBytes: 32768 });

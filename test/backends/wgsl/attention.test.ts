@@ -1,7 +1,8 @@
 // The WGSL attention kernels (backends/wgsl/templates/attention.ts) through a whole WebGPU program, forward and
 // backward, against the interpreter, on shapes the model fixtures do not reach: more queries than one workgroup's 256,
 // more keys than one tile (tiles shrink as the head dim grows: 64 rows at D=16, 32 at D=64, 16 at D=128), GQA,
-// causal and sliding-window masks, document ranges (causal, and not causal with a window), and a non-causal case. f32 within 1e-5; an f16 case (shader-f16:
+// causal and sliding-window masks, document ranges (causal, and not causal with a window), prefix-LM ranges (with the
+// cumsum and prefix_lm_ranges kernels that make them), and a non-causal case. f32 within 1e-5; an f16 case (shader-f16:
 // q, k, v, dout and the results stored in f16, computed in f32) within 2e-3 of the interpreter's f16.
 // Without an adapter the suite skips (test/harness/webgpu.ts).
 
@@ -12,7 +13,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { tileRows } from "../../../backends/wgsl/templates/attention.ts";
 import { openWgsl } from "../../../compiler/wgsl-run.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
-import { attentionCaseGraph, segmentIds, type AttentionCase } from "../../harness/attention-case.ts";
+import { attentionCaseGraph, segmentIds, trainedFlags, type AttentionCase } from "../../harness/attention-case.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
 import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
@@ -29,6 +30,7 @@ const CASES: readonly AttentionCase[] = [
   { name: "not causal, many tiles (D=128)", dtype: "f32", B: 1, T: 70, Hq: 2, Hk: 2, D: 128, causal: false, window: 0, documents: false },
   { name: "not causal, window, documents (D=16)", dtype: "f32", B: 2, T: 280, Hq: 2, Hk: 1, D: 16, causal: false, window: 40, documents: true },
   { name: "f16, GQA, causal, documents (D=64)", dtype: "f16", B: 2, T: 150, Hq: 4, Hk: 2, D: 64, causal: true, window: 0, documents: true },
+  { name: "prefix-LM over documents, GQA (D=16)", dtype: "f32", B: 2, T: 300, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, documents: true, prefix: true },
 ];
 
 test("tiles fit 16 KiB of workgroup memory", () => {
@@ -41,6 +43,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("WGSL attention on WebGPU", opened.gpu 
     const g = attentionCaseGraph(c);
     const inputs = randomInputs(g, 3);
     if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 90) };
+    if (c.prefix) inputs["trained"] = { ...inputs["trained"]!, data: trainedFlags(c, 7) };
     const want = interpret(g, inputs);
     const run = await openWgsl({ graphs: [g] }, join(work, c.name.replace(/\W+/g, "-")), c.name, () => undefined);
     try {

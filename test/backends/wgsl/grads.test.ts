@@ -7,7 +7,7 @@
 // from float64. Five cases also run with the unfused attention (sdpa lowering) in f32, within 1e-4. Without an
 // adapter the suite skips (test/harness/webgpu.ts).
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { lowerGrads } from "../../../compiler/pipeline.ts";
 import { gradsWgsl } from "../../../compiler/wgsl-run.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { readSafetensors } from "../../../compiler/import/safetensors.ts";
+import { fixtureCases, gradsConfig } from "../../harness/hf-fixtures.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { HF_FIXTURES } from "../../harness/train-step.ts";
 import { deviceTitle, probeWebGpu, requireAdapterTest } from "../../harness/webgpu.ts";
@@ -26,16 +27,17 @@ const f16 = opened.gpu?.device.features.has("shader-f16") ?? false;
 opened.gpu?.close();
 requireAdapterTest(opened);
 
-const manifest = JSON.parse(readFileSync(join(HF_FIXTURES, "manifest.json"), "utf8")) as { cases: { name: string }[] };
+const cases = fixtureCases();
 const TOLERANCE = 1e-4;
 const work = mkdtempSync(join(tmpdir(), "trainc-wgsl-grads-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.skipIf(!opened.gpu)(deviceTitle("trainc grads --target wgsl on the Hugging Face fixtures (f32)", opened.gpu !== undefined), () => {
-  it.each(manifest.cases.map((c) => c.name))("%s: loss, logits and every gradient within 1e-4 of transformers", async (name) => {
+  it.each(cases)("$name: loss, logits and every gradient within 1e-4 of transformers", async (c) => {
+    const { name } = c;
     const dir = join(HF_FIXTURES, name);
     const out = join(work, `${name}.safetensors`);
-    await grads(dir, { batch: join(dir, "batch.safetensors"), out, target: "wgsl" });
+    await grads(dir, { batch: join(dir, "batch.safetensors"), out, target: "wgsl", config: gradsConfig(c, work) });
     const got = readSafetensors(out);
     const reference = readSafetensors(join(dir, "reference.safetensors"), "f64");
     const errors = Object.entries(reference).map(([key, want]) => [key, got[key] ? relativeError(got[key]!, want) : Infinity] as const);
@@ -52,7 +54,7 @@ const UNFUSED = ["llama_documents", "llama_packed", "llama_rope_default", "mistr
 describe.skipIf(!opened.gpu)(deviceTitle("grads on WebGPU with the unfused attention (sdpa)", opened.gpu !== undefined), () => {
   it.each(UNFUSED)("%s: within 1e-4 of transformers", async (name) => {
     const dir = join(HF_FIXTURES, name);
-    const model = importModel(dir, { compute: "f32", parameters: "f32" });
+    const model = importModel(dir, { precision: { compute: "f32", parameters: "f32" } });
     const graph = lowerGrads(model.forward, Object.keys(model.parameters), { attention: "sdpa" });
     expect(graph.nodes.some((n) => n.op === "attention")).toBe(false);
     const got = await gradsWgsl(graph, model.parameters, readBatch(join(dir, "batch.safetensors")), join(work, `${name}-sdpa`), () => undefined);
@@ -64,9 +66,9 @@ describe.skipIf(!opened.gpu)(deviceTitle("grads on WebGPU with the unfused atten
 });
 
 describe.skipIf(!f16)(deviceTitle("grads in f16 on WebGPU (shader-f16) on the Hugging Face fixtures", f16), () => {
-  it.each(manifest.cases.map((c) => c.name))("%s: within 5e-3 of the cpu target's f16 and 2e-2 of transformers", async (name) => {
+  it.each(cases)("$name: within 5e-3 of the cpu target's f16 and 2e-2 of transformers", async ({ name, prefix_lm }) => {
     const dir = join(HF_FIXTURES, name);
-    const model = importModel(dir, { compute: "f16", parameters: "f32" });
+    const model = importModel(dir, { precision: { compute: "f16", parameters: "f32" }, prefixLm: prefix_lm === true });
     const batch = readBatch(join(dir, "batch.safetensors"));
     const graph = lowerGrads(model.forward, Object.keys(model.parameters));
     const got = await gradsWgsl(graph, model.parameters, batch, join(work, `${name}-f16`), () => undefined);

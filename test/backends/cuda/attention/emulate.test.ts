@@ -3,7 +3,7 @@
 // out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
 // (catches a copy into, or a write to, a buffer other warps still read). Cases cover every dtype, default and other
-// tile configs, GQA, causal and sliding-window masks, document ranges, block tables (flex), Tq != Tk, tails of every
+// tile configs, GQA, causal and sliding-window masks, document ranges, prefix-LM ranges, block tables (flex), Tq != Tk, tails of every
 // tile, head dims 40 to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16 and f16: inputs
 // exact, outputs and P rounded to 16 bits).
 
@@ -14,11 +14,11 @@ import {
   type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/index.ts";
 import type { HalfDType } from "../../../../backends/cuda/half.ts";
-import { blockTable, documentRanges } from "../../../harness/documents.ts";
+import { blockTable } from "../../../harness/documents.ts";
 import { relativeError } from "../../../harness/numeric.ts";
 import { runEmulated, type EmuCase, type EmuMode } from "./emu.ts";
 import {
-  decode, encode, makeInputs, referenceGrads, referenceLse, referenceOut, type Inputs,
+  decode, encode, makeInputs, rangeWidth, referenceGrads, referenceLse, referenceOut, type Inputs,
 } from "./reference.ts";
 
 const HAVE_GXX = spawnSync("g++", ["--version"]).status === 0;
@@ -86,6 +86,15 @@ const CASES: Case[] = [
     documents: true, blocks: true }, { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
   f32("f32-flex-not-causal-window-d16", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 16, causal: false, window: 70,
     documents: true, blocks: true }),
+  bf16("bf16-prefix-lm-documents-d128", { B: 2, Tq: 150, Tk: 150, Hq: 4, Hk: 2, D: 128, causal: false, window: 0,
+    documents: true, prefix: true }),
+  bf16("bf16-flex-prefix-lm-wgmma-producer-d64", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 1, D: 64, causal: false,
+    window: 0, documents: true, prefix: true, blocks: true }, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true },
+    { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
+  f16("f16-xformers-prefix-lm-window-d64", { B: 2, Tq: 200, Tk: 200, Hq: 2, Hk: 2, D: 64, causal: false, window: 60,
+    documents: true, prefix: true }, { Br: 64, Bc: 64, warps: 4 }, { Br: 64, Bc: 64, warps: 4, keySplits: 2 }),
+  f32("f32-flex-prefix-lm-d16", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 16, causal: false, window: 0,
+    documents: true, prefix: true, blocks: true }),
   f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, documents: false }),
   f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, documents: false },
     { Br: 16, Bc: 8, warps: 2 }, { Br: 8, Bc: 8, warps: 2 }),
@@ -101,9 +110,9 @@ function emuCase(c: Case, x: Inputs): EmuCase {
     kernels: [renderAttentionForward(s, c.forward ?? defaultForwardConfig(s)),
       ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
     inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
-      ...(x.seg ? { ranges: encode("i32", documentRanges(x.seg, s.B, s.Tq)) } : {}),
-      ...(x.seg && s.blocks ? { blocks: encode("i32", blockTable(documentRanges(x.seg, s.B, s.Tq), s.B, s.Tq,
-        { causal: s.causal, window: s.window })) } : {}) },
+      ...(x.ranges ? { ranges: encode("i32", x.ranges) } : {}),
+      ...(x.ranges && s.blocks ? { blocks: encode("i32", blockTable(x.ranges, s.B, s.Tq,
+        { causal: s.causal, window: s.window }, rangeWidth(s))) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
       ...(dtype !== "f32" ? { dq_accum: x.q.length * 4 } : {}) },
   };

@@ -1,6 +1,6 @@
 // Inputs and references for the attention kernel tests: seeded q, k, v, dout (rounded to the spec's 16-bit type),
-// document segment ids (the references compare ids; the kernels read the ids' document ranges, test/harness/
-// documents.ts), byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
+// document segment ids and the ranges the kernels read (their document ranges, or with spec.prefix prefix-LM ranges
+// of them and random prompt runs, test/harness/documents.ts), byte encodings of buffers, the interpreter's attention / attention_grad (the meaning of the
 // op) and a naive log-sum-exp per row (the forward kernel's second output, which the IR op does not have).
 // Invariant: references are computed in f64 from exactly the values the kernels read.
 
@@ -10,6 +10,7 @@ import { GraphBuilder } from "../../../../ir/builder.ts";
 import { interpret } from "../../../../ir/interpret/index.ts";
 import { fromArray, roundArray, toArray } from "../../../../ir/tensor.ts";
 import { floatToHalf, halfToFloat } from "../../../../ir/half.ts";
+import { documentRanges, prefixLmRanges } from "../../../harness/documents.ts";
 
 /** Host copies of the kernels' inputs, as the exact values the kernels read. */
 export interface Inputs {
@@ -18,6 +19,27 @@ export interface Inputs {
   readonly v: Float64Array;
   readonly dout: Float64Array;
   readonly seg: Int32Array | undefined;
+  /** What the kernels read with documents: document ranges [B,T,2], or prefix-LM ranges [B,T,4] with spec.prefix. */
+  readonly ranges: Int32Array | undefined;
+}
+
+/** Ranges per position of a spec with documents: 4 for prefix-LM ranges, else 2. */
+export function rangeWidth(spec: AttentionSpec): number {
+  return spec.prefix ? 4 : 2;
+}
+
+/** Running counts of trained positions per row, each position untrained (a prompt token) with probability 0.6. */
+function trainedCounts(spec: AttentionSpec, seed: number): Int32Array {
+  const next = makeRandom(seed);
+  const counts = new Int32Array(spec.B * spec.Tq);
+  for (let i = 0; i < counts.length; i++) counts[i] = (i % spec.Tq === 0 ? 0 : counts[i - 1]!) + (next() < 0.6 ? 0 : 1);
+  return counts;
+}
+
+/** The ranges the kernels read for segment ids `seg` (see Inputs.ranges). */
+function kernelRanges(spec: AttentionSpec, seg: Int32Array, seed: number): Int32Array {
+  const ranges = documentRanges(seg, spec.B, spec.Tq);
+  return spec.prefix ? prefixLmRanges(ranges, trainedCounts(spec, seed), spec.B, spec.Tq) : ranges;
 }
 
 function values(spec: AttentionSpec, count: number, seed: number, spread: number): Float64Array {
@@ -49,9 +71,10 @@ function segments(spec: AttentionSpec, seed: number): Int32Array {
 export function makeInputs(spec: AttentionSpec, seed: number): Inputs {
   const nq = spec.B * spec.Tq * spec.Hq * spec.D;
   const nk = spec.B * spec.Tk * spec.Hk * spec.D;
+  const seg = spec.documents ? segments(spec, seed + 4) : undefined;
   return {
     q: values(spec, nq, seed, 2), k: values(spec, nk, seed + 1, 2), v: values(spec, nk, seed + 2, 1),
-    dout: values(spec, nq, seed + 3, 1), seg: spec.documents ? segments(spec, seed + 4) : undefined,
+    dout: values(spec, nq, seed + 3, 1), seg, ranges: seg && kernelRanges(spec, seg, seed + 5),
   };
 }
 
@@ -79,10 +102,11 @@ function runAttention(spec: AttentionSpec, x: Inputs, grad: boolean): Float64Arr
   const qShape = [spec.B, spec.Tq, spec.Hq, spec.D];
   const kShape = [spec.B, spec.Tk, spec.Hk, spec.D];
   const feeds = { q: fromArray("f64", qShape, x.q), k: fromArray("f64", kShape, x.k), v: fromArray("f64", kShape, x.v),
-    dout: fromArray("f64", qShape, x.dout), ...(x.seg ? { seg: fromArray("i32", [spec.B, spec.Tq], x.seg) } : {}) };
+    dout: fromArray("f64", qShape, x.dout),
+    ...(x.ranges ? { ranges: fromArray("i32", [spec.B, spec.Tq, rangeWidth(spec)], x.ranges) } : {}) };
   const args = [g.input("q", "f64", qShape), g.input("k", "f64", kShape), g.input("v", "f64", kShape)];
   if (grad) args.push(g.input("dout", "f64", qShape));
-  if (x.seg) args.push(g.input("seg", "i32", [spec.B, spec.Tq]));
+  if (x.ranges) args.push(g.input("ranges", "i32", [spec.B, spec.Tq, rangeWidth(spec)]));
   const attrs = { causal: spec.causal, scale: spec.scale, window: spec.window };
   const outs = grad ? g.ops("attention_grad", args, attrs) : [g.op("attention", args, attrs)];
   outs.forEach((v, i) => g.output(`r${i}`, v));
@@ -109,7 +133,8 @@ export function referenceLse(spec: AttentionSpec, x: Inputs): Float64Array {
     const scores: number[] = [];
     for (let j = 0; j < spec.Tk; j++) {
       if ((spec.causal && j > i) || (spec.window > 0 && i - j >= spec.window)) continue;
-      if (x.seg && x.seg[b * spec.Tq + i] !== x.seg[b * spec.Tq + j]) continue;
+      const at = rangeWidth(spec) * (b * spec.Tq + i);
+      if (x.ranges && !(x.ranges[at]! <= j && j < x.ranges[at + 1]!)) continue;
       let s = 0;
       for (let d = 0; d < spec.D; d++) {
         s += x.q[((b * spec.Tq + i) * spec.Hq + h) * spec.D + d]! *

@@ -81,6 +81,8 @@ function scanAndCopyCases(): LabCase[] {
     plain("block_mask causal [2,1000]", kernelOf("block_mask", [["i32", [2, 1000, 2]]])),
     plain("block_mask window 300 [1,5000]", kernelOf("block_mask", [["i32", [1, 5000, 2]]], { window: 300 })),
     plain("block_mask not causal [1,300]", kernelOf("block_mask", [["i32", [1, 300, 2]]], { causal: false })),
+    plain("block_mask prefix-LM [2,700]", kernelOf("block_mask", [["i32", [2, 700, 4]]], { causal: false })),
+    plain("prefix_lm_ranges [3,1500]", kernelOf("prefix_lm_ranges", [["i32", [3, 1500, 2]], ["i32", [3, 1500]]])),
     plain("concat f32 3 parts axis 1, 16-byte words",
       kernelOf("concat", [["f32", [2, 3, 8]], ["f32", [2, 5, 8]], ["f32", [2, 1, 8]]], { axis: 1 })),
     plain("concat bf16 [3,5]+[3,3] axis -1, 2-byte words", kernelOf("concat", [["bf16", [3, 5]], ["bf16", [3, 3]]], { axis: -1 })),

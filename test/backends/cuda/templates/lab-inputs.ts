@@ -14,7 +14,7 @@ import type { DType } from "../../../../ir/dtype.ts";
 import type { Attrs } from "../../../../ir/graph.ts";
 import type { OpName } from "../../../../ir/ops/index.ts";
 import { fromArray, type Tensor } from "../../../../ir/tensor.ts";
-import { documentRanges } from "../../../harness/documents.ts";
+import { documentRanges, prefixLmRanges } from "../../../harness/documents.ts";
 import { specializedTrainStep } from "../../../harness/train-step.ts";
 
 type Operand = readonly [DType, readonly number[]];
@@ -64,6 +64,21 @@ function packedRanges(rand: Random, t: StaticType): number[] {
   return [...documentRanges(packedIds(rand, { ...t, shape: [rows, len] }), rows, len)];
 }
 
+/** Running counts of trained positions along each row of [rows, len]: a position is trained with probability 0.3. */
+function runningCounts(rand: Random, rows: number, len: number): number[] {
+  return Array.from({ length: rows * len }, (_, i) => i % len).reduce<number[]>((out, col) => {
+    out.push((col === 0 ? 0 : out.at(-1)!) + (rand() < 0.3 ? 1 : 0));
+    return out;
+  }, []);
+}
+
+/** Ranges [B, T, 2 or 4]: packedRanges, or prefix-LM ranges of them with runningCounts' prompts. */
+function packedRangesOfWidth(rand: Random, t: StaticType): number[] {
+  const [rows, len, width] = t.shape as [number, number, number];
+  const ranges = packedRanges(rand, t);
+  return width === 2 ? ranges : [...prefixLmRanges(ranges, runningCounts(rand, rows, len), rows, len)];
+}
+
 /** Valid values for operand `i` of the anchor node. */
 function operandValues(a: Anchor, i: number, rand: Random): number[] {
   const t = a.args[i]!;
@@ -82,7 +97,9 @@ function operandValues(a: Anchor, i: number, rand: Random): number[] {
     }
     case "rope_tables:0": case "segment_ids:0": return packedPositions(rand, t);
     case "document_ranges:0": return packedIds(rand, t);
-    case "block_mask:0": return packedRanges(rand, t);
+    case "block_mask:0": return packedRangesOfWidth(rand, t);
+    case "prefix_lm_ranges:0": return packedRanges(rand, t);
+    case "prefix_lm_ranges:1": return runningCounts(rand, t.shape[0]!, t.shape[1]!);
     case "adamw:3": return uniform(rand, n, 0, 1e-3);
     case "adamw:4": return [1e-2];
     case "adamw:5": return [3];

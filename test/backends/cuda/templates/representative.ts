@@ -21,6 +21,7 @@ export function representativeKernels(): Record<string, Kernel> {
     "segment_ids": kernelOf("segment_ids", [["i64", [4, 4096]]]),
     "document_ranges": kernelOf("document_ranges", [["i32", [4, 4096]]]),
     "block_mask": kernelOf("block_mask", [["i32", [1, 16384, 2]]]),
+    "prefix_lm_ranges": kernelOf("prefix_lm_ranges", [["i32", [4, 4096, 2]], ["i32", [4, 4096]]]),
     "concat": kernelOf("concat", [["bf16", [4, 4096, 8, 64]], ["bf16", [4, 4096, 8, 64]]], { axis: -1 }),
     "gather": kernelOf("gather", [["f32", [5, 7, 6]], ["i64", [2, 3]]], { axis: 1 }),
     "embedding": kernelOf("embedding", [["bf16", [128256, 2048]], ["i64", [4, 4096]]]),
