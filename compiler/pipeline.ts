@@ -1,6 +1,7 @@
 // The compiler's table of contents: the stages a model + config go through, in order. Read this file first.
 //
-//   import              model folder or ONNX file -> graph @forward (inputs input_ids, position_ids, parameters; output logits)
+//   import              model folder or ONNX file -> graph @forward (inputs input_ids, position_ids, labels with
+//                       prefix_lm, parameters; output logits)
 //   attention-lowering  how attention runs (fused kernel, or the unfused reference), from attn_implementation
 //   packing-masks       fused attention over packed documents reads each position's document range, not ids
 //   train-step          forward + loss -> autodiff -> module {@micro_step, @optimizer_step[, @eval_step]} (ir/train-step.ts)
@@ -38,7 +39,7 @@ const passDoc = (p: Pass) => ({ name: p.name, summary: `${p.summary} ${p.descrip
 
 /** Every stage, in pipeline order: its name (what `trainc ir --after` accepts, besides `all`) and what it does. */
 export const STAGE_DOCS: readonly { readonly name: string; readonly summary: string }[] = [
-  { name: "import", summary: "Model folder or ONNX file -> graph @forward (input_ids, position_ids, parameters -> logits)." },
+  { name: "import", summary: "Model folder or ONNX file -> graph @forward (input_ids, position_ids, labels with prefix_lm, parameters -> logits)." },
   ...FORWARD_PASSES.map(passDoc),
   { name: "train-step", summary: "Forward + loss -> autodiff -> module {@micro_step, @optimizer_step, and @eval_step with a validation split} (ir/train-step.ts)." },
   ...GRAPH_PASSES.map(passDoc),

@@ -1,5 +1,6 @@
 // The meaning of one training step, as Axolotl + the Hugging Face Trainer define it, built from a forward graph
-// (inputs input_ids, position_ids and the parameters; output logits [B,T,V]):
+// (inputs input_ids, position_ids, optionally labels (prefix_lm reads the prompts from them), and the parameters;
+// output logits [B,T,V]):
 //   buildGradsGraph -> one graph: loss (mean next-token cross-entropy), logits and grad.<name> (what `trainc grads` runs)
 //   buildTrainStep  -> a module of two graphs: micro_step (accumulate gradients of the summed loss) and
 //                      optimizer_step (normalise by the total token count, clip, AdamW; ir/train-step/optimizer.ts);

@@ -7,8 +7,9 @@
 // delta is sum_j p_j dp_j over the recomputed probabilities, as the interpreter defines it, not rowsum(dout * out):
 // in bf16 the stored output is rounded, and where dp_j - delta cancels (near-uniform attention) that rounding
 // alone put dq and dk 50% off.
-// Same meaning as ir/interpret/attention.ts: causal, GQA, sliding window, document ranges. Not tuned, and not run
-// on AMD hardware (none is available).
+// Same meaning as ir/interpret/attention.ts: causal, GQA, sliding window, document ranges and prefix-LM ranges (a
+// query reads its keys from the first pair, a key its queries from the second, as backends/cuda/attention/mask.ts
+// reads them). Not tuned, and not run on AMD hardware (none is available).
 // Invariants: parameters are schedule buffer names (the host binds them); every output element is written by one
 // thread; Dv == D.
 
@@ -34,20 +35,31 @@ function score(s: AttentionSpec): string {
       s *= SCALE;`;
 }
 
-/** `lo` and `hi`, the keys query i sees (inclusive): causal, window, and its document's range. */
+/**
+ * C++ text of the range of row `t` on one side: [start, end) of its document, or of prefix-LM ranges the keys a query
+ * sees (query side, the first pair) or the queries that see a key (key side, the second).
+ */
+function rangeAt(s: AttentionSpec, side: "query" | "key", t: string, bound: "start" | "end"): string {
+  const offset = (s.prefix && side === "key" ? 2 : 0) + (bound === "end" ? 1 : 0);
+  return `rg[${s.prefix ? 4 : 2} * (${t})${offset === 0 ? "" : ` + ${offset}`}]`;
+}
+
+/** `lo` and `hi`, the keys query i sees (inclusive): causal, window, and its range. */
 function keyRange(s: AttentionSpec): string {
   const lo = s.window > 0 ? `trainc_max(0, i - ${s.window - 1})` : "0";
   const hi = s.causal ? "trainc_min(i, TK - 1)" : "TK - 1";
-  return `    const int lo = ${s.documents ? `trainc_max(${lo}, rg[2 * (b * TQ + i)])` : lo};
-    const int hi = ${s.documents ? `trainc_min(${hi}, rg[2 * (b * TQ + i) + 1] - 1)` : hi};`;
+  const row = "b * TQ + i";
+  return `    const int lo = ${s.documents ? `trainc_max(${lo}, ${rangeAt(s, "query", row, "start")})` : lo};
+    const int hi = ${s.documents ? `trainc_min(${hi}, ${rangeAt(s, "query", row, "end")} - 1)` : hi};`;
 }
 
-/** The queries key j is seen by (inclusive), the same rules from the key's side (ranges are symmetric runs). */
+/** The queries key j is seen by (inclusive), the same rules from the key's side. */
 function queryRange(s: AttentionSpec): string {
   const lo = s.causal ? "j" : "0";
   const hi = s.window > 0 ? `trainc_min(TQ - 1, j + ${s.window - 1})` : "TQ - 1";
-  return `    const int first = ${s.documents ? `trainc_max(${lo}, rg[2 * (b * TK + j)])` : lo};
-    const int last = ${s.documents ? `trainc_min(${hi}, rg[2 * (b * TK + j) + 1] - 1)` : hi};`;
+  const row = "b * TK + j";
+  return `    const int first = ${s.documents ? `trainc_max(${lo}, ${rangeAt(s, "key", row, "start")})` : lo};
+    const int last = ${s.documents ? `trainc_min(${hi}, ${rangeAt(s, "key", row, "end")} - 1)` : hi};`;
 }
 
 /** A launch over `items` threads, grid-stride, at most 65535 blocks. */

@@ -5,7 +5,7 @@
 // some row's interval meets the block's keys, and is full when every row's interval covers them.
 // Also reads a block table back for attention (6124 when it is malformed).
 // Invariants: lists are ascending; the two halves describe the same blocks, with the same full bit; the result for
-// ranges that are not runs is unspecified (attention rejects those first, 6123).
+// ranges that are neither document ranges (runs) nor prefix-LM ranges is unspecified (attention rejects those, 6123).
 
 import { ATTENTION_BLOCK } from "../ops/model.ts";
 import type { Tensor, TensorData } from "../tensor.ts";

@@ -118,7 +118,7 @@ const prefixLmRanges: Eval = ([ranges, trained], ctx) => {
   const prefixEnd = (b: number, s: number, e: number): number => {
     const before = s > 0 ? c[b * T + s - 1]! : 0;
     let p = s;
-    while (p < e && c[b * T + p] === before) p++;
+    while (p < e && c[b * T + p]! <= before) p++;
     return p;
   };
   for (let b = 0; b < B; b++) {

@@ -42,7 +42,18 @@ export function segmentIds(c: AttentionCase, length: number): Int32Array {
   return Int32Array.from({ length: c.B * c.T }, (_, i) => Math.floor((i % c.T) / length));
 }
 
-/** Trained flags for a prefix case: each position untrained (0, a prompt token) with probability about 0.6. */
-export function trainedFlags(c: AttentionCase, seed: number): Int32Array {
-  return Int32Array.from({ length: c.B * c.T }, (_, i) => ((i * 2654435761 + seed * 40503) >>> 0) % 5 < 3 ? 0 : 1);
+/**
+ * Trained flags for a prefix case over segment ids `seg`: each document's first 0 to half of its positions untrained
+ * (0, its prompt: the prefix), the rest trained (1); prompt lengths vary with `seed`.
+ */
+export function trainedFlags(c: AttentionCase, seg: ArrayLike<number>, seed: number): Int32Array {
+  const flags = new Int32Array(c.B * c.T).fill(1);
+  for (let start = 0; start < flags.length;) {
+    let end = start + 1;
+    while (end % c.T !== 0 && seg[end] === seg[start]) end++;
+    const prompt = ((start * 2654435761 + seed * 40503) >>> 0) % (Math.floor((end - start) / 2) + 1);
+    flags.fill(0, start, start + prompt);
+    start = end;
+  }
+  return flags;
 }

@@ -97,6 +97,11 @@ describe("prefix_lm_ranges", () => {
     expect(toArray(out)).toEqual([0, 2, 0, 3, 0, 2, 0, 3, 0, 3, 2, 3, 3, 5, 3, 5, 3, 5, 3, 5]);
   });
 
+  it("ends a prefix at the first count above the one before the document, as the kernels' binary search does", () => {
+    const out = runOp([feed("i32", [1, 4, 2], [0, 4, 0, 4, 0, 4, 0, 4]), feed("i32", [1, 4], [-1, -1, 0, 1])], "prefix_lm_ranges");
+    expect(toArray(out)).toEqual([0, 3, 0, 4, 0, 3, 0, 4, 0, 3, 0, 4, 0, 4, 3, 4]);
+  });
+
   it("fails on counts that decrease", () => {
     const ranges = feed("i32", [1, 3, 2], [0, 3, 0, 3, 0, 3]);
     expectTrainc(() => runOp([ranges, feed("i32", [1, 3], [0, 2, 1])], "prefix_lm_ranges"), 6125,

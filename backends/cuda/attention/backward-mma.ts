@@ -9,11 +9,11 @@
 // dq takes atomics rather than a second kernel that recomputes P per query tile: that would cost two more matmuls
 // (S and dP again) per tile pair, more than the atomic traffic (Br x D adds per tile pair, served by L2). The scale
 // is applied to dK here and to dq by attn_bwd_dq.
-// Launch order (launchOrder): under a causal mask the first key tiles see the most queries. With few key tiles per
-// head the blocks launch key tile slowest over all heads, longest first, which balances the SMs' load (head by head
-// leaves 3.5% of the SMs' time idle at T = 4k); with many the blocks launch head by head, so those running together
-// share one head's Q and dO in L2 (on the H200 at d = 128: key tiles slowest 1.6% faster at T = 4k, 2% slower at
-// T = 16k).
+// Launch order (launchOrder): under a causal mask (or prefix-LM's, causalShape) the first key tiles see the most
+// queries. With few key tiles per head the blocks launch key tile slowest over all heads, longest first, which
+// balances the SMs' load (head by head leaves 3.5% of the SMs' time idle at T = 4k); with many the blocks launch
+// head by head, so those running together share one head's Q and dO in L2 (on the H200 at d = 128: key tiles
+// slowest 1.6% faster at T = 4k, 2% slower at T = 16k).
 // Invariants: checkBackwardMma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
 // so neither adds anything.
 
@@ -25,7 +25,7 @@ import {
 } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
-  badConfig, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
+  badConfig, causalShape, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
   type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
@@ -63,7 +63,7 @@ const LONGEST_FIRST_TILES = 64;
  */
 export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-slowest" | "heads-slowest" | "splits" {
   if (c.keySplits !== undefined) return "splits";
-  return s.causal && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
+  return causalShape(s) && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
 }
 
 /** The grid of both 16-bit backward kernels: (key tiles or key splits, kv heads, batch) in launchOrder's order. */

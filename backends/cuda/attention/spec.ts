@@ -153,11 +153,22 @@ export function checkShared(kernel: string, c: AttentionConfig, bytes: number): 
   }
 }
 
-/** Number of (query, key) pairs that causal and window masking leave visible (documents are data: not counted). */
+/**
+ * Whether the spec's mask is causal in shape: causal, or prefix-LM (not causal as an op attribute, but causal past
+ * each document's prefix), so counts and launch orders treat it as causal.
+ */
+export function causalShape(s: AttentionSpec): boolean {
+  return s.causal || s.prefix === true;
+}
+
+/**
+ * Number of (query, key) pairs that causal and window masking leave visible (documents are data: not counted;
+ * prefix-LM counts as causal, a lower bound).
+ */
 export function visiblePairs(s: AttentionSpec): number {
   let pairs = 0;
   for (let i = 0; i < s.Tq; i++) {
-    const hi = s.causal ? Math.min(i, s.Tk - 1) : s.Tk - 1;
+    const hi = causalShape(s) ? Math.min(i, s.Tk - 1) : s.Tk - 1;
     const lo = s.window > 0 ? Math.max(0, i - s.window + 1) : 0;
     pairs += Math.max(0, hi - lo + 1);
   }

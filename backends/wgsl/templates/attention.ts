@@ -239,7 +239,7 @@ ${keyTileLoop(`        var s = 0.0;
     }
   }`,
     grid: blockGrid(queryBlocks(g)),
-    flops: 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1),
+    flops: 4 * rows * g.Tk * g.D / (g.causal || g.prefix ? 2 : 1),
     bytes: paramBytes([q!, k!, v!, out]) + 4 * rows,
   });
 }
@@ -255,7 +255,7 @@ export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
   const [stats, statsRead] = [side(scratch, "write"), side(scratch, "read")];
   const rows = g.B * g.Hq * g.Tq;
   const inputs: Role[] = [["q", q!], ["k", k!], ["v", v!], ["dout", dout!], ...documentRole(a, 4)];
-  const flops = 4 * rows * g.Tk * g.D / (g.causal ? 2 : 1);
+  const flops = 4 * rows * g.Tk * g.D / (g.causal || g.prefix ? 2 : 1);
   const prep = makeWgslKernel({
     anchor: a, kind: "attention_grad_stats", extra: [out!, lse!, stats],
     roles: [["dout", dout!], ["out", out!], ["lse", lse!], ["stats", stats]],

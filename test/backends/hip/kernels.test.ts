@@ -18,7 +18,7 @@ import { addScratch, addSideBuffers } from "../../../backends/schedule/side-buff
 import type { DType } from "../../../ir/dtype.ts";
 import { interpret } from "../../../ir/interpret/index.ts";
 import { numel, type Tensor } from "../../../ir/tensor.ts";
-import { attentionCaseGraph, segmentIds, type AttentionCase } from "../../harness/attention-case.ts";
+import { attentionCaseGraph, segmentIds, trainedFlags, type AttentionCase } from "../../harness/attention-case.ts";
 import { EMU_MISSING, hostArray, runEmulated, SHOW } from "../../harness/cuda-emu.ts";
 import { relativeError } from "../../harness/numeric.ts";
 import { randomInputs } from "../../harness/random.ts";
@@ -62,6 +62,7 @@ const CASES: readonly AttentionCase[] = [
   { name: "not causal, bf16", dtype: "bf16", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, documents: false },
   { name: "not causal, window, documents, f32", dtype: "f32", B: 2, T: 11, Hq: 2, Hk: 1, D: 8, causal: false, window: 3, documents: true },
   { name: "not causal, f32", dtype: "f32", B: 1, T: 7, Hq: 2, Hk: 2, D: 8, causal: false, window: 0, documents: false },
+  { name: "prefix-LM over documents, GQA, f32", dtype: "f32", B: 2, T: 40, Hq: 4, Hk: 2, D: 8, causal: true, window: 0, documents: true, prefix: true },
 ];
 
 /** attention and attention_grad of one case, partitioned with the HIP target's side and scratch buffers. */
@@ -93,9 +94,11 @@ describe.skipIf(EMU_MISSING !== undefined)(`HIP kernels on the CPU emulation${EM
     const p = attentionGraph(c);
     const sources = p.kernels.flatMap((k) => HIP_HOOKS.render(k));
     expect(sources.map((s) => s.name.replace(/_[0-9a-f]{12,16}$/, ""))).toEqual([...(c.documents ? ["document_ranges"] : []),
-      "attention", "attention_grad_stats", "attention_grad_dq", "attention_grad_dkv"]);
+      ...(c.prefix ? ["cumsum", "prefix_lm_ranges"] : []), "attention", "attention_grad_stats", "attention_grad_dq",
+      "attention_grad_dkv"]);
     const inputs = randomInputs(p.source, 7);
-    if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 4) };
+    if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, c.prefix ? 15 : 4) };
+    if (c.prefix) inputs["trained"] = { ...inputs["trained"]!, data: trainedFlags(c, inputs["seg"]!.data, 3) };
     const want = interpret(p.source, inputs);
     const outputs = ["out", "dq", "dk", "dv"].map((o) => p.outputs.get(o)!);
     const run = runEmulated(join(dir, `attention-${c.name.replace(/\W+/g, "-")}.cu`), program(sources, inputs, bufferSizes(p), outputs));

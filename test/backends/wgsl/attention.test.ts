@@ -43,7 +43,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("WGSL attention on WebGPU", opened.gpu 
     const g = attentionCaseGraph(c);
     const inputs = randomInputs(g, 3);
     if (c.documents) inputs["seg"] = { ...inputs["seg"]!, data: segmentIds(c, 90) };
-    if (c.prefix) inputs["trained"] = { ...inputs["trained"]!, data: trainedFlags(c, 7) };
+    if (c.prefix) inputs["trained"] = { ...inputs["trained"]!, data: trainedFlags(c, inputs["seg"]!.data, 7) };
     const want = interpret(g, inputs);
     const run = await openWgsl({ graphs: [g] }, join(work, c.name.replace(/\W+/g, "-")), c.name, () => undefined);
     try {

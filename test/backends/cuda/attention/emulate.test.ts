@@ -95,6 +95,8 @@ const CASES: Case[] = [
     documents: true, prefix: true }, { Br: 64, Bc: 64, warps: 4 }, { Br: 64, Bc: 64, warps: 4, keySplits: 2 }),
   f32("f32-flex-prefix-lm-d16", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 16, causal: false, window: 0,
     documents: true, prefix: true, blocks: true }),
+  bf16("bf16-wgmma-prefix-lm-window-tail-d64", { B: 1, Tq: 333, Tk: 333, Hq: 2, Hk: 1, D: 64, causal: false, window: 90,
+    documents: true, prefix: true }, { Br: 128, Bc: 64, warps: 8, mainloop: "wgmma" }, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
   f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, documents: false }),
   f32("f32-small-tiles", { B: 1, Tq: 45, Tk: 45, Hq: 3, Hk: 1, D: 64, causal: true, window: 0, documents: false },
     { Br: 16, Bc: 8, warps: 2 }, { Br: 8, Bc: 8, warps: 2 }),

@@ -28,18 +28,26 @@ export function rangeWidth(spec: AttentionSpec): number {
   return spec.prefix ? 4 : 2;
 }
 
-/** Running counts of trained positions per row, each position untrained (a prompt token) with probability 0.6. */
-function trainedCounts(spec: AttentionSpec, seed: number): Int32Array {
+/**
+ * Running counts of trained positions per row for document ranges [B,T,2]: each document's first 0 to half of its
+ * positions are its prompt (untrained), so prompts span several tiles of the longer documents.
+ */
+function trainedCounts(spec: AttentionSpec, ranges: Int32Array, seed: number): Int32Array {
   const next = makeRandom(seed);
   const counts = new Int32Array(spec.B * spec.Tq);
-  for (let i = 0; i < counts.length; i++) counts[i] = (i % spec.Tq === 0 ? 0 : counts[i - 1]!) + (next() < 0.6 ? 0 : 1);
+  let promptEnd = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const [start, end] = [ranges[2 * i]!, ranges[2 * i + 1]!];
+    if (i % spec.Tq === start) promptEnd = start + Math.floor(next() * ((end - start) / 2 + 1));
+    counts[i] = (i % spec.Tq === 0 ? 0 : counts[i - 1]!) + (i % spec.Tq < promptEnd ? 0 : 1);
+  }
   return counts;
 }
 
 /** The ranges the kernels read for segment ids `seg` (see Inputs.ranges). */
 function kernelRanges(spec: AttentionSpec, seg: Int32Array, seed: number): Int32Array {
   const ranges = documentRanges(seg, spec.B, spec.Tq);
-  return spec.prefix ? prefixLmRanges(ranges, trainedCounts(spec, seed), spec.B, spec.Tq) : ranges;
+  return spec.prefix ? prefixLmRanges(ranges, trainedCounts(spec, ranges, seed), spec.B, spec.Tq) : ranges;
 }
 
 function values(spec: AttentionSpec, count: number, seed: number, spread: number): Float64Array {

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_fwd_8e430c8d1f36","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
+// KernelSource {"name":"attn_fwd_e30400306d6d","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[128,1,1],"sharedBytes":49152,"flops":120275861504,"bytes":270663680}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 tensor cores: B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 4 warps
-namespace attn_fwd_8e430c8d1f36_detail {
+namespace attn_fwd_e30400306d6d_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -147,7 +147,7 @@ struct Walk {
 };
 __device__ __forceinline__ Walk walk(const int* rg, int own0) {
   const int last = min(own0 + 128, 4096) - 1;
-  const int start = rg[2 * last];  // every owned row's document starts by here
+  const int start = rg[2 * last];  // every owned row's range starts by here
   return Walk{(max(max(0, own0 - 1023), rg[2 * own0])) / 128, (last) / 128,
               max(last >= 1024 ? (last - 1024) / 128 + 1 : 0, (start + 127) / 128), min(31, (own0 + 1) / 128 - 1)};
 }
@@ -278,16 +278,16 @@ __device__ __forceinline__ void pv(const unsigned (&p)[MT][NT][2], const half_t*
   }
 }
 
-}  // namespace attn_fwd_8e430c8d1f36_detail
+}  // namespace attn_fwd_e30400306d6d_detail
 
-extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_8e430c8d1f36(
+extern "C" __global__ void __launch_bounds__(128, 2) attn_fwd_e30400306d6d(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
     const int* __restrict__ ranges,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_8e430c8d1f36_detail;
+  using namespace attn_fwd_e30400306d6d_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_fwd_4ead488d7284","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32768,"flops":2162688,"bytes":405504}
+// KernelSource {"name":"attn_fwd_7e0ef2b7a5c2","params":[{"name":"q","dtype":"f32","access":"read"},{"name":"k","dtype":"f32","access":"read"},{"name":"v","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"out","dtype":"f32","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[1,4,16],"block":[256,1,1],"sharedBytes":32768,"flops":2162688,"bytes":405504}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, f32 SIMT: B=16 Tq=32 Tk=32 Hq=4 Hk=2 D=16, causal, documents; tiles Br=64 Bc=64, 8 warps
-namespace attn_fwd_4ead488d7284_detail {
+namespace attn_fwd_7e0ef2b7a5c2_detail {
 
 constexpr int TQ = 32;
 constexpr int TK = 32;
@@ -69,7 +69,7 @@ struct Walk {
 };
 __device__ __forceinline__ Walk walk(const int* rg, int own0) {
   const int last = min(own0 + 64, 32) - 1;
-  const int start = rg[2 * last];  // every owned row's document starts by here
+  const int start = rg[2 * last];  // every owned row's range starts by here
   return Walk{(max(0, rg[2 * own0])) / 64, (last) / 64,
               (start + 63) / 64, min(-1, (own0 + 1) / 64 - 1)};
 }
@@ -176,16 +176,16 @@ __device__ __forceinline__ void pv(const float* sP, const float* sV, float (&o)[
   }
 }
 
-}  // namespace attn_fwd_4ead488d7284_detail
+}  // namespace attn_fwd_7e0ef2b7a5c2_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_4ead488d7284(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_fwd_7e0ef2b7a5c2(
     const float* __restrict__ q,
     const float* __restrict__ k,
     const float* __restrict__ v,
     const int* __restrict__ ranges,
     float* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_4ead488d7284_detail;
+  using namespace attn_fwd_7e0ef2b7a5c2_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
