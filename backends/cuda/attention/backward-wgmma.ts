@@ -1,7 +1,8 @@
 // FlashAttention-style backward kernel for bf16 / f16 on Hopper's warpgroup MMA (wgmma, sm_90a). Same walk as the mma.sync
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
-// for each query head of its GQA group; dq goes by 16-byte f32 atomics into dq_accum. What changes is who holds what:
+// for each query head of its GQA group; dq goes into dq_accum by 16-byte f32 atomics or, with dqBlocked, by one bulk
+// reduction per warpgroup and query tile (FlashAttention-3's dQ writer, DQ_BULK). What changes is who holds what:
 //   - computing warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * computing warpgroups;
 //   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
@@ -19,13 +20,15 @@
 // tiles by the writing thread before the barrier that orders them; with one, the tiles by the reading thread after
 // its mbarrier wait.
 // Invariants: checkBackwardWgmma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
-// so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`).
+// so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`). Barriers: 0 is
+// __syncthreads, 1 the computing threads' (with a producer), 2 + g warpgroup g's dQ staging (dqBlocked).
 
 import type { KernelSource } from "../../kernel.ts";
 import {
   backwardBytes, backwardGrid, backwardParams, blockCoordinates, queryWalk, walkSetup,
 } from "./backward-mma.ts";
 import { describeShape } from "./forward-mma.ts";
+import { DQ_BLOCK } from "./backward-prep.ts";
 import { listBytes, listConstant, maskShape, ownedDocuments, renderMask, walkStatements } from "./mask.ts";
 import { wgmmaPrimitive } from "./primitives.ts";
 import {
@@ -33,11 +36,17 @@ import {
   PRODUCER_THREADS, producerConstants, producerLoaders, type MBarrierArray, type ProducerPlan,
 } from "./producer.ts";
 import { makeKernel } from "./source.ts";
-import { badConfig, checkShared, forwardFlops, LOG2E, type AttentionConfig, type AttentionSpec } from "./spec.ts";
+import {
+  badConfig, checkShared, forwardFlops, LOG2E, MAX_SHARED_BYTES, type AttentionConfig, type AttentionSpec,
+} from "./spec.ts";
 import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS } from "./tile.ts";
 
-/** The producer's plan (producer.ts): copy loops rolled, so two computing warpgroups keep 232 registers. */
-const PRODUCER: ProducerPlan = { registers: 40, rolled: true };
+/**
+ * The producer's plan (producer.ts): copy loops rolled in 24 registers, so two computing warpgroups get 240 (the H200
+ * lab, default configs with dqBlocked: fwd+bwd 365 against 352 TFLOP/s at T = 4k, d = 128, with 40 and 232; ptxas
+ * then spills 20-72 bytes per kernel, against 12-132).
+ */
+const PRODUCER: ProducerPlan = { registers: 24, rolled: true };
 
 /** Buffers of each query tile (Q, dO, lse, delta), and of dS with a producer; the loop without one flips stage ^ 1. */
 const STAGES = 2;
@@ -48,7 +57,10 @@ const MBARRIERS: readonly MBarrierArray[] = [
   { name: "q_empty", stages: STAGES, arrivals: "COMPUTE" },
 ];
 
-/** Shared memory: K, V; two stages of Q, dO; dS (two stages with a producer); lse and delta; the block list; mbarriers. */
+/**
+ * Shared memory: K, V; two stages of Q, dO; dS (two stages with a producer); lse and delta; the block list; mbarriers;
+ * with dqBlocked each warpgroup's dQ staging, two stages where they fit in a block's shared memory, else one.
+ */
 function layout(s: AttentionSpec, c: AttentionConfig) {
   const vOffset = tileBytes(c.Bc, s.D);
   const qOffset = 2 * vOffset;
@@ -57,9 +69,12 @@ function layout(s: AttentionSpec, c: AttentionConfig) {
   const rowOffset = dSOffset + (c.producer ? STAGES : 1) * c.Bc * c.Br * 2;
   const listOffset = rowOffset + 2 * STAGES * c.Br * 4;
   const barOffset = listOffset + listBytes(s);
+  const stagingOffset = Math.ceil((barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0)) / 128) * 128;
+  const staging = c.dqBlocked ? computeGroups(c) * 64 * dqSplit(s, c).cols * 4 : 0;
+  const dqStages = SW128_ALIGN + stagingOffset + 2 * staging <= MAX_SHARED_BYTES ? 2 : 1;
   return {
-    vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset,
-    bytes: barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0),
+    vOffset, qOffset, dOOffset, dSOffset, rowOffset, listOffset, barOffset, stagingOffset, dqStages,
+    bytes: stagingOffset + dqStages * staging,
   };
 }
 
@@ -91,6 +106,10 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
   const dq = dqSplit(s, c);
   if (dq.cols % 16 !== 0) {
     badConfig(kernel, c, `each warpgroup's ${dq.cols} dQ columns must be whole pairs of n8 tiles (16-byte atomics)`);
+  }
+  if (c.dqBlocked && dq.cols % DQ_BLOCK !== 0) {
+    badConfig(kernel, c, `with dqBlocked each warpgroup's ${dq.cols} dQ columns must be whole blocks of ${DQ_BLOCK} ` +
+      "(one bulk reduction per piece)");
   }
   const loaders = loadingThreads(c);
   if (!tileStepOk(s.D, loaders, c.Br) || !tileStepOk(s.D, loaders, c.Bc)) {
@@ -147,7 +166,7 @@ ${docs.load("[half]", "j", "TK").map((line) => `    ${line}\n`).join("")}  }
 /** Statements every variant starts with: coordinates, the thread's place in its warpgroup, shared-memory tiles. */
 function coordinates(s: AttentionSpec, c: AttentionConfig): string {
   return `${blockCoordinates(s, c)}
-  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
+  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   half_t* sK = reinterpret_cast<half_t*>(smem);
   half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
@@ -177,7 +196,9 @@ const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
 /**
  * The products of one query tile, once its copies are visible to wgmma: S^T and dP^T, then P^T and dS^T (dS^T into
  * tdS), dV and dK, then (after \`sync\`, once every warpgroup's dS is in tdS) dQ, added into dq_accum. \`released\` runs
- * once every product has landed (the query tile is no longer read).
+ * once every product has landed (the query tile is no longer read). With dqBlocked the thread that issues its
+ * warpgroup's bulk reductions waits, before \`sync\`, until the one of DQ_STAGES tiles ago has read its staging buffer,
+ * which this tile overwrites after \`sync\`.
  */
 function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: string): string {
   return `    unsigned pa[BR / 16][4], dsa[BR / 16][4];
@@ -205,7 +226,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
 #pragma unroll
     for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
-    fence_proxy_async();
+    fence_proxy_async();${c.dqBlocked ? "\n    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();" : ""}
     ${sync};
     float part[DQ_N / 2];
     zero(part);
@@ -220,7 +241,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-${DQ_ADD}`;
+${c.dqBlocked ? DQ_BULK : DQ_ADD}`;
 }
 
 /**
@@ -228,13 +249,13 @@ ${DQ_ADD}`;
  * (its pair and its partner's), the odd lane 4 of the second. The H200 lab measured this against one 8-byte atomic
  * per column pair at +5% fwd+bwd (causal d = 128: 333 -> 349 TFLOP/s at T = 4k, 390 -> 413 at 16k; 301 -> 310 at the
  * Llama-3.2-1B shape); staging dQ in shared memory for the TMA's bulk reductions, a row per instruction, was slower
- * (331 -> 293 at 4k).
+ * (331 -> 293 at 4k); a whole piece per instruction is DQ_BULK.
  */
 const DQ_ADD = `    const bool odd = (lane & 1) != 0;
     float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
+      const int i = q0 + DQ_M * wg + 16 * (warp % 4) + (lane >> 2) + 8 * half;
 #pragma unroll
       for (int nt = 0; nt < DQ_N / 8; nt += 2) {
         const float* x = part + 4 * nt + 2 * half;
@@ -244,6 +265,48 @@ const DQ_ADD = `    const bool odd = (lane & 1) != 0;
         if (i < TQ) red_add_f32x4(dst + static_cast<long long>(i) * HQ * D + (nt + (odd ? 1 : 0)) * 8, v);
       }
     }`;
+
+/**
+ * dQ into the blocked dq_accum (dqBlocked): each thread stores its n8 tiles of \`part\` as 16-byte chunks into its
+ * warpgroup's staging buffer of this stage, in the block order of dqAccumulatorShape (a warp's stores are 512
+ * contiguous bytes: no bank conflicts), and publishes them to the async proxy; warp 0 of the warpgroup waits at named
+ * barrier 2 + wg for the other three warps (which only arrive there: they cannot arrive twice in one phase, since the
+ * next tile's \`sync\` waits for warp 0), and its lane 0 adds the whole piece (DQ_N / 64 contiguous blocks) into
+ * dq_accum with one bulk reduction. Its group is committed even when the piece lies past Tq (the second warpgroup's
+ * rows with Br = 128), so that bulk_wait_read<DQ_STAGES - 1> before a later tile's \`sync\` covers the staging buffer
+ * that tile overwrites. The H200 lab measured this against the 16-byte atomics (the best config with them) at -1% to
+ * -6% fwd+bwd without a producer warpgroup (d = 128) and +1% to +9% with one (bench/RESULTS.md 2026-11-30).
+ */
+const DQ_BULK = `    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+    float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
+#pragma unroll
+    for (int nt = 0; nt < DQ_N / 8; ++nt) {
+      mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
+    }
+    fence_proxy_async();
+    if (warp % 4 == 0) {
+      named_sync(2 + wg, 128);
+      if (lane == 0) {
+        const int row = q0 + DQ_M * wg;
+        if (row < TQ) {
+          const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * wg / 64;
+          bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);
+        }
+        bulk_commit();
+      }
+    } else {
+      named_arrive(2 + wg, 128);
+    }`;
+
+/** The primitives DQ_BULK and dqDrain use. */
+const DQ_BULK_PRIMITIVES = ["named_sync", "named_arrive", "bulk_reduce_add", "bulk_commit", "bulk_wait_read",
+  "bulk_wait"] as const;
+
+/** With dqBlocked, the statement that keeps the block alive until its last bulk reductions have landed. */
+function dqDrain(c: AttentionConfig): string {
+  return c.dqBlocked ? "  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();\n" : "";
+}
 
 /** Statements storing dK (scaled) and dV of the thread's two keys. */
 const KEY_STORES = `#pragma unroll
@@ -288,7 +351,7 @@ ${products(s, c, "__syncthreads()", "")}
   }
 
   cp_async_wait<0>();
-${KEY_STORES}`;
+${dqDrain(c)}${KEY_STORES}`;
 }
 
 /**
@@ -337,7 +400,7 @@ ${QUERY_TILE}
 ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
   }
-${KEY_STORES}`;
+${dqDrain(c)}${KEY_STORES}`;
 }
 
 /** The main 16-bit backward kernel on wgmma (dK, dV, and dq added into dq_accum) for a checked spec and config. */
@@ -360,12 +423,15 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "DQ_N", dq.cols], ["int", "DQ_M", dq.rows], ["int", "DQ_C", dq.rows === 0 ? dq.cols : 0],
       ["int", "V_OFFSET", at.vOffset], ["int", "Q_OFFSET", at.qOffset], ["int", "DO_OFFSET", at.dOOffset],
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
+      ...(c.dqBlocked ? [["int", "STAGING_OFFSET", at.stagingOffset], ["int", "DQ_STAGES", at.dqStages],
+        ["int", "Q_BLOCKS", Math.ceil(s.Tq / DQ_BLOCK)]] as [string, string, number][] : []),
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",
-      "fast_exp2", "red_add_f32x4", "shfl_xor", "fence_proxy_async", "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait",
-      "fence_operands", wgmmaPrimitive("ss", c.Br), wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
+      "fast_exp2", ...(c.dqBlocked ? DQ_BULK_PRIMITIVES : ["red_add_f32x4", "shfl_xor"] as const), "fence_proxy_async",
+      "wgmma_desc", "wgmma_fence", "wgmma_commit", "wgmma_wait", "fence_operands", wgmmaPrimitive("ss", c.Br),
+      wgmmaPrimitive("rs", s.D), wgmmaPrimitive("ss", dq.cols),
       ...(c.producer ? PRODUCER_PRIMITIVES : [])],
     helpers: [renderTileHelpers(s.D, groups * 128, "sw128", producerLoaders(c, PRODUCER)),
       renderMask(maskShape(s, c, "backward")), queryWalk(c.producer ? PRODUCER_THREADS : undefined), WGMMA_OPERANDS,

@@ -8,7 +8,7 @@
 import type { KernelSource } from "../../kernel.ts";
 import { renderBackwardMma } from "./backward-mma.ts";
 import { renderBackwardWgmma } from "./backward-wgmma.ts";
-import { dqAccumulator, renderBackwardDq, renderBackwardPrep } from "./backward-prep.ts";
+import { dqAccumulator, dqScratchFloats, renderBackwardDq, renderBackwardPrep } from "./backward-prep.ts";
 import { renderBackwardSimt } from "./backward-simt.ts";
 import { renderForwardMma } from "./forward-mma.ts";
 import { renderForwardWgmma } from "./forward-wgmma.ts";
@@ -40,19 +40,22 @@ export function defaultForwardConfig(s: AttentionSpec, wgmma = false): Attention
 }
 
 /**
- * Default backward tiles (bf16 and f16 alike). 16-bit with wgmma (sm_90a): 128 keys (two warpgroups) x 64 query rows (the H200 lab: fwd+bwd
- * 350 TFLOP/s at T = 16k, d = 128, against 311-315 for the mma.sync kernel and 317 for torch's FA2; a producer
- * warpgroup changes it by -2% to +2% at d = 128); at D = 64, 128 x 128 with a producer warpgroup (302 against 279
- * TFLOP/s fwd+bwd at the Llama-3.2-1B shape, 199 against 191 with documents). 16-bit on mma.sync: 128 keys x 64 query
- * rows on 8 warps (FA2's choice for head dim 128; 32 x 32 warp tiles for the scores, 32 keys x 64 columns for dK and
- * dV; 253 registers, no spills at D = 128), 128 x 128 at D = 64 (the lab's llama1b set: backward 3.22 ms against 3.62
- * with 64 x 128, forward 0.93 against 1.05 ms with 128 x 128 forward tiles); f32 32 x 32 on 8 warps.
+ * Default backward tiles (bf16 and f16 alike). 16-bit with wgmma (sm_90a): a producer warpgroup and the blocked dQ
+ * accumulator (dqBlocked: one bulk reduction per warpgroup and query tile instead of f32 atomics); at D = 128, 128 keys
+ * (two computing warpgroups) x 64 query rows, at D = 64, 128 x 128. The H200 lab (bench/RESULTS.md 2026-11-30),
+ * fwd+bwd TFLOP/s against the 16-byte atomics (at D = 128 without a producer, which did best with them): causal
+ * d = 128 250 / 350 / 419 -> 252 / 365 / 444 at T = 1k / 4k / 16k, packed documents 249 -> 263 (flex 245 -> 250),
+ * Llama-3.2-1B shape 306 -> 324, 200 -> 217 with documents; without a producer the bulk reductions lose (4k: 354 ->
+ * 348). 16-bit on mma.sync: 128 keys x 64 query rows on 8 warps (FA2's choice for head dim 128; 32 x 32 warp tiles for
+ * the scores, 32 keys x 64 columns for dK and dV; 253 registers, no spills at D = 128), 128 x 128 at D = 64 (the
+ * lab's llama1b set: backward 3.22 ms against 3.62 with 64 x 128, forward 0.93 against 1.05 ms with 128 x 128 forward
+ * tiles); f32 32 x 32 on 8 warps.
  */
 export function defaultBackwardConfig(s: AttentionSpec, wgmma = false): AttentionConfig {
   if (isHalf(s.dtype) && wgmma) {
     return s.D <= 64
-      ? { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }
-      : { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
+      ? { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqBlocked: true }
+      : { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqBlocked: true };
   }
   if (isHalf(s.dtype)) return s.D <= 64 ? { Br: 128, Bc: 128, warps: 8 } : { Br: 64, Bc: 128, warps: 8 };
   return { Br: 32, Bc: 32, warps: 8 };
@@ -101,6 +104,13 @@ function checkProducer(kernel: string, s: AttentionSpec, c: AttentionConfig): vo
   }
 }
 
+/** The blocked dQ accumulator exists only in the 16-bit wgmma backward (5306). */
+function checkDqBlocked(kernel: string, s: AttentionSpec, c: AttentionConfig, backward: boolean): void {
+  if (c.dqBlocked && (!backward || !isHalf(s.dtype) || c.mainloop !== "wgmma")) {
+    badConfig(kernel, c, "the blocked dQ accumulator exists only in the 16-bit wgmma backward (mainloop wgmma)");
+  }
+}
+
 /** Key splits exist only in the mma.sync backward (5306). */
 function checkKeySplits(kernel: string, s: AttentionSpec, c: AttentionConfig, backward: boolean): void {
   if (c.keySplits !== undefined && (!backward || !isHalf(s.dtype) || c.mainloop === "wgmma")) {
@@ -115,6 +125,7 @@ export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig
   checkBlockTiles("attention forward", s, config);
   checkProducer("attention forward", s, config);
   checkKeySplits("attention forward", s, config, false);
+  checkDqBlocked("attention forward", s, config, false);
   if (s.dtype === "f32") return renderForwardSimt(s, config);
   return config.mainloop === "wgmma" ? renderForwardWgmma(s, config) : renderForwardMma(s, config);
 }
@@ -126,9 +137,10 @@ export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfi
   checkBlockTiles("attention backward", s, config);
   checkProducer("attention backward", s, config);
   checkKeySplits("attention backward", s, config, true);
-  if (s.dtype === "f32") return [renderBackwardPrep(s), renderBackwardSimt(s, config)];
+  checkDqBlocked("attention backward", s, config, true);
+  if (s.dtype === "f32") return [renderBackwardPrep(s, config), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
-  return [renderBackwardPrep(s), main, renderBackwardDq(s)];
+  return [renderBackwardPrep(s, config), main, renderBackwardDq(s, config)];
 }
 
 /** A buffer the kernels use that is neither an operand nor a result of the IR node. */
@@ -140,7 +152,10 @@ export interface AttentionBuffer {
   readonly role: "forward-output" | "scratch";
 }
 
-/** The extra buffers of the forward and backward kernels of a spec (lse; delta; dq_accum for bf16 / f16). */
+/**
+ * The extra buffers of the forward and backward kernels of a spec (lse; delta; dq_accum for bf16 / f16, flat, with
+ * room for the accumulator layout of any backward config).
+ */
 export function attentionBuffers(s: AttentionSpec): AttentionBuffer[] {
   const rows = [s.B, s.Hq, s.Tq];
   const buffers: AttentionBuffer[] = [
@@ -148,7 +163,7 @@ export function attentionBuffers(s: AttentionSpec): AttentionBuffer[] {
     { name: "delta", dtype: "f32", shape: rows, role: "scratch" },
   ];
   if (dqAccumulator(s) === "dq_accum") {
-    buffers.push({ name: "dq_accum", dtype: "f32", shape: [s.B, s.Tq, s.Hq, s.D], role: "scratch" });
+    buffers.push({ name: "dq_accum", dtype: "f32", shape: [dqScratchFloats(s)], role: "scratch" });
   }
   return buffers;
 }

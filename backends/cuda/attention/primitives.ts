@@ -15,7 +15,8 @@ export type Primitive =
   | "ldsm_x4_t" | "mma_16816" | "pack_half" | "half_to_f32" | "fast_exp2" | "shfl_xor" | "any_sync" | "red_add_f32"
   | "red_add_f32x2" | "red_add_f32x4" | "shared_base_1024" | "fence_proxy_async" | "wgmma_desc" | "wgmma_fence" | "wgmma_commit"
   | "wgmma_wait" | "fence_operands" | "mbar_init" | "mbar_wait" | "mbar_arrive" | "cp_async_arrive" | "named_sync"
-  | "setmaxnreg_inc" | "setmaxnreg_dec" | WgmmaPrimitive;
+  | "setmaxnreg_inc" | "setmaxnreg_dec" | "named_arrive" | "bulk_reduce_add" | "bulk_commit" | "bulk_wait_read"
+  | "bulk_wait" | WgmmaPrimitive;
 
 /** Widths N of the wgmma m64nNk16 helpers: wgmma_ss_nN (both operands in shared memory), wgmma_rs_nN (A in registers). */
 export const WGMMA_SS = [32, 64, 128] as const;
@@ -227,6 +228,11 @@ __device__ __forceinline__ void cp_async_arrive(unsigned long long* bar) {
 __device__ __forceinline__ void named_sync(int id, int count) {
   asm volatile("bar.sync %0, %1;\\n" :: "r"(id), "r"(count) : "memory");
 }`,
+  named_arrive: `// Counts this warp's arrival at barrier \`id\` (1-15) of \`count\` threads without waiting (the threads
+// that named_sync it wait for every arrival). A warp must not arrive again before that phase has completed.
+__device__ __forceinline__ void named_arrive(int id, int count) {
+  asm volatile("bar.arrive %0, %1;\\n" :: "r"(id), "r"(count) : "memory");
+}`,
   setmaxnreg_inc: `// Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
 template <int N>
 __device__ __forceinline__ void setmaxnreg_inc() {
@@ -236,6 +242,28 @@ __device__ __forceinline__ void setmaxnreg_inc() {
 template <int N>
 __device__ __forceinline__ void setmaxnreg_dec() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\\n" :: "n"(N));
+}`,
+  bulk_reduce_add: `// Starts adding \`bytes\` (a multiple of 16) of f32 from shared memory at src into global memory at
+// dst (both 16-byte aligned) on the TMA, element by element as atomics would; src must not change until bulk_wait_read,
+// and the writes that filled it must be published to the async proxy first (fence_proxy_async, then a barrier if
+// another thread issues this).
+__device__ __forceinline__ void bulk_reduce_add(float* dst, const float* src, int bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\\n"
+               :: "l"(dst), "r"(smem_addr(src)), "r"(bytes) : "memory");
+}`,
+  bulk_commit: `// Closes the group of bulk operations this thread started since the last commit (an empty group counts).
+__device__ __forceinline__ void bulk_commit() {
+  asm volatile("cp.async.bulk.commit_group;\\n" ::: "memory");
+}`,
+  bulk_wait_read: `// Waits until at most N of this thread's committed bulk groups still read their shared memory.
+template <int N>
+__device__ __forceinline__ void bulk_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\\n" :: "n"(N) : "memory");
+}`,
+  bulk_wait: `// Waits until at most N of this thread's committed bulk groups are still running (their writes done).
+template <int N>
+__device__ __forceinline__ void bulk_wait() {
+  asm volatile("cp.async.bulk.wait_group %0;\\n" :: "n"(N) : "memory");
 }`,
 };
 
@@ -263,7 +291,7 @@ const ORDER: readonly Primitive[] = (() => {
 const NEEDS: Partial<Record<Primitive, readonly Primitive[]>> = {
   cp_async16: ["smem_addr"], cp_async4: ["smem_addr"], ldsm_x4: ["smem_addr"], ldsm_x4_t: ["smem_addr"],
   shared_base_1024: ["smem_addr"], wgmma_desc: ["smem_addr"], mbar_init: ["smem_addr"], mbar_wait: ["smem_addr"],
-  mbar_arrive: ["smem_addr"], cp_async_arrive: ["smem_addr"],
+  mbar_arrive: ["smem_addr"], cp_async_arrive: ["smem_addr"], bulk_reduce_add: ["smem_addr"],
 };
 
 /**

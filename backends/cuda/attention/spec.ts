@@ -66,6 +66,12 @@ export interface AttentionConfig {
    * walking key tiles split, split + keySplits, ... one after another; absent: one block per key tile.
    */
   readonly keySplits?: number;
+  /**
+   * The wgmma backward only: dq_accum in 64 x 64 blocks (backward-prep.ts dqAccumulatorShape); each warpgroup stages
+   * its dQ piece of a query tile in shared memory and one of its threads adds it into dq_accum with one bulk
+   * reduction (cp.reduce.async.bulk, FlashAttention-3's dQ writer), instead of every thread issuing f32 atomics.
+   */
+  readonly dqBlocked?: boolean;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -136,7 +142,7 @@ function checkHeadDim(s: AttentionSpec): void {
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
   return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}` +
-    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}`;
+    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}${c.dqBlocked ? " dqBlocked" : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

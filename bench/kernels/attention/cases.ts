@@ -36,13 +36,24 @@ const H200_TARGETS: Record<number, string> = {
 };
 
 /**
- * Beside the default backward (on the lab's sm_90a, wgmma with two warpgroups): the mma.sync backward with its
- * default tiles at head dim 128 or 64 (what sm_80-sm_90 builds use), wgmma with one warpgroup (64 keys), and wgmma
- * with a producer warpgroup.
+ * Beside the default backward: the mma.sync backward with its default tiles at head dim 128 or 64 (what sm_80-sm_90
+ * builds use), wgmma with one warpgroup (64 keys), with f32 atomics and with the blocked dQ accumulator, and the
+ * variants of dqVariants.
  */
-function backwardVariants(mmaDefault: AttentionConfig): Variant[] {
-  return [{ backward: mmaDefault }, { backward: { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" } },
-    { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } }];
+function backwardVariants(mmaDefault: AttentionConfig, D: number): Variant[] {
+  const one: AttentionConfig = { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma" };
+  return [{ backward: mmaDefault }, { backward: one }, { backward: { ...one, dqBlocked: true } }, ...dqVariants(D)];
+}
+
+/**
+ * Beside the default backward (on the lab's sm_90a, wgmma with a producer warpgroup and the blocked dQ accumulator):
+ * the same tiles with dQ by f32 atomics, with and without the producer, and the blocked accumulator without it.
+ */
+function dqVariants(D: number): Variant[] {
+  const tiles: AttentionConfig = D === 64 ? { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }
+    : { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
+  return [{ backward: tiles }, { backward: { ...tiles, warps: 12, producer: true } },
+    { backward: { ...tiles, dqBlocked: true } }];
 }
 
 /** Beside the default forward (on the lab's sm_90a, wgmma): other wgmma tiles, with and without a producer warpgroup,
@@ -62,7 +73,7 @@ const BF16_VARIANTS: readonly Variant[] = [
   { forward: { Br: 64, Bc: 64, warps: 4 }, backward: { Br: 128, Bc: 64, warps: 8 } },
   { forward: { Br: 128, Bc: 64, warps: 8 }, backward: { Br: 64, Bc: 64, warps: 8 } },
   { forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 32, Bc: 64, warps: 8 } },
-  ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }),
+  ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }, 128),
 ];
 
 function h200(): LabCase[] {
@@ -105,7 +116,7 @@ function check(): LabCase[] {
     small("f32-flex-documents", { dtype: "f32", B: 1, Tq: 600, Tk: 600, Hq: 2, Hk: 1, D: 64, causal: false, window: 0,
       documents: true, blocks: true }),
     small("bf16-d64-window", { dtype: "bf16", B: 1, Tq: 777, Tk: 777, Hq: 4, Hk: 4, D: 64, causal: true, window: 100,
-      documents: false }, BF16_VARIANTS),
+      documents: false }, [...BF16_VARIANTS.slice(0, -dqVariants(128).length), ...dqVariants(64)]),
     small("bf16-cross", { dtype: "bf16", B: 3, Tq: 130, Tk: 77, Hq: 6, Hk: 3, D: 128, causal: false, window: 0,
       documents: false }),
     small("f16-gqa-documents-window", { dtype: "f16", B: 2, Tq: 1000, Tk: 1000, Hq: 8, Hk: 2, D: 128, causal: true,
@@ -125,9 +136,8 @@ const D64_VARIANTS: readonly Variant[] = [
   { forward: { Br: 128, Bc: 32, warps: 4 }, backward: { Br: 32, Bc: 128, warps: 8 } },
   { backward: { Br: 128, Bc: 64, warps: 4 } },
   { backward: { Br: 64, Bc: 64, warps: 8 } },
-  { backward: { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" } },
-  { backward: { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
-  ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }),
+  { backward: { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true } },
+  ...backwardVariants({ Br: 128, Bc: 128, warps: 8 }, 64),
 ];
 
 /** The attention of the end-to-end benchmark (bench/llama-1b): GQA 32/8 heads of 64, B=4, T=4096, with and without

@@ -77,7 +77,7 @@ inline Errors validate(const Case& c, Buffers& b, const Variant& v, const std::v
   for (void* d : {b.dk, b.dv}) LAB_CHECK(cudaMemset(d, 0xff, nk * e));
   LAB_CHECK(cudaMemset(b.lse, 0xff, elements_rows(p) * 4));
   LAB_CHECK(cudaMemset(b.delta, 0xff, elements_rows(p) * 4));
-  if (c.element != Element::F32) LAB_CHECK(cudaMemset(b.dq_accum, 0xff, nq * 4));
+  if (c.element != Element::F32) LAB_CHECK(cudaMemset(b.dq_accum, 0xff, elements_dq_accum(p) * 4));
   v.forward(b, 0);
   v.backward(b, 0);
   LAB_CHECK(cudaGetLastError());

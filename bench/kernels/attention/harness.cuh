@@ -94,6 +94,11 @@ struct RelError {
 inline size_t elements_q(const Problem& p) { return static_cast<size_t>(p.B) * p.Tq * p.Hq * p.D; }
 inline size_t elements_k(const Problem& p) { return static_cast<size_t>(p.B) * p.Tk * p.Hk * p.D; }
 inline size_t elements_rows(const Problem& p) { return static_cast<size_t>(p.B) * p.Hq * p.Tq; }
+// Floats of the bf16 / f16 dq accumulator: room for either of its layouts (backward-prep.ts dqAccumulatorShape: q's,
+// or 64 x 64 blocks with the rows padded to a multiple of 64).
+inline size_t elements_dq_accum(const Problem& p) {
+  return static_cast<size_t>(p.B) * p.Hq * ((p.Tq + 63) / 64 * 64) * p.D;
+}
 
 inline void* device_alloc(size_t bytes) {
   void* p = nullptr;
@@ -211,7 +216,7 @@ inline Buffers allocate(const Case& c) {
   b.dv = device_alloc(nk * e);
   b.lse = static_cast<float*>(device_alloc(rows * 4));
   b.delta = static_cast<float*>(device_alloc(rows * 4));
-  b.dq_accum = static_cast<float*>(device_alloc(c.element != Element::F32 ? nq * 4 : 16));
+  b.dq_accum = static_cast<float*>(device_alloc(c.element != Element::F32 ? elements_dq_accum(p) * 4 : 16));
   b.segments = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 4));
   b.ranges = static_cast<int*>(device_alloc(static_cast<size_t>(p.B) * p.Tq * 8));
   const std::vector<int> ids = segment_ids(p), ranges = document_ranges(p, ids);

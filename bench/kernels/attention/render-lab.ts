@@ -34,7 +34,7 @@ function setup(k: KernelSource): string {
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
   const tiling = (c: AttentionConfig) =>
     `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}` +
-    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}`;
+    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}${c.dqBlocked ? " dqblk" : ""}`;
   return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 

@@ -9,11 +9,12 @@ import {
   renderAttentionForward, xformersConfigs,
 } from "../../../../backends/cuda/attention/index.ts";
 import { warpGrid } from "../../../../backends/cuda/attention/backward-mma.ts";
+import { dqAccumulatorShape } from "../../../../backends/cuda/attention/backward-prep.ts";
 import {
   computeRegisters, PRODUCER_THREADS, startRegisters,
 } from "../../../../backends/cuda/attention/producer.ts";
 import {
-  forwardFlops, visiblePairs, type AttentionConfig, type AttentionSpec,
+  forwardFlops, MAX_SHARED_BYTES, visiblePairs, type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/spec.ts";
 
 const llama: AttentionSpec = {
@@ -107,16 +108,43 @@ describe("attention config checks", () => {
   });
 
   it("the bf16 backward takes wgmma where the arch has it; f32 keeps its SIMT kernel", () => {
-    expect(defaultBackwardConfig(llama, true)).toEqual({ Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" });
+    expect(defaultBackwardConfig(llama, true)).toEqual(
+      { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqBlocked: true });
     expect(defaultBackwardConfig(llama).mainloop).toBeUndefined();
     expect(defaultBackwardConfig(tiny, true)).toEqual(defaultBackwardConfig(tiny));
     const wgmma = renderAttentionBackward(llama, defaultBackwardConfig(llama, true));
     expect(wgmma.map((k) => k.name.replace(/_[0-9a-f]{12}$/, ""))).toEqual(
       ["attn_bwd_prep", "attn_bwd_wgmma", "attn_bwd_dq"]);
     expect(wgmma[1]!.params).toEqual(renderAttentionBackward(llama)[1]!.params);
-    expect(wgmma[1]!.block).toEqual([256, 1, 1]);
-    // 1024 bytes of alignment slack, K and V, Q and dO double-buffered, dS, lse and delta double-buffered.
-    expect(wgmma[1]!.sharedBytes).toBe(1024 + 2 * 128 * 128 * 2 + 4 * 64 * 128 * 2 + 128 * 64 * 2 + 4 * 64 * 4);
+    expect(wgmma[1]!.block).toEqual([384, 1, 1]);
+    // 1024 bytes of alignment slack, K and V, Q, dO and dS double-buffered, lse and delta double-buffered, five
+    // mbarriers; on a 128-byte boundary, two stages of each computing warpgroup's 64 x 64 f32 dQ piece.
+    const tiles = 2 * 128 * 128 * 2 + 4 * 64 * 128 * 2 + 2 * 128 * 64 * 2 + 4 * 64 * 4 + 5 * 8;
+    expect(wgmma[1]!.sharedBytes).toBe(1024 + Math.ceil(tiles / 128) * 128 + 2 * 2 * 64 * 64 * 4);
+  });
+
+  it("dqBlocked: dq_accum in 64 x 64 blocks (rows padded), one or two staging stages, only in the wgmma backward", () => {
+    const ragged = { ...llama, Tq: 1000, Tk: 1000 };
+    const blocked: AttentionConfig = { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", dqBlocked: true };
+    expect(dqAccumulatorShape(ragged, blocked)).toEqual([4, 32, 16, 2, 4096]);
+    expect(dqAccumulatorShape(ragged, { ...blocked, dqBlocked: undefined })).toEqual([4, 1000, 32, 128]);
+    expect(attentionBuffers(ragged).find((b) => b.name === "dq_accum")!.shape).toEqual([4 * 32 * 1024 * 128]);
+    const [prep, main, epilogue] = renderAttentionBackward(ragged, blocked);
+    expect(prep!.code).toContain(`constexpr long long ZERO_CHUNKS = ${4 * 32 * 1024 * 128 / 4};`);
+    expect(main!.code).toContain("bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);");
+    expect(main!.code).not.toContain("red_add_f32x4");
+    expect(main!.code).toContain("constexpr int DQ_STAGES = 2;");
+    expect(epilogue!.code).toContain("constexpr int Q_BLOCKS = 16;");
+    const d64 = renderAttentionBackward({ ...ragged, D: 64 }, defaultBackwardConfig({ ...ragged, D: 64 }, true))[1]!;
+    expect(d64.code).toContain("constexpr int DQ_STAGES = 1;");
+    expect(d64.sharedBytes).toBeLessThanOrEqual(MAX_SHARED_BYTES);
+    expect(errorOf(() => renderAttentionBackward({ ...llama, D: 64 }, blocked)).message)
+      .toMatch(/32 dQ columns must be whole blocks of 64/);
+    expect(errorOf(() => renderAttentionBackward(llama, { Br: 64, Bc: 128, warps: 8, dqBlocked: true })).message)
+      .toMatch(/blocked dQ accumulator exists only in the 16-bit wgmma backward/);
+    expect(errorOf(() => renderAttentionForward(llama, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma",
+      producer: true, dqBlocked: true })).code).toBe(5306);
+    expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 8, dqBlocked: true })).code).toBe(5306);
   });
 
   it("picks square warp tiles for the backward products", () => {
@@ -159,7 +187,7 @@ describe("attention launch facts", () => {
     expect(f32[1]!.params.map((p) => p.name)).toEqual(
       ["q", "k", "v", "dout", "lse", "delta", "ranges", "dq", "dk", "dv"]);
     expect(attentionBuffers(llama).map((b) => `${b.name}[${b.shape.join(",")}]:${b.role}`)).toEqual(
-      ["lse[4,32,4096]:forward-output", "delta[4,32,4096]:scratch", "dq_accum[4,4096,32,128]:scratch"]);
+      ["lse[4,32,4096]:forward-output", "delta[4,32,4096]:scratch", `dq_accum[${4 * 4096 * 32 * 128}]:scratch`]);
     expect(attentionBuffers(tiny).map((b) => b.name)).toEqual(["lse", "delta"]);
   });
 
@@ -209,7 +237,8 @@ describe("attention launch facts", () => {
 describe("producer warpgroup register split (setmaxnreg)", () => {
   // setmaxnreg.inc waits until the registers it asks for are free: the computing threads may take no more than the
   // producer's setmaxnreg.dec gave back from the launch-bounds allocation (a larger ask hangs the kernel).
-  it.each([[1, 40, true], [2, 40, true], [1, 56, false], [2, 56, false], [2, 96, false]] as const)(
+  it.each([[1, 24, true], [2, 24, true], [1, 40, true], [2, 40, true], [1, 56, false], [2, 56, false],
+    [2, 96, false]] as const)(
     "%i computing warpgroups, producer at %i registers", (groups, registers, rolled) => {
       const start = startRegisters(groups);
       const compute = computeRegisters(groups, { registers, rolled });
@@ -226,8 +255,8 @@ describe("producer warpgroup register split (setmaxnreg)", () => {
     expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 12, producer: true })).code).toBe(5306);
   });
 
-  it("gives two computing warpgroups 224 registers beside the forward's producer and 232 beside the backward's", () => {
+  it("gives two computing warpgroups 224 registers beside the forward's producer and 240 beside the backward's", () => {
     expect(computeRegisters(2, { registers: 56, rolled: false })).toBe(224);
-    expect(computeRegisters(2, { registers: 40, rolled: true })).toBe(232);
+    expect(computeRegisters(2, { registers: 24, rolled: true })).toBe(240);
   });
 });

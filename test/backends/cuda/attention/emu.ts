@@ -48,6 +48,12 @@ const EMU_PRIMITIVES: Readonly<Record<Primitive, string>> = {
   mbar_arrive: "inline void mbar_arrive(unsigned long long* bar) { emu_mbar_arrive(bar); }",
   cp_async_arrive: "inline void cp_async_arrive(unsigned long long* bar) { emu_cp_async_arrive(bar); }",
   named_sync: "inline void named_sync(int id, int count) { emu_named_sync(id, count); }",
+  named_arrive: "inline void named_arrive(int id, int count) { emu_named_arrive(id, count); }",
+  bulk_reduce_add: "inline void bulk_reduce_add(float* dst, const float* src, int bytes) " +
+    "{ emu_bulk_reduce_add(dst, src, bytes); }",
+  bulk_commit: "inline void bulk_commit() { emu_bulk_commit(); }",
+  bulk_wait_read: "template <int N>\ninline void bulk_wait_read() { emu_bulk_wait(N); }",
+  bulk_wait: "template <int N>\ninline void bulk_wait() { emu_bulk_wait(N); }",
   setmaxnreg_inc: "template <int N>\ninline void setmaxnreg_inc() {}",
   setmaxnreg_dec: "template <int N>\ninline void setmaxnreg_dec() {}",
   ...Object.fromEntries(WGMMA_SS.map((n) => [`wgmma_ss_n${n}`, `template <int TA, int TB>\ninline void ` +

@@ -13,6 +13,7 @@ import {
   defaultBackwardConfig, defaultForwardConfig, renderAttentionBackward, renderAttentionForward,
   type AttentionConfig, type AttentionSpec,
 } from "../../../../backends/cuda/attention/index.ts";
+import { dqAccumulatorShape } from "../../../../backends/cuda/attention/backward-prep.ts";
 import type { HalfDType } from "../../../../backends/cuda/half.ts";
 import { blockTable } from "../../../harness/documents.ts";
 import { relativeError } from "../../../harness/numeric.ts";
@@ -69,6 +70,13 @@ const CASES: Case[] = [
     { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
   bf16("bf16-wgmma-producer-128-query-rows-window-d64", { B: 1, Tq: 300, Tk: 300, Hq: 2, Hk: 2, D: 64, causal: true,
     window: 100, documents: false }, undefined, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true }),
+  bf16("bf16-wgmma-dq-blocked-documents-gqa-d128", { B: 2, Tq: 200, Tk: 200, Hq: 4, Hk: 2, D: 128, causal: true,
+    window: 0, documents: true }, undefined, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma", dqBlocked: true }),
+  bf16("bf16-wgmma-dq-blocked-one-warpgroup-cross-d128", { B: 1, Tq: 70, Tk: 100, Hq: 2, Hk: 1, D: 128, causal: false,
+    window: 0, documents: false }, undefined, { Br: 64, Bc: 64, warps: 4, mainloop: "wgmma", dqBlocked: true }),
+  f16("f16-wgmma-producer-dq-blocked-long-walks-d64", { B: 1, Tq: 300, Tk: 500, Hq: 2, Hk: 1, D: 64, causal: false,
+    window: 0, documents: false }, undefined, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma", producer: true,
+    dqBlocked: true }),
   f16("f16-documents-window-gqa-d128", { B: 2, Tq: 100, Tk: 100, Hq: 4, Hk: 2, D: 128, causal: true, window: 40,
     documents: true }),
   f16("f16-wgmma-producer-causal-d64", { B: 1, Tq: 200, Tk: 200, Hq: 2, Hk: 1, D: 64, causal: true, window: 0,
@@ -104,19 +112,20 @@ const CASES: Case[] = [
 
 function emuCase(c: Case, x: Inputs): EmuCase {
   const s = c.spec;
+  const backward = c.backward ?? defaultBackwardConfig(s);
   const dtype = s.dtype;
   const e = dtype === "f32" ? 4 : 2;
   const rows = s.B * s.Hq * s.Tq * 4;
   return {
     name: c.name,
     kernels: [renderAttentionForward(s, c.forward ?? defaultForwardConfig(s)),
-      ...renderAttentionBackward(s, c.backward ?? defaultBackwardConfig(s))],
+      ...renderAttentionBackward(s, backward)],
     inputs: { q: encode(dtype, x.q), k: encode(dtype, x.k), v: encode(dtype, x.v), dout: encode(dtype, x.dout),
       ...(x.ranges ? { ranges: encode("i32", x.ranges) } : {}),
       ...(x.ranges && s.blocks ? { blocks: encode("i32", blockTable(x.ranges, s.B, s.Tq,
         { causal: s.causal, window: s.window }, rangeWidth(s))) } : {}) },
     outputs: { out: x.q.length * e, lse: rows, delta: rows, dq: x.q.length * e, dk: x.k.length * e, dv: x.k.length * e,
-      ...(dtype !== "f32" ? { dq_accum: x.q.length * 4 } : {}) },
+      ...(dtype !== "f32" ? { dq_accum: dqAccumulatorShape(s, backward).reduce((n, d) => n * d, 4) } : {}) },
   };
 }
 

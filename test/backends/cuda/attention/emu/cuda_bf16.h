@@ -7,9 +7,11 @@
 // one scheduler per worker thread; atomics take a lock. cp.async copies are queued per thread and land when that
 // thread waits for their group (the latest moment the hardware allows: a missing wait reads stale shared memory), or
 // with EMU_COPIES=eager when issued (the earliest: a copy into a buffer other warps still read corrupts it). wgmma
-// products run when their thread waits for them (the latest moment), reading their operands then. Shared
-// memory starts as 0xff bytes (NaN in f32 and bf16), so reading what nobody wrote shows up as NaN. mbarriers and named
-// barriers park a fiber until their phase completes; cp.async.mbarrier.arrive lands the thread's copies, then arrives.
+// products run when their thread waits for them (the latest moment), reading their operands then; so do bulk
+// reductions (cp.reduce.async.bulk), reading their shared-memory source then. Shared memory starts as 0xff bytes (NaN
+// in f32 and bf16), so reading what nobody wrote shows up as NaN. mbarriers and named barriers park a fiber until
+// their phase completes (bar.arrive counts without parking); cp.async.mbarrier.arrive lands the thread's copies, then
+// arrives.
 // A barrier that can never complete aborts the run. The test swaps the kernels' primitive helpers (backends/cuda/attention/primitives.ts)
 // for the emu_* functions here.
 // Invariant: only kernels whose warp collectives are reached by all 32 lanes together run correctly (as on a GPU).
@@ -68,6 +70,8 @@ struct Fiber {
   std::vector<std::vector<Copy>> committed;
   std::vector<std::function<void()>> open_products;  // wgmma issued since the last commit
   std::vector<std::vector<std::function<void()>>> committed_products;
+  std::vector<std::function<void()>> open_bulk;  // bulk reductions issued since the last bulk commit
+  std::vector<std::vector<std::function<void()>>> committed_bulk;
   bool done = false;
 };
 
@@ -166,6 +170,10 @@ inline void fiber_main() {
   (*body)();
   if (!current->open_products.empty() || !current->committed_products.empty()) {
     std::fprintf(stderr, "emu: thread %d returned with wgmma products it never waited for\n", current->index.x);
+    std::abort();
+  }
+  if (!current->open_bulk.empty() || !current->committed_bulk.empty()) {
+    std::fprintf(stderr, "emu: thread %d returned with bulk reductions it never waited for\n", current->index.x);
     std::abort();
   }
   land(current->open_group);
@@ -323,6 +331,16 @@ inline void emu_named_sync(int id, int count) {
   emu::Barrier& b = emu::block->named[id];
   b.size = count;
   emu::wait(b);
+}
+
+// bar.arrive: counts the arrival and goes on; the arrival that completes the phase releases the threads waiting there.
+inline void emu_named_arrive(int id, int count) {
+  emu::Barrier& b = emu::block->named[id];
+  b.size = count;
+  if (++b.arrived == b.size) {
+    b.arrived = 0;
+    emu::wake_all(b.waiters);
+  }
 }
 
 inline unsigned emu_pair(const unsigned short* p, int i) { return p[i] | (static_cast<unsigned>(p[i + 1]) << 16); }
@@ -492,4 +510,30 @@ inline void emu_red_add4(float* p, float4 v) {
   emu_red_add(p + 1, v.y);
   emu_red_add(p + 2, v.z);
   emu_red_add(p + 3, v.w);
+}
+
+// cp.reduce.async.bulk ... add.f32, emulated at the latest moment the hardware allows: when the issuing thread waits
+// for its group (so a source overwritten before that wait shows up as a wrong result).
+inline void emu_bulk_reduce_add(float* dst, const float* src, int bytes) {
+  if (bytes % 16 != 0 || reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0) {
+    std::fprintf(stderr, "emu: bulk reduction of %d bytes from %p to %p is not 16-byte aligned\n", bytes,
+                 static_cast<const void*>(src), static_cast<void*>(dst));
+    std::abort();
+  }
+  emu::current->open_bulk.push_back([=] {
+    for (int e = 0; e < bytes / 4; ++e) emu_red_add(dst + e, src[e]);
+  });
+}
+
+inline void emu_bulk_commit() {
+  emu::current->committed_bulk.push_back(std::move(emu::current->open_bulk));
+  emu::current->open_bulk.clear();
+}
+
+inline void emu_bulk_wait(size_t pending) {
+  auto& groups = emu::current->committed_bulk;
+  while (groups.size() > pending) {
+    for (auto& op : groups.front()) op();
+    groups.erase(groups.begin());
+  }
 }

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_prep_d21c4af162c6","params":[{"name":"out","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq_accum","dtype":"f32","access":"write"}],"grid":[16384,1,1],"block":[256,1,1],"sharedBytes":0,"flops":67108864,"bytes":270532608}
+// KernelSource {"name":"attn_bwd_prep_cd5aca5b6ccc","params":[{"name":"out","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"delta","dtype":"f32","access":"write"},{"name":"dq_accum","dtype":"f32","access":"write"}],"grid":[16384,1,1],"block":[256,1,1],"sharedBytes":0,"flops":67108864,"bytes":270532608}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward prologue (bf16): delta = rowsum(dout * out), dq accumulator = 0; B=4 Tq=4096 Hq=32 D=64
-namespace attn_bwd_prep_d21c4af162c6_detail {
+namespace attn_bwd_prep_cd5aca5b6ccc_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -14,6 +14,7 @@ constexpr int CHUNKS = 8;
 constexpr int LANES = 8;
 constexpr int WARPS = 8;
 constexpr long long ROWS = 524288;
+constexpr long long ZERO_CHUNKS = 8388608;
 
 // The float value of the bf16 bits b (exact).
 __device__ __forceinline__ float half_to_f32(unsigned short b) {
@@ -39,29 +40,29 @@ __device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
   return sum;
 }
 
-}  // namespace attn_bwd_prep_d21c4af162c6_detail
+}  // namespace attn_bwd_prep_cd5aca5b6ccc_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_d21c4af162c6(
+extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_prep_cd5aca5b6ccc(
     const __nv_bfloat16* __restrict__ out,
     const __nv_bfloat16* __restrict__ dout,
     float* __restrict__ delta,
     float* __restrict__ dq_accum) {
-  using namespace attn_bwd_prep_d21c4af162c6_detail;
+  using namespace attn_bwd_prep_cd5aca5b6ccc_detail;
   const int lane = static_cast<int>(threadIdx.x) % 32, sub = lane % LANES;
   const long long row = (static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32) *
       (32 / LANES) + lane / LANES;
   const bool valid = row < ROWS;
   const uint4 zero = {0u, 0u, 0u, 0u};
+  uint4* acc = reinterpret_cast<uint4*>(dq_accum);
+  for (long long z = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; z < ZERO_CHUNKS;
+       z += static_cast<long long>(gridDim.x) * blockDim.x) {
+    acc[z] = zero;
+  }
   float sum = 0.0f;
   if (valid) {
     const uint4* o = reinterpret_cast<const uint4*>(out) + row * CHUNKS;
     const uint4* g = reinterpret_cast<const uint4*>(dout) + row * CHUNKS;
-    uint4* acc = reinterpret_cast<uint4*>(dq_accum) + row * CHUNKS * 2;
-    for (int c = sub; c < CHUNKS; c += LANES) {
-      sum += chunk_dot(o[c], g[c]);
-      acc[c] = zero;
-      acc[c + 1 * CHUNKS] = zero;
-    }
+    for (int c = sub; c < CHUNKS; c += LANES) sum += chunk_dot(o[c], g[c]);
   }
 #pragma unroll
   for (int mask = LANES / 2; mask > 0; mask >>= 1) sum += shfl_xor(sum, mask);

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_6b66262f069b","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":166952,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_c78f14f4e5da","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_6b66262f069b_detail {
+namespace attn_bwd_wgmma_c78f14f4e5da_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -24,12 +24,15 @@ constexpr int Q_OFFSET = 32768;
 constexpr int DO_OFFSET = 65536;
 constexpr int DS_OFFSET = 98304;
 constexpr int ROW_OFFSET = 163840;
+constexpr int STAGING_OFFSET = 166016;
+constexpr int DQ_STAGES = 1;
+constexpr int Q_BLOCKS = 64;
 constexpr int STAGES = 2;
 constexpr int BAR_OFFSET = 165888;
 constexpr int COMPUTE_GROUPS = 2;
 constexpr int COMPUTE_THREADS = 256;
-constexpr int PRODUCER_REGISTERS = 40;
-constexpr int COMPUTE_REGISTERS = 232;
+constexpr int PRODUCER_REGISTERS = 24;
+constexpr int COMPUTE_REGISTERS = 240;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -74,17 +77,6 @@ __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
-}
-
-// The value v of lane (lane ^ mask) of the warp (all 32 lanes take part).
-template <typename T>
-__device__ __forceinline__ T shfl_xor(T v, int mask) {
-  return __shfl_xor_sync(0xffffffffu, v, mask);
-}
-
-// p[0..3] += v atomically (p 16-byte aligned, global memory; one vector reduction on sm_90).
-__device__ __forceinline__ void red_add_f32x4(float* p, float4 v) {
-  atomicAdd(reinterpret_cast<float4*>(p), v);
 }
 
 // Base of the block's dynamic shared memory rounded up to a 1024-byte shared address (wgmma's 128-byte swizzle
@@ -163,6 +155,12 @@ __device__ __forceinline__ void named_sync(int id, int count) {
   asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
 }
 
+// Counts this warp's arrival at barrier `id` (1-15) of `count` threads without waiting (the threads
+// that named_sync it wait for every arrival). A warp must not arrive again before that phase has completed.
+__device__ __forceinline__ void named_arrive(int id, int count) {
+  asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(count) : "memory");
+}
+
 // Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
 template <int N>
 __device__ __forceinline__ void setmaxnreg_inc() {
@@ -173,6 +171,32 @@ __device__ __forceinline__ void setmaxnreg_inc() {
 template <int N>
 __device__ __forceinline__ void setmaxnreg_dec() {
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
+// Starts adding `bytes` (a multiple of 16) of f32 from shared memory at src into global memory at
+// dst (both 16-byte aligned) on the TMA, element by element as atomics would; src must not change until bulk_wait_read,
+// and the writes that filled it must be published to the async proxy first (fence_proxy_async, then a barrier if
+// another thread issues this).
+__device__ __forceinline__ void bulk_reduce_add(float* dst, const float* src, int bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n"
+               :: "l"(dst), "r"(smem_addr(src)), "r"(bytes) : "memory");
+}
+
+// Closes the group of bulk operations this thread started since the last commit (an empty group counts).
+__device__ __forceinline__ void bulk_commit() {
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+
+// Waits until at most N of this thread's committed bulk groups still read their shared memory.
+template <int N>
+__device__ __forceinline__ void bulk_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" :: "n"(N) : "memory");
+}
+
+// Waits until at most N of this thread's committed bulk groups are still running (their writes done).
+template <int N>
+__device__ __forceinline__ void bulk_wait() {
+  asm volatile("cp.async.bulk.wait_group %0;\n" :: "n"(N) : "memory");
 }
 
 // d += A B for the warpgroup on the tensor cores (wgmma m64n64k16, bf16 in, f32 accumulate), A [64 x 16] and
@@ -350,9 +374,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_6b66262f069b_detail
+}  // namespace attn_bwd_wgmma_c78f14f4e5da_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6b66262f069b(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_c78f14f4e5da(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -363,11 +387,11 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6b66262f069b
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_6b66262f069b_detail;
+  using namespace attn_bwd_wgmma_c78f14f4e5da_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
+  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   half_t* sK = reinterpret_cast<half_t*>(smem);
   half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
@@ -460,6 +484,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6b66262f069b
     for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
+    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
     named_sync(1, COMPUTE_THREADS);
     float part[DQ_N / 2];
     zero(part);
@@ -475,22 +500,30 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6b66262f069b
     fence_operands(acc_k);
     fence_operands(part);
     mbar_arrive(q_empty + stage);
-    const bool odd = (lane & 1) != 0;
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
+    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+    float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
-#pragma unroll
-      for (int nt = 0; nt < DQ_N / 8; nt += 2) {
-        const float* x = part + 4 * nt + 2 * half;
-        const float* y = x + 4;
-        const float r0 = shfl_xor(odd ? x[0] : y[0], 1), r1 = shfl_xor(odd ? x[1] : y[1], 1);
-        const float4 v = odd ? make_float4(r0, r1, y[0], y[1]) : make_float4(x[0], x[1], r0, r1);
-        if (i < TQ) red_add_f32x4(dst + static_cast<long long>(i) * HQ * D + (nt + (odd ? 1 : 0)) * 8, v);
+    for (int nt = 0; nt < DQ_N / 8; ++nt) {
+      mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
+    }
+    fence_proxy_async();
+    if (warp % 4 == 0) {
+      named_sync(2 + wg, 128);
+      if (lane == 0) {
+        const int row = q0 + DQ_M * wg;
+        if (row < TQ) {
+          const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * wg / 64;
+          bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);
+        }
+        bulk_commit();
       }
+    } else {
+      named_arrive(2 + wg, 128);
     }
     more = advance(hh, f, w);
   }
+  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_0fe437f3dd31","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[256,1,1],"sharedBytes":149648,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_6f051fd46ddc","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
-// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups
-namespace attn_bwd_wgmma_0fe437f3dd31_detail {
+// attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups and a producer
+namespace attn_bwd_wgmma_6f051fd46ddc_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -16,7 +16,6 @@ constexpr int D = 128;
 constexpr int GROUP = 4;
 constexpr int BR = 64;
 constexpr int BC = 128;
-constexpr int THREADS = 256;
 constexpr int DQ_N = 64;
 constexpr int DQ_M = 0;
 constexpr int DQ_C = 64;
@@ -24,8 +23,17 @@ constexpr int V_OFFSET = 32768;
 constexpr int Q_OFFSET = 65536;
 constexpr int DO_OFFSET = 98304;
 constexpr int DS_OFFSET = 131072;
-constexpr int ROW_OFFSET = 147456;
-constexpr int LIST_OFFSET = 148480;
+constexpr int ROW_OFFSET = 163840;
+constexpr int LIST_OFFSET = 164864;
+constexpr int STAGING_OFFSET = 165120;
+constexpr int DQ_STAGES = 2;
+constexpr int Q_BLOCKS = 64;
+constexpr int STAGES = 2;
+constexpr int BAR_OFFSET = 165008;
+constexpr int COMPUTE_GROUPS = 2;
+constexpr int COMPUTE_THREADS = 256;
+constexpr int PRODUCER_REGISTERS = 24;
+constexpr int COMPUTE_REGISTERS = 240;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -70,17 +78,6 @@ __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
-}
-
-// The value v of lane (lane ^ mask) of the warp (all 32 lanes take part).
-template <typename T>
-__device__ __forceinline__ T shfl_xor(T v, int mask) {
-  return __shfl_xor_sync(0xffffffffu, v, mask);
-}
-
-// p[0..3] += v atomically (p 16-byte aligned, global memory; one vector reduction on sm_90).
-__device__ __forceinline__ void red_add_f32x4(float* p, float4 v) {
-  atomicAdd(reinterpret_cast<float4*>(p), v);
 }
 
 // Base of the block's dynamic shared memory rounded up to a 1024-byte shared address (wgmma's 128-byte swizzle
@@ -130,6 +127,79 @@ __device__ __forceinline__ void fence_operands(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i]) :: "memory");
 }
 
+// Sets up the mbarrier at bar (8 bytes of shared memory, 8-byte aligned) for `count` arrivals per phase, in
+// phase 0. One thread calls it; a barrier of the block must follow before any thread uses bar.
+__device__ __forceinline__ void mbar_init(unsigned long long* bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(smem_addr(bar)), "r"(count) : "memory");
+}
+
+// Waits until the phase of parity `parity` of the mbarrier has completed (a fresh barrier is in phase 0, so
+// waiting for parity 1 returns at once).
+__device__ __forceinline__ void mbar_wait(unsigned long long* bar, unsigned parity) {
+  asm volatile("{\n.reg .pred done;\nWAIT:\nmbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra WAIT;\n}\n" :: "r"(smem_addr(bar)), "r"(parity) : "memory");
+}
+
+// Counts one arrival of this thread on the mbarrier's current phase (release: its earlier accesses are ordered before).
+__device__ __forceinline__ void mbar_arrive(unsigned long long* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Counts one arrival on the mbarrier once every cp.async this thread started so far has landed (the barrier's
+// count must include it: noinc).
+__device__ __forceinline__ void cp_async_arrive(unsigned long long* bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(smem_addr(bar)) : "memory");
+}
+
+// Barrier `id` (1-15; 0 is __syncthreads) over `count` threads, whole warps: waits until that many arrived.
+__device__ __forceinline__ void named_sync(int id, int count) {
+  asm volatile("bar.sync %0, %1;\n" :: "r"(id), "r"(count) : "memory");
+}
+
+// Counts this warp's arrival at barrier `id` (1-15) of `count` threads without waiting (the threads
+// that named_sync it wait for every arrival). A warp must not arrive again before that phase has completed.
+__device__ __forceinline__ void named_arrive(int id, int count) {
+  asm volatile("bar.arrive %0, %1;\n" :: "r"(id), "r"(count) : "memory");
+}
+
+// Raises this warpgroup's register budget to N per thread (all its threads, together; N a multiple of 8).
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
+// Lowers this warpgroup's register budget to N per thread, freeing registers for the other warpgroups.
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" :: "n"(N));
+}
+
+// Starts adding `bytes` (a multiple of 16) of f32 from shared memory at src into global memory at
+// dst (both 16-byte aligned) on the TMA, element by element as atomics would; src must not change until bulk_wait_read,
+// and the writes that filled it must be published to the async proxy first (fence_proxy_async, then a barrier if
+// another thread issues this).
+__device__ __forceinline__ void bulk_reduce_add(float* dst, const float* src, int bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n"
+               :: "l"(dst), "r"(smem_addr(src)), "r"(bytes) : "memory");
+}
+
+// Closes the group of bulk operations this thread started since the last commit (an empty group counts).
+__device__ __forceinline__ void bulk_commit() {
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+
+// Waits until at most N of this thread's committed bulk groups still read their shared memory.
+template <int N>
+__device__ __forceinline__ void bulk_wait_read() {
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" :: "n"(N) : "memory");
+}
+
+// Waits until at most N of this thread's committed bulk groups are still running (their writes done).
+template <int N>
+__device__ __forceinline__ void bulk_wait() {
+  asm volatile("cp.async.bulk.wait_group %0;\n" :: "n"(N) : "memory");
+}
+
 // d += A B for the warpgroup on the tensor cores (wgmma m64n64k16, bf16 in, f32 accumulate), A [64 x 16] and
 // B [16 x 64] both read from shared memory through descriptors; TA / TB = 1: that operand is stored M- / N-major
 // (else K-major). d holds this thread's part of the [64 x 64] accumulator in mma.sync's C layout, n8 tile by tile.
@@ -165,17 +235,17 @@ __device__ __forceinline__ int swz(int row, int chunk) {
 
 // Starts async copies of rows [row0, row0 + ROWS) of one head into a swizzled tile; src points at row 0 of that head
 // and consecutive rows are `stride` elements apart; rows at or past `limit` are zero-filled. Each thread copies
-// one chunk column every 16 rows, so its addresses advance by constants (no per-copy arithmetic).
+// one chunk column every 8 rows, so its addresses advance by constants (no per-copy arithmetic).
 template <int ROWS>
 __device__ __forceinline__ void load_rows(half_t* tile, const half_t* src, int row0, int limit,
                                           long long stride) {
-  const int r = static_cast<int>(threadIdx.x) / 16, chunk = static_cast<int>(threadIdx.x) % 16;
+  const int r = (static_cast<int>(threadIdx.x) % 128) / 16, chunk = (static_cast<int>(threadIdx.x) % 128) % 16;
   const half_t* from = src + (row0 + r) * stride + chunk * 8;
   half_t* to = tile + swz<ROWS>(r, chunk);
-#pragma unroll
-  for (int it = 0; it < ROWS / 16; ++it) {
-    const bool ok = row0 + r + it * 16 < limit;
-    cp_async16(to + it * 1024, ok ? from + it * 16 * stride : src, ok);
+#pragma unroll 1
+  for (int it = 0; it < ROWS / 8; ++it) {
+    const bool ok = row0 + r + it * 8 < limit;
+    cp_async16(to + it * 512, ok ? from + it * 8 * stride : src, ok);
   }
 }
 
@@ -237,7 +307,7 @@ __device__ __forceinline__ void load_query_tile(const half_t* q, const half_t* d
   const long long head = (static_cast<long long>(b) * TQ * HQ + h) * D;
   load_rows<BR>(sQ, q + head, q0, TQ, HQ * D);
   load_rows<BR>(sdO, dout + head, q0, TQ, HQ * D);
-  for (int r = static_cast<int>(threadIdx.x); r < 2 * BR; r += THREADS) {
+  for (int r = static_cast<int>(threadIdx.x) % 128; r < 2 * BR; r += 128) {
     const int row = r % BR;
     const bool ok = q0 + row < TQ;
     const float* src = (r < BR ? lse : delta) + (static_cast<long long>(b) * HQ + h) * TQ + q0 + row;
@@ -296,9 +366,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_0fe437f3dd31_detail
+}  // namespace attn_bwd_wgmma_6f051fd46ddc_detail
 
-extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -310,11 +380,11 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_0fe437f3dd31_detail;
+  using namespace attn_bwd_wgmma_6f051fd46ddc_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4), qr0 = 16 * (warp % 4);
+  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   half_t* sK = reinterpret_cast<half_t*>(smem);
   half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
@@ -323,18 +393,41 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31
   half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
   float* sDelta = sLse + 2 * BR;
+  unsigned long long* kv_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 0;
+  unsigned long long* q_full = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 1;
+  unsigned long long* q_empty = reinterpret_cast<unsigned long long*>(smem + BAR_OFFSET) + 3;
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < 1; ++i) mbar_init(kv_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(q_full + i, 128);
+    for (int i = 0; i < 2; ++i) mbar_init(q_empty + i, COMPUTE_THREADS);
+  }
+  __syncthreads();
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
-
-  load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
-  load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
   const int* rg = ranges + static_cast<long long>(b) * TQ * 2;
   const int* bl = blocks + static_cast<long long>(b) * 2112;
   const Walk w = walk(bl, k0, reinterpret_cast<int*>(smem + LIST_OFFSET));
-  int hh = 0, f = w.lo, stage = 0;
-  bool more = w.lo <= w.hi;
-  if (more) load_query_tile(q, dout, lse, delta, sQ, sdO, sLse, sDelta, b, kvh * GROUP + hh, tile_at(w, f) * BR);
-  cp_async_commit();
 
+  if (wg == COMPUTE_GROUPS) {
+    setmaxnreg_dec<PRODUCER_REGISTERS>();
+    load_rows<BC>(sK, k + kv_head, k0, TK, HK * D);
+    load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
+    cp_async_arrive(kv_full);
+    int hh = 0, f = w.lo;
+    bool more = w.lo <= w.hi;
+    for (int t = 0; more; ++t) {
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
+    return;
+  }
+
+  setmaxnreg_inc<COMPUTE_REGISTERS>();
   float acc_k[D / 2], acc_v[D / 2];
   zero(acc_k);
   zero(acc_v);
@@ -345,25 +438,20 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31
     doc_end[half] = j < TK ? rg[2 * j + 1] : 0;
   }
 
-  while (more) {
+  mbar_wait(kv_full, 0);
+  int hh = 0, f = w.lo;
+  bool more = w.lo <= w.hi;
+  for (int t = 0; more; ++t) {
+    const int stage = t % STAGES;
     const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const half_t* tQ = sQ + stage * BR * D;
     const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
-    half_t* tdS = sdS;
-    cp_async_wait<0>();
+    half_t* tdS = sdS + stage * BC * BR;
+    mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-    __syncthreads();
-    int nh = hh, nf = f;
-    more = advance(nh, nf, w);
-    if (more) {
-      const int next = (stage ^ 1) * BR;
-      load_query_tile(q, dout, lse, delta, sQ + next * D, sdO + next * D, sLse + next, sDelta + next, b,
-                      kvh * GROUP + nh, tile_at(w, nf) * BR);
-    }
-    cp_async_commit();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -390,7 +478,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31
     for (int t = 0; t < BR / 16; ++t) wgmma_rs_n128<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
-    __syncthreads();
+    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
+    named_sync(1, COMPUTE_THREADS);
     float part[DQ_N / 2];
     zero(part);
     fence_operands(part);
@@ -404,26 +493,31 @@ extern "C" __global__ void __launch_bounds__(256, 1) attn_bwd_wgmma_0fe437f3dd31
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);
-    const bool odd = (lane & 1) != 0;
-    float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
+    mbar_arrive(q_empty + stage);
+    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+    float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int i = q0 + DQ_M * wg + qr0 + (lane >> 2) + 8 * half;
-#pragma unroll
-      for (int nt = 0; nt < DQ_N / 8; nt += 2) {
-        const float* x = part + 4 * nt + 2 * half;
-        const float* y = x + 4;
-        const float r0 = shfl_xor(odd ? x[0] : y[0], 1), r1 = shfl_xor(odd ? x[1] : y[1], 1);
-        const float4 v = odd ? make_float4(r0, r1, y[0], y[1]) : make_float4(x[0], x[1], r0, r1);
-        if (i < TQ) red_add_f32x4(dst + static_cast<long long>(i) * HQ * D + (nt + (odd ? 1 : 0)) * 8, v);
-      }
+    for (int nt = 0; nt < DQ_N / 8; ++nt) {
+      mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
     }
-    hh = nh;
-    f = nf;
-    stage ^= 1;
+    fence_proxy_async();
+    if (warp % 4 == 0) {
+      named_sync(2 + wg, 128);
+      if (lane == 0) {
+        const int row = q0 + DQ_M * wg;
+        if (row < TQ) {
+          const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * wg / 64;
+          bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);
+        }
+        bulk_commit();
+      }
+    } else {
+      named_arrive(2 + wg, 128);
+    }
+    more = advance(hh, f, w);
   }
-
-  cp_async_wait<0>();
+  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;
