@@ -137,7 +137,7 @@ describe.skipIf(!HAVE_GXX)(HAVE_GXX ? "attention kernels, emulated on the CPU, a
 
   beforeAll(() => {
     results = runEmulated(CASES.map((c) => emuCase(c, inputs.get(c.name)!)), modes);
-  }, 480_000);
+  }, 900_000);
 
   const runs = CASES.flatMap((c) => modes.map((mode) => [`${c.name}, ${mode}`, c, mode] as const));
   it.each(runs)("%s", (_, c, mode) => {
