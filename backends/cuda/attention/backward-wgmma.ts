@@ -2,8 +2,7 @@
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
 // for each query head of its GQA group; dq goes into dq_accum by 16-byte f32 atomics or, with dqBlocked, by one bulk
-// reduction per warpgroup and query tile (FlashAttention-3's dQ writer: DQ_BULK, or with a producer warpgroup
-// DQ_HANDOFF and DQ_WRITE, the producer issuing). What changes is who holds what:
+// reduction per warpgroup and query tile (FlashAttention-3's dQ writer, DQ_BULK). What changes is who holds what:
 //   - computing warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * computing warpgroups;
 //   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
@@ -22,8 +21,7 @@
 // its mbarrier wait.
 // Invariants: checkBackwardWgmma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
 // so neither adds anything; the kernel needs sm_90a (wgmma does not exist on sm_90 without the `a`). Barriers: 0 is
-// __syncthreads, 1 the computing threads' (with a producer); with dqBlocked, 2 + g warpgroup g's dQ staging without a
-// producer, and with one DQ_FULL / DQ_EMPTY + (g, stage), between warpgroup g and the producer's writer warp.
+// __syncthreads, 1 the computing threads' (with a producer), 2 + g warpgroup g's dQ staging (dqBlocked).
 
 import type { KernelSource } from "../../kernel.ts";
 import {
@@ -187,18 +185,13 @@ function keyState(s: AttentionSpec): string {
 ${s.documents ? keyDocuments(s) : ""}`;
 }
 
-/**
- * Pointers to the query tile of stage \`stage\` (tQ, tdO, tLse, tDelta), its coordinates (q0, and the query head h
- * where the computing threads add dQ themselves) and whether it needs the mask.
- */
-function queryTile(c: AttentionConfig): string {
-  return `    const int ${c.dqBlocked && c.producer ? "" : "h = kvh * GROUP + hh, "}q0 = tile_at(w, f) * BR;
+/** Pointers to the query tile of stage \`stage\` (tQ, tdO, tLse, tDelta), its coordinates (h, q0) and whether it needs the mask. */
+const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const half_t* tQ = sQ + stage * BR * D;
     const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;`;
-}
 
 /**
  * The products of one query tile, once its copies are visible to wgmma: S^T and dP^T, then P^T and dS^T (dS^T into
@@ -233,7 +226,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
 #pragma unroll
     for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
-    fence_proxy_async();${c.dqBlocked && !c.producer ? "\n    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();" : ""}
+    fence_proxy_async();${c.dqBlocked ? "\n    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();" : ""}
     ${sync};
     float part[DQ_N / 2];
     zero(part);
@@ -248,7 +241,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-${!c.dqBlocked ? DQ_ADD : c.producer ? DQ_HANDOFF : DQ_BULK}`;
+${c.dqBlocked ? DQ_BULK : DQ_ADD}`;
 }
 
 /**
@@ -306,66 +299,13 @@ const DQ_BULK = `    float* staging =
       named_arrive(2 + wg, 128);
     }`;
 
-/**
- * dQ into the blocked dq_accum with a producer warpgroup (dqBlocked + producer, FlashAttention-3's arrangement): the
- * thread stores its n8 tiles into its warpgroup's staging buffer dq_slot (stage t % DQ_STAGES) as DQ_BULK does,
- * publishes them to the async proxy and arrives at named barrier DQ_FULL + dq_slot without waiting; the producer's
- * writer warp (DQ_WRITER) waits there and issues the bulk reduction. Before overwriting a stage (dq_reuse: from tile
- * DQ_STAGES on) the warpgroup waits at DQ_EMPTY + dq_slot until the writer has seen the bulk reduction of DQ_STAGES
- * tiles ago read it. Each barrier counts the warpgroup's 128 threads and the writer warp's 32 (DQ_SYNC_THREADS).
- */
-const DQ_HANDOFF = `    float* staging = reinterpret_cast<float*>(smem + STAGING_OFFSET) + dq_slot * 64 * DQ_N;
-    if (dq_reuse) named_sync(DQ_EMPTY + dq_slot, DQ_SYNC_THREADS);
-    float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
-#pragma unroll
-    for (int nt = 0; nt < DQ_N / 8; ++nt) {
-      mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
-    }
-    fence_proxy_async();
-    named_arrive(DQ_FULL + dq_slot, DQ_SYNC_THREADS);`;
-
-/**
- * The producer's writer warp (its first), for query tile u = t - STAGES of the walk at (dh, df), once it has started the
- * copies of tile t (or has none left): per computing warpgroup, wait at DQ_FULL for its staged piece and let lane 0 add
- * it into dq_accum with one bulk reduction (committed even past Tq, one group per piece); then lane 0 waits until the
- * pieces of tile u - (DQ_STAGES - 1) have been read (with two stages the previous tile's: no wait in the common case),
- * and the warp frees that tile's stage at DQ_EMPTY when a later tile will overwrite it (u + 1 < n, \`n\` tiles in
- * all: every barrier phase begun must complete).
- */
-const DQ_WRITE = `      if (writer && t >= STAGES) {
-        const int u = t - STAGES;
-        const int h = kvh * GROUP + dh, q0 = tile_at(w, df) * BR;
-#pragma unroll
-        for (int g = 0; g < COMPUTE_GROUPS; ++g) {
-          const int slot = g * DQ_STAGES + u % DQ_STAGES;
-          named_sync(DQ_FULL + slot, DQ_SYNC_THREADS);
-          if (lane == 0) {
-            const int row = q0 + DQ_M * g;
-            if (row < TQ) {
-              const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * g / 64;
-              bulk_reduce_add(dq_accum + at * 64 * 64,
-                              reinterpret_cast<const float*>(smem + STAGING_OFFSET) + slot * 64 * DQ_N, 64 * DQ_N * 4);
-            }
-            bulk_commit();
-          }
-        }
-        if (lane == 0) bulk_wait_read<COMPUTE_GROUPS * (DQ_STAGES - 1)>();
-        __syncwarp();
-        if (u >= DQ_STAGES - 1 && u + 1 < n) {
-          const int v = u - (DQ_STAGES - 1);
-#pragma unroll
-          for (int g = 0; g < COMPUTE_GROUPS; ++g) named_arrive(DQ_EMPTY + g * DQ_STAGES + v % DQ_STAGES, DQ_SYNC_THREADS);
-        }
-        advance(dh, df, w);
-      }`;
-
 /** The primitives DQ_BULK and dqDrain use. */
 const DQ_BULK_PRIMITIVES = ["named_sync", "named_arrive", "bulk_reduce_add", "bulk_commit", "bulk_wait_read",
   "bulk_wait"] as const;
 
 /** With dqBlocked, the statement that keeps the block alive until its last bulk reductions have landed. */
 function dqDrain(c: AttentionConfig): string {
-  return c.dqBlocked && !c.producer ? "  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();\n" : "";
+  return c.dqBlocked ? "  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();\n" : "";
 }
 
 /** Statements storing dK (scaled) and dV of the thread's two keys. */
@@ -391,7 +331,7 @@ ${walkSetup(s)}
 
 ${keyState(s)}
   while (more) {
-${queryTile(c)}
+${QUERY_TILE}
     half_t* tdS = sdS;
     cp_async_wait<0>();
     fence_proxy_async();
@@ -414,14 +354,6 @@ ${products(s, c, "__syncthreads()", "")}
 ${dqDrain(c)}${KEY_STORES}`;
 }
 
-/** The producer's statements for query tile t: wait until its stage is free, start its copies, announce them. */
-const PRODUCER_COPY = `      const int stage = t % STAGES;
-      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
-      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
-                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
-      cp_async_arrive(q_full + stage);
-      more = advance(hh, f, w);`;
-
 /**
  * Warp-specialized (producer.ts): the producer copies K and V once, then the query tiles (Q, dO, lse, delta) of the
  * walk into two stages, each announced on q_full when it lands and refilled once q_empty says every product reading
@@ -440,20 +372,15 @@ ${walkStatements(s, "k0")}
     load_rows<BC>(sV, v + kv_head, k0, TK, HK * D);
     cp_async_arrive(kv_full);
     int hh = 0, f = w.lo;
-    bool more = w.lo <= w.hi;${c.dqBlocked ? `
-    const bool writer = warp == DQ_WRITER;
-    int n = 0, dh = 0, df = w.lo;
-    for (int t = 0; more || (writer && t < n + STAGES); ++t) {
-      if (more) {
-${PRODUCER_COPY.replace(/^/gm, "  ")}
-        n = t + 1;
-      }
-${DQ_WRITE}
-    }
-    if (writer && lane == 0) bulk_wait<0>();` : `
+    bool more = w.lo <= w.hi;
     for (int t = 0; more; ++t) {
-${PRODUCER_COPY}
-    }`}
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
+    }
     cp_async_commit();
     cp_async_wait<0>();
     return;
@@ -466,10 +393,10 @@ ${keyState(s)}
   bool more = w.lo <= w.hi;
   for (int t = 0; more; ++t) {
     const int stage = t % STAGES;
-${queryTile(c)}
+${QUERY_TILE}
     half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
-    fence_proxy_async();${c.dqBlocked ? "\n    const int dq_slot = wg * DQ_STAGES + t % DQ_STAGES;\n    const bool dq_reuse = t >= DQ_STAGES;" : ""}
+    fence_proxy_async();
 ${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
     more = advance(hh, f, w);
   }
@@ -498,9 +425,6 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ...(c.dqBlocked ? [["int", "STAGING_OFFSET", at.stagingOffset], ["int", "DQ_STAGES", at.dqStages],
         ["int", "Q_BLOCKS", Math.ceil(s.Tq / DQ_BLOCK)]] as [string, string, number][] : []),
-      ...(c.dqBlocked && c.producer ? [["int", "DQ_WRITER", 4 * groups], ["int", "DQ_FULL", 2],
-        ["int", "DQ_EMPTY", 2 + groups * at.dqStages], ["int", "DQ_SYNC_THREADS", 128 + 32]] as [string, string, number][]
-        : []),
       ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_2ff9a7d2d44e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_c78f14f4e5da","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_2ff9a7d2d44e_detail {
+namespace attn_bwd_wgmma_c78f14f4e5da_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -27,10 +27,6 @@ constexpr int ROW_OFFSET = 163840;
 constexpr int STAGING_OFFSET = 166016;
 constexpr int DQ_STAGES = 1;
 constexpr int Q_BLOCKS = 64;
-constexpr int DQ_WRITER = 8;
-constexpr int DQ_FULL = 2;
-constexpr int DQ_EMPTY = 4;
-constexpr int DQ_SYNC_THREADS = 160;
 constexpr int STAGES = 2;
 constexpr int BAR_OFFSET = 165888;
 constexpr int COMPUTE_GROUPS = 2;
@@ -378,9 +374,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_2ff9a7d2d44e_detail
+}  // namespace attn_bwd_wgmma_c78f14f4e5da_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_c78f14f4e5da(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -391,7 +387,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_2ff9a7d2d44e_detail;
+  using namespace attn_bwd_wgmma_c78f14f4e5da_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -424,46 +420,14 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
     cp_async_arrive(kv_full);
     int hh = 0, f = w.lo;
     bool more = w.lo <= w.hi;
-    const bool writer = warp == DQ_WRITER;
-    int n = 0, dh = 0, df = w.lo;
-    for (int t = 0; more || (writer && t < n + STAGES); ++t) {
-      if (more) {
-        const int stage = t % STAGES;
-        mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
-        load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
-                        sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
-        cp_async_arrive(q_full + stage);
-        more = advance(hh, f, w);
-        n = t + 1;
-      }
-      if (writer && t >= STAGES) {
-        const int u = t - STAGES;
-        const int h = kvh * GROUP + dh, q0 = tile_at(w, df) * BR;
-#pragma unroll
-        for (int g = 0; g < COMPUTE_GROUPS; ++g) {
-          const int slot = g * DQ_STAGES + u % DQ_STAGES;
-          named_sync(DQ_FULL + slot, DQ_SYNC_THREADS);
-          if (lane == 0) {
-            const int row = q0 + DQ_M * g;
-            if (row < TQ) {
-              const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * g / 64;
-              bulk_reduce_add(dq_accum + at * 64 * 64,
-                              reinterpret_cast<const float*>(smem + STAGING_OFFSET) + slot * 64 * DQ_N, 64 * DQ_N * 4);
-            }
-            bulk_commit();
-          }
-        }
-        if (lane == 0) bulk_wait_read<COMPUTE_GROUPS * (DQ_STAGES - 1)>();
-        __syncwarp();
-        if (u >= DQ_STAGES - 1 && u + 1 < n) {
-          const int v = u - (DQ_STAGES - 1);
-#pragma unroll
-          for (int g = 0; g < COMPUTE_GROUPS; ++g) named_arrive(DQ_EMPTY + g * DQ_STAGES + v % DQ_STAGES, DQ_SYNC_THREADS);
-        }
-        advance(dh, df, w);
-      }
+    for (int t = 0; more; ++t) {
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
     }
-    if (writer && lane == 0) bulk_wait<0>();
     cp_async_commit();
     cp_async_wait<0>();
     return;
@@ -485,7 +449,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
   bool more = w.lo <= w.hi;
   for (int t = 0; more; ++t) {
     const int stage = t % STAGES;
-    const int q0 = tile_at(w, f) * BR;
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const half_t* tQ = sQ + stage * BR * D;
     const half_t* tdO = sdO + stage * BR * D;
@@ -494,8 +458,6 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
     half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-    const int dq_slot = wg * DQ_STAGES + t % DQ_STAGES;
-    const bool dq_reuse = t >= DQ_STAGES;
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -522,6 +484,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
     for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
+    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
     named_sync(1, COMPUTE_THREADS);
     float part[DQ_N / 2];
     zero(part);
@@ -537,17 +500,30 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_2ff9a7d2d44e
     fence_operands(acc_k);
     fence_operands(part);
     mbar_arrive(q_empty + stage);
-    float* staging = reinterpret_cast<float*>(smem + STAGING_OFFSET) + dq_slot * 64 * DQ_N;
-    if (dq_reuse) named_sync(DQ_EMPTY + dq_slot, DQ_SYNC_THREADS);
+    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
     float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
     for (int nt = 0; nt < DQ_N / 8; ++nt) {
       mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
     }
     fence_proxy_async();
-    named_arrive(DQ_FULL + dq_slot, DQ_SYNC_THREADS);
+    if (warp % 4 == 0) {
+      named_sync(2 + wg, 128);
+      if (lane == 0) {
+        const int row = q0 + DQ_M * wg;
+        if (row < TQ) {
+          const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * wg / 64;
+          bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);
+        }
+        bulk_commit();
+      }
+    } else {
+      named_arrive(2 + wg, 128);
+    }
     more = advance(hh, f, w);
   }
+  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;

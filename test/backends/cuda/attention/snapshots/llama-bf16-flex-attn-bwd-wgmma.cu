@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_b484269b7497","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_6f051fd46ddc","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_b484269b7497_detail {
+namespace attn_bwd_wgmma_6f051fd46ddc_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -28,10 +28,6 @@ constexpr int LIST_OFFSET = 164864;
 constexpr int STAGING_OFFSET = 165120;
 constexpr int DQ_STAGES = 2;
 constexpr int Q_BLOCKS = 64;
-constexpr int DQ_WRITER = 8;
-constexpr int DQ_FULL = 2;
-constexpr int DQ_EMPTY = 6;
-constexpr int DQ_SYNC_THREADS = 160;
 constexpr int STAGES = 2;
 constexpr int BAR_OFFSET = 165008;
 constexpr int COMPUTE_GROUPS = 2;
@@ -370,9 +366,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_b484269b7497_detail
+}  // namespace attn_bwd_wgmma_6f051fd46ddc_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -384,7 +380,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_b484269b7497_detail;
+  using namespace attn_bwd_wgmma_6f051fd46ddc_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -418,46 +414,14 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
     cp_async_arrive(kv_full);
     int hh = 0, f = w.lo;
     bool more = w.lo <= w.hi;
-    const bool writer = warp == DQ_WRITER;
-    int n = 0, dh = 0, df = w.lo;
-    for (int t = 0; more || (writer && t < n + STAGES); ++t) {
-      if (more) {
-        const int stage = t % STAGES;
-        mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
-        load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
-                        sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
-        cp_async_arrive(q_full + stage);
-        more = advance(hh, f, w);
-        n = t + 1;
-      }
-      if (writer && t >= STAGES) {
-        const int u = t - STAGES;
-        const int h = kvh * GROUP + dh, q0 = tile_at(w, df) * BR;
-#pragma unroll
-        for (int g = 0; g < COMPUTE_GROUPS; ++g) {
-          const int slot = g * DQ_STAGES + u % DQ_STAGES;
-          named_sync(DQ_FULL + slot, DQ_SYNC_THREADS);
-          if (lane == 0) {
-            const int row = q0 + DQ_M * g;
-            if (row < TQ) {
-              const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * g / 64;
-              bulk_reduce_add(dq_accum + at * 64 * 64,
-                              reinterpret_cast<const float*>(smem + STAGING_OFFSET) + slot * 64 * DQ_N, 64 * DQ_N * 4);
-            }
-            bulk_commit();
-          }
-        }
-        if (lane == 0) bulk_wait_read<COMPUTE_GROUPS * (DQ_STAGES - 1)>();
-        __syncwarp();
-        if (u >= DQ_STAGES - 1 && u + 1 < n) {
-          const int v = u - (DQ_STAGES - 1);
-#pragma unroll
-          for (int g = 0; g < COMPUTE_GROUPS; ++g) named_arrive(DQ_EMPTY + g * DQ_STAGES + v % DQ_STAGES, DQ_SYNC_THREADS);
-        }
-        advance(dh, df, w);
-      }
+    for (int t = 0; more; ++t) {
+      const int stage = t % STAGES;
+      mbar_wait(q_empty + stage, ((t / STAGES) & 1) ^ 1);
+      load_query_tile(q, dout, lse, delta, sQ + stage * BR * D, sdO + stage * BR * D, sLse + stage * BR,
+                      sDelta + stage * BR, b, kvh * GROUP + hh, tile_at(w, f) * BR);
+      cp_async_arrive(q_full + stage);
+      more = advance(hh, f, w);
     }
-    if (writer && lane == 0) bulk_wait<0>();
     cp_async_commit();
     cp_async_wait<0>();
     return;
@@ -479,7 +443,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
   bool more = w.lo <= w.hi;
   for (int t = 0; more; ++t) {
     const int stage = t % STAGES;
-    const int q0 = tile_at(w, f) * BR;
+    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
     const bool masked = needs_mask(w, f);
     const half_t* tQ = sQ + stage * BR * D;
     const half_t* tdO = sdO + stage * BR * D;
@@ -488,8 +452,6 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
     half_t* tdS = sdS + stage * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-    const int dq_slot = wg * DQ_STAGES + t % DQ_STAGES;
-    const bool dq_reuse = t >= DQ_STAGES;
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -516,6 +478,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
     for (int t = 0; t < BR / 16; ++t) wgmma_rs_n128<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
     wgmma_commit();
     fence_proxy_async();
+    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
     named_sync(1, COMPUTE_THREADS);
     float part[DQ_N / 2];
     zero(part);
@@ -531,17 +494,30 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_b484269b7497
     fence_operands(acc_k);
     fence_operands(part);
     mbar_arrive(q_empty + stage);
-    float* staging = reinterpret_cast<float*>(smem + STAGING_OFFSET) + dq_slot * 64 * DQ_N;
-    if (dq_reuse) named_sync(DQ_EMPTY + dq_slot, DQ_SYNC_THREADS);
+    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
     float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
     for (int nt = 0; nt < DQ_N / 8; ++nt) {
       mine[nt * 128] = make_float4(part[4 * nt], part[4 * nt + 1], part[4 * nt + 2], part[4 * nt + 3]);
     }
     fence_proxy_async();
-    named_arrive(DQ_FULL + dq_slot, DQ_SYNC_THREADS);
+    if (warp % 4 == 0) {
+      named_sync(2 + wg, 128);
+      if (lane == 0) {
+        const int row = q0 + DQ_M * wg;
+        if (row < TQ) {
+          const long long at = ((static_cast<long long>(b) * HQ + h) * Q_BLOCKS + row / 64) * (D / 64) + DQ_C * wg / 64;
+          bulk_reduce_add(dq_accum + at * 64 * 64, staging, 64 * DQ_N * 4);
+        }
+        bulk_commit();
+      }
+    } else {
+      named_arrive(2 + wg, 128);
+    }
     more = advance(hh, f, w);
   }
+  if (warp % 4 == 0 && lane == 0) bulk_wait<0>();
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int kr = kr0 + (lane >> 2) + 8 * half;
