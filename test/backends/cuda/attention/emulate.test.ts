@@ -3,9 +3,9 @@
 // out and lse, exactly as the schedule will chain them. Each case runs three times: cp.async copies landing as late
 // as allowed (catches a missing wait), and at once with the first or the last warp running ahead of the others
 // (catches a copy into, or a write to, a buffer other warps still read). Cases cover every dtype, default and other
-// tile configs, GQA, causal and sliding-window masks, document ranges, prefix-LM ranges, block tables (flex), Tq != Tk, tails of every
-// tile, head dims 40 to 256 and queries that see no key. Tolerances: 1e-5 (f32) and 1e-2 (bf16 and f16: inputs
-// exact, outputs and P rounded to 16 bits).
+// tile configs and the defaults of an sm_90a build, GQA, causal and sliding-window masks, document ranges, prefix-LM
+// ranges, block tables (flex), Tq != Tk, tails of every tile, head dims 40 to 256 and queries that see no key.
+// Tolerances: 1e-5 (f32) and 1e-2 (bf16 and f16: inputs exact, outputs and P rounded to 16 bits).
 
 import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +35,11 @@ const half = (dtype: HalfDType) => (name: string, spec: Omit<AttentionSpec, "dty
   forward?: AttentionConfig, backward?: AttentionConfig): Case =>
   ({ name, spec: { ...spec, dtype, scale: 1 / Math.sqrt(spec.D) }, forward, backward });
 const bf16 = half("bf16");
+/** A bf16 case with the kernels an sm_90a build picks by default (wgmma, producers, the blocked dQ writer). */
+const sm90a = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">): Case => {
+  const full: AttentionSpec = { ...spec, dtype: "bf16", scale: 1 / Math.sqrt(spec.D) };
+  return { name, spec: full, forward: defaultForwardConfig(full, true), backward: defaultBackwardConfig(full, true) };
+};
 const f16 = half("f16");
 const f32 = (name: string, spec: Omit<AttentionSpec, "dtype" | "scale">, forward?: AttentionConfig,
   backward?: AttentionConfig): Case => ({ name, spec: { ...spec, dtype: "f32", scale: 0.3 }, forward, backward });
@@ -103,6 +108,10 @@ const CASES: Case[] = [
     documents: true, prefix: true }, { Br: 64, Bc: 64, warps: 4 }, { Br: 64, Bc: 64, warps: 4, keySplits: 2 }),
   f32("f32-flex-prefix-lm-d16", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 16, causal: false, window: 0,
     documents: true, prefix: true, blocks: true }),
+  sm90a("bf16-sm90a-defaults-flex-prefix-lm-gqa-tail-d128", { B: 1, Tq: 333, Tk: 333, Hq: 4, Hk: 2, D: 128,
+    causal: false, window: 0, documents: true, prefix: true, blocks: true }),
+  sm90a("bf16-sm90a-defaults-causal-documents-d128", { B: 2, Tq: 260, Tk: 260, Hq: 2, Hk: 1, D: 128, causal: true,
+    window: 0, documents: true }),
   bf16("bf16-wgmma-prefix-lm-window-tail-d64", { B: 1, Tq: 333, Tk: 333, Hq: 2, Hk: 1, D: 64, causal: false, window: 90,
     documents: true, prefix: true }, { Br: 128, Bc: 64, warps: 8, mainloop: "wgmma" }, { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" }),
   f32("f32-cross-d256", { B: 1, Tq: 33, Tk: 50, Hq: 2, Hk: 1, D: 256, causal: false, window: 0, documents: false }),
