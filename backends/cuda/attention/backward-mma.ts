@@ -13,7 +13,10 @@
 // queries. With few key tiles per head the blocks launch key tile slowest over all heads, longest first, which
 // balances the SMs' load (head by head leaves 3.5% of the SMs' time idle at T = 4k); with many the blocks launch
 // head by head, so those running together share one head's Q and dO in L2 (on the H200 at d = 128: key tiles
-// slowest 1.6% faster at T = 4k, 2% slower at T = 16k).
+// slowest 1.6% faster at T = 4k, 2% slower at T = 16k). With the blocked dQ writer (dqBlocked, the wgmma backward's
+// default) L2 sharing weighs more: key tiles slowest only pays where blocks are few (a few waves of long walks), so
+// it needs fewer than LONGEST_FIRST_BLOCKS blocks too (H200, causal: d = 128, 4096 blocks, head by head +6% at 1k
+// and +8% at 4k; the Llama-3.2-1B shape, d = 64 GQA 32/8, 1024 blocks, head by head -6%, -13% with documents).
 // Invariants: checkBackwardMma holds; rows past Tq carry lse = +inf (P = 0) and delta = 0, keys past Tk are masked,
 // so neither adds anything.
 
@@ -57,13 +60,18 @@ export function warpGrid(m: number, n: number, warps: number): readonly [number,
 /** Most key tiles per head for which blocks launch key tile slowest (see the header). */
 const LONGEST_FIRST_TILES = 64;
 
+/** With the blocked dQ writer, the most blocks (B x Hk x key tiles) for which blocks launch key tile slowest. */
+const LONGEST_FIRST_BLOCKS = 2048;
+
 /**
  * The order blocks launch in: key tiles slowest (longest first under a causal mask) or head by head; with key splits
  * (xformers' walk) the splits of one head launch together.
  */
 export function launchOrder(s: AttentionSpec, c: AttentionConfig): "key-tiles-slowest" | "heads-slowest" | "splits" {
   if (c.keySplits !== undefined) return "splits";
-  return causalShape(s) && tiles(s.Tk, c.Bc) <= LONGEST_FIRST_TILES ? "key-tiles-slowest" : "heads-slowest";
+  const keyTiles = tiles(s.Tk, c.Bc);
+  const few = c.dqBlocked !== true || s.B * s.Hk * keyTiles < LONGEST_FIRST_BLOCKS;
+  return causalShape(s) && keyTiles <= LONGEST_FIRST_TILES && few ? "key-tiles-slowest" : "heads-slowest";
 }
 
 /** The grid of both 16-bit backward kernels: (key tiles or key splits, kv heads, batch) in launchOrder's order. */

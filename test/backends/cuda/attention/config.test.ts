@@ -198,6 +198,17 @@ describe("attention launch facts", () => {
     expect(renderAttentionBackward({ ...llama, causal: false })[1]!.grid).toEqual([32, 8, 4]);
   });
 
+  it("backward launch order with the blocked dQ writer: key tiles slowest only below 2048 blocks", () => {
+    const writer = defaultBackwardConfig(llama, true);
+    expect(writer.dqBlocked).toBe(true);
+    // B x Hk x key tiles = 4 x 8 x 32 = 1024 blocks: longest first; 4 x 32 x 32 = 4096 (no GQA): head by head.
+    expect(renderAttentionBackward(llama, writer)[1]!.grid).toEqual([8, 4, 32]);
+    expect(renderAttentionBackward({ ...llama, Hk: 32 }, writer)[1]!.grid).toEqual([32, 32, 4]);
+    expect(renderAttentionBackward({ ...llama, Hk: 32 })[1]!.grid).toEqual([32, 4, 32]);
+    expect(renderAttentionBackward({ ...llama, prefix: true, causal: false, documents: true }, writer)[1]!.grid)
+      .toEqual([8, 4, 32]);
+  });
+
   it("xformers: its own tiles, never wgmma, a split per key tile unless B x Hq >= 256 over at most two key tiles", () => {
     expect(xformersConfigs(llama)).toEqual({
       forward: { Br: 64, Bc: 128, warps: 4 }, backward: { Br: 64, Bc: 64, warps: 4, keySplits: 64 },

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_c78f14f4e5da","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,4,32],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_3e1f56371f06","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_c78f14f4e5da_detail {
+namespace attn_bwd_wgmma_3e1f56371f06_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -374,9 +374,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_c78f14f4e5da_detail
+}  // namespace attn_bwd_wgmma_3e1f56371f06_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_c78f14f4e5da(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -387,9 +387,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_c78f14f4e5da
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_c78f14f4e5da_detail;
-  const int k0 = static_cast<int>(blockIdx.z) * BC;
-  const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
+  using namespace attn_bwd_wgmma_3e1f56371f06_detail;
+  const int k0 = static_cast<int>(blockIdx.x) * BC;
+  const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
