@@ -28,8 +28,8 @@ import {
 } from "./mask.ts";
 import { makeKernel } from "./source.ts";
 import {
-  badConfig, causalShape, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements, rowElements,
-  type AttentionConfig, type AttentionSpec,
+  badConfig, causalShape, checkShared, documentBytes, elementBytes, forwardFlops, keyElements, LOG2E, queryElements,
+  rowElements, type AttentionConfig, type AttentionSpec,
 } from "./spec.ts";
 import { renderTileHelpers, tileBytes, tileStep, tileStepOk } from "./tile.ts";
 

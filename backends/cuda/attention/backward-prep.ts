@@ -73,13 +73,13 @@ __device__ __forceinline__ float chunk_dot(const uint4& a, const uint4& b) {
 }`;
 }
 
-function prepBody(): string {
+function prepBody(s: AttentionSpec): string {
   return `  const int lane = static_cast<int>(threadIdx.x) % 32, sub = lane % LANES;
   const long long row = (static_cast<long long>(blockIdx.x) * WARPS + static_cast<int>(threadIdx.x) / 32) *
       (32 / LANES) + lane / LANES;
   const bool valid = row < ROWS;
   const uint4 zero = {0u, 0u, 0u, 0u};
-  uint4* acc = reinterpret_cast<uint4*>(ACCUMULATOR);
+  uint4* acc = reinterpret_cast<uint4*>(${dqAccumulator(s)});
   for (long long z = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; z < ZERO_CHUNKS;
        z += static_cast<long long>(gridDim.x) * blockDim.x) {
     acc[z] = zero;
@@ -121,7 +121,7 @@ export function renderBackwardPrep(s: AttentionSpec, c: AttentionConfig): Kernel
       ["int", "WARPS", PREP_WARPS], ["long long", "ROWS", rows], ["long long", "ZERO_CHUNKS", accumulator / 4]],
     primitives: isHalf(s.dtype) ? ["half_to_f32", "shfl_xor"] : ["shfl_xor"],
     helpers: chunkDot(s),
-    body: prepBody().replaceAll("ACCUMULATOR", dqAccumulator(s)),
+    body: prepBody(s),
     grid: [Math.ceil(rows / rowsPerBlock), 1, 1],
     threads: PREP_WARPS * 32,
     minBlocks: 1,

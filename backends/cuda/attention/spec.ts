@@ -19,8 +19,8 @@ import { isHalf, type HalfDType } from "../half.ts";
 
 /**
  * One attention node with static sizes. q [B,Tq,Hq,D], k/v [B,Tk,Hk,D], document ranges i32 [B,Tq,2] when
- * `documents` (or prefix-LM ranges [B,Tq,4] with `prefix`; mask.ts). The op allows v a head dim of its own; these kernels need it equal to q's (the schedule must
- * not build a spec otherwise).
+ * `documents` (or prefix-LM ranges [B,Tq,4] with `prefix`; mask.ts). The op allows v a head dim of its own; these
+ * kernels need it equal to q's (the schedule must not build a spec otherwise).
  */
 export interface AttentionSpec {
   /** bf16 and f16 run on the tensor cores (HalfDType), f32 on the f32 kernels. */
