@@ -5,7 +5,8 @@
 // exercise what the benchmark does not: f32 and f16, GQA, sliding windows, documents, Tq != Tk, tails that are not a
 // multiple of any tile, head dims 64, 96 and 256, xformers' key splits. `llama1b`: the attention
 // of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
-// packed into one row of 16k, the issue's packed-batch benchmark.
+// packed into one row of 16k, the issue's packed-batch benchmark. `scaling`: the default kernels from T = 1k to 16k,
+// causal and not, to separate a block's fixed cost from its walk.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
 
 import { xformersConfigs, type AttentionConfig, type AttentionSpec } from "../../../backends/cuda/attention/index.ts";
@@ -175,7 +176,20 @@ function xformersSet(): LabCase[] {
   return [...h200(), packed()[0]!, ...llama1b()].map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
 }
 
+/**
+ * How the default kernels' speed grows with the walk: causal and full (non-causal) attention, bf16, d = 128, 32 heads,
+ * 16,384 tokens per call at T = 1k, 2k, 4k, 8k, 16k. Fitting time = blocks * fixed + iterations * step over the
+ * lengths separates what a block costs once (launch, first loads, last stores, masked tiles) from its walk.
+ */
+function scaling(): LabCase[] {
+  return [true, false].flatMap((causal) => [1024, 2048, 4096, 8192, 16384].map((T) => {
+    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal,
+      scale: 1 / Math.sqrt(128), window: 0, documents: false };
+    return { name: `scaling-${causal ? "causal" : "full"}-T${T}`, spec, variants: [], samples: "ends" as const, target: "" };
+  }));
+}
+
 /** Case sets by name. */
 export const CASE_SETS: Readonly<Record<string, () => LabCase[]>> = {
-  check, f16, h200, llama1b, packed, xformers: xformersSet,
+  check, f16, h200, llama1b, packed, scaling, xformers: xformersSet,
 };

@@ -139,8 +139,9 @@ inline Options parse(int argc, char** argv) {
     if (a == "--filter" && i + 1 < argc) o.filter = argv[++i];
     else if (a == "--repeats" && i + 1 < argc) o.repeats = std::max(1, std::atoi(argv[++i]));
     else if (a == "--validate-only") o.validate_only = true;
+    else if (a == "--kernels") o.kernels = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter <text>] [--repeats <n>] [--validate-only]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter <text>] [--repeats <n>] [--validate-only] [--kernels]\n", argv[0]);
       std::exit(2);
     }
   }
@@ -175,6 +176,12 @@ inline bool run_case(const Case& c, const Options& o, void* flush, size_t flush_
       const double all = median_ms([&] { v.forward(b, 0); v.backward(b, 0); }, o.repeats, flush, flush_bytes);
       std::printf(" | fwd %8.3f ms %6.1f TFLOP/s | fwd+bwd %8.3f ms %6.1f TFLOP/s%s", fwd, flops / fwd / 1e9, all,
                   3.5 * flops / all / 1e9, c.p.documents ? " (visible pairs)" : "");
+    }
+    if (valid && !o.validate_only && o.kernels) {
+      for (int k = 0; k < v.backward_kernels; ++k) {
+        std::printf(" | bwd kernel %d %7.3f ms", k,
+                    median_ms([&] { v.backward_kernel(b, 0, k); }, o.repeats, flush, flush_bytes));
+      }
     }
     std::printf("%s%s\n", *c.target ? " | " : "", c.target);
   }

@@ -41,6 +41,9 @@ struct Variant {
   void (*setup)();
   void (*forward)(Buffers&, cudaStream_t);
   void (*backward)(Buffers&, cudaStream_t);
+  /** The backward's kernels one at a time (the k-th of backward_kernels), for --kernels. */
+  void (*backward_kernel)(Buffers&, cudaStream_t, int);
+  int backward_kernels;
 };
 
 /** (batch, kv head) slices the references cover; the kv head's whole GQA group is checked. */
@@ -67,6 +70,7 @@ struct Options {
   std::string filter;
   int repeats = 20;
   bool validate_only = false;
+  bool kernels = false;
 };
 
 /** References of one sample: per head of the group out, lse, dq; dk and dv of the kv head. */

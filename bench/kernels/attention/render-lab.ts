@@ -78,8 +78,12 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
       parts.push(`static void setup_${id}() {\n${[forward, ...backward].map(setup).join("\n")}\n}
 static void forward_${id}(lab::Buffers& b, cudaStream_t s) {\n${launch(forward)}\n}
 static void backward_${id}(lab::Buffers& b, cudaStream_t s) {\n${backward.map(launch).join("\n")}\n}
+static void backward_kernel_${id}(lab::Buffers& b, cudaStream_t s, int k) {
+${backward.map((kernel, k) => `  if (k == ${k}) {\n${launch(kernel)}\n  }`).join("\n")}
+}
 `);
-      return `  {"${label(v.forward, v.backward, j === 0)}", setup_${i}_${j}, forward_${i}_${j}, backward_${i}_${j}},`;
+      return `  {"${label(v.forward, v.backward, j === 0)}", setup_${id}, forward_${id}, backward_${id}, ` +
+        `backward_kernel_${id}, ${backward.length}},`;
     });
     parts.push(`static const lab::Variant variants_${i}[] = {\n${rows.join("\n")}\n};
 static const lab::Sample samples_${i}[] = {${samples(c)}};

@@ -6,7 +6,9 @@ the median kept; fwd is the forward call, fwd+bwd the forward plus the backward.
 them (forward 4*B*T*T*H*D halved for causal; fwd+bwd 3.5 times that). Run it in the same job as attention_lab so the
 figures compare like for like:
 
-    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10] [--packed] [--dtype float16]
+    python3 bench/kernels/attention/torch_sdpa.py [--repeats 10] [--packed | --scaling] [--dtype float16]
+
+With --scaling it times FA2 and cuDNN on the lab's `scaling` set instead: T = 1k, 2k, 4k, 8k, 16k, causal and full.
 
 With --packed it times instead the lab's `packed` case: one row of 16,384 tokens holding documents of 64 to 2048
 tokens (the lab's harness draws them; document_lengths below draws the same), causal within each, through torch's
@@ -80,6 +82,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--packed", action="store_true", help="the lab's packed-documents case instead")
+    parser.add_argument("--scaling", action="store_true",
+                        help="the lab's scaling set instead: T = 1k to 16k, causal and full, FA2 and cuDNN")
     parser.add_argument("--dtype", choices=["bfloat16", "float16"], default="bfloat16",
                         help="the element type of the h200 cases (the lab's f16 set: float16)")
     args = parser.parse_args()
@@ -88,19 +92,26 @@ def main():
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
     if args.packed:
         return packed(flush, args.repeats)
-    for t in (1024, 4096, 16384):
-        b = TOKENS // t
-        dtype = getattr(torch, args.dtype)
-        q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype, requires_grad=True) for _ in range(3))
-        dout = torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype)
-        flops = 4 * b * t * t * HEADS * HEAD_DIM / 2
-        for name, backend in BACKENDS.items():
-            with sdpa_kernel(backend):
-                forward = lambda: scaled_dot_product_attention(q, k, v, is_causal=True)
-                both = lambda: torch.autograd.grad(forward(), (q, k, v), dout)
-                fwd, fwd_bwd = median_ms(forward, flush, args.repeats), median_ms(both, flush, args.repeats)
-            print(f"T={t:<6d} {name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
-                  f"fwd+bwd {fwd_bwd:8.3f} ms {3.5 * flops / fwd_bwd / 1e9:6.1f} TFLOP/s")
+    lengths = (1024, 2048, 4096, 8192, 16384) if args.scaling else (1024, 4096, 16384)
+    backends = {n: BACKENDS[n] for n in ("flash (FA2)", "cuDNN")} if args.scaling else BACKENDS
+    for causal in ((True, False) if args.scaling else (True,)):
+        for t in lengths:
+            timed(t, causal, getattr(torch, args.dtype), backends, flush, args.repeats)
+
+
+def timed(t, causal, dtype, backends, flush, repeats):
+    """Prints fwd and fwd+bwd of each backend at length t (16,384 tokens per call)."""
+    b = TOKENS // t
+    q, k, v = (torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype, requires_grad=True) for _ in range(3))
+    dout = torch.randn(b, HEADS, t, HEAD_DIM, device="cuda", dtype=dtype)
+    flops = 4 * b * t * t * HEADS * HEAD_DIM / (2 if causal else 1)
+    for name, backend in backends.items():
+        with sdpa_kernel(backend):
+            forward = lambda: scaled_dot_product_attention(q, k, v, is_causal=causal)
+            both = lambda: torch.autograd.grad(forward(), (q, k, v), dout)
+            fwd, fwd_bwd = median_ms(forward, flush, repeats), median_ms(both, flush, repeats)
+        print(f"T={t:<6d} {'' if causal else 'full '}{name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
+              f"fwd+bwd {fwd_bwd:8.3f} ms {3.5 * flops / fwd_bwd / 1e9:6.1f} TFLOP/s")
 
 
 if __name__ == "__main__":
