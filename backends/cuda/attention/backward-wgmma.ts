@@ -2,7 +2,7 @@
 // kernel (backward-mma.ts): one block owns Bc keys of one (batch, kv head), keeps K and V in shared memory and dK, dV
 // in registers, and walks every query tile (Br = 64 rows, or 128 where the registers allow) that may see its keys,
 // for each query head of its GQA group; dq goes into dq_accum by 16-byte f32 atomics or, with dqBlocked, by one bulk
-// reduction per warpgroup and query tile (FlashAttention-3's dQ writer, DQ_BULK). What changes is who holds what:
+// reduction per warpgroup and query tile (FlashAttention-3's dQ writer, dqBulk). What changes is who holds what:
 //   - computing warpgroup g (4 warps) owns keys 64g..64g+63, so Bc = 64 * computing warpgroups;
 //   - it computes the scores transposed, S^T = K Q^T and dP^T = V dO^T (M = its 64 keys, N = the Br queries, K = D),
 //     both operands read by wgmma straight from shared memory;
@@ -48,28 +48,38 @@ import { renderTileHelpers, SW128_ALIGN, tileBytes, tileStepOk, WGMMA_OPERANDS }
  */
 const PRODUCER: ProducerPlan = { registers: 24, rolled: true };
 
-/** Buffers of each query tile (Q, dO, lse, delta), and of dS with a producer; the loop without one flips stage ^ 1. */
-const STAGES = 2;
+/**
+ * Buffers of each query tile (Q, dO, lse, delta): two (the loop without a producer flips stage ^ 1), or with a producer
+ * AttentionConfig.queryStages.
+ */
+function queryStages(c: AttentionConfig): number {
+  return c.producer ? c.queryStages ?? 2 : 2;
+}
+
+/** Buffers of dS with a producer (one without). */
+const DS_STAGES = 2;
 
 /** The producer kernel's mbarriers: K and V copied; per stage, a query tile copied ("full") and read ("empty"). */
-const MBARRIERS: readonly MBarrierArray[] = [
-  { name: "kv_full", stages: 1, arrivals: "PRODUCER" }, { name: "q_full", stages: STAGES, arrivals: "PRODUCER" },
-  { name: "q_empty", stages: STAGES, arrivals: "COMPUTE" },
-];
+function mbarriers(c: AttentionConfig): readonly MBarrierArray[] {
+  return [{ name: "kv_full", stages: 1, arrivals: "PRODUCER" },
+    { name: "q_full", stages: queryStages(c), arrivals: "PRODUCER" },
+    { name: "q_empty", stages: queryStages(c), arrivals: "COMPUTE" }];
+}
 
 /**
- * Shared memory: K, V; two stages of Q, dO; dS (two stages with a producer); lse and delta; the block list; mbarriers;
- * with dqBlocked each warpgroup's dQ staging, two stages where they fit in a block's shared memory, else one.
+ * Shared memory: K, V; the query stages of Q, dO; dS (two stages with a producer); lse and delta; the block list;
+ * mbarriers; with dqBlocked each warpgroup's dQ staging, two stages where they fit in a block's shared memory, else one.
  */
 function layout(s: AttentionSpec, c: AttentionConfig) {
+  const stages = queryStages(c);
   const vOffset = tileBytes(c.Bc, s.D);
   const qOffset = 2 * vOffset;
-  const dOOffset = qOffset + STAGES * tileBytes(c.Br, s.D);
-  const dSOffset = dOOffset + STAGES * tileBytes(c.Br, s.D);
-  const rowOffset = dSOffset + (c.producer ? STAGES : 1) * c.Bc * c.Br * 2;
-  const listOffset = rowOffset + 2 * STAGES * c.Br * 4;
+  const dOOffset = qOffset + stages * tileBytes(c.Br, s.D);
+  const dSOffset = dOOffset + stages * tileBytes(c.Br, s.D);
+  const rowOffset = dSOffset + (c.producer ? DS_STAGES : 1) * c.Bc * c.Br * 2;
+  const listOffset = rowOffset + 2 * stages * c.Br * 4;
   const barOffset = listOffset + listBytes(s);
-  const stagingOffset = Math.ceil((barOffset + (c.producer ? mbarrierBytes(MBARRIERS) : 0)) / 128) * 128;
+  const stagingOffset = Math.ceil((barOffset + (c.producer ? mbarrierBytes(mbarriers(c)) : 0)) / 128) * 128;
   const staging = c.dqBlocked ? computeGroups(c) * 64 * dqSplit(s, c).cols * 4 : 0;
   const dqStages = SW128_ALIGN + stagingOffset + 2 * staging <= MAX_SHARED_BYTES ? 2 : 1;
   return {
@@ -174,7 +184,7 @@ function coordinates(s: AttentionSpec, c: AttentionConfig): string {
   half_t* sdO = reinterpret_cast<half_t*>(smem + DO_OFFSET);
   half_t* sdS = reinterpret_cast<half_t*>(smem + DS_OFFSET);
   float* sLse = reinterpret_cast<float*>(smem + ROW_OFFSET);
-  float* sDelta = sLse + 2 * BR;`;
+  float* sDelta = sLse + ${queryStages(c)} * BR;`;
 }
 
 /** The accumulators of dK and dV, zeroed, and the document bounds of the thread's two keys. */
@@ -200,7 +210,7 @@ const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
  * warpgroup's bulk reductions waits, before \`sync\`, until the one of DQ_STAGES tiles ago has read its staging buffer,
  * which this tile overwrites after \`sync\`.
  */
-function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: string): string {
+function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: string, slot: string): string {
   return `    unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -222,9 +232,9 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     }
     wgmma_fence();
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) ${wgmmaPrimitive("rs", s.D)}<1>(acc_v, pa[ks], n_major<BR>(tdO, 0, ks));
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) ${wgmmaPrimitive("rs", s.D)}<1>(acc_k, dsa[ks], n_major<BR>(tQ, 0, ks));
     wgmma_commit();
     fence_proxy_async();${c.dqBlocked ? "\n    if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();" : ""}
     ${sync};
@@ -241,7 +251,7 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
     fence_operands(acc_v);
     fence_operands(acc_k);
     fence_operands(part);${released === "" ? "" : `\n    ${released}`}
-${c.dqBlocked ? DQ_BULK : DQ_ADD}`;
+${c.dqBlocked ? dqBulk(slot) : DQ_ADD}`;
 }
 
 /**
@@ -249,7 +259,7 @@ ${c.dqBlocked ? DQ_BULK : DQ_ADD}`;
  * (its pair and its partner's), the odd lane 4 of the second. The H200 lab measured this against one 8-byte atomic
  * per column pair at +5% fwd+bwd (causal d = 128: 333 -> 349 TFLOP/s at T = 4k, 390 -> 413 at 16k; 301 -> 310 at the
  * Llama-3.2-1B shape); staging dQ in shared memory for the TMA's bulk reductions, a row per instruction, was slower
- * (331 -> 293 at 4k); a whole piece per instruction is DQ_BULK.
+ * (331 -> 293 at 4k); a whole piece per instruction is dqBulk.
  */
 const DQ_ADD = `    const bool odd = (lane & 1) != 0;
     float* dst = dq_accum + (static_cast<long long>(b) * TQ * HQ + h) * D + DQ_C * wg + (lane & 2) * 2;
@@ -268,17 +278,19 @@ const DQ_ADD = `    const bool odd = (lane & 1) != 0;
 
 /**
  * dQ into the blocked dq_accum (dqBlocked): each thread stores its n8 tiles of \`part\` as 16-byte chunks into its
- * warpgroup's staging buffer of this stage, in the block order of dqAccumulatorShape (a warp's stores are 512
- * contiguous bytes: no bank conflicts), and publishes them to the async proxy; warp 0 of the warpgroup waits at named
- * barrier 2 + wg for the other three warps (which only arrive there: they cannot arrive twice in one phase, since the
- * next tile's \`sync\` waits for warp 0), and its lane 0 adds the whole piece (DQ_N / 64 contiguous blocks) into
- * dq_accum with one bulk reduction. Its group is committed even when the piece lies past Tq (the second warpgroup's
- * rows with Br = 128), so that bulk_wait_read<DQ_STAGES - 1> before a later tile's \`sync\` covers the staging buffer
- * that tile overwrites. The H200 lab measured this against the 16-byte atomics (the best config with them) at -1% to
- * -6% fwd+bwd without a producer warpgroup (d = 128) and +1% to +9% with one (bench/RESULTS.md 2026-11-30).
+ * warpgroup's staging buffer \`slot\` % DQ_STAGES (slot counts the query tiles), in the block order of
+ * dqAccumulatorShape (a warp's stores are 512 contiguous bytes: no bank conflicts), and publishes them to the async
+ * proxy; warp 0 of the warpgroup waits at named barrier 2 + wg for the other three warps (which only arrive there:
+ * they cannot arrive twice in one phase, since the next tile's \`sync\` waits for warp 0), and its lane 0 adds the
+ * whole piece (DQ_N / 64 contiguous blocks) into dq_accum with one bulk reduction. Its group is committed even when the
+ * piece lies past Tq (the second warpgroup's rows with Br = 128), so that bulk_wait_read<DQ_STAGES - 1> before a later
+ * tile's \`sync\` covers the staging buffer that tile overwrites. The H200 lab measured this against the 16-byte
+ * atomics (the best config with them) at -1% to -6% fwd+bwd without a producer warpgroup (d = 128) and +1% to +9% with
+ * one (bench/RESULTS.md 2026-11-30).
  */
-const DQ_BULK = `    float* staging =
-        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+function dqBulk(slot: string): string {
+  return `    float* staging =
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + ${slot} % DQ_STAGES) * 64 * DQ_N;
     float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
     for (int nt = 0; nt < DQ_N / 8; ++nt) {
@@ -298,8 +310,9 @@ const DQ_BULK = `    float* staging =
     } else {
       named_arrive(2 + wg, 128);
     }`;
+}
 
-/** The primitives DQ_BULK and dqDrain use. */
+/** The primitives dqBulk and dqDrain use. */
 const DQ_BULK_PRIMITIVES = ["named_sync", "named_arrive", "bulk_reduce_add", "bulk_commit", "bulk_wait_read",
   "bulk_wait"] as const;
 
@@ -344,7 +357,7 @@ ${QUERY_TILE}
                       kvh * GROUP + nh, tile_at(w, nf) * BR);
     }
     cp_async_commit();
-${products(s, c, "__syncthreads()", "")}
+${products(s, c, "__syncthreads()", "", "stage")}
     hh = nh;
     f = nf;
     stage ^= 1;
@@ -362,7 +375,7 @@ ${dqDrain(c)}${KEY_STORES}`;
  */
 function producerBody(s: AttentionSpec, c: AttentionConfig): string {
   return `${coordinates(s, c)}
-${mbarrierSetup(MBARRIERS)}
+${mbarrierSetup(mbarriers(c))}
   const long long kv_head = (static_cast<long long>(b) * TK * HK + kvh) * D;
 ${walkStatements(s, "k0")}
 
@@ -394,10 +407,10 @@ ${keyState(s)}
   for (int t = 0; more; ++t) {
     const int stage = t % STAGES;
 ${QUERY_TILE}
-    half_t* tdS = sdS + stage * BC * BR;
+    half_t* tdS = sdS + (t % DS_STAGES) * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
-${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);")}
+${products(s, c, "named_sync(1, COMPUTE_THREADS)", "mbar_arrive(q_empty + stage);", "t")}
     more = advance(hh, f, w);
   }
 ${dqDrain(c)}${KEY_STORES}`;
@@ -425,7 +438,8 @@ export function renderBackwardWgmma(s: AttentionSpec, c: AttentionConfig): Kerne
       ["int", "DS_OFFSET", at.dSOffset], ["int", "ROW_OFFSET", at.rowOffset], ...listConstant(s, at.listOffset),
       ...(c.dqBlocked ? [["int", "STAGING_OFFSET", at.stagingOffset], ["int", "DQ_STAGES", at.dqStages],
         ["int", "Q_BLOCKS", Math.ceil(s.Tq / DQ_BLOCK)]] as [string, string, number][] : []),
-      ...(c.producer ? producerConstants(groups, PRODUCER, at.barOffset, STAGES) : []),
+      ...(c.producer ? [...producerConstants(groups, PRODUCER, at.barOffset, queryStages(c)),
+        ["int", "DS_STAGES", DS_STAGES] as [string, string, number]] : []),
       ["float", "SCALE_LOG2", s.scale * LOG2E], ["float", "LOG2E", LOG2E], ["float", "SCALE", s.scale],
     ],
     primitives: ["shared_base_1024", "cp_async16", "cp_async4", "cp_async_commit", "cp_async_wait", "pack_half",

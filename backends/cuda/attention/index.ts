@@ -111,6 +111,13 @@ function checkDqBlocked(kernel: string, s: AttentionSpec, c: AttentionConfig, ba
   }
 }
 
+/** Query stages other than two exist only in the 16-bit wgmma backward with a producer (5306). */
+function checkQueryStages(kernel: string, c: AttentionConfig, backward: boolean): void {
+  if (c.queryStages !== undefined && (!backward || !c.producer)) {
+    badConfig(kernel, c, "query stages are set only in the wgmma backward with a producer warpgroup");
+  }
+}
+
 /** Key splits exist only in the mma.sync backward (5306). */
 function checkKeySplits(kernel: string, s: AttentionSpec, c: AttentionConfig, backward: boolean): void {
   if (c.keySplits !== undefined && (!backward || !isHalf(s.dtype) || c.mainloop === "wgmma")) {
@@ -126,6 +133,7 @@ export function renderAttentionForward(s: AttentionSpec, config: AttentionConfig
   checkProducer("attention forward", s, config);
   checkKeySplits("attention forward", s, config, false);
   checkDqBlocked("attention forward", s, config, false);
+  checkQueryStages("attention forward", config, false);
   if (s.dtype === "f32") return renderForwardSimt(s, config);
   return config.mainloop === "wgmma" ? renderForwardWgmma(s, config) : renderForwardMma(s, config);
 }
@@ -138,6 +146,7 @@ export function renderAttentionBackward(s: AttentionSpec, config: AttentionConfi
   checkProducer("attention backward", s, config);
   checkKeySplits("attention backward", s, config, true);
   checkDqBlocked("attention backward", s, config, true);
+  checkQueryStages("attention backward", config, true);
   if (s.dtype === "f32") return [renderBackwardPrep(s, config), renderBackwardSimt(s, config)];
   const main = config.mainloop === "wgmma" ? renderBackwardWgmma(s, config) : renderBackwardMma(s, config);
   return [renderBackwardPrep(s, config), main, renderBackwardDq(s, config)];

@@ -72,6 +72,11 @@ export interface AttentionConfig {
    * reduction (cp.reduce.async.bulk, FlashAttention-3's dQ writer), instead of every thread issuing f32 atomics.
    */
   readonly dqBlocked?: boolean;
+  /**
+   * The wgmma backward with a producer only: buffers of each query tile (Q, dO, lse, delta) the producer fills ahead of
+   * the computing warpgroups, 2 (absent) or 3 (at head dim 128 with dqBlocked, then one dQ staging buffer fits, not two).
+   */
+  readonly queryStages?: 2 | 3;
 }
 
 /** Shared memory one block may use on sm_90 (227 KiB). */
@@ -142,7 +147,8 @@ function checkHeadDim(s: AttentionSpec): void {
 /** "Br=64 Bc=128 warps=8" (and the mainloop when it is not the default). */
 export function describeConfig(c: AttentionConfig): string {
   return `Br=${c.Br} Bc=${c.Bc} warps=${c.warps}${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " producer" : ""}` +
-    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}${c.dqBlocked ? " dqBlocked" : ""}`;
+    `${c.keySplits !== undefined ? ` keySplits=${c.keySplits}` : ""}${c.dqBlocked ? " dqBlocked" : ""}` +
+    `${c.queryStages !== undefined ? ` queryStages=${c.queryStages}` : ""}`;
 }
 
 /** Throws 5306 with the config, the rule it breaks and a hint. */

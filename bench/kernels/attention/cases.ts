@@ -48,13 +48,16 @@ function backwardVariants(mmaDefault: AttentionConfig, D: number): Variant[] {
 
 /**
  * Beside the default backward (on the lab's sm_90a, wgmma with a producer warpgroup and the blocked dQ accumulator):
- * the same tiles with dQ by f32 atomics, with and without the producer, and the blocked accumulator without it.
+ * the same tiles with dQ by f32 atomics, with and without the producer, the blocked accumulator without it, and at
+ * head dim 128 the default with three query stages (and so one dQ staging buffer).
  */
 function dqVariants(D: number): Variant[] {
   const tiles: AttentionConfig = D === 64 ? { Br: 128, Bc: 128, warps: 8, mainloop: "wgmma" }
     : { Br: 64, Bc: 128, warps: 8, mainloop: "wgmma" };
+  const three: Variant[] = D === 128
+    ? [{ backward: { ...tiles, warps: 12, producer: true, dqBlocked: true, queryStages: 3 } }] : [];
   return [{ backward: tiles }, { backward: { ...tiles, warps: 12, producer: true } },
-    { backward: { ...tiles, dqBlocked: true } }];
+    { backward: { ...tiles, dqBlocked: true } }, ...three];
 }
 
 /** Beside the default forward (on the lab's sm_90a, wgmma): other wgmma tiles, with and without a producer warpgroup,

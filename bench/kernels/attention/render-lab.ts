@@ -34,7 +34,8 @@ function setup(k: KernelSource): string {
 function label(forward: AttentionConfig, backward: AttentionConfig, isDefault: boolean): string {
   const tiling = (c: AttentionConfig) =>
     `${c.Br}x${c.Bc}/${c.warps}w${c.mainloop === "wgmma" ? " wgmma" : ""}${c.producer ? " ws" : ""}` +
-    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}${c.dqBlocked ? " dqblk" : ""}`;
+    `${c.keySplits !== undefined ? ` s${c.keySplits}` : ""}${c.dqBlocked ? " dqblk" : ""}` +
+    `${c.queryStages !== undefined ? ` q${c.queryStages}` : ""}`;
   return `fwd ${tiling(forward)} bwd ${tiling(backward)}${isDefault ? " *" : ""}`;
 }
 

@@ -147,6 +147,22 @@ describe("attention config checks", () => {
     expect(errorOf(() => renderAttentionBackward(tiny, { Br: 32, Bc: 32, warps: 8, dqBlocked: true })).code).toBe(5306);
   });
 
+  it("queryStages: three query-tile buffers and one dQ staging buffer fit at d = 128, only with a producer", () => {
+    const three: AttentionConfig = { Br: 64, Bc: 128, warps: 12, mainloop: "wgmma", producer: true, dqBlocked: true,
+      queryStages: 3 };
+    const main = renderAttentionBackward(llama, three)[1]!;
+    expect(main.code).toContain("constexpr int STAGES = 3;");
+    expect(main.code).toContain("constexpr int DQ_STAGES = 1;");
+    expect(main.code).toContain("half_t* tdS = sdS + (t % DS_STAGES) * BC * BR;");
+    expect(main.sharedBytes).toBeLessThanOrEqual(MAX_SHARED_BYTES);
+    expect(renderAttentionBackward(llama, { ...three, queryStages: undefined })[1]!.code)
+      .toContain("constexpr int STAGES = 2;");
+    expect(errorOf(() => renderAttentionBackward(llama, { ...three, producer: undefined, warps: 8 })).message)
+      .toMatch(/query stages are set only in the wgmma backward with a producer warpgroup/);
+    expect(errorOf(() => renderAttentionForward(llama, { Br: 128, Bc: 128, warps: 12, mainloop: "wgmma",
+      producer: true, queryStages: 3 })).code).toBe(5306);
+  });
+
   it("picks square warp tiles for the backward products", () => {
     expect(warpGrid(64, 128, 8)).toEqual([2, 4]);
     expect(warpGrid(128, 128, 8)).toEqual([4, 2]);

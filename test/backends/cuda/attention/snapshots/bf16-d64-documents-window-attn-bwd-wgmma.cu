@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_3e1f56371f06","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
+// KernelSource {"name":"attn_bwd_wgmma_86bac7e1bf9e","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":199808,"flops":300689653760,"bytes":541196288}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=32 D=64, causal, window 1024, documents; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_3e1f56371f06_detail {
+namespace attn_bwd_wgmma_86bac7e1bf9e_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -33,6 +33,7 @@ constexpr int COMPUTE_GROUPS = 2;
 constexpr int COMPUTE_THREADS = 256;
 constexpr int PRODUCER_REGISTERS = 24;
 constexpr int COMPUTE_REGISTERS = 240;
+constexpr int DS_STAGES = 2;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -374,9 +375,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_3e1f56371f06_detail
+}  // namespace attn_bwd_wgmma_86bac7e1bf9e_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_86bac7e1bf9e(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -387,7 +388,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_3e1f56371f06_detail;
+  using namespace attn_bwd_wgmma_86bac7e1bf9e_detail;
   const int k0 = static_cast<int>(blockIdx.x) * BC;
   const int kvh = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -455,7 +456,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06
     const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
-    half_t* tdS = sdS + stage * BC * BR;
+    half_t* tdS = sdS + (t % DS_STAGES) * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
@@ -479,9 +480,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06
     }
     wgmma_fence();
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) wgmma_rs_n64<1>(acc_v, pa[ks], n_major<BR>(tdO, 0, ks));
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n64<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) wgmma_rs_n64<1>(acc_k, dsa[ks], n_major<BR>(tQ, 0, ks));
     wgmma_commit();
     fence_proxy_async();
     if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
@@ -501,7 +502,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_3e1f56371f06
     fence_operands(part);
     mbar_arrive(q_empty + stage);
     float* staging =
-        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + t % DQ_STAGES) * 64 * DQ_N;
     float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
     for (int nt = 0; nt < DQ_N / 8; ++nt) {

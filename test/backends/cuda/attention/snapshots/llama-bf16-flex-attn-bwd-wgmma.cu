@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_6f051fd46ddc","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_19140385e422","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_6f051fd46ddc_detail {
+namespace attn_bwd_wgmma_19140385e422_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -34,6 +34,7 @@ constexpr int COMPUTE_GROUPS = 2;
 constexpr int COMPUTE_THREADS = 256;
 constexpr int PRODUCER_REGISTERS = 24;
 constexpr int COMPUTE_REGISTERS = 240;
+constexpr int DS_STAGES = 2;
 constexpr float SCALE_LOG2 = 0.127517432f;
 constexpr float LOG2E = 1.44269502f;
 constexpr float SCALE = 0.0883883461f;
@@ -366,9 +367,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_6f051fd46ddc_detail
+}  // namespace attn_bwd_wgmma_19140385e422_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_19140385e422(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -380,7 +381,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_6f051fd46ddc_detail;
+  using namespace attn_bwd_wgmma_19140385e422_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -449,7 +450,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc
     const half_t* tdO = sdO + stage * BR * D;
     const float* tLse = sLse + stage * BR;
     const float* tDelta = sDelta + stage * BR;
-    half_t* tdS = sdS + stage * BC * BR;
+    half_t* tdS = sdS + (t % DS_STAGES) * BC * BR;
     mbar_wait(q_full + stage, (t / STAGES) & 1);
     fence_proxy_async();
     unsigned pa[BR / 16][4], dsa[BR / 16][4];
@@ -473,9 +474,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc
     }
     wgmma_fence();
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n128<1>(acc_v, pa[t], n_major<BR>(tdO, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) wgmma_rs_n128<1>(acc_v, pa[ks], n_major<BR>(tdO, 0, ks));
 #pragma unroll
-    for (int t = 0; t < BR / 16; ++t) wgmma_rs_n128<1>(acc_k, dsa[t], n_major<BR>(tQ, 0, t));
+    for (int ks = 0; ks < BR / 16; ++ks) wgmma_rs_n128<1>(acc_k, dsa[ks], n_major<BR>(tQ, 0, ks));
     wgmma_commit();
     fence_proxy_async();
     if (warp % 4 == 0 && lane == 0) bulk_wait_read<DQ_STAGES - 1>();
@@ -495,7 +496,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_6f051fd46ddc
     fence_operands(part);
     mbar_arrive(q_empty + stage);
     float* staging =
-        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + stage % DQ_STAGES) * 64 * DQ_N;
+        reinterpret_cast<float*>(smem + STAGING_OFFSET) + (wg * DQ_STAGES + t % DQ_STAGES) * 64 * DQ_N;
     float4* mine = reinterpret_cast<float4*>(staging) + 32 * (warp % 4) + lane;
 #pragma unroll
     for (int nt = 0; nt < DQ_N / 8; ++nt) {
