@@ -81,8 +81,9 @@ def packed(flush, repeats):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--packed", action="store_true", help="the lab's packed-documents case instead")
-    parser.add_argument("--scaling", action="store_true",
+    cases = parser.add_mutually_exclusive_group()
+    cases.add_argument("--packed", action="store_true", help="the lab's packed-documents case instead")
+    cases.add_argument("--scaling", action="store_true",
                         help="the lab's scaling set instead: T = 1k to 16k, causal and full, FA2 and cuDNN")
     parser.add_argument("--dtype", choices=["bfloat16", "float16"], default="bfloat16",
                         help="the element type of the h200 cases (the lab's f16 set: float16)")
