@@ -131,27 +131,34 @@ export function checkBackwardWgmma(s: AttentionSpec, c: AttentionConfig): void {
 function probabilities(s: AttentionSpec): string {
   const docs = ownedDocuments(s, "backward");
   return `// From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
-// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. The thread's
-// two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
+// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. Each column
+// pair's lse and delta load once (one 8-byte load each) for both of the thread's keys. Columns past Tq need no test:
+// their Q, dO, lse and delta rows are zero-filled, so their dS is 0 and their P meets zero dO rows in dV. MASKED: the
+// tile crosses the mask's edge (needs_mask), so every element is tested; the thread's two keys' documents are
+// [doc_start, doc_end) (causal keys need no start: i >= j >= start).
+template <bool MASKED>
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], half_t* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane${docs.params("[2]")}) {
+                                             int k0, int lane${docs.params("[2]")}) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
+    const int c = nt * 8 + (lane & 3) * 2;
+    const float2 col_lse = *reinterpret_cast<const float2*>(lse + c);
+    const float2 col_delta = *reinterpret_cast<const float2*>(delta + c);
+    const float lse2[2] = {col_lse.x * LOG2E, col_lse.y * LOG2E}, dl[2] = {col_delta.x, col_delta.y};
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int kr = kr0 + (lane >> 2) + 8 * half, c = nt * 8 + (lane & 3) * 2;
+      const int kr = kr0 + (lane >> 2) + 8 * half;
       float p[2], ds[2];
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const float col_lse = q0 + c + e < TQ ? lse[c + e] * LOG2E : INFINITY;
-        p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
-        if (masked) {
+        p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -lse2[e]));
+        if (MASKED) {
           const int i = q0 + c + e, j = k0 + kr;
           if (!(visible(i, j)${docs.inside("[half]")})) p[e] = 0.0f;
         }
-        ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
+        ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - dl[e]);
       }
       pa[nt / 2][half + 2 * (nt % 2)] = pack_half(p[0], p[1]);
       dsa[nt / 2][half + 2 * (nt % 2)] = pack_half(ds[0], ds[1]);
@@ -176,7 +183,9 @@ ${docs.load("[half]", "j", "TK").map((line) => `    ${line}\n`).join("")}  }
 /** Statements every variant starts with: coordinates, the thread's place in its warpgroup, shared-memory tiles. */
 function coordinates(s: AttentionSpec, c: AttentionConfig): string {
   return `${blockCoordinates(s, c)}
-  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
+  // The warpgroup, broadcast from lane 0 so that the compiler knows it is warp-uniform (wgmma descriptors built from
+  // it stay in uniform registers).
+  const int wg = __shfl_sync(0xffffffffu, warp / 4, 0), kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   half_t* sK = reinterpret_cast<half_t*>(smem);
   half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
@@ -211,6 +220,7 @@ const QUERY_TILE = `    const int h = kvh * GROUP + hh, q0 = tile_at(w, f) * BR;
  * which this tile overwrites after \`sync\`.
  */
 function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: string, slot: string): string {
+  const gradArgs = `(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, lane${ownedDocuments(s, "backward").args})`;
   return `    unsigned pa[BR / 16][4], dsa[BR / 16][4];
     {
       float sc[BR / 2], dp[BR / 2];
@@ -228,7 +238,8 @@ function products(s: AttentionSpec, c: AttentionConfig, sync: string, released: 
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, masked, lane${ownedDocuments(s, "backward").args});
+      if (masked) softmax_grad<true>${gradArgs};
+      else softmax_grad<false>${gradArgs};
     }
     wgmma_fence();
 #pragma unroll

@@ -185,7 +185,8 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
 /** Statements every variant starts with: coordinates, shared-memory tiles, head offsets. */
 const COORDINATES = `  const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  const int wg = __shfl_sync(0xffffffffu, warp / 4, 0);  // broadcast: the compiler knows it is warp-uniform
   const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
   half_t* sQ = reinterpret_cast<half_t*>(smem);

@@ -137,11 +137,12 @@ inline Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--filter" && i + 1 < argc) o.filter = argv[++i];
+    else if (a == "--variant" && i + 1 < argc) o.variant = argv[++i];
     else if (a == "--repeats" && i + 1 < argc) o.repeats = std::max(1, std::atoi(argv[++i]));
     else if (a == "--validate-only") o.validate_only = true;
     else if (a == "--kernels") o.kernels = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter <text>] [--repeats <n>] [--validate-only] [--kernels]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter <text>] [--variant <text>] [--repeats <n>] [--validate-only] [--kernels]\n", argv[0]);
       std::exit(2);
     }
   }
@@ -165,6 +166,7 @@ inline bool run_case(const Case& c, const Options& o, void* flush, size_t flush_
   bool ok = true;
   for (int i = 0; i < c.variant_count; ++i) {
     const Variant& v = c.variants[i];
+    if (i > 0 && !o.variant.empty() && std::string(v.label).find(o.variant) == std::string::npos) continue;
     v.setup();
     const Errors err = validate(c, b, v, refs);
     const bool valid = err.worst() <= limit;

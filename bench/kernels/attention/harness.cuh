@@ -68,6 +68,7 @@ struct Case {
 
 struct Options {
   std::string filter;
+  std::string variant;  // with --variant: only the variants whose label holds it, beside each case's default
   int repeats = 20;
   bool validate_only = false;
   bool kernels = false;

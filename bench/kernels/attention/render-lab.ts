@@ -2,7 +2,8 @@
 // inlined, so it builds anywhere with one nvcc command), every generated kernel, a setup / forward / backward launcher
 // per variant and the case table lab::main walks.
 // Invariants: a case's first variant is the default configs; a kernel rendered for two variants (equal code, equal
-// name) is emitted once; launchers pass buffers in each kernel's parameter order.
+// name) is emitted once; launchers pass buffers in each kernel's parameter order; a variant whose kernels need more
+// shared memory than the case allows (5307: a flex block list beside the largest stages) is left out, with a warning.
 
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,6 +13,7 @@ import {
   type AttentionConfig, type AttentionSpec,
 } from "../../../backends/cuda/attention/index.ts";
 import { cType } from "../../../backends/cuda/attention/source.ts";
+import { TraincError } from "../../../compiler/diagnostics.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import { ATTENTION_BLOCK } from "../../../ir/ops/model.ts";
 import type { LabCase } from "./cases.ts";
@@ -59,6 +61,17 @@ function samples(c: LabCase): string {
   return (c.samples === "all" ? all : ends).join(", ");
 }
 
+/** The kernels `render` returns, or undefined (with a warning) when they need more shared memory than a block has. */
+function fitting(c: LabCase, render: () => KernelSource[]): KernelSource[] | undefined {
+  try {
+    return render();
+  } catch (e) {
+    if (!(e instanceof TraincError) || e.code !== 5307) throw e;
+    console.warn(`${c.name}: variant left out: ${e.message}`);
+    return undefined;
+  }
+}
+
 /** The lab's .cu text for `cases`, each with the variants `choice` selects. */
 export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): string {
   const kernels = new Map<string, string>();
@@ -71,10 +84,11 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
     const variants = [{ forward, backward },
       ...(choice === "all" ? c.variants : []).map((v) => ({
         forward: v.forward ?? forward, backward: v.backward ?? backward }))];
-    const rows = variants.map((v, j) => {
-      const forward = renderAttentionForward(s, v.forward);
-      const backward = renderAttentionBackward(s, v.backward);
-      for (const k of [forward, ...backward]) kernels.set(k.name, k.code);
+    const rows = variants.flatMap((v, j) => {
+      const rendered = fitting(c, () => [renderAttentionForward(s, v.forward), ...renderAttentionBackward(s, v.backward)]);
+      if (rendered === undefined) return [];
+      const [forward, ...backward] = rendered as [KernelSource, ...KernelSource[]];
+      for (const k of rendered) kernels.set(k.name, k.code);
       const id = `${i}_${j}`;
       parts.push(`static void setup_${id}() {\n${[forward, ...backward].map(setup).join("\n")}\n}
 static void forward_${id}(lab::Buffers& b, cudaStream_t s) {\n${launch(forward)}\n}

@@ -47,6 +47,7 @@
 
 struct uint4 { unsigned x, y, z, w; };
 struct uint2 { unsigned x, y; };
+struct float2 { float x, y; };
 struct float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 struct __nv_bfloat16 { unsigned short bits; };
@@ -486,6 +487,14 @@ inline T emu_shfl_xor(T v, int mask) {
 
 template <typename T>
 inline T __shfl_xor_sync(unsigned, T v, int mask) { return emu_shfl_xor(v, mask); }
+
+template <typename T>
+inline T __shfl_sync(unsigned, T v, int from) {
+  emu::publish(v);
+  const T r = emu::read<T>(from);
+  emu::done();
+  return r;
+}
 
 inline bool emu_any_sync(bool p) {
   emu::publish(p);

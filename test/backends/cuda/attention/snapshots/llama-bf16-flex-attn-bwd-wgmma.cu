@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_bwd_wgmma_19140385e422","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
+// KernelSource {"name":"attn_bwd_wgmma_cdc18e077388","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"dout","dtype":"bf16","access":"read"},{"name":"lse","dtype":"f32","access":"read"},{"name":"delta","dtype":"f32","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"dq_accum","dtype":"f32","access":"readwrite"},{"name":"dk","dtype":"bf16","access":"write"},{"name":"dv","dtype":"bf16","access":"write"}],"grid":[8,4,32],"block":[384,1,1],"sharedBytes":231680,"flops":1374725079040,"bytes":675414016}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention backward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=64 Bc=128, 2 computing warpgroups and a producer
-namespace attn_bwd_wgmma_19140385e422_detail {
+namespace attn_bwd_wgmma_cdc18e077388_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -337,27 +337,34 @@ __device__ __forceinline__ void zero(float (&acc)[N]) {
 }
 
 // From this thread's part of S^T and dP^T (rows: keys kr0 + lane/4 (+8); columns: queries), P^T and dS^T as the A
-// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. The thread's
-// two keys' documents are [doc_start, doc_end) (causal keys need no start: i >= j >= start).
+// fragments of dV += P^T dO and dK += dS^T Q (k-step t covers queries 16t..16t+15), and dS^T into sdS. Each column
+// pair's lse and delta load once (one 8-byte load each) for both of the thread's keys. Columns past Tq need no test:
+// their Q, dO, lse and delta rows are zero-filled, so their dS is 0 and their P meets zero dO rows in dV. MASKED: the
+// tile crosses the mask's edge (needs_mask), so every element is tested; the thread's two keys' documents are
+// [doc_start, doc_end) (causal keys need no start: i >= j >= start).
+template <bool MASKED>
 __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const float (&dp)[BR / 2], const float* lse,
                                              const float* delta, unsigned (&pa)[BR / 16][4],
                                              unsigned (&dsa)[BR / 16][4], half_t* sdS, int kr0, int q0,
-                                             int k0, bool masked, int lane, const int (&doc_end)[2]) {
+                                             int k0, int lane, const int (&doc_end)[2]) {
 #pragma unroll
   for (int nt = 0; nt < BR / 8; ++nt) {
+    const int c = nt * 8 + (lane & 3) * 2;
+    const float2 col_lse = *reinterpret_cast<const float2*>(lse + c);
+    const float2 col_delta = *reinterpret_cast<const float2*>(delta + c);
+    const float lse2[2] = {col_lse.x * LOG2E, col_lse.y * LOG2E}, dl[2] = {col_delta.x, col_delta.y};
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int kr = kr0 + (lane >> 2) + 8 * half, c = nt * 8 + (lane & 3) * 2;
+      const int kr = kr0 + (lane >> 2) + 8 * half;
       float p[2], ds[2];
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const float col_lse = q0 + c + e < TQ ? lse[c + e] * LOG2E : INFINITY;
-        p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -col_lse));
-        if (masked) {
+        p[e] = fast_exp2(fmaf(sc[4 * nt + 2 * half + e], SCALE_LOG2, -lse2[e]));
+        if (MASKED) {
           const int i = q0 + c + e, j = k0 + kr;
           if (!(visible(i, j) && i < doc_end[half])) p[e] = 0.0f;
         }
-        ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - delta[c + e]);
+        ds[e] = p[e] * (dp[4 * nt + 2 * half + e] - dl[e]);
       }
       pa[nt / 2][half + 2 * (nt % 2)] = pack_half(p[0], p[1]);
       dsa[nt / 2][half + 2 * (nt % 2)] = pack_half(ds[0], ds[1]);
@@ -367,9 +374,9 @@ __device__ __forceinline__ void softmax_grad(const float (&sc)[BR / 2], const fl
   }
 }
 
-}  // namespace attn_bwd_wgmma_19140385e422_detail
+}  // namespace attn_bwd_wgmma_cdc18e077388_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_19140385e422(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_cdc18e077388(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -381,11 +388,13 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_19140385e422
     float* __restrict__ dq_accum,
     __nv_bfloat16* __restrict__ dk,
     __nv_bfloat16* __restrict__ dv) {
-  using namespace attn_bwd_wgmma_19140385e422_detail;
+  using namespace attn_bwd_wgmma_cdc18e077388_detail;
   const int k0 = static_cast<int>(blockIdx.z) * BC;
   const int kvh = static_cast<int>(blockIdx.x), b = static_cast<int>(blockIdx.y);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int wg = warp / 4, kr0 = 64 * wg + 16 * (warp % 4);
+  // The warpgroup, broadcast from lane 0 so that the compiler knows it is warp-uniform (wgmma descriptors built from
+  // it stay in uniform registers).
+  const int wg = __shfl_sync(0xffffffffu, warp / 4, 0), kr0 = 64 * wg + 16 * (warp % 4);
   unsigned char* smem = shared_base_1024();
   half_t* sK = reinterpret_cast<half_t*>(smem);
   half_t* sV = reinterpret_cast<half_t*>(smem + V_OFFSET);
@@ -470,7 +479,8 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_bwd_wgmma_19140385e422
       wgmma_wait<0>();
       fence_operands(sc);
       fence_operands(dp);
-      softmax_grad(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, masked, lane, doc_end);
+      if (masked) softmax_grad<true>(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, lane, doc_end);
+      else softmax_grad<false>(sc, dp, tLse, tDelta, pa, dsa, tdS, kr0, q0, k0, lane, doc_end);
     }
     wgmma_fence();
 #pragma unroll

@@ -1,11 +1,11 @@
-// KernelSource {"name":"attn_fwd_wgmma_201e1cedfba6","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":165080,"flops":549890031616,"bytes":337772544}
+// KernelSource {"name":"attn_fwd_wgmma_73bd5d04b6e8","params":[{"name":"q","dtype":"bf16","access":"read"},{"name":"k","dtype":"bf16","access":"read"},{"name":"v","dtype":"bf16","access":"read"},{"name":"ranges","dtype":"i32","access":"read"},{"name":"blocks","dtype":"i32","access":"read"},{"name":"out","dtype":"bf16","access":"write"},{"name":"lse","dtype":"f32","access":"write"}],"grid":[32,32,4],"block":[384,1,1],"sharedBytes":165080,"flops":549890031616,"bytes":337772544}
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <climits>
 #include <cmath>
 
 // attention forward, bf16 wgmma (sm_90a): B=4 Tq=4096 Tk=4096 Hq=32 Hk=8 D=128, causal, documents, block table; tiles Br=128 Bc=128, 2 computing warpgroups and a producer
-namespace attn_fwd_wgmma_201e1cedfba6_detail {
+namespace attn_fwd_wgmma_73bd5d04b6e8_detail {
 
 typedef __nv_bfloat16 half_t;
 constexpr int TQ = 4096;
@@ -371,9 +371,9 @@ __device__ __forceinline__ void finish_tile(float (&sc)[BC / 2], float (&o)[D / 
   }
 }
 
-}  // namespace attn_fwd_wgmma_201e1cedfba6_detail
+}  // namespace attn_fwd_wgmma_73bd5d04b6e8_detail
 
-extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_201e1cedfba6(
+extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_73bd5d04b6e8(
     const __nv_bfloat16* __restrict__ q,
     const __nv_bfloat16* __restrict__ k,
     const __nv_bfloat16* __restrict__ v,
@@ -381,10 +381,11 @@ extern "C" __global__ void __launch_bounds__(384, 1) attn_fwd_wgmma_201e1cedfba6
     const int* __restrict__ blocks,
     __nv_bfloat16* __restrict__ out,
     float* __restrict__ lse) {
-  using namespace attn_fwd_wgmma_201e1cedfba6_detail;
+  using namespace attn_fwd_wgmma_73bd5d04b6e8_detail;
   const int q0 = (NQ - 1 - static_cast<int>(blockIdx.x)) * BR;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32, wg = warp / 4;
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  const int wg = __shfl_sync(0xffffffffu, warp / 4, 0);  // broadcast: the compiler knows it is warp-uniform
   const int row0 = 64 * wg + 16 * (warp % 4) + (lane >> 2);  // a computing thread's rows: row0 and row0 + 8
   unsigned char* smem = shared_base_1024();
   half_t* sQ = reinterpret_cast<half_t*>(smem);
