@@ -5,8 +5,8 @@
 // exercise what the benchmark does not: f32 and f16, GQA, sliding windows, documents, Tq != Tk, tails that are not a
 // multiple of any tile, head dims 64, 96 and 256, xformers' key splits. `llama1b`: the attention
 // of the end-to-end benchmark's model, with tile candidates for head dim 64. `packed`: documents of 64-2048 tokens
-// packed into one row of 16k, the issue's packed-batch benchmark. `scaling`: the default kernels from T = 1k to 16k,
-// causal and not, to separate a block's fixed cost from its walk.
+// packed into rows of 1k, 4k and 16k (16k tokens per call), the issue's packed-batch benchmark. `scaling`: the
+// default kernels from T = 1k to 16k, causal and not, to separate a block's fixed cost from its walk.
 // Invariants: every case's spec passes checkSpec; the first variant of a case is the default configs.
 
 import { xformersConfigs, type AttentionConfig, type AttentionSpec } from "../../../backends/cuda/attention/index.ts";
@@ -158,25 +158,26 @@ function llama1b(): LabCase[] {
 }
 
 /**
- * The issue's packed-batch benchmark: one row of 16,384 tokens holding documents of 64 to 2048 tokens (causal within
- * each), bf16, d = 128, 32 heads, as flash (document ranges) and as flex (a block table); torch_sdpa.py --packed
- * times torch's varlen (FA2) and FlexAttention on the same documents. TFLOP/s count only the pairs inside a document.
+ * The issue's packed-batch benchmark: 16,384 tokens in rows of T = 1k, 4k or 16k (B = 16384 / T), each row holding
+ * documents of 64 to 2048 tokens (causal within each; a row's last one cut), bf16, d = 128, 32 heads, as flash
+ * (document ranges) and as flex (a block table); torch_sdpa.py --packed times torch's varlen (FA2) and FlexAttention on
+ * the same documents. TFLOP/s count only the pairs inside a document. The 16k row carries the tile variants.
  */
 function packed(): LabCase[] {
-  return [false, true].map((blocks) => {
-    const spec: AttentionSpec = { dtype: "bf16", B: 1, Tq: 16384, Tk: 16384, Hq: 32, Hk: 32, D: 128, causal: true,
+  return [1024, 4096, 16384].flatMap((T) => [false, true].map((blocks) => {
+    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
       scale: 1 / Math.sqrt(128), window: 0, documents: true, blocks };
     return {
-      name: `packed-docs-T16384${blocks ? "-flex" : ""}`, spec,
-      variants: BF16_VARIANTS, samples: "ends",
+      name: `packed-docs-T${T}${blocks ? "-flex" : ""}`, spec,
+      variants: T === 16384 ? BF16_VARIANTS : [], samples: "ends" as const,
       target: "torch_sdpa.py --packed: varlen (FA2) and flex on the same documents", documents: { min: 64, max: 2048 },
     };
-  });
+  }));
 }
 
 /** The h200, packed (document ranges) and llama1b cases with the xformers lowering's kernels as their one variant. */
 function xformersSet(): LabCase[] {
-  return [...h200(), packed()[0]!, ...llama1b()].map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
+  return [...h200(), ...packed().filter((c) => !c.spec.blocks), ...llama1b()].map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
 }
 
 /**

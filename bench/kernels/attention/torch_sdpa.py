@@ -10,8 +10,8 @@ figures compare like for like:
 
 With --scaling it times FA2 and cuDNN on the lab's `scaling` set instead: T = 1k, 2k, 4k, 8k, 16k, causal and full.
 
-With --packed it times instead the lab's `packed` case: one row of 16,384 tokens holding documents of 64 to 2048
-tokens (the lab's harness draws them; document_lengths below draws the same), causal within each, through torch's
+With --packed it times instead the lab's `packed` set: 16,384 tokens in rows of T = 1k, 4k or 16k, each row holding
+documents of 64 to 2048 tokens (the lab's harness draws them; document_rows below draws the same), causal within each, through torch's
 varlen attention (torch.nn.attention.varlen: FlashAttention-2 over cu_seqlens) and FlexAttention (compiled, with a
 causal + document block mask built once); TFLOP/s count only the pairs inside a document, as the lab does.
 
@@ -45,36 +45,42 @@ def median_ms(fn, flush, repeats):
     return sorted(times)[len(times) // 2]
 
 
-def document_lengths(total, low, high):
-    """The lab harness's documents (harness.cuh segment_ids): lengths from its LCG in [low, high], the last cut."""
-    state, lengths = 12345, []
-    while sum(lengths) < total:
-        state = (state * 1664525 + 1013904223) % 2**32
-        lengths.append(min(low + (state >> 8) % (high - low + 1), total - sum(lengths)))
-    return lengths
+def document_rows(rows, length, low, high):
+    """The lab harness's documents (harness.cuh segment_ids): per row of `length` tokens, lengths from its LCG (one
+    sequence over all rows) in [low, high], each row's last one cut at the row's end."""
+    state, out = 12345, []
+    for _ in range(rows):
+        lengths = []
+        while sum(lengths) < length:
+            state = (state * 1664525 + 1013904223) % 2**32
+            lengths.append(min(low + (state >> 8) % (high - low + 1), length - sum(lengths)))
+        out.append(lengths)
+    return out
 
 
-def packed(flush, repeats):
-    """varlen (FA2) and FlexAttention on the lab's packed case."""
+def packed(t, flush, repeats):
+    """varlen (FA2) and FlexAttention on the lab's packed case of rows of t tokens (TOKENS in all)."""
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     from torch.nn.attention.varlen import varlen_attn
-    lengths = document_lengths(TOKENS, 64, 2048)
+    rows = document_rows(TOKENS // t, t, 64, 2048)
+    lengths = [n for row in rows for n in row]
     flops = 4 * HEADS * HEAD_DIM * sum(n * (n + 1) // 2 for n in lengths)
-    print(f"packed: {len(lengths)} documents of {min(lengths)} to {max(lengths)} tokens in one row of {TOKENS}")
+    print(f"packed T={t}: {len(lengths)} documents of {min(lengths)} to {max(lengths)} tokens in {len(rows)} rows")
     q, k, v = (torch.randn(TOKENS, HEADS, HEAD_DIM, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
     dout = torch.randn(TOKENS, HEADS, HEAD_DIM, device="cuda", dtype=torch.bfloat16)
     cu = torch.tensor([0] + [sum(lengths[:i + 1]) for i in range(len(lengths))], device="cuda", dtype=torch.int32)
     causal = {"is_causal": True} if "is_causal" in inspect.signature(varlen_attn).parameters else {"window_size": (-1, 0)}
     varlen = lambda: varlen_attn(q, k, v, cu, cu, max(lengths), max(lengths), **causal)
-    doc = torch.repeat_interleave(torch.arange(len(lengths), device="cuda"), torch.tensor(lengths, device="cuda"))
-    mask = create_block_mask(lambda b, h, i, j: (doc[i] == doc[j]) & (j <= i), None, None, TOKENS, TOKENS)
-    compiled = torch.compile(flex_attention)
-    qf, kf, vf, df = (x.transpose(0, 1).unsqueeze(0) for x in (q, k, v, dout))
+    doc = torch.stack([torch.repeat_interleave(torch.arange(len(row), device="cuda"), torch.tensor(row, device="cuda"))
+                       for row in rows])
+    mask = create_block_mask(lambda b, h, i, j: (doc[b, i] == doc[b, j]) & (j <= i), len(rows), None, t, t)
+    compiled = torch.compile(flex_attention, dynamic=False)  # a fresh static compile per length, not a dynamic one
+    qf, kf, vf, df = (x.view(len(rows), t, HEADS, HEAD_DIM).transpose(1, 2) for x in (q, k, v, dout))
     flex = lambda: compiled(qf, kf, vf, block_mask=mask)
     for name, forward, grad_out in (("varlen (FA2)", varlen, dout), ("flex", flex, df)):
         both = lambda: torch.autograd.grad(forward(), (q, k, v), grad_out)
         fwd, fwd_bwd = median_ms(forward, flush, repeats), median_ms(both, flush, repeats)
-        print(f"packed {name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
+        print(f"packed T={t:<6d} {name:12s} fwd {fwd:8.3f} ms {flops / fwd / 1e9:6.1f} TFLOP/s | "
               f"fwd+bwd {fwd_bwd:8.3f} ms {3.5 * flops / fwd_bwd / 1e9:6.1f} TFLOP/s (visible pairs)")
 
 
@@ -91,9 +97,11 @@ def main():
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
     flush = torch.empty(2 * l2 // 4, dtype=torch.float32, device="cuda")
     print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
-    if args.packed:
-        return packed(flush, args.repeats)
     lengths = (1024, 2048, 4096, 8192, 16384) if args.scaling else (1024, 4096, 16384)
+    if args.packed:
+        for t in lengths:
+            packed(t, flush, args.repeats)
+        return
     backends = {n: BACKENDS[n] for n in ("flash (FA2)", "cuDNN")} if args.scaling else BACKENDS
     for causal in ((True, False) if args.scaling else (True,)):
         for t in lengths:
