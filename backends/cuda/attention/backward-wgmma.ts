@@ -381,8 +381,8 @@ ${dqDrain(c)}${KEY_STORES}`;
 /**
  * Warp-specialized (producer.ts): the producer copies K and V once, then the query tiles (Q, dO, lse, delta) of the
  * walk into STAGES buffers (queryStages), each announced on q_full when it lands and refilled once q_empty says every
- * product reading it has landed. dS is double-buffered, so the one barrier left (among the computing threads, before dQ) also keeps a
- * warpgroup from overwriting the dS another one still reads.
+ * product reading it has landed. dS is double-buffered, so the one barrier left (among the computing threads, before
+ * dQ) also keeps a warpgroup from overwriting the dS another one still reads.
  */
 function producerBody(s: AttentionSpec, c: AttentionConfig): string {
   return `${coordinates(s, c)}

@@ -80,10 +80,16 @@ const BF16_VARIANTS: readonly Variant[] = [
   ...backwardVariants({ Br: 64, Bc: 128, warps: 8 }, 128),
 ];
 
+/** The shape of h200, packed and scaling: bf16, d = 128, 32 heads, 16,384 tokens per call in rows of T; `extra`
+ * overrides (the packed set's documents and block table). */
+function benchSpec(T: number, causal: boolean, extra: Partial<AttentionSpec> = {}): AttentionSpec {
+  return { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal, scale: 1 / Math.sqrt(128),
+    window: 0, documents: false, ...extra };
+}
+
 function h200(): LabCase[] {
   return [1024, 4096, 16384].map((T) => {
-    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
-      scale: 1 / Math.sqrt(128), window: 0, documents: false };
+    const spec = benchSpec(T, true);
     return {
       name: `h200-causal-T${T}`, spec, variants: BF16_VARIANTS, samples: "ends",
       target: `fwd / fwd+bwd TFLOP/s to beat: ${H200_TARGETS[T]}`,
@@ -165,8 +171,7 @@ function llama1b(): LabCase[] {
  */
 function packed(): LabCase[] {
   return [1024, 4096, 16384].flatMap((T) => [false, true].map((blocks) => {
-    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal: true,
-      scale: 1 / Math.sqrt(128), window: 0, documents: true, blocks };
+    const spec = benchSpec(T, true, { documents: true, blocks });
     return {
       name: `packed-docs-T${T}${blocks ? "-flex" : ""}`, spec,
       variants: T === 16384 ? BF16_VARIANTS : [], samples: "ends" as const,
@@ -177,7 +182,8 @@ function packed(): LabCase[] {
 
 /** The h200, packed (document ranges) and llama1b cases with the xformers lowering's kernels as their one variant. */
 function xformersSet(): LabCase[] {
-  return [...h200(), ...packed().filter((c) => !c.spec.blocks), ...llama1b()].map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
+  return [...h200(), ...packed().filter((c) => !c.spec.blocks), ...llama1b()]
+    .map((c) => ({ ...c, variants: [xformersConfigs(c.spec)] }));
 }
 
 /**
@@ -187,9 +193,8 @@ function xformersSet(): LabCase[] {
  */
 function scaling(): LabCase[] {
   return [true, false].flatMap((causal) => [1024, 2048, 4096, 8192, 16384].map((T) => {
-    const spec: AttentionSpec = { dtype: "bf16", B: 16384 / T, Tq: T, Tk: T, Hq: 32, Hk: 32, D: 128, causal,
-      scale: 1 / Math.sqrt(128), window: 0, documents: false };
-    return { name: `scaling-${causal ? "causal" : "full"}-T${T}`, spec, variants: [], samples: "ends" as const, target: "" };
+    return { name: `scaling-${causal ? "causal" : "full"}-T${T}`, spec: benchSpec(T, causal), variants: [],
+      samples: "ends" as const, target: "" };
   }));
 }
 

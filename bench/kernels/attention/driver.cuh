@@ -142,7 +142,8 @@ inline Options parse(int argc, char** argv) {
     else if (a == "--validate-only") o.validate_only = true;
     else if (a == "--kernels") o.kernels = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter <text>] [--variant <text>] [--repeats <n>] [--validate-only] [--kernels]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter <text>] [--variant <text>] [--repeats <n>] [--validate-only] "
+                   "[--kernels]\n", argv[0]);
       std::exit(2);
     }
   }

@@ -11,9 +11,10 @@ figures compare like for like:
 With --scaling it times FA2 and cuDNN on the lab's `scaling` set instead: T = 1k, 2k, 4k, 8k, 16k, causal and full.
 
 With --packed it times instead the lab's `packed` set: 16,384 tokens in rows of T = 1k, 4k or 16k, each row holding
-documents of 64 to 2048 tokens (the lab's harness draws them; document_rows below draws the same), causal within each, through torch's
-varlen attention (torch.nn.attention.varlen: FlashAttention-2 over cu_seqlens) and FlexAttention (compiled, with a
-causal + document block mask built once); TFLOP/s count only the pairs inside a document, as the lab does.
+documents of 64 to 2048 tokens (the lab's harness draws them; document_rows below draws the same), causal within each,
+through torch's varlen attention (torch.nn.attention.varlen: FlashAttention-2 over cu_seqlens) and FlexAttention
+(compiled, with a causal + document block mask built once); TFLOP/s count only the pairs inside a document, as the lab
+does.
 
 Needs PyTorch with CUDA (the GPU machine has it). Prints one line per backend and length.
 """

@@ -477,24 +477,23 @@ inline void emu_wgmma_wait(size_t pending) {
   }
 }
 
+// v of lane `from` of this warp (every lane passes through).
 template <typename T>
-inline T emu_shfl_xor(T v, int mask) {
-  emu::publish(v);
-  const T r = emu::read<T>(emu::lane() ^ mask);
-  emu::done();
-  return r;
-}
-
-template <typename T>
-inline T __shfl_xor_sync(unsigned, T v, int mask) { return emu_shfl_xor(v, mask); }
-
-template <typename T>
-inline T __shfl_sync(unsigned, T v, int from) {
+inline T emu_shfl(T v, int from) {
   emu::publish(v);
   const T r = emu::read<T>(from);
   emu::done();
   return r;
 }
+
+template <typename T>
+inline T emu_shfl_xor(T v, int mask) { return emu_shfl(v, emu::lane() ^ mask); }
+
+template <typename T>
+inline T __shfl_xor_sync(unsigned, T v, int mask) { return emu_shfl_xor(v, mask); }
+
+template <typename T>
+inline T __shfl_sync(unsigned, T v, int from) { return emu_shfl(v, from); }
 
 inline bool emu_any_sync(bool p) {
   emu::publish(p);
