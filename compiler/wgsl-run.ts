@@ -16,7 +16,9 @@ import { padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { writeBatchFile, writeEvalBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import type { StepRunner } from "./train/loop.ts";
-import { openDevice } from "../backends/wgsl/device.ts";
+import { WEBGPU_TOOLCHAIN, openDevice } from "../backends/wgsl/device.ts";
+import type { TuningDb } from "../autotune/db.ts";
+import { tuningFor, type TuningUse } from "../autotune/lookup.ts";
 import { writeBundle } from "../backends/wgsl/host.ts";
 import { buildWgslProgram, type WgslLimits, type WgslProgram } from "../backends/wgsl/program.ts";
 import type { WgslSession } from "../backends/wgsl/runtime/session.ts";
@@ -47,14 +49,17 @@ function bundleUrl(file: string): string {
 
 /**
  * Builds `module` for the first WebGPU adapter, writes its bundle into `dir` and opens it on the device. `within`
- * lowers limits below the device's (a test of how a smaller device is planned for).
+ * lowers limits below the device's (a test of how a smaller device is planned for); tunable kernels take the configs
+ * `db` holds for this device (their heuristic configs without a DB).
  */
 export async function openWgsl(module: Module, dir: string, title: string, note: (m: string) => void,
-  within: Partial<WgslLimits> = {}): Promise<WgslRun> {
+  within: Partial<WgslLimits> = {}, db?: TuningDb): Promise<WgslRun> {
   const gpu = await openDevice();
   note(`WebGPU adapter: ${gpu.description || "unnamed"}`);
   try {
-    const program = buildWgslProgram(module, { ...gpu.limits, ...within });
+    const tuning = db && tuningFor(db, gpu.key, WEBGPU_TOOLCHAIN);
+    const program = buildWgslProgram(module, { ...gpu.limits, ...within }, tuning?.tuned);
+    if (tuning) note(tuning.summary());
     const file = writeBundle(dir, program, title);
     const launches = program.graphs.reduce((n, g) => n + g.kernels.reduce((m, k) => m + k.sources.length, 0), 0);
     note(`wrote ${file} (${launches} launches); compiling its kernels`);
@@ -89,16 +94,16 @@ function trainSetup(module: Module, scaler: Readonly<Record<string, number>>): O
 }
 
 /** The train step of `plan` specialized to its micro-batch size and sequence length. */
-function specializedStep(plan: Plan): { module: Module; sizes: { B: number; T: number } } {
+export function specializedStep(plan: Plan): { module: Module; sizes: { B: number; T: number } } {
   const sizes = batchSizes(plan);
   return { module: specializeModule(plan.module, sizes), sizes };
 }
 
-/** The train step of `plan` on the WebGPU device, state kept there; the bundle goes into `dir`. */
-export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => void): Promise<StepRunner> {
+/** The train step of `plan` on the WebGPU device, state kept there, kernels tuned as `db` says; the bundle goes into `dir`. */
+export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => void, db: TuningDb): Promise<StepRunner> {
   const { module, sizes } = specializedStep(plan);
   note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T}`);
-  const run = await openWgsl(module, dir, `train step of ${plan.model.path}, B=${sizes.B}, T=${sizes.T}`, note);
+  const run = await openWgsl(module, dir, `train step of ${plan.model.path}, B=${sizes.B}, T=${sizes.T}`, note, {}, db);
   try {
     const trainer = await import(bundleUrl(join(dirname(run.file), "trainer.js"))) as { createTrainer: typeof createTrainer };
     const runner = trainer.createTrainer(run.session, { ...trainSetup(module, scalerStart(plan)), parameters: plan.model.parameters }, run.close);
@@ -148,13 +153,15 @@ export const BUNDLE_LIMITS: WgslLimits = {
 /**
  * `trainc compile --target wgsl`: the bundle (program.js, its runtime, index.html) plus the run files its page trains
  * from (parameters.safetensors in f32, batches.bin with the run's batches padded to sequence_len, run.json); returns
- * the report.
+ * the report. Tunable kernels take the configs `tuning` gives (a tuned bundle still fits WebGPU's default limits).
  */
-export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (m: string) => void): Record<string, unknown> {
+export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (m: string) => void,
+  tuning?: TuningUse): Record<string, unknown> {
   const { module, sizes } = specializedStep(plan);
   note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T} within ${limits.maxBuffers} storage buffers ` +
     `per kernel${limits.subgroups ? ", reductions through subgroups" : ""}`);
-  const program = buildWgslProgram(module, limits);
+  const program = buildWgslProgram(module, limits, tuning?.tuned);
+  if (tuning) note(tuning.summary());
   const title = `trainc: ${plan.model.path}, B=${sizes.B}, T=${sizes.T}, ${plan.totalSteps} steps`;
   writeBundle(out, program, title);
   note(`writing the run files (parameters, ${plan.totalSteps * plan.config.gradient_accumulation_steps} batches)`);
@@ -169,7 +176,7 @@ export function compileWgsl(plan: Plan, out: string, limits: WgslLimits, note: (
     title, steps: plan.totalSteps, accumulation: plan.config.gradient_accumulation_steps, ...trainSetup(module, scalerStart(plan)),
     ...(evaluation ? { eval_every: evaluation.every } : {}),
   }, null, 1)}\n`);
-  return wgslReport(program, plan, sizes);
+  return { ...wgslReport(program, plan, sizes), ...(tuning ? { tuning: tuning.report() } : {}) };
 }
 
 /** The report `trainc compile --target wgsl` prints and writes: kernels, FLOPs per step, device memory. */

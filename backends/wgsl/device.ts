@@ -8,6 +8,7 @@
 // (WebGPU copies move whole words); outputs read back at their given size; a shader or validation error surfaces as
 // E5702 with the compiler's message, never as wrong data; a missing buffer is refused before any GPU work is opened.
 
+import { createRequire } from "node:module";
 import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
@@ -26,33 +27,42 @@ export interface WgslDevice {
   readonly limits: WgslLimits;
   /** What the adapter says it is (vendor, architecture, description). */
   readonly description: string;
+  /** The device as the tuning DB keys it (autotune/db.ts). */
+  readonly key: string;
   /** Whether the adapter is a CPU fallback (lavapipe, SwiftShader) rather than a GPU. */
   readonly fallback: boolean;
   /** Frees the device and lets the process exit (an open device keeps Node's event loop alive: see the header). */
   readonly close: () => void;
 }
 
-/** Opens the first WebGPU adapter's device; E5701 when there is none. */
-export async function openDevice(): Promise<WgslDevice> {
+/** What compiles WGSL here, as the tuning DB keys it: Dawn, as the webgpu package of this version ships it. */
+export const WEBGPU_TOOLCHAIN = `dawn (webgpu ${(createRequire(import.meta.url)("webgpu/package.json") as { version: string }).version})`;
+
+/**
+ * Opens the first WebGPU adapter's device, with the `extra` features it offers (beside those the kernels use); E5701
+ * when there is none.
+ */
+export async function openDevice(extra: readonly GPUFeatureName[] = []): Promise<WgslDevice> {
   Object.assign(globalThis, globals);
   const alive = setInterval(() => undefined, 2 ** 30);
   try {
-    return await open(alive);
+    return await open(alive, extra);
   } catch (e) {
     clearInterval(alive);
     throw e;
   }
 }
 
-async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> {
-  const instance = create([]);
+async function open(alive: ReturnType<typeof setInterval>, extra: readonly GPUFeatureName[]): Promise<WgslDevice> {
+  // Dawn rounds timestamps to 65 us unless told not to; whoever asks for timestamp queries wants them exact.
+  const instance = create(extra.includes("timestamp-query") ? ["disable-dawn-features=timestamp_quantization"] : []);
   const adapter = await instance.requestAdapter();
   if (!adapter) {
     fail(5701, "no WebGPU adapter: Dawn found no Vulkan driver it can use",
       "install Mesa's Vulkan drivers 25 or newer (Debian 12: mesa-vulkan-drivers from bookworm-backports; Mesa 22 " +
       "is rejected) or a GPU's Vulkan driver, or use --target cpu");
   }
-  const device = await requestDevice(adapter);
+  const device = await requestDevice(adapter, extra);
   const description = adapterName(adapter);
   const fallback = adapter.info.isFallbackAdapter || adapter.info.architecture === "software";
   const limits: WgslLimits = {
@@ -66,7 +76,7 @@ async function open(alive: ReturnType<typeof setInterval>): Promise<WgslDevice> 
     clearInterval(alive);
     device.destroy();
   };
-  return { instance, device, limits, description, fallback, close };
+  return { instance, device, limits, description, key: `webgpu: ${description || "unnamed adapter"}`, fallback, close };
 }
 
 function padded(bytes: number): number {

@@ -1,5 +1,5 @@
 // Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
-// language, matmul through the WGSL GEMM, attention and its gradient through the attention templates (the backward pass
+// language, matmul through the WGSL GEMM (at the config the tuning DB chose, else its heuristic), attention and its gradient through the attention templates (the backward pass
 // as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
 // workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel
 // parameters are schedule buffer names (the anchor templates bind them by role), which is how the host program binds
@@ -16,7 +16,8 @@ import { anchorOf, type Anchor } from "../cuda/templates/anchor.ts";
 import type { OpName } from "../../ir/ops/index.ts";
 import type { KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import { renderWgslMatmul } from "./gemm.ts";
+import { HEURISTIC, type SearchSpace, type Tuned } from "../tunable.ts";
+import { renderWgslMatmul, wgslGemmSpace } from "./gemm.ts";
 import { WGSL, WGSL_SUBGROUPS } from "./language.ts";
 import { renderWgslAttention, renderWgslAttentionGrad } from "./templates/attention.ts";
 import { renderWgslConcat, renderWgslEmbedding, renderWgslEmbeddingGrad, renderWgslGather } from "./templates/copy.ts";
@@ -46,13 +47,18 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => Kern
   logsumexp: renderWgslLogsumexp,
 };
 
-/** The WGSL sources of one schedule kernel, in launch order. */
-export function renderWgslKernel(kernel: Kernel, subgroups = false): KernelSource[] {
+/** The search space of a schedule kernel on wgsl; undefined for a kernel whose template has no tunable config. */
+export function wgslSearchSpace(kernel: Kernel): SearchSpace | undefined {
+  return kernel.kind === "matmul" ? wgslGemmSpace(kernel) : undefined;
+}
+
+/** The WGSL sources of one schedule kernel, in launch order, tunable ones with the config `tuned` gives. */
+export function renderWgslKernel(kernel: Kernel, subgroups = false, tuned: Tuned = HEURISTIC): KernelSource[] {
   const language = subgroups ? WGSL_SUBGROUPS : WGSL;
   switch (kernel.kind) {
     case "fused": return [renderFused(kernel, language)];
     case "reduce": return [renderReduce(kernel, language)];
-    case "matmul": return [renderWgslMatmul(kernel)];
+    case "matmul": return [renderWgslMatmul(kernel, tuned(wgslGemmSpace(kernel)))];
     case "attention": return [renderWgslAttention(kernel)];
     case "attention_grad": return renderWgslAttentionGrad(kernel);
     case "adamw": return renderWgslAdamw(anchorOf(kernel, "adamw"));

@@ -24,6 +24,7 @@ import { partition } from "../schedule/partition.ts";
 import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-buffers.ts";
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
+import { HEURISTIC, type Tuned } from "../tunable.ts";
 import { legalizeForWgsl } from "./legalize.ts";
 import { partBytesFor, partsOf, bindAccessors } from "./accessors.ts";
 import { shareViews } from "./views.ts";
@@ -80,8 +81,8 @@ function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limit
   }
 }
 
-/** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU. */
-export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgram {
+/** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU, tunable kernels as `tuned` says. */
+export function buildWgslProgram(module: Module, limits: WgslLimits, tuned: Tuned = HEURISTIC): WgslProgram {
   const partBytes = partBytesFor(limits.maxBindingBytes);
   const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs
@@ -93,7 +94,7 @@ export function buildWgslProgram(module: Module, limits: WgslLimits): WgslProgra
     const plan = memory.graphs[i]!;
     const parts = (param: { name: string }) => partsOf(plan.placement.get(param.name)!.bytes, partBytes);
     const kernels = p.kernels.map((kernel) => ({
-      kernel, sources: renderWgslKernel(kernel, limits.subgroups)
+      kernel, sources: renderWgslKernel(kernel, limits.subgroups, tuned)
         .map((s) => bindAccessors(shareViews(s, (param) => plan.placement.get(param.name)), parts, partBytes)),
     }));
     const flops = kernels.reduce((n, k) => n + k.sources.reduce((m, s) => m + s.flops, 0), 0);

@@ -1,18 +1,15 @@
-// `trainc compile` and `trainc autotune`. On the cpu target the program is the train-step IR itself (the interpreter
+// `trainc compile`. On the cpu target the program is the train-step IR itself (the interpreter
 // runs it), so compile writes program.ir and report.json (stages, graphs, parameter count, content hash). On cuda it
 // builds the training binary (compiler/cuda-run.ts) and writes report.json: kernels, FLOPs per step, predicted peak
 // device memory. On wgsl it writes a bundle (compiler/wgsl-run.ts): the program as an ES module, its runtime, a page
 // that trains in a browser tab, and the run files the page reads (so on wgsl compile reads the weights and the data).
 // hip is the cuda program built as HIP for an AMD arch (--arch gfx90a by default, or gfx942). Compiling reads no
 // parameter values (a model folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset
-// (compiler/plan.ts).
-//
-// Error codes defined here:
-//   5003  autotune on the cpu target: the interpreter has no kernels to tune
+// (compiler/plan.ts). On wgsl the tunable kernels take the configs the tuning DB (--db) holds for this machine's
+// WebGPU adapter, and the report lists which were tuned.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fail } from "../diagnostics.ts";
 import { STAGES } from "../pipeline.ts";
 import { launchesPerStep } from "../program-report.ts";
 import { chooseArch, compileCuda, cudaReport } from "../cuda-run.ts";
@@ -20,6 +17,9 @@ import { BUNDLE_LIMITS, compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
+import { WEBGPU_TOOLCHAIN, openDevice } from "../../backends/wgsl/device.ts";
+import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
+import { tuningFor, type TuningUse } from "../../autotune/lookup.ts";
 import { printModule } from "../../ir/print.ts";
 
 export interface CompileOptions {
@@ -30,6 +30,8 @@ export interface CompileOptions {
   readonly build: boolean;
   /** wgsl: the bundle's reductions use subgroups. */
   readonly subgroups?: boolean;
+  /** wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
+  readonly db?: string;
 }
 
 export async function compile(configFile: string, options: CompileOptions): Promise<void> {
@@ -44,7 +46,8 @@ export async function compile(configFile: string, options: CompileOptions): Prom
     return;
   }
   if (target.name === "wgsl") {
-    compileForWgsl(plan, out, options.subgroups === true, note);
+    const tuning = await wgslTuning(TuningDb.open(options.db ?? defaultDbPath()), note);
+    compileForWgsl(plan, out, options.subgroups === true, note, tuning);
     return;
   }
   writeFileSync(join(out, "program.ir"), printModule(plan.module));
@@ -85,18 +88,27 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
     `report in ${join(out, "report.json")}\n`);
 }
 
-function compileForWgsl(plan: Plan, out: string, subgroups: boolean, note: (m: string) => void): void {
-  const report = compileWgsl(plan, out, { ...BUNDLE_LIMITS, subgroups }, note);
+/**
+ * Lookups into `db` for this machine's WebGPU adapter (the bundle is tuned for the browser here; every config fits any
+ * device); undefined, said through `note`, when there is no adapter to look tunings up for.
+ */
+async function wgslTuning(db: TuningDb, note: (m: string) => void): Promise<TuningUse | undefined> {
+  try {
+    const gpu = await openDevice();
+    gpu.close();
+    return tuningFor(db, gpu.key, WEBGPU_TOOLCHAIN);
+  } catch {
+    note("no WebGPU adapter here to look tunings up for: tunable kernels at their heuristic configs");
+    return undefined;
+  }
+}
+
+function compileForWgsl(plan: Plan, out: string, subgroups: boolean, note: (m: string) => void, tuning: TuningUse | undefined): void {
+  const report = compileWgsl(plan, out, { ...BUNDLE_LIMITS, subgroups }, note, tuning);
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   process.stdout.write(`compiled for wgsl: ${(report["parameters"] as number).toLocaleString("en-US")} parameters, ` +
     `${launchesPerStep(report["kernels"] as { graph: string }[])} kernel launches per step, ${((report["flops_per_step"] as number) / 1e9).toFixed(3)} ` +
     `GFLOP per step; predicted device memory ${(memory["predicted_peak_bytes"]! / 2 ** 20).toFixed(1)} MiB; bundle in ${out} ` +
     `(train in a browser: trainc serve ${out})\n`);
-}
-
-export async function autotune(configFile: string, options: { readonly target?: string }): Promise<void> {
-  const target = await resolveTarget(options.target, (m) => process.stderr.write(`trainc: ${m}\n`));
-  fail(5003, `trainc autotune ${configFile}: the ${target.name} target runs the reference interpreter and has no kernels to tune`,
-    "autotuning applies to the GPU targets (cuda, hip, wgsl), which are not built yet");
 }

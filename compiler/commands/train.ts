@@ -14,6 +14,7 @@ import { describeLayout, describePacking } from "../data/stream.ts";
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
+import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
 import { countParameters, importFromConfig, makePlan, planBatches, scalerStart } from "../plan.ts";
 import { loggingInterval, planEvaluation, saveInterval } from "../train/intervals.ts";
 import { resolveTarget } from "../targets.ts";
@@ -31,6 +32,8 @@ export interface TrainOptions {
   readonly maxSteps?: number;
   /** cuda: where the binary writes the per-kernel times of the first step. */
   readonly profile?: string;
+  /** wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
+  readonly db?: string;
 }
 
 export async function train(configFile: string, options: TrainOptions): Promise<void> {
@@ -66,7 +69,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   });
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
     saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.precision.parameters);
-  const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note)
+  const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note, TuningDb.open(options.db ?? defaultDbPath()))
     : interpreterRunner(plan.module, plan.model.parameters, scalerStart(plan));
   try {
     await trainLoop(runner, {

@@ -70,11 +70,12 @@ fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 /**
  * The device of `adapter` with the adapter's own limits for storage buffers per stage, binding size and buffer size
  * (WebGPU's defaults are lower; bundles fit the defaults, programs trainc plans for this device may use more), and
- * the optional features generated kernels use (subgroups, shader-f16) where the adapter offers them.
+ * the optional features generated kernels use (subgroups, shader-f16), and any `extra` ones (the autotuner's
+ * timestamp-query), where the adapter offers them.
  */
-export function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+export function requestDevice(adapter: GPUAdapter, extra: readonly GPUFeatureName[] = []): Promise<GPUDevice> {
   const { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize } = adapter.limits;
-  const requiredFeatures = (["subgroups", "shader-f16"] as const).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (["subgroups", "shader-f16", ...extra] as const).filter((f) => adapter.features.has(f));
   return adapter.requestDevice({
     requiredFeatures, requiredLimits: { maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage, maxBufferSize },
   });

@@ -1,0 +1,59 @@
+// What compile and train read from the tuning DB: a Tuned lookup for one device and toolchain, and what it found. A
+// space gets the config the DB chose for its kernel on this device with this toolchain (when that config is still one
+// of the space's candidates), else its heuristic. Lookups are recorded, so the command can say which tunable kernels
+// were tuned and, when the DB holds tunings of the same kernels for another device or toolchain, that it did not use
+// them and for which (a DB from another machine is never applied silently, nor ignored silently).
+// Invariant: the lookup reads the DB and never writes it; equal DB and kernels give equal answers.
+
+import { sameConfig, type Config, type SearchSpace, type Tuned } from "../backends/tunable.ts";
+import type { TuningDb } from "./db.ts";
+
+/** One tunable kernel as a lookup found it. */
+export interface Lookup {
+  readonly problem: string;
+  readonly space: string;
+  readonly config: string;
+  readonly tuned: boolean;
+}
+
+export interface TuningUse {
+  readonly tuned: Tuned;
+  /** Every distinct tunable kernel looked up so far. */
+  lookups(): Lookup[];
+  /** One line on what the lookups found, for the command's output. */
+  summary(): string;
+  /** What report.json records: the DB, the device, and each tunable kernel's config. */
+  report(): Record<string, unknown>;
+}
+
+/** Lookups into `db` for `device` and `toolchain`. */
+export function tuningFor(db: TuningDb, device: string, toolchain: string): TuningUse {
+  const seen = new Map<string, Lookup>();
+  const elsewhere = new Set<string>();
+  const tuned: Tuned = <C extends Config>(space: SearchSpace<C>): C => {
+    const choice = db.choice({ kernel: space.kernelHash, space: space.id, device, toolchain });
+    const config = choice && space.candidates.find((c) => sameConfig(c, choice.config));
+    const used = config ?? space.heuristic;
+    seen.set(`${space.kernelHash} ${space.id}`, { problem: space.problem, space: space.id, config: space.describe(used), tuned: !!config });
+    if (!config) {
+      for (const r of db.records) {
+        if (r.record === "choice" && r.kernel === space.kernelHash && r.space === space.id) elsewhere.add(`${r.device} (${r.toolchain})`);
+      }
+    }
+    return used;
+  };
+  const lookups = () => [...seen.values()];
+  const summary = (): string => {
+    const all = lookups();
+    const hits = all.filter((l) => l.tuned).length;
+    if (db.records.length === 0) {
+      return `no tunings in ${db.path} (trainc autotune fills it): ${all.length} tunable kernels at their heuristic configs`;
+    }
+    const others = elsewhere.size > 0 ? `; the DB also holds tunings of these kernels for ${[...elsewhere].join("; ")}, ` +
+      "not used on this device (run trainc autotune here)" : "";
+    return `${hits} of ${all.length} tunable kernels tuned for ${device} (${toolchain}) from ${db.path}` +
+      `${hits < all.length ? ", the rest at their heuristic configs" : ""}${others}`;
+  };
+  const report = () => ({ db: db.path, device, toolchain, kernels: lookups() });
+  return { tuned, lookups, summary, report };
+}

@@ -1,0 +1,150 @@
+// `trainc autotune <config.yml> [--target] [--budget s] [--db path] [--report]`: builds the program compile would
+// build for the config, searches every tunable kernel on this machine's device within the budget (autotune/sweep.ts),
+// keeps every measurement in the tuning DB, and prints a table: kernel, launches per step, heuristic and best time,
+// speedup, % of the roofline and the chosen config. With --report it measures nothing and prints what the DB holds
+// for the config's kernels, for every device it holds them for. Progress: a line per kernel on stderr, redrawn in
+// place on a terminal.
+// Error codes defined here:
+//   5003  autotune on the cpu target: the interpreter has no kernels to tune
+//   5804  autotune on a target whose kernels cannot be measured here yet (cuda, hip)
+
+import { fail } from "../diagnostics.ts";
+import { importFromConfig, makePlan } from "../plan.ts";
+import { resolveTarget } from "../targets.ts";
+import { specializedStep, BUNDLE_LIMITS } from "../wgsl-run.ts";
+import { buildWgslProgram } from "../../backends/wgsl/program.ts";
+import { wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
+import { sameConfig, type Ceilings } from "../../backends/tunable.ts";
+import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
+import { sweep, tunables, type Progress, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
+import { WgslMeasurer } from "../../autotune/wgsl-measure.ts";
+
+export interface AutotuneOptions {
+  readonly target?: string;
+  /** Seconds of measuring for the whole sweep. */
+  readonly budget?: number;
+  readonly db?: string;
+  readonly report?: boolean;
+}
+
+/** Seconds a sweep may measure when --budget is not given. */
+export const DEFAULT_BUDGET_SECONDS = 300;
+
+export async function autotune(configFile: string, options: AutotuneOptions): Promise<void> {
+  const note = (m: string) => process.stderr.write(`trainc: ${m}\n`);
+  const target = await resolveTarget(options.target, note);
+  if (target.name === "cpu") {
+    fail(5003, `trainc autotune ${configFile}: the cpu target runs the reference interpreter and has no kernels to tune`,
+      "autotune on a GPU target: --target wgsl (WebGPU)");
+  }
+  if (target.name !== "wgsl") {
+    fail(5804, `trainc autotune --target ${target.name}: measuring ${target.name} kernels is not built yet; autotune ` +
+      "measures on WebGPU (--target wgsl)", "autotune with --target wgsl; cuda programs use their heuristic configs meanwhile");
+  }
+  const db = TuningDb.open(options.db ?? defaultDbPath());
+  const plan = makePlan(importFromConfig(configFile, target, note), { note });
+  const { module, sizes } = specializedStep(plan);
+  note(`scheduling the train step for B=${sizes.B}, T=${sizes.T}`);
+  if (options.report) {
+    const list = tunables(buildWgslProgram(module, BUNDLE_LIMITS).graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
+    process.stdout.write(reportTable(list, db));
+    return;
+  }
+  const measurer = await WgslMeasurer.open();
+  try {
+    const program = buildWgslProgram(module, measurer.limits);
+    const list = tunables(program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
+    const budget = options.budget ?? DEFAULT_BUDGET_SECONDS;
+    note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}), timed by ${measurer.timing}; ` +
+      `budget ${budget} s; tuning DB ${db.path}`);
+    const result = await sweep(list, db, measurer, budget, progressLines(), note);
+    process.stdout.write(sweepTable(result.rows, result.ceilings));
+    const fresh = result.rows.filter((r) => !r.hit).length;
+    process.stdout.write(`${fresh} kernels searched (${result.measured} candidates measured), ${result.rows.length - fresh} ` +
+      `found in the DB; ${result.seconds.toFixed(1)} s; ${stepLine(result.rows)}\n`);
+  } finally {
+    measurer.close();
+  }
+}
+
+const ms = (x: number) => x < 0.1 ? x.toFixed(4) : x.toFixed(3);
+
+function bar(fraction: number): string {
+  const filled = Math.round(20 * Math.min(1, Math.max(0, fraction)));
+  return `[${"#".repeat(filled)}${".".repeat(20 - filled)}]`;
+}
+
+/** Progress on stderr: one line per kernel, redrawn in place on a terminal while its search runs. */
+function progressLines(): Progress {
+  const tty = process.stderr.isTTY === true;
+  let head = "";
+  let started = 0;
+  let seconds = 1;
+  return {
+    kernelStart(index, count, t, budget) {
+      head = `[${index + 1}/${count}] ${t.space.problem}`;
+      started = performance.now();
+      seconds = Math.max(budget, 1e-3);
+    },
+    candidateDone(measured, best, heuristic) {
+      if (!tty) return;
+      const used = (performance.now() - started) / 1000 / seconds;
+      const times = best === undefined ? "" : `, best ${ms(best)} ms${heuristic ? ` (heuristic ${ms(heuristic)} ms)` : ""}`;
+      process.stderr.write(`\r\x1b[K${head} ${bar(used)} ${measured} measured${times}`);
+    },
+    kernelDone(row) {
+      const c = row.choice;
+      const what = row.hit ? "in the DB" : `${c.measured} measured (${c.strategy})`;
+      const line = `${head || row.tunable.space.problem}: ${what}, ${ms(c.heuristic_ms)} -> ${ms(c.ms)} ms`;
+      process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+      head = "";
+    },
+  };
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = (s: string) => /^[\d.]+(x|%)?$/.test(s);
+  const line = (r: readonly string[]) => r.map((c, i) => (numeric(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n") + "\n";
+}
+
+function roofline(t: Tunable, c: Ceilings, msTaken: number): string {
+  const floor = Math.max(t.space.flops / c.flopsPerSecond, t.space.bytes / c.bytesPerSecond);
+  return `${((100 * floor) / (msTaken / 1000)).toFixed(1)}%`;
+}
+
+function configCell(t: Tunable, choice: Choice): string {
+  const heuristic = sameConfig(choice.config, t.space.heuristic);
+  return heuristic ? `${t.space.describe(t.space.heuristic)} (heuristic)` : t.space.describe(choice.config as typeof t.space.heuristic);
+}
+
+function sweepTable(rows: readonly SweepRow[], c: Ceilings): string {
+  return table(["kernel", "launches", "heuristic ms", "best ms", "speedup", "roofline", "config"], rows.map((r) => [
+    r.tunable.space.problem, String(r.tunable.launches), ms(r.choice.heuristic_ms), ms(r.choice.ms),
+    `${(r.choice.heuristic_ms / r.choice.ms).toFixed(2)}x`, roofline(r.tunable, c, r.choice.ms), configCell(r.tunable, r.choice),
+  ]));
+}
+
+/** The tunable kernels' time per step (launches x time), heuristic against tuned. */
+function stepLine(rows: readonly SweepRow[]): string {
+  const sum = (f: (c: Choice) => number) => rows.reduce((n, r) => n + r.tunable.launches * f(r.choice), 0);
+  const before = sum((c) => c.heuristic_ms);
+  const after = sum((c) => c.ms);
+  return `tunable kernels per step ${ms(before)} -> ${ms(after)} ms (${(before / after).toFixed(2)}x)`;
+}
+
+/** What the DB holds for `list`, every device's tunings (--report). */
+function reportTable(list: readonly Tunable[], db: TuningDb): string {
+  const rows = list.flatMap((t) => {
+    const choices = db.records.filter((r): r is Choice => r.record === "choice" && r.kernel === t.space.kernelHash && r.space === t.space.id);
+    const latest = new Map(choices.map((c) => [`${c.device} ${c.toolchain}`, c]));
+    if (latest.size === 0) return [[t.space.problem, String(t.launches), "-", "-", "-", "-", "not tuned"]];
+    return [...latest.values()].map((c) => [t.space.problem, String(t.launches), `${c.device} (${c.toolchain})`, ms(c.heuristic_ms),
+      ms(c.ms), `${(c.heuristic_ms / c.ms).toFixed(2)}x`, configCell(t, c)]);
+  });
+  const tuned = list.filter((t) => db.records.some((r) => r.record === "choice" && r.kernel === t.space.kernelHash && r.space === t.space.id)).length;
+  return table(["kernel", "launches", "device", "heuristic ms", "best ms", "speedup", "config"], rows) +
+    `${tuned} of ${list.length} tunable kernels have tunings in ${db.path}\n`;
+}
