@@ -7,6 +7,8 @@
 
 import { sameConfig, type Config, type SearchSpace, type Tuned } from "../backends/tunable.ts";
 import type { TuningDb } from "./db.ts";
+import { cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
+import { openDevice } from "../backends/wgsl/device.ts";
 
 /** One tunable kernel as a lookup found it. */
 export interface Lookup {
@@ -30,7 +32,7 @@ export interface TuningUse {
 export function tuningFor(db: TuningDb, device: string, toolchain: string): TuningUse {
   const seen = new Map<string, Lookup>();
   const elsewhere = new Set<string>();
-  const tuned: Tuned = <C extends Config>(space: SearchSpace<C>): C => {
+  const tuned: Tuned = <C extends Config>(space: SearchSpace<C>): C | undefined => {
     const choice = db.choice({ kernel: space.kernelHash, space: space.id, device, toolchain });
     const config = choice && space.candidates.find((c) => sameConfig(c, choice.config));
     const used = config ?? space.heuristic;
@@ -40,7 +42,7 @@ export function tuningFor(db: TuningDb, device: string, toolchain: string): Tuni
         if (r.record === "choice" && r.kernel === space.kernelHash && r.space === space.id) elsewhere.add(`${r.device} (${r.toolchain})`);
       }
     }
-    return used;
+    return config;
   };
   const lookups = () => [...seen.values()];
   const summary = (): string => {
@@ -56,4 +58,30 @@ export function tuningFor(db: TuningDb, device: string, toolchain: string): Tuni
   };
   const report = () => ({ db: db.path, device, toolchain, kernels: lookups() });
   return { tuned, lookups, summary, report };
+}
+
+/**
+ * Lookups into `db` for this machine's NVIDIA GPU and the toolchain of `arch`; undefined, said through `note`, when
+ * there is no GPU to look tunings up for (a build for another machine then keeps its heuristic configs).
+ */
+export function cudaTuning(db: TuningDb, arch: string, note: (m: string) => void): TuningUse | undefined {
+  const device = cudaDeviceKey();
+  if (device) return tuningFor(db, device, toolchainKey(arch));
+  note("no NVIDIA GPU here to look tunings up for: tunable kernels at their heuristic configs");
+  return undefined;
+}
+
+/**
+ * Lookups into `db` for this machine's WebGPU adapter (a bundle is tuned for the browser here; every config fits any
+ * device); undefined, said through `note`, when there is no adapter to look tunings up for.
+ */
+export async function wgslTuning(db: TuningDb, note: (m: string) => void): Promise<TuningUse | undefined> {
+  try {
+    const gpu = await openDevice();
+    gpu.close();
+    return tuningFor(db, gpu.key, gpu.toolchain);
+  } catch {
+    note("no WebGPU adapter here to look tunings up for: tunable kernels at their heuristic configs");
+    return undefined;
+  }
 }

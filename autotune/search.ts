@@ -1,8 +1,10 @@
 // Searching one kernel's space under a time budget. The cost model first prunes candidates predicted far from the best
 // prediction (PRUNE_FACTOR; the heuristic always stays). A small space is searched exhaustively, most promising first;
-// a large one by beam search: the heuristic and the best predicted seeds, then the unmeasured neighbours (one or two
-// fields moved to the next value of their axis) of the BEAM best measured, round after round, until no neighbour is
-// left or the budget is spent. Measurements the DB already holds (an interrupted sweep) count as measured and are not
+// a large one by beam search: the heuristic, every candidate off the axes (cuBLASLt's algorithms) and the best
+// predicted seeds, then the unmeasured neighbours (one or two fields moved to the next value of their axis) of the
+// BEAM best measured on the axes, at most ROUND of them per round, round
+// after round, until no neighbour is left or the budget is spent. A search is a state machine (Search: propose a
+// round, record outcomes, decide), so its driver decides how a round is measured and when time is up. Measurements the DB already holds (an interrupted sweep) count as measured and are not
 // taken again. The winner is the fastest valid candidate; candidates within TIE of it resolve to the earliest in the
 // space's order, so equal measurements always give the same choice.
 // Invariants: the heuristic is measured first, whatever the budget, so every search has a baseline; a candidate that
@@ -22,6 +24,8 @@ export const EXHAUSTIVE_LIMIT = 24;
 /** Beam width, and how many best-predicted seeds join the heuristic in the first round. */
 const BEAM = 3;
 const SEEDS = 4;
+/** Most candidates a beam round proposes (best predicted first): a CUDA round builds them all. */
+const ROUND = 16;
 /** Relative difference under which two times count as equal. */
 export const TIE = 0.01;
 
@@ -31,17 +35,20 @@ export interface Outcome {
   readonly error?: string;
 }
 
+/** How the one-candidate-at-a-time driver (search) measures and keeps time. */
 export interface SearchOptions<C extends Config> {
   /** Measures one candidate (checks it, then times it). */
   readonly measure: (config: C) => Promise<Outcome>;
-  /** Measurements taken before (from the DB): not taken again. */
-  readonly prior: readonly { readonly config: Config; readonly outcome: Outcome }[];
   /** Seconds this search may spend measuring (the heuristic is measured regardless). */
   readonly budgetSeconds: number;
-  /** The device's roofline: enables pruning and orders candidates by prediction; absent: space order. */
-  readonly ceilings?: Ceilings;
   /** Milliseconds since some origin (performance.now in use; a counter in tests). */
   readonly clock: () => number;
+}
+
+/** A measurement the DB already holds. */
+export interface Prior {
+  readonly config: Config;
+  readonly outcome: Outcome;
 }
 
 export interface SearchResult<C extends Config> {
@@ -69,6 +76,15 @@ export function prune<C extends Config>(space: SearchSpace<C>, ceilings: Ceiling
   return order.map(({ c }) => c);
 }
 
+/**
+ * Whether `c` is a point of the space's axes (every field an axis value); other candidates (a vendor library's
+ * algorithms) have no neighbours, so a beam search measures them all in its first round.
+ */
+function onAxes(space: SearchSpace<Config>, c: Config): boolean {
+  const fields = Object.keys(space.axes);
+  return Object.keys(c).length === fields.length && fields.every((f) => space.axes[f]!.includes(c[f]!));
+}
+
 /** The configs one or two axis steps from `c` (each field moved to the previous or next value of its axis). */
 export function neighbours<C extends Config>(space: SearchSpace<C>, c: C): C[] {
   const moves = Object.entries(space.axes).flatMap(([field, values]) => {
@@ -83,34 +99,70 @@ export function neighbours<C extends Config>(space: SearchSpace<C>, c: C): C[] {
   return out;
 }
 
-/** Searches `space` (see the header). */
-export async function search<C extends Config>(space: SearchSpace<C>, options: SearchOptions<C>): Promise<SearchResult<C>> {
-  const worth = prune(space, options.ceilings);
-  const taken: Taken<C>[] = [];
-  const known = (c: Config) => taken.some((t) => sameConfig(t.config, c));
-  for (const p of options.prior) {
-    const candidate = space.candidates.find((c) => sameConfig(c, p.config));
-    if (candidate && !known(candidate)) taken.push({ config: candidate, outcome: p.outcome });
-  }
-  const deadline = options.clock() + 1000 * options.budgetSeconds;
-  let measured = 0;
-  const take = async (c: C): Promise<void> => {
-    if (known(c)) return;
-    taken.push({ config: c, outcome: await options.measure(c) });
-    measured++;
-  };
-  await take(space.heuristic);
-  const exhaustive = worth.length <= EXHAUSTIVE_LIMIT;
-  let round = exhaustive ? worth : worth.slice(0, 1 + SEEDS);
-  while (round.length > 0) {
-    for (const c of round) {
-      if (options.clock() >= deadline) break;
-      await take(c);
+/**
+ * One kernel's search as rounds: `propose` gives the candidates to measure next, `record` takes each one's outcome,
+ * `result` decides. Whoever drives it owns the clock: the WebGPU sweep measures a round one candidate at a time until
+ * its budget is spent, the CUDA sweep builds and runs one round of every kernel at once.
+ */
+export class Search<C extends Config> {
+  readonly space: SearchSpace<C>;
+  readonly strategy: SearchResult<C>["strategy"];
+  readonly #worth: readonly C[];
+  readonly #taken: Taken<C>[] = [];
+  #measured = 0;
+  #rounds = 0;
+
+  /** `ceilings` enable pruning and order candidates by prediction (absent: the space's order). */
+  constructor(space: SearchSpace<C>, prior: readonly Prior[], ceilings: Ceilings | undefined) {
+    this.space = space;
+    this.#worth = prune(space, ceilings);
+    this.strategy = this.#worth.length <= EXHAUSTIVE_LIMIT ? "exhaustive" : "beam";
+    for (const p of prior) {
+      const candidate = space.candidates.find((c) => sameConfig(c, p.config));
+      if (candidate && !this.#known(candidate)) this.#taken.push({ config: candidate, outcome: p.outcome });
     }
-    if (exhaustive || options.clock() >= deadline) break;
-    round = nextRound(space, worth, ranked(space, taken).slice(0, BEAM), known);
   }
-  return decide(space, taken, measured, exhaustive ? "exhaustive" : "beam");
+
+  #known(c: Config): boolean {
+    return this.#taken.some((t) => sameConfig(t.config, c));
+  }
+
+  /**
+   * The next round, at most ROUND candidates, none measured yet (the heuristic first in the first round); empty when
+   * the search is over.
+   */
+  propose(): C[] {
+    const first = this.#rounds++ === 0;
+    if (!first && this.strategy === "exhaustive") return [];
+    const [grid, extra] = [this.#worth.filter((c) => onAxes(this.space, c)), this.#worth.filter((c) => !onAxes(this.space, c))];
+    const pool = first ? [this.space.heuristic, ...(this.strategy === "exhaustive" ? this.#worth : [...extra, ...grid.slice(0, 1 + SEEDS)])]
+      : nextRound(this.space, grid, ranked(this.space, this.#taken).filter((t) => onAxes(this.space, t.config)).slice(0, BEAM),
+        (c) => this.#known(c));
+    const fresh = pool.filter((c, i) => !this.#known(c) && pool.findIndex((d) => sameConfig(c, d)) === i);
+    return this.strategy === "exhaustive" ? fresh : fresh.slice(0, ROUND);
+  }
+
+  record(config: C, outcome: Outcome): void {
+    if (this.#known(config)) throw new Error(`Search.record: ${configText(config)} was measured already`);
+    this.#taken.push({ config, outcome });
+    this.#measured++;
+  }
+
+  result(): SearchResult<C> {
+    return decide(this.space, this.#taken, this.#measured, this.strategy);
+  }
+}
+
+/** Runs search `s` one candidate at a time until its rounds end or the budget is spent (see the header). */
+export async function search<C extends Config>(s: Search<C>, options: SearchOptions<C>): Promise<SearchResult<C>> {
+  const deadline = options.clock() + 1000 * options.budgetSeconds;
+  for (let round = s.propose(); round.length > 0; round = s.propose()) {
+    for (const c of round) {
+      if (options.clock() >= deadline && !sameConfig(c, s.space.heuristic)) return s.result();
+      s.record(c, await options.measure(c));
+    }
+  }
+  return s.result();
 }
 
 /** The unmeasured neighbours of the beam that are worth measuring, in the order `worth` ranks them. */

@@ -13,7 +13,7 @@ import type { Ceilings } from "../backends/tunable.ts";
 import type { KernelSource } from "../backends/kernel.ts";
 import type { Kernel } from "../backends/schedule/partition.ts";
 import { bindAccessors, partBytesFor } from "../backends/wgsl/accessors.ts";
-import { WEBGPU_TOOLCHAIN, openDevice, type WgslDevice } from "../backends/wgsl/device.ts";
+import { openDevice, type WgslDevice } from "../backends/wgsl/device.ts";
 import { isWgslFeature, preludeFor } from "../backends/wgsl/language.ts";
 import { wgslStoredBits, type WgslLimits } from "../backends/wgsl/program.ts";
 import { floatToHalf, halfToFloat } from "../ir/half.ts";
@@ -86,7 +86,7 @@ export class WgslMeasurer {
     this.#timestamps = gpu.device.features.has("timestamp-query");
     this.#flush = gpu.device.createBuffer({ size: gpu.fallback ? FLUSH_BYTES.cpu : FLUSH_BYTES.gpu, usage: USAGE.storage });
     this.device = gpu.key;
-    this.toolchain = WEBGPU_TOOLCHAIN;
+    this.toolchain = gpu.toolchain;
   }
 
   /** Opens the first adapter's device (E5701 when there is none). */

@@ -74,7 +74,15 @@ export interface LibraryGemm extends GemmShape {
   readonly c: string;
   /** Device scratch the library may use per call, in bytes (the host's workspace arena holds at least this). */
   readonly workspaceBytes: number;
+  /**
+   * What the tuning DB chose, which the program runs without timing: TUNED_GENERATED (the kernel), or the index of a
+   * cuBLASLt algorithm in its heuristic's list; absent: the program times both at start.
+   */
+  readonly tuned?: number;
 }
+
+/** LibraryGemm.tuned when the tuning DB chose the generated kernel (the runtime's kTunedGenerated). */
+export const TUNED_GENERATED = -1;
 
 /**
  * Workspace one launch of `source` needs from the host's shared workspace arena: its own scratch, or the library's

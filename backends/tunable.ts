@@ -3,7 +3,7 @@
 // them, and predicts each one's time from the device's ceilings (the cost model the autotuner prunes with). Configs
 // are flat records of numbers, so one neighbourhood rule (one axis moved to its next value) serves every template.
 // The autotuner (autotune/) measures spaces and keeps results in the tuning DB; renderers ask a Tuned lookup for the
-// config to render, which answers the heuristic when nothing was tuned.
+// config the DB chose, and render the heuristic when it has none.
 // Invariants: `candidates[0]` is `heuristic`; candidates are distinct and in a fixed order (the order breaks ties);
 // every candidate renders sources computing what the kernel's graph computes; `kernelHash` depends only on what the
 // kernel computes (its graph with buffers named by position), never on buffer names, so the same GEMM in every layer
@@ -46,11 +46,16 @@ export interface SearchSpace<C extends Config = Config> {
   predict(config: C, ceilings: Ceilings): number;
 }
 
-/** The config a renderer should use for a space: the tuned one when the tuning DB has it, else the heuristic. */
-export type Tuned = <C extends Config>(space: SearchSpace<C>) => C;
+/** The config the tuning DB chose for a space on this device, or undefined (the renderer then uses the heuristic). */
+export type Tuned = <C extends Config>(space: SearchSpace<C>) => C | undefined;
 
 /** A Tuned that knows nothing tuned: every space gets its heuristic. */
-export const HEURISTIC: Tuned = (space) => space.heuristic;
+export const UNTUNED: Tuned = () => undefined;
+
+/** The config to render for `space`: what `tuned` says, else the heuristic. */
+export function tunedOrHeuristic<C extends Config>(space: SearchSpace<C>, tuned: Tuned): C {
+  return tuned(space) ?? space.heuristic;
+}
 
 /** Equal configs: the same value in every field. */
 export function sameConfig(a: Config, b: Config): boolean {

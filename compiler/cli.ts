@@ -21,14 +21,14 @@ function program(): Command {
     .option("-o, --out <dir>", "output folder (default: <output_dir>/program)")
     .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)").option("--no-build", "write sources only")
     .option("--subgroups", "wgsl: reductions use subgroups (the bundle then runs only where the adapter offers them)")
-    .option("--db <path>", "wgsl: tuning DB whose configs tunable kernels take (default: tuning.jsonl in trainc's cache folder)")
+    .option("--db <path>", "cuda, wgsl: tuning DB whose configs tunable kernels take (default: tuning.jsonl in trainc's cache folder)")
     .action(async (config: string, o) => (await import("./commands/compile.ts")).compile(config, o));
 
   cli.command("train <config>").description("train: compile if needed, then run with a progress line")
     .addOption(target()).option("--arch <arch>", "GPU architecture, e.g. sm_90 or gfx90a (default: this machine's)")
     .option("--max-steps <n>", "stop after n optimizer steps", positiveInt)
     .option("--profile <file>", "cuda: time every kernel of the first step and write the times to <file> (JSON)")
-    .option("--db <path>", "wgsl: tuning DB whose configs tunable kernels take (default: tuning.jsonl in trainc's cache folder)")
+    .option("--db <path>", "cuda, wgsl: tuning DB whose configs tunable kernels take (default: tuning.jsonl in trainc's cache folder)")
     .action(async (config: string, o) => (await import("./commands/train.ts")).train(config, o));
 
   cli.command("prepare <config>").description("tokenize (and cache) the datasets; print counts, lengths and the packing efficiency")
@@ -41,7 +41,7 @@ function program(): Command {
     .action(async (config: string, o) => (await import("./commands/ir.ts")).ir(config, o));
 
   cli.command("autotune <config>").description("search kernel configurations on the hardware; keep results in a tuning DB")
-    .addOption(target()).option("--budget <seconds>", "seconds of measuring for the whole sweep (default 300)", positiveInt)
+    .addOption(target()).option("--arch <arch>", "cuda: GPU architecture the kernels are built for (default: this machine's)").option("--budget <seconds>", "seconds of measuring for the whole sweep (default 300)", positiveInt)
     .option("--db <path>", "tuning DB file (default: tuning.jsonl in trainc's cache folder)")
     .option("--report", "measure nothing: print what the tuning DB holds for this config")
     .action(async (config: string, o) => (await import("./commands/autotune.ts")).autotune(config, o));

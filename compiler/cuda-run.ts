@@ -25,6 +25,7 @@ import { writeBatchFile, writeEvalBatchFile } from "../backends/cuda/runtime/bat
 import { specializeModule } from "../backends/schedule/specialize.ts";
 import type { Graph, Module } from "../ir/graph.ts";
 import type { Tensor } from "../ir/tensor.ts";
+import type { TuningUse } from "../autotune/lookup.ts";
 
 export interface CudaBuild {
   readonly module: Module;
@@ -33,9 +34,9 @@ export interface CudaBuild {
   readonly sizes: { readonly B: number; readonly T: number };
 }
 
-/** The program of `module` for `arch`: CUDA for NVIDIA archs (sm_*), HIP for AMD ones (gfx*). */
-function programFor(module: Module, arch: string): CudaProgram {
-  return arch.startsWith("gfx") ? buildHipProgram(module) : buildCudaProgram(module, cudaHooks(archFeatures(arch)));
+/** The program of `module` for `arch`: CUDA for NVIDIA archs (sm_*, tunable kernels as `tuning` says), HIP for AMD ones (gfx*). */
+function programFor(module: Module, arch: string, tuning: TuningUse | undefined): CudaProgram {
+  return arch.startsWith("gfx") ? buildHipProgram(module) : buildCudaProgram(module, cudaHooks(archFeatures(arch), tuning?.tuned));
 }
 
 /** Compute capability of the machine's first NVIDIA GPU ("9.0"), or undefined when nvidia-smi finds none. */
@@ -66,12 +67,16 @@ export function chooseArch(target: string, arch: string | undefined, note: (mess
   return "sm_90";
 }
 
-/** Specializes, schedules, renders and (unless `build` is false) builds the plan's train step. */
-export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: string) => void): CudaBuild {
+/**
+ * Specializes, schedules, renders and (unless `build` is false) builds the plan's train step, tunable kernels as
+ * `tuning` says (their heuristic configs without it).
+ */
+export function compileCuda(plan: Plan, arch: string, build: boolean, note: (m: string) => void, tuning?: TuningUse): CudaBuild {
   const sizes = batchSizes(plan);
   const module = specializeModule(plan.module, sizes);
   note(`scheduling and rendering kernels for B=${sizes.B}, T=${sizes.T}`);
-  const program = programFor(module, arch);
+  const program = programFor(module, arch, tuning);
+  if (tuning) note(tuning.summary());
   const main = trainMain(program, module, sizes, arch, scalerStart(plan));
   if (!build) return { module, program, built: undefined, sizes };
   note(`building for ${arch}`);
@@ -140,7 +145,7 @@ export function runCuda(c: CudaBuild, plan: Plan, outDir: string, reporting: Run
 export function gradsCuda(graph: Graph, parameters: Readonly<Record<string, Tensor>>, batchFile: string, outFile: string,
   sizes: { B: number; T: number }, arch: string, note: (m: string) => void): number {
   const specialized = specializeModule({ graphs: [graph] }, sizes);
-  const program = programFor(specialized, arch);
+  const program = programFor(specialized, arch, undefined);
   const main = gradsMain(program, specialized.graphs[0]!, sizes, arch);
   note(`building the grads program for ${arch} (B=${sizes.B}, T=${sizes.T})`);
   const built = buildProgram(main, arch, "grads");

@@ -16,7 +16,7 @@ import { padBatchTo, take } from "./data/batches.ts";
 import { writeSafetensors } from "./import/safetensors.ts";
 import { writeBatchFile, writeEvalBatchFile } from "../backends/cuda/runtime/batch-file.ts";
 import type { StepRunner } from "./train/loop.ts";
-import { WEBGPU_TOOLCHAIN, openDevice } from "../backends/wgsl/device.ts";
+import { openDevice } from "../backends/wgsl/device.ts";
 import type { TuningDb } from "../autotune/db.ts";
 import { tuningFor, type TuningUse } from "../autotune/lookup.ts";
 import { writeBundle } from "../backends/wgsl/host.ts";
@@ -57,7 +57,7 @@ export async function openWgsl(module: Module, dir: string, title: string, note:
   const gpu = await openDevice();
   note(`WebGPU adapter: ${gpu.description || "unnamed"}`);
   try {
-    const tuning = db && tuningFor(db, gpu.key, WEBGPU_TOOLCHAIN);
+    const tuning = db && tuningFor(db, gpu.key, gpu.toolchain);
     const program = buildWgslProgram(module, { ...gpu.limits, ...within }, tuning?.tuned);
     if (tuning) note(tuning.summary());
     const file = writeBundle(dir, program, title);

@@ -11,7 +11,7 @@
 //   5011  the compiler failed on the generated program (a bug in trainc: the log is kept in the build folder)
 //   5012  an arch trainc cannot build for
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fail } from "../../compiler/diagnostics.ts";
@@ -83,8 +83,16 @@ export interface Built {
   readonly seconds: number;
 }
 
-/** Builds `main` (the program's text) for `arch`; `name` names the binary. */
-export function buildProgram(main: string, arch: string, name: string): Built {
+/** A build about to run: where it goes, and the compiler command (absent when the cached build is reused). */
+interface PendingBuild {
+  readonly dir: string;
+  readonly binary: string;
+  readonly work: string;
+  readonly toolchain: Toolchain;
+}
+
+/** The cached build of `main` for `arch`, or the folder and files a new build needs (written here). */
+function prepareBuild(main: string, arch: string, name: string): Built | PendingBuild {
   const toolchain = TOOLCHAINS[arch];
   if (!toolchain) fail(5012, `--arch ${arch}: trainc builds for ${Object.keys(TOOLCHAINS).join(", ")}`, "pick one of those archs");
   const headers = runtimeHeaders();
@@ -94,23 +102,75 @@ export function buildProgram(main: string, arch: string, name: string): Built {
   const dir = join(cacheRoot(), arch.startsWith("sm_") ? "cuda" : "hip", key.slice(0, 32));
   const binary = join(dir, name);
   if (existsSync(binary)) return { dir, binary, compiled: false, seconds: 0 };
-  const work = `${dir}.tmp-${process.pid}`;
+  const work = `${dir}.tmp-${process.pid}-${pending++}`;
   mkdirSync(join(work, "runtime"), { recursive: true });
   writeFileSync(join(work, toolchain.source), main);
   for (const h of headers) copyFileSync(join(RUNTIME, h), join(work, "runtime", h));
-  const start = performance.now();
-  const [program, args] = toolchain.command(join(work, toolchain.source), join(work, "runtime"), join(work, name));
-  const r = spawnSync(program, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...toolchain.env } });
-  writeFileSync(join(work, "build.log"), `${program} ${args.join(" ")}\n${r.stdout}${r.stderr}`);
-  if (r.status !== 0) {
-    fail(5011, `${program} failed on the generated program (${join(work, "build.log")}):\n${`${r.stderr ?? r.error}`.slice(0, 2000)}`,
+  return { dir, binary, work, toolchain };
+}
+
+/** Builds in flight in this process (each gets its own work folder). */
+let pending = 0;
+
+function commandOf(b: PendingBuild, name: string): readonly [string, readonly string[]] {
+  return b.toolchain.command(join(b.work, b.toolchain.source), join(b.work, "runtime"), join(b.work, name));
+}
+
+/** Keeps the log, fails with 5011 on a compiler error, and moves the build into place. */
+function finishBuild(b: PendingBuild, name: string, status: number | null, output: string, seconds: number): Built {
+  const [program, args] = commandOf(b, name);
+  writeFileSync(join(b.work, "build.log"), `${program} ${args.join(" ")}\n${output}`);
+  if (status !== 0) {
+    fail(5011, `${program} failed on the generated program (${join(b.work, "build.log")}):\n${output.slice(0, 2000)}`,
       "this is a bug in trainc's code generation; please report it with the log");
   }
   try {
-    renameSync(work, dir);
+    renameSync(b.work, b.dir);
   } catch (e) {
-    if (!existsSync(binary)) throw e;
-    rmSync(work, { recursive: true, force: true });
+    if (!existsSync(b.binary)) throw e;
+    rmSync(b.work, { recursive: true, force: true });
   }
-  return { dir, binary, compiled: true, seconds: (performance.now() - start) / 1000 };
+  return { dir: b.dir, binary: b.binary, compiled: true, seconds };
+}
+
+/** Builds `main` (the program's text) for `arch`; `name` names the binary. */
+export function buildProgram(main: string, arch: string, name: string): Built {
+  const b = prepareBuild(main, arch, name);
+  if ("compiled" in b) return b;
+  const start = performance.now();
+  const [program, args] = commandOf(b, name);
+  const r = spawnSync(program, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...b.toolchain.env } });
+  return finishBuild(b, name, r.status, `${r.stdout ?? ""}${r.stderr ?? r.error ?? ""}`, (performance.now() - start) / 1000);
+}
+
+/** buildProgram without blocking: several builds (the autotuner's) then run at once. */
+export async function buildProgramAsync(main: string, arch: string, name: string): Promise<Built> {
+  const b = prepareBuild(main, arch, name);
+  if ("compiled" in b) return b;
+  const start = performance.now();
+  const [program, args] = commandOf(b, name);
+  const { status, output } = await new Promise<{ status: number | null; output: string }>((done) => {
+    let output = "";
+    const child = spawn(program, args, { env: { ...process.env, ...b.toolchain.env } });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (e) => done({ status: null, output: `${output}${e.message}` }));
+    child.on("close", (code) => done({ status: code, output }));
+  });
+  return finishBuild(b, name, status, output, (performance.now() - start) / 1000);
+}
+
+/** The GPU as the tuning DB keys it (`cuda: NVIDIA H200 (cc 9.0, driver 580.95.05)`), or undefined without one. */
+export function cudaDeviceKey(): string | undefined {
+  const r = spawnSync("nvidia-smi", ["--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"],
+    { encoding: "utf8", timeout: 10_000 });
+  const [name, cc, driver] = (r.status === 0 ? r.stdout.trim().split("\n")[0] ?? "" : "").split(",").map((x) => x.trim());
+  return name && cc && driver ? `cuda: ${name} (cc ${cc}, driver ${driver})` : undefined;
+}
+
+/** The toolchain as the tuning DB keys it: the compiler's version line and the arch. */
+export function toolchainKey(arch: string): string {
+  const toolchain = TOOLCHAINS[arch] ?? fail(5012, `--arch ${arch}: trainc builds for ${Object.keys(TOOLCHAINS).join(", ")}`,
+    "pick one of those archs");
+  return `${toolchain.version()} (${arch})`;
 }

@@ -149,14 +149,15 @@ function checkOwnOutput(launch: Launch, program: CudaProgram): void {
   }
 }
 
-/** gemm_sites(A): the runtime's table of GEMM sites (label, shape, A, B, C, generated launch). */
+/** gemm_sites(A): the runtime's table of GEMM sites (label, shape, A, B, C, generated launch, the tuning DB's choice). */
 function gemmSites(gemms: readonly Launch[], program: CudaProgram): string {
   const rows = gemms.map((l) => {
     checkOwnOutput(l, program);
     const g = l.source.libraryGemm!;
     const at = (buffer: string) => address(placementOf(l.graph, l.source, buffer));
     return `    {${cString(`${l.graph.name} ${l.kernel.kernel.name}`)}, ${gemmShape(g)},\n` +
-      `     ${at(g.a)}, ${at(g.b)}, ${at(g.c)}, [A](cudaStream_t s) { ${generatedGemm(l.gemm)}(A, s); }},`;
+      `     ${at(g.a)}, ${at(g.b)}, ${at(g.c)}, [A](cudaStream_t s) { ${generatedGemm(l.gemm)}(A, s); }` +
+      `${g.tuned === undefined ? "" : `, ${g.tuned}`}},`;
   });
   return ["static std::vector<trainc::GemmSite> gemm_sites(const Arenas& A) {",
     ...(rows.length > 0 ? ["  return {", ...rows, "  };"] : ["  return {};"]), "}"].join("\n");

@@ -1,5 +1,6 @@
 // Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
-// GEMM generator (with cuBLASLt as a second candidate the program may pick at run time), attention and its gradient
+// GEMM generator at the config the tuning DB chose (else its heuristic), with cuBLASLt as a second candidate (the DB's
+// algorithm, or the program's choice at run time), attention and its gradient
 // through the FlashAttention generators (at xformers' tiles and split-key walk for the xformers lowering), every other
 // anchor op through its template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this
 // file renames them to the schedule's buffer names, which is how the host emitter binds them.
@@ -11,14 +12,16 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
-import type { KernelParam, KernelSource, LibraryGemm } from "../kernel.ts";
+import { TUNED_GENERATED, type KernelParam, type KernelSource, type LibraryGemm } from "../kernel.ts";
+import { UNTUNED, type SearchSpace, type Tuned } from "../tunable.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
   attentionBuffers, loweringConfigs, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
 } from "./attention/index.ts";
 import type { ArchFeatures } from "./build.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
-import { defaultGemmConfig } from "./gemm/heuristic.ts";
+import type { GemmConfig } from "./gemm/config.ts";
+import { cudaGemmSpace, libraryAlgo } from "./gemm/space.ts";
 import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
 import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
@@ -58,19 +61,35 @@ export function libraryGemmOf(spec: GemmSpec, buffers: { a: string; b: string; c
   };
 }
 
-function renderMatmul(kernel: Kernel): KernelSource[] {
+/** The search space of a `matmul` kernel: generated GEMM configs and cuBLASLt's algorithms (gemm/space.ts). */
+export function cudaMatmulSpace(kernel: Kernel): SearchSpace {
   const node = anchorNode(kernel);
   const [a, b] = node.args.map((v) => kernel.graph.types[v]!);
   const spec = gemmSpecForMatmul(a!, b!, { transpose_a: node.attrs["transpose_a"] as boolean, transpose_b: node.attrs["transpose_b"] as boolean });
-  const config = defaultGemmConfig(spec);
-  const source = renderGemm(spec, config);
-  const flags = gemmFlagCount(spec, config);
   const names = { a: inputName(kernel, node.args[0]!), b: inputName(kernel, node.args[1]!), c: kernel.graph.outputs[0]!.name };
-  const params = source.params.filter((p) => p.name !== "flags");
-  return [{
-    ...renamed({ ...source, params }, names), ...(flags > 0 ? { workspaceBytes: flags * 4 } : {}),
-    libraryGemm: libraryGemmOf(spec, names),
-  }];
+  const render = (config: GemmConfig): KernelSource => {
+    const source = renderGemm(spec, config);
+    const flags = gemmFlagCount(spec, config);
+    const params = source.params.filter((p) => p.name !== "flags");
+    return {
+      ...renamed({ ...source, params }, names), ...(flags > 0 ? { workspaceBytes: flags * 4 } : {}),
+      libraryGemm: libraryGemmOf(spec, names),
+    };
+  };
+  return cudaGemmSpace(kernel, spec, render, (source, algo) => ({ ...source, libraryGemm: { ...source.libraryGemm!, tuned: algo } }));
+}
+
+/**
+ * A matmul kernel at the config `tuned` gives: a generated config renders that kernel, marked so the program runs it
+ * untimed; a cuBLASLt algorithm is marked on the heuristic kernel; untuned, the heuristic kernel, timed against
+ * cuBLASLt at run time.
+ */
+function renderMatmul(kernel: Kernel, tuned: Tuned): KernelSource[] {
+  const space = cudaMatmulSpace(kernel);
+  const chosen = tuned(space);
+  const [source] = space.render(chosen ?? space.heuristic);
+  if (chosen === undefined || libraryAlgo(chosen) !== undefined) return [source!];
+  return [{ ...source!, libraryGemm: { ...source!.libraryGemm!, tuned: TUNED_GENERATED } }];
 }
 
 /** The attention spec of an `attention` or `attention_grad` kernel. */
@@ -119,12 +138,12 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   return renderAttentionBackward(spec, configs.backward).map((source) => renamed(source, names));
 }
 
-/** The CUDA sources of one schedule kernel for an arch with `features`, in launch order. */
-export function renderKernel(kernel: Kernel, features: ArchFeatures): KernelSource[] {
+/** The CUDA sources of one schedule kernel for an arch with `features`, in launch order, tunable ones as `tuned` says. */
+export function renderKernel(kernel: Kernel, features: ArchFeatures, tuned: Tuned = UNTUNED): KernelSource[] {
   switch (kernel.kind) {
     case "fused": return [renderFused(kernel, CUDA)];
     case "reduce": return [renderReduce(kernel, CUDA)];
-    case "matmul": return renderMatmul(kernel);
+    case "matmul": return renderMatmul(kernel, tuned);
     case "attention": case "attention_grad": return renderAttention(kernel, features);
     default:
       if (!hasTemplate(kernel.kind)) throw new Error(`${kernel.name}: no CUDA template for ${kernel.kind}`);

@@ -14,6 +14,7 @@ import { addScratch, addSideBuffers, type Scratch } from "../schedule/side-buffe
 import type { ArchFeatures } from "./build.ts";
 import { attentionScratch, renderKernel } from "./kernels.ts";
 import { legalizeForCuda } from "./legalize.ts";
+import { UNTUNED, type Tuned } from "../tunable.ts";
 
 export interface CompiledKernel {
   readonly kernel: Kernel;
@@ -46,10 +47,13 @@ export interface KernelHooks {
   readonly blockTables: boolean;
 }
 
-/** The CUDA target's hooks for an arch with `features`: backends/cuda/kernels.ts, FlashAttention's backward scratch. */
-export function cudaHooks(features: ArchFeatures): KernelHooks {
+/**
+ * The CUDA target's hooks for an arch with `features`: backends/cuda/kernels.ts (tunable kernels as `tuned` says),
+ * FlashAttention's backward scratch.
+ */
+export function cudaHooks(features: ArchFeatures, tuned: Tuned = UNTUNED): KernelHooks {
   return {
-    render: (k) => renderKernel(k, features),
+    render: (k) => renderKernel(k, features, tuned),
     scratchOf: (k) => (k.kind === "attention_grad" ? attentionScratch(k) : []),
     blockTables: true,
   };

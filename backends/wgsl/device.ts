@@ -2,14 +2,14 @@
 // buffers given as bytes (the unit the tests and the host program build on). A kernel runs as one shader module,
 // the prelude (with the subgroups directive where the device offers them) then its code; its buffers bind in
 // KernelSource.params order at group 0 and it dispatches its grid of workgroups.
-// Dawn's promises do not keep Node's event loop alive, so a process awaiting the GPU with nothing else pending would
+// The webgpu package (Dawn, a native module) is loaded on the first open, so targets that never open a device never
+// load it. Dawn's promises do not keep Node's event loop alive, so a process awaiting the GPU with nothing else pending would
 // exit silently: an open device holds a timer until close().
 // Invariants: a WgslDevice holds Dawn's instance for as long as it lives; buffers are padded to a multiple of 4 bytes
 // (WebGPU copies move whole words); outputs read back at their given size; a shader or validation error surfaces as
 // E5702 with the compiler's message, never as wrong data; a missing buffer is refused before any GPU work is opened.
 
 import { createRequire } from "node:module";
-import { create, globals } from "webgpu";
 import { fail } from "../../compiler/diagnostics.ts";
 import type { KernelSource } from "../kernel.ts";
 import { isWgslFeature, preludeFor } from "./language.ts";
@@ -29,21 +29,19 @@ export interface WgslDevice {
   readonly description: string;
   /** The device as the tuning DB keys it (autotune/db.ts). */
   readonly key: string;
+  /** What compiles WGSL here, as the tuning DB keys it: Dawn, as the webgpu package of this version ships it. */
+  readonly toolchain: string;
   /** Whether the adapter is a CPU fallback (lavapipe, SwiftShader) rather than a GPU. */
   readonly fallback: boolean;
   /** Frees the device and lets the process exit (an open device keeps Node's event loop alive: see the header). */
   readonly close: () => void;
 }
 
-/** What compiles WGSL here, as the tuning DB keys it: Dawn, as the webgpu package of this version ships it. */
-export const WEBGPU_TOOLCHAIN = `dawn (webgpu ${(createRequire(import.meta.url)("webgpu/package.json") as { version: string }).version})`;
-
 /**
  * Opens the first WebGPU adapter's device, with the `extra` features it offers (beside those the kernels use); E5701
  * when there is none.
  */
 export async function openDevice(extra: readonly GPUFeatureName[] = []): Promise<WgslDevice> {
-  Object.assign(globalThis, globals);
   const alive = setInterval(() => undefined, 2 ** 30);
   try {
     return await open(alive, extra);
@@ -54,6 +52,8 @@ export async function openDevice(extra: readonly GPUFeatureName[] = []): Promise
 }
 
 async function open(alive: ReturnType<typeof setInterval>, extra: readonly GPUFeatureName[]): Promise<WgslDevice> {
+  const { create, globals } = await import("webgpu");
+  Object.assign(globalThis, globals);
   // Dawn rounds timestamps to 65 us unless told not to; whoever asks for timestamp queries wants them exact.
   const instance = create(extra.includes("timestamp-query") ? ["disable-dawn-features=timestamp_quantization"] : []);
   const adapter = await instance.requestAdapter();
@@ -76,7 +76,11 @@ async function open(alive: ReturnType<typeof setInterval>, extra: readonly GPUFe
     clearInterval(alive);
     device.destroy();
   };
-  return { instance, device, limits, description, key: `webgpu: ${description || "unnamed adapter"}`, fallback, close };
+  const version = (createRequire(import.meta.url)("webgpu/package.json") as { version: string }).version;
+  return {
+    instance, device, limits, description, key: `webgpu: ${description || "unnamed adapter"}`, toolchain: `dawn (webgpu ${version})`,
+    fallback, close,
+  };
 }
 
 function padded(bytes: number): number {

@@ -16,7 +16,7 @@ import { anchorOf, type Anchor } from "../cuda/templates/anchor.ts";
 import type { OpName } from "../../ir/ops/index.ts";
 import type { KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
-import { HEURISTIC, type SearchSpace, type Tuned } from "../tunable.ts";
+import { UNTUNED, tunedOrHeuristic, type SearchSpace, type Tuned } from "../tunable.ts";
 import { renderWgslMatmul, wgslGemmSpace } from "./gemm.ts";
 import { WGSL, WGSL_SUBGROUPS } from "./language.ts";
 import { renderWgslAttention, renderWgslAttentionGrad } from "./templates/attention.ts";
@@ -53,12 +53,12 @@ export function wgslSearchSpace(kernel: Kernel): SearchSpace | undefined {
 }
 
 /** The WGSL sources of one schedule kernel, in launch order, tunable ones with the config `tuned` gives. */
-export function renderWgslKernel(kernel: Kernel, subgroups = false, tuned: Tuned = HEURISTIC): KernelSource[] {
+export function renderWgslKernel(kernel: Kernel, subgroups = false, tuned: Tuned = UNTUNED): KernelSource[] {
   const language = subgroups ? WGSL_SUBGROUPS : WGSL;
   switch (kernel.kind) {
     case "fused": return [renderFused(kernel, language)];
     case "reduce": return [renderReduce(kernel, language)];
-    case "matmul": return [renderWgslMatmul(kernel, tuned(wgslGemmSpace(kernel)))];
+    case "matmul": return [renderWgslMatmul(kernel, tunedOrHeuristic(wgslGemmSpace(kernel), tuned))];
     case "attention": return [renderWgslAttention(kernel)];
     case "attention_grad": return renderWgslAttentionGrad(kernel);
     case "adamw": return renderWgslAdamw(anchorOf(kernel, "adamw"));

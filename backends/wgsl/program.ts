@@ -24,7 +24,7 @@ import { partition } from "../schedule/partition.ts";
 import { addScratch, addSideBuffers, rowStatsScratch } from "../schedule/side-buffers.ts";
 import { splitByBuffers } from "../schedule/split.ts";
 import { renderWgslKernel } from "./kernels.ts";
-import { HEURISTIC, type Tuned } from "../tunable.ts";
+import { UNTUNED, type Tuned } from "../tunable.ts";
 import { legalizeForWgsl } from "./legalize.ts";
 import { partBytesFor, partsOf, bindAccessors } from "./accessors.ts";
 import { shareViews } from "./views.ts";
@@ -82,7 +82,7 @@ function checkLimits(memory: MemoryPlan, graphs: readonly CompiledGraph[], limit
 }
 
 /** Schedules, plans and renders a specialized train-step (or grads) module for WebGPU, tunable kernels as `tuned` says. */
-export function buildWgslProgram(module: Module, limits: WgslLimits, tuned: Tuned = HEURISTIC): WgslProgram {
+export function buildWgslProgram(module: Module, limits: WgslLimits, tuned: Tuned = UNTUNED): WgslProgram {
   const partBytes = partBytesFor(limits.maxBindingBytes);
   const weight = (t: TensorType) => partsOf(numel(t.shape as number[]) * wgslStoredBits(t.dtype) / 8, partBytes);
   const partitions = legalizeForWgsl(module).graphs

@@ -5,7 +5,7 @@
 // Invariants: the .cu is written before anything is built; a failed build or run gives a non-zero exit status.
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /** Which variants per case: the defaults alone, or the defaults and the case's other candidates. */
@@ -16,7 +16,19 @@ export const LAB_ARCH = "sm_90a";
 
 /** nvcc arguments that build the lab source `cu` into the executable `exe` (LAB_ARCH, optimized). */
 export function labBuildArgs(cu: string, exe: string): string[] {
-  return ["-O3", "-std=c++17", `-gencode=arch=compute_90a,code=${LAB_ARCH}`, "-lineinfo", cu, "-o", exe];
+  return ["-O3", "-std=c++17", `-gencode=arch=compute_90a,code=${LAB_ARCH}`, "-lineinfo", cu, "-o", exe, "-ldl"];
+}
+
+/**
+ * `text` with every `#include "<file>"` of a header in `dir` replaced by that header's text, recursively, each header
+ * once (its `#pragma once` dropped), so a lab's .cu builds with nvcc alone.
+ */
+export function inlineIncludes(text: string, dir: string, seen: Set<string> = new Set()): string {
+  return text.replace(/^#include "([\w.-]+)"\n/gm, (_, file: string) => {
+    if (seen.has(file)) return "";
+    seen.add(file);
+    return inlineIncludes(readFileSync(join(dir, file), "utf8").replace("#pragma once\n", ""), dir, seen);
+  });
 }
 
 /** One lab: its name (file names `<name>_lab.cu`), case sets, and renderer. */

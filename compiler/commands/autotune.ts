@@ -1,12 +1,13 @@
-// `trainc autotune <config.yml> [--target] [--budget s] [--db path] [--report]`: builds the program compile would
-// build for the config, searches every tunable kernel on this machine's device within the budget (autotune/sweep.ts),
+// `trainc autotune <config.yml> [--target] [--arch] [--budget s] [--db path] [--report]`: builds the program compile
+// would build for the config, searches every tunable kernel on this machine's device within the budget
+// (autotune/sweep.ts: on cuda a round of candidates per build, autotune/cuda-measure.ts; on wgsl one at a time),
 // keeps every measurement in the tuning DB, and prints a table: kernel, launches per step, heuristic and best time,
 // speedup, % of the roofline and the chosen config. With --report it measures nothing and prints what the DB holds
 // for the config's kernels, for every device it holds them for. Progress: a line per kernel on stderr, redrawn in
 // place on a terminal.
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
-//   5804  autotune on a target whose kernels cannot be measured here yet (cuda, hip)
+//   5804  autotune on the hip target (no AMD GPU to measure on)
 
 import { fail } from "../diagnostics.ts";
 import { importFromConfig, makePlan } from "../plan.ts";
@@ -16,11 +17,16 @@ import { buildWgslProgram } from "../../backends/wgsl/program.ts";
 import { wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
 import { sameConfig, type Ceilings } from "../../backends/tunable.ts";
 import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
-import { sweep, tunables, type Progress, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
+import { sweep, sweepRounds, tunables, type Progress, type SweepResult, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
+import { CudaMeasurer } from "../../autotune/cuda-measure.ts";
+import { cudaMatmulSpace } from "../../backends/cuda/kernels.ts";
+import { chooseArch, compileCuda } from "../cuda-run.ts";
 import { WgslMeasurer } from "../../autotune/wgsl-measure.ts";
 
 export interface AutotuneOptions {
   readonly target?: string;
+  /** cuda: the arch the kernels are built for (chooseArch's default: this machine's). */
+  readonly arch?: string;
   /** Seconds of measuring for the whole sweep. */
   readonly budget?: number;
   readonly db?: string;
@@ -35,36 +41,48 @@ export async function autotune(configFile: string, options: AutotuneOptions): Pr
   const target = await resolveTarget(options.target, note);
   if (target.name === "cpu") {
     fail(5003, `trainc autotune ${configFile}: the cpu target runs the reference interpreter and has no kernels to tune`,
-      "autotune on a GPU target: --target wgsl (WebGPU)");
+      "autotune on a GPU target: --target cuda (NVIDIA) or wgsl (WebGPU)");
   }
-  if (target.name !== "wgsl") {
-    fail(5804, `trainc autotune --target ${target.name}: measuring ${target.name} kernels is not built yet; autotune ` +
-      "measures on WebGPU (--target wgsl)", "autotune with --target wgsl; cuda programs use their heuristic configs meanwhile");
+  if (target.name === "hip") {
+    fail(5804, `trainc autotune --target hip: HIP kernels cannot be measured here (trainc builds them, but no AMD GPU runs them)`,
+      "autotune with --target cuda or wgsl; hip programs use their heuristic configs");
   }
   const db = TuningDb.open(options.db ?? defaultDbPath());
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
+  const budget = options.budget ?? DEFAULT_BUDGET_SECONDS;
+  if (target.name === "cuda") {
+    const arch = chooseArch("cuda", options.arch, note);
+    const list = tunables(compileCuda(plan, arch, false, note).program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel))
+      .filter((k) => k.kind === "matmul"), cudaMatmulSpace);
+    if (options.report) return void process.stdout.write(reportTable(list, db));
+    const measurer = new CudaMeasurer(arch);
+    note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}); budget ${budget} s; tuning DB ${db.path}`);
+    printSweep(await sweepRounds(list, db, measurer, budget, progressLines(), note));
+    return;
+  }
   const { module, sizes } = specializedStep(plan);
   note(`scheduling the train step for B=${sizes.B}, T=${sizes.T}`);
   if (options.report) {
     const list = tunables(buildWgslProgram(module, BUNDLE_LIMITS).graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
-    process.stdout.write(reportTable(list, db));
-    return;
+    return void process.stdout.write(reportTable(list, db));
   }
   const measurer = await WgslMeasurer.open();
   try {
     const program = buildWgslProgram(module, measurer.limits);
     const list = tunables(program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
-    const budget = options.budget ?? DEFAULT_BUDGET_SECONDS;
     note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}), timed by ${measurer.timing}; ` +
       `budget ${budget} s; tuning DB ${db.path}`);
-    const result = await sweep(list, db, measurer, budget, progressLines(), note);
-    process.stdout.write(sweepTable(result.rows, result.ceilings));
-    const fresh = result.rows.filter((r) => !r.hit).length;
-    process.stdout.write(`${fresh} kernels searched (${result.measured} candidates measured), ${result.rows.length - fresh} ` +
-      `found in the DB; ${result.seconds.toFixed(1)} s; ${stepLine(result.rows)}\n`);
+    printSweep(await sweep(list, db, measurer, budget, progressLines(), note));
   } finally {
     measurer.close();
   }
+}
+
+function printSweep(result: SweepResult): void {
+  process.stdout.write(sweepTable(result.rows, result.ceilings));
+  const fresh = result.rows.filter((r) => !r.hit).length;
+  process.stdout.write(`${fresh} kernels searched (${result.measured} candidates measured), ${result.rows.length - fresh} ` +
+    `found in the DB; ${result.seconds.toFixed(1)} s; ${stepLine(result.rows)}\n`);
 }
 
 const ms = (x: number) => x < 0.1 ? x.toFixed(4) : x.toFixed(3);

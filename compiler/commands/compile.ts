@@ -5,8 +5,8 @@
 // that trains in a browser tab, and the run files the page reads (so on wgsl compile reads the weights and the data).
 // hip is the cuda program built as HIP for an AMD arch (--arch gfx90a by default, or gfx942). Compiling reads no
 // parameter values (a model folder with config.json alone compiles) and, when max_steps is set, no tokenizer or dataset
-// (compiler/plan.ts). On wgsl the tunable kernels take the configs the tuning DB (--db) holds for this machine's
-// WebGPU adapter, and the report lists which were tuned.
+// (compiler/plan.ts). On cuda and wgsl the tunable kernels take the configs the tuning DB (--db) holds for this
+// machine's GPU or WebGPU adapter, and the report lists which were tuned.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,9 +17,8 @@ import { BUNDLE_LIMITS, compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
-import { WEBGPU_TOOLCHAIN, openDevice } from "../../backends/wgsl/device.ts";
 import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
-import { tuningFor, type TuningUse } from "../../autotune/lookup.ts";
+import { cudaTuning, wgslTuning, type TuningUse } from "../../autotune/lookup.ts";
 import { printModule } from "../../ir/print.ts";
 
 export interface CompileOptions {
@@ -30,7 +29,7 @@ export interface CompileOptions {
   readonly build: boolean;
   /** wgsl: the bundle's reductions use subgroups. */
   readonly subgroups?: boolean;
-  /** wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
+  /** cuda, wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
   readonly db?: string;
 }
 
@@ -42,7 +41,8 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   mkdirSync(out, { recursive: true });
   if (target.name === "cuda" || target.name === "hip") {
     const arch = chooseArch(target.name, options.arch, note);
-    compileForCuda(plan, out, { ...options, arch }, note);
+    const tuning = target.name === "cuda" ? cudaTuning(TuningDb.open(options.db ?? defaultDbPath()), arch, note) : undefined;
+    compileForCuda(plan, out, { ...options, arch }, note, tuning);
     return;
   }
   if (target.name === "wgsl") {
@@ -73,10 +73,10 @@ function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 }
 
-function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: (m: string) => void): void {
+function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: (m: string) => void, tuning: TuningUse | undefined): void {
   const arch = options.arch!;
-  const build = compileCuda(plan, arch, options.build, note);
-  const report = cudaReport(build, plan, arch);
+  const build = compileCuda(plan, arch, options.build, note, tuning);
+  const report: Record<string, unknown> = { ...cudaReport(build, plan, arch), ...(tuning ? { tuning: tuning.report() } : {}) };
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const memory = report["memory"] as Record<string, number>;
   const kernels = report["kernels"] as { graph: string }[];
@@ -86,21 +86,6 @@ function compileForCuda(plan: Plan, out: string, options: CompileOptions, note: 
     `${gib(memory["predicted_peak_bytes"]!)} (state ${gib(memory["state_bytes"]!)}, activations ${gib(memory["activation_bytes"]!)}, ` +
     `workspace ${gib(memory["workspace_bytes"]!)}); ${build.built ? `binary ${build.built.binary}` : "not built (--no-build)"}; ` +
     `report in ${join(out, "report.json")}\n`);
-}
-
-/**
- * Lookups into `db` for this machine's WebGPU adapter (the bundle is tuned for the browser here; every config fits any
- * device); undefined, said through `note`, when there is no adapter to look tunings up for.
- */
-async function wgslTuning(db: TuningDb, note: (m: string) => void): Promise<TuningUse | undefined> {
-  try {
-    const gpu = await openDevice();
-    gpu.close();
-    return tuningFor(db, gpu.key, WEBGPU_TOOLCHAIN);
-  } catch {
-    note("no WebGPU adapter here to look tunings up for: tunable kernels at their heuristic configs");
-    return undefined;
-  }
 }
 
 function compileForWgsl(plan: Plan, out: string, subgroups: boolean, note: (m: string) => void, tuning: TuningUse | undefined): void {

@@ -15,6 +15,7 @@ import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
 import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
+import { cudaTuning } from "../../autotune/lookup.ts";
 import { countParameters, importFromConfig, makePlan, planBatches, scalerStart } from "../plan.ts";
 import { loggingInterval, planEvaluation, saveInterval } from "../train/intervals.ts";
 import { resolveTarget } from "../targets.ts";
@@ -32,7 +33,7 @@ export interface TrainOptions {
   readonly maxSteps?: number;
   /** cuda: where the binary writes the per-kernel times of the first step. */
   readonly profile?: string;
-  /** wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
+  /** cuda, wgsl: the tuning DB whose configs the tunable kernels take (default: autotune/db.ts defaultDbPath). */
   readonly db?: string;
 }
 
@@ -55,7 +56,9 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   const evaluation = planEvaluation(plan);
   if (evaluation) note(`evaluating ${evaluation.batches.length} held-out batches every ${evaluation.every} steps and after the last`);
   if (target.name === "cuda" || target.name === "hip") {
-    const build = compileCuda(plan, chooseArch(target.name, options.arch, note), true, note);
+    const arch = chooseArch(target.name, options.arch, note);
+    const tuning = target.name === "cuda" ? cudaTuning(TuningDb.open(options.db ?? defaultDbPath()), arch, note) : undefined;
+    const build = compileCuda(plan, arch, true, note, tuning);
     const status = runCuda(build, plan, out, {
       saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile, evaluation,
     }, note);

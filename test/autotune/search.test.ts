@@ -6,7 +6,9 @@
 
 import { describe, expect, test } from "vitest";
 import { enumerate, sameConfig, type Config, type SearchSpace } from "../../backends/tunable.ts";
-import { EXHAUSTIVE_LIMIT, PRUNE_FACTOR, neighbours, prune, search, type Outcome } from "../../autotune/search.ts";
+import {
+  EXHAUSTIVE_LIMIT, PRUNE_FACTOR, Search, neighbours, prune, search, type Outcome, type Prior,
+} from "../../autotune/search.ts";
 
 type AB = { readonly [k: string]: number; readonly a: number; readonly b: number };
 
@@ -39,11 +41,16 @@ function bench(time: (c: AB) => Outcome = (c) => ({ ms: landscape(c) }), cost = 
 
 const CEILINGS = { flopsPerSecond: 1, bytesPerSecond: 1 };
 
+/** Searches `s` one candidate at a time with bench `b`'s measurer and clock. */
+function tune(s: SearchSpace<AB>, b: ReturnType<typeof bench>, budgetSeconds: number, prior: Prior[] = []) {
+  return search(new Search(s, prior, undefined), { ...b, budgetSeconds });
+}
+
 describe("search", () => {
   test("a small space is searched exhaustively and its fastest config chosen", async () => {
     const s = space([1, 3, 5]);
     const b = bench();
-    const r = await search(s, { ...b, prior: [], budgetSeconds: 100 });
+    const r = await tune(s, b, 100);
     expect(r.strategy).toBe("exhaustive");
     expect(b.measured).toHaveLength(9);
     expect(r.chosen).toEqual({ a: 5, b: 3 });
@@ -56,7 +63,7 @@ describe("search", () => {
     const s = space([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(s.candidates.length).toBeGreaterThan(EXHAUSTIVE_LIMIT);
     const b = bench();
-    const r = await search(s, { ...b, prior: [], budgetSeconds: 1000 });
+    const r = await tune(s, b, 1000);
     expect(r.strategy).toBe("beam");
     expect(r.chosen).toEqual({ a: 5, b: 3 });
     expect(b.measured.length).toBeLessThan(s.candidates.length / 2);
@@ -64,23 +71,23 @@ describe("search", () => {
 
   test("beam search without ceilings starts at the heuristic and still descends", async () => {
     const s = space([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], { a: 12, b: 12 });
-    const r = await search(s, { ...bench(), prior: [], budgetSeconds: 1000 });
+    const r = await tune(s, bench(), 1000);
     expect(r.chosen).toEqual({ a: 5, b: 3 });
   });
 
   test("times within 1% resolve to the earliest candidate, whatever order they were measured in", async () => {
     const s = space([1, 3, 5]);
     const flat = (c: AB) => ({ ms: sameConfig(c, { a: 5, b: 5 }) ? 1 : sameConfig(c, { a: 3, b: 1 }) ? 1.005 : 2 });
-    const r = await search(s, { ...bench(flat), prior: [], budgetSeconds: 100 });
+    const r = await tune(s, bench(flat), 100);
     expect(r.chosen).toEqual({ a: 3, b: 1 });
   });
 
   test("a failing candidate is never chosen; a failing heuristic is an error", async () => {
     const s = space([1, 3, 5]);
     const broken = (c: AB) => (sameConfig(c, { a: 5, b: 3 }) ? { error: "off the reference" } : { ms: landscape(c) });
-    expect((await search(s, { ...bench(broken), prior: [], budgetSeconds: 100 })).chosen).not.toEqual({ a: 5, b: 3 });
+    expect((await tune(s, bench(broken), 100)).chosen).not.toEqual({ a: 5, b: 3 });
     const heuristicBroken = (c: AB) => (sameConfig(c, s.heuristic) ? { error: "rejected by WebGPU" } : { ms: 1 });
-    await expect(search(s, { ...bench(heuristicBroken), prior: [], budgetSeconds: 100 }))
+    await expect(tune(s, bench(heuristicBroken), 100))
       .rejects.toMatchObject({ code: 5803 });
   });
 
@@ -88,7 +95,7 @@ describe("search", () => {
     const s = space([1, 3, 5]);
     const b = bench();
     const prior = [{ config: { a: 1, b: 1 }, outcome: { ms: 17 } }, { config: { a: 3, b: 3 }, outcome: { ms: 0.5 } }];
-    const r = await search(s, { ...b, prior, budgetSeconds: 100 });
+    const r = await tune(s, b, 100, prior);
     expect(b.measured).toHaveLength(7);
     expect(r.measured).toBe(7);
     expect(r.chosen).toEqual({ a: 3, b: 3 });
@@ -98,11 +105,11 @@ describe("search", () => {
   test("the budget stops measuring, but the heuristic is always measured", async () => {
     const s = space([1, 3, 5]);
     const none = bench();
-    const r = await search(s, { ...none, prior: [], budgetSeconds: 0 });
+    const r = await tune(s, none, 0);
     expect(none.measured).toEqual([s.heuristic]);
     expect(r.chosen).toEqual(s.heuristic);
     const some = bench();
-    await search(s, { ...some, prior: [], budgetSeconds: 0.35 });
+    await tune(s, some, 0.35);
     expect(some.measured).toHaveLength(4);
   });
 });

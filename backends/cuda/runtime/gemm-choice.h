@@ -1,7 +1,9 @@
 // The run-time choice, per GEMM of the program, between its generated kernel and cuBLASLt (gemm-lt.h), made once
 // before the step is captured. TRAINC_GEMM picks how:
-//   auto (default)  when cuBLASLt loaded and has an algorithm for the GEMM, time both (the caller's timer: CUDA
-//                   events over a few repeats) and keep the faster; GEMMs of one shape share the measurement
+//   auto (default)  a GEMM the tuning DB decided (GemmSite::tuned) runs what it chose, untimed: its generated kernel,
+//                   or cuBLASLt's algorithm of that index (its generated kernel, with a note, when cuBLASLt cannot);
+//                   otherwise, when cuBLASLt loaded and has an algorithm for the GEMM, time both (the caller's timer:
+//                   CUDA events over a few repeats) and keep the faster; GEMMs of one shape share the measurement
 //   generated       every GEMM runs its generated kernel (cuBLASLt is not even loaded)
 //   cublaslt        every GEMM runs on cuBLASLt; one it has no algorithm for runs its generated kernel, with a note
 // The program prints library_line() at start and choice_line() after choose().
@@ -43,7 +45,15 @@ inline const char* mode_name(GemmMode mode) {
 
 inline const char* backend_name(GemmBackend backend) { return backend == GemmBackend::Cublaslt ? "cublaslt" : "generated"; }
 
-/** One GEMM of the program: a label for messages, its shape and buffers, and how to launch its generated kernel. */
+/** GemmSite::tuned when the tuning DB has no say: the chooser decides. */
+constexpr int kUntuned = -2;
+/** GemmSite::tuned when the tuning DB chose the generated kernel. */
+constexpr int kTunedGenerated = -1;
+
+/**
+ * One GEMM of the program: a label for messages, its shape and buffers, how to launch its generated kernel, and what
+ * the tuning DB chose: kUntuned, kTunedGenerated, or the index of a cuBLASLt algorithm (0 and up).
+ */
 struct GemmSite {
   std::string label;
   GemmLtShape shape;
@@ -51,6 +61,7 @@ struct GemmSite {
   const void* b;
   void* c;
   std::function<void(cudaStream_t)> generated;
+  int tuned = kUntuned;
 };
 
 /** Milliseconds one run of `work` takes (CUDA events in the program; a stand-in in tests). */
@@ -78,13 +89,26 @@ class GemmChooser {
   void choose(std::vector<GemmSite> sites, cudaStream_t stream, const GemmTimer& timer, FILE* notes) {
     sites_ = std::move(sites);
     choice_.assign(sites_.size(), GemmBackend::Generated);
+    algo_.assign(sites_.size(), 0);
     std::string unused;
     if (mode_ == GemmMode::Generated || !lt_.ready(&unused)) return;
     std::map<Key, GemmBackend> measured;
     for (size_t i = 0; i < sites_.size(); i++) {
+      const int tuned = mode_ == GemmMode::Auto ? sites_[i].tuned : kUntuned;
+      if (tuned == kTunedGenerated) {
+        from_db_++;
+        continue;
+      }
+      algo_[i] = tuned >= 0 ? tuned : 0;
       std::string why;
-      if (!lt_.prepare(sites_[i].shape, workspace_bytes_, &why)) {
-        if (mode_ == GemmMode::Cublaslt) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
+      if (!lt_.prepare(sites_[i].shape, workspace_bytes_, &why, algo_[i])) {
+        if (mode_ == GemmMode::Cublaslt || tuned >= 0) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
+        continue;
+      }
+      if (tuned >= 0) {
+        from_db_++;
+        choice_[i] = lt_.gemm(call(i, stream), &why) ? GemmBackend::Cublaslt : GemmBackend::Generated;
+        if (choice_[i] == GemmBackend::Generated) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
         continue;
       }
       const Key key = key_of(sites_[i].shape);
@@ -94,10 +118,10 @@ class GemmChooser {
     }
   }
 
-  /** "GEMMs: 12 on cuBLASLt, 3 generated (TRAINC_GEMM=auto)", after choose(). */
+  /** "GEMMs: 12 on cuBLASLt, 3 generated (TRAINC_GEMM=auto, 15 as the tuning DB chose)", after choose(). */
   std::string choice_line() const {
     return "GEMMs: " + std::to_string(count(GemmBackend::Cublaslt)) + " on cuBLASLt, " + std::to_string(count(GemmBackend::Generated)) +
-           " generated (TRAINC_GEMM=" + mode_name(mode_) + ")";
+           " generated (TRAINC_GEMM=" + mode_name(mode_) + ", " + std::to_string(from_db_) + " as the tuning DB chose)";
   }
 
   GemmBackend backend(size_t site) const { return choice_.at(site); }
@@ -131,6 +155,8 @@ class GemmChooser {
   CublasLt lt_;
   std::vector<GemmSite> sites_;
   std::vector<GemmBackend> choice_;
+  std::vector<int> algo_;
+  size_t from_db_ = 0;
 
   static Key key_of(const GemmLtShape& s) {
     return {s.m, s.n, s.k, s.trans_a, s.trans_b, s.ab, s.c, s.batch, s.broadcast_a, s.broadcast_b};
@@ -138,7 +164,7 @@ class GemmChooser {
 
   GemmLtCall call(size_t site, cudaStream_t stream) const {
     const GemmSite& s = sites_[site];
-    return {s.shape, s.a, s.b, s.c, 1.0f, 0.0f, workspace_, workspace_bytes_, stream};
+    return {s.shape, s.a, s.b, s.c, 1.0f, 0.0f, workspace_, workspace_bytes_, stream, algo_[site]};
   }
 
   /** The backend of site `i` (prepared on cuBLASLt): forced, or the faster of the two by `timer`. */

@@ -7,7 +7,8 @@
 // missing or has no algorithm for the shape, so the caller falls back to a generated GEMM.
 // Row-major on a column-major library: a row-major [r,c] buffer is the column-major [c,r] matrix with ld = c, so
 // cuBLASLt computes C^T[N,M] = op(B)^T op(A)^T with its A := our B and its B := our A, each keeping its own op.
-// Invariants: a shape's descriptors and algorithm are built once (plans are cached by shape and workspace size) and
+// The algorithm is the heuristic's first for the shape, or its `algo`-th (the autotuner measures the first few).
+// Invariants: a shape's descriptors and algorithm are built once (plans are cached by shape, workspace size and algo) and
 // reused, so once every shape is prepared (the GEMM choice before capture), calls inside a CUDA graph capture issue
 // only cublasLtMatmul; every descriptor is destroyed with the CublasLt that made it. The algorithm is picked for
 // buffers aligned to 256 bytes (cuBLASLt's default assumption), which every arena slot is.
@@ -49,6 +50,8 @@ struct GemmLtCall {
   void* workspace;
   size_t workspace_bytes;
   cudaStream_t stream;
+  /** Which of cuBLASLt's heuristic algorithms for the shape runs: 0 is its first choice (the autotuner may pick another). */
+  int algo = 0;
 };
 
 /** A loaded cuBLASLt with a handle and the plans of the shapes used so far. */
@@ -82,12 +85,17 @@ class CublasLt {
   /** The file cuBLASLt was loaded from ("" before ready() or when it was not). */
   const std::string& library() const { return api_.path; }
 
-  /** Builds (once) the plan of `shape` for `workspace_bytes` of workspace; false with the reason when cuBLASLt cannot. */
-  bool prepare(const GemmLtShape& shape, size_t workspace_bytes, std::string* why) { return plan(shape, workspace_bytes, why) != nullptr; }
+  /**
+   * Builds (once) the plan of `shape` with heuristic algorithm `algo` for `workspace_bytes` of workspace; false with the
+   * reason when cuBLASLt cannot (no such algorithm included).
+   */
+  bool prepare(const GemmLtShape& shape, size_t workspace_bytes, std::string* why, int algo = 0) {
+    return plan(shape, workspace_bytes, algo, why) != nullptr;
+  }
 
   /** Runs one GEMM; false with the reason when cuBLASLt cannot. */
   bool gemm(const GemmLtCall& call, std::string* why) {
-    const Plan* p = plan(call.shape, call.workspace_bytes, why);
+    const Plan* p = plan(call.shape, call.workspace_bytes, call.algo, why);
     if (p == nullptr) return false;
     const lt::Status status = api_.matmul(handle_, p->desc, &call.alpha, call.b, p->a, call.a, p->b, &call.beta, call.c, p->c, call.c, p->c,
                                           &p->algo, call.workspace, call.workspace_bytes, call.stream);
@@ -96,7 +104,10 @@ class CublasLt {
   }
 
  private:
-  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, GemmType, GemmType, int32_t, bool, bool, size_t>;
+  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, GemmType, GemmType, int32_t, bool, bool, size_t, int>;
+
+  /** Most heuristic algorithms asked for per shape. */
+  static constexpr int kMaxAlgos = 8;
 
   /** Descriptors in cuBLASLt's terms: `a` describes our B, `b` our A (see the file comment). */
   struct Plan {
@@ -114,17 +125,21 @@ class CublasLt {
   std::map<Key, Plan> plans_;
 
   /** The cached plan of `s`, made on first use; nullptr with the reason when cuBLASLt cannot run it. */
-  const Plan* plan(const GemmLtShape& s, size_t workspace_bytes, std::string* why) {
+  const Plan* plan(const GemmLtShape& s, size_t workspace_bytes, int algo, std::string* why) {
     if (!ready(why)) return nullptr;
     if (s.m < 1 || s.n < 1 || s.k < 1 || s.batch < 1) {
       *why = "an empty GEMM (m, n, k and batch must be at least 1)";
       return nullptr;
     }
-    const Key key{s.m, s.n, s.k, s.trans_a, s.trans_b, s.ab, s.c, s.batch, s.broadcast_a, s.broadcast_b, workspace_bytes};
+    if (algo < 0 || algo >= kMaxAlgos) {
+      *why = "cuBLASLt algorithm " + std::to_string(algo) + " (trainc asks for its first " + std::to_string(kMaxAlgos) + ")";
+      return nullptr;
+    }
+    const Key key{s.m, s.n, s.k, s.trans_a, s.trans_b, s.ab, s.c, s.batch, s.broadcast_a, s.broadcast_b, workspace_bytes, algo};
     auto found = plans_.find(key);
     if (found == plans_.end()) {
       Plan made;
-      if (!make_plan(s, workspace_bytes, &made, why)) return nullptr;
+      if (!make_plan(s, workspace_bytes, algo, &made, why)) return nullptr;
       found = plans_.emplace(key, made).first;
     }
     return &found->second;
@@ -150,12 +165,12 @@ class CublasLt {
     return s != lt::kSuccess ? s : api_.layout_set(*out, lt::kLayoutStridedBatchOffset, &stride, sizeof stride);
   }
 
-  bool make_plan(const GemmLtShape& s, size_t workspace_bytes, Plan* p, std::string* why) const {
+  bool make_plan(const GemmLtShape& s, size_t workspace_bytes, int algo, Plan* p, std::string* why) const {
     const int32_t op_a = s.trans_b ? lt::kOpT : lt::kOpN;
     const int32_t op_b = s.trans_a ? lt::kOpT : lt::kOpN;
     const uint64_t max_workspace = workspace_bytes;
     lt::Preference preference = nullptr;
-    lt::HeuristicResult result{};
+    lt::HeuristicResult results[kMaxAlgos]{};
     int returned = 0;
     lt::Status st = api_.desc_create(&p->desc, lt::kComputeF32, CUDA_R_32F);
     if (st == lt::kSuccess) st = api_.desc_set(p->desc, lt::kDescTransA, &op_a, sizeof op_a);
@@ -165,15 +180,16 @@ class CublasLt {
     if (st == lt::kSuccess) st = layout(cuda_type(s.c), s.m, s.n, s.batch, false, &p->c);
     if (st == lt::kSuccess) st = api_.preference_create(&preference);
     if (st == lt::kSuccess) st = api_.preference_set(preference, lt::kPreferenceMaxWorkspaceBytes, &max_workspace, sizeof max_workspace);
-    if (st == lt::kSuccess) st = api_.heuristic(handle_, p->desc, p->a, p->b, p->c, p->c, preference, 1, &result, &returned);
+    if (st == lt::kSuccess) st = api_.heuristic(handle_, p->desc, p->a, p->b, p->c, p->c, preference, algo + 1, results, &returned);
     if (preference != nullptr) api_.preference_destroy(preference);
-    if (st != lt::kSuccess || returned == 0) {
-      *why = "cuBLASLt has no algorithm for a " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
-             " GEMM (" + (st != lt::kSuccess ? lt::status_text(st) : std::string("no candidates")) + ")";
+    if (st != lt::kSuccess || returned <= algo) {
+      *why = "cuBLASLt has no algorithm " + (algo > 0 ? std::to_string(algo) + " " : std::string()) + "for a " + std::to_string(s.m) + "x" +
+             std::to_string(s.n) + "x" +
+             std::to_string(s.k) + " GEMM (" + (st != lt::kSuccess ? lt::status_text(st) : std::to_string(returned) + " candidates") + ")";
       destroy(*p);
       return false;
     }
-    p->algo = result.algo;
+    p->algo = results[algo].algo;
     return true;
   }
 };

@@ -1,21 +1,19 @@
-// Renders the GEMM lab: one self-contained .cu file with the harness (harness.cuh, driver.cuh, inlined so the file
-// builds anywhere with a single nvcc command), every kernel to test, a setup and a launch function per candidate,
-// and the table of shapes that lab::main walks.
+// Renders the GEMM lab: one self-contained .cu file with the harness (backends/cuda/runtime/gemm-bench.h and the
+// runtime headers it includes, inlined so the file builds anywhere with a single nvcc command), every kernel to test,
+// a setup and a launch function per candidate, and the table of shapes that gemm_bench::main walks.
 // Invariants: a shape's first candidate is its default config (defaultGemmConfig); a kernel rendered for two
 // candidates (equal code, equal name) is emitted once.
 
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describeConfig, type GemmConfig } from "../../../backends/cuda/gemm/config.ts";
 import { candidateConfigs, defaultGemmConfig } from "../../../backends/cuda/gemm/heuristic.ts";
 import { gemmFlagCount, renderGemm } from "../../../backends/cuda/gemm/render.ts";
 import { describeGemm, gemmFlops, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
 import type { LabCase } from "./cases.ts";
-import type { ConfigChoice } from "../lab-cli.ts";
+import { inlineIncludes, type ConfigChoice } from "../lab-cli.ts";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+const RUNTIME = join(import.meta.dirname, "../../../backends/cuda/runtime");
 
 /** The configs tested for `spec`, default first, without repeats. */
 export function labConfigs(spec: GemmSpec, choice: ConfigChoice): GemmConfig[] {
@@ -26,7 +24,10 @@ export function labConfigs(spec: GemmSpec, choice: ConfigChoice): GemmConfig[] {
   return [first, ...rest];
 }
 
-const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : "float");
+const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : dtype === "f16" ? "__half" : "float");
+
+/** The harness's element type of a GEMM dtype. */
+export const benchType = (dtype: string): string => `gemm_bench::Type::${dtype.toUpperCase()}`;
 
 function wrappers(id: string, kernel: KernelSource): string {
   const args = kernel.params.map((p) => {
@@ -34,7 +35,7 @@ function wrappers(id: string, kernel: KernelSource): string {
     return `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${p.name})`;
   });
   return `static void setup_${id}() {
-  LAB_CHECK(cudaFuncSetAttribute(${kernel.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${kernel.sharedBytes}));
+  BENCH_CHECK(cudaFuncSetAttribute(${kernel.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${kernel.sharedBytes}));
 }
 static void launch_${id}(const void* a, const void* b, const void* c_in, void* c, int* flags, cudaStream_t stream) {
   (void)c_in;
@@ -47,7 +48,7 @@ static void launch_${id}(const void* a, const void* b, const void* c_in, void* c
 function shapeEntry(index: number, c: LabCase, count: number): string {
   const s = c.spec;
   const dims = [s.m, s.n, s.k, s.batch, s.transposeA, s.transposeB, s.broadcastA, s.broadcastB, s.accumulate].join(", ");
-  return `  {"${c.name}", "${describeGemm(s)}", {${dims}}, ${s.inputDtype === "bf16"}, ${s.outputDtype === "bf16"}, ` +
+  return `  {"${c.name}", "${describeGemm(s)}", {${dims}}, ${benchType(s.inputDtype)}, ${benchType(s.outputDtype)}, ` +
     `${gemmFlops(s)}.0, candidates_${index}, ${count}},`;
 }
 
@@ -63,13 +64,12 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
       const kernel = renderGemm(c.spec, config);
       kernels.set(kernel.name, kernel.code);
       parts.push(wrappers(`${i}_${j}`, kernel));
-      rows.push(`  {"${describeConfig(config)}", setup_${i}_${j}, launch_${i}_${j}, ${gemmFlagCount(c.spec, config)}},`);
+      rows.push(`  {"${describeConfig(config)}", setup_${i}_${j}, launch_${i}_${j}, ${gemmFlagCount(c.spec, config)}, -1},`);
     });
-    parts.push(`static const lab::Candidate candidates_${i}[] = {\n${rows.join("\n")}\n};\n`);
+    parts.push(`static const gemm_bench::Candidate candidates_${i}[] = {\n${rows.join("\n")}\n};\n`);
     shapes.push(shapeEntry(i, c, configs.length));
   });
-  const harness = ["harness.cuh", "driver.cuh"]
-    .map((f) => readFileSync(join(HERE, f), "utf8").replace("#pragma once\n", "")).join("\n");
+  const harness = inlineIncludes('#include "gemm-bench.h"\n', RUNTIME);
   return `// trainc GEMM lab, rendered by bench/kernels/gemm/lab.ts: ${cases.length} shapes, configs: ${choice}.
 // Build and run on the GPU machine: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -lineinfo gemm_lab.cu -o gemm_lab && ./gemm_lab
 ${harness}
@@ -77,12 +77,12 @@ ${[...kernels.values()].join("\n")}
 namespace lab_cases {
 
 ${parts.join("\n")}
-static const lab::Shape shapes[] = {
+static const gemm_bench::Shape shapes[] = {
 ${shapes.join("\n")}
 };
 
 }  // namespace lab_cases
 
-int main(int argc, char** argv) { return lab::main(argc, argv, lab_cases::shapes, ${cases.length}); }
+int main(int argc, char** argv) { return gemm_bench::main(argc, argv, lab_cases::shapes, ${cases.length}); }
 `;
 }

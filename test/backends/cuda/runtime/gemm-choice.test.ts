@@ -24,13 +24,14 @@ function outcome(backend: "cublaslt" | "generated", mode: string, timed: [number
   const count = backend === "cublaslt" ? "4 on cuBLASLt, 0 generated" : "0 on cuBLASLt, 4 generated";
   const ran = backend === "cublaslt" ? "cuBLASLt" : "its generated kernel";
   return [
-    ...SITES.map((s) => `${s}: ${backend}`), `GEMMs: ${count} (TRAINC_GEMM=${mode})`, `timed: generated ${timed[0]}, cuBLASLt ${timed[1]}`,
+    ...SITES.map((s) => `${s}: ${backend}`), `GEMMs: ${count} (TRAINC_GEMM=${mode}, 0 as the tuning DB chose)`, `timed: generated ${timed[0]}, cuBLASLt ${timed[1]}`,
     ...SITES.map((s) => `${s} ran on ${ran}: ok`),
   ];
 }
 
-function choose(mode: string, generatedMs: number, libraryMs: number, env: Record<string, string> = {}): string[] {
-  const r = run(tool, ["choose", mode, String(generatedMs), String(libraryMs)], { env: { LD_LIBRARY_PATH: fakeDir, TRAINC_CUBLASLT: "", ...env } });
+function choose(mode: string, generatedMs: number, libraryMs: number, env: Record<string, string> = {}, tuned: number[] = []): string[] {
+  const args = ["choose", mode, String(generatedMs), String(libraryMs), ...(tuned.length > 0 ? [tuned.join(",")] : [])];
+  const r = run(tool, args, { env: { LD_LIBRARY_PATH: fakeDir, TRAINC_CUBLASLT: "", ...env } });
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
   return r.stdout.trimEnd().split("\n");
@@ -74,6 +75,18 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "GEMM choice" : `
     expect(lines[0]).toMatch(new RegExp(`^cuBLASLt: not loaded, every GEMM runs its generated kernel: cuBLASLt is not installed \\(${empty}/missing\\.so: ` +
       "cannot open shared object file.*libcublasLt\\.so: cannot open.*\\) \\(set TRAINC_CUBLASLT to the full path of libcublasLt\\.so to use it\\)$"));
     expect(lines.slice(1)).toEqual(outcome("generated", "cublaslt", [0, 0]));
+  });
+
+  it("auto runs what the tuning DB chose without timing; an algorithm cuBLASLt lacks falls back with a note", () => {
+    expect(choose("auto", 2, 1, {}, [-1, 0, 1, 5]).slice(1)).toEqual([
+      "GEMM g k3 runs its generated kernel: cuBLASLt has no algorithm 5 for a 2x4x5 GEMM (2 candidates)",
+      "g k0: generated", "g k1: cublaslt", "g k2: cublaslt", "g k3: generated",
+      "GEMMs: 2 on cuBLASLt, 2 generated (TRAINC_GEMM=auto, 3 as the tuning DB chose)", "timed: generated 0, cuBLASLt 0",
+      "g k0 ran on its generated kernel: ok", "g k1 ran on cuBLASLt: ok", "g k2 ran on cuBLASLt: ok", "g k3 ran on its generated kernel: ok",
+    ]);
+    expect(choose("auto", 2, 1, {}, [-1, 0, 1, 9]).slice(1)[0]).toBe(
+      "GEMM g k3 runs its generated kernel: cuBLASLt algorithm 9 (trainc asks for its first 8)");
+    expect(choose("generated", 2, 1, {}, [0, 0, 0, 0]).slice(1)).toEqual(outcome("generated", "generated", [0, 0]));
   });
 
   it("refuses an unknown TRAINC_GEMM (6541)", () => {

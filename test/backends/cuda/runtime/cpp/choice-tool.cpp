@@ -1,11 +1,12 @@
 // Test driver of the per-GEMM choice (backends/cuda/runtime/gemm-choice.h), run by gemm-choice.test.ts on host memory
 // against fake-cublaslt.cpp (or no library):
-//   choose <mode> <generated_ms> <library_ms>
+//   choose <mode> <generated_ms> <library_ms> [<tuned,...>]
 //            makes four GEMM sites (two of one shape, one with A broadcast over a batch, one with B broadcast and A
 //            transposed), whose generated kernel is the host reference (gemm-reference.h), and a timer that says
 //            generated_ms for the generated kernel and library_ms for cuBLASLt; prints the start line, runs
 //            choose() (notes to stdout), prints each site's backend, the choice line and how many times each
-//            candidate ran, then launches every site the way a launch function does and checks its result
+//            candidate ran, then launches every site the way a launch function does and checks its result; the
+//            optional list gives the sites' GemmSite::tuned values (-2 untuned, -1 generated, 0... a cuBLASLt algorithm)
 // Errors print as the runtime prints them (error[E...]) with exit status 1.
 
 #include <cstdio>
@@ -45,7 +46,7 @@ void generated(Buffers& buffers) {
   }
 }
 
-int choose(const char* mode_text, double generated_ms, double library_ms) {
+int choose(const char* mode_text, double generated_ms, double library_ms, const std::vector<int>& tuned) {
   const trainc::GemmMode mode = trainc::gemm_mode(mode_text);
   std::vector<Buffers> buffers{
       Buffers({3, 5, 7, false, true, GemmType::F32, GemmType::F32, 1, false, false}),
@@ -56,7 +57,8 @@ int choose(const char* mode_text, double generated_ms, double library_ms) {
   std::vector<trainc::GemmSite> sites;
   for (size_t i = 0; i < buffers.size(); i++) {
     Buffers& b = buffers[i];
-    sites.push_back({"g k" + std::to_string(i), b.shape, b.a.data(), b.b.data(), b.c.data(), [&b](cudaStream_t) { generated(b); }});
+    sites.push_back({"g k" + std::to_string(i), b.shape, b.a.data(), b.b.data(), b.c.data(), [&b](cudaStream_t) { generated(b); },
+                     i < tuned.size() ? tuned[i] : trainc::kUntuned});
   }
   const trainc::GemmTimer timer = [&](const std::function<void()>& work) {
     const int before = generated_runs;
@@ -88,10 +90,12 @@ int choose(const char* mode_text, double generated_ms, double library_ms) {
 
 int main(int argc, char** argv) {
   return trainc::guarded_main([&]() -> int {
-    if (argc != 5 || std::string(argv[1]) != "choose") {
-      std::fprintf(stderr, "usage: choose <mode> <generated_ms> <library_ms>\n");
+    if ((argc != 5 && argc != 6) || std::string(argv[1]) != "choose") {
+      std::fprintf(stderr, "usage: choose <mode> <generated_ms> <library_ms> [<tuned,...>]\n");
       return 2;
     }
-    return choose(argv[2], std::atof(argv[3]), std::atof(argv[4]));
+    std::vector<int> tuned;
+    for (const char* p = argc == 6 ? argv[5] : ""; *p != '\0'; p += *p == ',') tuned.push_back(static_cast<int>(std::strtol(p, const_cast<char**>(&p), 10)));
+    return choose(argv[2], std::atof(argv[3]), std::atof(argv[4]), tuned);
   });
 }

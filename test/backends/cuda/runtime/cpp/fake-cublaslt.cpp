@@ -3,7 +3,8 @@
 //   D = alpha * op(A) op(B) + beta * C, op(X) = X or X^T per TRANSA/TRANSB, X(i,j) at X[i + j*ld] (+ batch*stride)
 // and refuses what the real library refuses: attribute values of the wrong size or kind (INVALID_VALUE) and layouts
 // whose sizes do not chain (op(A) m x k, op(B) k x n, C and D m x n). So the row-major mapping of gemm-lt.h is
-// checked numerically without a GPU. FAKE_CUBLASLT_NO_ALGO=1 makes the heuristic find nothing.
+// checked numerically without a GPU. The heuristic offers two algorithms per shape (the second computes the same);
+// FAKE_CUBLASLT_NO_ALGO=1 makes it find none.
 
 #include <cstdint>
 #include <cstdlib>
@@ -51,6 +52,9 @@ struct Heuristic {
 };
 
 int heuristic_calls = 0;
+
+/** Algorithms the heuristic offers for any shape it supports (numbered 42, 43, ...). */
+constexpr int kAlgos = 2;
 
 template <typename T>
 int set(T* field, const void* value, size_t bytes) {
@@ -159,9 +163,11 @@ int cublasLtMatmulAlgoGetHeuristic(void*, void* desc, void* a, void* b, void* c,
   const bool chained = ak == bk && lc.rows == am && lc.cols == bn && ld.rows == am && ld.cols == bn && la.batch == lc.batch && lb.batch == lc.batch;
   if (requested < 1 || m.compute != 68 || m.scale != CUDA_R_32F || la.type != lb.type || !chained) return kInvalidValue;
   if (std::getenv("FAKE_CUBLASLT_NO_ALGO") != nullptr) return kNotSupported;
-  results[0] = Heuristic{};
-  results[0].algo.data[0] = 42;
-  *returned = 1;
+  *returned = requested < kAlgos ? requested : kAlgos;
+  for (int i = 0; i < *returned; i++) {
+    results[i] = Heuristic{};
+    results[i].algo.data[0] = 42 + i;
+  }
   return kSuccess;
 }
 
@@ -172,7 +178,7 @@ int cublasLtMatmul(void*, void* desc, const void* alpha, const void* a, void* la
   const Layout& lb = *static_cast<Layout*>(lb_);
   const Layout& lc = *static_cast<Layout*>(lc_);
   const Layout& ld = *static_cast<Layout*>(ld_);
-  if (algo == nullptr || algo->data[0] != 42) return kInvalidValue;
+  if (algo == nullptr || algo->data[0] < 42 || algo->data[0] >= 42 + kAlgos) return kInvalidValue;
   const float scale_a = *static_cast<const float*>(alpha);
   const float scale_c = *static_cast<const float*>(beta);
   uint64_t rows, depth, cols, unused;

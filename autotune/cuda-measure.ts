@@ -1,0 +1,172 @@
+// Measuring GEMM candidates on an NVIDIA GPU: a round of candidates (any number of kernels, a few configs each)
+// becomes tuning binaries, each a .cu with the candidates' kernels, a launch wrapper per generated config, and the
+// table of shapes the harness walks (backends/cuda/runtime/gemm-bench.h: sampled float64 reference, L2 flushed, CUDA
+// events, median); cuBLASLt algorithms are candidates of the same table. The round is cut into CHUNKS binaries built
+// at once (nvcc compiles one kernel after another, so a round builds in parallel), then run one after another with
+// --json; each line of their output is one candidate's time or the reason it failed. The roofline comes from the
+// harness's own measurements (--ceilings: a write of twice the L2 for bandwidth, the fastest of cuBLASLt's first
+// algorithms on a large bf16 GEMM for arithmetic).
+// Invariants: a candidate missing from a binary's output (the binary died) is an error, never a time; binaries are
+// built through buildProgramAsync, so an unchanged round reuses its builds.
+//
+// Error codes defined here:
+//   5805  no NVIDIA GPU (nvidia-smi finds none) to measure on
+//   5806  a tuning binary failed to run (its output is quoted)
+
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fail, TraincError } from "../compiler/diagnostics.ts";
+import { buildProgramAsync, cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
+import type { KernelSource, LibraryGemm } from "../backends/kernel.ts";
+import type { Ceilings, Config } from "../backends/tunable.ts";
+import { describeGemm } from "../backends/cuda/gemm/spec.ts";
+import { libraryAlgo } from "../backends/cuda/gemm/space.ts";
+import type { Tunable } from "./sweep.ts";
+import type { Outcome } from "./search.ts";
+
+/** One candidate of a round: a kernel and a config of its space. */
+export interface RoundItem {
+  readonly tunable: Tunable;
+  readonly config: Config;
+}
+
+const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : dtype === "f16" ? "__half" : dtype === "i32" ? "int" : "float");
+const benchType = (dtype: string): string => `gemm_bench::Type::${dtype.toUpperCase()}`;
+const cString = (text: string): string => JSON.stringify(text);
+
+/** The wrapper launching one generated GEMM source on the harness's a, b, c (and split-K flags). */
+function wrapper(id: string, source: KernelSource): string {
+  const g = source.libraryGemm!;
+  const role = (name: string) => (name === g.a ? "a" : name === g.b ? "b" : name === g.c ? "c" : undefined);
+  const args = source.params.map((p) => {
+    const r = role(p.name) ?? fail(5806, `${source.name}: parameter ${p.name} is not A, B or C`, "report it: a bug in trainc");
+    return `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${r})`;
+  });
+  if ((source.workspaceBytes ?? 0) > 0) args.push("flags");
+  return `static void setup_${id}() {
+  BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));
+}
+static void launch_${id}(const void* a, const void* b, const void* c_in, void* c, int* flags, cudaStream_t stream) {
+  (void)c_in;
+  (void)flags;
+  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});
+}
+`;
+}
+
+/** The GEMM of a tunable kernel (its heuristic source's library description). */
+function gemmOf(t: Tunable): LibraryGemm {
+  return t.space.render(t.space.heuristic)[0]!.libraryGemm!;
+}
+
+/** The .cu of one binary: `shapes` each with its configs. */
+export function renderTuning(shapes: readonly { tunable: Tunable; configs: readonly Config[] }[]): string {
+  const kernels = new Map<string, string>();
+  const parts: string[] = [];
+  const rows = shapes.map(({ tunable, configs }, i) => {
+    const candidates = configs.map((config, j) => {
+      const source = tunable.space.render(config)[0]!;
+      const label = cString(tunable.space.describe(config));
+      const algo = source.libraryGemm?.tuned;
+      if (algo !== undefined && algo >= 0) return `  {${label}, nullptr, nullptr, 0, ${algo}},`;
+      kernels.set(source.name, source.code);
+      parts.push(wrapper(`${i}_${j}`, source));
+      return `  {${label}, setup_${i}_${j}, launch_${i}_${j}, ${(source.workspaceBytes ?? 0) / 4}, -1},`;
+    });
+    parts.push(`static const gemm_bench::Candidate candidates_${i}[] = {\n${candidates.join("\n")}\n};\n`);
+    const g = gemmOf(tunable);
+    const dims = [g.m, g.n, g.k, g.batch, g.transposeA, g.transposeB, g.broadcastA, g.broadcastB, false].join(", ");
+    return `  {"k${i}", ${cString(describeGemm({ ...g, accumulate: false }))}, {${dims}}, ${benchType(g.inputDtype)}, ` +
+      `${benchType(g.outputDtype)}, ${2 * g.batch * g.m * g.n * g.k}.0, candidates_${i}, ${configs.length}},`;
+  });
+  return `// trainc tuning binary: ${shapes.length} GEMMs, ${shapes.reduce((n, s) => n + s.configs.length, 0)} candidates.
+#include "gemm-bench.h"
+
+${[...kernels.values()].join("\n")}
+namespace tuning {
+
+${parts.join("\n")}
+${rows.length > 0 ? `static const gemm_bench::Shape shapes[] = {\n${rows.join("\n")}\n};` : "static const gemm_bench::Shape* const shapes = nullptr;"}
+
+}  // namespace tuning
+
+int main(int argc, char** argv) { return gemm_bench::main(argc, argv, tuning::shapes, ${shapes.length}); }
+`;
+}
+
+/** Runs `binary` with `args`; its stdout (exit status 1 means some candidate failed, which its lines say), else E5806. */
+function runBinary(binary: string, args: readonly string[]): Promise<string> {
+  return new Promise((done, reject) => {
+    let out = "";
+    let err = "";
+    const child = spawn(binary, args);
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0 || code === 1) done(out);
+      else reject(new TraincError(5806, `the tuning binary ${binary} exited with ${code}: ${(err || out).slice(-1500)}`, "report it with that output"));
+    });
+  });
+}
+
+export class CudaMeasurer {
+  readonly device: string;
+  readonly toolchain: string;
+  readonly #arch: string;
+  /** Binaries built at once per round. */
+  readonly #chunks: number;
+
+  constructor(arch: string) {
+    this.device = cudaDeviceKey() ?? fail(5805, "nvidia-smi finds no NVIDIA GPU to measure on",
+      "run trainc autotune --target cuda on the machine with the GPU (nvcc and nvidia-smi on PATH)");
+    this.toolchain = toolchainKey(arch);
+    this.#arch = arch;
+    this.#chunks = Math.max(1, availableParallelism());
+  }
+
+  /** The roofline, from the harness's --ceilings run. */
+  async ceilings(): Promise<Ceilings> {
+    const built = await buildProgramAsync(renderTuning([]), this.#arch, "tune");
+    const line = (await runBinary(built.binary, ["--ceilings"])).split("\n").find((l) => l.includes("flops_per_second"));
+    const parsed = JSON.parse(line ?? fail(5806, "the tuning binary printed no ceilings", "report it")) as
+      { flops_per_second: number; bytes_per_second: number };
+    return { flopsPerSecond: parsed.flops_per_second, bytesPerSecond: parsed.bytes_per_second };
+  }
+
+  /** Measures every item of a round; outcomes in item order. `note` hears how long building and running took. */
+  async measureRound(items: readonly RoundItem[], note: (m: string) => void): Promise<Outcome[]> {
+    const byKernel = new Map<Tunable, Config[]>();
+    for (const item of items) byKernel.set(item.tunable, [...(byKernel.get(item.tunable) ?? []), item.config]);
+    const shapes = [...byKernel].map(([tunable, configs]) => ({ tunable, configs }));
+    const chunks = chunked(shapes, this.#chunks);
+    const start = performance.now();
+    const built = await Promise.all(chunks.map((c) => buildProgramAsync(renderTuning(c), this.#arch, "tune")));
+    const builtSeconds = (performance.now() - start) / 1000;
+    const outcomes = new Map<string, Outcome>();
+    const key = (t: Tunable, c: Config) => `${t.space.kernelHash} ${JSON.stringify(c)}`;
+    for (const [i, chunk] of chunks.entries()) {
+      const lines = (await runBinary(built[i]!.binary, ["--json", "--repeats", "10"])).split("\n").filter((l) => l.startsWith("{\"shape\""));
+      for (const line of lines) {
+        const r = JSON.parse(line) as { shape: number; candidate: number; ms?: number; error?: string };
+        const shape = chunk[r.shape]!;
+        outcomes.set(key(shape.tunable, shape.configs[r.candidate]!), r.ms !== undefined ? { ms: r.ms } : { error: r.error ?? "failed" });
+      }
+    }
+    note(`round of ${items.length} candidates in ${shapes.length} GEMMs: built ${chunks.length} binaries in ` +
+      `${builtSeconds.toFixed(1)} s, ran them in ${((performance.now() - start) / 1000 - builtSeconds).toFixed(1)} s`);
+    return items.map((item) => outcomes.get(key(item.tunable, item.config)) ?? { error: "no result: the tuning binary stopped early" });
+  }
+}
+
+/** `shapes` in at most `n` chunks of about equal numbers of generated kernels (whole shapes per chunk). */
+function chunked<T extends { configs: readonly Config[] }>(shapes: readonly T[], n: number): T[][] {
+  const chunks: { items: T[]; load: number }[] = Array.from({ length: Math.min(n, shapes.length) }, () => ({ items: [], load: 0 }));
+  const load = (s: T) => s.configs.filter((c) => libraryAlgo(c) === undefined).length;
+  for (const s of [...shapes].sort((a, b) => load(b) - load(a))) {
+    const lightest = chunks.reduce((a, c) => (c.load < a.load ? c : a));
+    lightest.items.push(s);
+    lightest.load += load(s);
+  }
+  return chunks.map((c) => c.items).filter((c) => c.length > 0);
+}
