@@ -1,7 +1,8 @@
 // The host emitter's GEMM sites (backends/cuda/host.ts) on a program of GEMMs only (gemm-program.ts): every matmul is
 // one site whose shape row matches gemmSpecForMatmul's spec (folded into M, batched, A or B shared over the batch,
 // transposes; f32 and bf16) and whose buffers are the planned ones, launched through L.library_gemm with the
-// generated kernel as the fallback; the workspace arena holds cuBLASLt's workspace; the program's main.cu compiles
+// generated kernel as the fallback, and the tuning DB's choice when there is one; the workspace arena holds cuBLASLt's
+// workspace; the program's main.cu compiles
 // and links with nvcc, and without a GPU stops with a trainc error. On a GPU machine, the program run with
 // TRAINC_GEMM=generated and =cublaslt gives the interpreter's result bit for bit in both modes.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -57,6 +58,15 @@ describe("GEMM sites of the host program", () => {
     expect(rows.filter((r) => r.includes('"matmul"')).map((r) => Number(/, (-?\d+)\},$/.exec(r)![1]))).toEqual([...gemms.keys()]);
     expect(workspaceArenaBytes(program)).toBe(Math.max(program.workspaceBytes, CUBLASLT_WORKSPACE_BYTES));
     expect(body).toContain(`constexpr uint64_t kWorkspaceBytes = ${workspaceArenaBytes(program)}ULL;`);
+  });
+
+  it("a site the tuning DB decided carries its choice: the generated kernel (-1) or a cuBLASLt algorithm", () => {
+    const sites = (text: string) => [...text.matchAll(/\[A\]\(cudaStream_t s\) \{ gemm\d+_generated\(A, s\); \}(, -?\d+)?\},/g)].map((m) => m[1] ?? "");
+    expect(sites(body)).toEqual(gemms.map(() => ""));
+    const library = programBody(buildCudaProgram(module, cudaHooks(archFeatures("sm_90"), () => ({ cublaslt: 1 }) as never)));
+    expect(sites(library)).toEqual(gemms.map(() => ", 1"));
+    const generated = programBody(buildCudaProgram(module, cudaHooks(archFeatures("sm_90"), (space) => space.heuristic)));
+    expect(sites(generated)).toEqual(gemms.map(() => ", -1"));
   });
 });
 
