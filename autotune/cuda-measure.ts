@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fail, TraincError } from "../compiler/diagnostics.ts";
 import { buildProgramAsync, cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
-import type { KernelSource, LibraryGemm } from "../backends/kernel.ts";
+import type { KernelParam, KernelSource, LibraryGemm } from "../backends/kernel.ts";
 import type { Ceilings, Config } from "../backends/tunable.ts";
 import { describeGemm } from "../backends/cuda/gemm/spec.ts";
 import { libraryAlgo } from "../backends/cuda/gemm/space.ts";
@@ -31,27 +31,36 @@ export interface RoundItem {
 }
 
 const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : dtype === "f16" ? "__half" : dtype === "i32" ? "int" : "float");
-const benchType = (dtype: string): string => `gemm_bench::Type::${dtype.toUpperCase()}`;
+/** The harness's element type of a GEMM dtype. */
+export const benchType = (dtype: string): string => `gemm_bench::Type::${dtype.toUpperCase()}`;
 const cString = (text: string): string => JSON.stringify(text);
 
-/** The wrapper launching one generated GEMM source on the harness's a, b, c (and split-K flags). */
-function wrapper(id: string, source: KernelSource): string {
-  const g = source.libraryGemm!;
-  const role = (name: string) => (name === g.a ? "a" : name === g.b ? "b" : name === g.c ? "c" : undefined);
+/**
+ * The setup and launch functions of one generated GEMM in a gemm-bench binary: `variable` names the harness pointer
+ * (a, b, c_in, c or flags) each kernel parameter takes; `extra` arguments follow the parameters.
+ */
+export function benchWrapper(id: string, source: KernelSource, variable: (p: KernelParam) => string, extra: readonly string[] = []): string {
   const args = source.params.map((p) => {
-    const r = role(p.name) ?? fail(5806, `${source.name}: parameter ${p.name} is not A, B or C`, "report it: a bug in trainc");
-    return `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${r})`;
+    const v = variable(p);
+    return v === "flags" ? v : `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${v})`;
   });
-  if ((source.workspaceBytes ?? 0) > 0) args.push("flags");
   return `static void setup_${id}() {
   BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));
 }
 static void launch_${id}(const void* a, const void* b, const void* c_in, void* c, int* flags, cudaStream_t stream) {
   (void)c_in;
   (void)flags;
-  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});
+  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${[...args, ...extra].join(", ")});
 }
 `;
+}
+
+/** The wrapper of a schedule kernel's GEMM source: its parameters are buffers named by its LibraryGemm. */
+function wrapper(id: string, source: KernelSource): string {
+  const g = source.libraryGemm!;
+  const variable = (p: KernelParam) => (p.name === g.a ? "a" : p.name === g.b ? "b" : p.name === g.c ? "c"
+    : fail(5806, `${source.name}: parameter ${p.name} is not A, B or C`, "report it: a bug in trainc"));
+  return benchWrapper(id, source, variable, (source.workspaceBytes ?? 0) > 0 ? ["flags"] : []);
 }
 
 /** The GEMM of a tunable kernel (its heuristic source's library description). */

@@ -78,6 +78,8 @@ export interface Progress {
   kernelStart(index: number, count: number, t: Tunable, seconds: number): void;
   candidateDone(measured: number, best: number | undefined, heuristic: number | undefined): void;
   kernelDone(row: SweepRow): void;
+  /** Round `round` measured `candidates` candidates of `kernels` kernels; `seconds` of the budget's are spent (round measurers). */
+  roundDone(round: number, candidates: number, kernels: number, seconds: number, budget: number): void;
 }
 
 async function ceilingsOf(db: TuningDb, m: Device, note: (s: string) => void): Promise<Ceilings> {
@@ -196,6 +198,7 @@ export async function sweepRounds(list: readonly Tunable[], db: TuningDb, m: Rou
         searches.get(item.tunable)!.record(item.config, outcomes[i]!);
       });
       round++;
+      progress.roundDone(round, items.length, searches.size - done.length, (performance.now() - start) / 1000, budgetSeconds);
     }
     const finished = items.length === 0 || (spent && round > 0) ? [...searches.keys()] : done;
     for (const t of finished) {

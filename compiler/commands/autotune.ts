@@ -92,7 +92,10 @@ function bar(fraction: number): string {
   return `[${"#".repeat(filled)}${".".repeat(20 - filled)}]`;
 }
 
-/** Progress on stderr: one line per kernel, redrawn in place on a terminal while its search runs. */
+/**
+ * Progress on stderr: one line per kernel, redrawn in place on a terminal while its search runs (wgsl), or one line
+ * per round with the budget spent (cuda), then one per kernel as its search ends.
+ */
 function progressLines(): Progress {
   const tty = process.stderr.isTTY === true;
   let head = "";
@@ -109,6 +112,10 @@ function progressLines(): Progress {
       const used = (performance.now() - started) / 1000 / seconds;
       const times = best === undefined ? "" : `, best ${ms(best)} ms${heuristic ? ` (heuristic ${ms(heuristic)} ms)` : ""}`;
       process.stderr.write(`\r\x1b[K${head} ${bar(used)} ${measured} measured${times}`);
+    },
+    roundDone(round, candidates, kernels, seconds, budget) {
+      process.stderr.write(`round ${round}: ${candidates} candidates of ${kernels} kernels measured ${bar(seconds / budget)} ` +
+        `${seconds.toFixed(0)}/${budget} s\n`);
     },
     kernelDone(row) {
       const c = row.choice;

@@ -34,7 +34,7 @@ const timeOf = (code: string) => {
 };
 
 const DEVICE = { device: "fake gpu", toolchain: "fake 1", ceilings: async () => ({ flopsPerSecond: 1, bytesPerSecond: 1 }) };
-const QUIET: Progress = { kernelStart: () => {}, candidateDone: () => {}, kernelDone: () => {} };
+const QUIET: Progress = { kernelStart: () => {}, candidateDone: () => {}, kernelDone: () => {}, roundDone: () => {} };
 
 describe("sweeps", () => {
   const list = [tunable("a", 6), tunable("b", 3)];

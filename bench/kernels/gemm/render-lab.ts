@@ -9,7 +9,7 @@ import { describeConfig, type GemmConfig } from "../../../backends/cuda/gemm/con
 import { candidateConfigs, defaultGemmConfig } from "../../../backends/cuda/gemm/heuristic.ts";
 import { gemmFlagCount, renderGemm } from "../../../backends/cuda/gemm/render.ts";
 import { describeGemm, gemmFlops, type GemmSpec } from "../../../backends/cuda/gemm/spec.ts";
-import type { KernelSource } from "../../../backends/kernel.ts";
+import { benchType, benchWrapper } from "../../../autotune/cuda-measure.ts";
 import type { LabCase } from "./cases.ts";
 import { inlineIncludes, type ConfigChoice } from "../lab-cli.ts";
 
@@ -22,27 +22,6 @@ export function labConfigs(spec: GemmSpec, choice: ConfigChoice): GemmConfig[] {
   const seen = new Set([describeConfig(first)]);
   const rest = candidateConfigs(spec).filter((c) => !seen.has(describeConfig(c)) && seen.add(describeConfig(c)));
   return [first, ...rest];
-}
-
-const cType = (dtype: string): string => (dtype === "bf16" ? "__nv_bfloat16" : dtype === "f16" ? "__half" : "float");
-
-/** The harness's element type of a GEMM dtype. */
-export const benchType = (dtype: string): string => `gemm_bench::Type::${dtype.toUpperCase()}`;
-
-function wrappers(id: string, kernel: KernelSource): string {
-  const args = kernel.params.map((p) => {
-    if (p.name === "flags") return "flags";
-    return `static_cast<${p.access === "read" ? "const " : ""}${cType(p.dtype)}*>(${p.name})`;
-  });
-  return `static void setup_${id}() {
-  BENCH_CHECK(cudaFuncSetAttribute(${kernel.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${kernel.sharedBytes}));
-}
-static void launch_${id}(const void* a, const void* b, const void* c_in, void* c, int* flags, cudaStream_t stream) {
-  (void)c_in;
-  (void)flags;
-  ${kernel.name}<<<dim3(${kernel.grid.join(", ")}), dim3(${kernel.block.join(", ")}), ${kernel.sharedBytes}, stream>>>(${args.join(", ")});
-}
-`;
 }
 
 function shapeEntry(index: number, c: LabCase, count: number): string {
@@ -63,7 +42,7 @@ export function renderLab(cases: readonly LabCase[], choice: ConfigChoice): stri
     configs.forEach((config, j) => {
       const kernel = renderGemm(c.spec, config);
       kernels.set(kernel.name, kernel.code);
-      parts.push(wrappers(`${i}_${j}`, kernel));
+      parts.push(benchWrapper(`${i}_${j}`, kernel, (p) => p.name));
       rows.push(`  {"${describeConfig(config)}", setup_${i}_${j}, launch_${i}_${j}, ${gemmFlagCount(c.spec, config)}, -1},`);
     });
     parts.push(`static const gemm_bench::Candidate candidates_${i}[] = {\n${rows.join("\n")}\n};\n`);
