@@ -6,16 +6,18 @@
 // --json; each line of their output is one candidate's time or the reason it failed. The roofline comes from the
 // harness's own measurements (--ceilings: a write of twice the L2 for bandwidth, the fastest of cuBLASLt's first
 // algorithms on a large bf16 GEMM for arithmetic).
-// Invariants: a candidate missing from a binary's output (the binary died) is an error, never a time; binaries are
-// built through buildProgramAsync, so an unchanged round reuses its builds.
+// Invariants: a candidate missing from a binary's output is an error, never a time: when a binary dies, the candidate
+// it was measuring is recorded as what killed it and the ones after it are left unmeasured (not recorded), so a later
+// sweep, which does not measure recorded candidates again, gets past it and measures them; binaries are built through buildProgramAsync, so an unchanged
+// round reuses its builds.
 //
 // Error codes defined here:
 //   5805  no NVIDIA GPU (nvidia-smi finds none) to measure on
-//   5806  a tuning binary failed to run (its output is quoted)
+//   5806  a tuning binary printed no ceilings (its output is quoted)
 
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { fail, TraincError } from "../compiler/diagnostics.ts";
+import { fail } from "../compiler/diagnostics.ts";
 import { buildProgramAsync, cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
 import type { KernelParam, KernelSource, LibraryGemm } from "../backends/kernel.ts";
 import type { Ceilings, Config } from "../backends/tunable.ts";
@@ -25,7 +27,7 @@ import type { Tunable } from "./sweep.ts";
 import type { Outcome } from "./search.ts";
 
 /** One candidate of a round: a kernel and a config of its space. */
-export interface RoundItem {
+interface RoundItem {
   readonly tunable: Tunable;
   readonly config: Config;
 }
@@ -103,8 +105,8 @@ int main(int argc, char** argv) { return gemm_bench::main(argc, argv, tuning::sh
 `;
 }
 
-/** Runs `binary` with `args`; its stdout (exit status 1 means some candidate failed, which its lines say), else E5806. */
-function runBinary(binary: string, args: readonly string[]): Promise<string> {
+/** How a tuning binary ended: its stdout, and its exit status (0: all validated, 1: some failed, else it died). */
+function runBinary(binary: string, args: readonly string[]): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((done, reject) => {
     let out = "";
     let err = "";
@@ -112,10 +114,7 @@ function runBinary(binary: string, args: readonly string[]): Promise<string> {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0 || code === 1) done(out);
-      else reject(new TraincError(5806, `the tuning binary ${binary} exited with ${code}: ${(err || out).slice(-1500)}`, "report it with that output"));
-    });
+    child.on("close", (code) => done({ out, err, code }));
   });
 }
 
@@ -137,9 +136,10 @@ export class CudaMeasurer {
   /** The roofline, from the harness's --ceilings run. */
   async ceilings(): Promise<Ceilings> {
     const built = await buildProgramAsync(renderTuning([]), this.#arch, "tune");
-    const line = (await runBinary(built.binary, ["--ceilings"])).split("\n").find((l) => l.includes("flops_per_second"));
-    const parsed = JSON.parse(line ?? fail(5806, "the tuning binary printed no ceilings", "report it")) as
-      { flops_per_second: number; bytes_per_second: number };
+    const run = await runBinary(built.binary, ["--ceilings"]);
+    const line = run.out.split("\n").find((l) => l.includes("flops_per_second"));
+    const parsed = JSON.parse(line ?? fail(5806, `the tuning binary ${built.binary} printed no ceilings (exit status ${run.code}): ` +
+      `${(run.err || run.out).slice(-1500)}`, "report it with that output")) as { flops_per_second: number; bytes_per_second: number };
     return { flopsPerSecond: parsed.flops_per_second, bytesPerSecond: parsed.bytes_per_second };
   }
 
@@ -155,16 +155,19 @@ export class CudaMeasurer {
     const outcomes = new Map<string, Outcome>();
     const key = (t: Tunable, c: Config) => `${t.space.kernelHash} ${JSON.stringify(c)}`;
     for (const [i, chunk] of chunks.entries()) {
-      const lines = (await runBinary(built[i]!.binary, ["--json", "--repeats", "10"])).split("\n").filter((l) => l.startsWith("{\"shape\""));
-      for (const line of lines) {
+      const run = await runBinary(built[i]!.binary, ["--json", "--repeats", "10"]);
+      for (const line of run.out.split("\n").filter((l) => l.startsWith("{\"shape\""))) {
         const r = JSON.parse(line) as { shape: number; candidate: number; ms?: number; error?: string };
         const shape = chunk[r.shape]!;
         outcomes.set(key(shape.tunable, shape.configs[r.candidate]!), r.ms !== undefined ? { ms: r.ms } : { error: r.error ?? "failed" });
       }
+      const died = run.code !== 0 && run.code !== 1;
+      const first = died ? chunk.flatMap((s) => s.configs.map((c) => key(s.tunable, c))).find((k) => !outcomes.has(k)) : undefined;
+      if (first) outcomes.set(first, { error: `the tuning binary died on it (exit status ${run.code}): ${(run.err || "no message").trim().slice(-300)}` });
     }
     note(`round of ${items.length} candidates in ${shapes.length} GEMMs: built ${chunks.length} binaries in ` +
       `${builtSeconds.toFixed(1)} s, ran them in ${((performance.now() - start) / 1000 - builtSeconds).toFixed(1)} s`);
-    return items.map((item) => outcomes.get(key(item.tunable, item.config)) ?? { error: "no result: the tuning binary stopped early" });
+    return items.map((item) => outcomes.get(key(item.tunable, item.config)) ?? { error: "not measured: the tuning binary died before it", unmeasured: true });
   }
 }
 

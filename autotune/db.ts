@@ -11,7 +11,7 @@
 //   5801  the DB file is not a trainc tuning DB, or a line of it is damaged
 //   5802  the DB file cannot be read or written
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { fail } from "../compiler/diagnostics.ts";
@@ -53,10 +53,10 @@ const CEILINGS = z.object({
 
 const RECORD = z.discriminatedUnion("record", [MEASUREMENT, CHOICE, CEILINGS]);
 
-export type Measurement = z.infer<typeof MEASUREMENT>;
+type Measurement = z.infer<typeof MEASUREMENT>;
 export type Choice = z.infer<typeof CHOICE>;
-export type CeilingsRecord = z.infer<typeof CEILINGS>;
-export type TuningRecord = z.infer<typeof RECORD>;
+type CeilingsRecord = z.infer<typeof CEILINGS>;
+type TuningRecord = z.infer<typeof RECORD>;
 
 /** The DB file used when --db is not given: tuning.jsonl in trainc's cache folder. */
 export function defaultDbPath(): string {
@@ -80,14 +80,24 @@ function parse(path: string, text: string): TuningRecord[] {
   } catch {
     header = undefined;
   }
+  const version = (header as { record?: unknown; version?: unknown } | undefined);
+  if (version?.record === HEADER.record && version.version !== HEADER.version) {
+    fail(5801, `${path} is a tuning DB of version ${JSON.stringify(version.version)}; this trainc reads version ${HEADER.version}`,
+      "use the trainc that wrote it, or move the file aside (trainc never rewrites it) or pass --db with another path");
+  }
   if (JSON.stringify(header) !== JSON.stringify(HEADER)) {
     fail(5801, `${path} is not a trainc tuning DB (its first line is not ${JSON.stringify(HEADER)})`, REFUSE_FIX);
   }
+  const unfinished = !text.endsWith("\n");
   return lines.slice(1).map((line, i) => {
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
+      if (unfinished && i === lines.length - 2) {
+        fail(5801, `${path} line ${i + 2}, its last, is unfinished (a sweep stopped while writing it?)`,
+          `delete that last line (every line before it is whole), or move the file aside or pass --db with another path`);
+      }
       fail(5801, `${path} line ${i + 2} is damaged: ${(e as Error).message}`, REFUSE_FIX);
     }
     const parsed = RECORD.safeParse(value);
@@ -151,7 +161,7 @@ export class TuningDb {
 
   /** Appends `record` to the file (with the header first when the file is new) and to this DB. */
   append(record: TuningRecord): void {
-    const lines = (existsSync(this.path) && readFileSync(this.path).length > 0 ? "" : `${JSON.stringify(HEADER)}\n`) +
+    const lines = (existsSync(this.path) && statSync(this.path).size > 0 ? "" : `${JSON.stringify(HEADER)}\n`) +
       `${JSON.stringify(RECORD.parse(record))}\n`;
     try {
       mkdirSync(dirname(this.path), { recursive: true });

@@ -6,7 +6,8 @@
 // Invariant: the lookup reads the DB and never writes it; equal DB and kernels give equal answers.
 
 import { sameConfig, type Config, type SearchSpace, type Tuned } from "../backends/tunable.ts";
-import type { TuningDb } from "./db.ts";
+import { defaultDbPath, TuningDb } from "./db.ts";
+import { TraincError } from "../compiler/diagnostics.ts";
 import { cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
 import { openDevice } from "../backends/wgsl/device.ts";
 
@@ -66,9 +67,32 @@ export function tuningFor(db: TuningDb, device: string, toolchain: string): Tuni
  */
 export function cudaTuning(db: TuningDb, arch: string, note: (m: string) => void): TuningUse | undefined {
   const device = cudaDeviceKey();
-  if (device) return tuningFor(db, device, toolchainKey(arch));
-  note("no NVIDIA GPU here to look tunings up for: tunable kernels at their heuristic configs");
-  return undefined;
+  if (!device) {
+    note("no NVIDIA GPU here to look tunings up for: tunable kernels at their heuristic configs");
+    return undefined;
+  }
+  try {
+    return tuningFor(db, device, toolchainKey(arch));
+  } catch (e) {
+    if (!(e instanceof TraincError)) throw e;
+    note(`no toolchain to look tunings up for (${e.message}): tunable kernels at their heuristic configs`);
+    return undefined;
+  }
+}
+
+/**
+ * The tuning DB compile and train read: `path` (--db) as given, where a damaged file is an error (E5801); the
+ * default file, where it is a note and nothing is tuned (a broken cache must not stop a build).
+ */
+export function dbForBuild(path: string | undefined, note: (m: string) => void): TuningDb | undefined {
+  if (path !== undefined) return TuningDb.open(path);
+  try {
+    return TuningDb.open(defaultDbPath());
+  } catch (e) {
+    if (!(e instanceof TraincError)) throw e;
+    note(`the default tuning DB is unusable, so nothing is tuned: ${e.message} (fix: ${e.fix})`);
+    return undefined;
+  }
 }
 
 /**

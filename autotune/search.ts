@@ -33,6 +33,8 @@ export const TIE = 0.01;
 export interface Outcome {
   readonly ms?: number;
   readonly error?: string;
+  /** Not measured through no fault of its own (the binary measuring it died first): a later sweep measures it. */
+  readonly unmeasured?: true;
 }
 
 /** How the one-candidate-at-a-time driver (search) measures and keeps time. */
@@ -172,7 +174,7 @@ function nextRound<C extends Config>(space: SearchSpace<C>, worth: readonly C[],
   return worth.filter((c) => !known(c) && near.some((n) => sameConfig(n, c)));
 }
 
-/** Valid measurements, fastest first; within TIE of each other, earliest in the space's order first. */
+/** Valid measurements, fastest first (equal times: earliest in the space's order first); decide applies TIE. */
 function ranked<C extends Config>(space: SearchSpace<C>, taken: readonly Taken<C>[]): Taken<C>[] {
   const index = (c: Config) => space.candidates.findIndex((d) => sameConfig(c, d));
   return taken.filter((t) => t.outcome.ms !== undefined)

@@ -116,8 +116,10 @@ class Ledger {
     }));
   }
 
+  /** Appends a measurement (an unmeasured candidate is left for a later sweep). */
   measurement(t: Tunable, config: Config, outcome: Outcome): void {
-    this.db.append({ record: "measurement", ...this.key(t), problem: t.space.problem, config, ...outcome, date: now() });
+    if (outcome.unmeasured) return;
+    this.db.append({ record: "measurement", ...this.key(t), problem: t.space.problem, config, ms: outcome.ms, error: outcome.error, date: now() });
   }
 
   choice(t: Tunable, s: Search<Config>): SweepRow {

@@ -145,7 +145,8 @@ export class WgslMeasurer {
       const steps = await this.#pipelines(prepared, sources);
       const error = await this.#check(prepared, steps);
       if (error) return { error };
-      return { ms: await this.#time(steps) };
+      const ms = await this.#time(steps);
+      return ms > 0 ? { ms } : { error: `the timer reported ${ms} ms` };
     } catch (e) {
       if (e instanceof TraincError) return { error: e.message };
       throw e;

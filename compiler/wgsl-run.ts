@@ -100,7 +100,7 @@ export function specializedStep(plan: Plan): { module: Module; sizes: { B: numbe
 }
 
 /** The train step of `plan` on the WebGPU device, state kept there, kernels tuned as `db` says; the bundle goes into `dir`. */
-export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => void, db: TuningDb): Promise<StepRunner> {
+export async function wgslRunner(plan: Plan, dir: string, note: (m: string) => void, db: TuningDb | undefined): Promise<StepRunner> {
   const { module, sizes } = specializedStep(plan);
   note(`scheduling and rendering WGSL kernels for B=${sizes.B}, T=${sizes.T}`);
   const run = await openWgsl(module, dir, `train step of ${plan.model.path}, B=${sizes.B}, T=${sizes.T}`, note, {}, db);

@@ -160,9 +160,14 @@ export async function buildProgramAsync(main: string, arch: string, name: string
   return finishBuild(b, name, status, output, (performance.now() - start) / 1000);
 }
 
-/** The GPU as the tuning DB keys it (`cuda: NVIDIA H200 (cc 9.0, driver 580.95.05)`), or undefined without one. */
+/**
+ * The GPU programs run on as the tuning DB keys it (`cuda: NVIDIA H200 (cc 9.0, driver 580.95.05)`), or undefined
+ * without one: the first of $CUDA_VISIBLE_DEVICES when set, else nvidia-smi's first (on a machine of mixed GPUs, set
+ * CUDA_VISIBLE_DEVICES: CUDA's own first device is the fastest, nvidia-smi's the first on the bus).
+ */
 export function cudaDeviceKey(): string | undefined {
-  const r = spawnSync("nvidia-smi", ["--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"],
+  const visible = process.env["CUDA_VISIBLE_DEVICES"]?.split(",")[0]?.trim();
+  const r = spawnSync("nvidia-smi", ["--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader", ...(visible ? ["-i", visible] : [])],
     { encoding: "utf8", timeout: 10_000 });
   const [name, cc, driver] = (r.status === 0 ? r.stdout.trim().split("\n")[0] ?? "" : "").split(",").map((x) => x.trim());
   return name && cc && driver ? `cuda: ${name} (cc ${cc}, driver ${driver})` : undefined;

@@ -124,7 +124,7 @@ const SETUP = String.raw`    allow_shared_memory(prop);
     if (kStateBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.state, 0, kStateBytes, stream));
     // Zeroed so the GEMM timing reads defined values.
     if (kActivationBytes > 0) TRAINC_CUDA_CHECK(cudaMemsetAsync(A.activations, 0, kActivationBytes, stream));
-    trainc::GemmChooser gemms(trainc::gemm_mode(std::getenv("TRAINC_GEMM")), A.workspace, kWorkspaceBytes);
+    trainc::GemmChooser gemms(trainc::gemm_mode(std::getenv("TRAINC_GEMM")), A.workspace);
     std::fprintf(stderr, "%s\n", gemms.library_line().c_str());
     trainc::KernelProfiler profiler(kLaunches);
     trainc::Launches L{gemms, profiler};`;

@@ -29,7 +29,7 @@ export interface WgslGemmConfig {
 }
 
 /** The config compile uses for a GEMM nobody tuned. */
-export const HEURISTIC_WGSL_GEMM: WgslGemmConfig = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+const HEURISTIC_WGSL_GEMM: WgslGemmConfig = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
 
 const AXES = { bm: [16, 32, 64, 128], bn: [16, 32, 64, 128], bk: [8, 16, 32], tm: [1, 2, 4, 8], tn: [1, 2, 4, 8] };
 

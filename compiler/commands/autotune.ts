@@ -34,7 +34,7 @@ export interface AutotuneOptions {
 }
 
 /** Seconds a sweep may measure when --budget is not given. */
-export const DEFAULT_BUDGET_SECONDS = 300;
+const DEFAULT_BUDGET_SECONDS = 300;
 
 export async function autotune(configFile: string, options: AutotuneOptions): Promise<void> {
   const note = (m: string) => process.stderr.write(`trainc: ${m}\n`);

@@ -17,8 +17,7 @@ import { BUNDLE_LIMITS, compileWgsl } from "../wgsl-run.ts";
 import { countParameters, importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { hashModule } from "../../ir/hash.ts";
-import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
-import { cudaTuning, wgslTuning, type TuningUse } from "../../autotune/lookup.ts";
+import { cudaTuning, dbForBuild, wgslTuning, type TuningUse } from "../../autotune/lookup.ts";
 import { printModule } from "../../ir/print.ts";
 
 export interface CompileOptions {
@@ -41,12 +40,14 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   mkdirSync(out, { recursive: true });
   if (target.name === "cuda" || target.name === "hip") {
     const arch = chooseArch(target.name, options.arch, note);
-    const tuning = target.name === "cuda" ? cudaTuning(TuningDb.open(options.db ?? defaultDbPath()), arch, note) : undefined;
+    const db = target.name === "cuda" ? dbForBuild(options.db, note) : undefined;
+    const tuning = db && cudaTuning(db, arch, note);
     compileForCuda(plan, out, { ...options, arch }, note, tuning);
     return;
   }
   if (target.name === "wgsl") {
-    const tuning = await wgslTuning(TuningDb.open(options.db ?? defaultDbPath()), note);
+    const db = dbForBuild(options.db, note);
+    const tuning = db && await wgslTuning(db, note);
     compileForWgsl(plan, out, options.subgroups === true, note, tuning);
     return;
   }

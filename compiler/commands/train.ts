@@ -14,8 +14,7 @@ import { describeLayout, describePacking } from "../data/stream.ts";
 import { describeStats } from "../data/dataset.ts";
 import { chooseArch, compileCuda, runCuda } from "../cuda-run.ts";
 import { wgslRunner } from "../wgsl-run.ts";
-import { defaultDbPath, TuningDb } from "../../autotune/db.ts";
-import { cudaTuning } from "../../autotune/lookup.ts";
+import { cudaTuning, dbForBuild } from "../../autotune/lookup.ts";
 import { countParameters, importFromConfig, makePlan, planBatches, scalerStart } from "../plan.ts";
 import { loggingInterval, planEvaluation, saveInterval } from "../train/intervals.ts";
 import { resolveTarget } from "../targets.ts";
@@ -57,7 +56,8 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   if (evaluation) note(`evaluating ${evaluation.batches.length} held-out batches every ${evaluation.every} steps and after the last`);
   if (target.name === "cuda" || target.name === "hip") {
     const arch = chooseArch(target.name, options.arch, note);
-    const tuning = target.name === "cuda" ? cudaTuning(TuningDb.open(options.db ?? defaultDbPath()), arch, note) : undefined;
+    const db = target.name === "cuda" ? dbForBuild(options.db, note) : undefined;
+    const tuning = db && cudaTuning(db, arch, note);
     const build = compileCuda(plan, arch, true, note, tuning);
     const status = runCuda(build, plan, out, {
       saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile, evaluation,
@@ -72,7 +72,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   });
   const save = (dir: string, params: Readonly<Record<string, Tensor>>) =>
     saveCheckpoint(dir, { configText: plan.model.hf!.configText, tokenizerFile: plan.tokenizer.file }, params, plan.precision.parameters);
-  const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note, TuningDb.open(options.db ?? defaultDbPath()))
+  const runner = target.name === "wgsl" ? await wgslRunner(plan, join(out, ".trainc-run"), note, dbForBuild(options.db, note))
     : interpreterRunner(plan.module, plan.model.parameters, scalerStart(plan));
   try {
     await trainLoop(runner, {

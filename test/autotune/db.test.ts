@@ -62,7 +62,13 @@ describe("TuningDb", () => {
       expect(() => TuningDb.open(path), name).toThrow(expect.objectContaining({ code: 5801 }));
       expect(readFileSync(path, "utf8")).toBe(text);
     }
-    expect(() => TuningDb.open(join(tmp, "damaged.jsonl"))).toThrow(/line 3 is damaged/);
+    expect(() => TuningDb.open(join(tmp, "damaged.jsonl"))).toThrow(/line 3, its last, is unfinished/);
+    const newer = join(tmp, "newer.jsonl");
+    writeFileSync(newer, '{"record":"trainc-tuning-db","version":2}\n');
+    expect(() => TuningDb.open(newer)).toThrow(/a tuning DB of version 2; this trainc reads version 1/);
+    const middle = join(tmp, "middle.jsonl");
+    writeFileSync(middle, `${header}{"record":\n${JSON.stringify(choice({ x: 2 }))}\n`);
+    expect(() => TuningDb.open(middle)).toThrow(/line 2 is damaged/);
   });
 });
 

@@ -62,7 +62,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("trainc autotune on wgsl", opened.gpu !
 
   test("a damaged DB is refused and left as it was", async () => {
     const damaged = join(tmp, "damaged.jsonl");
-    const text = `${readFileSync(db, "utf8")}{"record":"choice","kernel":`;
+    const text = `${readFileSync(db, "utf8")}{"record":"choice","kernel":\n`;
     writeFileSync(damaged, text);
     for (const args of [["autotune", config, "--target", "wgsl", "--budget", "5"], ["compile", config, "--target", "wgsl", "-o", join(tmp, "b2")]]) {
       const { code, stderr } = await runCli([...args, "--db", damaged]);

@@ -6,7 +6,8 @@
 // cannot be loaded) with its LibraryGemm marked with the algorithm, which the program then uses without timing.
 // The candidates are enumerated on first use (a compile with nothing tuned never needs them).
 // Invariants: every generated candidate has no config problem for the spec; configs are flat records of integers
-// (the mainloop follows from the spec's dtype); predictions use the device's ceilings at the mainloop's peak.
+// (the mainloop follows from the spec's dtype); predictions use the device's ceilings as measured (the tensor cores'
+// rate, so an f32 GEMM's prediction is optimistic; it only orders and prunes candidates).
 
 import { enumerate, kernelContentHash, type Ceilings, type Config, type SearchSpace } from "../../tunable.ts";
 import type { KernelSource } from "../../kernel.ts";
@@ -29,7 +30,7 @@ const SIMT_AXES = { bm: [32, 64, 128], bn: [32, 64, 128], bk: [8, 16], tm: [4, 8
 const SPACE_ID = "cuda-gemm/1";
 
 /** A generated config as a flat record (the mainloop dropped), or a cuBLASLt algorithm. */
-export type CudaGemmCandidate = Config;
+type CudaGemmCandidate = Config;
 
 /** The cuBLASLt algorithm a candidate stands for, or undefined for a generated config. */
 export function libraryAlgo(c: CudaGemmCandidate): number | undefined {
@@ -72,7 +73,7 @@ export function cudaGemmSpace(kernel: Kernel, spec: GemmSpec, render: (config: G
     id: SPACE_ID, kernelHash: kernelContentHash(kernel), problem: describeGemm(spec), axes,
     get candidates() {
       const generated = () => enumerate(axes, (c) => gemmConfigProblems(spec, asConfig(spec, c)).length === 0, heuristic);
-      const algos = spec.accumulate ? [] : Array.from({ length: LIBRARY_ALGOS }, (_, i) => ({ cublaslt: i }));
+      const algos = Array.from({ length: LIBRARY_ALGOS }, (_, i) => ({ cublaslt: i }));
       candidates ??= [...generated(), ...algos];
       return candidates;
     },

@@ -40,7 +40,6 @@
 namespace gemm_bench {
 
 constexpr double kPeak16 = 790e12;
-constexpr size_t kWorkspaceBytes = 32u << 20;
 
 /** Element types of a shape's operands and output. */
 enum class Type { F32, BF16, F16 };
@@ -210,7 +209,7 @@ inline bool launch(const Shape& s, const Candidate& cand, const Buffers& buf, co
   const Dims& d = s.dims;
   const trainc::GemmLtShape shape{d.m, d.n, d.k, d.transpose_a, d.transpose_b, lt_type(s.in), lt_type(s.out), d.batch, d.broadcast_a,
                                   d.broadcast_b};
-  return buf.lt->gemm({shape, buf.a, buf.b, buf.c, 1.0f, 0.0f, buf.workspace, kWorkspaceBytes, 0, cand.library_algo}, why);
+  return buf.lt->gemm({shape, buf.a, buf.b, buf.c, 1.0f, 0.0f, buf.workspace, trainc::kLibraryWorkspaceBytes, 0, cand.library_algo}, why);
 }
 
 template <class In, class Out>
@@ -401,10 +400,26 @@ inline bool dispatch(const Shape& s, int shape_index, const Options& opt, const 
   return s.out == Type::F16 ? run_shape<__half, __half>(s, shape_index, opt, shared) : run_shape<__half, float>(s, shape_index, opt, shared);
 }
 
+constexpr int kFmaChains = 8;
+constexpr int kFmaSteps = 4096;
+
+/** kFmaChains independent chains of kFmaSteps f32 fused multiply-adds per thread: the CUDA cores' arithmetic ceiling. */
+__global__ void fma_chains(float* out) {
+  float a[kFmaChains];
+  for (int i = 0; i < kFmaChains; ++i) a[i] = threadIdx.x * 1e-9f * (i + 1);
+  for (int s = 0; s < kFmaSteps; ++s) {
+#pragma unroll
+    for (int i = 0; i < kFmaChains; ++i) a[i] = fmaf(a[i], 0.999999f, 1e-7f);
+  }
+  float sum = 0;
+  for (int i = 0; i < kFmaChains; ++i) sum += a[i];
+  if (sum == 12345.0f) out[threadIdx.x] = sum;
+}
+
 /**
  * The device's roofline as one JSON line: bandwidth from timing the L2 flush (a write of twice the L2), arithmetic
  * from the fastest of cuBLASLt's first four algorithms on an 8192^3 bf16 GEMM (about the best the tensor cores reach,
- * so a GEMM of another shape may beat it by a few percent; 0 without cuBLASLt).
+ * so a GEMM of another shape may beat it by a few percent), or without cuBLASLt from chains of f32 multiply-adds.
  */
 inline void print_ceilings(Buffers& shared) {
   cudaEvent_t start, stop;
@@ -432,14 +447,16 @@ inline void print_ceilings(Buffers& shared) {
   std::string why;
   double gemm_ms = INFINITY;
   for (int algo = 0; algo < 4; ++algo) {
-    const trainc::GemmLtCall call{shape, a, a, c, 1.0f, 0.0f, shared.workspace, kWorkspaceBytes, 0, algo};
+    const trainc::GemmLtCall call{shape, a, a, c, 1.0f, 0.0f, shared.workspace, trainc::kLibraryWorkspaceBytes, 0, algo};
     if (shared.lt->gemm(call, &why)) gemm_ms = std::min(gemm_ms, best_ms([&] { shared.lt->gemm(call, &why); }));
   }
   const bool library = std::isfinite(gemm_ms);
+  if (!library) gemm_ms = best_ms([&] { fma_chains<<<4096, kThreads>>>(static_cast<float*>(c)); });
   BENCH_CHECK(cudaFree(a));
   BENCH_CHECK(cudaFree(c));
+  const double flops = library ? 2.0 * n * n * n : 2.0 * kFmaChains * kFmaSteps * kThreads * 4096;
   std::printf("{\"bytes_per_second\":%.6e,\"flops_per_second\":%.6e}\n", shared.flush_count * sizeof(float4) / (write_ms * 1e-3),
-              library ? 2.0 * n * n * n / (gemm_ms * 1e-3) : 0.0);
+              flops / (gemm_ms * 1e-3));
 }
 
 /** Parses the command line, measures every shape (or those --filter names) and prints the results. */
@@ -474,7 +491,7 @@ inline int main(int argc, char** argv, const Shape* shapes, int shape_count) {
   shared.flush_count = 2 * static_cast<size_t>(prop.l2CacheSize) / sizeof(float4);
   shared.flush = device_alloc<float4>(shared.flush_count);
   shared.lt = &lt;
-  shared.workspace = device_alloc<char>(kWorkspaceBytes);
+  shared.workspace = device_alloc<char>(trainc::kLibraryWorkspaceBytes);
   if (ceilings) print_ceilings(shared);
   int failed = 0;
   for (int i = 0; !ceilings && i < shape_count; ++i) {

@@ -70,9 +70,11 @@ using GemmTimer = std::function<double(const std::function<void()>& work)>;
 /** The backend of every GEMM of the program, and cuBLASLt to run those that chose it. */
 class GemmChooser {
  public:
-  /** `workspace` (device memory of `workspace_bytes`) is what cuBLASLt may use; kernels never run at once, so it is shared. */
-  GemmChooser(GemmMode mode, void* workspace, size_t workspace_bytes)
-      : mode_(mode), workspace_(workspace), workspace_bytes_(workspace_bytes) {}
+  /**
+   * `workspace` (device memory of at least kLibraryWorkspaceBytes, the most cuBLASLt is offered) is what cuBLASLt may
+   * use; kernels never run at once, so it is shared.
+   */
+  explicit GemmChooser(GemmMode mode, void* workspace) : mode_(mode), workspace_(workspace) {}
 
   GemmMode mode() const { return mode_; }
 
@@ -90,25 +92,19 @@ class GemmChooser {
     sites_ = std::move(sites);
     choice_.assign(sites_.size(), GemmBackend::Generated);
     algo_.assign(sites_.size(), 0);
-    std::string unused;
-    if (mode_ == GemmMode::Generated || !lt_.ready(&unused)) return;
+    std::string unloaded;
+    const bool library = mode_ != GemmMode::Generated && lt_.ready(&unloaded);
     std::map<Key, GemmBackend> measured;
     for (size_t i = 0; i < sites_.size(); i++) {
       const int tuned = mode_ == GemmMode::Auto ? sites_[i].tuned : kUntuned;
-      if (tuned == kTunedGenerated) {
-        from_db_++;
+      if (tuned != kUntuned) {
+        choice_[i] = tuned == kTunedGenerated ? GemmBackend::Generated : run_tuned(i, library, unloaded, stream, notes);
+        from_db_ += tuned == kTunedGenerated || choice_[i] == GemmBackend::Cublaslt;
         continue;
       }
-      algo_[i] = tuned >= 0 ? tuned : 0;
       std::string why;
-      if (!lt_.prepare(sites_[i].shape, workspace_bytes_, &why, algo_[i])) {
-        if (mode_ == GemmMode::Cublaslt || tuned >= 0) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
-        continue;
-      }
-      if (tuned >= 0) {
-        from_db_++;
-        choice_[i] = lt_.gemm(call(i, stream), &why) ? GemmBackend::Cublaslt : GemmBackend::Generated;
-        if (choice_[i] == GemmBackend::Generated) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
+      if (!library || !lt_.prepare(sites_[i].shape, kLibraryWorkspaceBytes, &why)) {
+        if (library && mode_ == GemmMode::Cublaslt) std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
         continue;
       }
       const Key key = key_of(sites_[i].shape);
@@ -151,7 +147,6 @@ class GemmChooser {
 
   GemmMode mode_;
   void* workspace_;
-  size_t workspace_bytes_;
   CublasLt lt_;
   std::vector<GemmSite> sites_;
   std::vector<GemmBackend> choice_;
@@ -164,7 +159,21 @@ class GemmChooser {
 
   GemmLtCall call(size_t site, cudaStream_t stream) const {
     const GemmSite& s = sites_[site];
-    return {s.shape, s.a, s.b, s.c, 1.0f, 0.0f, workspace_, workspace_bytes_, stream, algo_[site]};
+    return {s.shape, s.a, s.b, s.c, 1.0f, 0.0f, workspace_, kLibraryWorkspaceBytes, stream, algo_[site]};
+  }
+
+  /**
+   * Site `i`'s cuBLASLt algorithm from the tuning DB, run once (so a capture later issues only the matmul); the
+   * generated kernel, with a note, when cuBLASLt did not load (`unloaded` says why) or cannot run that algorithm.
+   */
+  GemmBackend run_tuned(size_t i, bool library, const std::string& unloaded, cudaStream_t stream, FILE* notes) {
+    algo_[i] = sites_[i].tuned;
+    std::string why = unloaded;
+    if (library && lt_.prepare(sites_[i].shape, kLibraryWorkspaceBytes, &why, algo_[i]) && lt_.gemm(call(i, stream), &why)) {
+      return GemmBackend::Cublaslt;
+    }
+    std::fprintf(notes, "GEMM %s runs its generated kernel: %s\n", sites_[i].label.c_str(), why.c_str());
+    return GemmBackend::Generated;
   }
 
   /** The backend of site `i` (prepared on cuBLASLt): forced, or the faster of the two by `timer`. */

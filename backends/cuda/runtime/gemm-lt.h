@@ -39,6 +39,13 @@ struct GemmLtShape {
   bool broadcast_b;
 };
 
+/**
+ * The workspace cuBLASLt is offered wherever trainc asks it for algorithms (the program and the autotuner's tuning
+ * binaries): its list of algorithms depends on it, so a tuned algorithm index names the same algorithm in both.
+ * Equal to CUBLASLT_WORKSPACE_BYTES in backends/cuda/kernels.ts.
+ */
+constexpr size_t kLibraryWorkspaceBytes = size_t{32} << 20;
+
 /** One GEMM call: shape, device pointers, scales, the workspace cuBLASLt may use, and the stream. */
 struct GemmLtCall {
   GemmLtShape shape;

@@ -67,7 +67,7 @@ int choose(const char* mode_text, double generated_ms, double library_ms, const 
     library_runs++;
     return library_ms;
   };
-  trainc::GemmChooser chooser(mode, nullptr, 0);
+  trainc::GemmChooser chooser(mode, nullptr);
   std::printf("%s\n", chooser.library_line().c_str());
   chooser.choose(sites, nullptr, timer, stdout);
   for (size_t i = 0; i < sites.size(); i++) std::printf("%s: %s\n", sites[i].label.c_str(), trainc::backend_name(chooser.backend(i)));

@@ -33,7 +33,7 @@ __global__ void naive_gemm(const float* a, const float* b, float* c) {
   c[i * kN + j] = sum;
 }
 
-constexpr trainc::ArenaSlot kSlots[] = {{"x", 0, 4096}, {"y", 4096, 8192}, {"workspace", 12288, 1 << 20}};
+constexpr trainc::ArenaSlot kSlots[] = {{"x", 0, 4096}, {"y", 4096, 8192}, {"workspace", 12288, trainc::kLibraryWorkspaceBytes}};
 constexpr size_t kShared = 64 * 1024;
 const trainc::LaunchInfo kLaunches[] = {{"step", "k0_scale", "scale_kernel", "fused", 0.0, -1},
                                         {"step", "k1_matmul", "naive_gemm", "matmul", 2.0 * kN * kN * kN, 0}};
@@ -65,7 +65,7 @@ int start() {
   std::vector<float> values(kN * kN);
   for (size_t i = 0; i < values.size(); i++) values[i] = static_cast<float>(static_cast<int>(i % 7) - 3) / 4;
   TRAINC_CUDA_CHECK(cudaMemcpy(x, values.data(), values.size() * sizeof(float), cudaMemcpyHostToDevice));
-  trainc::GemmChooser gemms(trainc::gemm_mode(std::getenv("TRAINC_GEMM")), arena.at(kSlots[2]), kSlots[2].bytes);
+  trainc::GemmChooser gemms(trainc::gemm_mode(std::getenv("TRAINC_GEMM")), arena.at(kSlots[2]));
   std::printf("%s\n", gemms.library_line().c_str());
   const auto generated = [x, y](cudaStream_t s) {
     naive_gemm<<<1, kN * kN, 0, s>>>(x, x, y);
