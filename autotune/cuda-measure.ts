@@ -60,8 +60,10 @@ static void launch_${id}(const void* a, const void* b, const void* c_in, void* c
 /** The wrapper of a schedule kernel's GEMM source: its parameters are buffers named by its LibraryGemm. */
 function wrapper(id: string, source: KernelSource): string {
   const g = source.libraryGemm!;
-  const variable = (p: KernelParam) => (p.name === g.a ? "a" : p.name === g.b ? "b" : p.name === g.c ? "c"
-    : fail(5806, `${source.name}: parameter ${p.name} is not A, B or C`, "report it: a bug in trainc"));
+  const variable = (p: KernelParam): string => {
+    if (p.name === g.a || p.name === g.b || p.name === g.c) return p.name === g.a ? "a" : p.name === g.b ? "b" : "c";
+    throw new Error(`${source.name}: parameter ${p.name} is not the GEMM's A, B or C`);
+  };
   return benchWrapper(id, source, variable, (source.workspaceBytes ?? 0) > 0 ? ["flags"] : []);
 }
 

@@ -3,17 +3,18 @@
 // (autotune/sweep.ts: on cuda a round of candidates per build, autotune/cuda-measure.ts; on wgsl one at a time),
 // keeps every measurement in the tuning DB, and prints a table: kernel, launches per step, heuristic and best time,
 // speedup, % of the roofline and the chosen config. With --report it measures nothing and prints what the DB holds
-// for the config's kernels, for every device it holds them for. Progress: a line per kernel on stderr, redrawn in
-// place on a terminal.
+// for the config's kernels, for every device it holds them for. Progress on stderr: a line per kernel, redrawn in
+// place on a terminal (wgsl), or a line per round (cuda), then a line per kernel as its search ends.
+//
 // Error codes defined here:
 //   5003  autotune on the cpu target: the interpreter has no kernels to tune
 //   5804  autotune on the hip target (no AMD GPU to measure on)
 
 import { fail } from "../diagnostics.ts";
-import { importFromConfig, makePlan } from "../plan.ts";
+import { importFromConfig, makePlan, type Plan } from "../plan.ts";
 import { resolveTarget } from "../targets.ts";
 import { specializedStep, BUNDLE_LIMITS } from "../wgsl-run.ts";
-import { buildWgslProgram } from "../../backends/wgsl/program.ts";
+import { buildWgslProgram, type WgslLimits } from "../../backends/wgsl/program.ts";
 import { wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
 import { sameConfig, type Ceilings } from "../../backends/tunable.ts";
 import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
@@ -50,26 +51,36 @@ export async function autotune(configFile: string, options: AutotuneOptions): Pr
   const db = TuningDb.open(options.db ?? defaultDbPath());
   const plan = makePlan(importFromConfig(configFile, target, note), { note });
   const budget = options.budget ?? DEFAULT_BUDGET_SECONDS;
-  if (target.name === "cuda") {
-    const arch = chooseArch("cuda", options.arch, note);
-    const list = tunables(compileCuda(plan, arch, false, note).program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel))
-      .filter((k) => k.kind === "matmul"), cudaMatmulSpace);
-    if (options.report) return void process.stdout.write(reportTable(list, db));
-    const measurer = new CudaMeasurer(arch);
-    note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}); budget ${budget} s; tuning DB ${db.path}`);
-    printSweep(await sweepRounds(list, db, measurer, budget, progressLines(), note));
+  if (target.name === "cuda") await autotuneCuda(plan, db, chooseArch("cuda", options.arch, note), budget, options.report === true, note);
+  else await autotuneWgsl(plan, db, budget, options.report === true, note);
+}
+
+/** The cuda sweep (or report) of `plan`'s matmul kernels for `arch`. */
+async function autotuneCuda(plan: Plan, db: TuningDb, arch: string, budget: number, report: boolean,
+  note: (m: string) => void): Promise<void> {
+  const kernels = compileCuda(plan, arch, false, note).program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel));
+  const list = tunables(kernels.filter((k) => k.kind === "matmul"), cudaMatmulSpace);
+  if (report) {
+    process.stdout.write(reportTable(list, db));
     return;
   }
+  const measurer = new CudaMeasurer(arch);
+  note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}); budget ${budget} s; tuning DB ${db.path}`);
+  printSweep(await sweepRounds(list, db, measurer, budget, progressLines(), note));
+}
+
+/** The wgsl sweep (or report) of `plan`'s tunable kernels on the first WebGPU adapter. */
+async function autotuneWgsl(plan: Plan, db: TuningDb, budget: number, report: boolean, note: (m: string) => void): Promise<void> {
   const { module, sizes } = specializedStep(plan);
   note(`scheduling the train step for B=${sizes.B}, T=${sizes.T}`);
-  if (options.report) {
-    const list = tunables(buildWgslProgram(module, BUNDLE_LIMITS).graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
-    return void process.stdout.write(reportTable(list, db));
+  const kernelsFor = (limits: WgslLimits) => buildWgslProgram(module, limits).graphs.flatMap((g) => g.kernels.map((k) => k.kernel));
+  if (report) {
+    process.stdout.write(reportTable(tunables(kernelsFor(BUNDLE_LIMITS), wgslSearchSpace), db));
+    return;
   }
   const measurer = await WgslMeasurer.open();
   try {
-    const program = buildWgslProgram(module, measurer.limits);
-    const list = tunables(program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel)), wgslSearchSpace);
+    const list = tunables(kernelsFor(measurer.limits), wgslSearchSpace);
     note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}), timed by ${measurer.timing}; ` +
       `budget ${budget} s; tuning DB ${db.path}`);
     printSweep(await sweep(list, db, measurer, budget, progressLines(), note));
