@@ -110,6 +110,9 @@ export class Search<C extends Config> {
   readonly space: SearchSpace<C>;
   readonly strategy: SearchResult<C>["strategy"];
   readonly #worth: readonly C[];
+  /** The worth-measuring candidates on the axes' grid (the beam walks them), and the others (measured at once). */
+  readonly #grid: readonly C[];
+  readonly #extra: readonly C[];
   readonly #taken: Taken<C>[] = [];
   #measured = 0;
   #rounds = 0;
@@ -119,6 +122,8 @@ export class Search<C extends Config> {
     this.space = space;
     this.#worth = prune(space, ceilings);
     this.strategy = this.#worth.length <= EXHAUSTIVE_LIMIT ? "exhaustive" : "beam";
+    this.#grid = this.#worth.filter((c) => onAxes(space, c));
+    this.#extra = this.#worth.filter((c) => !onAxes(space, c));
     for (const p of prior) {
       const candidate = space.candidates.find((c) => sameConfig(c, p.config));
       if (candidate && !this.#known(candidate)) this.#taken.push({ config: candidate, outcome: p.outcome });
@@ -136,9 +141,9 @@ export class Search<C extends Config> {
   propose(): C[] {
     const first = this.#rounds++ === 0;
     if (!first && this.strategy === "exhaustive") return [];
-    const [grid, extra] = [this.#worth.filter((c) => onAxes(this.space, c)), this.#worth.filter((c) => !onAxes(this.space, c))];
-    const pool = first ? [this.space.heuristic, ...(this.strategy === "exhaustive" ? this.#worth : [...extra, ...grid.slice(0, 1 + SEEDS)])]
-      : nextRound(this.space, grid, ranked(this.space, this.#taken).filter((t) => onAxes(this.space, t.config)).slice(0, BEAM),
+    const seeds = [...this.#extra, ...this.#grid.slice(0, 1 + SEEDS)];
+    const pool = first ? [this.space.heuristic, ...(this.strategy === "exhaustive" ? this.#worth : seeds)]
+      : nextRound(this.space, this.#grid, ranked(this.space, this.#taken).filter((t) => onAxes(this.space, t.config)).slice(0, BEAM),
         (c) => this.#known(c));
     const fresh = pool.filter((c, i) => !this.#known(c) && pool.findIndex((d) => sameConfig(c, d)) === i);
     return this.strategy === "exhaustive" ? fresh : fresh.slice(0, ROUND);

@@ -145,7 +145,7 @@ export class WgslMeasurer {
       const steps = await this.#pipelines(prepared, sources);
       const error = await this.#check(prepared, steps);
       if (error) return { error };
-      const ms = await this.#time(steps);
+      const ms = median(await this.#samples(steps));
       return ms > 0 ? { ms } : { error: `the timer reported ${ms} ms` };
     } catch (e) {
       if (e instanceof TraincError) return { error: e.message };
@@ -218,8 +218,8 @@ export class WgslMeasurer {
     return problem;
   }
 
-  /** Median milliseconds of one run of `steps` (see the header). */
-  async #time(steps: readonly Step[]): Promise<number> {
+  /** Milliseconds of REPEATS runs of `steps` after WARMUP untimed ones (see the header). */
+  async #samples(steps: readonly Step[]): Promise<number[]> {
     const { device } = this.#gpu;
     const warm = device.createCommandEncoder();
     const pass = warm.beginComputePass();
@@ -227,7 +227,7 @@ export class WgslMeasurer {
     pass.end();
     device.queue.submit([warm.finish()]);
     await device.queue.onSubmittedWorkDone();
-    return median(this.#timestamps ? await this.#timedByQueries(steps) : await this.#timedByClock(steps));
+    return this.#timestamps ? await this.#timedByQueries(steps) : await this.#timedByClock(steps);
   }
 
   async #timedByQueries(steps: readonly Step[]): Promise<number[]> {
@@ -289,9 +289,7 @@ export class WgslMeasurer {
         layout: pipeline.getBindGroupLayout(0), entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
       const steps = [{ pipeline, group, grid: [grid, 1, 1] }];
-      await this.#time(steps);
-      const all = this.#timestamps ? await this.#timedByQueries(steps) : await this.#timedByClock(steps);
-      return Math.min(...all) / 1e3;
+      return Math.min(...await this.#samples(steps)) / 1e3;
     };
     const copy = await time(COPY_CODE(words), [src, dst], Math.min(65535, Math.ceil(words / 4 / 256)));
     const fma = await time(FMA_CODE, [dst], groups);

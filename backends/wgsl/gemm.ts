@@ -138,6 +138,11 @@ function wgslGemmSpec(kernel: Kernel): GemmSpec {
     transpose_b: node.attrs["transpose_b"] as boolean });
 }
 
+/** Useful FLOPs and least bytes of one launch (f32 operands and result, each read or written once per batch entry). */
+function cost(spec: GemmSpec): { flops: number; bytes: number } {
+  return { flops: 2 * spec.batch * spec.m * spec.n * spec.k, bytes: 4 * spec.batch * (spec.m * spec.k + spec.k * spec.n + spec.m * spec.n) };
+}
+
 /** The WGSL kernel of a `matmul` kernel with `config` (f32 or f16 operands, f32 accumulation; E5700 for others). */
 export function renderWgslMatmul(kernel: Kernel, config: WgslGemmConfig = HEURISTIC_WGSL_GEMM): KernelSource {
   if (!wgslGemmFits(config)) throw new Error(`${kernel.name}: the wgsl GEMM config ${JSON.stringify(config)} does not fit`);
@@ -160,8 +165,7 @@ ${body(spec, config, names)}
   return namedByCode("matmul", {
     code, params,
     grid: [Math.ceil(spec.n / config.bn), Math.ceil(spec.m / config.bm), spec.batch], block: [config.bn / config.tn, config.bm / config.tm, 1],
-    sharedBytes: 4 * (config.bm + config.bn) * config.bk, flops: 2 * spec.batch * spec.m * spec.n * spec.k,
-    bytes: 4 * spec.batch * (spec.m * spec.k + spec.k * spec.n + spec.m * spec.n),
+    sharedBytes: 4 * (config.bm + config.bn) * config.bk, ...cost(spec),
   });
 }
 
@@ -190,10 +194,9 @@ function predict(spec: GemmSpec, c: WgslGemmConfig, ceilings: Ceilings): number 
 export function wgslGemmSpace(kernel: Kernel): SearchSpace<WgslGemmConfig> {
   const spec = wgslGemmSpec(kernel);
   const candidates = enumerate(AXES, wgslGemmFits, HEURISTIC_WGSL_GEMM);
-  const source = renderWgslMatmul(kernel);
   return {
     id: SPACE_ID, kernelHash: kernelContentHash(kernel), problem: describeGemm(spec).replace(/^gemm f32->f32/, "gemm"),
-    axes: AXES, candidates, heuristic: HEURISTIC_WGSL_GEMM, flops: source.flops, bytes: source.bytes,
+    axes: AXES, candidates, heuristic: HEURISTIC_WGSL_GEMM, ...cost(spec),
     describe: (c) => `${c.bm}x${c.bn}x${c.bk} t${c.tm}x${c.tn}`,
     render: (c) => [renderWgslMatmul(kernel, c)],
     predict: (c, ceilings) => predict(spec, c, ceilings),

@@ -14,7 +14,7 @@ import type { KernelSource } from "../../kernel.ts";
 import type { Kernel } from "../../schedule/partition.ts";
 import { describeConfig, gemmConfigProblems, gemmGeometry, type GemmConfig } from "./config.ts";
 import { defaultGemmConfig } from "./heuristic.ts";
-import { describeGemm, dtypeBytes, type GemmSpec } from "./spec.ts";
+import { describeGemm, dtypeBytes, gemmBytes, gemmFlops, type GemmSpec } from "./spec.ts";
 
 /** cuBLASLt algorithms tried per GEMM (the heuristic's first ones, in its order). */
 export const LIBRARY_ALGOS = 4;
@@ -67,7 +67,6 @@ export function cudaGemmSpace(kernel: Kernel, spec: GemmSpec, render: (config: G
   library: (source: KernelSource, algo: number) => KernelSource): SearchSpace {
   const heuristic = flat(defaultGemmConfig(spec));
   const axes = spec.inputDtype === "f32" ? SIMT_AXES : MMA_AXES;
-  const base = render(asConfig(spec, heuristic));
   let candidates: CudaGemmCandidate[] | undefined;
   return {
     id: SPACE_ID, kernelHash: kernelContentHash(kernel), problem: describeGemm(spec), axes,
@@ -77,11 +76,11 @@ export function cudaGemmSpace(kernel: Kernel, spec: GemmSpec, render: (config: G
       candidates ??= [...generated(), ...algos];
       return candidates;
     },
-    heuristic, flops: base.flops, bytes: base.bytes,
+    heuristic, flops: gemmFlops(spec), bytes: gemmBytes(spec),
     describe: (c) => (libraryAlgo(c) !== undefined ? `cuBLASLt algorithm ${libraryAlgo(c)}` : describeConfig(asConfig(spec, c))),
     render: (c) => {
       const algo = libraryAlgo(c);
-      return [algo === undefined ? render(asConfig(spec, c)) : library(base, algo)];
+      return [algo === undefined ? render(asConfig(spec, c)) : library(render(asConfig(spec, heuristic)), algo)];
     },
     predict: (c, ceilings) => predict(spec, c, ceilings),
   };
