@@ -1,5 +1,7 @@
-// Measuring candidates on a WebGPU device (Dawn in Node). Per kernel, random inputs (ir/random-inputs.ts) and the
-// interpreter's outputs on them are computed once (the interpreter is the reference); each candidate's sources then
+// Measuring candidates on a WebGPU device (Dawn in Node). Per kernel, random inputs (ir/random-inputs.ts; positive
+// ones where the signed ones give the interpreter an error or outputs that are not finite: a square root, a logarithm,
+// an AdamW step) and the interpreter's outputs on them are computed once (the interpreter is the reference); each
+// candidate's sources then
 // run on the inputs with their outputs first filled with NaN, and pass when every output is finite and within
 // TOLERANCE of the reference (relative to its norm). A passing candidate is timed: WARMUP runs, then REPEATS runs,
 // each after a clear of a buffer larger than the device's caches, each timed by timestamp queries around its compute
@@ -73,6 +75,21 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+const finite = (outputs: Readonly<Record<string, Tensor>>) => Object.values(outputs).every((t) => t.data.every(Number.isFinite));
+
+/** Random inputs of `kernel` and the interpreter's outputs on them: signed inputs, or positive ones (see the header). */
+function reference(kernel: Kernel): { inputs: Record<string, Tensor>; want: Record<string, Tensor> } {
+  const signed = randomInputs(kernel.graph, 1);
+  try {
+    const want = interpret(kernel.graph, signed);
+    if (finite(want)) return { inputs: signed, want };
+  } catch (e) {
+    if (!(e instanceof TraincError)) throw e;
+  }
+  const inputs = randomInputs(kernel.graph, 1, {}, "positive");
+  return { inputs, want: interpret(kernel.graph, inputs) };
+}
+
 export class WgslMeasurer {
   readonly #gpu: WgslDevice;
   readonly #flush: GPUBuffer;
@@ -111,8 +128,7 @@ export class WgslMeasurer {
 
   /** Writes `kernel`'s random inputs to the device and computes the reference outputs. */
   prepare(kernel: Kernel): Prepared {
-    const inputs = randomInputs(kernel.graph, 1);
-    const want = interpret(kernel.graph, inputs);
+    const { inputs, want } = reference(kernel);
     const { device } = this.#gpu;
     const buffers = new Map<string, GPUBuffer>();
     const typeOf = (name: string) => {

@@ -7,7 +7,11 @@
 // finishing) — sums and means only, and only in a language with float atomics (CUDA; WGSL has none, so its workgroups
 // never split); max keeps one block per output. Block-level code comes from the language's BlockDialect; a language
 // without one runs every reduction a thread per output.
-// Invariant: outputs are written in their dtype after the same rounding the interpreter applies.
+// How a kernel runs (threads per block, vector lanes, most blocks launched; for reductions the split count) is a
+// config (FusedConfig, ReduceConfig); fusedHeuristic and reduceHeuristic give the defaults, and the autotuner searches
+// the rest (space.ts). Strategies follow from the shapes alone, never from the config.
+// Invariants: outputs are written in their dtype after the same rounding the interpreter applies; every config a
+// space offers computes the same values (up to the order of a split reduction's additions).
 
 import { KERNEL_NAME, kernelParams, namedByCode, type KernelSource } from "../kernel.ts";
 import type { Kernel } from "../schedule/partition.ts";
@@ -18,9 +22,15 @@ import { Emitter } from "./emitter.ts";
 import { joinIndex, numel, splitIndex, type Shape } from "./indexing.ts";
 import { computeKind, type BlockDialect, type Language, type SharedDeclaration } from "./language.ts";
 
+/** Threads per block of the heuristic configs (at most the language's maximum). */
 const THREADS = 256;
-/** Blocks a grid-stride kernel launches at most (132 SMs x 16 resident blocks of 256 threads, rounded). */
-const MAX_BLOCKS = 132 * 16;
+/** Blocks a grid-stride kernel launches at most by default (132 SMs x 16 resident blocks of 256 threads, rounded). */
+export const MAX_BLOCKS = 132 * 16;
+
+/** A fused kernel's launch: threads per block, elements per thread and step (vector lanes), most blocks launched. */
+export type FusedConfig = { readonly threads: number; readonly lanes: number; readonly blocks: number };
+/** A reduce kernel's launch: threads per block and how many blocks share each output (1: no split). */
+export type ReduceConfig = { readonly threads: number; readonly splits: number };
 
 /**
  * C identifiers of a kernel's buffers (p0, p1, ... in kernelParams order): buffer names such as
@@ -30,9 +40,9 @@ function identifiers(graph: Graph): Map<string, string> {
   return new Map(kernelParams(graph).map((p, k) => [p.name, `p${k}`]));
 }
 
-function head(lang: Language, name: string, graph: Graph, extra: string[] = []): string {
+function head(lang: Language, name: string, graph: Graph, threads: number, extra: string[] = []): string {
   const params = kernelParams(graph).map((p, k) => lang.pointer(`p${k}`, p.dtype, p.access !== "read", k));
-  return lang.kernelHead(name, [...params, ...extra]);
+  return lang.kernelHead(name, [...params, ...extra], threads);
 }
 
 function traffic(graph: Graph): number {
@@ -60,14 +70,14 @@ function vectorPlan(graph: Graph, n: number, lang: Language): { lanes: number; d
   return usable ? { lanes, direct } : { lanes: 1, direct: [] };
 }
 
-/** The grid-stride loop of a fused kernel over `n` elements, `lanes` at a time (see vectorPlan). */
-function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: number; direct: ValueId[] }): string[] {
+/** The grid-stride loop of a fused kernel over `n` elements, `plan.lanes` at a time (see vectorPlan), in blocks of `threads`. */
+function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: number; direct: ValueId[] }, threads: number): string[] {
   const ids = identifiers(graph);
   const typeOf = (v: ValueId) => graph.types[v]!.dtype;
   if (plan.lanes === 1) {
     const e = new Emitter(graph, lang, "    ", ids);
     const stores = graph.outputs.map((o) => `    ${ids.get(o.name)}[i] = ${lang.store(e.at(o.id, "i"), typeOf(o.id))};`);
-    return [`  ${lang.gridLoop("i", n, 1)}`, ...e.lines, ...stores, "  }"];
+    return [`  ${lang.gridLoop("i", n, 1, threads)}`, ...e.lines, ...stores, "  }"];
   }
   const vec = (v: ValueId) => lang.vectorType!(typeOf(v), plan.lanes);
   const pointer = (v: ValueId) => ids.get(graph.inputs.find((i) => i.id === v)?.name ?? graph.outputs.find((o) => o.id === v)!.name)!;
@@ -82,23 +92,51 @@ function fusedLoop(graph: Graph, lang: Language, n: number, plan: { lanes: numbe
   const used = (name: string) => e.lines.some((line) => new RegExp(`\\b${name}\\b`).test(line));
   const indices = [...lanes].filter(([name]) => used(name)).map(([name, j]) => `    const long long ${name} = base + ${j};`);
   const stores = graph.outputs.map((o, k) => `    *reinterpret_cast<${vec(o.id)}*>(${pointer(o.id)} + base) = y${k};`);
-  return [`  ${lang.gridLoop("base", n, plan.lanes)}`,
+  return [`  ${lang.gridLoop("base", n, plan.lanes, threads)}`,
     ...indices, ...loads, ...outputs, ...e.lines, ...stores, "  }"];
 }
 
-/**
- * A `fused` kernel: one thread per element of the outputs' shape, or per vector of 2-8 elements where the language
- * has vector accesses and the element count divides (buffers read at the kernel's own index then move 16 bytes at once).
- */
-export function renderFused(kernel: Kernel, lang: Language): KernelSource {
+/** What bounds a fused kernel's configs: its element count, the most vector lanes it can use, its FLOPs and bytes. */
+export function fusedLimits(kernel: Kernel, lang: Language): { n: number; lanes: number; flops: number; bytes: number } {
   const { graph } = kernel;
   const n = numel(graph.types[graph.outputs[0]!.id]!.shape as Shape);
-  const plan = vectorPlan(graph, n, lang);
-  const code = [`${head(lang, KERNEL_NAME, graph)} {`, ...fusedLoop(graph, lang, n, plan), "}"].join("\n");
+  return { n, lanes: vectorPlan(graph, n, lang).lanes, flops: n * graph.nodes.length, bytes: traffic(graph) };
+}
+
+/** Blocks a fused kernel needs to give every thread one step of `lanes` elements. */
+export function fusedBlocksNeeded(n: number, config: Omit<FusedConfig, "blocks">): number {
+  return Math.max(1, Math.ceil(n / config.lanes / config.threads));
+}
+
+/**
+ * The caps on a fused kernel's blocks a config may set (2 to 64 blocks per SM of 132): a kernel needing fewer blocks
+ * than a cap launches what it needs, so of the caps above its need only the smallest is a distinct config.
+ */
+export const BLOCK_CAPS = [264, 528, 1056, 2112, 4224, 8448];
+
+/** The default launch of a fused kernel: 256 threads, the widest vectors, at most MAX_BLOCKS blocks. */
+export function fusedHeuristic(kernel: Kernel, lang: Language): FusedConfig {
+  const { n, lanes } = fusedLimits(kernel, lang);
+  const threads = Math.min(THREADS, lang.maxThreads);
+  const needed = fusedBlocksNeeded(n, { threads, lanes });
+  return { threads, lanes, blocks: needed > MAX_BLOCKS ? MAX_BLOCKS : BLOCK_CAPS.find((b) => b >= needed)! };
+}
+
+/**
+ * A `fused` kernel: one thread per element of the outputs' shape, or per vector of `config.lanes` (2-8) elements
+ * where the language has vector accesses and the element count divides (buffers read at the kernel's own index then
+ * move up to 16 bytes at once).
+ */
+export function renderFused(kernel: Kernel, lang: Language, config: FusedConfig = fusedHeuristic(kernel, lang)): KernelSource {
+  const { graph } = kernel;
+  const { n, lanes, flops, bytes } = fusedLimits(kernel, lang);
+  if (config.lanes > lanes || n % config.lanes !== 0) throw new Error(`${kernel.name}: ${config.lanes} lanes do not fit ${n} elements`);
+  const plan = config.lanes === 1 ? { lanes: 1, direct: [] } : { ...vectorPlan(graph, n, lang), lanes: config.lanes };
+  const code = [`${head(lang, KERNEL_NAME, graph, config.threads)} {`, ...fusedLoop(graph, lang, n, plan, config.threads), "}"].join("\n");
   return namedByCode(kernel.kind, {
     code, params: kernelParams(graph),
-    grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(n / plan.lanes / THREADS))), 1, 1], block: [THREADS, 1, 1], sharedBytes: 0,
-    flops: n * graph.nodes.length, bytes: traffic(graph),
+    grid: [Math.min(config.blocks, fusedBlocksNeeded(n, config)), 1, 1], block: [config.threads, 1, 1], sharedBytes: 0,
+    flops, bytes,
   });
 }
 
@@ -192,25 +230,56 @@ function index(lang: Language, n: number): string {
   return lang.literal(n, "int64");
 }
 
+/** How a reduce kernel's outputs are computed (see the file header): its strategy, jobs and reduced count. */
+export interface ReducePlan {
+  readonly strategy: "thread" | "column" | "row";
+  /** Jobs its blocks walk: outputs (thread, row) or tiles of 32 outputs (column). */
+  readonly jobs: number;
+  /** Reduced elements per output. */
+  readonly count: number;
+  /** Whether blocks may share a job (sums and means where the language has float atomics). */
+  readonly splittable: boolean;
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+export function reducePlan(kernel: Kernel, lang: Language): ReducePlan {
+  const p = reduceParts(kernel.graph, lang);
+  const { shape } = p;
+  const strategy = shape.count <= 64 || lang.blocks === undefined ? "thread" : shape.column && shape.outputs > 1 ? "column" : "row";
+  return {
+    strategy, jobs: strategy === "column" ? Math.ceil(shape.outputs / 32) : shape.outputs, count: shape.count,
+    splittable: strategy !== "thread" && !p.max && lang.blocks!.atomics, flops: p.base.flops, bytes: p.base.bytes,
+  };
+}
+
+/** Rows of its job one pass of a block covers: a warp per row (column), a thread per element (row). */
+export function rowsPerPass(plan: ReducePlan, threads: number): number {
+  return plan.strategy === "column" ? threads / 32 : threads;
+}
+
 /**
- * How many blocks share each of `jobs` jobs (an output, or 32 of them) whose `count` rows the block walks `rows` at a
- * time: enough to fill the GPU, at least 64 passes each; 1 for max and where the language has no float atomics.
+ * The default launch of a reduce kernel: 256 threads; as many blocks per job as fill the GPU, each making at least 64
+ * passes (1 where jobs cannot be split).
  */
-function splitCount(p: ReduceParts, blocks: BlockDialect, jobs: number, rows: number): number {
-  if (p.max || !blocks.atomics) return 1;
-  return Math.max(1, Math.min(Math.floor(MAX_BLOCKS / jobs), Math.ceil(p.shape.count / (rows * 64))));
+export function reduceHeuristic(kernel: Kernel, lang: Language): ReduceConfig {
+  const plan = reducePlan(kernel, lang);
+  const threads = Math.min(THREADS, lang.maxThreads);
+  const splits = plan.splittable
+    ? Math.max(1, Math.min(Math.floor(MAX_BLOCKS / plan.jobs), Math.ceil(plan.count / (rowsPerPass(plan, threads) * 64)))) : 1;
+  return { threads, splits };
 }
 
 /** The kernel head of a reduce strategy: a workspace parameter when its jobs are split. */
-function reduceHead(lang: Language, kernel: Kernel, splits: number): string {
-  return `${head(lang, KERNEL_NAME, kernel.graph, splits > 1 ? ["void* workspace"] : [])} {`;
+function reduceHead(lang: Language, kernel: Kernel, config: ReduceConfig): string {
+  return `${head(lang, KERNEL_NAME, kernel.graph, config.threads, config.splits > 1 ? ["void* workspace"] : [])} {`;
 }
 
-/** The KernelSource of a reduce strategy whose `jobs` jobs are each split over `splits` blocks. */
-function reduceSource(kernel: Kernel, p: ReduceParts, lines: readonly string[], jobs: number, splits: number): KernelSource {
+/** The KernelSource of a reduce strategy whose `jobs` jobs are each split over `config.splits` blocks. */
+function reduceSource(kernel: Kernel, p: ReduceParts, lines: readonly string[], jobs: number, config: ReduceConfig): KernelSource {
   return namedByCode(kernel.kind, {
-    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, jobs * splits)), 1, 1], block: [THREADS, 1, 1],
-    ...(splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
+    ...p.base, code: lines.join("\n"), grid: [Math.max(1, Math.min(MAX_BLOCKS, jobs * config.splits)), 1, 1],
+    block: [config.threads, 1, 1], ...(config.splits > 1 ? { workspaceBytes: splitWorkspace(p) } : {}),
   });
 }
 
@@ -223,15 +292,15 @@ function jobRange(lang: Language, splits: number, count: number, indent: string)
       splits === 1 ? int(count) : lang.expr("minimum", [`begin + ${int(chunk)}`, int(count)], "int64"))}`];
 }
 
-/** Column reduction: 32 adjacent outputs per job, the block's 8 warps on alternate rows of one row chunk. */
-function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
+/** Column reduction: 32 adjacent outputs per job, the block's warps on alternate rows of one row chunk. */
+function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts, config: ReduceConfig): KernelSource {
   const { shape } = p;
+  const { splits } = config;
   const int = (n: number) => index(lang, n);
-  const warps = THREADS / 32;
+  const warps = config.threads / 32;
   const tiles = Math.ceil(shape.outputs / 32);
-  const splits = splitCount(p, blocks, tiles, warps);
   const shared = placeShared([blocks.shared(p.accKind, "partial", [warps, 33])]);
-  const lines = [...shared.module, reduceHead(lang, kernel, splits), ...shared.kernel,
+  const lines = [...shared.module, reduceHead(lang, kernel, config), ...shared.kernel,
     `  ${lang.declare("int32", "lane", `${blocks.thread} % 32`)}`,
     `  ${lang.declare("int32", "row", `${blocks.thread} / 32`)}`,
     `  ${lang.rangeLoop("job", blocks.block, int(tiles * splits), blocks.count)}`,
@@ -249,42 +318,47 @@ function renderColumnReduce(kernel: Kernel, lang: Language, blocks: BlockDialect
     "    }",
     `    ${blocks.barrier}`,
     "  }", "}"];
-  return reduceSource(kernel, p, lines, tiles, splits);
+  return reduceSource(kernel, p, lines, tiles, config);
 }
 
 /** Row reduction: a block per output (or per row chunk of one), its threads striding the row, then a block reduce. */
-function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts): KernelSource {
+function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p: ReduceParts, config: ReduceConfig): KernelSource {
   const { shape } = p;
+  const { splits, threads } = config;
   const int = (n: number) => index(lang, n);
-  const splits = splitCount(p, blocks, shape.outputs, THREADS);
-  const reduce = blocks.reduce(p.max ? "max" : "sum", p.accKind, "a", THREADS);
+  const reduce = blocks.reduce(p.max ? "max" : "sum", p.accKind, "a", threads);
   const shared = placeShared(reduce.shared);
-  const lines = [...shared.module, ...(reduce.helpers ? [reduce.helpers] : []), reduceHead(lang, kernel, splits),
+  const lines = [...shared.module, ...(reduce.helpers ? [reduce.helpers] : []), reduceHead(lang, kernel, config),
     ...shared.kernel,
     `  ${lang.rangeLoop("job", blocks.block, int(shape.outputs * splits), blocks.count)}`,
     `    ${lang.declare("int64", "o", splits === 1 ? "job" : `job / ${int(splits)}`)}`,
     ...jobRange(lang, splits, shape.count, "    "),
     `    ${lang.declareVar(p.accKind, "a", p.init)}`,
-    `    ${lang.rangeLoop("r", `begin + ${blocks.thread}`, "end", int(THREADS))}`, ...p.body("o", "r", "      "), "    }",
+    `    ${lang.rangeLoop("r", `begin + ${blocks.thread}`, "end", int(threads))}`, ...p.body("o", "r", "      "), "    }",
     `    a = ${reduce.expr};`,
     `    if (${blocks.thread} == 0) {`,
     ...(splits === 1 ? [`      ${p.store("a")}`] : combineSplits(p, splits, "      ")),
     "    }",
     "  }", "}"];
-  return reduceSource(kernel, p, lines, shape.outputs, splits);
+  return reduceSource(kernel, p, lines, shape.outputs, config);
 }
 
-/** A `reduce` kernel (see the file header for its strategies). */
-export function renderReduce(kernel: Kernel, lang: Language): KernelSource {
+/** A `reduce` kernel (see the file header for its strategies) launched as `config` says. */
+export function renderReduce(kernel: Kernel, lang: Language, config: ReduceConfig = reduceHeuristic(kernel, lang)): KernelSource {
   const p = reduceParts(kernel.graph, lang);
+  const plan = reducePlan(kernel, lang);
+  if (config.splits > 1 && !plan.splittable) throw new Error(`${kernel.name}: a ${plan.strategy} reduction cannot be split`);
   const { shape } = p;
-  if (shape.count <= 64 || lang.blocks === undefined) {
-    const code = [`${head(lang, KERNEL_NAME, kernel.graph)} {`,
-      `  ${lang.gridLoop("o", shape.outputs, 1)}`,
+  if (plan.strategy === "thread") {
+    const code = [`${head(lang, KERNEL_NAME, kernel.graph, config.threads)} {`,
+      `  ${lang.gridLoop("o", shape.outputs, 1, config.threads)}`,
       `    ${lang.declareVar(p.accKind, "a", p.init)}`, `    ${lang.loop("r", shape.count)}`, ...p.body("o", "r", "      "), "    }",
       `    ${p.store("a")}`, "  }", "}"].join("\n");
-    return namedByCode(kernel.kind, { ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / THREADS))), 1, 1], block: [THREADS, 1, 1] });
+    return namedByCode(kernel.kind, {
+      ...p.base, code, grid: [Math.max(1, Math.min(MAX_BLOCKS, Math.ceil(shape.outputs / config.threads))), 1, 1],
+      block: [config.threads, 1, 1],
+    });
   }
-  return shape.column && shape.outputs > 1 ? renderColumnReduce(kernel, lang, lang.blocks, p)
-    : renderRowReduce(kernel, lang, lang.blocks, p);
+  return plan.strategy === "column" ? renderColumnReduce(kernel, lang, lang.blocks!, p, config)
+    : renderRowReduce(kernel, lang, lang.blocks!, p, config);
 }

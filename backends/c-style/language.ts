@@ -108,18 +108,20 @@ export interface Language {
    * use; absent, every reduction runs a thread per output.
    */
   readonly blocks?: BlockDialect;
+  /** Most threads a block may have on every device of the target (WebGPU's default limit is 256). */
+  readonly maxThreads: number;
   /**
-   * Kernel declaration for `name` with its buffer parameters (`pointer` texts, in order), up to the body's `{`; in
-   * languages with module-scope bindings (WGSL) the bindings come first.
+   * Kernel declaration for `name` with its buffer parameters (`pointer` texts, in order), launched with `threads`
+   * threads per block, up to the body's `{`; in languages with module-scope bindings (WGSL) the bindings come first.
    */
-  readonly kernelHead: (name: string, params: readonly string[]) => string;
+  readonly kernelHead: (name: string, params: readonly string[], threads: number) => string;
   /** A buffer parameter (`binding` is its position among the kernel's buffers). */
   readonly pointer: (name: string, dtype: DType, writable: boolean, binding: number) => string;
   /**
    * Header (up to its `{`) of a grid-stride loop: `variable` visits [0, count) from the thread's first element, `lanes`
-   * consecutive elements per thread and step.
+   * consecutive elements per thread and step, in blocks of `threads`.
    */
-  readonly gridLoop: (variable: string, count: number, lanes: number) => string;
+  readonly gridLoop: (variable: string, count: number, lanes: number, threads: number) => string;
   /**
    * The type of `count` consecutive stored elements moved in one aligned access (`.v[j]` is element j), for fused
    * kernels' vector path; absent where the language has none (its kernels then load element by element).

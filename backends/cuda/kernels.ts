@@ -1,6 +1,6 @@
 // Renders every schedule kernel for CUDA: fused and reduce kernels through the C-style generators, matmul through the
-// GEMM generator at the config the tuning DB chose (else its heuristic), with cuBLASLt as a second candidate (the DB's
-// algorithm, or the program's choice at run time), attention and its gradient
+// GEMM generator, with cuBLASLt as a second candidate (the DB's algorithm, or the program's choice at run time), each
+// of these and the AdamW update at the config the tuning DB chose (else its heuristic), attention and its gradient
 // through the FlashAttention generators (at xformers' tiles and split-key walk for the xformers lowering), every other
 // anchor op through its template. Generators name their parameters their own way (a, b, c; q, k, v, lse, ...): this
 // file renames them to the schedule's buffer names, which is how the host emitter binds them.
@@ -12,8 +12,9 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
+import { fusedSpace, reduceSpace } from "../c-style/space.ts";
 import { TUNED_GENERATED, type KernelParam, type KernelSource, type LibraryGemm } from "../kernel.ts";
-import { UNTUNED, type SearchSpace, type Tuned } from "../tunable.ts";
+import { UNTUNED, tunedOrHeuristic, type SearchSpace, type Tuned } from "../tunable.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
   attentionBuffers, loweringConfigs, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
@@ -26,6 +27,8 @@ import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
 import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
+import { anchorOf } from "./templates/anchor.ts";
+import { adamwSpace, renderAdamw } from "./templates/optim.ts";
 import { attentionBlocks } from "../../ir/ops/model.ts";
 import { hasDocumentRanges, hasPrefixLmRanges } from "../schedule/documents.ts";
 
@@ -138,11 +141,23 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   return renderAttentionBackward(spec, configs.backward).map((source) => renamed(source, names));
 }
 
+/** The search space of a schedule kernel on cuda; undefined for a kernel whose template has no tunable config. */
+export function cudaSearchSpace(kernel: Kernel): SearchSpace | undefined {
+  switch (kernel.kind) {
+    case "fused": return fusedSpace(kernel, CUDA);
+    case "reduce": return reduceSpace(kernel, CUDA);
+    case "matmul": return cudaMatmulSpace(kernel);
+    case "adamw": return adamwSpace(kernel);
+    default: return undefined;
+  }
+}
+
 /** The CUDA sources of one schedule kernel for an arch with `features`, in launch order, tunable ones as `tuned` says. */
 export function renderKernel(kernel: Kernel, features: ArchFeatures, tuned: Tuned = UNTUNED): KernelSource[] {
   switch (kernel.kind) {
-    case "fused": return [renderFused(kernel, CUDA)];
-    case "reduce": return [renderReduce(kernel, CUDA)];
+    case "fused": return [renderFused(kernel, CUDA, tunedOrHeuristic(fusedSpace(kernel, CUDA), tuned))];
+    case "reduce": return [renderReduce(kernel, CUDA, tunedOrHeuristic(reduceSpace(kernel, CUDA), tuned))];
+    case "adamw": return [renderAdamw(anchorOf(kernel, "adamw"), tunedOrHeuristic(adamwSpace(kernel), tuned))];
     case "matmul": return renderMatmul(kernel, tuned);
     case "attention": case "attention_grad": return renderAttention(kernel, features);
     default:

@@ -126,7 +126,8 @@ export const CUDA: Language = {
   loop: (v, count) => `for (long long ${v} = 0; ${v} < ${count}LL; ++${v}) {`,
   rangeLoop: (v, start, end, step) => `for (long long ${v} = ${start}; ${v} < ${end}; ${v} += ${step}) {`,
   blocks: BLOCKS,
-  kernelHead: (name, params) => `extern "C" __global__ void __launch_bounds__(256) ${name}(${params.join(", ")})`,
+  maxThreads: 1024,
+  kernelHead: (name, params, threads) => `extern "C" __global__ void __launch_bounds__(${threads}) ${name}(${params.join(", ")})`,
   pointer: (name, dtype, writable) => `${writable ? "" : "const "}${STORAGE[dtype]}* __restrict__ ${name}`,
   gridLoop: (v, count, lanes) => lanes === 1
     ? `for (long long ${v} = ${GLOBAL_INDEX}; ${v} < ${count}LL; ${v} += ${GLOBAL_SIZE}) {`

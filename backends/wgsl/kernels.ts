@@ -1,5 +1,5 @@
 // Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
-// language, matmul through the WGSL GEMM (at the config the tuning DB chose, else its heuristic), attention and its gradient through the attention templates (the backward pass
+// language and matmul through the WGSL GEMM, each at the config the tuning DB chose (else its heuristic), attention and its gradient through the attention templates (the backward pass
 // as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
 // workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel
 // parameters are schedule buffer names (the anchor templates bind them by role), which is how the host program binds
@@ -12,6 +12,7 @@
 
 import { fail } from "../../compiler/diagnostics.ts";
 import { renderFused, renderReduce } from "../c-style/fused.ts";
+import { fusedSpace, reduceSpace } from "../c-style/space.ts";
 import { anchorOf, type Anchor } from "../cuda/templates/anchor.ts";
 import type { OpName } from "../../ir/ops/index.ts";
 import type { KernelSource } from "../kernel.ts";
@@ -48,16 +49,22 @@ const TEMPLATES: Readonly<Record<string, (a: Anchor, subgroups: boolean) => Kern
 };
 
 /** The search space of a schedule kernel on wgsl; undefined for a kernel whose template has no tunable config. */
-export function wgslSearchSpace(kernel: Kernel): SearchSpace | undefined {
-  return kernel.kind === "matmul" ? wgslGemmSpace(kernel) : undefined;
+export function wgslSearchSpace(kernel: Kernel, subgroups = false): SearchSpace | undefined {
+  const language = subgroups ? WGSL_SUBGROUPS : WGSL;
+  switch (kernel.kind) {
+    case "fused": return fusedSpace(kernel, language);
+    case "reduce": return reduceSpace(kernel, language);
+    case "matmul": return wgslGemmSpace(kernel);
+    default: return undefined;
+  }
 }
 
 /** The WGSL sources of one schedule kernel, in launch order, tunable ones with the config `tuned` gives. */
 export function renderWgslKernel(kernel: Kernel, subgroups = false, tuned: Tuned = UNTUNED): KernelSource[] {
   const language = subgroups ? WGSL_SUBGROUPS : WGSL;
   switch (kernel.kind) {
-    case "fused": return [renderFused(kernel, language)];
-    case "reduce": return [renderReduce(kernel, language)];
+    case "fused": return [renderFused(kernel, language, tunedOrHeuristic(fusedSpace(kernel, language), tuned))];
+    case "reduce": return [renderReduce(kernel, language, tunedOrHeuristic(reduceSpace(kernel, language), tuned))];
     case "matmul": return [renderWgslMatmul(kernel, tunedOrHeuristic(wgslGemmSpace(kernel), tuned))];
     case "attention": return [renderWgslAttention(kernel)];
     case "attention_grad": return renderWgslAttentionGrad(kernel);

@@ -232,14 +232,15 @@ export const WGSL: Language = {
   loop: (v, count) => `for (var ${v}: i32 = 0; ${v} < ${count}; ${v}++) {`,
   rangeLoop: (v, start, end, step) => `for (var ${v}: i32 = ${start}; ${v} < ${end}; ${v} += ${step}) {`,
   blocks: blocks(false),
-  kernelHead: (name, params) => `${params.join("\n")}\n\n@compute @workgroup_size(${WORKGROUP_SIZE})\n` +
+  maxThreads: 256,
+  kernelHead: (name, params, threads) => `${params.join("\n")}\n\n@compute @workgroup_size(${threads})\n` +
     `fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n` +
     `    @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u)`,
   pointer: (name, dtype, _writable, binding) =>
     `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<${storage(dtype)}>;`,
-  gridLoop: (v, count, lanes) => {
+  gridLoop: (v, count, lanes, threads) => {
     if (lanes !== 1) throw new Error("WGSL kernels have no vector path");
-    return `for (var ${v}: i32 = i32(gid.x); ${v} < ${count}; ${v} += i32(groups.x) * ${WORKGROUP_SIZE}) {`;
+    return `for (var ${v}: i32 = i32(gid.x); ${v} < ${count}; ${v} += i32(groups.x) * ${threads}) {`;
   },
 };
 

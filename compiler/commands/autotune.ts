@@ -20,9 +20,10 @@ import { sameConfig, type Ceilings } from "../../backends/tunable.ts";
 import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
 import { sweep, sweepRounds, tunables, type Progress, type SweepResult, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
 import { CudaMeasurer } from "../../autotune/cuda-measure.ts";
-import { cudaMatmulSpace } from "../../backends/cuda/kernels.ts";
+import { cudaSearchSpace } from "../../backends/cuda/kernels.ts";
 import { chooseArch, compileCuda } from "../cuda-run.ts";
 import { WgslMeasurer } from "../../autotune/wgsl-measure.ts";
+import { openDevice } from "../../backends/wgsl/device.ts";
 
 export interface AutotuneOptions {
   readonly target?: string;
@@ -55,11 +56,11 @@ export async function autotune(configFile: string, options: AutotuneOptions): Pr
   else await autotuneWgsl(plan, db, budget, options.report === true, note);
 }
 
-/** The cuda sweep (or report) of `plan`'s matmul kernels for `arch`. */
+/** The cuda sweep (or report) of `plan`'s tunable kernels for `arch`. */
 async function autotuneCuda(plan: Plan, db: TuningDb, arch: string, budget: number, report: boolean,
   note: (m: string) => void): Promise<void> {
   const kernels = compileCuda(plan, arch, false, note).program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel));
-  const list = tunables(kernels.filter((k) => k.kind === "matmul"), cudaMatmulSpace);
+  const list = tunables(kernels, cudaSearchSpace);
   if (report) {
     process.stdout.write(reportTable(list, db));
     return;
@@ -69,23 +70,45 @@ async function autotuneCuda(plan: Plan, db: TuningDb, arch: string, budget: numb
   printSweep(await sweepRounds(list, db, measurer, budget, progressLines(), note));
 }
 
-/** The wgsl sweep (or report) of `plan`'s tunable kernels on the first WebGPU adapter. */
+/**
+ * The wgsl sweep (or report) of `plan`'s tunable kernels on the first WebGPU adapter: those of the program train runs
+ * on this device and those of the bundle compile writes (planned within WebGPU's default limits, without subgroups),
+ * which differ where the limits cut fused kernels differently. A report without an adapter covers the bundle's.
+ */
 async function autotuneWgsl(plan: Plan, db: TuningDb, budget: number, report: boolean, note: (m: string) => void): Promise<void> {
   const { module, sizes } = specializedStep(plan);
   note(`scheduling the train step for B=${sizes.B}, T=${sizes.T}`);
-  const kernelsFor = (limits: WgslLimits) => buildWgslProgram(module, limits).graphs.flatMap((g) => g.kernels.map((k) => k.kernel));
+  const tunableFor = (limits: WgslLimits) => tunables(buildWgslProgram(module, limits).graphs
+    .flatMap((g) => g.kernels.map((k) => k.kernel)), (k) => wgslSearchSpace(k, limits.subgroups));
+  const both = (device: WgslLimits | undefined) => {
+    const bundle = tunableFor(BUNDLE_LIMITS);
+    const here = device ? tunableFor(device) : [];
+    const key = (t: Tunable) => `${t.space.kernelHash} ${t.space.id}`;
+    return [...here, ...bundle.filter((t) => !here.some((h) => key(h) === key(t)))];
+  };
   if (report) {
-    process.stdout.write(reportTable(tunables(kernelsFor(BUNDLE_LIMITS), wgslSearchSpace), db));
+    process.stdout.write(reportTable(both(await adapterLimits()), db));
     return;
   }
   const measurer = await WgslMeasurer.open();
   try {
-    const list = tunables(kernelsFor(measurer.limits), wgslSearchSpace);
+    const list = both(measurer.limits);
     note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}), timed by ${measurer.timing}; ` +
       `budget ${budget} s; tuning DB ${db.path}`);
     printSweep(await sweep(list, db, measurer, budget, progressLines(), note));
   } finally {
     measurer.close();
+  }
+}
+
+/** The first WebGPU adapter's limits, or undefined where there is none. */
+async function adapterLimits(): Promise<WgslLimits | undefined> {
+  try {
+    const gpu = await openDevice();
+    gpu.close();
+    return gpu.limits;
+  } catch {
+    return undefined;
   }
 }
 

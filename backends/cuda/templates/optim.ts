@@ -4,14 +4,46 @@
 // double arithmetic costs nothing on an H200.
 // adamw: one thread updates VEC consecutive elements, reading param, grad, m and v before writing, so the memory plan
 // may update them in place (the pointers are not __restrict__). lr, step and grad_scale (the gradient's multiplier:
-// 1/token_count and clipping) are device scalars read by every thread.
+// 1/token_count and clipping) are device scalars read by every thread. Elements per thread and threads per block are
+// a config (AdamwConfig; adamwSpace is its search space), by default 16 bytes of the widest operand and 256 threads.
 // A step below 1 raises 6120 (device-error.ts) and leaves every value unchanged; a true `skip` (the optional eighth
 // operand: a step the fp16 loss scaler skips) leaves every value unchanged too.
 // lr_schedule: one thread turns the step scalar into the learning rate.
 
 import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
-import { attrNumber, elementBytes, numel, writtenResult, type Anchor } from "./anchor.ts";
+import { enumerate, kernelContentHash, type SearchSpace } from "../../tunable.ts";
+import type { KernelSource } from "../../kernel.ts";
+import type { Kernel } from "../../schedule/partition.ts";
+import { anchorOf, attrNumber, elementBytes, numel, writtenResult, type Anchor } from "./anchor.ts";
 import { doubleLiteral, grid1d, makeKernel, vectorWidth } from "./source.ts";
+
+/** An AdamW launch: elements per thread (VEC) and threads per block. */
+export type AdamwConfig = { readonly vec: number; readonly threads: number };
+
+/** Bumped whenever the space or the kernels its configs render change. */
+const ADAMW_SPACE = "cuda-adamw/1";
+
+/** The most elements per thread: 16 bytes of the widest of param, grad, m and v, dividing the element count. */
+function widestVec(a: Anchor): number {
+  const [param, grad, m, v] = a.args;
+  return vectorWidth([numel(param!.shape)], 16 / Math.max(...[param!, grad!, m!, v!].map((t) => elementBytes(t.dtype))));
+}
+
+/** The search space of an adamw kernel: 1 to widestVec elements per thread, 64 to 1024 threads per block. */
+export function adamwSpace(kernel: Kernel): SearchSpace<AdamwConfig> {
+  const a = anchorOf(kernel, "adamw");
+  const n = numel(a.args[0]!.shape);
+  const axes = { vec: [1, 2, 4, 8, 16].filter((v) => v <= widestVec(a)), threads: [64, 128, 256, 512, 1024] };
+  const heuristic = { vec: widestVec(a), threads: 256 };
+  const bytes = [...a.args.slice(0, 4), ...a.results].reduce((sum, t) => sum + elementBytes(t.dtype) * numel(t.shape), 0);
+  return {
+    id: ADAMW_SPACE, kernelHash: kernelContentHash(kernel), problem: `adamw ${n} ${a.args[0]!.dtype}`, axes,
+    candidates: enumerate(axes, () => true, heuristic), heuristic, flops: 16 * n, bytes,
+    describe: (c) => `${c.vec} per thread, ${c.threads} threads`,
+    render: (c): KernelSource[] => [renderAdamw(a, c)],
+    predict: (_c, ceilings) => Math.max(16 * n / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond),
+  };
+}
 
 const ROUNDED = `// Double arithmetic rounded after every operation, as the interpreter (JavaScript) computes.
 __device__ __forceinline__ double add(double a, double b) { return __dadd_rn(a, b); }
@@ -19,12 +51,12 @@ __device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, 
 __device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }`;
 
 /** adamw(param, grad, m, v, lr, step, grad_scale[, skip]) -> (param, m, v). */
-export function renderAdamw(a: Anchor) {
+export function renderAdamw(a: Anchor, config: AdamwConfig = { vec: widestVec(a), threads: 256 }) {
   const [param, grad, m, v, lr, step, gradScale, skip] = a.args;
   const [pOut, mOut, vOut] = a.results;
   const n = numel(param!.shape);
-  const widest = Math.max(...[param!, grad!, m!, v!].map((t) => elementBytes(t.dtype)));
-  const vec = vectorWidth([n], 16 / widest);
+  const { vec, threads } = config;
+  if (n % vec !== 0) throw new Error(`adamw of ${n} elements at ${vec} per thread`);
   const [b1, b2] = [attrNumber(a, "beta1"), attrNumber(a, "beta2")];
   const w = 1 - b1;
   const momentum = w < 0.5 ? "add(mk[j], mul(W, sub(g[j], mk[j])))" : "sub(g[j], mul(sub(g[j], mk[j]), 1.0 - W))";
@@ -36,7 +68,7 @@ constexpr double W = ${doubleLiteral(w)};  // 1 - beta1, the weight of lerp(m, g
 constexpr bool WRITE_PARAM = ${pOut!.param !== undefined}, WRITE_M = ${mOut!.param !== undefined}, WRITE_V = ${vOut!.param !== undefined};
 
 ${ROUNDED}`;
-  const body = `  const long long i = (static_cast<long long>(blockIdx.x) * 256 + threadIdx.x) * VEC;
+  const body = `  const long long i = (static_cast<long long>(blockIdx.x) * ${threads} + threadIdx.x) * VEC;
   if (i >= NUMEL) return;
   const long long t = static_cast<long long>(step[0]);
   const double rate = static_cast<double>(widen(lr[0]));
@@ -70,8 +102,8 @@ ${ROUNDED}`;
     helpers: ["pack"],
     roles: [["param", param!], ["grad", grad!], ["m", m!], ["v", v!], ["lr", lr!], ["step", step!], ["grad_scale", gradScale!],
       ...(skip ? [["skip", skip] as const] : []), ["param_out", pOut!], ["m_out", mOut!], ["v_out", vOut!]],
-    threads: 256,
-    grid: grid1d(n / vec, 256),
+    threads,
+    grid: grid1d(n / vec, threads),
     flops: 16 * n,
   });
 }

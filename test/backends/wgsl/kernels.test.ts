@@ -221,6 +221,6 @@ describe("the WGSL language table", () => {
     expect(WGSL.literal(NaN, "float")).toBe("trainc_nan()");
     expect(WGSL.literal(0.5, "float")).toBe("5e-1f");
     expect(WGSL.expr("where", ["c", "a", "b"], "float")).toBe("select(b, a, c)");
-    expect(WGSL.gridLoop("i", 100, 1)).toBe("for (var i: i32 = i32(gid.x); i < 100; i += i32(groups.x) * 256) {");
+    expect(WGSL.gridLoop("i", 100, 1, 256)).toBe("for (var i: i32 = i32(gid.x); i < 100; i += i32(groups.x) * 256) {");
   });
 });
