@@ -1,9 +1,11 @@
-// Measuring GEMM candidates on an NVIDIA GPU: a round of candidates (any number of kernels, a few configs each)
-// becomes tuning binaries, each a .cu with the candidates' kernels, a launch wrapper per generated config, and the
-// table of shapes the harness walks (backends/cuda/runtime/gemm-bench.h: sampled float64 reference, L2 flushed, CUDA
-// events, median); cuBLASLt algorithms are candidates of the same table. The round is cut into CHUNKS binaries built
-// at once (nvcc compiles one kernel after another, so a round builds in parallel), then run one after another with
-// --json; each line of their output is one candidate's time or the reason it failed. The roofline comes from the
+// Measuring candidates on an NVIDIA GPU: a round of candidates (any number of kernels, a few configs each) becomes
+// tuning binaries, each a .cu with the candidates' kernels, a launch wrapper per generated config, and the table the
+// harness walks: GEMMs through backends/cuda/runtime/gemm-bench.h (sampled float64 reference, cuBLASLt algorithms as
+// candidates of the same table), every other kernel through kernel-bench.h (random inputs by dtype, the heuristic's
+// outputs as the reference); both flush the L2 and take the median of CUDA event times. The round is cut into
+// binaries (per harness, as many as the machine has cores) built at once (nvcc compiles one kernel after another, so
+// a round builds in parallel), then run one after another with --json; each line of their output is one candidate's
+// time or the reason it failed. The roofline comes from the
 // harness's own measurements (--ceilings: a write of twice the L2 for bandwidth, the fastest of cuBLASLt's first
 // algorithms on a large bf16 GEMM for arithmetic).
 // Invariants: a candidate missing from a binary's output is an error, never a time: when a binary dies, the candidate
@@ -20,6 +22,11 @@ import { availableParallelism } from "node:os";
 import { fail } from "../compiler/diagnostics.ts";
 import { buildProgramAsync, cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
 import type { KernelParam, KernelSource, LibraryGemm } from "../backends/kernel.ts";
+import { CUDA } from "../backends/cuda/language.ts";
+import { CUDA_PRELUDE } from "../backends/cuda/prelude.ts";
+import { DEVICE_ERROR_SOURCE } from "../backends/cuda/templates/device-error.ts";
+import { elementBytes } from "../backends/cuda/templates/anchor.ts";
+import type { DType } from "../ir/dtype.ts";
 import type { Ceilings, Config } from "../backends/tunable.ts";
 import { describeGemm } from "../backends/cuda/gemm/spec.ts";
 import { libraryAlgo } from "../backends/cuda/gemm/space.ts";
@@ -107,6 +114,76 @@ int main(int argc, char** argv) { return gemm_bench::main(argc, argv, tuning::sh
 `;
 }
 
+/** The harness's element type of a buffer dtype (packed 4-bit types as their bytes). */
+function kernelBenchType(dtype: DType): string {
+  const names: Partial<Record<DType, string>> = {
+    f64: "F64", f32: "F32", f16: "F16", bf16: "BF16", f8e4m3: "F8E4M3", f8e5m2: "F8E5M2", i64: "I64", i32: "I32", i8: "I8", bool: "BOOL",
+  };
+  return `kernel_bench::Type::${names[dtype] ?? "U8"}`;
+}
+
+/** Elements of the harness buffer behind kernel parameter `p` of `t`'s kernel (bytes for packed 4-bit types). */
+function bufferCount(t: Tunable, p: KernelParam): number {
+  const g = t.kernel.graph;
+  const value = [...g.inputs, ...g.outputs].find((v) => v.name === p.name);
+  if (!value) throw new Error(`${t.kernel.name}: parameter ${p.name} is not one of its graph's inputs or outputs`);
+  const count = (g.types[value.id]!.shape as number[]).reduce((a, b) => a * b, 1);
+  return kernelBenchType(p.dtype).endsWith("U8") ? Math.ceil(count * elementBytes(p.dtype)) : count;
+}
+
+/** The setup and launch functions of one candidate kernel in a kernel-bench binary (one launch: its only source). */
+function kernelWrapper(id: string, source: KernelSource): string {
+  const args = source.params.map((p, k) => `static_cast<${p.access === "read" ? "const " : ""}${CUDA.storageType(p.dtype)}*>(b[${k}])`);
+  if ((source.workspaceBytes ?? 0) > 0) args.push("trainc_ptr{workspace}");
+  return `static void setup_${id}() {
+  KERNEL_BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));
+}
+static void launch_${id}(void* const* b, void* workspace, cudaStream_t stream) {
+  (void)workspace;
+  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});
+}
+`;
+}
+
+/** The .cu of one kernel-bench binary: `kernels` each with its configs (every config renders one source). */
+export function renderKernelTuning(kernels: readonly { tunable: Tunable; configs: readonly Config[] }[]): string {
+  const codes = new Map<string, string>();
+  const parts: string[] = [];
+  const rows = kernels.map(({ tunable, configs }, i) => {
+    const sources = configs.map((config) => {
+      const rendered = tunable.space.render(config);
+      if (rendered.length !== 1) throw new Error(`${tunable.space.id}: a candidate of ${rendered.length} launches`);
+      return rendered[0]!;
+    });
+    const buffers = sources[0]!.params.map((p) => `  {${kernelBenchType(p.dtype)}, ${bufferCount(tunable, p)}, ${p.access !== "read"}},`);
+    parts.push(`static const kernel_bench::Buffer buffers_${i}[] = {\n${buffers.join("\n")}\n};\n`);
+    const candidates = sources.map((source, j) => {
+      codes.set(source.name, source.code);
+      parts.push(kernelWrapper(`${i}_${j}`, source));
+      return `  {${cString(tunable.space.describe(configs[j]!))}, setup_${i}_${j}, launch_${i}_${j}, ${source.workspaceBytes ?? 0}},`;
+    });
+    parts.push(`static const kernel_bench::Candidate candidates_${i}[] = {\n${candidates.join("\n")}\n};\n`);
+    return `  {${cString(tunable.space.problem)}, buffers_${i}, ${sources[0]!.params.length}, candidates_${i}, ${configs.length}},`;
+  });
+  return `// trainc tuning binary: ${kernels.length} kernels, ${kernels.reduce((n, k) => n + k.configs.length, 0)} candidates.
+${CUDA_PRELUDE}
+${DEVICE_ERROR_SOURCE}
+#include "kernel-bench.h"
+
+${[...codes.values()].join("\n")}
+namespace tuning {
+
+${parts.join("\n")}
+static const kernel_bench::Kernel kernels[] = {
+${rows.join("\n")}
+};
+
+}  // namespace tuning
+
+int main(int argc, char** argv) { return kernel_bench::main(argc, argv, tuning::kernels, ${kernels.length}); }
+`;
+}
+
 /** How a tuning binary ended: its stdout, and its exit status (0: all validated, 1: some failed, else it died). */
 function runBinary(binary: string, args: readonly string[]): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((done, reject) => {
@@ -150,9 +227,11 @@ export class CudaMeasurer {
     const byKernel = new Map<Tunable, Config[]>();
     for (const item of items) byKernel.set(item.tunable, [...(byKernel.get(item.tunable) ?? []), item.config]);
     const shapes = [...byKernel].map(([tunable, configs]) => ({ tunable, configs }));
-    const chunks = chunked(shapes, this.#chunks);
+    const gemm = (s: { tunable: Tunable }) => s.tunable.kernel.kind === "matmul";
+    const chunks = [...chunked(shapes.filter(gemm), this.#chunks), ...chunked(shapes.filter((s) => !gemm(s)), this.#chunks)];
     const start = performance.now();
-    const built = await Promise.all(chunks.map((c) => buildProgramAsync(renderTuning(c), this.#arch, "tune")));
+    const built = await Promise.all(chunks.map((c) =>
+      buildProgramAsync(gemm(c[0]!) ? renderTuning(c) : renderKernelTuning(c), this.#arch, "tune")));
     const builtSeconds = (performance.now() - start) / 1000;
     const outcomes = new Map<string, Outcome>();
     const key = (t: Tunable, c: Config) => `${t.space.kernelHash} ${JSON.stringify(c)}`;
@@ -167,7 +246,7 @@ export class CudaMeasurer {
       const first = died ? chunk.flatMap((s) => s.configs.map((c) => key(s.tunable, c))).find((k) => !outcomes.has(k)) : undefined;
       if (first) outcomes.set(first, { error: `the tuning binary died on it (exit status ${run.code}): ${(run.err || "no message").trim().slice(-300)}` });
     }
-    note(`round of ${items.length} candidates in ${shapes.length} GEMMs: built ${chunks.length} binaries in ` +
+    note(`round of ${items.length} candidates of ${shapes.length} kernels: built ${chunks.length} binaries in ` +
       `${builtSeconds.toFixed(1)} s, ran them in ${((performance.now() - start) / 1000 - builtSeconds).toFixed(1)} s`);
     return items.map((item) => outcomes.get(key(item.tunable, item.config)) ?? { error: "not measured: the tuning binary died before it", unmeasured: true });
   }

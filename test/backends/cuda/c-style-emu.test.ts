@@ -3,13 +3,16 @@
 // column strategy (reduced axes outermost: 32 outputs a block, rows split over blocks that combine through the zeroed
 // workspace), with output counts that are no multiple of 32, a broadcast operand in the prologue, mean and max.
 // Fused: every fused kernel of two real train steps (f32, and bf16 mixed precision), in the vector path (16-byte
-// accesses) wherever it applies and the scalar path elsewhere, on random inputs.
+// accesses) wherever it applies and the scalar path elsewhere, on random inputs. Configs: for each reduce case, configs
+// of its search space taking every value of every axis (threads per block, split counts) match the interpreter too.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { renderFused, renderReduce } from "../../../backends/c-style/fused.ts";
+import { reduceSpace } from "../../../backends/c-style/space.ts";
+import type { SearchSpace } from "../../../backends/tunable.ts";
 import { CUDA } from "../../../backends/cuda/language.ts";
 import { CUDA_PRELUDE } from "../../../backends/cuda/prelude.ts";
 import type { KernelSource } from "../../../backends/kernel.ts";
@@ -59,22 +62,35 @@ function kernelFor(c: Case): { kernel: Kernel; inputs: Record<string, Tensor> } 
   return { kernel: { name: "k_reduce", kind: "reduce", graph: b.build() }, inputs };
 }
 
-/** main() for one case: fill the inputs, zero the workspace, launch, print the outputs. */
-function harness(source: KernelSource, c: Case, outputs: number): string {
-  const buffers = source.params.map((p) => p.name);
+/** main() for one case: fill the inputs, then per source zero the workspace, launch, print the outputs. */
+function harness(sources: readonly KernelSource[], c: Case, outputs: number): string {
   const fill = (name: string, count: number, salt: number) =>
     `  std::vector<float> ${name}(${count});\n  for (long long i = 0; i < ${count}; ++i) ${name}[i] = ((i * 7919 + ${salt}) % 2000) / 1000.0 - 1;`;
   const lines = [fill("x", numel(c.shape), 1)];
   if (c.yShape) lines.push(fill("y", numel(c.yShape), 7));
-  lines.push(`  std::vector<float> out(${outputs}, -12345.0f);`);
-  const args = buffers.map((n) => `${n}.data()`);
-  if (source.workspaceBytes) {
-    lines.push(`  std::vector<unsigned char> workspace(${source.workspaceBytes}, 0);`);
-    args.push("workspace.data()");
+  lines.push(`  std::vector<float> out(${outputs});`);
+  const workspace = Math.max(1, ...sources.map((s) => s.workspaceBytes ?? 0));
+  lines.push(`  std::vector<unsigned char> workspace(${workspace});`);
+  for (const source of sources) {
+    const args = [...source.params.map((p) => `${p.name}.data()`), ...(source.workspaceBytes ? ["workspace.data()"] : [])];
+    lines.push("  std::fill(out.begin(), out.end(), -12345.0f);", "  std::fill(workspace.begin(), workspace.end(), 0);",
+      `  TRAINC_LAUNCH(${source.name}, dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${args.join(", ")});`,
+      `  for (int i = 0; i < ${outputs}; ++i) std::printf("%.9g\\n", out[i]);`);
   }
-  lines.push(`  TRAINC_LAUNCH(${source.name}, dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${args.join(", ")});`,
-    `  for (int i = 0; i < ${outputs}; ++i) std::printf("%.9g\\n", out[i]);`);
-  return `${CUDA_PRELUDE}\n${source.code}\n#include <vector>\nint main() {\n${lines.join("\n")}\n  return 0;\n}\n`;
+  const codes = [...new Map(sources.map((s) => [s.name, s.code])).values()];
+  return `${CUDA_PRELUDE}\n${codes.join("\n")}\n#include <algorithm>\n#include <vector>\nint main() {\n${lines.join("\n")}\n  return 0;\n}\n`;
+}
+
+/** Configs of `space` that together take every value of every axis (the heuristic first). */
+function everyValue<C extends Record<string, number>>(space: SearchSpace<C>): C[] {
+  const picked: C[] = [space.heuristic];
+  for (const [field, values] of Object.entries(space.axes)) {
+    for (const v of values) {
+      const c = space.candidates.find((x) => x[field] === v);
+      if (c && !picked.includes(c)) picked.push(c);
+    }
+  }
+  return picked;
 }
 
 /** The fused kernels of the micro and optimizer steps of `fixture` at B=2, T=8. */
@@ -112,7 +128,7 @@ describe("C-style kernels on the CPU emulation", () => {
     const source = renderReduce(kernel, CUDA);
     const want = interpret(kernel.graph, inputs)["out"]!;
     const file = join(dir, `${c.name.replace(/\W+/g, "-")}.cu`);
-    writeFileSync(file, harness(source, c, want.data.length));
+    writeFileSync(file, harness([source], c, want.data.length));
     expect(buildEmulated(file).slice(0, 3000), "g++").toBe("");
     const run = spawnSync(`${file}.exe`, [], { encoding: "utf8", maxBuffer: 1 << 26 });
     expect(run.stderr, "emulated run").toBe("");
@@ -143,6 +159,23 @@ ${main}
         }
       });
     }, 300_000);
+
+  test.skipIf(SKIP).each(CASES)("$name: configs taking every value of every axis match the interpreter", (c) => {
+    const { kernel, inputs } = kernelFor(c);
+    const space = reduceSpace(kernel, CUDA);
+    const configs = everyValue(space);
+    const want = interpret(kernel.graph, inputs)["out"]!;
+    const file = join(dir, `configs-${c.name.replace(/\W+/g, "-")}.cu`);
+    writeFileSync(file, harness(configs.map((config) => renderReduce(kernel, CUDA, config)), c, want.data.length));
+    expect(buildEmulated(file).slice(0, 3000), "g++").toBe("");
+    const run = spawnSync(`${file}.exe`, [], { encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(run.stderr, "emulated run").toBe("");
+    const got = run.stdout.trim().split("\n").map(Number);
+    configs.forEach((config, i) => {
+      const slice = got.slice(i * want.data.length, (i + 1) * want.data.length);
+      expect(relativeError(slice, want), space.describe(config)).toBeLessThan(1e-6);
+    });
+  }, 300_000);
 
   test("the column strategy is what the column cases get", () => {
     const column = (c: Case) => renderReduce(kernelFor(c).kernel, CUDA).code.includes("partial[8][33]");
