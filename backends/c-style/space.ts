@@ -2,7 +2,8 @@
 // block, vector lanes and cap on blocks; a reduce kernel's threads per block and split count (its strategy follows
 // from the shapes). Thread counts run from 64 to the language's maximum; lanes are the powers of two up to the widest
 // vector the kernel can use; caps above what a kernel needs are one config (the smallest of them); splits are powers
-// of two up to a pass of rows per split, and only where the reduction may split (sums and means with float atomics).
+// of two up to a pass of rows per split and four blocks per job for a full GPU (MAX_BLOCKS), and only where the
+// reduction may split (sums and means with float atomics).
 // These kernels are memory-bound and their configs move the same bytes, so the cost model predicts every config at
 // the roofline: it prunes nothing, and the search orders candidates by the space's order and their measured
 // neighbours.
@@ -12,13 +13,13 @@
 import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../tunable.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
-  BLOCK_CAPS, fusedBlocksNeeded, fusedHeuristic, fusedLimits, reduceHeuristic, reducePlan, renderFused, renderReduce,
+  BLOCK_CAPS, MAX_BLOCKS, fusedBlocksNeeded, fusedHeuristic, fusedLimits, reduceHeuristic, reducePlan, renderFused, renderReduce,
   rowsPerPass, type FusedConfig, type ReduceConfig,
 } from "./fused.ts";
 import type { Language } from "./language.ts";
 
 /** Bumped whenever a space or the kernels its configs render change. */
-const VERSION = 1;
+const VERSION = 2;
 
 const powersOfTwo = (from: number, to: number): number[] => {
   const out: number[] = [];
@@ -63,8 +64,9 @@ export function fusedSpace(kernel: Kernel, lang: Language): SearchSpace<FusedCon
 /** The search space of a `reduce` kernel in `lang`. */
 export function reduceSpace(kernel: Kernel, lang: Language): SearchSpace<ReduceConfig> {
   const plan = reducePlan(kernel, lang);
-  const axes = { threads: powersOfTwo(64, lang.maxThreads), splits: plan.splittable ? powersOfTwo(1, 128) : [1] };
-  const valid = (c: ReduceConfig) => c.splits === 1 || c.splits <= Math.ceil(plan.count / rowsPerPass(plan, c.threads));
+  const axes = { threads: powersOfTwo(64, lang.maxThreads), splits: plan.splittable ? powersOfTwo(1, 4096) : [1] };
+  const valid = (c: ReduceConfig) => c.splits === 1 ||
+    (c.splits <= Math.ceil(plan.count / rowsPerPass(plan, c.threads)) && plan.jobs * c.splits <= 4 * MAX_BLOCKS);
   const heuristic = reduceHeuristic(kernel, lang);
   const predict = roofline(plan.flops, plan.bytes);
   return {

@@ -6,7 +6,8 @@
 // and AdamW candidates builds for sm_90a (the measurements run on the H200: bench/RESULTS.md).
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { GraphBuilder } from "../../ir/builder.ts";
+import { GraphBuilder, type Value } from "../../ir/builder.ts";
+import type { OpName } from "../../ir/ops/index.ts";
 import { partition, type Kernel } from "../../backends/schedule/partition.ts";
 import { renderFused, renderReduce } from "../../backends/c-style/fused.ts";
 import { fusedSpace, reduceSpace } from "../../backends/c-style/space.ts";
@@ -26,13 +27,13 @@ opened.gpu?.close();
 requireAdapterTest(opened);
 
 /** The kernel of `kind` in a graph of x [shape] through `body`. */
-function kernelOf(kind: string, shape: number[], body: (g: GraphBuilder, x: number) => number, dtype: "f32" | "bf16" = "f32"): Kernel {
+function kernelOf(kind: string, shape: number[], body: (g: GraphBuilder, x: Value) => Value, dtype: "f32" | "bf16" = "f32"): Kernel {
   const g = new GraphBuilder("k");
   g.output("out", body(g, g.input("x", dtype, shape)));
   return partition(g.build()).kernels.find((k) => k.kind === kind)!;
 }
 
-const reduce = (op: string, axes: number[]) => (g: GraphBuilder, x: number) => g.op(op, [g.op("mul", [x, x])], { axes, keepdims: true });
+const reduce = (op: OpName, axes: number[]) => (g: GraphBuilder, x: Value) => g.op(op, [g.op("mul", [x, x])], { axes, keepdims: true });
 
 const FUSED = kernelOf("fused", [3, 1000], (g, x) => g.op("sqrt", [g.op("add", [g.op("mul", [x, x]), x])]));
 const FUSED_BF16 = kernelOf("fused", [64, 512], (g, x) => g.op("silu", [x]), "bf16");
@@ -92,7 +93,7 @@ describe("C-style search spaces", () => {
     const source = renderKernel(adamw, archFeatures("sm_90a"), () => other as never)[0]!;
     expect(source.block[0]).toBe(512);
     expect(source.code).toContain("constexpr int VEC = 2;");
-    expect(cudaSearchSpace(REDUCES[1]![1])!.id).toBe("cuda-reduce/1");
+    expect(cudaSearchSpace(REDUCES[1]![1])!.id).toBe("cuda-reduce/2");
     const tuned = renderKernel(FUSED, archFeatures("sm_90a"), () => ({ threads: 128, lanes: 1, blocks: 264 }) as never)[0]!;
     expect([tuned.block[0], tuned.grid[0]]).toEqual([128, 24]);
   });

@@ -173,7 +173,7 @@ ${main}
     const got = run.stdout.trim().split("\n").map(Number);
     configs.forEach((config, i) => {
       const slice = got.slice(i * want.data.length, (i + 1) * want.data.length);
-      expect(relativeError(slice, want), space.describe(config)).toBeLessThan(1e-6);
+      expect(relativeError(slice, want), space.describe(config)).toBeLessThan(1e-5);  // splits add in another order
     });
   }, 300_000);
 
