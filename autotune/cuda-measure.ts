@@ -27,7 +27,7 @@ import { CUDA_PRELUDE } from "../backends/cuda/prelude.ts";
 import { DEVICE_ERROR_SOURCE } from "../backends/cuda/templates/device-error.ts";
 import { elementBytes } from "../backends/cuda/templates/anchor.ts";
 import type { DType } from "../ir/dtype.ts";
-import type { Ceilings, Config } from "../backends/tunable.ts";
+import { sameConfig, type Ceilings, type Config } from "../backends/tunable.ts";
 import { describeGemm } from "../backends/cuda/gemm/spec.ts";
 import { libraryAlgo } from "../backends/cuda/gemm/space.ts";
 import type { Tunable } from "./sweep.ts";
@@ -122,48 +122,76 @@ function kernelBenchType(dtype: DType): string {
   return `kernel_bench::Type::${names[dtype] ?? "U8"}`;
 }
 
-/** Elements of the harness buffer behind kernel parameter `p` of `t`'s kernel (bytes for packed 4-bit types). */
-function bufferCount(t: Tunable, p: KernelParam): number {
-  const g = t.kernel.graph;
-  const value = [...g.inputs, ...g.outputs].find((v) => v.name === p.name);
-  if (!value) throw new Error(`${t.kernel.name}: parameter ${p.name} is not one of its graph's inputs or outputs`);
-  const count = (g.types[value.id]!.shape as number[]).reduce((a, b) => a * b, 1);
-  return kernelBenchType(p.dtype).endsWith("U8") ? Math.ceil(count * elementBytes(p.dtype)) : count;
+/** One buffer of a kernel-bench kernel: a name its candidates' parameters use, its dtype, elements and role. */
+interface BenchBuffer {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly count: number;
+  readonly role: "Input" | "Output" | "Scratch" | "Ranges";
+  readonly tokens: number;
 }
 
-/** The setup and launch functions of one candidate kernel in a kernel-bench binary (one launch: its only source). */
-function kernelWrapper(id: string, source: KernelSource): string {
-  const args = source.params.map((p, k) => `static_cast<${p.access === "read" ? "const " : ""}${CUDA.storageType(p.dtype)}*>(b[${k}])`);
-  if ((source.workspaceBytes ?? 0) > 0) args.push("trainc_ptr{workspace}");
+/**
+ * The buffers every candidate of `t` may use, in the heuristic's parameter order: graph values and the space's side
+ * buffers (packed 4-bit types counted in bytes); written ones not scratch are outputs.
+ */
+function benchBuffers(t: Tunable, sources: readonly KernelSource[]): BenchBuffer[] {
+  const g = t.kernel.graph;
+  const params = new Map<string, KernelParam>();
+  for (const p of sources.flatMap((source) => source.params)) {
+    if (!params.has(p.name) || p.access !== "read") params.set(p.name, p);
+  }
+  return [...params.values()].map((p) => {
+    const side = t.space.sideBuffers?.find((b) => b.name === p.name);
+    const value = [...g.inputs, ...g.outputs].find((v) => v.name === p.name);
+    if (!side && !value) throw new Error(`${t.kernel.name}: parameter ${p.name} is neither a graph value nor a side buffer of its space`);
+    const elements = side?.count ?? (g.types[value!.id]!.shape as number[]).reduce((a, b) => a * b, 1);
+    const count = kernelBenchType(p.dtype).endsWith("U8") ? Math.ceil(elements * elementBytes(p.dtype)) : elements;
+    const ranges = t.space.documentRanges?.name === p.name;
+    const role = side?.scratch ? "Scratch" : ranges ? "Ranges" : p.access === "read" ? "Input" : "Output";
+    return { name: p.name, dtype: p.dtype, count, role, tokens: ranges ? t.space.documentRanges!.tokens : 0 };
+  });
+}
+
+/** The setup and launch functions of one candidate in a kernel-bench binary: its sources launched in order. */
+function kernelWrapper(id: string, sources: readonly KernelSource[], buffers: readonly BenchBuffer[]): string {
+  const launch = (source: KernelSource) => {
+    const args = source.params.map((p) => {
+      const k = buffers.findIndex((b) => b.name === p.name);
+      return `static_cast<${p.access === "read" ? "const " : ""}${CUDA.storageType(p.dtype)}*>(b[${k}])`;
+    });
+    if ((source.workspaceBytes ?? 0) > 0) args.push("trainc_ptr{workspace}");
+    return `  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});`;
+  };
+  const attribute = (source: KernelSource) =>
+    `  KERNEL_BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));`;
   return `static void setup_${id}() {
-  KERNEL_BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));
+${sources.map(attribute).join("\n")}
 }
 static void launch_${id}(void* const* b, void* workspace, cudaStream_t stream) {
   (void)workspace;
-  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});
+${sources.map(launch).join("\n")}
 }
 `;
 }
 
-/** The .cu of one kernel-bench binary: `kernels` each with its configs (every config renders one source). */
+/** The .cu of one kernel-bench binary: `kernels` each with its configs, the heuristic first. */
 export function renderKernelTuning(kernels: readonly { tunable: Tunable; configs: readonly Config[] }[]): string {
   const codes = new Map<string, string>();
   const parts: string[] = [];
   const rows = kernels.map(({ tunable, configs }, i) => {
-    const sources = configs.map((config) => {
-      const rendered = tunable.space.render(config);
-      if (rendered.length !== 1) throw new Error(`${tunable.space.id}: a candidate of ${rendered.length} launches`);
-      return rendered[0]!;
-    });
-    const buffers = sources[0]!.params.map((p) => `  {${kernelBenchType(p.dtype)}, ${bufferCount(tunable, p)}, ${p.access !== "read"}},`);
-    parts.push(`static const kernel_bench::Buffer buffers_${i}[] = {\n${buffers.join("\n")}\n};\n`);
-    const candidates = sources.map((source, j) => {
-      codes.set(source.name, source.code);
-      parts.push(kernelWrapper(`${i}_${j}`, source));
-      return `  {${cString(tunable.space.describe(configs[j]!))}, setup_${i}_${j}, launch_${i}_${j}, ${source.workspaceBytes ?? 0}},`;
+    const rendered = configs.map((config) => tunable.space.render(config));
+    const buffers = benchBuffers(tunable, rendered.flat());
+    const table = buffers.map((b) => `  {${kernelBenchType(b.dtype)}, ${b.count}, kernel_bench::Role::${b.role}, ${b.tokens}},  // ${b.name}`);
+    parts.push(`static const kernel_bench::Buffer buffers_${i}[] = {\n${table.join("\n")}\n};\n`);
+    const candidates = rendered.map((sources, j) => {
+      for (const source of sources) codes.set(source.name, source.code);
+      parts.push(kernelWrapper(`${i}_${j}`, sources, buffers));
+      const workspace = Math.max(0, ...sources.map((source) => source.workspaceBytes ?? 0));
+      return `  {${cString(tunable.space.describe(configs[j]!))}, setup_${i}_${j}, launch_${i}_${j}, ${workspace}},`;
     });
     parts.push(`static const kernel_bench::Candidate candidates_${i}[] = {\n${candidates.join("\n")}\n};\n`);
-    return `  {${cString(tunable.space.problem)}, buffers_${i}, ${sources[0]!.params.length}, candidates_${i}, ${configs.length}},`;
+    return `  {${cString(tunable.space.problem)}, buffers_${i}, ${buffers.length}, candidates_${i}, ${configs.length}},`;
   });
   return `// trainc tuning binary: ${kernels.length} kernels, ${kernels.reduce((n, k) => n + k.configs.length, 0)} candidates.
 ${CUDA_PRELUDE}
@@ -228,7 +256,7 @@ export class CudaMeasurer {
     for (const item of items) byKernel.set(item.tunable, [...(byKernel.get(item.tunable) ?? []), item.config]);
     const shapes = [...byKernel].map(([tunable, configs]) => ({ tunable, configs }));
     const gemm = (s: { tunable: Tunable }) => s.tunable.kernel.kind === "matmul";
-    const chunks = [...chunked(shapes.filter(gemm), this.#chunks), ...chunked(shapes.filter((s) => !gemm(s)), this.#chunks)];
+    const chunks = [...chunked(shapes.filter(gemm), this.#chunks), ...chunked(referenced(shapes.filter((s) => !gemm(s)), this.#chunks), this.#chunks)];
     const start = performance.now();
     const built = await Promise.all(chunks.map((c) =>
       buildProgramAsync(gemm(c[0]!) ? renderTuning(c) : renderKernelTuning(c), this.#arch, "tune")));
@@ -250,6 +278,20 @@ export class CudaMeasurer {
       `${builtSeconds.toFixed(1)} s, ran them in ${((performance.now() - start) / 1000 - builtSeconds).toFixed(1)} s`);
     return items.map((item) => outcomes.get(key(item.tunable, item.config)) ?? { error: "not measured: the tuning binary died before it", unmeasured: true });
   }
+}
+
+/**
+ * Kernel-bench kernels with the heuristic first (the reference), those with more configs than an n-th of the round cut
+ * into pieces, each with the heuristic first again, so one kernel's candidates build in several binaries at once.
+ */
+function referenced(shapes: readonly { tunable: Tunable; configs: readonly Config[] }[], n: number): { tunable: Tunable; configs: Config[] }[] {
+  const size = Math.max(4, Math.ceil(shapes.reduce((sum, s) => sum + s.configs.length, 0) / n));
+  return shapes.flatMap(({ tunable, configs }) => {
+    const heuristic = tunable.space.heuristic;
+    const rest = configs.filter((c) => !sameConfig(c, heuristic));
+    const pieces = Array.from({ length: Math.max(1, Math.ceil(rest.length / size)) }, (_, i) => rest.slice(i * size, (i + 1) * size));
+    return pieces.map((piece) => ({ tunable, configs: [heuristic, ...piece] }));
+  });
 }
 
 /** `shapes` in at most `n` chunks of about equal numbers of generated kernels (whole shapes per chunk). */

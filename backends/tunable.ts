@@ -40,6 +40,16 @@ export interface SearchSpace<C extends Config = Config> {
   /** Useful FLOPs and least bytes of one run of the kernel (for the roofline). */
   readonly flops: number;
   readonly bytes: number;
+  /**
+   * Buffers the sources use beyond the kernel graph's inputs and outputs (attention's lse and scratch), by name: their
+   * elements, and whether they are scratch (state between a candidate's launches, neither input nor result).
+   */
+  readonly sideBuffers?: readonly { readonly name: string; readonly count: number; readonly scratch: boolean }[];
+  /**
+   * The graph input holding document ranges [B, T, 2] (attention with documents), which measurements fill with one
+   * document per row of `tokens` positions, as random values would not partition [0, T).
+   */
+  readonly documentRanges?: { readonly name: string; readonly tokens: number };
   describe(config: C): string;
   render(config: C): KernelSource[];
   /** Predicted seconds of one run on a device with `ceilings` (a roofline with the config's padding and re-reads). */

@@ -17,8 +17,9 @@ import { TUNED_GENERATED, type KernelParam, type KernelSource, type LibraryGemm 
 import { UNTUNED, tunedOrHeuristic, type SearchSpace, type Tuned } from "../tunable.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
-  attentionBuffers, loweringConfigs, renderAttentionBackward, renderAttentionForward, type AttentionSpec,
+  attentionBuffers, loweringConfigs, renderAttentionBackward, renderAttentionForward, type AttentionConfig, type AttentionSpec,
 } from "./attention/index.ts";
+import { attentionSpace } from "./attention/space.ts";
 import type { ArchFeatures } from "./build.ts";
 import { gemmSpecForMatmul } from "./gemm/from-matmul.ts";
 import type { GemmConfig } from "./gemm/config.ts";
@@ -120,16 +121,16 @@ export function attentionScratch(kernel: Kernel): { name: string; role: string; 
     .map((b) => ({ name: `${b.name}.${dq}`, role: b.name, shape: b.shape }));
 }
 
-function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[] {
+/** The sources of an attention or attention_grad kernel at `config`, renamed to the schedule's buffers. */
+function renderAttentionAt(kernel: Kernel, config: AttentionConfig): KernelSource[] {
   const node = anchorNode(kernel);
   const spec = attentionSpec(kernel);
-  const configs = loweringConfigs(spec, node.attrs["lowering"], features.wgmma);
   const arg = (i: number) => inputName(kernel, node.args[i]!);
   if (kernel.kind === "attention") {
     const names: Record<string, string> = { q: arg(0), k: arg(1), v: arg(2), out: kernel.graph.outputs[0]!.name, lse: kernel.extraWrites![0]! };
     if (spec.documents) names["ranges"] = arg(3);
     if (spec.blocks) names["blocks"] = arg(4);
-    return [renamed(renderAttentionForward(spec, configs.forward), names)];
+    return [renamed(renderAttentionForward(spec, config), names)];
   }
   const [dq, dk, dv] = kernel.graph.outputs.map((o) => o.name);
   const names: Record<string, string> = {
@@ -138,12 +139,50 @@ function renderAttention(kernel: Kernel, features: ArchFeatures): KernelSource[]
   if (spec.documents) names["ranges"] = arg(4);
   if (spec.blocks) names["blocks"] = arg(5);
   for (const s of attentionScratch(kernel)) names[s.role] = s.name;
-  return renderAttentionBackward(spec, configs.backward).map((source) => renamed(source, names));
+  return renderAttentionBackward(spec, config).map((source) => renamed(source, names));
 }
 
-/** The search space of a schedule kernel on cuda; undefined for a kernel whose template has no tunable config. */
-export function cudaSearchSpace(kernel: Kernel): SearchSpace | undefined {
+/** The lowering's configs of an attention or attention_grad kernel for an arch with `features`. */
+function loweringConfig(kernel: Kernel, features: ArchFeatures): { config: AttentionConfig; tunable: boolean } {
+  const lowering = anchorNode(kernel).attrs["lowering"];
+  const configs = loweringConfigs(attentionSpec(kernel), lowering, features.wgmma);
+  return { config: kernel.kind === "attention" ? configs.forward : configs.backward, tunable: lowering !== "xformers" };
+}
+
+/**
+ * The search space of an attention or attention_grad kernel (attention/space.ts); undefined for the xformers
+ * lowering, whose tiles and walk are xformers' own, and for prefix-LM ranges and block tables (flex), which random
+ * inputs cannot stand for.
+ */
+export function cudaAttentionSpace(kernel: Kernel, features: ArchFeatures): SearchSpace | undefined {
+  const { config, tunable } = loweringConfig(kernel, features);
+  const spec = attentionSpec(kernel);
+  if (!tunable || spec.prefix || spec.blocks) return undefined;
+  const node = anchorNode(kernel);
+  const rows = spec.B * spec.Hq * spec.Tq;
+  const sides = kernel.kind === "attention"
+    ? [{ name: kernel.extraWrites![0]!, count: rows, scratch: false }]
+    : [{ name: kernel.extraReads![0]!, count: rows * spec.D, scratch: false }, { name: kernel.extraReads![1]!, count: rows, scratch: false },
+      ...attentionScratch(kernel).map((s) => ({ name: s.name, count: s.shape.reduce((a, b) => a * b, 1), scratch: true }))];
+  const documentRanges = spec.documents
+    ? { name: inputName(kernel, node.args[kernel.kind === "attention" ? 3 : 4]!), tokens: spec.Tq } : undefined;
+  return attentionSpace(kernel, spec, features.wgmma, config, (c) => renderAttentionAt(kernel, c),
+    { sideBuffers: sides, ...(documentRanges ? { documentRanges } : {}) });
+}
+
+function renderAttention(kernel: Kernel, features: ArchFeatures, tuned: Tuned): KernelSource[] {
+  const space = cudaAttentionSpace(kernel, features);
+  const chosen = space && tuned(space);
+  return chosen ? space.render(chosen) : renderAttentionAt(kernel, loweringConfig(kernel, features).config);
+}
+
+/**
+ * The search space of a schedule kernel on cuda for an arch with `features`; undefined for a kernel whose template has
+ * no tunable config.
+ */
+export function cudaSearchSpace(kernel: Kernel, features: ArchFeatures): SearchSpace | undefined {
   switch (kernel.kind) {
+    case "attention": case "attention_grad": return cudaAttentionSpace(kernel, features);
     case "fused": return fusedSpace(kernel, CUDA);
     case "reduce": return reduceSpace(kernel, CUDA);
     case "matmul": return cudaMatmulSpace(kernel);
@@ -159,7 +198,7 @@ export function renderKernel(kernel: Kernel, features: ArchFeatures, tuned: Tune
     case "reduce": return [renderReduce(kernel, CUDA, tunedOrHeuristic(reduceSpace(kernel, CUDA), tuned))];
     case "adamw": return [renderAdamw(anchorOf(kernel, "adamw"), tunedOrHeuristic(adamwSpace(kernel), tuned))];
     case "matmul": return renderMatmul(kernel, tuned);
-    case "attention": case "attention_grad": return renderAttention(kernel, features);
+    case "attention": case "attention_grad": return renderAttention(kernel, features, tuned);
     default:
       if (!hasTemplate(kernel.kind)) throw new Error(`${kernel.name}: no CUDA template for ${kernel.kind}`);
       return [ANCHOR_TEMPLATES[kernel.kind](kernel)];

@@ -21,6 +21,7 @@ import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
 import { sweep, sweepRounds, tunables, type Progress, type SweepResult, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
 import { CudaMeasurer } from "../../autotune/cuda-measure.ts";
 import { cudaSearchSpace } from "../../backends/cuda/kernels.ts";
+import { archFeatures } from "../../backends/cuda/build.ts";
 import { chooseArch, compileCuda } from "../cuda-run.ts";
 import { WgslMeasurer } from "../../autotune/wgsl-measure.ts";
 import { openDevice } from "../../backends/wgsl/device.ts";
@@ -60,7 +61,8 @@ export async function autotune(configFile: string, options: AutotuneOptions): Pr
 async function autotuneCuda(plan: Plan, db: TuningDb, arch: string, budget: number, report: boolean,
   note: (m: string) => void): Promise<void> {
   const kernels = compileCuda(plan, arch, false, note).program.graphs.flatMap((g) => g.kernels.map((k) => k.kernel));
-  const list = tunables(kernels, cudaSearchSpace);
+  const features = archFeatures(arch);
+  const list = tunables(kernels, (k) => cudaSearchSpace(k, features));
   if (report) {
     process.stdout.write(reportTable(list, db));
     return;

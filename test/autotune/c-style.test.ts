@@ -85,7 +85,7 @@ describe("C-style search spaces", () => {
     const results = g.ops("adamw", [p!, gr!, m!, v!, lr, step, scale], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
     ["p2", "m2", "v2"].forEach((n, i) => g.output(n, results[i]!));
     const adamw = partition(g.build()).kernels.find((k) => k.kind === "adamw")!;
-    const space = cudaSearchSpace(adamw)!;
+    const space = cudaSearchSpace(adamw, archFeatures("sm_90a"))!;
     expect(space.id).toBe("cuda-adamw/1");
     expect(space.heuristic).toEqual({ vec: 4, threads: 256 });
     expect(space.candidates).toHaveLength(15);
@@ -93,7 +93,7 @@ describe("C-style search spaces", () => {
     const source = renderKernel(adamw, archFeatures("sm_90a"), () => other as never)[0]!;
     expect(source.block[0]).toBe(512);
     expect(source.code).toContain("constexpr int VEC = 2;");
-    expect(cudaSearchSpace(REDUCES[1]![1])!.id).toBe("cuda-reduce/2");
+    expect(cudaSearchSpace(REDUCES[1]![1], archFeatures("sm_90a"))!.id).toBe("cuda-reduce/2");
     const tuned = renderKernel(FUSED, archFeatures("sm_90a"), () => ({ threads: 128, lanes: 1, blocks: 264 }) as never)[0]!;
     expect([tuned.block[0], tuned.grid[0]]).toEqual([128, 24]);
   });
@@ -122,7 +122,7 @@ describe.skipIf(!opened.gpu)(deviceTitle("measuring C-style kernel configs on We
 
 describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? "a kernel-bench tuning binary" : `a kernel-bench tuning binary (skipped: ${NO_NVCC_REASON})`, () => {
   test("a round of fused, reduce and bf16 candidates builds for sm_90a", async () => {
-    const list = tunables([FUSED, FUSED_BF16, ...REDUCES.map(([, k]) => k)], cudaSearchSpace);
+    const list = tunables([FUSED, FUSED_BF16, ...REDUCES.map(([, k]) => k)], (k) => cudaSearchSpace(k, archFeatures("sm_90a")));
     const cu = renderKernelTuning(list.map((tunable) => ({ tunable, configs: tunable.space.candidates.slice(0, 3) })));
     expect(cu).toContain("kernel_bench::Type::BF16");
     expect((await buildProgramAsync(cu, "sm_90a", "tune")).binary).toMatch(/tune$/);

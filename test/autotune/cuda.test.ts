@@ -2,19 +2,23 @@
 // config problems, then cuBLASLt's algorithms; the heuristic first), a tuning binary of a round compiles and links with
 // nvcc for sm_90a (generated configs of two dtypes, split-K, cuBLASLt rows), and a tuned choice reaches the program:
 // a generated config is rendered and marked to run untimed, a cuBLASLt algorithm is marked with its index, and
-// main.cu's GEMM sites carry both. The measurements themselves run on the H200 (bench/RESULTS.md).
+// main.cu's GEMM sites carry both. Attention: the forward's and backward's spaces (configs the generators accept, the
+// lowering's default first; none for xformers' imitation) render a tuned config, and a kernel-bench binary of attention
+// candidates builds. The measurements themselves run on the H200 (bench/RESULTS.md).
 
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { DType } from "../../ir/dtype.ts";
 import { partition, type Kernel } from "../../backends/schedule/partition.ts";
-import { cudaMatmulSpace, renderKernel } from "../../backends/cuda/kernels.ts";
+import { addSideBuffers } from "../../backends/schedule/side-buffers.ts";
+import { cudaMatmulSpace, cudaSearchSpace, renderKernel } from "../../backends/cuda/kernels.ts";
 import { gemmConfigProblems } from "../../backends/cuda/gemm/config.ts";
 import { libraryAlgo, LIBRARY_ALGOS } from "../../backends/cuda/gemm/space.ts";
 import { archFeatures, buildProgramAsync } from "../../backends/cuda/build.ts";
 import { TUNED_GENERATED } from "../../backends/kernel.ts";
 import { sameConfig, type Config, type SearchSpace } from "../../backends/tunable.ts";
-import { renderTuning } from "../../autotune/cuda-measure.ts";
+import { renderKernelTuning, renderTuning } from "../../autotune/cuda-measure.ts";
+import { attentionCaseGraph } from "../harness/attention-case.ts";
 import { tunables } from "../../autotune/sweep.ts";
 import { HAVE_NVCC, NO_NVCC_REASON } from "../backends/cuda/nvcc.ts";
 
@@ -73,5 +77,44 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? "a tuning binary" : `a tuning binary (sk
     const built = await buildProgramAsync(cu, "sm_90a", "tune");
     expect(built.binary).toMatch(/tune$/);
     expect((await buildProgramAsync(renderTuning([]), "sm_90a", "tune")).binary).toMatch(/tune$/);
+  }, 300_000);
+});
+
+/** The attention and attention_grad kernels of a bf16 case with documents (lowering as given). */
+function attentionKernels(lowering?: string): Kernel[] {
+  const graph = attentionCaseGraph({ name: "a", dtype: "bf16", B: 2, T: 256, Hq: 4, Hk: 2, D: 64, causal: true, window: 0, documents: true });
+  const nodes = graph.nodes.map((n) => (lowering && n.op.startsWith("attention") ? { ...n, attrs: { ...n.attrs, lowering } } : n));
+  return addSideBuffers(partition({ ...graph, nodes })).kernels.filter((k) => k.kind.startsWith("attention"));
+}
+
+describe("the CUDA attention spaces", () => {
+  const features = archFeatures("sm_90a");
+
+  test("configs the generators accept, the lowering's default first; a tuned config is what renders", () => {
+    for (const kernel of attentionKernels()) {
+      const space = cudaSearchSpace(kernel, features)!;
+      expect(space.id).toBe(kernel.kind === "attention" ? "cuda-attention-forward/1" : "cuda-attention-backward/1");
+      expect(space.candidates[0]).toEqual(space.heuristic);
+      expect(space.heuristic["wgmma"]).toBe(1);
+      expect(space.candidates.length).toBeGreaterThan(10);
+      expect(space.documentRanges?.tokens).toBe(256);
+      const untuned = renderKernel(kernel, features).map((s) => s.code);
+      expect(space.render(space.heuristic).map((s) => s.code)).toEqual(untuned);
+      const other = space.candidates.find((c) => c["wgmma"] === 0)!;
+      expect(renderKernel(kernel, features, () => other as never).map((s) => s.code)).toEqual(space.render(other).map((s) => s.code));
+    }
+    expect(cudaSearchSpace(attentionKernels()[1]!, features)!.sideBuffers!.filter((b) => b.scratch).length).toBeGreaterThan(0);
+  });
+
+  test("xformers' lowering keeps xformers' tiles: no space", () => {
+    for (const kernel of attentionKernels("xformers")) expect(cudaSearchSpace(kernel, features)).toBeUndefined();
+  });
+
+  test.skipIf(!HAVE_NVCC)("a kernel-bench binary of attention candidates builds for sm_90a", async () => {
+    const list = tunables(attentionKernels(), (k) => cudaSearchSpace(k, features));
+    const cu = renderKernelTuning(list.map((tunable) => ({ tunable, configs: tunable.space.candidates.slice(0, 2) })));
+    expect(cu).toContain("kernel_bench::Role::Ranges, 256}");
+    expect(cu).toContain("kernel_bench::Role::Scratch");
+    expect((await buildProgramAsync(cu, "sm_90a", "tune")).binary).toMatch(/tune$/);
   }, 300_000);
 });

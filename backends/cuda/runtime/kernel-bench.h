@@ -1,9 +1,11 @@
 // Validate-then-time harness for the autotuner's candidates of kernels other than GEMMs (fused, reduce, AdamW:
 // autotune/cuda-measure.ts writes the binaries). A binary defines its kernels, each with its buffers (element type,
 // count, whether the kernel writes it) and its candidates (a setup and a launch function each, the heuristic first).
-// For each kernel: random inputs on the device, signed (floats in [-1, 1), integers in [0, 4), flags 0 or 1), or
+// A candidate may be several launches (attention's backward), sharing scratch buffers (zeroed before a check, never
+// compared). For each kernel: random inputs on the device, signed (floats in [-1, 1), integers in [0, 4), flags 0 or 1), or
 // positive (floats in [0.5, 1.5), integers in [1, 5)) where the heuristic raises a device error or writes values that
-// are not finite on signed ones (a square root, a logarithm, an AdamW step of 0); the heuristic's outputs on them are
+// are not finite on signed ones (a square root, a logarithm, an AdamW step of 0), document ranges one document per
+// row (random ones would not partition the row); the heuristic's outputs on them are
 // the reference (the test suite checks every heuristic against the interpreter). Then per candidate: validate
 // (outputs filled with NaN bytes first, workspace zeroed: every float output within a relative error ||out - ref|| /
 // ||ref|| of 1e-4 (2e-2 for 16- and 8-bit floats: a split reduction adds in another order), finite wherever the
@@ -44,16 +46,23 @@ namespace kernel_bench {
 /** Element types of buffers (BOOL: one byte holding 0 or 1). */
 enum class Type { F64, F32, F16, BF16, F8E4M3, F8E5M2, I64, I32, I8, U8, BOOL };
 
+/**
+ * What a buffer is to the kernel: random input, result compared with the reference, state between launches, or
+ * document ranges [B, T, 2] (int32: one document per row of `tokens` positions, [0, T) at every position).
+ */
+enum class Role { Input, Output, Scratch, Ranges };
+
 struct Buffer {
   Type type;
   size_t count;
-  bool output;
+  Role role;
+  long long tokens;  // Ranges only
 };
 
 struct Candidate {
   const char* config;
   void (*setup)();
-  /** Launches on `stream` with the kernel's buffers in order and the workspace (zeroed by the harness). */
+  /** Launches (all of the candidate's kernels) on `stream` with the buffers in order and the zeroed workspace. */
   void (*launch)(void* const* buffers, void* workspace, cudaStream_t stream);
   size_t workspace_bytes;
 };
@@ -145,6 +154,10 @@ __global__ void compare(const T* got, const double* ref, size_t n, bool real, do
   atomicAdd(&acc[2], bad);
 }
 
+__global__ void fill_ranges(int* p, size_t n, long long tokens) {
+  KERNEL_BENCH_LOOP(i, n) p[i] = i % 2 == 0 ? 0 : static_cast<int>(tokens);
+}
+
 __global__ void flush_l2(float4* p, size_t n) {
   KERNEL_BENCH_LOOP(i, n) p[i] = make_float4(static_cast<float>(i), 0.f, 0.f, 0.f);
 }
@@ -192,7 +205,8 @@ inline int raised() {
 inline void fill_inputs(State& s, Domain domain) {
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
-    if (buf.output) continue;
+    if (buf.role == Role::Ranges) fill_ranges<<<blocks_for(buf.count), kThreads>>>(static_cast<int*>(s.buffers[b]), buf.count, buf.tokens);
+    if (buf.role != Role::Input) continue;
     with_type(buf.type, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       fill<T><<<blocks_for(buf.count), kThreads>>>(static_cast<T*>(s.buffers[b]), buf.count, 1000 + b, is_float(buf.type),
@@ -202,11 +216,16 @@ inline void fill_inputs(State& s, Domain domain) {
   KERNEL_BENCH_CHECK(cudaGetLastError());
 }
 
-/** Runs `cand` once on outputs of NaN bytes; the launch's error (cudaSuccess when it ran) and the device error raised. */
+/**
+ * Runs `cand` once on outputs of NaN bytes and zeroed scratch; the launch's error (cudaSuccess when it ran) and the
+ * device error raised.
+ */
 inline cudaError_t run_once(State& s, const Candidate& cand, int* code) {
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
-    if (buf.output) KERNEL_BENCH_CHECK(cudaMemset(s.buffers[b], 0xFF, buf.count * type_bytes(buf.type)));
+    if (buf.role == Role::Output || buf.role == Role::Scratch) {
+      KERNEL_BENCH_CHECK(cudaMemset(s.buffers[b], buf.role == Role::Output ? 0xFF : 0, buf.count * type_bytes(buf.type)));
+    }
   }
   KERNEL_BENCH_CHECK(cudaMemset(s.workspace, 0, s.workspace_bytes));
   cand.launch(s.buffers.data(), s.workspace, 0);
@@ -221,7 +240,7 @@ inline bool keep_reference(State& s) {
   bool finite = true;
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
-    if (!buf.output) continue;
+    if (buf.role != Role::Output) continue;
     with_type(buf.type, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       widen<T><<<blocks_for(buf.count), kThreads>>>(static_cast<const T*>(s.buffers[b]), buf.count, s.refs[b]);
@@ -239,7 +258,7 @@ inline bool keep_reference(State& s) {
 inline std::string check_outputs(State& s) {
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
-    if (!buf.output) continue;
+    if (buf.role != Role::Output) continue;
     KERNEL_BENCH_CHECK(cudaMemset(s.acc, 0, 3 * sizeof(double)));
     with_type(buf.type, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
@@ -331,7 +350,7 @@ inline bool run_kernel(const Kernel& k, int kernel_index, const Options& opt, fl
     KERNEL_BENCH_CHECK(cudaMalloc(&p, std::max<size_t>(k.buffers[b].count, 1) * type_bytes(k.buffers[b].type)));
     s.buffers.push_back(p);
     double* ref = nullptr;
-    if (k.buffers[b].output) KERNEL_BENCH_CHECK(cudaMalloc(&ref, std::max<size_t>(k.buffers[b].count, 1) * sizeof(double)));
+    if (k.buffers[b].role == Role::Output) KERNEL_BENCH_CHECK(cudaMalloc(&ref, std::max<size_t>(k.buffers[b].count, 1) * sizeof(double)));
     s.refs.push_back(ref);
   }
   for (int i = 0; i < k.candidate_count; ++i) s.workspace_bytes = std::max(s.workspace_bytes, k.candidates[i].workspace_bytes);
