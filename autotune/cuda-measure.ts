@@ -164,7 +164,7 @@ function kernelWrapper(id: string, sources: readonly KernelSource[], buffers: re
     return `  ${source.name}<<<dim3(${source.grid.join(", ")}), dim3(${source.block.join(", ")}), ${source.sharedBytes}, stream>>>(${args.join(", ")});`;
   };
   const attribute = (source: KernelSource) =>
-    `  KERNEL_BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));`;
+    `  BENCH_CHECK(cudaFuncSetAttribute(${source.name}, cudaFuncAttributeMaxDynamicSharedMemorySize, ${source.sharedBytes}));`;
   return `static void setup_${id}() {
 ${sources.map(attribute).join("\n")}
 }

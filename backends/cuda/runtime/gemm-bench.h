@@ -26,16 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "bench-common.h"
 #include "gemm-lt.h"
-
-#define BENCH_CHECK(call)                                                                                  \
-  do {                                                                                                     \
-    const cudaError_t bench_error = (call);                                                                \
-    if (bench_error != cudaSuccess) {                                                                      \
-      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(bench_error)); \
-      std::exit(2);                                                                                        \
-    }                                                                                                      \
-  } while (0)
 
 namespace gemm_bench {
 
@@ -84,17 +76,10 @@ __device__ __forceinline__ void from_float(float* p, float v) { *p = v; }
 __device__ __forceinline__ void from_float(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 __device__ __forceinline__ void from_float(__half* p, float v) { *p = __float2half_rn(v); }
 
-__device__ __forceinline__ uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 template <class T>
 __global__ void fill_uniform(T* p, size_t n, uint64_t seed) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    from_float(p + i, static_cast<float>(mix(seed * 0x100000001B3ull + i) >> 40) / 8388608.0f - 1.0f);
+    from_float(p + i, static_cast<float>(bench::mix(seed * 0x100000001B3ull + i) >> 40) / 8388608.0f - 1.0f);
   }
 }
 
@@ -130,12 +115,6 @@ __global__ void count_nonfinite(const Out* c, size_t n, unsigned long long* coun
   if (local > 0) atomicAdd(count, local);
 }
 
-__global__ void flush_l2(float4* p, size_t n) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    p[i] = make_float4(static_cast<float>(i), 0.f, 0.f, 0.f);
-  }
-}
-
 // Rows (or columns) to sample: the edges, the middle and pseudo-random ones; all of them when there are few.
 inline std::vector<int> sample_indices(int extent, uint32_t seed) {
   std::vector<int> out;
@@ -163,8 +142,8 @@ inline std::vector<int3> sample_entries(const Dims& d) {
   return entries;
 }
 
-constexpr int kThreads = 256;
-inline int blocks_for(size_t n) { return static_cast<int>(std::min<size_t>((n + kThreads - 1) / kThreads, 65535)); }
+using bench::blocks_for;
+using bench::kThreads;
 
 template <class T>
 T* device_alloc(size_t count) {
@@ -183,8 +162,7 @@ struct Buffers {
   double* ref;
   double* got;
   unsigned long long* nonfinite;
-  float4* flush;
-  size_t flush_count;
+  bench::Flush flush;
   int count;
   size_t c_count;
   trainc::CublasLt* lt;
@@ -248,37 +226,7 @@ inline int flags_left(const int* flags, int count) {
 inline double time_ms(const Candidate& cand, const Shape& s, const Buffers& buf, int* flags, const Options& opt) {
   const void* c_in = s.dims.accumulate ? buf.c : nullptr;
   std::string why;
-  for (int i = 0; i < opt.warmup; ++i) launch(s, cand, buf, c_in, flags, &why);
-  cudaEvent_t start, stop;
-  BENCH_CHECK(cudaEventCreate(&start));
-  BENCH_CHECK(cudaEventCreate(&stop));
-  std::vector<float> samples;
-  for (int r = 0; r < opt.repeats; ++r) {
-    flush_l2<<<blocks_for(buf.flush_count), kThreads>>>(buf.flush, buf.flush_count);
-    BENCH_CHECK(cudaEventRecord(start));
-    launch(s, cand, buf, c_in, flags, &why);
-    BENCH_CHECK(cudaEventRecord(stop));
-    BENCH_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    samples.push_back(ms);
-  }
-  BENCH_CHECK(cudaGetLastError());
-  BENCH_CHECK(cudaEventDestroy(start));
-  BENCH_CHECK(cudaEventDestroy(stop));
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
-
-/** `text` as a JSON string literal (quotes, backslashes and control characters escaped). */
-inline std::string json_text(const std::string& text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
-    out += ch;
-  }
-  return out + "\"";
+  return bench::median_ms(buf.flush, opt.warmup, opt.repeats, [&] { launch(s, cand, buf, c_in, flags, &why); });
 }
 
 /** What measuring one candidate found. */
@@ -335,7 +283,7 @@ inline void print(const Shape& s, int shape_index, int index, const Measured& m,
   if (opt.json) {
     std::printf("{\"shape\":%d,\"candidate\":%d,", shape_index, index);
     if (m.ok && !std::isnan(m.ms)) std::printf("\"ms\":%.6f}\n", m.ms);
-    else std::printf("\"error\":%s}\n", json_text(m.ok ? "not timed" : m.why).c_str());
+    else std::printf("\"error\":%s}\n", bench::json_text(m.ok ? "not timed" : m.why).c_str());
     return;
   }
   char ms_text[16] = "-", rate[16] = "-", share[16] = "-";
@@ -438,7 +386,7 @@ inline void print_ceilings(Buffers& shared) {
     }
     return static_cast<double>(best);
   };
-  const double write_ms = best_ms([&] { flush_l2<<<blocks_for(shared.flush_count), kThreads>>>(shared.flush, shared.flush_count); });
+  const double write_ms = best_ms([&] { bench::flush_l2<<<blocks_for(shared.flush.count), kThreads>>>(shared.flush.p, shared.flush.count); });
   constexpr int n = 8192;
   void* a = device_alloc<__nv_bfloat16>(static_cast<size_t>(n) * n);
   void* c = device_alloc<__nv_bfloat16>(static_cast<size_t>(n) * n);
@@ -455,7 +403,7 @@ inline void print_ceilings(Buffers& shared) {
   BENCH_CHECK(cudaFree(a));
   BENCH_CHECK(cudaFree(c));
   const double flops = library ? 2.0 * n * n * n : 2.0 * kFmaChains * kFmaSteps * kThreads * 4096;
-  std::printf("{\"bytes_per_second\":%.6e,\"flops_per_second\":%.6e}\n", shared.flush_count * sizeof(float4) / (write_ms * 1e-3),
+  std::printf("{\"bytes_per_second\":%.6e,\"flops_per_second\":%.6e}\n", shared.flush.count * sizeof(float4) / (write_ms * 1e-3),
               flops / (gemm_ms * 1e-3));
 }
 
@@ -480,16 +428,15 @@ inline int main(int argc, char** argv, const Shape* shapes, int shape_count) {
   std::string why;
   const bool library = lt.ready(&why);
   if (opt.json) {
-    std::printf("{\"device\":%s,\"sm\":%d,\"cublaslt\":%s}\n", json_text(prop.name).c_str(), prop.major * 10 + prop.minor,
-                json_text(library ? lt.library() : why).c_str());
+    std::printf("{\"device\":%s,\"sm\":%d,\"cublaslt\":%s}\n", bench::json_text(prop.name).c_str(), prop.major * 10 + prop.minor,
+                bench::json_text(library ? lt.library() : why).c_str());
   } else {
     std::printf("device: %s, %d SMs, L2 %d MiB; median of %d runs, L2 flushed before each; cuBLASLt: %s\n", prop.name,
                 prop.multiProcessorCount, prop.l2CacheSize >> 20, opt.repeats, library ? lt.library().c_str() : why.c_str());
     std::printf("  %-36s %10s %9s %7s  %9s  %s\n", "config (* = default)", "ms", "TFLOP/s", "%790", "rel err", "status");
   }
   Buffers shared{};
-  shared.flush_count = 2 * static_cast<size_t>(prop.l2CacheSize) / sizeof(float4);
-  shared.flush = device_alloc<float4>(shared.flush_count);
+  shared.flush = bench::make_flush();
   shared.lt = &lt;
   shared.workspace = device_alloc<char>(trainc::kLibraryWorkspaceBytes);
   if (ceilings) print_ceilings(shared);
@@ -498,7 +445,7 @@ inline int main(int argc, char** argv, const Shape* shapes, int shape_count) {
     if (opt.filter != nullptr && std::strstr(shapes[i].name, opt.filter) == nullptr) continue;
     failed += !dispatch(shapes[i], i, opt, shared);
   }
-  BENCH_CHECK(cudaFree(shared.flush));
+  BENCH_CHECK(cudaFree(shared.flush.p));
   BENCH_CHECK(cudaFree(shared.workspace));
   if (!opt.json) std::printf("%s\n", failed == 0 ? "all candidates validated" : "SOME CANDIDATES FAILED");
   return failed == 0 ? 0 : 1;

@@ -13,7 +13,7 @@
 // events around the workspace clear and the launch, median of the repeats).
 // Invariants: a candidate is timed only after it validated; --json prints exactly one line per candidate, in order,
 // so the caller matches lines to candidates; a launch that fails (too many resources) is that candidate's error; an
-// error that breaks the context (an illegal address) ends the binary with status 3, so the caller blames the
+// error that breaks the context (an illegal address) ends the binary with status 2, so the caller blames the
 // candidate it was measuring. The including file defines the device error variables (device-error.ts) first.
 #pragma once
 
@@ -32,14 +32,7 @@
 #include <type_traits>
 #include <vector>
 
-#define KERNEL_BENCH_CHECK(call)                                                                                     \
-  do {                                                                                                               \
-    const cudaError_t bench_error = (call);                                                                          \
-    if (bench_error != cudaSuccess) {                                                                                \
-      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(bench_error));  \
-      std::exit(3);                                                                                                  \
-    }                                                                                                                \
-  } while (0)
+#include "bench-common.h"
 
 namespace kernel_bench {
 
@@ -109,21 +102,11 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_double<__nv_bfloat16>(
 template <> __device__ __forceinline__ __nv_fp8_e4m3 from_double<__nv_fp8_e4m3>(double v) { return __nv_fp8_e4m3(static_cast<float>(v)); }
 template <> __device__ __forceinline__ __nv_fp8_e5m2 from_double<__nv_fp8_e5m2>(double v) { return __nv_fp8_e5m2(static_cast<float>(v)); }
 
-__device__ __forceinline__ uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-#define KERNEL_BENCH_LOOP(i, n) \
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<size_t>(gridDim.x) * blockDim.x)
-
 /** Random values of `domain` (see the header): floats when `real`, integers otherwise, 0 or 1 when `flag`. */
 template <class T>
 __global__ void fill(T* p, size_t n, uint64_t seed, bool real, bool flag, bool positive) {
-  KERNEL_BENCH_LOOP(i, n) {
-    const double u = static_cast<double>(mix(seed * 0x100000001B3ull + i) >> 11) / 9007199254740992.0;
+  BENCH_LOOP(i, n) {
+    const double u = static_cast<double>(bench::mix(seed * 0x100000001B3ull + i) >> 11) / 9007199254740992.0;
     const double v = flag ? (u < 0.5 ? 0 : 1) : real ? (positive ? u + 0.5 : 2 * u - 1) : std::floor(4 * u) + (positive ? 1 : 0);
     p[i] = from_double<T>(v);
   }
@@ -131,7 +114,7 @@ __global__ void fill(T* p, size_t n, uint64_t seed, bool real, bool flag, bool p
 
 template <class T>
 __global__ void widen(const T* p, size_t n, double* out) {
-  KERNEL_BENCH_LOOP(i, n) out[i] = as_double(p[i]);
+  BENCH_LOOP(i, n) out[i] = as_double(p[i]);
 }
 
 /** acc = {sum of squared differences, sum of squared references, mismatches}: over finite references, a difference;
@@ -139,7 +122,7 @@ __global__ void widen(const T* p, size_t n, double* out) {
 template <class T>
 __global__ void compare(const T* got, const double* ref, size_t n, bool real, double* acc) {
   double diff = 0, norm = 0, bad = 0;
-  KERNEL_BENCH_LOOP(i, n) {
+  BENCH_LOOP(i, n) {
     const double g = as_double(got[i]), r = ref[i];
     if (real && isfinite(r)) {
       if (!isfinite(g)) bad += 1;
@@ -155,15 +138,11 @@ __global__ void compare(const T* got, const double* ref, size_t n, bool real, do
 }
 
 __global__ void fill_ranges(int* p, size_t n, long long tokens) {
-  KERNEL_BENCH_LOOP(i, n) p[i] = i % 2 == 0 ? 0 : static_cast<int>(tokens);
+  BENCH_LOOP(i, n) p[i] = i % 2 == 0 ? 0 : static_cast<int>(tokens);
 }
 
-__global__ void flush_l2(float4* p, size_t n) {
-  KERNEL_BENCH_LOOP(i, n) p[i] = make_float4(static_cast<float>(i), 0.f, 0.f, 0.f);
-}
-
-constexpr int kThreads = 256;
-inline int blocks_for(size_t n) { return static_cast<int>(std::max<size_t>(1, std::min<size_t>((n + kThreads - 1) / kThreads, 4096))); }
+using bench::blocks_for;
+using bench::kThreads;
 
 /** Calls f(static_cast<T*>(nullptr)) with T the storage type of `t`. */
 template <class F>
@@ -190,15 +169,14 @@ struct State {
   void* workspace;
   size_t workspace_bytes;
   double* acc;
-  float4* flush;
-  size_t flush_count;
+  bench::Flush flush;
 };
 
 inline int raised() {
   int code = 0;
-  KERNEL_BENCH_CHECK(cudaMemcpyFromSymbol(&code, trainc_error_code, sizeof(code)));
+  BENCH_CHECK(cudaMemcpyFromSymbol(&code, trainc_error_code, sizeof(code)));
   const int zero = 0;
-  KERNEL_BENCH_CHECK(cudaMemcpyToSymbol(trainc_error_code, &zero, sizeof(zero)));
+  BENCH_CHECK(cudaMemcpyToSymbol(trainc_error_code, &zero, sizeof(zero)));
   return code;
 }
 
@@ -213,7 +191,7 @@ inline void fill_inputs(State& s, Domain domain) {
                                                       buf.type == Type::BOOL, domain == Domain::Positive);
     });
   }
-  KERNEL_BENCH_CHECK(cudaGetLastError());
+  BENCH_CHECK(cudaGetLastError());
 }
 
 /**
@@ -224,13 +202,13 @@ inline cudaError_t run_once(State& s, const Candidate& cand, int* code) {
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
     if (buf.role == Role::Output || buf.role == Role::Scratch) {
-      KERNEL_BENCH_CHECK(cudaMemset(s.buffers[b], buf.role == Role::Output ? 0xFF : 0, buf.count * type_bytes(buf.type)));
+      BENCH_CHECK(cudaMemset(s.buffers[b], buf.role == Role::Output ? 0xFF : 0, buf.count * type_bytes(buf.type)));
     }
   }
-  KERNEL_BENCH_CHECK(cudaMemset(s.workspace, 0, s.workspace_bytes));
+  BENCH_CHECK(cudaMemset(s.workspace, 0, s.workspace_bytes));
   cand.launch(s.buffers.data(), s.workspace, 0);
   const cudaError_t launched = cudaGetLastError();
-  KERNEL_BENCH_CHECK(cudaDeviceSynchronize());
+  BENCH_CHECK(cudaDeviceSynchronize());
   *code = raised();
   return launched;
 }
@@ -245,10 +223,10 @@ inline bool keep_reference(State& s) {
       using T = std::remove_pointer_t<decltype(tag)>;
       widen<T><<<blocks_for(buf.count), kThreads>>>(static_cast<const T*>(s.buffers[b]), buf.count, s.refs[b]);
     });
-    KERNEL_BENCH_CHECK(cudaDeviceSynchronize());
+    BENCH_CHECK(cudaDeviceSynchronize());
     if (!is_float(buf.type)) continue;
     std::vector<double> host(buf.count);
-    KERNEL_BENCH_CHECK(cudaMemcpy(host.data(), s.refs[b], buf.count * sizeof(double), cudaMemcpyDeviceToHost));
+    BENCH_CHECK(cudaMemcpy(host.data(), s.refs[b], buf.count * sizeof(double), cudaMemcpyDeviceToHost));
     finite &= std::all_of(host.begin(), host.end(), [](double v) { return std::isfinite(v); });
   }
   return finite;
@@ -259,13 +237,13 @@ inline std::string check_outputs(State& s) {
   for (int b = 0; b < s.kernel->buffer_count; ++b) {
     const Buffer& buf = s.kernel->buffers[b];
     if (buf.role != Role::Output) continue;
-    KERNEL_BENCH_CHECK(cudaMemset(s.acc, 0, 3 * sizeof(double)));
+    BENCH_CHECK(cudaMemset(s.acc, 0, 3 * sizeof(double)));
     with_type(buf.type, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       compare<T><<<blocks_for(buf.count), kThreads>>>(static_cast<const T*>(s.buffers[b]), s.refs[b], buf.count, is_float(buf.type), s.acc);
     });
     double acc[3];
-    KERNEL_BENCH_CHECK(cudaMemcpy(acc, s.acc, sizeof(acc), cudaMemcpyDeviceToHost));
+    BENCH_CHECK(cudaMemcpy(acc, s.acc, sizeof(acc), cudaMemcpyDeviceToHost));
     const double rel = std::sqrt(acc[0] / (acc[1] > 0 ? acc[1] : 1));
     const double bound = is_narrow(buf.type) ? 2e-2 : 1e-4;
     char text[200];
@@ -283,49 +261,21 @@ inline std::string check_outputs(State& s) {
 
 /** One launch as the program makes it: the workspace cleared, then the kernel. */
 inline void launch(State& s, const Candidate& cand) {
-  if (cand.workspace_bytes > 0) KERNEL_BENCH_CHECK(cudaMemsetAsync(s.workspace, 0, cand.workspace_bytes, 0));
+  if (cand.workspace_bytes > 0) BENCH_CHECK(cudaMemsetAsync(s.workspace, 0, cand.workspace_bytes, 0));
   cand.launch(s.buffers.data(), s.workspace, 0);
 }
 
 inline double time_ms(State& s, const Candidate& cand, const Options& opt) {
-  for (int i = 0; i < opt.warmup; ++i) launch(s, cand);
-  cudaEvent_t start, stop;
-  KERNEL_BENCH_CHECK(cudaEventCreate(&start));
-  KERNEL_BENCH_CHECK(cudaEventCreate(&stop));
-  std::vector<float> samples;
-  for (int r = 0; r < opt.repeats; ++r) {
-    flush_l2<<<blocks_for(s.flush_count), kThreads>>>(s.flush, s.flush_count);
-    KERNEL_BENCH_CHECK(cudaEventRecord(start));
-    launch(s, cand);
-    KERNEL_BENCH_CHECK(cudaEventRecord(stop));
-    KERNEL_BENCH_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    KERNEL_BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    samples.push_back(ms);
-  }
-  KERNEL_BENCH_CHECK(cudaGetLastError());
-  KERNEL_BENCH_CHECK(cudaEventDestroy(start));
-  KERNEL_BENCH_CHECK(cudaEventDestroy(stop));
+  const double ms = bench::median_ms(s.flush, opt.warmup, opt.repeats, [&] { launch(s, cand); });
   raised();
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
-
-inline std::string json_text(const std::string& text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
-    out += ch;
-  }
-  return out + "\"";
+  return ms;
 }
 
 inline void print(const Kernel& k, int kernel_index, int index, double ms, const std::string& why, const Options& opt) {
   if (opt.json) {
     std::printf("{\"shape\":%d,\"candidate\":%d,", kernel_index, index);
     if (why.empty()) std::printf("\"ms\":%.6f}\n", ms);
-    else std::printf("\"error\":%s}\n", json_text(why).c_str());
+    else std::printf("\"error\":%s}\n", bench::json_text(why).c_str());
   } else {
     std::printf("  %c %-44s %10s  %s\n", index == 0 ? '*' : ' ', k.candidates[index].config,
                 why.empty() ? std::to_string(ms).c_str() : "-", why.empty() ? "ok" : why.c_str());
@@ -343,19 +293,19 @@ inline std::string validate(State& s, const Candidate& cand) {
 }
 
 /** Measures every candidate of kernel `k`; false when some candidate failed. */
-inline bool run_kernel(const Kernel& k, int kernel_index, const Options& opt, float4* flush, size_t flush_count) {
-  State s{&k, {}, {}, nullptr, 1, nullptr, flush, flush_count};
+inline bool run_kernel(const Kernel& k, int kernel_index, const Options& opt, const bench::Flush& flush) {
+  State s{&k, {}, {}, nullptr, 1, nullptr, flush};
   for (int b = 0; b < k.buffer_count; ++b) {
     void* p = nullptr;
-    KERNEL_BENCH_CHECK(cudaMalloc(&p, std::max<size_t>(k.buffers[b].count, 1) * type_bytes(k.buffers[b].type)));
+    BENCH_CHECK(cudaMalloc(&p, std::max<size_t>(k.buffers[b].count, 1) * type_bytes(k.buffers[b].type)));
     s.buffers.push_back(p);
     double* ref = nullptr;
-    if (k.buffers[b].role == Role::Output) KERNEL_BENCH_CHECK(cudaMalloc(&ref, std::max<size_t>(k.buffers[b].count, 1) * sizeof(double)));
+    if (k.buffers[b].role == Role::Output) BENCH_CHECK(cudaMalloc(&ref, std::max<size_t>(k.buffers[b].count, 1) * sizeof(double)));
     s.refs.push_back(ref);
   }
   for (int i = 0; i < k.candidate_count; ++i) s.workspace_bytes = std::max(s.workspace_bytes, k.candidates[i].workspace_bytes);
-  KERNEL_BENCH_CHECK(cudaMalloc(&s.workspace, s.workspace_bytes));
-  KERNEL_BENCH_CHECK(cudaMalloc(&s.acc, 3 * sizeof(double)));
+  BENCH_CHECK(cudaMalloc(&s.workspace, s.workspace_bytes));
+  BENCH_CHECK(cudaMalloc(&s.acc, 3 * sizeof(double)));
   if (!opt.json) std::printf("%s\n", k.name);
   const Candidate& heuristic = k.candidates[0];
   heuristic.setup();
@@ -383,11 +333,11 @@ inline bool run_kernel(const Kernel& k, int kernel_index, const Options& opt, fl
     print(k, kernel_index, i, why.empty() ? time_ms(s, cand, opt) : 0, why, opt);
   }
   for (size_t b = 0; b < s.buffers.size(); ++b) {
-    KERNEL_BENCH_CHECK(cudaFree(s.buffers[b]));
-    if (s.refs[b] != nullptr) KERNEL_BENCH_CHECK(cudaFree(s.refs[b]));
+    BENCH_CHECK(cudaFree(s.buffers[b]));
+    if (s.refs[b] != nullptr) BENCH_CHECK(cudaFree(s.refs[b]));
   }
-  KERNEL_BENCH_CHECK(cudaFree(s.workspace));
-  KERNEL_BENCH_CHECK(cudaFree(s.acc));
+  BENCH_CHECK(cudaFree(s.workspace));
+  BENCH_CHECK(cudaFree(s.acc));
   return ok;
 }
 
@@ -402,14 +352,10 @@ inline int main(int argc, char** argv, const Kernel* kernels, int kernel_count) 
       return 2;
     }
   }
-  cudaDeviceProp prop;
-  KERNEL_BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
-  const size_t flush_count = 2 * static_cast<size_t>(prop.l2CacheSize) / sizeof(float4);
-  float4* flush = nullptr;
-  KERNEL_BENCH_CHECK(cudaMalloc(&flush, flush_count * sizeof(float4)));
+  const bench::Flush flush = bench::make_flush();
   int failed = 0;
-  for (int i = 0; i < kernel_count; ++i) failed += !run_kernel(kernels[i], i, opt, flush, flush_count);
-  KERNEL_BENCH_CHECK(cudaFree(flush));
+  for (int i = 0; i < kernel_count; ++i) failed += !run_kernel(kernels[i], i, opt, flush);
+  BENCH_CHECK(cudaFree(flush.p));
   return failed == 0 ? 0 : 1;
 }
 
