@@ -1,6 +1,6 @@
 // What the validate-then-time harnesses share (gemm-bench.h for GEMMs, kernel-bench.h for every other kernel the
 // autotuner measures): the fatal-error check, the hash behind their random inputs, the L2 flush, one-dimensional
-// launch sizes, the median of CUDA-event times with the L2 flushed before each run, and JSON string literals.
+// launch sizes, CUDA-event times (and their median with the L2 flushed before each run), and JSON string literals.
 // Invariants: BENCH_CHECK ends the binary with status 2 (a broken context: the caller blames the candidate being
 // measured); median_ms times only `run`, never the flush before it.
 #pragma once
@@ -61,15 +61,14 @@ inline Flush make_flush() {
   return f;
 }
 
-/** The median milliseconds of `repeats` runs of `run` after `warmup` untimed ones, the L2 flushed before each timed run. */
-inline double median_ms(const Flush& flush, int warmup, int repeats, const std::function<void()>& run) {
-  for (int i = 0; i < warmup; ++i) run();
+/** Milliseconds of `runs` runs of `run`, each timed alone by CUDA events after `before` (untimed). */
+inline std::vector<float> event_ms(int runs, const std::function<void()>& before, const std::function<void()>& run) {
   cudaEvent_t start, stop;
   BENCH_CHECK(cudaEventCreate(&start));
   BENCH_CHECK(cudaEventCreate(&stop));
   std::vector<float> samples;
-  for (int r = 0; r < repeats; ++r) {
-    flush_l2<<<blocks_for(flush.count), kThreads>>>(flush.p, flush.count);
+  for (int r = 0; r < runs; ++r) {
+    before();
     BENCH_CHECK(cudaEventRecord(start));
     run();
     BENCH_CHECK(cudaEventRecord(stop));
@@ -81,6 +80,13 @@ inline double median_ms(const Flush& flush, int warmup, int repeats, const std::
   BENCH_CHECK(cudaGetLastError());
   BENCH_CHECK(cudaEventDestroy(start));
   BENCH_CHECK(cudaEventDestroy(stop));
+  return samples;
+}
+
+/** The median milliseconds of `repeats` runs of `run` after `warmup` untimed ones, the L2 flushed before each timed run. */
+inline double median_ms(const Flush& flush, int warmup, int repeats, const std::function<void()>& run) {
+  for (int i = 0; i < warmup; ++i) run();
+  std::vector<float> samples = event_ms(repeats, [&] { flush_l2<<<blocks_for(flush.count), kThreads>>>(flush.p, flush.count); }, run);
   std::sort(samples.begin(), samples.end());
   return samples[samples.size() / 2];
 }

@@ -370,21 +370,9 @@ __global__ void fma_chains(float* out) {
  * so a GEMM of another shape may beat it by a few percent), or without cuBLASLt from chains of f32 multiply-adds.
  */
 inline void print_ceilings(Buffers& shared) {
-  cudaEvent_t start, stop;
-  BENCH_CHECK(cudaEventCreate(&start));
-  BENCH_CHECK(cudaEventCreate(&stop));
-  const auto best_ms = [&](const std::function<void()>& work) {
-    float best = INFINITY;
-    for (int r = 0; r < 10; ++r) {
-      BENCH_CHECK(cudaEventRecord(start));
-      work();
-      BENCH_CHECK(cudaEventRecord(stop));
-      BENCH_CHECK(cudaEventSynchronize(stop));
-      float ms = 0;
-      BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
-      best = std::min(best, ms);
-    }
-    return static_cast<double>(best);
+  const auto best_ms = [](const std::function<void()>& work) {
+    const std::vector<float> samples = bench::event_ms(10, [] {}, work);
+    return static_cast<double>(*std::min_element(samples.begin(), samples.end()));
   };
   const double write_ms = best_ms([&] { bench::flush_l2<<<blocks_for(shared.flush.count), kThreads>>>(shared.flush.p, shared.flush.count); });
   constexpr int n = 8192;
