@@ -25,7 +25,7 @@ interface Device {
 
 /** A device measuring one candidate at a time (autotune/wgsl-measure.ts). */
 export interface Measurer<P> extends Device {
-  prepare(kernel: Kernel): P;
+  prepare(kernel: Kernel, space: SearchSpace): P;
   measure(prepared: P, sources: ReturnType<SearchSpace["render"]>): Promise<Outcome>;
   release(prepared: P): void;
 }
@@ -153,7 +153,7 @@ export async function sweep<P>(list: readonly Tunable[], db: TuningDb, m: Measur
     const left = budgetSeconds - (performance.now() - start) / 1000;
     const share = Math.max(0, left / (misses.length - misses.indexOf(t)));
     progress.kernelStart(index, order.length, t, share);
-    const prepared = m.prepare(t.kernel);
+    const prepared = m.prepare(t.kernel, t.space);
     const prior = ledger.prior(t);
     let best: number | undefined;
     let heuristic = prior.find((p) => sameConfig(p.config, t.space.heuristic))?.outcome.ms;

@@ -1,7 +1,8 @@
 // Measuring candidates on a WebGPU device (Dawn in Node). Per kernel, random inputs (ir/random-inputs.ts; positive
 // ones where the signed ones give the interpreter an error or outputs that are not finite: a square root, a logarithm,
-// an AdamW step) and the interpreter's outputs on them are computed once (the interpreter is the reference); each
-// candidate's sources then
+// an AdamW step; document ranges one document per row) and the interpreter's outputs on them are computed once (the interpreter is the reference); each
+// candidate's sources then (after the space's setup sources, once: the forward pass whose output and lse attention's
+// backward reads; side buffers are allocated zeroed)
 // run on the inputs with their outputs first filled with NaN, and pass when every output is finite and within
 // TOLERANCE of the reference (relative to its norm). A passing candidate is timed: WARMUP runs, then REPEATS runs,
 // each after a clear of a buffer larger than the device's caches, each timed by timestamp queries around its compute
@@ -11,7 +12,7 @@
 // bind in KernelParam order; inputs are written once per kernel, so every candidate of it reads the same values.
 
 import { TraincError } from "../compiler/diagnostics.ts";
-import type { Ceilings } from "../backends/tunable.ts";
+import type { Ceilings, SearchSpace } from "../backends/tunable.ts";
 import type { KernelSource } from "../backends/kernel.ts";
 import type { Kernel } from "../backends/schedule/partition.ts";
 import { bindAccessors, partBytesFor } from "../backends/wgsl/accessors.ts";
@@ -21,7 +22,7 @@ import { wgslStoredBits, type WgslLimits } from "../backends/wgsl/program.ts";
 import { floatToHalf, halfToFloat } from "../ir/half.ts";
 import { interpret } from "../ir/interpret/index.ts";
 import { randomInputs } from "../ir/random-inputs.ts";
-import type { Tensor } from "../ir/tensor.ts";
+import { fromArray, type Tensor } from "../ir/tensor.ts";
 import type { Outcome } from "./search.ts";
 
 const WARMUP = 2;
@@ -38,6 +39,8 @@ export interface Prepared {
   readonly kernel: Kernel;
   readonly buffers: ReadonlyMap<string, GPUBuffer>;
   readonly want: Readonly<Record<string, Tensor>>;
+  /** Sources run once before the first candidate (SearchSpace.setup). */
+  readonly setup: readonly KernelSource[];
 }
 
 function storedBytes(t: Tensor): Uint8Array {
@@ -77,16 +80,27 @@ function median(xs: number[]): number {
 
 const finite = (outputs: Readonly<Record<string, Tensor>>) => Object.values(outputs).every((t) => t.data.every(Number.isFinite));
 
-/** Random inputs of `kernel` and the interpreter's outputs on them: signed inputs, or positive ones (see the header). */
-function reference(kernel: Kernel): { inputs: Record<string, Tensor>; want: Record<string, Tensor> } {
-  const signed = randomInputs(kernel.graph, 1);
+/** `inputs` with the space's document ranges (if any) one document per row: [0, T) at every position. */
+function withDocuments(inputs: Record<string, Tensor>, space: SearchSpace | undefined): Record<string, Tensor> {
+  const ranges = space?.documentRanges;
+  if (!ranges) return inputs;
+  const t = inputs[ranges.name]!;
+  return { ...inputs, [ranges.name]: fromArray(t.dtype, [...t.shape], Array.from(t.data, (_, i) => (i % 2 === 0 ? 0 : ranges.tokens))) };
+}
+
+/**
+ * Random inputs of `kernel` and the interpreter's outputs on them: signed inputs, or positive ones (see the header);
+ * document ranges one document per row.
+ */
+function reference(kernel: Kernel, space: SearchSpace | undefined): { inputs: Record<string, Tensor>; want: Record<string, Tensor> } {
+  const signed = withDocuments(randomInputs(kernel.graph, 1), space);
   try {
     const want = interpret(kernel.graph, signed);
     if (finite(want)) return { inputs: signed, want };
   } catch (e) {
     if (!(e instanceof TraincError)) throw e;
   }
-  const inputs = randomInputs(kernel.graph, 1, {}, "positive");
+  const inputs = withDocuments(randomInputs(kernel.graph, 1, {}, "positive"), space);
   return { inputs, want: interpret(kernel.graph, inputs) };
 }
 
@@ -126,9 +140,12 @@ export class WgslMeasurer {
     this.#gpu.close();
   }
 
-  /** Writes `kernel`'s random inputs to the device and computes the reference outputs. */
-  prepare(kernel: Kernel): Prepared {
-    const { inputs, want } = reference(kernel);
+  /**
+   * Writes `kernel`'s random inputs to the device, computes the reference outputs, and allocates the side buffers of
+   * `space` (of the sizes it gives, zeroed).
+   */
+  prepare(kernel: Kernel, space?: SearchSpace): Prepared {
+    const { inputs, want } = reference(kernel, space);
     const { device } = this.#gpu;
     const buffers = new Map<string, GPUBuffer>();
     const typeOf = (name: string) => {
@@ -148,7 +165,8 @@ export class WgslMeasurer {
       const bytes = (t.shape as number[]).reduce((a, b) => a * b, 1) * wgslStoredBits(t.dtype) / 8;
       buffers.set(o.name, device.createBuffer({ size: padded(bytes), usage: USAGE.storage }));
     }
-    return { kernel, buffers, want };
+    for (const side of space?.sideBuffers ?? []) buffers.set(side.name, device.createBuffer({ size: padded(4 * side.count), usage: USAGE.storage }));
+    return { kernel, buffers, want, setup: space?.setup ?? [] };
   }
 
   release(prepared: Prepared): void {
@@ -159,6 +177,7 @@ export class WgslMeasurer {
   async measure(prepared: Prepared, sources: readonly KernelSource[]): Promise<Outcome> {
     try {
       const steps = await this.#pipelines(prepared, sources);
+      if (prepared.setup.length > 0) await this.#run(await this.#pipelines(prepared, prepared.setup));
       const error = await this.#check(prepared, steps);
       if (error) return { error };
       const ms = median(await this.#samples(steps));
@@ -195,6 +214,16 @@ export class WgslMeasurer {
       pass.setBindGroup(0, s.group);
       pass.dispatchWorkgroups(s.grid[0]!, s.grid[1]!, s.grid[2]!);
     }
+  }
+
+  /** Runs `steps` once and waits for them. */
+  async #run(steps: readonly Step[]): Promise<void> {
+    const encoder = this.#gpu.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    this.#dispatch(pass, steps);
+    pass.end();
+    this.#gpu.device.queue.submit([encoder.finish()]);
+    await this.#gpu.device.queue.onSubmittedWorkDone();
   }
 
   /** Runs the candidate once on outputs filled with NaN; the first output off the reference, if any. */

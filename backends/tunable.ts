@@ -50,6 +50,11 @@ export interface SearchSpace<C extends Config = Config> {
    * document per row of `tokens` positions, as random values would not partition [0, T).
    */
   readonly documentRanges?: { readonly name: string; readonly tokens: number };
+  /**
+   * Sources that compute side buffers the candidates read (the forward pass before attention's backward on wgsl, whose
+   * reference is the interpreter's), run untimed before a candidate is checked or timed.
+   */
+  readonly setup?: readonly KernelSource[];
   describe(config: C): string;
   render(config: C): KernelSource[];
   /** Predicted seconds of one run on a device with `ceilings` (a roofline with the config's padding and re-reads). */

@@ -1,6 +1,7 @@
 // Renders every schedule kernel for WebGPU: fused and reduce kernels through the C-style generators in the WGSL
-// language and matmul through the WGSL GEMM, each at the config the tuning DB chose (else its heuristic), attention and its gradient through the attention templates (the backward pass
-// as two kernels), every other anchor op through its WGSL template. With `subgroups` (the device offers them),
+// language, matmul through the WGSL GEMM, AdamW, attention and its gradient (the backward pass as three kernels)
+// through their templates, each of these at the config the tuning DB chose (else its heuristic), every other anchor op
+// through its WGSL template. With `subgroups` (the device offers them),
 // workgroup reductions go through subgroup operations (WGSL_SUBGROUPS, and the cross-entropy templates). Kernel
 // parameters are schedule buffer names (the anchor templates bind them by role), which is how the host program binds
 // them.
@@ -20,10 +21,10 @@ import type { Kernel } from "../schedule/partition.ts";
 import { UNTUNED, tunedOrHeuristic, type SearchSpace, type Tuned } from "../tunable.ts";
 import { renderWgslMatmul, wgslGemmSpace } from "./gemm.ts";
 import { WGSL, WGSL_SUBGROUPS } from "./language.ts";
-import { renderWgslAttention, renderWgslAttentionGrad } from "./templates/attention.ts";
+import { renderWgslAttention, renderWgslAttentionGrad, wgslAttentionSpace } from "./templates/attention.ts";
 import { renderWgslConcat, renderWgslEmbedding, renderWgslEmbeddingGrad, renderWgslGather } from "./templates/copy.ts";
 import { renderWgslCrossEntropy, renderWgslCrossEntropyGrad } from "./templates/loss.ts";
-import { renderWgslAdamw, renderWgslLrSchedule } from "./templates/optim.ts";
+import { renderWgslAdamw, renderWgslLrSchedule, wgslAdamwSpace } from "./templates/optim.ts";
 import { renderWgslRope, renderWgslRopeTables } from "./templates/rope.ts";
 import { renderWgslLogsumexp, renderWgslSoftmax } from "./templates/rows.ts";
 import {
@@ -55,8 +56,16 @@ export function wgslSearchSpace(kernel: Kernel, subgroups = false): SearchSpace 
     case "fused": return fusedSpace(kernel, language);
     case "reduce": return reduceSpace(kernel, language);
     case "matmul": return wgslGemmSpace(kernel);
+    case "adamw": return wgslAdamwSpace(kernel);
+    case "attention": case "attention_grad": return wgslAttentionSpace(kernel);
     default: return undefined;
   }
+}
+
+/** The config `tuned` gives an attention or attention_grad kernel; undefined (the default) where it has no space. */
+function tunedAttention(kernel: Kernel, tuned: Tuned) {
+  const space = wgslAttentionSpace(kernel);
+  return space && tunedOrHeuristic(space, tuned);
 }
 
 /** The WGSL sources of one schedule kernel, in launch order, tunable ones with the config `tuned` gives. */
@@ -66,9 +75,9 @@ export function renderWgslKernel(kernel: Kernel, subgroups = false, tuned: Tuned
     case "fused": return [renderFused(kernel, language, tunedOrHeuristic(fusedSpace(kernel, language), tuned))];
     case "reduce": return [renderReduce(kernel, language, tunedOrHeuristic(reduceSpace(kernel, language), tuned))];
     case "matmul": return [renderWgslMatmul(kernel, tunedOrHeuristic(wgslGemmSpace(kernel), tuned))];
-    case "attention": return [renderWgslAttention(kernel)];
-    case "attention_grad": return renderWgslAttentionGrad(kernel);
-    case "adamw": return renderWgslAdamw(anchorOf(kernel, "adamw"));
+    case "attention": return [renderWgslAttention(kernel, tunedAttention(kernel, tuned))];
+    case "attention_grad": return renderWgslAttentionGrad(kernel, tunedAttention(kernel, tuned));
+    case "adamw": return renderWgslAdamw(anchorOf(kernel, "adamw"), tunedOrHeuristic(wgslAdamwSpace(kernel), tuned));
   }
   const template = TEMPLATES[kernel.kind];
   if (!template) {

@@ -1,8 +1,10 @@
-// The search spaces of the C-style fused and reduce kernels and of the CUDA AdamW update: the heuristic comes first
+// The search spaces of the C-style fused and reduce kernels and of the AdamW update (CUDA, WGSL): the heuristic comes first
 // and renders what compile renders untuned; no two candidates launch the same thing; splits appear only where a
 // reduction may split; WGSL configs stay within WebGPU's default 256 threads. On a WebGPU device (lavapipe on CI),
 // every candidate of a fused kernel with a square root (whose reference needs positive inputs) and of reductions of
-// every strategy matches the interpreter through the measurer's check. A kernel-bench tuning binary of fused, reduce
+// every strategy, and of the WGSL AdamW (whose reference needs positive inputs: an AdamW step of 0 and square roots of
+// negative second moments leave its domain), matches the interpreter through the measurer's check. A kernel-bench
+// tuning binary of fused, reduce
 // and AdamW candidates builds for sm_90a (the measurements run on the H200: bench/RESULTS.md).
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -13,6 +15,7 @@ import { renderFused, renderReduce } from "../../backends/c-style/fused.ts";
 import { fusedSpace, reduceSpace } from "../../backends/c-style/space.ts";
 import { CUDA } from "../../backends/cuda/language.ts";
 import { WGSL } from "../../backends/wgsl/language.ts";
+import { renderWgslKernel, wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
 import { cudaSearchSpace, renderKernel } from "../../backends/cuda/kernels.ts";
 import { archFeatures, buildProgramAsync } from "../../backends/cuda/build.ts";
 import type { SearchSpace } from "../../backends/tunable.ts";
@@ -43,6 +46,18 @@ const REDUCES: [string, Kernel][] = [
   ["columns", kernelOf("reduce", [900, 40], reduce("reduce_sum", [0]))],
   ["row max", kernelOf("reduce", [4, 2000], reduce("reduce_max", [1]))],
 ];
+
+/** One AdamW step over 70,000 f32 parameters. */
+function adamwKernel(): Kernel {
+  const g = new GraphBuilder("adamw");
+  const [p, gr, m, v] = ["p", "g", "m", "v"].map((n) => g.input(n, "f32", [70000]));
+  const [lr, step, scale] = [g.input("lr", "f32", []), g.input("step", "i32", []), g.input("scale", "f32", [])];
+  const results = g.ops("adamw", [p!, gr!, m!, v!, lr, step, scale], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
+  ["p2", "m2", "v2"].forEach((n, i) => g.output(n, results[i]!));
+  return partition(g.build()).kernels.find((k) => k.kind === "adamw")!;
+}
+
+const ADAMW = adamwKernel();
 
 const launchOf = (s: { code: string; grid: readonly number[]; block: readonly number[] }) => `${s.code}|${s.grid}|${s.block}`;
 
@@ -78,19 +93,22 @@ describe("C-style search spaces", () => {
     }
   });
 
+  test("wgsl adamw: the heuristic as compile renders it, caps above the need counting once", () => {
+    const space = wgslSearchSpace(ADAMW)!;
+    expect(space.id).toBe("wgsl-adamw/1");
+    expect(space.heuristic).toEqual({ threads: 256, blocks: 528 });
+    expect(space.render(space.heuristic).map((s) => s.code)).toEqual(renderWgslKernel(ADAMW).map((s) => s.code));
+    expect(space.candidates.filter((c) => c["threads"] === 64).map((c) => c["blocks"])).toEqual([264, 528, 1056, 2112]);
+    distinct(space);
+  });
+
   test("cuda: the spaces of fused, reduce and adamw kernels, and renderKernel takes the tuned config", () => {
-    const g = new GraphBuilder("adamw");
-    const [p, gr, m, v] = ["p", "g", "m", "v"].map((n) => g.input(n, "f32", [4096]));
-    const [lr, step, scale] = [g.input("lr", "f32", []), g.input("step", "i64", []), g.input("scale", "f32", [])];
-    const results = g.ops("adamw", [p!, gr!, m!, v!, lr, step, scale], { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
-    ["p2", "m2", "v2"].forEach((n, i) => g.output(n, results[i]!));
-    const adamw = partition(g.build()).kernels.find((k) => k.kind === "adamw")!;
-    const space = cudaSearchSpace(adamw, archFeatures("sm_90a"))!;
+    const space = cudaSearchSpace(ADAMW, archFeatures("sm_90a"))!;
     expect(space.id).toBe("cuda-adamw/1");
     expect(space.heuristic).toEqual({ vec: 4, threads: 256 });
     expect(space.candidates).toHaveLength(15);
     const other = { vec: 2, threads: 512 };
-    const source = renderKernel(adamw, archFeatures("sm_90a"), () => other as never)[0]!;
+    const source = renderKernel(ADAMW, archFeatures("sm_90a"), () => other as never)[0]!;
     expect(source.block[0]).toBe(512);
     expect(source.code).toContain("constexpr int VEC = 2;");
     expect(cudaSearchSpace(REDUCES[1]![1], archFeatures("sm_90a"))!.id).toBe("cuda-reduce/2");
@@ -106,8 +124,8 @@ describe.skipIf(!opened.gpu)(deviceTitle("measuring C-style kernel configs on We
   });
   afterAll(() => measurer?.close());
 
-  test.each([["fused with a square root", FUSED] as [string, Kernel], ...REDUCES])("%s: every candidate matches the interpreter", async (_, kernel) => {
-    const space = kernel.kind === "fused" ? fusedSpace(kernel, WGSL) : reduceSpace(kernel, WGSL);
+  test.each([["fused with a square root", FUSED] as [string, Kernel], ...REDUCES, ["adamw", ADAMW] as [string, Kernel]])("%s: every candidate matches the interpreter", async (_, kernel) => {
+    const space = wgslSearchSpace(kernel)!;
     const prepared = measurer.prepare(kernel);
     try {
       for (const c of space.candidates) {

@@ -2,13 +2,20 @@
 // WebGPU's default limits, and a sample covering every value of every axis computes a ragged GEMM (odd sizes,
 // transposes, a batch, f16 storage) as the interpreter does, through the measurer's check; a candidate computing the
 // wrong value or failing WebGPU validation gets an error and no time; the roofline kernels give positive ceilings.
+// The WGSL attention spaces: configs of the forward and of the backward (after its setup, the forward pass whose output
+// and lse it reads) taking every value of every axis compute what the interpreter computes, with documents and
+// grouped kv heads.
 
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { DType } from "../../ir/dtype.ts";
 import { partition, type Kernel } from "../../backends/schedule/partition.ts";
 import { wgslGemmFits, wgslGemmSpace, type WgslGemmConfig } from "../../backends/wgsl/gemm.ts";
+import type { Config } from "../../backends/tunable.ts";
 import { WgslMeasurer } from "../../autotune/wgsl-measure.ts";
+import { wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
+import { addScratch, addSideBuffers, rowStatsScratch } from "../../backends/schedule/side-buffers.ts";
+import { attentionCaseGraph } from "../harness/attention-case.ts";
 import { deviceTitle, probeWebGpu, requireAdapterTest } from "../harness/webgpu.ts";
 
 const opened = await probeWebGpu();
@@ -27,16 +34,22 @@ const CASES: [string, Kernel][] = [
   ["f16 storage 70x33 . (45x33)^T", gemmKernel("f16", [70, 33], [45, 33], { transpose_b: true })],
 ];
 
-/** A few configs that together take every value of every axis, plus the largest tile. */
-function sample(candidates: readonly WgslGemmConfig[], axes: Readonly<Record<string, readonly number[]>>): WgslGemmConfig[] {
-  const picked: WgslGemmConfig[] = [candidates[0]!];
+/** A few configs that together take every value of every axis (the first candidate first). */
+function everyValue<C extends Config>(candidates: readonly C[], axes: Readonly<Record<string, readonly number[]>>): C[] {
+  const picked: C[] = [candidates[0]!];
   for (const [field, values] of Object.entries(axes)) {
     for (const v of values) {
-      if (!picked.some((c) => c[field] === v)) picked.push(candidates.find((c) => c[field] === v)!);
+      const c = candidates.find((x) => x[field] === v);
+      if (c && !picked.some((p) => p[field] === v)) picked.push(c);
     }
   }
+  return picked;
+}
+
+/** everyValue of a GEMM space, plus its largest tile. */
+function sample(candidates: readonly WgslGemmConfig[], axes: Readonly<Record<string, readonly number[]>>): WgslGemmConfig[] {
   const largest = candidates.reduce((a, c) => (c.bm * c.bn * c.bk > a.bm * a.bn * a.bk ? c : a));
-  return [...picked, largest];
+  return [...everyValue(candidates, axes), largest];
 }
 
 describe("the WGSL GEMM space", () => {
@@ -95,4 +108,35 @@ describe.skipIf(!opened.gpu)(deviceTitle("measuring WGSL GEMM configs", opened.g
     expect(c.flopsPerSecond).toBeGreaterThan(1e8);
     expect(c.bytesPerSecond).toBeGreaterThan(1e8);
   });
+});
+
+/** The attention and attention_grad kernels of an f32 case with documents and grouped kv heads, as the wgsl program has them. */
+function attentionKernels(): Kernel[] {
+  const graph = attentionCaseGraph({ name: "a", dtype: "f32", B: 2, T: 70, Hq: 4, Hk: 2, D: 16, causal: true, window: 0, documents: true });
+  return addScratch(addSideBuffers(partition(graph)), rowStatsScratch).kernels.filter((k) => k.kind.startsWith("attention"));
+}
+
+describe.skipIf(!opened.gpu)(deviceTitle("measuring WGSL attention configs", opened.gpu !== undefined), () => {
+  let measurer: WgslMeasurer;
+  beforeAll(async () => {
+    measurer = await WgslMeasurer.open();
+  });
+  afterAll(() => measurer?.close());
+
+  test.each(["attention", "attention_grad"])("%s: configs taking every value of every axis match the interpreter", async (kind) => {
+    const kernel = attentionKernels().find((k) => k.kind === kind)!;
+    const space = wgslSearchSpace(kernel)!;
+    expect(space.id).toBe(kind === "attention" ? "wgsl-attention-forward/1" : "wgsl-attention-backward/1");
+    expect(space.candidates[0]).toEqual(space.heuristic);
+    expect(space.candidates.length).toBeGreaterThan(kind === "attention" ? 8 : 30);
+    const prepared = measurer.prepare(kernel, space);
+    try {
+      for (const c of everyValue(space.candidates, space.axes)) {
+        const outcome = await measurer.measure(prepared, space.render(c));
+        expect(outcome.error, space.describe(c)).toBeUndefined();
+      }
+    } finally {
+      measurer.release(prepared);
+    }
+  }, 300_000);
 });

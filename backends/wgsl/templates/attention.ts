@@ -4,9 +4,11 @@
 // and j is in i's range. A query's range is its document, or its keys (the first pair of prefix-LM ranges); a key's
 // is its document, or its queries (the second pair). Both never decrease along T, so a row's visible keys (or
 // queries) stay one interval and a block's rows see one interval too, read from its first and last rows.
-// In f32, a thread per row; a workgroup takes 256 consecutive rows of one head and walks the keys (or, for dk and dv,
-// the queries) its rows can see in tiles that its threads load together into workgroup memory, so each key is read
-// from memory once per 256 queries. Tiles fit WebGPU's guaranteed 16 KiB of workgroup memory (tileRows).
+// In f32, a thread per row; a workgroup takes `rows` consecutive rows of one head (256 by default) and walks the keys
+// (or, for dk and dv, the queries) its rows can see in tiles that its threads load together into workgroup memory, so
+// each key is read from memory once per workgroup of queries. Tiles fit WebGPU's guaranteed 16 KiB of workgroup
+// memory (tileRows); rows per workgroup and per tile are a config (WgslAttentionConfig), searched by
+// wgslAttentionSpace.
 // forward: a thread per query runs the online softmax over its visible keys, writes the output row and the row's
 // log-sum-exp (the side buffer lse [B,Hq,Tq]) for the backward pass; a row that sees no key writes zeros and lse =
 // the largest f32, so the backward pass's exp(s - lse) is 0 there. The sentinels are finite: WGSL lets an
@@ -20,6 +22,7 @@
 // barriers sit only in loops whose bounds are the same for the whole workgroup.
 
 import type { Kernel } from "../../schedule/partition.ts";
+import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../../tunable.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
 import { hasDocumentRanges, hasPrefixLmRanges } from "../../schedule/documents.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
@@ -76,24 +79,33 @@ const F32_MAX: f32 = 0x1.fffffep+127f;  // the running max starts at -F32_MAX; a
 }
 
 /**
- * The head of a workgroup loop over (b, head, block of 256 rows) of `rows` rows per head and `heads` heads: uniform
- * `b`, `head`, `first`, `last` (the block's rows) and the thread's row `r` with `live` when it exists.
+ * How the kernels that walk tiles run: rows (threads) per workgroup, rows per key tile (forward, dq) and per query
+ * tile (dk and dv; the forward has none).
  */
-function blockLoop(rows: string, heads: string, count: number): string {
-  return `  let blocks = (${rows} + 255) / 256;
+export type WgslAttentionConfig = { readonly rows: number; readonly keyTile: number; readonly queryTile: number };
+
+/**
+ * The head of a workgroup loop over (b, head, block of `block` rows) of `rows` rows per head and `heads` heads:
+ * uniform `b`, `head`, `first`, `last` (the block's rows) and the thread's row `r` with `live` when it exists.
+ */
+function blockLoop(rows: string, heads: string, count: number, block: number): string {
+  return `  let blocks = (${rows} + ${block - 1}) / ${block};
   for (var w: i32 = i32(wg.x); w < ${count}; w += i32(groups.x)) {
     let block = w % blocks;
     let head = w / blocks % ${heads};
     let b = w / (blocks * ${heads});
-    let first = block * 256;
-    let last = min(first + 255, ${rows} - 1);
+    let first = block * ${block};
+    let last = min(first + ${block - 1}, ${rows} - 1);
     let r = first + i32(lid.x);
     let live = r < ${rows};`;
 }
 
-/** Statements loading rows [t0, t0 + TILE) of `src` (row `row` at ((b * T + row) * H + head) * D) into `tile`. */
-function loadTile(tile: string, src: string, t: string, h: string, head: string, indent = "      "): string {
-  return `${indent}for (var e: i32 = i32(lid.x); e < TILE * D; e += 256) {
+/**
+ * Statements loading rows [t0, t0 + TILE) of `src` (row `row` at ((b * T + row) * H + head) * D) into `tile`, by a
+ * workgroup of `threads`.
+ */
+function loadTile(tile: string, src: string, t: string, h: string, head: string, threads: number, indent = "      "): string {
+  return `${indent}for (var e: i32 = i32(lid.x); e < TILE * D; e += ${threads}) {
 ${indent}  let row = min(t0 + e / D, ${t} - 1);
 ${indent}  ${tile}[e] = ${src}[((b * ${t} + row) * ${h} + ${head}) * D + e % D];
 ${indent}}`;
@@ -158,31 +170,30 @@ function documentRole(a: Anchor, operands: number): Role[] {
   return a.args.length > operands ? [["rg", a.args[operands]!]] : [];
 }
 
-/** Workgroups for `work` blocks of 256 rows: one each, at most 65535 (the loop strides over the rest). */
+/** Workgroups for `work` blocks of rows: one each, at most 65535 (the loop strides over the rest). */
 function blockGrid(work: number): [number, number, number] {
   return [Math.max(1, Math.min(65535, work)), 1, 1];
 }
 
-/** The module-scope declarations of a kernel that walks keys in tiles: constants and the k and v tiles. */
-function keyTileDeclarations(g: Geometry): string {
-  const tile = keyTileRows(g);
+/** The module-scope declarations of a kernel that walks keys in tiles of `tile` rows: constants and the k and v tiles. */
+function keyTileDeclarations(g: Geometry, tile: number): string {
   return `${constants(g, tile)}
 
 var<workgroup> k_tile: array<f32, ${tile * g.D}>;
 var<workgroup> v_tile: array<f32, ${tile * g.D}>;${boundsDeclaration(g)}`;
 }
 
-/** Blocks of 256 queries over every (batch, query head). */
-function queryBlocks(g: Geometry): number {
-  return g.B * g.Hq * Math.ceil(g.Tq / 256);
+/** Blocks of `rows` queries over every (batch, query head). */
+function queryBlocks(g: Geometry, rows: number): number {
+  return g.B * g.Hq * Math.ceil(g.Tq / rows);
 }
 
 /**
  * The start of a kernel with a thread per query: the block loop, the thread's head, kv head and key range, `qo` (its
  * row's offset) and `qv` (its query row).
  */
-function queryPrologue(g: Geometry): string {
-  return `${blockLoop("TQ", "HQ", queryBlocks(g))}
+function queryPrologue(g: Geometry, rows: number): string {
+  return `${blockLoop("TQ", "HQ", queryBlocks(g, rows), rows)}
     let h = head;
     let kvh = h / GROUP;
 ${keyRange(g)}
@@ -192,11 +203,11 @@ ${keyRange(g)}
 }
 
 /** The walk over the block's keys, a tile at a time: `body` runs for every key j the thread's query sees. */
-function keyTileLoop(body: string): string {
+function keyTileLoop(body: string, threads: number): string {
   return `    for (var t0: i32 = keys_lo; t0 <= keys_hi; t0 += TILE) {
       workgroupBarrier();
-${loadTile("k_tile", "k", "TK", "HK", "kvh")}
-${loadTile("v_tile", "v", "TK", "HK", "kvh")}
+${loadTile("k_tile", "k", "TK", "HK", "kvh", threads)}
+${loadTile("v_tile", "v", "TK", "HK", "kvh", threads)}
       workgroupBarrier();
       for (var jj: i32 = 0; jj < TILE; jj++) {
         let j = t0 + jj;
@@ -207,9 +218,10 @@ ${body}
 }
 
 /** The forward kernel: out and lse (side buffer `lse`) of q, k, v. */
-export function renderWgslAttention(kernel: Kernel): KernelSource {
+export function renderWgslAttention(kernel: Kernel, config?: WgslAttentionConfig): KernelSource {
   const a = anchorOf(kernel, "attention");
   const g = geometry(kernel, a);
+  const { rows: block, keyTile } = config ?? defaultConfig(kernel);
   const [q, k, v] = a.args;
   const out = writtenResult(a, 0);
   const lse = side(kernel.extraWrites![0]!, "write");
@@ -217,9 +229,9 @@ export function renderWgslAttention(kernel: Kernel): KernelSource {
   return makeWgslKernel({
     anchor: a, kind: "attention", extra: [lse],
     roles: [["q", q!], ["k", k!], ["v", v!], ...documentRole(a, 3), ["out", out], ["lse", lse]],
-    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${keyTileRows(g)}`,
-    helpers: keyTileDeclarations(g),
-    body: `${queryPrologue(g)}
+    summary: `${g.causal ? "causal " : ""}attention [${q!.shape.join(", ")}], ${g.Hk} kv heads, a thread per query, keys in tiles of ${keyTile}`,
+    helpers: keyTileDeclarations(g, keyTile),
+    body: `${queryPrologue(g, block)}
     var acc: array<f32, ${g.D}>;
     var m = -F32_MAX;
     var l = 0.0;
@@ -231,23 +243,24 @@ ${keyTileLoop(`        var s = 0.0;
         let p = exp(s - top);
         l = l * correction + p;
         for (var d: i32 = 0; d < D; d++) { acc[d] = acc[d] * correction + p * v_tile[jj * D + d]; }
-        m = top;`)}
+        m = top;`, block)}
     if (live) {
       let inv = select(0.0, 1.0 / l, l > 0.0);
       for (var d: i32 = 0; d < D; d++) { out[qo + d] = acc[d] * inv; }
       lse[(b * HQ + h) * TQ + r] = select(F32_MAX, m + log(l), l > 0.0);
     }
   }`,
-    grid: blockGrid(queryBlocks(g)),
+    grid: blockGrid(queryBlocks(g, block)), threads: block,
     flops: 4 * rows * g.Tk * g.D / (g.causal || g.prefix ? 2 : 1),
     bytes: paramBytes([q!, k!, v!, out]) + 4 * rows,
   });
 }
 
 /** The backward kernels: the rows' statistics, dq, then dk and dv. */
-export function renderWgslAttentionGrad(kernel: Kernel): KernelSource[] {
+export function renderWgslAttentionGrad(kernel: Kernel, config?: WgslAttentionConfig): KernelSource[] {
   const a = anchorOf(kernel, "attention_grad");
   const g = geometry(kernel, a);
+  const { rows: block, keyTile, queryTile: qTile } = config ?? defaultConfig(kernel);
   const [q, k, v, dout] = a.args as Slot[];
   const [dq, dk, dv] = [0, 1, 2].map((r) => writtenResult(a, r));
   const [out, lse] = [side(kernel.extraReads![0]!, "read", q!.dtype), side(kernel.extraReads![1]!, "read")];
@@ -278,9 +291,9 @@ const HQ: i32 = ${g.Hq};`,
   const dqKernel = makeWgslKernel({
     anchor: a, kind: "attention_grad_dq", extra: [statsRead],
     roles: [...inputs, ["stats", statsRead], ["dq", dq!]],
-    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${keyTileRows(g)}`,
-    helpers: keyTileDeclarations(g),
-    body: `${queryPrologue(g)}
+    summary: `attention gradient [${q!.shape.join(", ")}]: dq, a thread per query, keys in tiles of ${keyTile}`,
+    helpers: keyTileDeclarations(g, keyTile),
+    body: `${queryPrologue(g, block)}
     let row = (b * HQ + h) * TQ + min(r, TQ - 1);
     let row_lse = stats[2 * row];
     let delta = stats[2 * row + 1];
@@ -294,15 +307,14 @@ ${keyTileLoop(`        var s = 0.0;
           dp += gv[d] * v_tile[jj * D + d];
         }
         let ds = exp(s * SCALE - row_lse) * (dp - delta) * SCALE;
-        for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k_tile[jj * D + d]; }`)}
+        for (var d: i32 = 0; d < D; d++) { acc[d] += ds * k_tile[jj * D + d]; }`, block)}
     if (live) {
       for (var d: i32 = 0; d < D; d++) { dq[qo + d] = acc[d]; }
     }
   }`,
-    grid: blockGrid(queryBlocks(g)), flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
+    grid: blockGrid(queryBlocks(g, block)), threads: block, flops, bytes: paramBytes([q!, k!, v!, dout!, dq!]) + 8 * rows,
   });
-  const kWork = g.B * g.Hk * Math.ceil(g.Tk / 256);
-  const qTile = queryTileRows(g);
+  const kWork = g.B * g.Hk * Math.ceil(g.Tk / block);
   const queries = (j: string): [string, string] => inDocument(g,
     [g.causal ? j : "0", g.window > 0 ? `min(TQ - 1, ${j} + ${g.window - 1})` : "TQ - 1"], j, "TK", "key");
   const dkvKernel = makeWgslKernel({
@@ -314,7 +326,7 @@ ${keyTileLoop(`        var s = 0.0;
 var<workgroup> q_tile: array<f32, ${qTile * g.D}>;
 var<workgroup> g_tile: array<f32, ${qTile * g.D}>;
 var<workgroup> s_tile: array<f32, ${qTile * 2}>;${boundsDeclaration(g)}`,
-    body: `${blockLoop("TK", "HK", kWork)}
+    body: `${blockLoop("TK", "HK", kWork, block)}
     let kvh = head;
     let j = r;
     let ko = ((b * TK + min(j, TK - 1)) * HK + kvh) * D;
@@ -332,9 +344,9 @@ ${blockBounds(g, "queries", queries("first")[0], queries("last")[1])}  // the qu
     for (var h: i32 = kvh * GROUP; h < (kvh + 1) * GROUP; h++) {
       for (var t0: i32 = queries_lo; t0 <= queries_hi; t0 += TILE) {
         workgroupBarrier();
-${loadTile("q_tile", "q", "TQ", "HQ", "h", "        ")}
-${loadTile("g_tile", "dout", "TQ", "HQ", "h", "        ")}
-        for (var e: i32 = i32(lid.x); e < 2 * TILE; e += 256) {
+${loadTile("q_tile", "q", "TQ", "HQ", "h", block, "        ")}
+${loadTile("g_tile", "dout", "TQ", "HQ", "h", block, "        ")}
+        for (var e: i32 = i32(lid.x); e < 2 * TILE; e += ${block}) {
           s_tile[e] = stats[2 * ((b * HQ + h) * TQ + min(t0 + e / 2, TQ - 1)) + e % 2];
         }
         workgroupBarrier();
@@ -363,7 +375,69 @@ ${loadTile("g_tile", "dout", "TQ", "HQ", "h", "        ")}
       }
     }
   }`,
-    grid: blockGrid(kWork), flops: 2 * flops, bytes: paramBytes([q!, k!, v!, dout!, dk!, dv!]) + 8 * rows,
+    grid: blockGrid(kWork), threads: block, flops: 2 * flops, bytes: paramBytes([q!, k!, v!, dout!, dk!, dv!]) + 8 * rows,
   });
   return [prep, dqKernel, dkvKernel];
+}
+
+/** The default config: 256 rows per workgroup, the largest tiles that fit (tileRows). */
+function defaultConfig(kernel: Kernel): WgslAttentionConfig {
+  const g = geometry(kernel, anchorOf(kernel, kernel.kind as "attention" | "attention_grad"));
+  return { rows: 256, keyTile: keyTileRows(g), queryTile: kernel.kind === "attention" ? 0 : queryTileRows(g) };
+}
+
+/**
+ * The search space of an attention (forward) or attention_grad (backward) kernel on wgsl: 64 to 256 rows per
+ * workgroup, and tiles of 8 rows up to the largest that fits workgroup memory (key tiles; the backward's query tiles
+ * too). Every config does the same work, so the cost model predicts the roofline for all. None with prefix-LM ranges,
+ * which random inputs cannot stand for (document ranges are measured as one document per row).
+ */
+export function wgslAttentionSpace(kernel: Kernel): SearchSpace<WgslAttentionConfig> | undefined {
+  const backward = kernel.kind === "attention_grad";
+  const a = anchorOf(kernel, backward ? "attention_grad" : "attention");
+  const g = geometry(kernel, a);
+  if (g.prefix) return undefined;
+  const upTo = (most: number) => [8, 16, 32, 64].filter((t) => t <= most);
+  const axes = { rows: [64, 128, 256], keyTile: upTo(keyTileRows(g)), queryTile: backward ? upTo(queryTileRows(g)) : [0] };
+  const heuristic = defaultConfig(kernel);
+  const rows = g.B * g.Hq * g.Tq;
+  const flops = (backward ? 3 : 1) * 4 * rows * g.Tk * g.D / (g.causal || g.prefix ? 2 : 1);
+  const bytes = (backward ? 2 : 1) * 4 * 4 * rows * g.D;
+  const render = (c: WgslAttentionConfig) => (backward ? renderWgslAttentionGrad(kernel, c) : [renderWgslAttention(kernel, c)]);
+  const out = (backward ? kernel.extraReads! : kernel.extraWrites!)[0]!;
+  const lseRows = { name: backward ? kernel.extraReads![1]! : kernel.extraWrites![0]!, count: rows, scratch: false };
+  const sideBuffers = backward
+    ? [{ name: out, count: rows * g.D, scratch: false }, lseRows, { name: rowStatsScratch(kernel)[0]!.name, count: 2 * rows, scratch: true }]
+    : [lseRows];
+  const rangesId = a.node.args[backward ? 4 : 3];
+  const ranges = g.documents
+    ? { documentRanges: { name: kernel.graph.inputs.find((i) => i.id === rangesId)!.name, tokens: g.Tq } } : {};
+  return {
+    sideBuffers, ...ranges, ...(backward ? { setup: [renderWgslAttention(pairedForward(kernel))] } : {}),
+    id: `wgsl-attention-${backward ? "backward" : "forward"}/1`, kernelHash: kernelContentHash(kernel),
+    problem: `attention ${backward ? "backward" : "forward"} f32 B=${g.B} T=${g.Tq} H=${g.Hq}/${g.Hk} D=${g.D}` +
+      `${g.causal ? " causal" : ""}${g.documents ? " documents" : ""}`,
+    axes, candidates: enumerate(axes, () => true, heuristic), heuristic, flops, bytes,
+    describe: (c) => `${c.rows} rows, key tiles of ${c.keyTile}${backward ? `, query tiles of ${c.queryTile}` : ""}`,
+    render,
+    predict: (_c, ceilings: Ceilings) => Math.max(flops / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond),
+  };
+}
+
+/**
+ * The forward kernel an attention_grad kernel's side inputs come from: attention of its q, k, v (and ranges) writing
+ * the output and lse buffers it reads (what backends/schedule/side-buffers.ts pairs it with).
+ */
+function pairedForward(kernel: Kernel): Kernel {
+  const g = kernel.graph;
+  const grad = g.nodes.find((n) => n.op === "attention_grad")!;
+  const args = grad.args.filter((_, i) => i !== 3);
+  const id = g.types.length;
+  const node = { ...grad, op: "attention" as const, args, results: [id] };
+  const used = new Set(args);
+  const graph = {
+    ...g, nodes: [node], types: [...g.types, g.types[grad.args[0]!]!],
+    inputs: g.inputs.filter((i) => used.has(i.id)), outputs: [{ name: kernel.extraReads![0]!, id }],
+  };
+  return { name: `${kernel.name}.forward`, kind: "attention", graph, extraWrites: [kernel.extraReads![1]!] };
 }

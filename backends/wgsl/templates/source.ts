@@ -1,6 +1,6 @@
 // Assembles one WGSL anchor template's KernelSource (backends/kernel.ts): module-scope bindings named by role (the
 // parameters the roles bind, in kernelParams order, side buffers after them), helper functions, the entry point over a
-// 1-D grid of 256-thread workgroups, and the launch shape and costs. The kernel is named after its code (namedByCode).
+// 1-D grid of workgroups (256 threads unless the template says otherwise), and the launch shape and costs. The kernel is named after its code (namedByCode).
 // Invariants: each parameter has one role and the body uses every role (WebGPU's automatic layout drops unused
 // bindings, and the host binds every parameter); the entry point sees gid (global id), lid (local
 // id), wg (workgroup id) and groups (workgroups in the grid); grids never exceed 65535 workgroups per dimension.
@@ -30,13 +30,15 @@ export interface WgslParts {
   /** Entry point statements, indented by two spaces. */
   readonly body: string;
   readonly grid: readonly [number, number, number];
+  /** Threads per workgroup (default WORKGROUP_SIZE). */
+  readonly threads?: number;
   readonly flops: number;
   readonly bytes: number;
 }
 
-/** Workgroups of a grid-stride loop over `items`: one item per thread, at most MAX_WORKGROUPS. */
-export function gridFor(items: number): [number, number, number] {
-  return [Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(items / WORKGROUP_SIZE))), 1, 1];
+/** Workgroups of `threads` for a grid-stride loop over `items`: one item per thread, at most `cap` (MAX_WORKGROUPS). */
+export function gridFor(items: number, threads = WORKGROUP_SIZE, cap = MAX_WORKGROUPS): [number, number, number] {
+  return [Math.max(1, Math.min(cap, Math.ceil(items / threads))), 1, 1];
 }
 
 /** f32 literal of `x` (finite). */
@@ -84,13 +86,13 @@ export function makeWgslKernel(parts: WgslParts): KernelSource {
   const code = `// ${parts.summary}
 ${declarations.join("\n")}
 ${parts.helpers ? `\n${parts.helpers}\n` : ""}
-@compute @workgroup_size(${WORKGROUP_SIZE})
+@compute @workgroup_size(${parts.threads ?? WORKGROUP_SIZE})
 fn ${KERNEL_NAME}(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,
     @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u) {
 ${parts.body}
 }`;
   return namedByCode(parts.kind, {
-    code, params, grid: parts.grid, block: [WORKGROUP_SIZE, 1, 1], sharedBytes: 0, flops: parts.flops, bytes: parts.bytes,
+    code, params, grid: parts.grid, block: [parts.threads ?? WORKGROUP_SIZE, 1, 1], sharedBytes: 0, flops: parts.flops, bytes: parts.bytes,
   });
 }
 
