@@ -1,17 +1,17 @@
 // Measuring candidates on an NVIDIA GPU: a round of candidates (any number of kernels, a few configs each) becomes
 // tuning binaries, each a .cu with the candidates' kernels, a launch wrapper per generated config, and the table the
 // harness walks: GEMMs through backends/cuda/runtime/gemm-bench.h (sampled float64 reference, cuBLASLt algorithms as
-// candidates of the same table), every other kernel through kernel-bench.h (random inputs by dtype, the heuristic's
-// outputs as the reference); both flush the L2 and take the median of CUDA event times. The round is cut into
-// binaries (per harness, as many as the machine has cores) built at once (nvcc compiles one kernel after another, so
-// a round builds in parallel), then run one after another with --json; each line of their output is one candidate's
-// time or the reason it failed. The roofline comes from the
-// harness's own measurements (--ceilings: a write of twice the L2 for bandwidth, the fastest of cuBLASLt's first
-// algorithms on a large bf16 GEMM for arithmetic).
+// candidates of the same table), every other kernel through kernel-bench.h (random inputs by dtype and role, the
+// heuristic's outputs as the reference, so each kernel's configs go with its heuristic first); both flush the L2 and
+// take the median of CUDA event times. The round is cut into binaries (per harness, as many as the machine has cores;
+// a kernel with many candidates in several pieces) built at once (nvcc compiles one kernel after another, so a round
+// builds in parallel), then run one after another with --json; each line of their output is one candidate's time or
+// the reason it failed. The roofline comes from the harness's own measurements (--ceilings: a write of twice the L2
+// for bandwidth, the fastest of cuBLASLt's first algorithms on a large bf16 GEMM for arithmetic).
 // Invariants: a candidate missing from a binary's output is an error, never a time: when a binary dies, the candidate
 // it was measuring is recorded as what killed it and the ones after it are left unmeasured (not recorded), so a later
-// sweep, which does not measure recorded candidates again, gets past it and measures them; binaries are built through buildProgramAsync, so an unchanged
-// round reuses its builds.
+// sweep, which does not measure recorded candidates again, gets past it and measures them; binaries are built through
+// buildProgramAsync, so an unchanged round reuses its builds.
 //
 // Error codes defined here:
 //   5805  no NVIDIA GPU (nvidia-smi finds none) to measure on

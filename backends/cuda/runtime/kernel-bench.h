@@ -1,16 +1,16 @@
-// Validate-then-time harness for the autotuner's candidates of kernels other than GEMMs (fused, reduce, AdamW:
-// autotune/cuda-measure.ts writes the binaries). A binary defines its kernels, each with its buffers (element type,
-// count, whether the kernel writes it) and its candidates (a setup and a launch function each, the heuristic first).
-// A candidate may be several launches (attention's backward), sharing scratch buffers (zeroed before a check, never
-// compared). For each kernel: random inputs on the device, signed (floats in [-1, 1), integers in [0, 4), flags 0 or 1), or
-// positive (floats in [0.5, 1.5), integers in [1, 5)) where the heuristic raises a device error or writes values that
-// are not finite on signed ones (a square root, a logarithm, an AdamW step of 0), document ranges one document per
-// row (random ones would not partition the row); the heuristic's outputs on them are
-// the reference (the test suite checks every heuristic against the interpreter). Then per candidate: validate
-// (outputs filled with NaN bytes first, workspace zeroed: every float output within a relative error ||out - ref|| /
-// ||ref|| of 1e-4 (2e-2 for 16- and 8-bit floats: a split reduction adds in another order), finite wherever the
-// reference is, integer outputs equal, no device error raised), then time (warm-up, L2 flushed before every run, CUDA
-// events around the workspace clear and the launch, median of the repeats).
+// Validate-then-time harness for the autotuner's candidates of kernels other than GEMMs (fused, reduce, AdamW,
+// attention: autotune/cuda-measure.ts writes the binaries). A binary defines its kernels, each with its buffers
+// (element type, count, role) and its candidates (a setup and a launch function each, the heuristic first). A
+// candidate may be several launches (attention's backward) sharing scratch buffers (zeroed before a check, never
+// compared). For each kernel: random inputs on the device, signed (floats in [-1, 1), integers in [0, 4), flags 0 or
+// 1), or positive (floats in [0.5, 1.5), integers in [1, 5)) where the heuristic raises a device error or writes
+// values that are not finite on signed ones (a square root, a logarithm, an AdamW step of 0); document ranges one
+// document per row (random ones would not partition the row). The heuristic's outputs on them are the reference (the
+// test suite checks every heuristic against the interpreter). Then per candidate: validate (outputs filled with NaN
+// bytes first, workspace zeroed: every float output within a relative error ||out - ref|| / ||ref|| of 1e-4 (2e-2 for
+// 16- and 8-bit floats: a split reduction adds in another order), finite wherever the reference is, integer outputs
+// equal, no device error raised), then time (warm-up, L2 flushed before every run, CUDA events around the workspace
+// clear and the launches, median of the repeats: bench-common.h).
 // Invariants: a candidate is timed only after it validated; --json prints exactly one line per candidate, in order,
 // so the caller matches lines to candidates; a launch that fails (too many resources) is that candidate's error; an
 // error that breaks the context (an illegal address) ends the binary with status 2, so the caller blames the
