@@ -18,8 +18,9 @@ import {
 } from "./fused.ts";
 import type { Language } from "./language.ts";
 
-/** Bumped whenever a space or the kernels its configs render change. */
-const VERSION = 2;
+/** Each space's version, bumped whenever it or the kernels its configs render change (a bump re-searches its kernels). */
+const FUSED_VERSION = 2;
+const REDUCE_VERSION = 2;
 
 const powersOfTwo = (from: number, to: number): number[] => {
   const out: number[] = [];
@@ -53,7 +54,7 @@ export function fusedSpace(kernel: Kernel, lang: Language): SearchSpace<FusedCon
   const heuristic = fusedHeuristic(kernel, lang);
   const predict = roofline(limits.flops, limits.bytes);
   return {
-    id: `${lang.name}-fused/${VERSION}`, kernelHash: kernelContentHash(kernel), problem: problemOf(kernel), axes,
+    id: `${lang.name}-fused/${FUSED_VERSION}`, kernelHash: kernelContentHash(kernel), problem: problemOf(kernel), axes,
     candidates: enumerate(axes, valid, heuristic), heuristic, flops: limits.flops, bytes: limits.bytes,
     describe: (c) => `${c.threads} threads x ${c.lanes} lanes, <= ${c.blocks} blocks`,
     render: (c) => [renderFused(kernel, lang, c)],
@@ -70,7 +71,7 @@ export function reduceSpace(kernel: Kernel, lang: Language): SearchSpace<ReduceC
   const heuristic = reduceHeuristic(kernel, lang);
   const predict = roofline(plan.flops, plan.bytes);
   return {
-    id: `${lang.name}-reduce/${VERSION}`, kernelHash: kernelContentHash(kernel),
+    id: `${lang.name}-reduce/${REDUCE_VERSION}`, kernelHash: kernelContentHash(kernel),
     problem: `${problemOf(kernel)} (${plan.strategy} strategy, ${plan.count} per output)`, axes,
     candidates: enumerate(axes, valid, heuristic), heuristic, flops: plan.flops, bytes: plan.bytes,
     describe: (c) => `${c.threads} threads${c.splits > 1 ? `, ${c.splits} blocks per ${plan.strategy === "column" ? "32 outputs" : "output"}` : ""}`,
