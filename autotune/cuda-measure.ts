@@ -25,7 +25,7 @@ import type { KernelParam, KernelSource, LibraryGemm } from "../backends/kernel.
 import { CUDA } from "../backends/cuda/language.ts";
 import { CUDA_PRELUDE } from "../backends/cuda/prelude.ts";
 import { DEVICE_ERROR_SOURCE } from "../backends/cuda/templates/device-error.ts";
-import { elementBytes } from "../backends/cuda/templates/anchor.ts";
+import { elementBytes, numel } from "../backends/cuda/templates/anchor.ts";
 import type { DType } from "../ir/dtype.ts";
 import { sameConfig, type Ceilings, type Config } from "../backends/tunable.ts";
 import { describeGemm } from "../backends/cuda/gemm/spec.ts";
@@ -145,7 +145,7 @@ function benchBuffers(t: Tunable, sources: readonly KernelSource[]): BenchBuffer
     const side = t.space.sideBuffers?.find((b) => b.name === p.name);
     const value = [...g.inputs, ...g.outputs].find((v) => v.name === p.name);
     if (!side && !value) throw new Error(`${t.kernel.name}: parameter ${p.name} is neither a graph value nor a side buffer of its space`);
-    const elements = side?.count ?? (g.types[value!.id]!.shape as number[]).reduce((a, b) => a * b, 1);
+    const elements = side?.count ?? numel(g.types[value!.id]!.shape as number[]);
     const count = kernelBenchType(p.dtype).endsWith("U8") ? Math.ceil(elements * elementBytes(p.dtype)) : elements;
     const ranges = t.space.documentRanges?.name === p.name;
     const role = side?.scratch ? "Scratch" : ranges ? "Ranges" : p.access === "read" ? "Input" : "Output";

@@ -64,6 +64,11 @@ export interface SearchSpace<C extends Config = Config> {
 /** The config the tuning DB chose for a space on this device, or undefined (the renderer then uses the heuristic). */
 export type Tuned = <C extends Config>(space: SearchSpace<C>) => C | undefined;
 
+/** The roofline: seconds of `flops` and `bytes` on a device with `ceilings`, whichever bound is slower. */
+export function rooflineSeconds(flops: number, bytes: number, ceilings: Ceilings): number {
+  return Math.max(flops / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond);
+}
+
 /** A Tuned that knows nothing tuned: every space gets its heuristic. */
 export const UNTUNED: Tuned = () => undefined;
 

@@ -244,7 +244,10 @@ export interface ReducePlan {
 }
 
 export function reducePlan(kernel: Kernel, lang: Language): ReducePlan {
-  const p = reduceParts(kernel.graph, lang);
+  return planOf(reduceParts(kernel.graph, lang), lang);
+}
+
+function planOf(p: ReduceParts, lang: Language): ReducePlan {
   const { shape } = p;
   const strategy = shape.count <= 64 || lang.blocks === undefined ? "thread" : shape.column && shape.outputs > 1 ? "column" : "row";
   return {
@@ -346,7 +349,7 @@ function renderRowReduce(kernel: Kernel, lang: Language, blocks: BlockDialect, p
 /** A `reduce` kernel (see the file header for its strategies) launched as `config` says. */
 export function renderReduce(kernel: Kernel, lang: Language, config: ReduceConfig = reduceHeuristic(kernel, lang)): KernelSource {
   const p = reduceParts(kernel.graph, lang);
-  const plan = reducePlan(kernel, lang);
+  const plan = planOf(p, lang);
   if (config.splits > 1 && !plan.splittable) throw new Error(`${kernel.name}: a ${plan.strategy} reduction cannot be split`);
   const { shape } = p;
   if (plan.strategy === "thread") {

@@ -10,7 +10,7 @@
 // Invariants: the heuristic (fusedHeuristic, reduceHeuristic) is a candidate, first; the space's id carries the
 // language's name (wgsl and wgsl+subgroups render different reductions).
 
-import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type SearchSpace } from "../tunable.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import {
   BLOCK_CAPS, MAX_BLOCKS, fusedBlocksNeeded, fusedHeuristic, fusedLimits, reduceHeuristic, reducePlan, renderFused, renderReduce,
@@ -27,8 +27,6 @@ const powersOfTwo = (from: number, to: number): number[] => {
   for (let v = from; v <= to; v *= 2) out.push(v);
   return out;
 };
-
-const roofline = (flops: number, bytes: number) => (c: Ceilings) => Math.max(flops / c.flopsPerSecond, bytes / c.bytesPerSecond);
 
 /** `fused 12x2048 bf16, f32 -> bf16, 7 ops`: the output's shape, the dtypes read and written, the op count. */
 function problemOf(kernel: Kernel): string {
@@ -52,13 +50,12 @@ export function fusedSpace(kernel: Kernel, lang: Language): SearchSpace<FusedCon
     return c.blocks < needed || c.blocks === BLOCK_CAPS.find((b) => b >= needed);
   };
   const heuristic = fusedHeuristic(kernel, lang);
-  const predict = roofline(limits.flops, limits.bytes);
   return {
     id: `${lang.name}-fused/${FUSED_VERSION}`, kernelHash: kernelContentHash(kernel), problem: problemOf(kernel), axes,
     candidates: enumerate(axes, valid, heuristic), heuristic, flops: limits.flops, bytes: limits.bytes,
     describe: (c) => `${c.threads} threads x ${c.lanes} lanes, <= ${c.blocks} blocks`,
     render: (c) => [renderFused(kernel, lang, c)],
-    predict: (_c, ceilings) => predict(ceilings),
+    predict: (_c, ceilings) => rooflineSeconds(limits.flops, limits.bytes, ceilings),
   };
 }
 
@@ -69,13 +66,12 @@ export function reduceSpace(kernel: Kernel, lang: Language): SearchSpace<ReduceC
   const valid = (c: ReduceConfig) => c.splits === 1 ||
     (c.splits <= Math.ceil(plan.count / rowsPerPass(plan, c.threads)) && plan.jobs * c.splits <= 4 * MAX_BLOCKS);
   const heuristic = reduceHeuristic(kernel, lang);
-  const predict = roofline(plan.flops, plan.bytes);
   return {
     id: `${lang.name}-reduce/${REDUCE_VERSION}`, kernelHash: kernelContentHash(kernel),
     problem: `${problemOf(kernel)} (${plan.strategy} strategy, ${plan.count} per output)`, axes,
     candidates: enumerate(axes, valid, heuristic), heuristic, flops: plan.flops, bytes: plan.bytes,
     describe: (c) => `${c.threads} threads${c.splits > 1 ? `, ${c.splits} blocks per ${plan.strategy === "column" ? "32 outputs" : "output"}` : ""}`,
     render: (c) => [renderReduce(kernel, lang, c)],
-    predict: (_c, ceilings) => predict(ceilings),
+    predict: (_c, ceilings) => rooflineSeconds(plan.flops, plan.bytes, ceilings),
   };
 }

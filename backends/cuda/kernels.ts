@@ -28,7 +28,7 @@ import { gemmFlagCount, renderGemm } from "./gemm/render.ts";
 import type { GemmSpec } from "./gemm/spec.ts";
 import { CUDA } from "./language.ts";
 import { ANCHOR_TEMPLATES, hasTemplate } from "./templates/index.ts";
-import { anchorOf } from "./templates/anchor.ts";
+import { anchorOf, numel } from "./templates/anchor.ts";
 import { adamwSpace, renderAdamw } from "./templates/optim.ts";
 import { attentionBlocks } from "../../ir/ops/model.ts";
 import { hasDocumentRanges, hasPrefixLmRanges } from "../schedule/documents.ts";
@@ -163,7 +163,7 @@ export function cudaAttentionSpace(kernel: Kernel, features: ArchFeatures): Sear
   const sides = kernel.kind === "attention"
     ? [{ name: kernel.extraWrites![0]!, count: rows, scratch: false }]
     : [{ name: kernel.extraReads![0]!, count: rows * spec.D, scratch: false }, { name: kernel.extraReads![1]!, count: rows, scratch: false },
-      ...attentionScratch(kernel).map((s) => ({ name: s.name, count: s.shape.reduce((a, b) => a * b, 1), scratch: true }))];
+      ...attentionScratch(kernel).map((s) => ({ name: s.name, count: numel(s.shape), scratch: true }))];
   const documentRanges = spec.documents
     ? { name: inputName(kernel, node.args[kernel.kind === "attention" ? 3 : 4]!), tokens: spec.Tq } : undefined;
   return attentionSpace(kernel, spec, features.wgmma, config, (c) => renderAttentionAt(kernel, c),

@@ -14,7 +14,7 @@
 import { fail } from "../../compiler/diagnostics.ts";
 import type { Kernel } from "../schedule/partition.ts";
 import { KERNEL_NAME, kernelParams, namedByCode, type KernelSource } from "../kernel.ts";
-import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type Ceilings, type SearchSpace } from "../tunable.ts";
 import { gemmSpecForMatmul } from "../cuda/gemm/from-matmul.ts";
 import { describeGemm, type GemmSpec } from "../cuda/gemm/spec.ts";
 import { WGSL } from "./language.ts";
@@ -187,7 +187,7 @@ function predict(spec: GemmSpec, c: WgslGemmConfig, ceilings: Ceilings): number 
   const useful = c.bk * c.tm * c.tn;
   const issued = useful + c.bk * (c.tm + c.tn) + (STAGE_COST * (c.bm + c.bn) * c.bk) / threads(c) + BARRIER_COST;
   const bytes = 4 * spec.batch * (tilesN * spec.m * spec.k + tilesM * spec.k * spec.n + spec.m * spec.n);
-  return Math.max((flops * issued) / useful / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond);
+  return rooflineSeconds((flops * issued) / useful, bytes, ceilings);
 }
 
 /** The search space of a `matmul` kernel on wgsl. */

@@ -16,7 +16,7 @@ import { resolveTarget } from "../targets.ts";
 import { specializedStep, BUNDLE_LIMITS } from "../wgsl-run.ts";
 import { buildWgslProgram, type WgslLimits } from "../../backends/wgsl/program.ts";
 import { wgslSearchSpace } from "../../backends/wgsl/kernels.ts";
-import { sameConfig, type Ceilings } from "../../backends/tunable.ts";
+import { rooflineSeconds, sameConfig, type Ceilings } from "../../backends/tunable.ts";
 import { defaultDbPath, TuningDb, type Choice } from "../../autotune/db.ts";
 import { sweep, sweepRounds, tunables, type Progress, type SweepResult, type SweepRow, type Tunable } from "../../autotune/sweep.ts";
 import { CudaMeasurer } from "../../autotune/cuda-measure.ts";
@@ -172,7 +172,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 }
 
 function roofline(t: Tunable, c: Ceilings, msTaken: number): string {
-  const floor = Math.max(t.space.flops / c.flopsPerSecond, t.space.bytes / c.bytesPerSecond);
+  const floor = rooflineSeconds(t.space.flops, t.space.bytes, c);
   return `${((100 * floor) / (msTaken / 1000)).toFixed(1)}%`;
 }
 

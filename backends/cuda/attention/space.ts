@@ -8,7 +8,7 @@
 // Invariants: the heuristic is a candidate, first; a flat config maps to one AttentionConfig and back.
 
 import { TraincError } from "../../../compiler/diagnostics.ts";
-import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type Ceilings, type SearchSpace } from "../../tunable.ts";
 import type { KernelSource } from "../../kernel.ts";
 import type { Kernel } from "../../schedule/partition.ts";
 import { isHalf } from "../half.ts";
@@ -84,7 +84,7 @@ export function attentionSpace(kernel: Kernel, s: AttentionSpec, wgmma: boolean,
     render: draw,
     predict: (f: FlatAttentionConfig, c: Ceilings) => {
       const padding = (Math.ceil(s.Tq / f.Br) * f.Br * Math.ceil(s.Tk / f.Bc) * f.Bc) / (s.Tq * s.Tk);
-      return Math.max((flops * padding) / c.flopsPerSecond, bytes / c.bytesPerSecond);
+      return rooflineSeconds(flops * padding, bytes, c);
     },
   };
 }

@@ -9,7 +9,7 @@
 // (the mainloop follows from the spec's dtype); predictions use the device's ceilings as measured (the tensor cores'
 // rate, so an f32 GEMM's prediction is optimistic; it only orders and prunes candidates).
 
-import { enumerate, kernelContentHash, type Ceilings, type Config, type SearchSpace } from "../../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type Ceilings, type Config, type SearchSpace } from "../../tunable.ts";
 import type { KernelSource } from "../../kernel.ts";
 import type { Kernel } from "../../schedule/partition.ts";
 import { describeConfig, gemmConfigProblems, gemmGeometry, type GemmConfig } from "./config.ts";
@@ -49,14 +49,13 @@ function flat(config: GemmConfig): CudaGemmCandidate {
 /** Roofline time with whole tiles (padding computed) and the operand re-reads each tile row and column makes. */
 function predict(spec: GemmSpec, c: CudaGemmCandidate, ceilings: Ceilings): number {
   const bytes = (spec.m * spec.k + spec.k * spec.n) * dtypeBytes(spec.inputDtype) + spec.m * spec.n * dtypeBytes(spec.outputDtype);
-  const exact = (2 * spec.batch * spec.m * spec.n * spec.k) / ceilings.flopsPerSecond;
-  if (libraryAlgo(c) !== undefined) return Math.max(exact, (spec.batch * bytes) / ceilings.bytesPerSecond);
+  if (libraryAlgo(c) !== undefined) return rooflineSeconds(2 * spec.batch * spec.m * spec.n * spec.k, spec.batch * bytes, ceilings);
   const config = asConfig(spec, c);
   const g = gemmGeometry(spec, config);
   const flops = 2 * spec.batch * g.tilesM * config.bm * g.tilesN * config.bn * g.kTiles * config.bk;
   const traffic = spec.batch * (g.tilesN * spec.m * spec.k + g.tilesM * spec.k * spec.n) * dtypeBytes(spec.inputDtype) +
     spec.batch * spec.m * spec.n * dtypeBytes(spec.outputDtype) * (config.splitK > 1 ? 2 * config.splitK : 1);
-  return Math.max(flops / ceilings.flopsPerSecond, traffic / ceilings.bytesPerSecond);
+  return rooflineSeconds(flops, traffic, ceilings);
 }
 
 /**

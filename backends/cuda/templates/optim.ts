@@ -11,7 +11,7 @@
 // lr_schedule: one thread turns the step scalar into the learning rate.
 
 import { LR_SCHEDULES } from "../../../ir/lr-schedule.ts";
-import { enumerate, kernelContentHash, type SearchSpace } from "../../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type SearchSpace } from "../../tunable.ts";
 import type { KernelSource } from "../../kernel.ts";
 import type { Kernel } from "../../schedule/partition.ts";
 import { anchorOf, attrNumber, elementBytes, numel, writtenResult, type Anchor } from "./anchor.ts";
@@ -41,7 +41,7 @@ export function adamwSpace(kernel: Kernel): SearchSpace<AdamwConfig> {
     candidates: enumerate(axes, () => true, heuristic), heuristic, flops: 16 * n, bytes,
     describe: (c) => `${c.vec} per thread, ${c.threads} threads`,
     render: (c): KernelSource[] => [renderAdamw(a, c)],
-    predict: (_c, ceilings) => Math.max(16 * n / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond),
+    predict: (_c, ceilings) => rooflineSeconds(16 * n, bytes, ceilings),
   };
 }
 

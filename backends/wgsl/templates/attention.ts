@@ -22,7 +22,7 @@
 // barriers sit only in loops whose bounds are the same for the whole workgroup.
 
 import type { Kernel } from "../../schedule/partition.ts";
-import { enumerate, kernelContentHash, type Ceilings, type SearchSpace } from "../../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type SearchSpace } from "../../tunable.ts";
 import { rowStatsScratch } from "../../schedule/side-buffers.ts";
 import { hasDocumentRanges, hasPrefixLmRanges } from "../../schedule/documents.ts";
 import { anchorOf, writtenResult, type Anchor, type Slot } from "../../cuda/templates/anchor.ts";
@@ -420,7 +420,7 @@ export function wgslAttentionSpace(kernel: Kernel): SearchSpace<WgslAttentionCon
     axes, candidates: enumerate(axes, () => true, heuristic), heuristic, flops, bytes,
     describe: (c) => `${c.rows} rows, key tiles of ${c.keyTile}${backward ? `, query tiles of ${c.queryTile}` : ""}`,
     render,
-    predict: (_c, ceilings: Ceilings) => Math.max(flops / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond),
+    predict: (_c, ceilings) => rooflineSeconds(flops, bytes, ceilings),
   };
 }
 

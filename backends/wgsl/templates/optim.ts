@@ -18,7 +18,7 @@ import { anchorOf, attrNumber, numel, writtenResult, type Anchor } from "../../c
 import type { KernelSource } from "../../kernel.ts";
 import type { Kernel } from "../../schedule/partition.ts";
 import { BLOCK_CAPS } from "../../c-style/fused.ts";
-import { enumerate, kernelContentHash, type SearchSpace } from "../../tunable.ts";
+import { enumerate, kernelContentHash, rooflineSeconds, type SearchSpace } from "../../tunable.ts";
 import { WORKGROUP_SIZE } from "../language.ts";
 import { f32, gridFor, makeWgslKernel, MAX_WORKGROUPS, paramBytes, type Role } from "./source.ts";
 
@@ -47,7 +47,7 @@ export function wgslAdamwSpace(kernel: Kernel): SearchSpace<WgslAdamwConfig> {
     candidates: enumerate(axes, valid, heuristic), heuristic, flops: 16 * n, bytes,
     describe: (c) => `${c.threads} threads, <= ${c.blocks} workgroups`,
     render: (c) => renderWgslAdamw(a, c),
-    predict: (_c, ceilings) => Math.max(16 * n / ceilings.flopsPerSecond, bytes / ceilings.bytesPerSecond),
+    predict: (_c, ceilings) => rooflineSeconds(16 * n, bytes, ceilings),
   };
 }
 import { SINCOS } from "./trig.ts";
