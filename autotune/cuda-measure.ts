@@ -7,7 +7,8 @@
 // a kernel with many candidates in several pieces) built at once (nvcc compiles one kernel after another, so a round
 // builds in parallel), then run one after another with --json; each line of their output is one candidate's time or
 // the reason it failed. The roofline comes from the harness's own measurements (--ceilings: a write of twice the L2
-// for bandwidth, the fastest of cuBLASLt's first algorithms on a large bf16 GEMM for arithmetic).
+// for bandwidth, the fastest of cuBLASLt's first algorithms on a large bf16 GEMM for arithmetic). The toolchain a
+// tuning is keyed by names the cuBLASLt that loads here (--library), as its algorithms are candidates.
 // Invariants: a candidate missing from a binary's output is an error, never a time: when a binary dies, the candidate
 // it was measuring is recorded as what killed it and the ones after it are left unmeasured (not recorded), so a later
 // sweep, which does not measure recorded candidates again, gets past it and measures them; binaries are built through
@@ -15,7 +16,7 @@
 //
 // Error codes defined here:
 //   5805  no NVIDIA GPU (nvidia-smi finds none) to measure on
-//   5806  a tuning binary printed no ceilings (its output is quoted)
+//   5806  a tuning binary printed no ceilings, or no cuBLASLt line (its output is quoted)
 
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -225,29 +226,46 @@ function runBinary(binary: string, args: readonly string[]): Promise<{ out: stri
   });
 }
 
+/** The JSON line of the empty tuning binary's run with `flag` that holds `field` (E5806 when it printed none). */
+async function harnessLine(arch: string, flag: string, field: string): Promise<Record<string, unknown>> {
+  const built = await buildProgramAsync(renderTuning([]), arch, "tune");
+  const run = await runBinary(built.binary, [flag]);
+  const line = run.out.split("\n").find((l) => l.includes(`"${field}"`));
+  return JSON.parse(line ?? fail(5806, `the tuning binary ${built.binary} printed nothing for ${flag} (exit status ${run.code}): ` +
+    `${(run.err || run.out).slice(-1500)}`, "report it with that output")) as Record<string, unknown>;
+}
+
+/**
+ * The toolchain CUDA tunings of `arch` are keyed by: the compiler's (toolchainKey) and the cuBLASLt that loads here
+ * ($TRAINC_CUBLASLT or the loader's), since its algorithms are candidates numbered in its heuristic's order, which
+ * another version may change.
+ */
+export async function cudaTuningToolchain(arch: string): Promise<string> {
+  const version = (await harnessLine(arch, "--library", "cublaslt_version"))["cublaslt_version"];
+  return `${toolchainKey(arch)}, ${typeof version === "string" ? `cuBLASLt ${version}` : "no cuBLASLt"}`;
+}
+
 export class CudaMeasurer {
-  readonly device: string;
-  readonly toolchain: string;
   readonly #arch: string;
   /** Binaries built at once per round. */
   readonly #chunks: number;
 
-  constructor(arch: string) {
-    this.device = cudaDeviceKey() ?? fail(5805, "nvidia-smi finds no NVIDIA GPU to measure on",
-      "run trainc autotune --target cuda on the machine with the GPU (nvcc and nvidia-smi on PATH)");
-    this.toolchain = toolchainKey(arch);
+  private constructor(readonly device: string, readonly toolchain: string, arch: string) {
     this.#arch = arch;
     this.#chunks = Math.max(1, availableParallelism());
   }
 
+  /** A measurer on this machine's NVIDIA GPU (E5805 without one) for `arch`. */
+  static async open(arch: string): Promise<CudaMeasurer> {
+    const device = cudaDeviceKey() ?? fail(5805, "nvidia-smi finds no NVIDIA GPU to measure on",
+      "run trainc autotune --target cuda on the machine with the GPU (nvcc and nvidia-smi on PATH)");
+    return new CudaMeasurer(device, await cudaTuningToolchain(arch), arch);
+  }
+
   /** The roofline, from the harness's --ceilings run. */
   async ceilings(): Promise<Ceilings> {
-    const built = await buildProgramAsync(renderTuning([]), this.#arch, "tune");
-    const run = await runBinary(built.binary, ["--ceilings"]);
-    const line = run.out.split("\n").find((l) => l.includes("flops_per_second"));
-    const parsed = JSON.parse(line ?? fail(5806, `the tuning binary ${built.binary} printed no ceilings (exit status ${run.code}): ` +
-      `${(run.err || run.out).slice(-1500)}`, "report it with that output")) as { flops_per_second: number; bytes_per_second: number };
-    return { flopsPerSecond: parsed.flops_per_second, bytesPerSecond: parsed.bytes_per_second };
+    const parsed = await harnessLine(this.#arch, "--ceilings", "flops_per_second");
+    return { flopsPerSecond: Number(parsed["flops_per_second"]), bytesPerSecond: Number(parsed["bytes_per_second"]) };
   }
 
   /** Measures every item of a round; outcomes in item order. `note` hears how long building and running took. */

@@ -8,7 +8,8 @@
 import { sameConfig, type Config, type SearchSpace, type Tuned } from "../backends/tunable.ts";
 import { defaultDbPath, TuningDb } from "./db.ts";
 import { TraincError } from "../compiler/diagnostics.ts";
-import { cudaDeviceKey, toolchainKey } from "../backends/cuda/build.ts";
+import { cudaDeviceKey } from "../backends/cuda/build.ts";
+import { cudaTuningToolchain } from "./cuda-measure.ts";
 import { openDevice } from "../backends/wgsl/device.ts";
 
 /** One tunable kernel as a lookup found it. */
@@ -62,17 +63,18 @@ export function tuningFor(db: TuningDb, device: string, toolchain: string): Tuni
 }
 
 /**
- * Lookups into `db` for this machine's NVIDIA GPU and the toolchain of `arch`; undefined, said through `note`, when
- * there is no GPU to look tunings up for (a build for another machine then keeps its heuristic configs).
+ * Lookups into `db` for this machine's NVIDIA GPU and the toolchain of `arch` (with the cuBLASLt that loads here);
+ * undefined, said through `note`, when there is no GPU to look tunings up for (a build for another machine then keeps
+ * its heuristic configs).
  */
-export function cudaTuning(db: TuningDb, arch: string, note: (m: string) => void): TuningUse | undefined {
+export async function cudaTuning(db: TuningDb, arch: string, note: (m: string) => void): Promise<TuningUse | undefined> {
   const device = cudaDeviceKey();
   if (!device) {
     note("no NVIDIA GPU here to look tunings up for: tunable kernels at their heuristic configs");
     return undefined;
   }
   try {
-    return tuningFor(db, device, toolchainKey(arch));
+    return tuningFor(db, device, await cudaTuningToolchain(arch));
   } catch (e) {
     if (!(e instanceof TraincError)) throw e;
     note(`no toolchain to look tunings up for (${e.message}): tunable kernels at their heuristic configs`);

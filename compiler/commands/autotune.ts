@@ -67,7 +67,7 @@ async function autotuneCuda(plan: Plan, db: TuningDb, arch: string, budget: numb
     process.stdout.write(reportTable(list, db));
     return;
   }
-  const measurer = new CudaMeasurer(arch);
+  const measurer = await CudaMeasurer.open(arch);
   note(`${list.length} tunable kernels on ${measurer.device} (${measurer.toolchain}); budget ${budget} s; tuning DB ${db.path}`);
   printSweep(await sweepRounds(list, db, measurer, budget, progressLines(), note));
 }

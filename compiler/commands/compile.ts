@@ -41,7 +41,7 @@ export async function compile(configFile: string, options: CompileOptions): Prom
   if (target.name === "cuda" || target.name === "hip") {
     const arch = chooseArch(target.name, options.arch, note);
     const db = target.name === "cuda" ? dbForBuild(options.db, note) : undefined;
-    const tuning = db && cudaTuning(db, arch, note);
+    const tuning = db && await cudaTuning(db, arch, note);
     compileForCuda(plan, out, { ...options, arch }, note, tuning);
     return;
   }

@@ -57,7 +57,7 @@ export async function train(configFile: string, options: TrainOptions): Promise<
   if (target.name === "cuda" || target.name === "hip") {
     const arch = chooseArch(target.name, options.arch, note);
     const db = target.name === "cuda" ? dbForBuild(options.db, note) : undefined;
-    const tuning = db && cudaTuning(db, arch, note);
+    const tuning = db && await cudaTuning(db, arch, note);
     const build = compileCuda(plan, arch, true, note, tuning);
     const status = runCuda(build, plan, out, {
       saveEvery: saveEvery ?? 0, loggingSteps: loggingInterval(plan), profile: options.profile, evaluation,

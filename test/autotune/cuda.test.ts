@@ -4,8 +4,11 @@
 // a generated config is rendered and marked to run untimed, a cuBLASLt algorithm is marked with its index, and
 // main.cu's GEMM sites carry both. Attention: the forward's and backward's spaces (configs the generators accept, the
 // lowering's default first; none for xformers' imitation) render a tuned config, and a kernel-bench binary of attention
-// candidates builds. The measurements themselves run on the H200 (bench/RESULTS.md).
+// candidates builds. The toolchain key of CUDA tunings names the cuBLASLt the harness loads (the stand-in's version).
+// The measurements themselves run on the H200 (bench/RESULTS.md).
 
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { GraphBuilder } from "../../ir/builder.ts";
 import type { DType } from "../../ir/dtype.ts";
@@ -14,19 +17,22 @@ import { addSideBuffers } from "../../backends/schedule/side-buffers.ts";
 import { cudaMatmulSpace, cudaSearchSpace, renderKernel } from "../../backends/cuda/kernels.ts";
 import { gemmConfigProblems } from "../../backends/cuda/gemm/config.ts";
 import { libraryAlgo, LIBRARY_ALGOS } from "../../backends/cuda/gemm/space.ts";
-import { archFeatures, buildProgramAsync } from "../../backends/cuda/build.ts";
+import { archFeatures, buildProgramAsync, toolchainKey } from "../../backends/cuda/build.ts";
 import { TUNED_GENERATED } from "../../backends/kernel.ts";
 import { sameConfig, type Config, type SearchSpace } from "../../backends/tunable.ts";
-import { renderKernelTuning, renderTuning } from "../../autotune/cuda-measure.ts";
+import { cudaTuningToolchain, renderKernelTuning, renderTuning } from "../../autotune/cuda-measure.ts";
 import { attentionCaseGraph } from "../harness/attention-case.ts";
 import { tunables } from "../../autotune/sweep.ts";
 import { HAVE_NVCC, NO_NVCC_REASON } from "../backends/cuda/nvcc.ts";
+import { build, CUDA_INCLUDE, HAVE_GXX } from "../backends/cuda/runtime/build.ts";
 
 function matmulKernel(dtype: DType, a: number[], b: number[], transposeB: boolean): Kernel {
   const g = new GraphBuilder("gemm");
   g.output("c", g.op("matmul", [g.input("a", dtype, a), g.input("b", dtype, b)], { transpose_b: transposeB }));
   return partition(g.build()).kernels.find((k) => k.kind === "matmul")!;
 }
+
+const SYSTEM_CUBLASLT = /libcublasLt\.so/.test(spawnSync("sh", ["-c", "ldconfig -p 2>/dev/null"], { encoding: "utf8" }).stdout ?? "");
 
 const BF16 = matmulKernel("bf16", [200, 96], [136, 96], true);
 const F32 = matmulKernel("f32", [70, 300], [300, 40], false);
@@ -77,6 +83,20 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? "a tuning binary" : `a tuning binary (sk
     const built = await buildProgramAsync(cu, "sm_90a", "tune");
     expect(built.binary).toMatch(/tune$/);
     expect((await buildProgramAsync(renderTuning([]), "sm_90a", "tune")).binary).toMatch(/tune$/);
+  }, 300_000);
+
+  test.skipIf(!HAVE_GXX)("the toolchain key of CUDA tunings names the cuBLASLt that loads, or none", async () => {
+    const fake = build("g++", ["fake-cublaslt.cpp"], "libcublasLt.so.13", ["-shared", "-fPIC", `-I${CUDA_INCLUDE}`]);
+    const saved = process.env["TRAINC_CUBLASLT"];
+    try {
+      process.env["TRAINC_CUBLASLT"] = fake;
+      expect(await cudaTuningToolchain("sm_90a")).toBe(`${toolchainKey("sm_90a")}, cuBLASLt 13.1.2`);
+      process.env["TRAINC_CUBLASLT"] = join(dirname(fake), "missing.so");
+      expect(await cudaTuningToolchain("sm_90a")).toMatch(SYSTEM_CUBLASLT ? /, cuBLASLt \d+\.\d+\.\d+$/ : /, no cuBLASLt$/);
+    } finally {
+      if (saved === undefined) delete process.env["TRAINC_CUBLASLT"];
+      else process.env["TRAINC_CUBLASLT"] = saved;
+    }
   }, 300_000);
 });
 

@@ -61,6 +61,8 @@ struct Api {
   void* library = nullptr;
   /** The file the library was loaded from (as the dynamic loader resolved it). */
   std::string path;
+  /** cublasLtGetVersion: major * 10000 + minor * 100 + patch. */
+  size_t (*version)() = nullptr;
   Status (*create)(Handle*) = nullptr;
   Status (*destroy)(Handle) = nullptr;
   Status (*desc_create)(MatmulDesc*, int32_t compute, cudaDataType_t scale) = nullptr;
@@ -135,7 +137,7 @@ inline bool load_api(Api* api, std::string* why) {
     return false;
   }
   void* lib = api->library;
-  const bool bound = bind(lib, "cublasLtCreate", &api->create) && bind(lib, "cublasLtDestroy", &api->destroy) &&
+  const bool bound = bind(lib, "cublasLtGetVersion", &api->version) && bind(lib, "cublasLtCreate", &api->create) && bind(lib, "cublasLtDestroy", &api->destroy) &&
                      bind(lib, "cublasLtMatmulDescCreate", &api->desc_create) &&
                      bind(lib, "cublasLtMatmulDescDestroy", &api->desc_destroy) &&
                      bind(lib, "cublasLtMatmulDescSetAttribute", &api->desc_set) &&

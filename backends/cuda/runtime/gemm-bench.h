@@ -9,7 +9,7 @@
 // Invariants: a candidate is timed only after it validated; the exit status is 0 only when every candidate validated
 // (a cuBLASLt algorithm the library does not offer is reported as such, not as a failure); --json prints exactly one
 // line per candidate measured, so the caller can match lines to candidates; --ceilings measures the device's roofline
-// instead (print_ceilings).
+// instead (print_ceilings); --library prints only which cuBLASLt loaded (its version keys the tuning DB).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -399,25 +399,33 @@ inline void print_ceilings(Buffers& shared) {
 inline int main(int argc, char** argv, const Shape* shapes, int shape_count) {
   Options opt;
   bool ceilings = false;
+  bool only_library = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) opt.filter = argv[++i];
     else if (std::strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) opt.repeats = std::max(1, std::atoi(argv[++i]));
     else if (std::strcmp(argv[i], "--validate-only") == 0) opt.time = false;
     else if (std::strcmp(argv[i], "--json") == 0) opt.json = true;
     else if (std::strcmp(argv[i], "--ceilings") == 0) ceilings = true;
+    else if (std::strcmp(argv[i], "--library") == 0) only_library = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter <text in shape names>] [--repeats <n>] [--validate-only] [--json] [--ceilings]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter <text in shape names>] [--repeats <n>] [--validate-only] [--json] [--ceilings] [--library]\n",
+                   argv[0]);
       return 2;
     }
   }
-  cudaDeviceProp prop;
-  BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
   trainc::CublasLt lt;
   std::string why;
   const bool library = lt.ready(&why);
+  const std::string library_json = "\"cublaslt\":" + bench::json_text(library ? lt.library() : why) +
+                                   ",\"cublaslt_version\":" + (library ? bench::json_text(lt.version()) : "null");
+  if (only_library) {
+    std::printf("{%s}\n", library_json.c_str());
+    return 0;
+  }
+  cudaDeviceProp prop;
+  BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
   if (opt.json) {
-    std::printf("{\"device\":%s,\"sm\":%d,\"cublaslt\":%s}\n", bench::json_text(prop.name).c_str(), prop.major * 10 + prop.minor,
-                bench::json_text(library ? lt.library() : why).c_str());
+    std::printf("{\"device\":%s,\"sm\":%d,%s}\n", bench::json_text(prop.name).c_str(), prop.major * 10 + prop.minor, library_json.c_str());
   } else {
     std::printf("device: %s, %d SMs, L2 %d MiB; median of %d runs, L2 flushed before each; cuBLASLt: %s\n", prop.name,
                 prop.multiProcessorCount, prop.l2CacheSize >> 20, opt.repeats, library ? lt.library().c_str() : why.c_str());

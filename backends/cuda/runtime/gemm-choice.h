@@ -82,7 +82,7 @@ class GemmChooser {
   std::string library_line() {
     if (mode_ == GemmMode::Generated) return "cuBLASLt: not used (TRAINC_GEMM=generated)";
     std::string why;
-    if (lt_.ready(&why)) return "cuBLASLt: loaded " + lt_.library() + " (TRAINC_GEMM=" + mode_name(mode_) + ")";
+    if (lt_.ready(&why)) return "cuBLASLt " + lt_.version() + ": loaded " + lt_.library() + " (TRAINC_GEMM=" + mode_name(mode_) + ")";
     return "cuBLASLt: not loaded, every GEMM runs its generated kernel: " + why +
            " (set TRAINC_CUBLASLT to the full path of libcublasLt.so to use it)";
   }

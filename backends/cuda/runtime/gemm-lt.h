@@ -92,6 +92,13 @@ class CublasLt {
   /** The file cuBLASLt was loaded from ("" before ready() or when it was not). */
   const std::string& library() const { return api_.path; }
 
+  /** The loaded library's version as major.minor.patch ("" before ready() or when it was not loaded). */
+  std::string version() const {
+    if (api_.version == nullptr) return "";
+    const size_t v = api_.version();
+    return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+  }
+
   /**
    * Builds (once) the plan of `shape` with heuristic algorithm `algo` for `workspace_bytes` of workspace; false with the
    * reason when cuBLASLt cannot (no such algorithm included).

@@ -28,7 +28,7 @@ describe.skipIf(!HAVE_NVCC)(HAVE_NVCC ? "CUDA runtime headers" : `CUDA runtime h
     expect(r.stderr).toBe("");
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^cuBLASLt: (loaded|not loaded)/);
-    const backend = lines[0]!.startsWith("cuBLASLt: loaded") ? /^GEMMs: (1 on cuBLASLt, 0|0 on cuBLASLt, 1) generated/ : /^GEMMs: 0 on cuBLASLt, 1 generated/;
+    const backend = /^cuBLASLt [0-9.]+: loaded /.test(lines[0]!) ? /^GEMMs: (1 on cuBLASLt, 0|0 on cuBLASLt, 1) generated/ : /^GEMMs: 0 on cuBLASLt, 1 generated/;
     expect(lines[1]).toMatch(backend);
     expect(lines.slice(2)).toEqual(["profiled scale_kernel on ''", `profiled naive_gemm on '${lines[1]!.includes("1 on cuBLASLt") ? "cublaslt" : "generated"}'`, "ok"]);
   });

@@ -44,7 +44,7 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "GEMM choice" : `
   });
 
   it("auto keeps cuBLASLt where it is faster, timing each shape once", () => {
-    expect(choose("auto", 2, 1)).toEqual([`cuBLASLt: loaded ${fakeDir}/libcublasLt.so.13 (TRAINC_GEMM=auto)`, ...outcome("cublaslt", "auto", [3, 3])]);
+    expect(choose("auto", 2, 1)).toEqual([`cuBLASLt 13.1.2: loaded ${fakeDir}/libcublasLt.so.13 (TRAINC_GEMM=auto)`, ...outcome("cublaslt", "auto", [3, 3])]);
   });
 
   it("auto keeps the generated kernel where it is faster, or as fast", () => {
@@ -66,8 +66,8 @@ describe.skipIf(skipped !== undefined)(skipped === undefined ? "GEMM choice" : `
 
   it("finds the library through TRAINC_CUBLASLT first, then by name", () => {
     const file = join(fakeDir, "libcublasLt.so.13");
-    expect(choose("auto", 2, 1, { LD_LIBRARY_PATH: empty, TRAINC_CUBLASLT: file })[0]).toBe(`cuBLASLt: loaded ${file} (TRAINC_GEMM=auto)`);
-    expect(choose("auto", 2, 1, { TRAINC_CUBLASLT: join(empty, "missing.so") })[0]).toBe(`cuBLASLt: loaded ${file} (TRAINC_GEMM=auto)`);
+    expect(choose("auto", 2, 1, { LD_LIBRARY_PATH: empty, TRAINC_CUBLASLT: file })[0]).toBe(`cuBLASLt 13.1.2: loaded ${file} (TRAINC_GEMM=auto)`);
+    expect(choose("auto", 2, 1, { TRAINC_CUBLASLT: join(empty, "missing.so") })[0]).toBe(`cuBLASLt 13.1.2: loaded ${file} (TRAINC_GEMM=auto)`);
   });
 
   it.skipIf(SYSTEM_CUBLASLT)("says why cuBLASLt did not load, and every GEMM runs its generated kernel", () => {

@@ -4,7 +4,7 @@
 // and refuses what the real library refuses: attribute values of the wrong size or kind (INVALID_VALUE) and layouts
 // whose sizes do not chain (op(A) m x k, op(B) k x n, C and D m x n). So the row-major mapping of gemm-lt.h is
 // checked numerically without a GPU. The heuristic offers two algorithms per shape (the second computes the same);
-// FAKE_CUBLASLT_NO_ALGO=1 makes it find none.
+// FAKE_CUBLASLT_NO_ALGO=1 makes it find none. It says it is version 13.1.2.
 
 #include <cstdint>
 #include <cstdlib>
@@ -94,6 +94,8 @@ void op_dims(const Layout& l, int32_t trans, uint64_t* rows, uint64_t* cols) {
 extern "C" {
 
 int fakeHeuristicCalls() { return heuristic_calls; }
+
+size_t cublasLtGetVersion() { return 130102; }
 
 int cublasLtCreate(void** handle) {
   *handle = new int(1);
