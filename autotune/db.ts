@@ -28,7 +28,7 @@ export interface TuningKey {
   readonly space: string;
   /** The device, e.g. `NVIDIA H200 (sm_90, driver 580.95)`. */
   readonly device: string;
-  /** The toolchain that builds the kernels, e.g. `nvcc 13.0.88`. */
+  /** The toolchain, e.g. `Build cuda_13.0.r13.0/compiler.36424714_0 (sm_90a), cuBLASLt 13.1.0` (nvcc, arch, cuBLASLt). */
   readonly toolchain: string;
 }
 
