@@ -100,18 +100,32 @@ export function renderTuning(shapes: readonly { tunable: Tunable; configs: reado
     return `  {"k${i}", ${cString(describeGemm({ ...g, accumulate: false }))}, {${dims}}, ${benchType(g.inputDtype)}, ` +
       `${benchType(g.outputDtype)}, ${2 * g.batch * g.m * g.n * g.k}.0, candidates_${i}, ${configs.length}},`;
   });
-  return `// trainc tuning binary: ${shapes.length} GEMMs, ${shapes.reduce((n, s) => n + s.configs.length, 0)} candidates.
-#include "gemm-bench.h"
+  return tuningProgram({ what: "GEMMs", items: shapes, includes: '#include "gemm-bench.h"', codes: kernels.values(), parts,
+    table: "shapes", type: "gemm_bench::Shape", rows, main: "gemm_bench::main" });
+}
 
-${[...kernels.values()].join("\n")}
+/**
+ * A tuning binary's .cu: a summary line, `includes`, the kernels' `codes`, then in namespace tuning the harness's
+ * `parts` and the table of `rows` (a null pointer without rows), and main walking that table.
+ */
+function tuningProgram(p: {
+  what: string; items: readonly { configs: readonly Config[] }[]; includes: string; codes: Iterable<string>; parts: readonly string[];
+  table: string; type: string; rows: readonly string[]; main: string;
+}): string {
+  const table = p.rows.length > 0 ? `static const ${p.type} ${p.table}[] = {\n${p.rows.join("\n")}\n};`
+    : `static const ${p.type}* const ${p.table} = nullptr;`;
+  return `// trainc tuning binary: ${p.items.length} ${p.what}, ${p.items.reduce((n, s) => n + s.configs.length, 0)} candidates.
+${p.includes}
+
+${[...p.codes].join("\n")}
 namespace tuning {
 
-${parts.join("\n")}
-${rows.length > 0 ? `static const gemm_bench::Shape shapes[] = {\n${rows.join("\n")}\n};` : "static const gemm_bench::Shape* const shapes = nullptr;"}
+${p.parts.join("\n")}
+${table}
 
 }  // namespace tuning
 
-int main(int argc, char** argv) { return gemm_bench::main(argc, argv, tuning::shapes, ${shapes.length}); }
+int main(int argc, char** argv) { return ${p.main}(argc, argv, tuning::${p.table}, ${p.rows.length}); }
 `;
 }
 
@@ -194,23 +208,8 @@ export function renderKernelTuning(kernels: readonly { tunable: Tunable; configs
     parts.push(`static const kernel_bench::Candidate candidates_${i}[] = {\n${candidates.join("\n")}\n};\n`);
     return `  {${cString(tunable.space.problem)}, buffers_${i}, ${buffers.length}, candidates_${i}, ${configs.length}},`;
   });
-  return `// trainc tuning binary: ${kernels.length} kernels, ${kernels.reduce((n, k) => n + k.configs.length, 0)} candidates.
-${CUDA_PRELUDE}
-${DEVICE_ERROR_SOURCE}
-#include "kernel-bench.h"
-
-${[...codes.values()].join("\n")}
-namespace tuning {
-
-${parts.join("\n")}
-static const kernel_bench::Kernel kernels[] = {
-${rows.join("\n")}
-};
-
-}  // namespace tuning
-
-int main(int argc, char** argv) { return kernel_bench::main(argc, argv, tuning::kernels, ${kernels.length}); }
-`;
+  return tuningProgram({ what: "kernels", items: kernels, includes: `${CUDA_PRELUDE}\n${DEVICE_ERROR_SOURCE}\n#include "kernel-bench.h"`,
+    codes: codes.values(), parts, table: "kernels", type: "kernel_bench::Kernel", rows, main: "kernel_bench::main" });
 }
 
 /** How a tuning binary ended: its stdout, and its exit status (0: all validated, 1: some failed, else it died). */

@@ -29,19 +29,25 @@ function widestVec(a: Anchor): number {
   return vectorWidth([numel(param!.shape)], 16 / Math.max(...[param!, grad!, m!, v!].map((t) => elementBytes(t.dtype))));
 }
 
+/** The default launch of an adamw anchor: the most elements per thread, 256 threads. */
+function adamwHeuristic(a: Anchor): AdamwConfig {
+  return { vec: widestVec(a), threads: 256 };
+}
+
 /** The search space of an adamw kernel: 1 to widestVec elements per thread, 64 to 1024 threads per block. */
 export function adamwSpace(kernel: Kernel): SearchSpace<AdamwConfig> {
   const a = anchorOf(kernel, "adamw");
   const n = numel(a.args[0]!.shape);
-  const axes = { vec: [1, 2, 4, 8, 16].filter((v) => v <= widestVec(a)), threads: [64, 128, 256, 512, 1024] };
-  const heuristic = { vec: widestVec(a), threads: 256 };
+  const heuristic = adamwHeuristic(a);
+  const axes = { vec: [1, 2, 4, 8, 16].filter((v) => v <= heuristic.vec), threads: [64, 128, 256, 512, 1024] };
   const bytes = [...a.args.slice(0, 4), ...a.results].reduce((sum, t) => sum + elementBytes(t.dtype) * numel(t.shape), 0);
+  const flops = 16 * n;
   return {
     id: ADAMW_SPACE, kernelHash: kernelContentHash(kernel), problem: `adamw ${n} ${a.args[0]!.dtype}`, axes,
-    candidates: enumerate(axes, () => true, heuristic), heuristic, flops: 16 * n, bytes,
+    candidates: enumerate(axes, () => true, heuristic), heuristic, flops, bytes,
     describe: (c) => `${c.vec} per thread, ${c.threads} threads`,
     render: (c): KernelSource[] => [renderAdamw(a, c)],
-    predict: (_c, ceilings) => rooflineSeconds(16 * n, bytes, ceilings),
+    predict: (_c, ceilings) => rooflineSeconds(flops, bytes, ceilings),
   };
 }
 
@@ -51,7 +57,7 @@ __device__ __forceinline__ double sub(double a, double b) { return __dsub_rn(a, 
 __device__ __forceinline__ double mul(double a, double b) { return __dmul_rn(a, b); }`;
 
 /** adamw(param, grad, m, v, lr, step, grad_scale[, skip]) -> (param, m, v). */
-export function renderAdamw(a: Anchor, config: AdamwConfig = { vec: widestVec(a), threads: 256 }) {
+export function renderAdamw(a: Anchor, config: AdamwConfig = adamwHeuristic(a)) {
   const [param, grad, m, v, lr, step, gradScale, skip] = a.args;
   const [pOut, mOut, vOut] = a.results;
   const n = numel(param!.shape);

@@ -34,20 +34,26 @@ function capFor(n: number, threads: number): number {
   return CAPS.find((c) => c >= needed) ?? MAX_WORKGROUPS;
 }
 
+/** The default launch of AdamW over `n` elements on WebGPU: WORKGROUP_SIZE threads, as many workgroups as needed. */
+function wgslAdamwHeuristic(n: number): WgslAdamwConfig {
+  return { threads: WORKGROUP_SIZE, blocks: capFor(n, WORKGROUP_SIZE) };
+}
+
 /** The search space of an adamw kernel on wgsl: 64 to 256 threads, caps above the need counting once. */
 export function wgslAdamwSpace(kernel: Kernel): SearchSpace<WgslAdamwConfig> {
   const a = anchorOf(kernel, "adamw");
   const n = numel(a.args[0]!.shape);
   const axes = { threads: [64, 128, 256], blocks: CAPS };
-  const heuristic = { threads: WORKGROUP_SIZE, blocks: capFor(n, WORKGROUP_SIZE) };
+  const heuristic = wgslAdamwHeuristic(n);
   const valid = (c: WgslAdamwConfig) => c.blocks <= capFor(n, c.threads);
+  const flops = 16 * n;
   const bytes = 36 * n;
   return {
     id: "wgsl-adamw/1", kernelHash: kernelContentHash(kernel), problem: `adamw ${n} f32`, axes,
-    candidates: enumerate(axes, valid, heuristic), heuristic, flops: 16 * n, bytes,
+    candidates: enumerate(axes, valid, heuristic), heuristic, flops, bytes,
     describe: (c) => `${c.threads} threads, <= ${c.blocks} workgroups`,
     render: (c) => renderWgslAdamw(a, c),
-    predict: (_c, ceilings) => rooflineSeconds(16 * n, bytes, ceilings),
+    predict: (_c, ceilings) => rooflineSeconds(flops, bytes, ceilings),
   };
 }
 import { SINCOS } from "./trig.ts";
@@ -78,7 +84,7 @@ export function renderWgslAdamw(a: Anchor, config?: WgslAdamwConfig): KernelSour
   }
   const [paramOut, mOut, vOut] = [0, 1, 2].map((k) => writtenResult(a, k));
   const n = numel(param!.shape);
-  const { threads, blocks } = config ?? { threads: WORKGROUP_SIZE, blocks: capFor(n, WORKGROUP_SIZE) };
+  const { threads, blocks } = config ?? wgslAdamwHeuristic(n);
   const grid = gridFor(n, threads, blocks);
   const [b1, b2] = [attrNumber(a, "beta1"), attrNumber(a, "beta2")];
   const w = 1 - b1;
